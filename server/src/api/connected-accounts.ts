@@ -1,0 +1,177 @@
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv, AppServices } from '../app.js';
+import { ACCOUNT_STATUSES, type AccountRef, accountToApi } from '../connections/connected-accounts.js';
+import { AppError } from '../errors.js';
+import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from './http.js';
+
+const identifier = z.string().min(1).max(256);
+/** The reference's organization_id / user_id are accepted for compatibility; one tenant here. */
+const tenancy = { organization_id: z.string().optional(), user_id: z.string().optional() };
+
+const refFields = { ...tenancy, id: z.string().optional(), connector: z.string().optional(), identifier: identifier.optional() };
+
+function toRef(input: { id?: string; connector?: string; identifier?: string }): AccountRef {
+  if (input.id) return { id: input.id };
+  if (input.connector && input.identifier) return { connector: input.connector, identifier: input.identifier };
+  throw new AppError('validation_failed', 'give either id, or connector and identifier');
+}
+
+const oauthToken = z.strictObject({
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1).optional(),
+  scopes: z.array(z.string()).optional(),
+  domain: z.string().optional(),
+  expires_in: z.number().int().positive().optional(),
+});
+
+const accountBody = z.strictObject({
+  api_config: z.record(z.string(), z.unknown()).optional(),
+  authorization_details: z.strictObject({ oauth_token: oauthToken.optional() }).optional(),
+});
+
+const createBody = z.strictObject({
+  ...tenancy,
+  connector: z.string().min(1),
+  identifier,
+  connected_account: accountBody.optional(),
+});
+
+const updateBody = z.strictObject({ ...refFields, connected_account: accountBody });
+const refBody = z.strictObject(refFields);
+const magicLinkBody = z.strictObject({ ...refFields, state: z.string().optional(), user_verify_url: z.string().optional() });
+
+const listQuery = z.strictObject({
+  ...tenancy,
+  connector: z.string().optional(),
+  identifier: z.string().optional(),
+  provider: z.string().optional(),
+  status: z.enum(ACCOUNT_STATUSES).optional(),
+  query: z.string().optional(),
+  connection_names: queryList.optional(),
+  connection_id: z.string().optional(),
+  page_size: pageSize(100, 50),
+  page_token: z.string().optional(),
+});
+
+export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: AppServices): void {
+  const { accounts, config, clock } = services;
+  const max = config.maxBodyBytes;
+
+  const list = (search: boolean) => async (c: Context<AppEnv>) => {
+    const q = readQuery(c, listQuery);
+    if (search && (!q.query || q.query.length < 3)) {
+      throw new AppError('validation_failed', 'query: give at least 3 characters to search');
+    }
+    const offset = decodePageToken(q.page_token);
+    const names = [...(q.connection_names ?? []), ...(q.connector ? [q.connector] : [])];
+    const { rows, total } = await accounts.list({
+      connectionNames: names,
+      connectionId: q.connection_id,
+      identifier: q.identifier,
+      provider: q.provider,
+      status: q.status,
+      query: q.query,
+      limit: q.page_size,
+      offset,
+    });
+    return c.json({
+      connected_accounts: rows.map((row) => {
+        const { c_name, c_provider, ...account } = row;
+        const full = accountToApi(account, { id: account.connection_id, name: c_name, provider: c_provider });
+        const { authorization_details: _hidden, ...forList } = full;
+        return forList;
+      }),
+      ...pageTokens(offset, q.page_size, total),
+    });
+  };
+  app.get('/api/v1/connected_accounts', list(false));
+  app.get('/api/v1/connected_accounts:search', list(true));
+
+  app.post('/api/v1/connected_accounts', async (c) => {
+    const body = await readJson(c, createBody, max);
+    const token = body.connected_account?.authorization_details?.oauth_token;
+    const { account, connection } = await accounts.create(
+      body.connector,
+      body.identifier,
+      token
+        ? {
+            accessToken: token.access_token,
+            refreshToken: token.refresh_token,
+            scopes: token.scopes,
+            tokenType: 'Bearer',
+            expiresAt: token.expires_in ? clock.now() + token.expires_in * 1000 : undefined,
+          }
+        : undefined,
+    );
+    return c.json({ connected_account: accountToApi(account, connection) }, 201);
+  });
+
+  app.put('/api/v1/connected_accounts', async (c) => {
+    const body = await readJson(c, updateBody, max);
+    const token = body.connected_account.authorization_details?.oauth_token;
+    const found = await accounts.get(toRef(body));
+    if (!token) return c.json({ connected_account: accountToApi(found.account, found.connection) });
+    const updated = await accounts.replaceTokens(found.account, found.connection, {
+      accessToken: token.access_token,
+      refreshToken: token.refresh_token,
+      scopes: token.scopes,
+      tokenType: 'Bearer',
+      expiresAt: token.expires_in ? clock.now() + token.expires_in * 1000 : undefined,
+    });
+    return c.json({ connected_account: accountToApi(updated, found.connection) });
+  });
+
+  const getOne = async (c: Context<AppEnv>) => {
+    const q = readQuery(c, z.strictObject(refFields));
+    const { account, connection } = await accounts.get(toRef(q));
+    return c.json({ connected_account: accountToApi(account, connection) });
+  };
+  // Tokens never leave Switchboard: /auth answers like /details (see README, "Security model").
+  app.get('/api/v1/connected_accounts/auth', getOne);
+  app.get('/api/v1/connected_accounts/details', getOne);
+
+  app.post('/api/v1/connected_accounts/magic_link', async (c) => {
+    const body = await readJson(c, magicLinkBody, max);
+    let connection: Awaited<ReturnType<typeof accounts.get>>['connection'];
+    let identifierValue: string;
+    if (body.id) {
+      const found = await accounts.get({ id: body.id });
+      connection = found.connection;
+      identifierValue = found.account.identifier;
+    } else {
+      if (!body.connector || !body.identifier) throw new AppError('validation_failed', 'give either id, or connector and identifier');
+      connection = await accounts.connections.getByName(body.connector);
+      identifierValue = body.identifier;
+    }
+    const { link, expiry } = await accounts.authLink(connection, identifierValue);
+    return c.json({ link, expiry });
+  });
+
+  app.post('/api/v1/connected_accounts:delete', async (c) => {
+    await accounts.delete(toRef(await readJson(c, refBody, max)));
+    return c.json({});
+  });
+
+  app.post('/api/v1/connected_accounts:disconnect', async (c) => {
+    const { account, connection } = await accounts.disconnect(toRef(await readJson(c, refBody, max)));
+    return c.json({ connected_account: accountToApi(account, connection) });
+  });
+
+  app.get('/api/v1/connected_accounts/:id', async (c) => {
+    const { account, connection } = await accounts.get({ id: c.req.param('id') });
+    return c.json({ connected_account: accountToApi(account, connection) });
+  });
+
+  app.delete('/api/v1/connected_accounts/:id', async (c) => {
+    await accounts.delete({ id: c.req.param('id') });
+    return c.json({});
+  });
+
+  app.post('/api/v1/connected_accounts/:action', async (c) => {
+    const [id, action] = c.req.param('action').split(':');
+    if (!id || action !== 'disconnect') throw new AppError('not_found', 'no such action on connected accounts');
+    const { account, connection } = await accounts.disconnect({ id });
+    return c.json({ connected_account: accountToApi(account, connection) });
+  });
+}

@@ -1,0 +1,88 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv, AppServices } from '../app.js';
+import { verifyApiClient } from '../auth/api-clients.js';
+import { AppError } from '../errors.js';
+
+export function managementAudience(publicUrl: string): string {
+  return `${publicUrl}/api`;
+}
+
+const tokenRequest = z.object({
+  grant_type: z.string().optional(),
+  client_id: z.string().optional(),
+  client_secret: z.string().optional(),
+});
+
+/** RFC 6749 §5.2 error bodies, which OAuth clients expect from a token endpoint. */
+function oauthError(error: string, description: string, status: 400 | 401) {
+  return Response.json(
+    { error, error_description: description },
+    { status, headers: { 'cache-control': 'no-store', ...(status === 401 ? { 'www-authenticate': 'Basic realm="switchboard"' } : {}) } },
+  );
+}
+
+/** POST /oauth/token: client credentials → a short-lived signed access token. */
+export function registerTokenEndpoint(app: Hono<AppEnv>, services: AppServices): void {
+  const { config, db, signingKeys } = services;
+  app.post('/oauth/token', async (c) => {
+    const type = c.req.header('content-type') ?? '';
+    let fields: Record<string, unknown> = {};
+    try {
+      if (type.includes('application/json')) fields = (await c.req.json()) as Record<string, unknown>;
+      else fields = Object.fromEntries(new URLSearchParams(await c.req.text()));
+    } catch {
+      return oauthError('invalid_request', 'the body could not be parsed', 400);
+    }
+    const parsed = tokenRequest.safeParse(fields);
+    if (!parsed.success) return oauthError('invalid_request', 'the body has fields of the wrong type', 400);
+    let { client_id: clientId, client_secret: clientSecret } = parsed.data;
+    const basic = c.req.header('authorization');
+    if (basic?.startsWith('Basic ')) {
+      const decoded = Buffer.from(basic.slice(6), 'base64').toString();
+      const separator = decoded.indexOf(':');
+      if (separator > 0) {
+        clientId = decodeURIComponent(decoded.slice(0, separator));
+        clientSecret = decodeURIComponent(decoded.slice(separator + 1));
+      }
+    }
+    if (parsed.data.grant_type !== 'client_credentials') {
+      return oauthError('unsupported_grant_type', 'only grant_type=client_credentials is supported', 400);
+    }
+    if (!clientId || !clientSecret) return oauthError('invalid_client', 'client_id and client_secret are required', 401);
+    const client = await verifyApiClient(db, clientId, clientSecret);
+    if (!client) return oauthError('invalid_client', 'the client credentials are not valid', 401);
+    const expiresIn = config.accessTokenTtlSeconds;
+    const accessToken = await signingKeys.sign(
+      { sub: clientId, scope: 'api' },
+      { audience: managementAudience(config.publicUrl), issuer: config.publicUrl, expiresInSeconds: expiresIn },
+    );
+    return c.json(
+      { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn },
+      200,
+      { 'cache-control': 'no-store' },
+    );
+  });
+}
+
+/** Every /api/v1 call needs a valid management access token. */
+export function registerApiAuth(app: Hono<AppEnv>, services: AppServices): void {
+  const { config, signingKeys } = services;
+  app.use('/api/v1/*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) {
+      throw new AppError('unauthenticated', 'send Authorization: Bearer <access token> (get one from POST /oauth/token)');
+    }
+    try {
+      const payload = await signingKeys.verify(match[1], {
+        audience: managementAudience(config.publicUrl),
+        issuer: config.publicUrl,
+      });
+      c.set('clientId', String(payload.sub));
+    } catch {
+      throw new AppError('unauthenticated', 'the access token is invalid or expired');
+    }
+    await next();
+  });
+}

@@ -1,0 +1,170 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv, AppServices } from '../app.js';
+import { AppError } from '../errors.js';
+import { toolInputSchema } from '../providers/json-schema.js';
+import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
+import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from './http.js';
+
+/** A tool in the reference's wire shape (toolsTool), with its JSON Schema. */
+export function toolToApi(provider: ProviderDefinition, tool: ToolDefinition) {
+  return {
+    id: tool.name,
+    provider: provider.name.toUpperCase(),
+    is_default: true,
+    tags: [provider.name],
+    metadata: { provider: provider.name, scopes: tool.scopes },
+    definition: {
+      name: tool.name,
+      description: tool.description,
+      input_schema: toolInputSchema(tool),
+      annotations: tool.annotations,
+    },
+  };
+}
+
+const listQuery = z.strictObject({
+  'filter.summary': z.enum(['true', 'false']).optional(),
+  'filter.provider': z.string().optional(),
+  'filter.identifier': z.string().optional(),
+  'filter.tool_name': queryList.optional(),
+  'filter.query': z.string().optional(),
+  'filter.connector': z.string().optional(),
+  'filter.organization_id': z.string().optional(),
+  'filter.user_id': z.string().optional(),
+  'filter.connected_account_id': z.string().optional(),
+  page_size: pageSize(500, 100),
+  page_token: z.string().optional(),
+});
+
+const scopedQuery = z.strictObject({
+  identifier: z.string().min(1),
+  'filter.providers': queryList.optional(),
+  'filter.tool_names': queryList.optional(),
+  'filter.connection_names': queryList.optional(),
+  page_size: pageSize(500, 100),
+  page_token: z.string().optional(),
+});
+
+const executeBody = z.strictObject({
+  tool_name: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).optional(),
+  connected_account_id: z.string().optional(),
+  connector: z.string().optional(),
+  identifier: z.string().optional(),
+  organization_id: z.string().optional(),
+  user_id: z.string().optional(),
+  agent_run_id: z.string().optional(),
+});
+
+const logsQuery = z.strictObject({
+  tool_name: z.string().optional(),
+  connection_name: z.string().optional(),
+  identifier: z.string().optional(),
+  connected_account_id: z.string().optional(),
+  status: z.enum(['SUCCESS', 'FAILED']).optional(),
+  source: z.enum(['API', 'MCP']).optional(),
+  start_time: z.iso.datetime({ offset: true }).optional(),
+  end_time: z.iso.datetime({ offset: true }).optional(),
+  page_size: pageSize(500, 50),
+  page_token: z.string().optional(),
+});
+
+export function registerToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
+  const { catalog, executor, accounts, db, config } = services;
+
+  app.get('/api/v1/tools', async (c) => {
+    const q = readQuery(c, listQuery);
+    let providerNames: string[] | undefined = q['filter.provider'] ? [q['filter.provider'].toLowerCase()] : undefined;
+    if (q['filter.connector']) {
+      const connection = await accounts.connections.getByName(q['filter.connector']);
+      providerNames = [connection.provider];
+    }
+    if (q['filter.connected_account_id']) {
+      const { connection } = await accounts.get({ id: q['filter.connected_account_id'] });
+      providerNames = [connection.provider];
+    }
+    const names = q['filter.tool_name'];
+    const text = q['filter.query']?.toLowerCase();
+    const all = [...catalog.tools.values()].filter(
+      ({ provider, tool }) =>
+        (!providerNames || providerNames.includes(provider.name)) &&
+        (!names?.length || names.includes(tool.name)) &&
+        (!text || tool.name.includes(text) || tool.description.toLowerCase().includes(text)),
+    );
+    const offset = decodePageToken(q.page_token);
+    const page = all.slice(offset, offset + q.page_size);
+    const summary = q['filter.summary'] === 'true';
+    return c.json({
+      tools: summary ? [] : page.map(({ provider, tool }) => toolToApi(provider, tool)),
+      tool_names: page.map(({ tool }) => tool.name),
+      ...pageTokens(offset, q.page_size, all.length),
+    });
+  });
+
+  app.get('/api/v1/tools/scoped', async (c) => {
+    const q = readQuery(c, scopedQuery);
+    const { rows } = await accounts.list({
+      identifier: q.identifier,
+      status: 'ACTIVE',
+      connectionNames: q['filter.connection_names'],
+      limit: 1000,
+      offset: 0,
+    });
+    const scoped = rows.flatMap((row) => {
+      const provider = catalog.providers.get(row.c_provider);
+      if (!provider) return [];
+      if (q['filter.providers']?.length && !q['filter.providers'].map((p) => p.toLowerCase()).includes(provider.name)) return [];
+      return provider.tools
+        .filter((tool) => !q['filter.tool_names']?.length || q['filter.tool_names'].includes(tool.name))
+        .map((tool) => ({ connected_account_id: row.id, identifier: row.identifier, tool: toolToApi(provider, tool) }));
+    });
+    const offset = decodePageToken(q.page_token);
+    return c.json({ tools: scoped.slice(offset, offset + q.page_size), ...pageTokens(offset, q.page_size, scoped.length) });
+  });
+
+  app.post('/api/v1/execute_tool', async (c) => {
+    const body = await readJson(c, executeBody, config.maxBodyBytes);
+    let account: { connectedAccountId: string } | { connector: string; identifier: string };
+    if (body.connected_account_id) account = { connectedAccountId: body.connected_account_id };
+    else if (body.connector && body.identifier) account = { connector: body.connector, identifier: body.identifier };
+    else throw new AppError('validation_failed', 'give connected_account_id, or connector and identifier');
+    try {
+      const result = await executor.execute({
+        toolName: body.tool_name,
+        params: body.params ?? {},
+        account,
+        source: 'API',
+        signal: c.req.raw.signal,
+      });
+      return c.json({ data: result.data, execution_id: result.executionId });
+    } catch (error) {
+      if (error instanceof AppError && error.executionId) {
+        return c.json(
+          { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) }, execution_id: error.executionId, request_id: c.get('requestId') },
+          error.status as 400,
+        );
+      }
+      throw error;
+    }
+  });
+
+  app.get('/api/v1/agentkit/tool_call_logs', async (c) => {
+    const q = readQuery(c, logsQuery);
+    let query = db.selectFrom('tool_call_logs');
+    if (q.tool_name) query = query.where('tool_name', '=', q.tool_name);
+    if (q.connection_name) query = query.where('connection_name', '=', q.connection_name);
+    if (q.identifier) query = query.where('identifier', '=', q.identifier);
+    if (q.connected_account_id) query = query.where('connected_account_id', '=', q.connected_account_id);
+    if (q.status) query = query.where('status', '=', q.status);
+    if (q.source) query = query.where('source', '=', q.source);
+    if (q.start_time) query = query.where('created_at', '>=', new Date(q.start_time).toISOString());
+    if (q.end_time) query = query.where('created_at', '<', new Date(q.end_time).toISOString());
+    const offset = decodePageToken(q.page_token);
+    const [rows, total] = await Promise.all([
+      query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.page_size).offset(offset).execute(),
+      query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return c.json({ tool_call_logs: rows, ...pageTokens(offset, q.page_size, Number(total.n)) });
+  });
+}

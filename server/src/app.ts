@@ -1,0 +1,114 @@
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import { registerApiAuth, registerTokenEndpoint } from './api/management-auth.js';
+import { registerConnectedAccountRoutes } from './api/connected-accounts.js';
+import { registerConnectionRoutes } from './api/connections.js';
+import { registerConnectRoutes } from './api/connect.js';
+import { registerToolRoutes } from './api/tools.js';
+import type { SigningKeys } from './auth/signing-keys.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { ConnectedAccounts } from './connections/connected-accounts.js';
+import { TokenVault } from './connections/token-vault.js';
+import type { Encryptor } from './crypto/envelope.js';
+import { newId } from './crypto/random.js';
+import type { Engine } from './db/database.js';
+import type { Database } from './db/schema.js';
+import { AppError } from './errors.js';
+import { type Logger, redactUrl } from './logger.js';
+import { OAuthClient } from './oauth/client.js';
+import type { Catalog } from './providers/index.js';
+import { ToolExecutor } from './tools/executor.js';
+
+/** Everything the app needs from outside. Tests pass their own clock, fetch and databases. */
+export interface AppDeps {
+  config: Config;
+  db: Kysely<Database>;
+  engine: Engine;
+  clock: Clock;
+  fetch: typeof fetch;
+  logger: Logger;
+  catalog: Catalog;
+  encryptor: Encryptor;
+  signingKeys: SigningKeys;
+  /** The sandbox app, mounted at /sandbox when the config says so. */
+  sandbox?: Hono;
+}
+
+/** Shared per-process services built once from the deps. */
+export interface AppServices extends AppDeps {
+  oauth: OAuthClient;
+  vault: TokenVault;
+  accounts: ConnectedAccounts;
+  executor: ToolExecutor;
+}
+
+export type AppEnv = { Variables: { requestId: string; clientId?: string } };
+
+export function createServices(deps: AppDeps): AppServices {
+  const oauth = new OAuthClient(deps);
+  const vault = new TokenVault({ ...deps, oauth });
+  const accounts = new ConnectedAccounts({ ...deps, oauth, vault });
+  const executor = new ToolExecutor({ ...deps, accounts, vault });
+  return { ...deps, oauth, vault, accounts, executor };
+}
+
+export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: AppServices } {
+  const services = createServices(deps);
+  const { logger, config } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const requestId = newId('evt').slice(4);
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    c.header('x-request-id', requestId);
+    const status = c.res.status;
+    if (status >= 500 || logger.isLevelEnabled('debug')) {
+      logger[status >= 500 ? 'warn' : 'debug'](
+        { requestId, method: c.req.method, path: redactUrl(c.req.url), status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    }
+  });
+
+  app.onError((error, c) => {
+    const requestId = c.get('requestId');
+    if (error instanceof AppError) {
+      const headers: Record<string, string> =
+        error.code === 'unauthenticated' ? { 'www-authenticate': 'Bearer realm="switchboard"' } : {};
+      return c.json({ ...error.toJSON(), request_id: requestId }, error.status as 400, headers);
+    }
+    logger.error({ requestId, err: error }, 'unhandled error');
+    return c.json({ error: { code: 'internal', message: 'internal error' }, request_id: requestId }, 500);
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      return c.json({ status: 'ready', database: deps.engine });
+    } catch {
+      return c.json({ status: 'unavailable', database: deps.engine }, 503);
+    }
+  });
+
+  registerTokenEndpoint(app, services);
+  registerApiAuth(app, services);
+  registerConnectionRoutes(app, services);
+  registerConnectedAccountRoutes(app, services);
+  registerConnectRoutes(app, services);
+  registerToolRoutes(app, services);
+
+  if (deps.sandbox && config.sandbox.mounted) app.route('/sandbox', deps.sandbox);
+
+  app.notFound((c) =>
+    c.json(
+      { error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } },
+      404,
+    ),
+  );
+  return { app, services };
+}

@@ -1,0 +1,122 @@
+import { type CryptoKey, type JWK, type JWTPayload, SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Encryptor } from '../crypto/envelope.js';
+import { newId } from '../crypto/random.js';
+import type { Database } from '../db/schema.js';
+
+const ALGORITHM = 'ES256';
+
+interface LoadedKey {
+  kid: string;
+  publicKey: CryptoKey;
+  publicJwk: JWK;
+  privateKey?: CryptoKey;
+}
+
+/**
+ * The ES256 keys that sign management access tokens and MCP session tokens. Private keys
+ * live encrypted in the database so every replica signs with the same key; public keys are
+ * published at /.well-known/jwks.json.
+ */
+export class SigningKeys {
+  private keys = new Map<string, LoadedKey>();
+  private current: LoadedKey | undefined;
+  private lastReload = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly encryptor: Encryptor,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Loads the keys, creating the first one when the database has none. */
+  async init(): Promise<void> {
+    await this.reload();
+    if (this.current) return;
+    const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+    const kid = newId('key');
+    const privateJwk = await exportJWK(privateKey);
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig' };
+    const { ciphertext, keyId } = this.encryptor.encrypt(JSON.stringify(privateJwk), `signing_keys:${kid}`);
+    await this.db
+      .insertInto('signing_keys')
+      .values({
+        kid,
+        algorithm: ALGORITHM,
+        private_jwk_enc: ciphertext,
+        key_id: keyId,
+        public_jwk: JSON.stringify(publicJwk),
+        created_at: new Date(this.clock.now()).toISOString(),
+      })
+      .execute();
+    await this.reload();
+  }
+
+  private async reload(): Promise<void> {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'asc').execute();
+    const keys = new Map<string, LoadedKey>();
+    let current: LoadedKey | undefined;
+    for (const row of rows) {
+      const publicJwk = JSON.parse(row.public_jwk) as JWK;
+      const existing = this.keys.get(row.kid);
+      const loaded: LoadedKey = existing ?? {
+        kid: row.kid,
+        publicJwk,
+        publicKey: (await importJWK(publicJwk, ALGORITHM)) as CryptoKey,
+        privateKey: (await importJWK(
+          JSON.parse(this.encryptor.decrypt(row.private_jwk_enc, row.key_id, `signing_keys:${row.kid}`)) as JWK,
+          ALGORITHM,
+        )) as CryptoKey,
+      };
+      keys.set(row.kid, loaded);
+      current = loaded;
+    }
+    this.keys = keys;
+    this.current = current;
+    this.lastReload = this.clock.now();
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: [...this.keys.values()].map((k) => k.publicJwk) };
+  }
+
+  async sign(payload: JWTPayload, options: { audience: string; issuer: string; expiresInSeconds: number }) {
+    if (!this.current?.privateKey) throw new Error('signing keys are not initialised');
+    const now = Math.floor(this.clock.now() / 1000);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: ALGORITHM, kid: this.current.kid, typ: 'JWT' })
+      .setIssuer(options.issuer)
+      .setAudience(options.audience)
+      .setIssuedAt(now)
+      .setNotBefore(now - 5)
+      .setExpirationTime(now + options.expiresInSeconds)
+      .setJti(newId('exec'))
+      .sign(this.current.privateKey);
+  }
+
+  /** Verifies signature, issuer, audience and expiry; throws on anything wrong. */
+  async verify(token: string, options: { audience: string; issuer: string }): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(
+      token,
+      async (header) => {
+        let key = header.kid ? this.keys.get(header.kid) : undefined;
+        // A key created by another replica after our last load: look once more, at most every 5 s.
+        if (!key && header.kid && this.clock.now() - this.lastReload > 5_000) {
+          await this.reload();
+          key = this.keys.get(header.kid);
+        }
+        if (!key) throw new Error('unknown signing key');
+        return key.publicKey;
+      },
+      {
+        algorithms: [ALGORITHM],
+        audience: options.audience,
+        issuer: options.issuer,
+        currentDate: new Date(this.clock.now()),
+        clockTolerance: 5,
+      },
+    );
+    return payload;
+  }
+}

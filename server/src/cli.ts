@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { ConfigError } from './config.js';
+import { startServer } from './main.js';
+
+const HELP = `switchboard — agent auth and MCP gateway
+
+Usage:
+  switchboard start              start the server (embedded SQLite and sandbox by default)
+  switchboard clients create     create management API credentials
+  switchboard keys reencrypt     re-encrypt stored secrets with the current encryption key
+  switchboard --help             this help
+
+Configuration comes from the environment: PORT, SWITCHBOARD_PUBLIC_URL, DATABASE_URL,
+SWITCHBOARD_DATA_DIR, SWITCHBOARD_ENCRYPTION_KEY, SWITCHBOARD_LOG_LEVEL (see README).`;
+
+function fail(message: string, hint?: string): never {
+  process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+  process.exit(1);
+}
+
+async function start(): Promise<void> {
+  const running = await startServer(process.env, {
+    onAdminCreated: (client, file) => {
+      process.stdout.write(
+        [
+          '',
+          'First start: created an admin API client. Its secret is shown only this once:',
+          `  client_id:     ${client.client_id}`,
+          `  client_secret: ${client.client_secret}`,
+          `  (also written to ${file}, mode 0600)`,
+          '',
+        ].join('\n'),
+      );
+    },
+  });
+  process.stdout.write(`Switchboard is ready at ${running.config.publicUrl}\n`);
+  const shutdown = (signal: string) => {
+    running.logger.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, sub] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  if (command === 'start') return start();
+  if (command === 'clients' && sub === 'create') {
+    const { createClientCommand } = await import('./commands/clients.js');
+    return createClientCommand(process.env, argv.slice(2));
+  }
+  if (command === 'keys' && sub === 'reencrypt') {
+    const { reencryptCommand } = await import('./commands/keys.js');
+    return reencryptCommand(process.env);
+  }
+  fail(`unknown command "${argv.join(' ')}"`, 'run switchboard --help');
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) fail(error.message, 'fix the environment variables above and start again');
+  fail(error instanceof Error ? error.message : String(error));
+});

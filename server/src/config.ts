@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/**
+ * Everything Switchboard reads from its environment, validated once at start.
+ * This is the only module that touches process.env (through `loadConfig(env)`).
+ */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  SWITCHBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  SWITCHBOARD_DATA_DIR: z.string().min(1).default('.data'),
+  SWITCHBOARD_ENCRYPTION_KEY: z.string().optional(),
+  SWITCHBOARD_ENCRYPTION_KEYS_OLD: z.string().optional(),
+  SWITCHBOARD_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  SWITCHBOARD_SANDBOX: booleanFromEnv.default(true),
+  SWITCHBOARD_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SWITCHBOARD_SANDBOX_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86400).default(3600),
+  SWITCHBOARD_AUTH_LINK_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86400).default(86400),
+  SWITCHBOARD_ALLOWED_ORIGINS: z.string().optional(),
+  SWITCHBOARD_ALLOWED_HOSTS: z.string().optional(),
+  SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  SWITCHBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+});
+
+export interface EncryptionKeyConfig {
+  /** Base64 (or base64url) 32-byte key of the form `id:base64` or just `base64` (id "k1"). */
+  current?: string;
+  /** Older keys still accepted for decryption, comma separated, same form. */
+  old: string[];
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  encryption: EncryptionKeyConfig;
+  logLevel: (typeof LOG_LEVELS)[number];
+  sandbox: {
+    /** Mount the sandbox under `/sandbox` of the main server. */
+    mounted: boolean;
+    /** Where connections that target the sandbox send their OAuth and API calls. */
+    url: string;
+    accessTokenTtlSeconds: number;
+  };
+  accessTokenTtlSeconds: number;
+  authLinkTtlSeconds: number;
+  /** Origins allowed to call the MCP endpoint from a browser; empty = same origin only. */
+  allowedOrigins: string[];
+  /** Host header values accepted by the MCP endpoint; always includes the public URL's host. */
+  allowedHosts: string[];
+  maxBodyBytes: number;
+  providerTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** Parses and validates an environment. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const publicUrl = (e.SWITCHBOARD_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const publicHost = new URL(publicUrl).host;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.SWITCHBOARD_DATA_DIR,
+    encryption: { current: e.SWITCHBOARD_ENCRYPTION_KEY, old: list(e.SWITCHBOARD_ENCRYPTION_KEYS_OLD) },
+    logLevel: e.SWITCHBOARD_LOG_LEVEL,
+    sandbox: {
+      mounted: e.SWITCHBOARD_SANDBOX && !e.SWITCHBOARD_SANDBOX_URL,
+      url: (e.SWITCHBOARD_SANDBOX_URL ?? `${publicUrl}/sandbox`).replace(/\/+$/, ''),
+      accessTokenTtlSeconds: e.SWITCHBOARD_SANDBOX_TOKEN_TTL_SECONDS,
+    },
+    accessTokenTtlSeconds: e.SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS,
+    authLinkTtlSeconds: e.SWITCHBOARD_AUTH_LINK_TTL_SECONDS,
+    allowedOrigins: list(e.SWITCHBOARD_ALLOWED_ORIGINS),
+    allowedHosts: [...new Set([publicHost, `localhost:${e.PORT}`, `127.0.0.1:${e.PORT}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)])],
+    maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
+    providerTimeoutMs: e.SWITCHBOARD_PROVIDER_TIMEOUT_MS,
+  };
+}

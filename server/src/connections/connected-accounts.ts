@@ -1,0 +1,364 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Encryptor } from '../crypto/envelope.js';
+import { hashSecret, newId, newSecret, pkceChallenge } from '../crypto/random.js';
+import type { Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { OAuthClient, TokenSet } from '../oauth/client.js';
+import { type ConnectionRow, Connections, isUniqueViolation } from './connections.js';
+import type { AccountRow, TokenVault } from './token-vault.js';
+
+export const ACCOUNT_STATUSES = ['ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+/** Identifies an account either by id or by (connection name, identifier), as the reference API does. */
+export type AccountRef = { id: string } | { connector: string; identifier: string };
+
+export interface AuthLink {
+  link: string;
+  expiry: string;
+}
+
+/** The wire shape of a connected account (reference: connected_accountsConnectedAccount). Never carries tokens. */
+export function accountToApi(row: AccountRow, connection: Pick<ConnectionRow, 'id' | 'name' | 'provider'>) {
+  return {
+    id: row.id,
+    identifier: row.identifier,
+    connector: connection.name,
+    connection_id: connection.id,
+    provider: connection.provider,
+    status: row.status,
+    authorization_type: 'OAUTH',
+    authorization_details: {
+      oauth_token: { scopes: JSON.parse(row.granted_scopes) as string[], domain: row.provider_account ?? '' },
+    },
+    token_expires_at: row.token_expires_at ?? '',
+    last_used_at: row.last_used_at ?? '',
+    updated_at: row.updated_at,
+  };
+}
+
+export type CallbackOutcome =
+  | { ok: true; account: AccountRow; connection: ConnectionRow }
+  | { ok: false; reason: 'state_invalid' | 'state_reused' | 'state_expired' | 'consent_denied' | 'provider_error'; detail?: string; account?: AccountRow; connection?: ConnectionRow };
+
+interface Deps {
+  db: Kysely<Database>;
+  config: Config;
+  clock: Clock;
+  encryptor: Encryptor;
+  oauth: OAuthClient;
+  vault: TokenVault;
+  logger: Logger;
+}
+
+/** Connected accounts: one per (connection, identifier), and the OAuth connect flow that activates them. */
+export class ConnectedAccounts {
+  readonly connections: Connections;
+
+  constructor(private readonly deps: Deps) {
+    this.connections = new Connections(deps);
+  }
+
+  private now(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  async find(ref: AccountRef): Promise<{ account: AccountRow; connection: ConnectionRow } | undefined> {
+    if ('id' in ref) {
+      const account = await this.deps.db.selectFrom('connected_accounts').selectAll().where('id', '=', ref.id).executeTakeFirst();
+      if (!account) return undefined;
+      return { account, connection: await this.connections.get(account.connection_id) };
+    }
+    const connection = await this.connections.findByName(ref.connector);
+    if (!connection) return undefined;
+    const account = await this.deps.db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('connection_id', '=', connection.id)
+      .where('identifier', '=', ref.identifier)
+      .executeTakeFirst();
+    return account ? { account, connection } : undefined;
+  }
+
+  async get(ref: AccountRef) {
+    const found = await this.find(ref);
+    if (!found) {
+      const what = 'id' in ref ? ref.id : `${ref.connector} / ${ref.identifier}`;
+      throw new AppError('not_found', `connected account ${what} not found`);
+    }
+    return found;
+  }
+
+  /** The account for (connection, identifier), created as PENDING_AUTH when missing. Race-safe. */
+  async ensure(connectionName: string, identifier: string): Promise<{ account: AccountRow; connection: ConnectionRow }> {
+    const connection = await this.connections.getByName(connectionName);
+    return this.ensureFor(connection, identifier);
+  }
+
+  async ensureFor(connection: ConnectionRow, identifier: string) {
+    const existing = await this.deps.db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('connection_id', '=', connection.id)
+      .where('identifier', '=', identifier)
+      .executeTakeFirst();
+    if (existing) return { account: existing, connection };
+    try {
+      return { account: await this.insert(connection, identifier), connection };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const raced = await this.find({ connector: connection.name, identifier });
+      if (!raced) throw error;
+      return raced;
+    }
+  }
+
+  private async insert(connection: ConnectionRow, identifier: string, tokens?: TokenSet): Promise<AccountRow> {
+    const id = newId('ca');
+    const now = this.now();
+    const row: AccountRow = {
+      id,
+      connection_id: connection.id,
+      identifier,
+      status: tokens ? 'ACTIVE' : 'PENDING_AUTH',
+      status_reason: null,
+      tokens_enc: null,
+      key_id: null,
+      token_expires_at: null,
+      granted_scopes: JSON.stringify(tokens?.scopes ?? []),
+      provider_account: null,
+      token_version: 0,
+      last_used_at: null,
+      created_at: now,
+      updated_at: now,
+      ...(tokens ? this.deps.vault.sealTokens(id, tokens) : {}),
+    };
+    await this.deps.db.insertInto('connected_accounts').values(row).execute();
+    return row;
+  }
+
+  /** Creates an account, ACTIVE when the caller brings tokens (reference: CreateConnectedAccount). */
+  async create(connectionName: string, identifier: string, tokens?: TokenSet) {
+    const connection = await this.connections.getByName(connectionName);
+    try {
+      return { account: await this.insert(connection, identifier, tokens), connection };
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new AppError('already_exists', `a connected account for ${connectionName} / ${identifier} already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async list(filter: {
+    connectionNames?: string[];
+    identifier?: string;
+    provider?: string;
+    status?: string;
+    query?: string;
+    connectionId?: string;
+    limit: number;
+    offset: number;
+  }) {
+    let q = this.deps.db
+      .selectFrom('connected_accounts as a')
+      .innerJoin('connections as c', 'c.id', 'a.connection_id');
+    if (filter.connectionNames?.length) q = q.where('c.name', 'in', filter.connectionNames);
+    if (filter.connectionId) q = q.where('c.id', '=', filter.connectionId);
+    if (filter.identifier) q = q.where('a.identifier', '=', filter.identifier);
+    if (filter.provider) q = q.where('c.provider', '=', filter.provider);
+    if (filter.status) q = q.where('a.status', '=', filter.status);
+    if (filter.query) {
+      const like = `%${filter.query.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+      q = q.where((eb) => eb.or([eb('a.identifier', 'like', like), eb('a.id', '=', filter.query ?? '')]));
+    }
+    const [rows, total] = await Promise.all([
+      q
+        .selectAll('a')
+        .select(['c.name as c_name', 'c.provider as c_provider'])
+        .orderBy('a.created_at', 'asc')
+        .orderBy('a.id', 'asc')
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .execute(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(total.n) };
+  }
+
+  /** Revokes the grant at the provider (best effort), then removes the account. */
+  async delete(ref: AccountRef): Promise<void> {
+    const { account, connection } = await this.get(ref);
+    await this.revokeAtProvider(account, connection);
+    await this.deps.db.deleteFrom('connected_accounts').where('id', '=', account.id).execute();
+  }
+
+  /** Revokes the grant and forgets the tokens; the account stays, DISCONNECTED, until a new consent. */
+  async disconnect(ref: AccountRef) {
+    const { account, connection } = await this.get(ref);
+    await this.revokeAtProvider(account, connection);
+    const values = {
+      status: 'DISCONNECTED',
+      status_reason: 'disconnected',
+      tokens_enc: null,
+      key_id: null,
+      token_expires_at: null,
+      token_version: account.token_version + 1,
+      updated_at: this.now(),
+    };
+    await this.deps.db.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute();
+    return { account: { ...account, ...values }, connection };
+  }
+
+  private async revokeAtProvider(account: AccountRow, connection: ConnectionRow): Promise<void> {
+    let tokens: ReturnType<TokenVault['openTokens']>;
+    try {
+      tokens = this.deps.vault.openTokens(account);
+    } catch {
+      return;
+    }
+    const token = tokens?.refresh_token ?? tokens?.access_token;
+    if (token) await this.deps.oauth.revoke(this.connections.oauthApp(connection), token);
+  }
+
+  /** A fresh authentication link for the account (created PENDING_AUTH when missing). */
+  async authLink(connection: ConnectionRow, identifier: string): Promise<AuthLink & { account: AccountRow }> {
+    const { account } = await this.ensureFor(connection, identifier);
+    const token = newSecret(24);
+    const expiresAt = new Date(this.deps.clock.now() + this.deps.config.authLinkTtlSeconds * 1000).toISOString();
+    await this.deps.db
+      .insertInto('auth_links')
+      .values({
+        id: newId('al'),
+        token_hash: hashSecret(token),
+        connected_account_id: account.id,
+        expires_at: expiresAt,
+        created_at: this.now(),
+      })
+      .execute();
+    return { link: `${this.deps.config.publicUrl}/connect/${token}`, expiry: expiresAt, account };
+  }
+
+  /**
+   * Opening an authentication link: a new single-use `state` and PKCE verifier, then the
+   * provider's authorize URL. A link may be opened again until it expires; each opening
+   * starts a new authorization request.
+   */
+  async startAuthorization(linkToken: string, loginHint?: string): Promise<{ ok: true; url: string } | { ok: false; reason: 'link_invalid' | 'link_expired' }> {
+    const link = await this.deps.db
+      .selectFrom('auth_links')
+      .selectAll()
+      .where('token_hash', '=', hashSecret(linkToken))
+      .executeTakeFirst();
+    if (!link) return { ok: false, reason: 'link_invalid' };
+    if (Date.parse(link.expires_at) <= this.deps.clock.now()) return { ok: false, reason: 'link_expired' };
+    const { account, connection } = await this.get({ id: link.connected_account_id });
+    const state = newSecret(32);
+    const verifier = newSecret(48);
+    const requestId = newId('ar');
+    const sealed = this.deps.encryptor.encrypt(verifier, `auth_requests:${requestId}:code_verifier`);
+    await this.deps.db
+      .insertInto('auth_requests')
+      .values({
+        id: requestId,
+        state_hash: hashSecret(state),
+        connected_account_id: account.id,
+        code_verifier_enc: sealed.ciphertext,
+        key_id: sealed.keyId,
+        // The consent must finish within 10 minutes of opening the link.
+        expires_at: new Date(this.deps.clock.now() + 10 * 60_000).toISOString(),
+        used_at: null,
+        created_at: this.now(),
+      })
+      .execute();
+    const app = this.connections.oauthApp(connection);
+    return { ok: true, url: this.deps.oauth.authorizeUrl(app, state, pkceChallenge(verifier), loginHint) };
+  }
+
+  /**
+   * The provider's redirect back. The state is claimed atomically before the code is
+   * exchanged, so a replayed or concurrent callback cannot use it twice. Whatever fails,
+   * the account keeps its previous status and tokens.
+   */
+  async completeAuthorization(params: URLSearchParams): Promise<CallbackOutcome> {
+    const state = params.get('state');
+    if (!state) return { ok: false, reason: 'state_invalid' };
+    const request = await this.deps.db
+      .selectFrom('auth_requests')
+      .selectAll()
+      .where('state_hash', '=', hashSecret(state))
+      .executeTakeFirst();
+    if (!request) return { ok: false, reason: 'state_invalid' };
+    const found = await this.find({ id: request.connected_account_id });
+    if (!found) return { ok: false, reason: 'state_invalid' };
+    const { connection } = found;
+    if (request.used_at) return { ok: false, reason: 'state_reused', ...found };
+    if (Date.parse(request.expires_at) <= this.deps.clock.now()) return { ok: false, reason: 'state_expired', ...found };
+
+    const claimed = await this.deps.db
+      .updateTable('auth_requests')
+      .set({ used_at: this.now() })
+      .where('id', '=', request.id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 0) return { ok: false, reason: 'state_reused', ...found };
+
+    const error = params.get('error');
+    if (error) {
+      return { ok: false, reason: error === 'access_denied' ? 'consent_denied' : 'provider_error', detail: error, ...found };
+    }
+    const verifier = this.deps.encryptor.decrypt(
+      request.code_verifier_enc,
+      request.key_id,
+      `auth_requests:${request.id}:code_verifier`,
+    );
+    const app = this.connections.oauthApp(connection);
+    let tokens: TokenSet;
+    try {
+      tokens = await this.deps.oauth.exchangeCode(app, params, verifier);
+    } catch (cause) {
+      const detail = cause instanceof AppError ? cause.message : 'the provider could not be reached';
+      this.deps.logger.warn({ accountId: found.account.id, detail }, 'authorization code exchange failed');
+      return { ok: false, reason: 'provider_error', detail, ...found };
+    }
+    const email = await this.deps.oauth.accountEmail(app, tokens.accessToken);
+    const account = await this.activate(found.account, connection, tokens, email);
+    return { ok: true, account, connection };
+  }
+
+  private async activate(account: AccountRow, connection: ConnectionRow, tokens: TokenSet, providerAccount: string | undefined) {
+    // Google omits refresh_token on some re-consents: keep the one we had rather than lose it.
+    const previous = account.status === 'DISCONNECTED' ? undefined : safeOpen(this.deps.vault, account)?.refresh_token;
+    const values = {
+      ...this.deps.vault.sealTokens(account.id, tokens, previous),
+      status: 'ACTIVE',
+      status_reason: null,
+      granted_scopes: JSON.stringify(tokens.scopes ?? this.deps.oauth.requestedScopes(this.connections.oauthApp(connection))),
+      provider_account: providerAccount ?? account.provider_account,
+      token_version: account.token_version + 1,
+      updated_at: this.now(),
+    };
+    await this.deps.db.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute();
+    return { ...account, ...values };
+  }
+
+  /** Stores tokens a backend brought (reference: UpdateConnectedAccount); the account becomes ACTIVE. */
+  async replaceTokens(account: AccountRow, connection: ConnectionRow, tokens: TokenSet): Promise<AccountRow> {
+    return this.activate(account, connection, tokens, undefined);
+  }
+
+  async touch(accountId: string): Promise<void> {
+    await this.deps.db.updateTable('connected_accounts').set({ last_used_at: this.now() }).where('id', '=', accountId).execute();
+  }
+}
+
+function safeOpen(vault: TokenVault, account: AccountRow) {
+  try {
+    return vault.openTokens(account);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Encryptor } from '../crypto/envelope.js';
+import { newId } from '../crypto/random.js';
+import type { ConnectionsTable, Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { OAuthApp } from '../oauth/client.js';
+
+export type ConnectionRow = Selectable<ConnectionsTable>;
+export type ConnectionTarget = 'sandbox' | 'provider';
+
+export interface ConnectionInput {
+  name: string;
+  provider: string;
+  target: ConnectionTarget;
+  oauthClientId: string;
+  /** undefined = keep; null = clear */
+  oauthClientSecret?: string | null;
+  scopes: string[];
+}
+
+const secretContext = (id: string) => `connections:${id}:oauth_client_secret`;
+
+/** Storage of connections; the OAuth app secret is encrypted and never returned by the API. */
+export class Connections {
+  constructor(private readonly deps: { db: Kysely<Database>; encryptor: Encryptor; clock: Clock }) {}
+
+  async create(input: ConnectionInput): Promise<ConnectionRow> {
+    const id = newId('conn');
+    const now = new Date(this.deps.clock.now()).toISOString();
+    const secret = input.oauthClientSecret ? this.deps.encryptor.encrypt(input.oauthClientSecret, secretContext(id)) : null;
+    const row: ConnectionRow = {
+      id,
+      name: input.name,
+      provider: input.provider,
+      target: input.target,
+      oauth_client_id: input.oauthClientId,
+      oauth_client_secret_enc: secret?.ciphertext ?? null,
+      key_id: secret?.keyId ?? null,
+      scopes: JSON.stringify(input.scopes),
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.deps.db.insertInto('connections').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('already_exists', `a connection named ${input.name} already exists`);
+      throw error;
+    }
+    return row;
+  }
+
+  async update(id: string, patch: Partial<ConnectionInput>): Promise<ConnectionRow> {
+    const existing = await this.get(id);
+    const values: Partial<ConnectionRow> = { updated_at: new Date(this.deps.clock.now()).toISOString() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.target !== undefined) values.target = patch.target;
+    if (patch.oauthClientId !== undefined) values.oauth_client_id = patch.oauthClientId;
+    if (patch.scopes !== undefined) values.scopes = JSON.stringify(patch.scopes);
+    if (patch.oauthClientSecret === null) {
+      values.oauth_client_secret_enc = null;
+      values.key_id = null;
+    } else if (patch.oauthClientSecret !== undefined) {
+      const secret = this.deps.encryptor.encrypt(patch.oauthClientSecret, secretContext(id));
+      values.oauth_client_secret_enc = secret.ciphertext;
+      values.key_id = secret.keyId;
+    }
+    try {
+      await this.deps.db.updateTable('connections').set(values).where('id', '=', id).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('already_exists', `a connection named ${patch.name} already exists`);
+      throw error;
+    }
+    return { ...existing, ...values };
+  }
+
+  async get(id: string): Promise<ConnectionRow> {
+    const row = await this.deps.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `connection ${id} not found`);
+    return row;
+  }
+
+  async findByName(name: string): Promise<ConnectionRow | undefined> {
+    return this.deps.db.selectFrom('connections').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  async getByName(name: string): Promise<ConnectionRow> {
+    const row = await this.findByName(name);
+    if (!row) throw new AppError('not_found', `connection ${name} not found`);
+    return row;
+  }
+
+  async list(filter: { provider?: string; limit: number; offset: number }) {
+    let query = this.deps.db.selectFrom('connections');
+    if (filter.provider) query = query.where('provider', '=', filter.provider);
+    const [rows, total] = await Promise.all([
+      query.selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').limit(filter.limit).offset(filter.offset).execute(),
+      query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(total.n) };
+  }
+
+  async delete(id: string): Promise<void> {
+    const result = await this.deps.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `connection ${id} not found`);
+  }
+
+  /** The OAuth app of a connection, decrypting its secret only when a token call needs it. */
+  oauthApp(row: ConnectionRow): OAuthApp {
+    return {
+      provider: row.provider,
+      target: row.target === 'provider' ? 'provider' : 'sandbox',
+      clientId: row.oauth_client_id,
+      clientSecret: () =>
+        row.oauth_client_secret_enc && row.key_id
+          ? this.deps.encryptor.decrypt(row.oauth_client_secret_enc, row.key_id, secretContext(row.id))
+          : undefined,
+      scopes: JSON.parse(row.scopes) as string[],
+    };
+  }
+}
+
+/** Unique-constraint violation on SQLite or Postgres. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: string; message?: string };
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

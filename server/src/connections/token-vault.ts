@@ -1,0 +1,233 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Encryptor } from '../crypto/envelope.js';
+import type { Engine } from '../db/database.js';
+import type { ConnectedAccountsTable, Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { GrantRevokedError, type OAuthClient, type TokenSet } from '../oauth/client.js';
+import { Connections } from './connections.js';
+
+export type AccountRow = Selectable<ConnectedAccountsTable>;
+
+interface StoredTokens {
+  access_token: string;
+  refresh_token?: string;
+  token_type: string;
+}
+
+/** A usable access token, with the version it came from (to ask for a newer one after a 401). */
+export interface AccessGrant {
+  accountId: string;
+  accessToken: string;
+  version: number;
+  scopes: string[];
+}
+
+/** Refresh this long before the provider's expiry, so a token never dies in flight. */
+const REFRESH_SKEW_MS = 60_000;
+
+const tokensContext = (accountId: string) => `connected_accounts:${accountId}:tokens`;
+
+export function statusError(row: Pick<AccountRow, 'status' | 'identifier'>, connectionName: string): AppError {
+  const who = `${connectionName} for ${row.identifier}`;
+  switch (row.status) {
+    case 'EXPIRED':
+      return new AppError('account_expired', `the connected account ${who} has expired and must be re-authorized`);
+    case 'DISCONNECTED':
+      return new AppError('account_disconnected', `the connected account ${who} was disconnected`);
+    default:
+      return new AppError('account_not_connected', `the connected account ${who} is not authorized yet`);
+  }
+}
+
+/**
+ * Tokens of connected accounts: encrypted at rest, refreshed before expiry or after a 401,
+ * single-flight per account (one refresh however many callers wait, in this process by a
+ * shared promise and across processes by a row lock on Postgres). A refresh token the
+ * provider rotates is written in the same statement as the new access token.
+ */
+export class TokenVault {
+  private readonly inflight = new Map<string, Promise<AccessGrant>>();
+  private readonly connections: Connections;
+
+  constructor(
+    private readonly deps: {
+      db: Kysely<Database>;
+      engine: Engine;
+      encryptor: Encryptor;
+      clock: Clock;
+      oauth: OAuthClient;
+      logger: Logger;
+    },
+  ) {
+    this.connections = new Connections(deps);
+  }
+
+  /** Encrypted column values for a token set (keeping the old refresh token when none is new). */
+  sealTokens(accountId: string, tokens: TokenSet, previousRefreshToken?: string) {
+    const stored: StoredTokens = {
+      access_token: tokens.accessToken,
+      refresh_token: tokens.refreshToken ?? previousRefreshToken,
+      token_type: tokens.tokenType,
+    };
+    const { ciphertext, keyId } = this.deps.encryptor.encrypt(JSON.stringify(stored), tokensContext(accountId));
+    return {
+      tokens_enc: ciphertext,
+      key_id: keyId,
+      token_expires_at: tokens.expiresAt ? new Date(tokens.expiresAt).toISOString() : null,
+    };
+  }
+
+  openTokens(row: Pick<AccountRow, 'id' | 'tokens_enc' | 'key_id'>): StoredTokens | undefined {
+    if (!row.tokens_enc || !row.key_id) return undefined;
+    return JSON.parse(this.deps.encryptor.decrypt(row.tokens_enc, row.key_id, tokensContext(row.id))) as StoredTokens;
+  }
+
+  private isFresh(row: AccountRow): boolean {
+    if (!row.token_expires_at) return true;
+    return Date.parse(row.token_expires_at) - this.deps.clock.now() > REFRESH_SKEW_MS;
+  }
+
+  private grant(row: AccountRow, tokens: StoredTokens): AccessGrant {
+    return {
+      accountId: row.id,
+      accessToken: tokens.access_token,
+      version: row.token_version,
+      scopes: JSON.parse(row.granted_scopes) as string[],
+    };
+  }
+
+  private async loadRow(accountId: string): Promise<AccountRow> {
+    const row = await this.deps.db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    if (!row) throw new AppError('not_found', `connected account ${accountId} not found`);
+    return row;
+  }
+
+  private async connectionName(row: AccountRow): Promise<string> {
+    return (await this.connections.get(row.connection_id)).name;
+  }
+
+  /**
+   * A valid access token for the account. `staleVersion` is the version of a token the
+   * provider just refused with 401: a newer one is returned, refreshing when needed.
+   */
+  async getAccessToken(accountId: string, options: { staleVersion?: number } = {}): Promise<AccessGrant> {
+    const row = await this.loadRow(accountId);
+    if (row.status !== 'ACTIVE') throw statusError(row, await this.connectionName(row));
+    const tokens = this.openTokens(row);
+    if (!tokens) throw statusError({ ...row, status: 'PENDING_AUTH' }, await this.connectionName(row));
+    if (this.isFresh(row) && options.staleVersion !== row.token_version) return this.grant(row, tokens);
+    return this.refreshOnce(accountId, row.token_version);
+  }
+
+  /** Refreshes now (e.g. for an admin "refresh" action), single-flight like any refresh. */
+  async forceRefresh(accountId: string): Promise<AccessGrant> {
+    const row = await this.loadRow(accountId);
+    return this.refreshOnce(accountId, row.token_version);
+  }
+
+  private refreshOnce(accountId: string, seenVersion: number): Promise<AccessGrant> {
+    const running = this.inflight.get(accountId);
+    if (running) return running;
+    const flight = this.refreshLocked(accountId, seenVersion).finally(() => this.inflight.delete(accountId));
+    this.inflight.set(accountId, flight);
+    return flight;
+  }
+
+  private async refreshLocked(accountId: string, seenVersion: number): Promise<AccessGrant> {
+    if (this.deps.engine === 'postgres') {
+      // The row lock makes other processes wait here; when they get it, the version
+      // has moved on and they use the token this refresh stored.
+      const outcome = await this.deps.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('connected_accounts')
+          .selectAll()
+          .where('id', '=', accountId)
+          .forUpdate()
+          .executeTakeFirst();
+        return this.refreshRow(trx, row, seenVersion);
+      });
+      return this.settle(outcome);
+    }
+    const row = await this.deps.db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    return this.settle(await this.refreshRow(this.deps.db, row, seenVersion));
+  }
+
+  private async settle(outcome: AccessGrant | AppError): Promise<AccessGrant> {
+    if (outcome instanceof AppError) throw outcome;
+    return outcome;
+  }
+
+  /** Refreshes one locked (Postgres) or freshly read (SQLite) row. Errors are returned, so the
+   * EXPIRED status commits with the transaction instead of rolling back. */
+  private async refreshRow(
+    db: Kysely<Database> | Transaction<Database>,
+    row: AccountRow | undefined,
+    seenVersion: number,
+  ): Promise<AccessGrant | AppError> {
+    if (!row) return new AppError('not_found', 'the connected account no longer exists');
+    const connection = await db.selectFrom('connections').selectAll().where('id', '=', row.connection_id).executeTakeFirst();
+    if (!connection) return new AppError('not_found', 'the connection of this account no longer exists');
+    if (row.status !== 'ACTIVE') return statusError(row, connection.name);
+    const tokens = this.openTokens(row);
+    if (!tokens) return statusError({ ...row, status: 'PENDING_AUTH' }, connection.name);
+    if (row.token_version !== seenVersion && this.isFresh(row)) return this.grant(row, tokens);
+
+    const now = new Date(this.deps.clock.now()).toISOString();
+    if (!tokens.refresh_token) {
+      await this.markExpired(db, row, 'no_refresh_token', now);
+      return statusError({ ...row, status: 'EXPIRED' }, connection.name);
+    }
+    let fresh: TokenSet;
+    try {
+      fresh = await this.deps.oauth.refresh(this.connections.oauthApp(connection), tokens.refresh_token);
+    } catch (error) {
+      if (error instanceof GrantRevokedError) {
+        this.deps.logger.warn({ accountId: row.id, reason: error.oauthError }, 'refresh refused; account expired');
+        await this.markExpired(db, row, error.oauthError, now);
+        return statusError({ ...row, status: 'EXPIRED' }, connection.name);
+      }
+      if (error instanceof AppError) return error;
+      throw error;
+    }
+    const sealed = this.sealTokens(row.id, fresh, tokens.refresh_token);
+    const scopes = fresh.scopes ? JSON.stringify(fresh.scopes) : row.granted_scopes;
+    const result = await db
+      .updateTable('connected_accounts')
+      .set({ ...sealed, granted_scopes: scopes, token_version: row.token_version + 1, updated_at: now })
+      .where('id', '=', row.id)
+      .where('token_version', '=', row.token_version)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) {
+      // Another process on the same SQLite file stored a newer token meanwhile: use theirs.
+      const latest = await this.loadRow(row.id);
+      const latestTokens = this.openTokens(latest);
+      if (latest.status !== 'ACTIVE' || !latestTokens) return statusError(latest, connection.name);
+      return this.grant(latest, latestTokens);
+    }
+    return {
+      accountId: row.id,
+      accessToken: fresh.accessToken,
+      version: row.token_version + 1,
+      scopes: JSON.parse(scopes) as string[],
+    };
+  }
+
+  /** EXPIRED keeps the old record (tokens included) so nothing is lost; a new consent replaces it. */
+  private async markExpired(db: Kysely<Database> | Transaction<Database>, row: AccountRow, reason: string, now: string) {
+    await db
+      .updateTable('connected_accounts')
+      .set({ status: 'EXPIRED', status_reason: reason, updated_at: now })
+      .where('id', '=', row.id)
+      .execute();
+  }
+}

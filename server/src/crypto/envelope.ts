@@ -1,0 +1,120 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EncryptionKeyConfig } from '../config.js';
+
+/**
+ * Envelope encryption with AES-256-GCM. Each value gets its own random data key; the data
+ * key is wrapped by a master key (the key-encryption key) named by its id. The row keeps
+ * the master key id, so master keys rotate: old rows still decrypt with an old key until
+ * `reencrypt` rewraps them. Additional data binds a ciphertext to its row and column, so a
+ * ciphertext copied into another row does not decrypt.
+ *
+ * Format: `v1.<wrapped data key>.<value>`, each part base64url of iv(12) | ciphertext | tag(16).
+ */
+export interface Encryptor {
+  readonly currentKeyId: string;
+  encrypt(plaintext: string, context: string): { ciphertext: string; keyId: string };
+  decrypt(ciphertext: string, keyId: string, context: string): string;
+  hasKey(keyId: string): boolean;
+}
+
+export class EncryptionKeyError extends Error {
+  override name = 'EncryptionKeyError';
+}
+
+interface MasterKey {
+  id: string;
+  key: Buffer;
+}
+
+function seal(key: Buffer, plaintext: Buffer, aad: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+}
+
+function open(key: Buffer, sealed: string, aad: string): Buffer {
+  const raw = Buffer.from(sealed, 'base64url');
+  if (raw.length < 28) throw new EncryptionKeyError('ciphertext is truncated');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  decipher.setAAD(Buffer.from(aad));
+  decipher.setAuthTag(raw.subarray(raw.length - 16));
+  return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+}
+
+/** Parses `id:base64key` or a bare base64 key (its id is then derived from its hash). */
+export function parseMasterKey(spec: string): MasterKey {
+  const trimmed = spec.trim();
+  const separator = trimmed.indexOf(':');
+  const id = separator > 0 ? trimmed.slice(0, separator) : undefined;
+  const encoded = separator > 0 ? trimmed.slice(separator + 1) : trimmed;
+  const key = Buffer.from(encoded, /[-_]/.test(encoded) ? 'base64url' : 'base64');
+  if (key.length !== 32) {
+    throw new EncryptionKeyError(
+      'an encryption key must be 32 random bytes in base64 (generate one with: openssl rand -base64 32)',
+    );
+  }
+  if (id !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
+    throw new EncryptionKeyError('an encryption key id may only use letters, digits, "-" and "_" (at most 32)');
+  }
+  return { id: id ?? `k${createHash('sha256').update(key).digest('hex').slice(0, 10)}`, key };
+}
+
+export function createEncryptor(current: string, old: string[] = []): Encryptor {
+  const primary = parseMasterKey(current);
+  const keys = new Map<string, Buffer>([[primary.id, primary.key]]);
+  for (const spec of old) {
+    const parsed = parseMasterKey(spec);
+    if (!keys.has(parsed.id)) keys.set(parsed.id, parsed.key);
+  }
+  return {
+    currentKeyId: primary.id,
+    hasKey: (keyId) => keys.has(keyId),
+    encrypt(plaintext, context) {
+      const dataKey = randomBytes(32);
+      const wrapped = seal(primary.key, dataKey, `dek:${context}`);
+      const value = seal(dataKey, Buffer.from(plaintext, 'utf8'), context);
+      return { ciphertext: `v1.${wrapped}.${value}`, keyId: primary.id };
+    },
+    decrypt(ciphertext, keyId, context) {
+      const master = keys.get(keyId);
+      if (!master) throw new EncryptionKeyError(`no encryption key with id "${keyId}" is configured`);
+      const [version, wrapped, value] = ciphertext.split('.');
+      if (version !== 'v1' || !wrapped || !value) throw new EncryptionKeyError('unknown ciphertext format');
+      try {
+        const dataKey = open(master, wrapped, `dek:${context}`);
+        return open(dataKey, value, context).toString('utf8');
+      } catch (cause) {
+        throw new EncryptionKeyError('a stored secret could not be decrypted (wrong key or tampered row)', {
+          cause,
+        });
+      }
+    },
+  };
+}
+
+/**
+ * The master key of this deployment: from configuration, or in the embedded default a key
+ * file created once with mode 0600 in the data directory.
+ */
+export function loadEncryptor(
+  config: EncryptionKeyConfig,
+  dataDir: string,
+  warn: (message: string) => void,
+): Encryptor {
+  if (config.current) return createEncryptor(config.current, config.old);
+  const file = join(dataDir, 'encryption.key');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const spec = `k1:${randomBytes(32).toString('base64')}`;
+    writeFileSync(file, `${spec}\n`, { mode: 0o600, flag: 'wx' });
+    warn(
+      `SWITCHBOARD_ENCRYPTION_KEY is not set: created a key file at ${file} (mode 0600). ` +
+        'Fine for a laptop; in production set SWITCHBOARD_ENCRYPTION_KEY from your secret manager.',
+    );
+  }
+  return createEncryptor(readFileSync(file, 'utf8'), config.old);
+}

@@ -1,0 +1,55 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+function base32(bytes: Uint8Array): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+export type IdPrefix = 'conn' | 'ca' | 'cfg' | 'inst' | 'tcl' | 'exec' | 'ar' | 'al' | 'cli' | 'key' | 'evt';
+
+/** A prefixed random id, e.g. `conn_k3x…` (120 random bits). */
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${base32(randomBytes(15))}`;
+}
+
+/** A URL-safe secret with `bytes` random bytes (default 32 = 256 bits). */
+export function newSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/**
+ * Digest of a high-entropy secret (≥ 128 random bits), for lookup and comparison.
+ * A fast hash is enough here because the secret cannot be guessed; passwords would need a KDF.
+ */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** Constant-time comparison of two strings. */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  if (left.length !== right.length) {
+    timingSafeEqual(left, left);
+    return false;
+  }
+  return timingSafeEqual(left, right);
+}
+
+/** PKCE S256 code challenge of a verifier (RFC 7636 §4.2). */
+export function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}

@@ -1,0 +1,168 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+/**
+ * Migrations, in order. Written once with Kysely's schema builder so the same code runs on
+ * SQLite and PostgreSQL. Never edit a migration that has shipped; add the next one.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('api_clients')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('client_id', 'text', (c) => c.notNull().unique())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('algorithm', 'text', (c) => c.notNull())
+        .addColumn('private_jwk_enc', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('connections')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('oauth_client_id', 'text', (c) => c.notNull())
+        .addColumn('oauth_client_secret_enc', 'text')
+        .addColumn('key_id', 'text')
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('connected_accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('connection_id', 'text', (c) => c.notNull().references('connections.id').onDelete('cascade'))
+        .addColumn('identifier', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_reason', 'text')
+        .addColumn('tokens_enc', 'text')
+        .addColumn('key_id', 'text')
+        .addColumn('token_expires_at', 'text')
+        .addColumn('granted_scopes', 'text', (c) => c.notNull())
+        .addColumn('provider_account', 'text')
+        .addColumn('token_version', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_used_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('connected_accounts_connection_identifier', ['connection_id', 'identifier'])
+        .execute();
+      await db.schema
+        .createIndex('connected_accounts_identifier')
+        .on('connected_accounts')
+        .column('identifier')
+        .execute();
+
+      await db.schema
+        .createTable('auth_links')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('connected_account_id', 'text', (c) =>
+          c.notNull().references('connected_accounts.id').onDelete('cascade'),
+        )
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('auth_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('state_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('connected_account_id', 'text', (c) =>
+          c.notNull().references('connected_accounts.id').onDelete('cascade'),
+        )
+        .addColumn('code_verifier_enc', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('mcp_configs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('mcp_config_mappings')
+        .addColumn('config_id', 'text', (c) => c.notNull().references('mcp_configs.id').onDelete('cascade'))
+        .addColumn('connection_id', 'text', (c) => c.notNull().references('connections.id').onDelete('cascade'))
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('tools', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mcp_config_mappings_pk', ['config_id', 'connection_id'])
+        .execute();
+
+      await db.schema
+        .createTable('mcp_instances')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('config_id', 'text', (c) => c.notNull().references('mcp_configs.id').onDelete('cascade'))
+        .addColumn('user_identifier', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('url_secret_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('url_secret_enc', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('mcp_instances_config_user_name', ['config_id', 'user_identifier', 'name'])
+        .execute();
+      await db.schema
+        .createIndex('mcp_instances_user_identifier')
+        .on('mcp_instances')
+        .column('user_identifier')
+        .execute();
+
+      await db.schema
+        .createTable('tool_call_logs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('execution_id', 'text', (c) => c.notNull())
+        .addColumn('tool_name', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text')
+        .addColumn('connection_id', 'text')
+        .addColumn('connection_name', 'text')
+        .addColumn('connected_account_id', 'text')
+        .addColumn('identifier', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('error_code', 'text')
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('tool_call_logs_created_at').on('tool_call_logs').column('created_at').execute();
+
+      await db.schema
+        .createTable('change_versions')
+        .addColumn('scope', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Brings the schema up to date. Safe to run at every start and from several processes. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
+

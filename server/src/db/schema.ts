@@ -1,0 +1,146 @@
+
+
+/**
+ * The tables, as Kysely sees them. Times are ISO-8601 UTC strings (sortable as text on both
+ * engines), lists are JSON text, booleans are 0/1. Secret columns end in `_enc` and are
+ * always ciphertext from crypto/envelope.ts, with the master key id in `key_id`.
+ */
+export interface ApiClientsTable {
+  id: string;
+  client_id: string;
+  secret_hash: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: string;
+  private_jwk_enc: string;
+  key_id: string;
+  public_jwk: string;
+  created_at: string;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  name: string;
+  provider: string;
+  /** 'sandbox' or 'provider' */
+  target: string;
+  oauth_client_id: string;
+  oauth_client_secret_enc: string | null;
+  key_id: string | null;
+  scopes: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConnectedAccountsTable {
+  id: string;
+  connection_id: string;
+  identifier: string;
+  status: string;
+  /** Why the status is what it is (e.g. invalid_grant at refresh); never a secret. */
+  status_reason: string | null;
+  /** JSON {access_token, refresh_token, token_type} */
+  tokens_enc: string | null;
+  key_id: string | null;
+  token_expires_at: string | null;
+  granted_scopes: string;
+  /** The provider account that consented (e.g. the Google email). */
+  provider_account: string | null;
+  /** Bumped on every token write, so caches and racing refreshes can tell versions apart. */
+  token_version: number;
+  last_used_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AuthLinksTable {
+  id: string;
+  token_hash: string;
+  connected_account_id: string;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface AuthRequestsTable {
+  id: string;
+  state_hash: string;
+  connected_account_id: string;
+  code_verifier_enc: string;
+  key_id: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface McpConfigsTable {
+  id: string;
+  name: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface McpConfigMappingsTable {
+  config_id: string;
+  connection_id: string;
+  position: number;
+  /** JSON array of tool names; empty = every tool of the connection's provider */
+  tools: string;
+}
+
+export interface McpInstancesTable {
+  id: string;
+  config_id: string;
+  user_identifier: string;
+  name: string;
+  url_secret_hash: string;
+  url_secret_enc: string;
+  key_id: string;
+  last_used_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ToolCallLogsTable {
+  id: string;
+  execution_id: string;
+  tool_name: string;
+  provider: string | null;
+  connection_id: string | null;
+  connection_name: string | null;
+  connected_account_id: string | null;
+  identifier: string | null;
+  status: string;
+  error_code: string | null;
+  duration_ms: number;
+  source: string;
+  instance_id: string | null;
+  created_at: string;
+}
+
+/** Monotonic counters that replicas poll to drop cached state (see cache/). */
+export interface ChangeVersionsTable {
+  scope: string;
+  version: number;
+}
+
+export interface Database {
+  api_clients: ApiClientsTable;
+  signing_keys: SigningKeysTable;
+  connections: ConnectionsTable;
+  connected_accounts: ConnectedAccountsTable;
+  auth_links: AuthLinksTable;
+  auth_requests: AuthRequestsTable;
+  mcp_configs: McpConfigsTable;
+  mcp_config_mappings: McpConfigMappingsTable;
+  mcp_instances: McpInstancesTable;
+  tool_call_logs: ToolCallLogsTable;
+  change_versions: ChangeVersionsTable;
+}
+

@@ -1,0 +1,228 @@
+import * as oauth from 'oauth4webapi';
+import type { Config } from '../config.js';
+import { ProviderError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Catalog } from '../providers/index.js';
+import type { OAuthEndpoints, ProviderDefinition } from '../providers/types.js';
+
+/** What the OAuth engine needs to know about a connection (an OAuth app at a provider). */
+export interface OAuthApp {
+  provider: string;
+  target: 'sandbox' | 'provider';
+  clientId: string;
+  /** Decrypted only for the duration of a token call. */
+  clientSecret: () => string | undefined;
+  scopes: string[];
+}
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  /** Absolute expiry in ms since the epoch, when the provider said. */
+  expiresAt?: number;
+  /** Scopes the provider says it granted; undefined when it did not say. */
+  scopes?: string[];
+  tokenType: string;
+}
+
+/** The provider refused the grant (invalid_grant and friends): the account needs a new consent. */
+export class GrantRevokedError extends ProviderError {
+  constructor(readonly oauthError: string, description: string | undefined) {
+    super('account_expired', `the provider refused the grant (${oauthError}${description ? `: ${description}` : ''})`);
+    this.name = 'GrantRevokedError';
+  }
+}
+
+interface Deps {
+  config: Config;
+  catalog: Catalog;
+  fetch: typeof fetch;
+  logger: Logger;
+  clock: { now(): number };
+}
+
+/**
+ * The one OAuth 2.0 client engine for every provider (authorization code with PKCE,
+ * refresh, revoke, userinfo), built on oauth4webapi. A provider only contributes data:
+ * its endpoints and extra authorize parameters. A connection that targets the sandbox
+ * keeps the same paths on the sandbox's origin.
+ */
+export class OAuthClient {
+  constructor(private readonly deps: Deps) {}
+
+  redirectUri(): string {
+    return `${this.deps.config.publicUrl}/oauth/callback`;
+  }
+
+  provider(app: OAuthApp): ProviderDefinition {
+    const provider = this.deps.catalog.providers.get(app.provider);
+    if (!provider) throw new ProviderError('provider_error', `unknown provider ${app.provider}`);
+    return provider;
+  }
+
+  /** Rewrites a provider URL to the sandbox when the connection targets it. */
+  resolveUrl(app: OAuthApp, url: string): string {
+    if (app.target !== 'sandbox') return url;
+    const parsed = new URL(url);
+    return `${this.deps.config.sandbox.url}${parsed.pathname}${parsed.search}`;
+  }
+
+  private endpoints(app: OAuthApp): OAuthEndpoints {
+    return this.provider(app).oauth;
+  }
+
+  private server(app: OAuthApp): oauth.AuthorizationServer {
+    const e = this.endpoints(app);
+    return {
+      issuer: new URL(this.resolveUrl(app, e.authorizationEndpoint)).origin,
+      authorization_endpoint: this.resolveUrl(app, e.authorizationEndpoint),
+      token_endpoint: this.resolveUrl(app, e.tokenEndpoint),
+      ...(e.revocationEndpoint ? { revocation_endpoint: this.resolveUrl(app, e.revocationEndpoint) } : {}),
+      ...(e.userinfoEndpoint ? { userinfo_endpoint: this.resolveUrl(app, e.userinfoEndpoint) } : {}),
+    };
+  }
+
+  private options(app: OAuthApp) {
+    return {
+      [oauth.customFetch]: this.deps.fetch,
+      // The sandbox runs on plain HTTP on loopback; real providers always use HTTPS.
+      [oauth.allowInsecureRequests]: app.target === 'sandbox',
+      signal: () => AbortSignal.timeout(this.deps.config.providerTimeoutMs),
+    };
+  }
+
+  private clientAuth(app: OAuthApp): oauth.ClientAuth {
+    const secret = app.clientSecret();
+    return secret ? oauth.ClientSecretPost(secret) : oauth.None();
+  }
+
+  /** Every scope the consent asks for: the connection's, or the provider's defaults, plus identity. */
+  requestedScopes(app: OAuthApp): string[] {
+    const provider = this.provider(app);
+    const base = app.scopes.length ? app.scopes : provider.defaultScopes;
+    return [...new Set([...base, ...(provider.oauth.identityScopes ?? [])])];
+  }
+
+  authorizeUrl(app: OAuthApp, state: string, codeChallenge: string, loginHint?: string): string {
+    const e = this.endpoints(app);
+    const url = new URL(this.resolveUrl(app, e.authorizationEndpoint));
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('client_id', app.clientId);
+    url.searchParams.set('redirect_uri', this.redirectUri());
+    url.searchParams.set('scope', this.requestedScopes(app).join(' '));
+    url.searchParams.set('state', state);
+    url.searchParams.set('code_challenge', codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+    for (const [key, value] of Object.entries(e.authorizeParams ?? {})) url.searchParams.set(key, value);
+    if (loginHint) url.searchParams.set('login_hint', loginHint);
+    return url.toString();
+  }
+
+  async exchangeCode(app: OAuthApp, callbackParams: URLSearchParams, codeVerifier: string): Promise<TokenSet> {
+    const as = this.server(app);
+    const client: oauth.Client = { client_id: app.clientId };
+    return this.tokenCall(async () => {
+      // Switchboard checked `state` itself (hashed, single use) before getting here.
+      const validated = oauth.validateAuthResponse(as, client, callbackParams, oauth.skipStateCheck);
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        this.clientAuth(app),
+        validated,
+        this.redirectUri(),
+        codeVerifier,
+        this.options(app),
+      );
+      return oauth.processAuthorizationCodeResponse(as, client, response);
+    });
+  }
+
+  async refresh(app: OAuthApp, refreshToken: string): Promise<TokenSet> {
+    const as = this.server(app);
+    const client: oauth.Client = { client_id: app.clientId };
+    return this.tokenCall(async () => {
+      const response = await oauth.refreshTokenGrantRequest(as, client, this.clientAuth(app), refreshToken, this.options(app));
+      return oauth.processRefreshTokenResponse(as, client, response);
+    });
+  }
+
+  /** Revokes a token at the provider; failures are logged, not thrown (the grant may be gone already). */
+  async revoke(app: OAuthApp, token: string): Promise<boolean> {
+    const as = this.server(app);
+    if (!as.revocation_endpoint) return false;
+    try {
+      const response = await oauth.revocationRequest(
+        as,
+        { client_id: app.clientId },
+        this.clientAuth(app),
+        token,
+        this.options(app),
+      );
+      await oauth.processRevocationResponse(response);
+      return true;
+    } catch (error) {
+      this.deps.logger.warn({ provider: app.provider, reason: describe(error) }, 'token revocation failed');
+      return false;
+    }
+  }
+
+  /** The provider account's email (or subject) behind an access token; undefined when unavailable. */
+  async accountEmail(app: OAuthApp, accessToken: string): Promise<string | undefined> {
+    const as = this.server(app);
+    if (!as.userinfo_endpoint) return undefined;
+    try {
+      const response = await this.deps.fetch(as.userinfo_endpoint, {
+        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(this.deps.config.providerTimeoutMs),
+      });
+      if (!response.ok) return undefined;
+      const body = (await response.json()) as { email?: string; sub?: string };
+      return body.email ?? body.sub;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async tokenCall(call: () => Promise<oauth.TokenEndpointResponse>): Promise<TokenSet> {
+    let result: oauth.TokenEndpointResponse;
+    try {
+      result = await call();
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError) {
+        if (error.error === 'invalid_grant' || error.error === 'unauthorized_client') {
+          throw new GrantRevokedError(error.error, error.error_description);
+        }
+        if (error.error === 'invalid_client') {
+          throw new ProviderError('provider_error', 'the provider rejected the OAuth app credentials (invalid_client)', {
+            providerStatus: error.status,
+          });
+        }
+        throw new ProviderError(
+          error.status >= 500 ? 'provider_unavailable' : 'provider_error',
+          `the provider's token endpoint answered ${error.error}`,
+          { providerStatus: error.status },
+        );
+      }
+      if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+        throw new ProviderError('provider_timeout', "the provider's token endpoint did not answer in time");
+      }
+      if (error instanceof oauth.OperationProcessingError) {
+        throw new ProviderError('provider_error', `the provider's token response was not valid: ${error.message}`);
+      }
+      this.deps.logger.warn({ reason: describe(error) }, 'token endpoint call failed');
+      throw new ProviderError('provider_unavailable', "the provider's token endpoint could not be reached", { cause: error });
+    }
+    return {
+      accessToken: result.access_token,
+      refreshToken: result.refresh_token,
+      expiresAt: typeof result.expires_in === 'number' ? this.deps.clock.now() + result.expires_in * 1000 : undefined,
+      scopes: typeof result.scope === 'string' ? result.scope.split(/\s+/).filter(Boolean) : undefined,
+      tokenType: result.token_type,
+    };
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof oauth.ResponseBodyError) return `${error.status} ${error.error}`;
+  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown';
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { defineTool } from '../../types.js';
+import { gmailUrl } from '../api.js';
+import { mapWithConcurrency } from '../concurrency.js';
+import { messageListSchema, parseResponse } from '../gmail-types.js';
+import type { CompactMessage } from '../message-format.js';
+import { LIST_BODY_CHARS, readListedMessage } from '../message-reader.js';
+import {
+  includeSpamTrashField,
+  labelIdsField,
+  maxResultsField,
+  messageFormatField,
+  pageTokenField,
+  searchQueryField,
+} from '../params.js';
+import { READ_METADATA_SCOPES } from '../scopes.js';
+import { resolveLabelIds } from '../label-resolver.js';
+
+/** Messages read at once after listing: fast, yet far below Gmail's per-user concurrency limit. */
+const READ_CONCURRENCY = 5;
+/** Body characters across one answer; each message's share shrinks when many are asked for. */
+const TOTAL_BODY_CHARS = 100_000;
+const MIN_BODY_CHARS = 1_000;
+
+export const fetchMails = defineTool({
+  name: 'gmail_fetch_mails',
+  description: [
+    "Search and read emails in the user's Gmail mailbox, newest first, in one call: lists the messages matching a Gmail search query and/or labels, then returns each one with its content.",
+    'Use it for "what are my latest emails", "find the invoice from Acme", "unread mail from Bob this week". Use gmail_get_message_by_id to read one known message in full, gmail_get_thread_by_id for a whole conversation, gmail_list_threads to browse conversations.',
+    'Returns { messages: [{ id, threadId, labelIds, snippet, internalDate (ms since epoch), date (ISO 8601), from, to, cc?, bcc?, replyTo?, subject, body (decoded plain text; HTML-only mail is converted to text), html? (format "full_html"/"raw" only), attachments: [{ filename, mimeType, size, attachmentId }] }], nextPageToken?, resultSizeEstimate }.',
+    'Bodies are trimmed to keep the answer readable: at most 8,000 characters each, less when many messages are requested (about 100,000 in total); a trimmed body ends with a note and has bodyTruncated: true. Attachments are only listed; fetch their content with gmail_get_attachment_by_id.',
+  ].join(' '),
+  input: z.object({
+    query: searchQueryField.optional(),
+    label_ids: labelIdsField
+      .optional()
+      .describe(
+        'Only messages carrying ALL of these labels, e.g. ["INBOX", "UNREAD"]. Label ids are expected; a user label's display name is accepted too and resolved to its id. Combine with `query` freely.',
+      ),
+    max_results: maxResultsField(10, 500, 'messages'),
+    page_token: pageTokenField.optional(),
+    include_spam_trash: includeSpamTrashField,
+    format: messageFormatField('full'),
+  }),
+  annotations: {
+    title: 'Fetch emails',
+    readOnlyHint: true,
+    destructiveHint: false,
+    idempotentHint: true,
+    openWorldHint: true,
+  },
+  scopes: READ_METADATA_SCOPES,
+  async run(input, ctx) {
+    const labelIds = await resolveLabelIds(ctx, input.label_ids ?? []);
+    const listed = parseResponse(
+      messageListSchema,
+      await ctx.api.request({
+        url: gmailUrl('messages'),
+        query: {
+          q: input.query?.trim() || undefined,
+          labelIds: labelIds.length ? labelIds : undefined,
+          maxResults: input.max_results,
+          pageToken: input.page_token,
+          includeSpamTrash: input.include_spam_trash || undefined,
+        },
+      }),
+      'message list',
+    );
+    const refs = listed.messages ?? [];
+    const maxBodyChars = Math.max(
+      MIN_BODY_CHARS,
+      Math.min(LIST_BODY_CHARS, Math.floor(TOTAL_BODY_CHARS / Math.max(1, refs.length))),
+    );
+    const read = await mapWithConcurrency(
+      refs,
+      READ_CONCURRENCY,
+      (ref) => readListedMessage(ctx, ref.id, { format: input.format, maxBodyChars }),
+      ctx.signal,
+    );
+    const messages = read.filter((message): message is CompactMessage => message !== undefined);
+    return {
+      messages,
+      ...(listed.nextPageToken ? { nextPageToken: listed.nextPageToken } : {}),
+      resultSizeEstimate: listed.resultSizeEstimate ?? messages.length,
+    };
+  },
+});

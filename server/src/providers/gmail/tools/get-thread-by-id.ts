@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { defineTool } from '../../types.js';
+import { gmailUrl, segment } from '../api.js';
+import { readOnly } from '../annotations.js';
+import { parseResponse, threadSchema } from '../gmail-types.js';
+import { compactFor, formatQuery, SINGLE_BODY_CHARS } from '../message-reader.js';
+import { threadIdField } from '../params.js';
+import { READ_METADATA_SCOPES } from '../scopes.js';
+
+/** Body characters across a whole thread; long threads repeat themselves in quotes anyway. */
+const THREAD_BODY_CHARS = 150_000;
+const MIN_BODY_CHARS = 2_000;
+
+export const getThreadById = defineTool({
+  name: 'gmail_get_thread_by_id',
+  description: [
+    'Read a whole email conversation: every message of the thread, oldest first, each with headers, decoded plain-text body and attachment list.',
+    'Use it to understand a discussion before replying (then gmail_reply_to_thread). Bodies are trimmed to share about 150,000 characters across the thread (trimmed ones have bodyTruncated: true).',
+    'Returns { id, historyId, messages: [{ id, threadId, labelIds, snippet, internalDate, date, from, to, cc?, subject, body, html?, attachments, headers? }] }.',
+  ].join(' '),
+  input: z.object({
+    thread_id: threadIdField,
+    format: z
+      .enum(['full', 'full_html', 'metadata', 'minimal'])
+      .default('full')
+      .describe(
+        'How much of each message: "full" (headers, text body, attachments), "full_html" (full plus HTML body), "metadata" (headers and snippet only), "minimal" (ids, labels, snippet).',
+      ),
+    metadata_headers: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Extra header names to return per message under `headers`, e.g. ["Message-ID", "List-Unsubscribe"].'),
+  }),
+  annotations: readOnly('Get email thread'),
+  scopes: READ_METADATA_SCOPES,
+  async run(input, ctx) {
+    const thread = parseResponse(
+      threadSchema,
+      await ctx.api.request({
+        url: gmailUrl(`threads/${segment(input.thread_id)}`),
+        query: formatQuery(input.format, input.metadata_headers),
+      }),
+      'thread',
+    );
+    const raw = thread.messages ?? [];
+    const maxBodyChars = Math.max(
+      MIN_BODY_CHARS,
+      Math.min(SINGLE_BODY_CHARS, Math.floor(THREAD_BODY_CHARS / Math.max(1, raw.length))),
+    );
+    const messages = await Promise.all(
+      raw.map((message) =>
+        compactFor(ctx, message, { format: input.format, maxBodyChars, headerNames: input.metadata_headers }),
+      ),
+    );
+    return { id: thread.id, historyId: thread.historyId ?? '', messages };
+  },
+});

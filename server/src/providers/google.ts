@@ -1,0 +1,17 @@
+import type { OAuthEndpoints } from './types.js';
+
+/**
+ * Google's OAuth 2.0 endpoints, shared by every Google provider.
+ * https://developers.google.com/identity/protocols/oauth2/web-server
+ */
+export const googleOAuth: OAuthEndpoints = {
+  authorizationEndpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
+  tokenEndpoint: 'https://oauth2.googleapis.com/token',
+  revocationEndpoint: 'https://oauth2.googleapis.com/revoke',
+  userinfoEndpoint: 'https://openidconnect.googleapis.com/v1/userinfo',
+  // Google only issues a refresh token with access_type=offline, and only on the first
+  // consent unless prompt=consent forces the consent screen again.
+  authorizeParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
+  // Lets the callback read which Google account was connected.
+  identityScopes: ['https://www.googleapis.com/auth/userinfo.email'],
+};

@@ -1,0 +1,64 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { googleCalendarTools } from './index.js';
+
+// The wire contract lives outside the repository; the check runs where it is present.
+const REFERENCE = process.env.SWITCHBOARD_TOOL_SIGNATURES ?? '/work/shared/reference/tool-signatures.json';
+
+interface ReferenceTool {
+  name: string;
+  params: { name: string; type: string; required: boolean }[];
+}
+
+interface JsonSchemaObject {
+  properties?: Record<string, { type?: string; description?: string }>;
+  required?: string[];
+}
+
+describe('googleCalendarTools', () => {
+  it('lists 30 tools with unique names, descriptions and scopes', () => {
+    expect(googleCalendarTools).toHaveLength(30);
+    expect(new Set(googleCalendarTools.map((tool) => tool.name)).size).toBe(30);
+    for (const tool of googleCalendarTools) {
+      expect(tool.name).toMatch(/^googlecalendar_[a-z_]+$/);
+      expect(tool.description.length).toBeGreaterThan(80);
+      expect(tool.scopes).toContain('https://www.googleapis.com/auth/calendar');
+      if (tool.annotations.readOnlyHint) expect(tool.annotations.destructiveHint).toBe(false);
+    }
+  });
+
+  it('describes every input field', () => {
+    for (const tool of googleCalendarTools) {
+      for (const io of ['input', 'output'] as const) {
+        const schema = z.toJSONSchema(tool.input, { io }) as JsonSchemaObject;
+        for (const [name, property] of Object.entries(schema.properties ?? {})) {
+          expect(property.description, `${tool.name}.${name}`).toBeTruthy();
+        }
+      }
+    }
+  });
+
+  it.skipIf(!existsSync(REFERENCE))('matches the reference signatures: names, JSON types and required flags', () => {
+    const reference = (JSON.parse(readFileSync(REFERENCE, 'utf8')) as Record<string, ReferenceTool[]>).googlecalendar;
+    expect(reference).toBeDefined();
+    const byName = new Map(googleCalendarTools.map((tool) => [tool.name, tool]));
+    expect([...byName.keys()].sort()).toEqual((reference ?? []).map((tool) => tool.name).sort());
+    for (const expected of reference ?? []) {
+      const tool = byName.get(expected.name);
+      for (const io of ['input', 'output'] as const) {
+        const schema = z.toJSONSchema(tool?.input ?? z.object({}), { io }) as JsonSchemaObject;
+        const types = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, v.type]));
+        expect(types, `${expected.name} (${io})`).toEqual(
+          Object.fromEntries(expected.params.map((p) => [p.name, p.type])),
+        );
+        expect([...(schema.required ?? [])].sort(), `${expected.name} required (${io})`).toEqual(
+          expected.params
+            .filter((p) => p.required)
+            .map((p) => p.name)
+            .sort(),
+        );
+      }
+    }
+  });
+});

@@ -1,0 +1,33 @@
+import { Hono } from 'hono';
+import { createCalendarApi } from './calendar/index.js';
+import { createControlRoutes } from './control.js';
+import { faultInjection } from './faults.js';
+import { createGmailApi } from './gmail/index.js';
+import { googleError } from './google-errors.js';
+import { createOAuthRoutes } from './oauth/index.js';
+import { type SandboxOptions, SandboxState } from './state.js';
+
+export interface Sandbox {
+  app: Hono;
+  state: SandboxState;
+}
+
+/**
+ * The whole sandbox as one Hono app with no I/O: Google's OAuth endpoints, Gmail v1,
+ * Calendar v3 and the `/__sandbox` test controls. Serve it alone or mount it under a prefix.
+ */
+export function createSandbox(options: SandboxOptions = {}): Sandbox {
+  const state = new SandboxState(options);
+  const app = new Hono();
+  app.use('*', faultInjection(state.faults));
+  app.route('/__sandbox', createControlRoutes(state));
+  app.route('/', createOAuthRoutes(state));
+  app.route('/', createGmailApi(state));
+  app.route('/calendar/v3', createCalendarApi(state));
+  app.notFound(() => googleError(404, { message: 'The requested URL was not found on this server.' }));
+  app.onError((error) => {
+    console.error('sandbox: unexpected error', error);
+    return googleError(500);
+  });
+  return { app, state };
+}

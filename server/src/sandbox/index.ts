@@ -1,0 +1,13 @@
+export { type Sandbox, createSandbox } from './app.js';
+export type { SandboxContext, SandboxPrincipal, SandboxUser } from './context.js';
+export type { Fault, FaultSpec } from './faults.js';
+export { type GmailContext, createGmailApi } from './gmail/index.js';
+export { googleError, googleErrorBody } from './google-errors.js';
+export {
+  type SandboxClient,
+  type SandboxCounters,
+  type SandboxOptions,
+  SandboxState,
+  type TokenResponse,
+} from './state.js';
+export { DEFAULT_SANDBOX_USERS } from './users.js';

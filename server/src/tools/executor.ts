@@ -1,0 +1,207 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { ConnectedAccounts } from '../connections/connected-accounts.js';
+import type { ConnectionRow } from '../connections/connections.js';
+import type { AccessGrant, AccountRow, TokenVault } from '../connections/token-vault.js';
+import { newId } from '../crypto/random.js';
+import type { Database } from '../db/schema.js';
+import { AppError, ProviderError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { validationError } from '../api/http.js';
+import type { Catalog } from '../providers/index.js';
+import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
+import { createProviderApi } from './provider-api.js';
+
+export type ToolCallSource = 'API' | 'MCP';
+
+export type AccountSelector = { connectedAccountId: string } | { connector: string; identifier: string };
+
+export interface ExecuteRequest {
+  toolName: string;
+  params: unknown;
+  account: AccountSelector;
+  source: ToolCallSource;
+  instanceId?: string;
+  signal?: AbortSignal;
+}
+
+export interface ExecuteResult {
+  data: unknown;
+  executionId: string;
+}
+
+const ACCOUNT_ERRORS = new Set(['account_not_connected', 'account_expired', 'account_disconnected', 'insufficient_scope']);
+
+interface Deps {
+  db: Kysely<Database>;
+  config: Config;
+  clock: Clock;
+  fetch: typeof fetch;
+  logger: Logger;
+  catalog: Catalog;
+  accounts: ConnectedAccounts;
+  vault: TokenVault;
+}
+
+/**
+ * The one path every tool call takes, from REST or MCP: find the tool, validate its input,
+ * find the user's account and check it can run the tool, run it through the provider edge
+ * with a token the tool never sees, and write one tool_call_logs row (no tokens, no bodies).
+ */
+export class ToolExecutor {
+  constructor(private readonly deps: Deps) {}
+
+  tool(name: string): { provider: ProviderDefinition; tool: ToolDefinition } {
+    const entry = this.deps.catalog.tools.get(name);
+    if (!entry) throw new AppError('tool_not_found', `there is no tool named ${name}`);
+    return entry;
+  }
+
+  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    const executionId = newId('exec');
+    const started = performance.now();
+    let connection: ConnectionRow | undefined;
+    let account: AccountRow | undefined;
+    let providerName: string | undefined;
+    const identifierHint = 'identifier' in request.account ? request.account.identifier : undefined;
+    try {
+      const { provider, tool } = this.tool(request.toolName);
+      providerName = provider.name;
+      const parsed = tool.input.safeParse(request.params ?? {});
+      if (!parsed.success) throw validationError(parsed.error, 'tool_input_invalid');
+
+      const found = await this.deps.accounts.find(
+        'connectedAccountId' in request.account ? { id: request.account.connectedAccountId } : request.account,
+      );
+      if (!found) {
+        if ('connector' in request.account) {
+          // Unknown account for a known connection: create it pending, and hand back the link.
+          const connectionRow = await this.deps.accounts.connections.findByName(request.account.connector);
+          if (!connectionRow) throw new AppError('not_found', `connection ${request.account.connector} not found`);
+          connection = connectionRow;
+          await this.checkProvider(connectionRow, provider, tool);
+          throw await this.withAuthLink(
+            new AppError('account_not_connected', `${request.account.identifier} has not connected ${connectionRow.name} yet`),
+            connectionRow,
+            request.account.identifier,
+          );
+        }
+        throw new AppError('not_found', `connected account ${request.account.connectedAccountId} not found`);
+      }
+      connection = found.connection;
+      account = found.account;
+      await this.checkProvider(connection, provider, tool);
+      this.checkScopes(account, tool);
+
+      let grant: AccessGrant | undefined;
+      const accountId = account.id;
+      const api = createProviderApi({
+        fetch: this.deps.fetch,
+        apiOrigins: provider.apiOrigins,
+        sandboxBaseUrl: connection.target === 'sandbox' ? this.deps.config.sandbox.url : undefined,
+        timeoutMs: this.deps.config.providerTimeoutMs,
+        clock: this.deps.clock,
+        signal: request.signal,
+        getAccessToken: async ({ forceRefresh }) => {
+          grant = await this.deps.vault.getAccessToken(accountId, forceRefresh ? { staleVersion: grant?.version } : {});
+          return grant.accessToken;
+        },
+      });
+      const data = await tool.run(parsed.data, {
+        api,
+        signal: request.signal ?? new AbortController().signal,
+        now: () => this.deps.clock.now(),
+      });
+      await this.log(request, executionId, started, { connection, account, providerName, status: 'SUCCESS' });
+      await this.deps.accounts.touch(account.id);
+      return { data: data ?? {}, executionId };
+    } catch (error) {
+      let failure = error instanceof AppError ? error : undefined;
+      if (failure && ACCOUNT_ERRORS.has(failure.code) && connection && !failure.details?.authentication_link) {
+        failure = await this.withAuthLink(failure, connection, account?.identifier ?? identifierHint ?? '');
+      }
+      await this.log(request, executionId, started, {
+        connection,
+        account,
+        providerName,
+        status: 'FAILED',
+        errorCode: failure?.code ?? 'internal',
+      }).catch(() => undefined);
+      if (!failure) {
+        this.deps.logger.error({ err: error, tool: request.toolName, executionId }, 'tool crashed');
+        failure = new AppError('internal', 'the tool failed unexpectedly');
+      }
+      throw Object.assign(failure, { executionId });
+    }
+  }
+
+  private async checkProvider(connection: ConnectionRow, provider: ProviderDefinition, tool: ToolDefinition) {
+    if (connection.provider !== provider.name) {
+      throw new AppError(
+        'validation_failed',
+        `tool ${tool.name} belongs to ${provider.name}, but connection ${connection.name} is ${connection.provider}`,
+      );
+    }
+  }
+
+  /** When the provider told us what it granted, refuse early instead of letting it answer 403. */
+  private checkScopes(account: AccountRow, tool: ToolDefinition) {
+    if (account.status !== 'ACTIVE') return;
+    const granted = JSON.parse(account.granted_scopes) as string[];
+    if (!granted.length || !tool.scopes.length) return;
+    if (tool.scopes.some((scope) => granted.includes(scope))) return;
+    throw new AppError(
+      'insufficient_scope',
+      `${tool.name} needs one of these scopes, which the user did not grant: ${tool.scopes.join(', ')}`,
+      { details: { required_scopes: tool.scopes, granted_scopes: granted } },
+    );
+  }
+
+  private async withAuthLink(error: AppError, connection: ConnectionRow, identifier: string): Promise<AppError> {
+    if (!identifier) return error;
+    const { link, expiry } = await this.deps.accounts.authLink(connection, identifier);
+    const message =
+      error.code === 'insufficient_scope'
+        ? `${error.message}. Ask the user to re-connect ${connection.name} and grant access: ${link}`
+        : `${error.message}. Ask the user to open this link to connect ${connection.name}: ${link}`;
+    const Kind = error instanceof ProviderError ? ProviderError : AppError;
+    return new Kind(error.code, message, {
+      cause: error,
+      details: { ...error.details, connection_name: connection.name, authentication_link: link, link_expiry: expiry },
+    });
+  }
+
+  private async log(
+    request: ExecuteRequest,
+    executionId: string,
+    started: number,
+    outcome: {
+      connection?: ConnectionRow;
+      account?: AccountRow;
+      providerName?: string;
+      status: 'SUCCESS' | 'FAILED';
+      errorCode?: string;
+    },
+  ) {
+    await this.deps.db
+      .insertInto('tool_call_logs')
+      .values({
+        id: newId('tcl'),
+        execution_id: executionId,
+        tool_name: request.toolName.slice(0, 200),
+        provider: outcome.providerName ?? null,
+        connection_id: outcome.connection?.id ?? null,
+        connection_name: outcome.connection?.name ?? ('connector' in request.account ? request.account.connector : null),
+        connected_account_id: outcome.account?.id ?? null,
+        identifier: outcome.account?.identifier ?? ('identifier' in request.account ? request.account.identifier : null),
+        status: outcome.status,
+        error_code: outcome.errorCode ?? null,
+        duration_ms: Math.round(performance.now() - started),
+        source: request.source,
+        instance_id: request.instanceId ?? null,
+        created_at: new Date(this.deps.clock.now()).toISOString(),
+      })
+      .execute();
+  }
+}

@@ -1,0 +1,204 @@
+import type { Clock } from '../clock.js';
+import { type ErrorCode, ProviderError } from '../errors.js';
+import type { ProviderApi, ProviderRequest } from '../providers/types.js';
+
+export interface ProviderApiOptions {
+  fetch: typeof fetch;
+  /** Origins the provider declares; requests anywhere else are refused. */
+  apiOrigins: string[];
+  /** When the connection targets the sandbox: its base URL replaces the declared origin. */
+  sandboxBaseUrl?: string;
+  /** Gives a valid access token; `forceRefresh` after the provider answered 401. */
+  getAccessToken(options: { forceRefresh: boolean }): Promise<string>;
+  timeoutMs: number;
+  clock: Clock;
+  /** Retries after a 429/5xx/network failure; the first attempt is not counted. */
+  maxRetries?: number;
+  /** Longest wait honoured from a Retry-After header. */
+  maxRetryAfterMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+const IDEMPOTENT = new Set(['GET', 'PUT', 'DELETE', 'HEAD']);
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+// Google answers some quota errors with 403 and these reasons instead of 429.
+// https://developers.google.com/workspace/gmail/api/guides/handle-errors
+const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
+const SCOPE_REASONS = new Set(['insufficientPermissions', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT']);
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface GoogleErrorBody {
+  error?:
+    | string
+    | {
+        code?: number;
+        message?: string;
+        status?: string;
+        errors?: { reason?: string; message?: string }[];
+        details?: { reason?: string }[];
+      };
+  error_description?: string;
+}
+
+function reasonsOf(body: GoogleErrorBody | undefined): string[] {
+  if (!body || typeof body.error !== 'object') return [];
+  return [
+    ...(body.error.errors ?? []).map((e) => e.reason ?? ''),
+    ...(body.error.details ?? []).map((d) => d.reason ?? ''),
+    body.error.status ?? '',
+  ].filter(Boolean);
+}
+
+function messageOf(body: GoogleErrorBody | undefined, fallback: string): string {
+  if (!body) return fallback;
+  if (typeof body.error === 'object' && body.error.message) return body.error.message;
+  if (typeof body.error === 'string') return body.error_description ?? body.error;
+  return fallback;
+}
+
+/** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function buildUrl(request: ProviderRequest, apiOrigins: string[], sandboxBaseUrl: string | undefined): URL {
+  let declared: URL;
+  try {
+    declared = new URL(request.url);
+  } catch (cause) {
+    throw new ProviderError('provider_host_not_allowed', 'the tool built an invalid provider URL', { cause });
+  }
+  if (!apiOrigins.includes(declared.origin)) {
+    throw new ProviderError('provider_host_not_allowed', `the provider does not declare the host ${declared.host}`);
+  }
+  const url = sandboxBaseUrl ? new URL(`${sandboxBaseUrl.replace(/\/+$/, '')}${declared.pathname}`) : declared;
+  url.search = declared.search;
+  for (const [key, value] of Object.entries(request.query ?? {})) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, item);
+    else url.searchParams.set(key, String(value));
+  }
+  return url;
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return undefined;
+  const type = response.headers.get('content-type') ?? '';
+  if (type.includes('json') || /^[[{]/.test(text.trimStart())) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function errorFor(status: number, body: unknown): { code: ErrorCode; message: string } {
+  const google = typeof body === 'object' && body !== null ? (body as GoogleErrorBody) : undefined;
+  const reasons = reasonsOf(google);
+  const message = messageOf(google, `the provider answered HTTP ${status}`);
+  if (status === 401) return { code: 'provider_unauthorized', message };
+  if (status === 403 && reasons.some((r) => SCOPE_REASONS.has(r))) return { code: 'insufficient_scope', message };
+  if (status === 403 && reasons.some((r) => RATE_LIMIT_REASONS.has(r))) return { code: 'provider_rate_limited', message };
+  if (status === 403) return { code: 'provider_forbidden', message };
+  if (status === 404 || status === 410) return { code: 'provider_not_found', message };
+  if (status === 429) return { code: 'provider_rate_limited', message };
+  if (status >= 500) return { code: 'provider_unavailable', message };
+  if (status >= 400) return { code: 'provider_bad_request', message };
+  return { code: 'provider_error', message };
+}
+
+/**
+ * The HTTP edge of tool execution: declared hosts only, the user's token added here and
+ * nowhere else, one refresh on 401, bounded retries with backoff on 429/5xx honouring
+ * Retry-After, a timeout per attempt, and Google's errors turned into ProviderError codes.
+ */
+export function createProviderApi(options: ProviderApiOptions): ProviderApi {
+  const sleep = options.sleep ?? defaultSleep;
+  const maxRetries = options.maxRetries ?? 2;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 10_000;
+
+  return {
+    async request<T>(request: ProviderRequest): Promise<T> {
+      const method = request.method ?? 'GET';
+      const url = buildUrl(request, options.apiOrigins, options.sandboxBaseUrl);
+      const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+      let body: string | undefined;
+      if (request.rawBody) {
+        headers['content-type'] = request.rawBody.contentType;
+        body = request.rawBody.data;
+      } else if (request.body !== undefined) {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(request.body);
+      }
+
+      let refreshed = false;
+      let retries = 0;
+      for (;;) {
+        const token = await options.getAccessToken({ forceRefresh: refreshed });
+        const signals = [AbortSignal.timeout(options.timeoutMs)];
+        if (options.signal) signals.push(options.signal);
+        let response: Response;
+        try {
+          response = await options.fetch(url, {
+            method,
+            headers: { ...headers, authorization: `Bearer ${token}` },
+            body,
+            signal: AbortSignal.any(signals),
+            redirect: 'error',
+          });
+        } catch (cause) {
+          const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+          if (options.signal?.aborted) throw new ProviderError('provider_timeout', 'the call was cancelled', { cause });
+          if (!timedOut && IDEMPOTENT.has(method) && retries < maxRetries) {
+            await sleep(backoff(retries++));
+            continue;
+          }
+          throw timedOut
+            ? new ProviderError('provider_timeout', `the provider did not answer within ${options.timeoutMs} ms`, {
+                cause,
+              })
+            : new ProviderError('provider_unavailable', 'the provider could not be reached', { cause });
+        }
+
+        if (response.ok) return (await readBody(response)) as T;
+
+        const errorBody = await readBody(response).catch(() => undefined);
+        if (response.status === 401 && !refreshed) {
+          refreshed = true;
+          continue;
+        }
+        const mapped = errorFor(response.status, errorBody);
+        const retryable =
+          RETRYABLE_STATUSES.has(response.status) || mapped.code === 'provider_rate_limited'
+            ? response.status === 429 || response.status === 503 || mapped.code === 'provider_rate_limited' || IDEMPOTENT.has(method)
+            : false;
+        if (retryable && retries < maxRetries) {
+          const retryAfter = parseRetryAfter(response.headers.get('retry-after'), options.clock.now());
+          if (retryAfter === undefined || retryAfter <= maxRetryAfterMs) {
+            await sleep(retryAfter ?? backoff(retries));
+            retries++;
+            continue;
+          }
+        }
+        throw new ProviderError(mapped.code, mapped.message, {
+          providerStatus: response.status,
+          details: { provider_status: response.status, ...(retries > 0 ? { attempts: retries + 1 } : {}) },
+        });
+      }
+    },
+  };
+}
+
+/** Exponential backoff with full jitter: 200 ms, 400 ms, 800 ms … capped at 5 s. */
+function backoff(attempt: number): number {
+  const ceiling = Math.min(5_000, 200 * 2 ** attempt);
+  return Math.floor(ceiling / 2 + Math.random() * (ceiling / 2));
+}

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DatabaseHandle, type Engine, openDatabase } from '../../src/db/database.js';
+
+/** The Postgres the machine and CI provide; override with SWITCHBOARD_TEST_POSTGRES_URL. */
+export const TEST_POSTGRES_URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The engine the suite runs on: SWITCHBOARD_TEST_ENGINE=postgres|sqlite (default sqlite). */
+export const TEST_ENGINE: Engine = process.env.SWITCHBOARD_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+
+export interface TestDatabase extends DatabaseHandle {
+  dataDir: string;
+  /** Options to open the same database again (e.g. from a second server process). */
+  reopen: { databaseUrl?: string; postgresSchema?: string; dataDir: string };
+}
+
+let counter = 0;
+
+/** A fresh, migrated, empty database on `engine`: its own temp dir, or its own Postgres schema. */
+export async function createTestDatabase(engine: Engine = TEST_ENGINE): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  const postgresSchema =
+    engine === 'postgres' ? `t_${process.pid}_${Date.now().toString(36)}_${(counter++).toString(36)}` : undefined;
+  const databaseUrl = engine === 'postgres' ? TEST_POSTGRES_URL : undefined;
+  const handle = await openDatabase({ databaseUrl, postgresSchema, dataDir });
+  return {
+    ...handle,
+    dataDir,
+    reopen: { databaseUrl, postgresSchema, dataDir },
+    async close() {
+      await handle.close();
+      if (postgresSchema && databaseUrl) {
+        const pg = await import('pg');
+        const client = new pg.default.Client({ connectionString: databaseUrl });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`);
+        await client.end();
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Both engines, for `describe.each(ENGINES)` in storage tests. */
+export const ENGINES: Engine[] = ['sqlite', 'postgres'];

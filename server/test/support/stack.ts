@@ -1,0 +1,175 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { type AppEnv, type AppServices, createApp } from '../../src/app.js';
+import { createApiClient, type IssuedClient } from '../../src/auth/api-clients.js';
+import { SigningKeys } from '../../src/auth/signing-keys.js';
+import { type Clock, systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { createEncryptor } from '../../src/crypto/envelope.js';
+import type { Engine } from '../../src/db/database.js';
+import { createLogger } from '../../src/logger.js';
+import { createCatalog } from '../../src/providers/index.js';
+import type { SandboxOptions } from '../../src/sandbox/state.js';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/testing.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+/** A fixed test master key (32 bytes of base64), so tests can also decrypt what they inspect. */
+export const TEST_ENCRYPTION_KEY = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
+
+export interface Stack {
+  url: string;
+  app: Hono<AppEnv>;
+  services: AppServices;
+  db: TestDatabase;
+  sandbox: RunningSandbox;
+  admin: IssuedClient;
+  /** A management access token of the admin client. */
+  token(): Promise<string>;
+  /** Calls the management API with the admin token; returns status and parsed JSON. */
+  api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /**
+   * Completes the sandbox consent for an authentication link as `email`, following the
+   * redirects as a browser would. Returns the final response of /oauth/callback.
+   */
+  consent(link: string, options?: { email?: string; decision?: 'allow' | 'deny' }): Promise<Response>;
+  /** Creates a sandbox connection by API. */
+  createConnection(name: string, provider: string, extra?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Connection + link + consent: the account is ACTIVE afterwards. Returns the account id. */
+  connectAccount(connectionName: string, identifier: string, email?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  engine?: Engine;
+  clock?: Clock;
+  sandbox?: SandboxOptions;
+  /** Extra environment for loadConfig (e.g. timeouts). */
+  env?: Record<string, string>;
+  /** Reuse an existing database (e.g. a second replica). */
+  database?: TestDatabase;
+  fetch?: typeof fetch;
+}
+
+async function listen(handler: (request: Request) => Response | Promise<Response>): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+      resolve({ server: server as Server, port: info.port }),
+    ) as Server;
+  });
+}
+
+/** A real Switchboard on a loopback port, a real sandbox on another, and a real database. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const clock = options.clock ?? systemClock;
+  const sandbox = await startSandbox({ clock, ...options.sandbox });
+  const db = options.database ?? (await createTestDatabase(options.engine));
+  let app: Hono<AppEnv> | undefined;
+  const { server, port } = await listen((request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })));
+  const url = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    PORT: String(port),
+    SWITCHBOARD_PUBLIC_URL: url,
+    SWITCHBOARD_DATA_DIR: db.dataDir,
+    SWITCHBOARD_SANDBOX_URL: sandbox.url,
+    SWITCHBOARD_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    SWITCHBOARD_LOG_LEVEL: process.env.SWITCHBOARD_TEST_LOG_LEVEL ?? 'silent',
+    SWITCHBOARD_PROVIDER_TIMEOUT_MS: '5000',
+    ...options.env,
+  });
+  const encryptor = createEncryptor(TEST_ENCRYPTION_KEY);
+  const signingKeys = new SigningKeys(db.db, encryptor, clock);
+  await signingKeys.init();
+  const created = createApp({
+    config,
+    db: db.db,
+    engine: db.engine,
+    clock,
+    fetch: options.fetch ?? globalThis.fetch,
+    logger: createLogger(config.logLevel),
+    catalog: createCatalog(),
+    encryptor,
+    signingKeys,
+  });
+  app = created.app;
+  const admin = await createApiClient(db.db, clock, 'test-admin');
+
+  let cached: { token: string; until: number } | undefined;
+  const token = async () => {
+    if (cached && cached.until > clock.now()) return cached.token;
+    const response = await fetch(`${url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: admin.client_id, client_secret: admin.client_secret }),
+    });
+    const body = (await response.json()) as { access_token: string; expires_in: number };
+    cached = { token: body.access_token, until: clock.now() + (body.expires_in - 60) * 1000 };
+    return body.access_token;
+  };
+
+  const api: Stack['api'] = async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as never };
+  };
+
+  const consent: Stack['consent'] = async (link, consentOptions = {}) => {
+    const opened = await fetch(link, { redirect: 'manual' });
+    const location = opened.headers.get('location');
+    if (opened.status !== 302 || !location) return opened;
+    const authorize = new URL(location);
+    authorize.searchParams.set('login_hint', consentOptions.email ?? 'john.doe@example.com');
+    authorize.searchParams.set('sandbox_auto_consent', consentOptions.decision ?? 'allow');
+    const decided = await fetch(authorize, { redirect: 'manual' });
+    const callback = decided.headers.get('location');
+    if (!callback) return decided;
+    return fetch(callback, { redirect: 'manual' });
+  };
+
+  const createConnection: Stack['createConnection'] = async (name, provider, extra = {}) => {
+    const created = await api<{ connection: Record<string, unknown> }>('POST', '/api/v1/connections', { name, provider, ...extra });
+    if (created.status !== 201) throw new Error(`creating connection ${name}: ${JSON.stringify(created.body)}`);
+    return created.body.connection;
+  };
+
+  const connectAccount: Stack['connectAccount'] = async (connectionName, identifier, email) => {
+    const link = await api<{ link: string }>('POST', '/api/v1/connected_accounts/magic_link', {
+      connector: connectionName,
+      identifier,
+    });
+    const done = await consent(link.body.link, { email });
+    if (done.status !== 200) throw new Error(`consent failed: ${done.status} ${await done.text()}`);
+    const account = await api<{ connected_account: { id: string; status: string } }>(
+      'GET',
+      `/api/v1/connected_accounts/details?connector=${encodeURIComponent(connectionName)}&identifier=${encodeURIComponent(identifier)}`,
+    );
+    return account.body.connected_account.id;
+  };
+
+  return {
+    url,
+    app,
+    services: created.services,
+    db,
+    sandbox,
+    admin,
+    token,
+    api,
+    consent,
+    createConnection,
+    connectAccount,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      await sandbox.close();
+      if (!options.database) await db.close();
+    },
+  };
+}
