@@ -155,6 +155,20 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_dashboard_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Dashboard sign-ins, server-side so logout and client revocation end them at once.
+      await db.schema
+        .createTable('dashboard_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('api_client_id', 'text', (c) => c.notNull().references('api_clients.id').onDelete('cascade'))
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -130,6 +130,17 @@ export interface ChangeVersionsTable {
   version: number;
 }
 
+/** A dashboard sign-in; the cookie holds the token, the table only its SHA-256. */
+export interface DashboardSessionsTable {
+  id_hash: string;
+  api_client_id: string;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  /** Absolute end, whatever the activity. */
+  expires_at: string;
+}
+
 export interface Database {
   api_clients: ApiClientsTable;
   signing_keys: SigningKeysTable;
@@ -142,5 +153,6 @@ export interface Database {
   mcp_instances: McpInstancesTable;
   tool_call_logs: ToolCallLogsTable;
   change_versions: ChangeVersionsTable;
+  dashboard_sessions: DashboardSessionsTable;
 }
 

@@ -40,7 +40,7 @@ export function createControlRoutes(state: SandboxState): Hono {
     const input = await body(c, issueSchema);
     if (input instanceof Response) return input;
     if (!state.findUser(input.email)) return problem(c, 404, 'not_found', `no sandbox user ${input.email}`);
-    const scopes = Array.isArray(input.scopes) ? input.scopes : parseScopeParam(input.scopes);
+    const scopes = parseScopeParam(Array.isArray(input.scopes) ? input.scopes.join(' ') : input.scopes);
     return c.json(
       state.issueTokenDirectly({ email: input.email, scopes, clientId: input.clientId, offline: input.offline }),
     );

@@ -19,11 +19,16 @@ export const faultSpecSchema = z
     body: z.unknown().optional(),
     retryAfterSeconds: z.number().int().min(0).optional(),
     delayMs: z.number().int().min(0).max(120_000).optional(),
+    /**
+     * Let the call through, then hold its answer this long: the provider has acted (e.g. rotated
+     * a refresh token) but the caller has not heard back yet. For crash-in-the-middle tests.
+     */
+    delayAfterMs: z.number().int().min(0).max(120_000).optional(),
     /** How many matching calls this fault applies to (default 1). */
     times: z.number().int().min(1).default(1),
   })
-  .refine((spec) => spec.status !== undefined || spec.delayMs !== undefined, {
-    message: 'a fault needs a status, a delayMs, or both',
+  .refine((spec) => spec.status !== undefined || spec.delayMs !== undefined || spec.delayAfterMs !== undefined, {
+    message: 'a fault needs a status, a delayMs or a delayAfterMs',
   });
 
 export type FaultSpec = z.input<typeof faultSpecSchema>;
@@ -83,7 +88,11 @@ export function faultInjection(table: FaultTable): MiddlewareHandler {
     if (!fault) return next();
     const { spec } = fault;
     if (spec.delayMs) await sleep(spec.delayMs);
-    if (spec.status === undefined) return next();
+    if (spec.status === undefined) {
+      await next();
+      if (spec.delayAfterMs) await sleep(spec.delayAfterMs);
+      return;
+    }
     const headers = new Headers();
     if (spec.retryAfterSeconds !== undefined) headers.set('retry-after', String(spec.retryAfterSeconds));
     if (typeof spec.body === 'string') {

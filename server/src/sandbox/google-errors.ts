@@ -95,13 +95,17 @@ export const failedPrecondition = (message: string): Response =>
 
 const REALM = 'Bearer realm="https://accounts.google.com/"';
 
-/** 401 as googleapis.com answers a missing, expired or revoked access token. */
+const CREDENTIAL_HINT =
+  'Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
+
+/** 401 as googleapis.com answers an expired or revoked access token, or none at all. */
 export function unauthenticated(tokenPresent: boolean): Response {
   return googleError(401, {
-    message:
-      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
-    errorMessage: 'Invalid Credentials',
-    reason: 'authError',
+    message: tokenPresent
+      ? `Request had invalid authentication credentials. ${CREDENTIAL_HINT}`
+      : `Request is missing required authentication credential. ${CREDENTIAL_HINT}`,
+    errorMessage: tokenPresent ? 'Invalid Credentials' : 'Login Required.',
+    reason: tokenPresent ? 'authError' : 'required',
     location: 'Authorization',
     locationType: 'header',
     status: 'UNAUTHENTICATED',

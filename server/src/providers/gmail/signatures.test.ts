@@ -49,7 +49,10 @@ describe('gmail tool catalog', () => {
         expect(properties[param.name]?.type, `${expected.name}.${param.name}`).toBe(param.type);
       }
       expect([...(schema.required ?? [])].sort(), expected.name).toEqual(
-        expected.params.filter((p) => p.required).map((p) => p.name).sort(),
+        expected.params
+          .filter((p) => p.required)
+          .map((p) => p.name)
+          .sort(),
       );
     }
   });

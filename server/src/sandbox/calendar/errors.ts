@@ -45,12 +45,6 @@ export const invalidParameter = (name: string, value: string, why: string): Cale
     locationType: 'parameter',
   });
 
-export const timeRangeEmpty = (): CalendarApiError =>
-  new CalendarApiError(400, 'timeRangeEmpty', 'The specified time range is empty.', {
-    location: 'timeMax',
-    locationType: 'parameter',
-  });
-
 export const deletedResource = (): CalendarApiError =>
   new CalendarApiError(410, 'deleted', 'Resource has been deleted');
 

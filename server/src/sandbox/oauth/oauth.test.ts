@@ -203,6 +203,29 @@ describe('the sandbox OAuth server', () => {
     expect(new URL(denied.headers.get('location') ?? '').searchParams.get('error')).toBe('access_denied');
   });
 
+  it('answers prompt=none silently for a user who already consented, and consent_required otherwise', async () => {
+    await tokensFor();
+    const silent = await request(authorizeUrl({ prompt: 'none', login_hint: 'john.doe@example.com' }));
+    expect(new URL(silent.headers.get('location') ?? '').searchParams.get('code')).toBeTruthy();
+    const stranger = await request(authorizeUrl({ prompt: 'none', login_hint: 'jane.doe@example.com' }));
+    expect(new URL(stranger.headers.get('location') ?? '').searchParams.get('error')).toBe('consent_required');
+  });
+
+  it('adds the scopes granted before when include_granted_scopes=true', async () => {
+    await tokensFor();
+    const redirect = await consent({ scope: GMAIL_SEND, include_granted_scopes: 'true' }, { decision: 'allow' });
+    expect(redirect.searchParams.get('scope')?.split(' ')).toEqual(
+      expect.arrayContaining([GMAIL_READONLY, GMAIL_SEND]),
+    );
+  });
+
+  it("answers a call without a token with Google's 'Login Required' 401", async () => {
+    const response = await request('/gmail/v1/users/me/profile');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="https://accounts.google.com/"');
+    expect((await response.json()).error.errors[0]).toMatchObject({ message: 'Login Required.', reason: 'required' });
+  });
+
   it('rejects a reused code with invalid_grant and revokes the tokens it bought', async () => {
     const { code, verifier } = await codeFor();
     const first = await (await exchange(code, verifier)).json();

@@ -64,7 +64,19 @@ describe('gmail_fetch_mails', () => {
     expect(dates).toEqual([...dates].sort((a, b) => b - a));
     for (const message of result.messages) {
       expect(Object.keys(message)).toEqual(
-        expect.arrayContaining(['id', 'threadId', 'labelIds', 'snippet', 'internalDate', 'date', 'from', 'to', 'subject', 'body', 'attachments']),
+        expect.arrayContaining([
+          'id',
+          'threadId',
+          'labelIds',
+          'snippet',
+          'internalDate',
+          'date',
+          'from',
+          'to',
+          'subject',
+          'body',
+          'attachments',
+        ]),
       );
       expect(message).not.toHaveProperty('html');
       expect(message).not.toHaveProperty('raw');
@@ -79,7 +91,12 @@ describe('gmail_fetch_mails', () => {
     expect(message.from).toBe('Acme Billing <billing@acme-corp.example>');
     expect(message.body).toContain('INV-2041 for $1,280.00');
     expect(message.attachments).toEqual([
-      { filename: 'INV-2041.pdf', mimeType: 'application/pdf', size: expect.any(Number), attachmentId: expect.any(String) },
+      {
+        filename: 'INV-2041.pdf',
+        mimeType: 'application/pdf',
+        size: expect.any(Number),
+        attachmentId: expect.any(String),
+      },
     ]);
     expect(JSON.stringify(message)).not.toContain('JVBER'); // no base64 PDF in the answer
 
@@ -95,7 +112,8 @@ describe('gmail_fetch_mails', () => {
   test('label_ids keeps only messages carrying every label', async () => {
     const result = await h.run<FetchResult>(fetchMails, { label_ids: ['INBOX', 'UNREAD'], max_results: 50 });
     expect(result.messages.length).toBeGreaterThan(0);
-    for (const message of result.messages) expect(message.labelIds).toEqual(expect.arrayContaining(['INBOX', 'UNREAD']));
+    for (const message of result.messages)
+      expect(message.labelIds).toEqual(expect.arrayContaining(['INBOX', 'UNREAD']));
   });
 
   test('page_token walks the next page without repeating messages', async () => {
@@ -107,7 +125,17 @@ describe('gmail_fetch_mails', () => {
   });
 
   test('include_spam_trash brings back trashed mail that is hidden otherwise', async () => {
-    const id = await insert(rfc822({ From: 'x@spam.example', To: 'john.doe@example.com', Subject: 'Trash me zq9', Date: 'Mon, 02 Nov 2026 10:00:00 +0000' }, 'bye'));
+    const id = await insert(
+      rfc822(
+        {
+          From: 'x@spam.example',
+          To: 'john.doe@example.com',
+          Subject: 'Trash me zq9',
+          Date: 'Mon, 02 Nov 2026 10:00:00 +0000',
+        },
+        'bye',
+      ),
+    );
     await h.run(trashMessage, { message_id: id });
     const hidden = await h.run<FetchResult>(fetchMails, { query: 'subject:zq9' });
     expect(hidden.messages).toEqual([]);
@@ -131,12 +159,21 @@ describe('gmail_fetch_mails', () => {
       '<html><head><style>p{color:red}</style></head><body><h1>Weekly&nbsp;report</h1><p>Sales are <b>up</b> 12%.</p><ul><li>North</li><li>South</li></ul><p>See <a href="https://dash.example/r/7">the dashboard</a>.</p></body></html>';
     await insert(
       rfc822(
-        { From: 'reports@corp.example', To: 'john.doe@example.com', Subject: 'Weekly report hx7', Date: 'Tue, 03 Nov 2026 10:00:00 +0000', 'MIME-Version': '1.0', 'Content-Type': 'text/html; charset=UTF-8' },
+        {
+          From: 'reports@corp.example',
+          To: 'john.doe@example.com',
+          Subject: 'Weekly report hx7',
+          Date: 'Tue, 03 Nov 2026 10:00:00 +0000',
+          'MIME-Version': '1.0',
+          'Content-Type': 'text/html; charset=UTF-8',
+        },
         html,
       ),
     );
     const plain = await fetchOne('subject:hx7');
-    expect(plain.body).toBe('Weekly report\n\nSales are up 12%.\n\n- North\n- South\n\nSee the dashboard (https://dash.example/r/7).');
+    expect(plain.body).toBe(
+      'Weekly report\n\nSales are up 12%.\n\n- North\n- South\n\nSee the dashboard (https://dash.example/r/7).',
+    );
     expect(plain).not.toHaveProperty('html');
     const withHtml = await fetchOne('subject:hx7', { format: 'full_html' });
     expect(withHtml.html).toContain('<b>up</b>');
@@ -176,12 +213,24 @@ describe('gmail_fetch_mails', () => {
     expect(message.subject).toBe('Grüße aus München kq4');
     expect(message.body).toBe('Schöne Grüße!');
     expect(message.html).toContain('HTML version');
-    expect(Buffer.from(message.raw ?? '', 'base64url').toString('latin1')).toContain('Content-Type: multipart/alternative');
+    expect(Buffer.from(message.raw ?? '', 'base64url').toString('latin1')).toContain(
+      'Content-Type: multipart/alternative',
+    );
   });
 
   test('very long bodies are trimmed and flagged', async () => {
     const long = Array.from({ length: 3000 }, (_, i) => `word${i}`).join(' ');
-    await insert(rfc822({ From: 'a@b.example', To: 'john.doe@example.com', Subject: 'Long one lw3', Date: 'Thu, 05 Nov 2026 10:00:00 +0000' }, long));
+    await insert(
+      rfc822(
+        {
+          From: 'a@b.example',
+          To: 'john.doe@example.com',
+          Subject: 'Long one lw3',
+          Date: 'Thu, 05 Nov 2026 10:00:00 +0000',
+        },
+        long,
+      ),
+    );
     const message = await fetchOne('subject:lw3');
     expect(message.bodyTruncated).toBe(true);
     expect(message.body?.length).toBeLessThan(8_100);
@@ -190,7 +239,17 @@ describe('gmail_fetch_mails', () => {
 
   test('reads messages with at most 5 requests in flight', async () => {
     for (let i = 0; i < 12; i++) {
-      await insert(rfc822({ From: 'bulk@b.example', To: 'john.doe@example.com', Subject: `Bulk ${i} cc8`, Date: `Fri, 06 Nov 2026 10:${String(i).padStart(2, '0')}:00 +0000` }, `n${i}`));
+      await insert(
+        rfc822(
+          {
+            From: 'bulk@b.example',
+            To: 'john.doe@example.com',
+            Subject: `Bulk ${i} cc8`,
+            Date: `Fri, 06 Nov 2026 10:${String(i).padStart(2, '0')}:00 +0000`,
+          },
+          `n${i}`,
+        ),
+      );
     }
     let inFlight = 0;
     let peak = 0;
@@ -213,9 +272,14 @@ describe('gmail_fetch_mails', () => {
   test('a message deleted between listing and reading is skipped, not fatal', async () => {
     const listed = await h.run<FetchResult>(fetchMails, { max_results: 3, format: 'minimal' });
     const gone = listed.messages[1]?.id;
-    h.sandbox.state.faults.add({ match: { method: 'GET', pathPrefix: `/gmail/v1/users/me/messages/${gone}` }, status: 404 });
+    h.sandbox.state.faults.add({
+      match: { method: 'GET', pathPrefix: `/gmail/v1/users/me/messages/${gone}` },
+      status: 404,
+    });
     const result = await h.run<FetchResult>(fetchMails, { max_results: 3, format: 'minimal' });
-    expect(result.messages.map((message) => message.id)).toEqual(listed.messages.map((m) => m.id).filter((id) => id !== gone));
+    expect(result.messages.map((message) => message.id)).toEqual(
+      listed.messages.map((m) => m.id).filter((id) => id !== gone),
+    );
   });
 
   test('an unknown label is refused with the known labels; a display name resolves to its id', async () => {
@@ -225,7 +289,8 @@ describe('gmail_fetch_mails', () => {
     expect((error as Error).message).toContain('INBOX');
     const byName = await h.run<FetchResult>(fetchMails, { label_ids: ['inbox', 'unread'], max_results: 5 });
     expect(byName.messages.length).toBeGreaterThan(0);
-    for (const message of byName.messages) expect(message.labelIds).toEqual(expect.arrayContaining(['INBOX', 'UNREAD']));
+    for (const message of byName.messages)
+      expect(message.labelIds).toEqual(expect.arrayContaining(['INBOX', 'UNREAD']));
   });
 
   test('a bad page token is a provider bad-request error', async () => {

@@ -35,7 +35,7 @@ export const fetchMails = defineTool({
     label_ids: labelIdsField
       .optional()
       .describe(
-        'Only messages carrying ALL of these labels, e.g. ["INBOX", "UNREAD"]. Label ids are expected; a user label's display name is accepted too and resolved to its id. Combine with `query` freely.',
+        'Only messages carrying ALL of these labels, e.g. ["INBOX", "UNREAD"]. Label ids are expected; the display name of a user label is accepted too and resolved to its id. Combine with `query` freely.',
       ),
     max_results: maxResultsField(10, 500, 'messages'),
     page_token: pageTokenField.optional(),

@@ -23,7 +23,9 @@ export const listThreads = defineTool({
     query: searchQueryField.optional(),
     label_ids: labelIdsField
       .optional()
-      .describe('Only threads with a message carrying ALL of these label ids, e.g. ["INBOX"].'),
+      .describe(
+        'Only threads with a message carrying ALL of these labels, e.g. ["INBOX"]; ids expected, display names of user labels accepted.',
+      ),
     max_results: maxResultsField(20, 500, 'threads'),
     page_token: pageTokenField.optional(),
     include_spam_trash: includeSpamTrashField,

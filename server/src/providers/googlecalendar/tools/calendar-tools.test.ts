@@ -270,6 +270,28 @@ describe('event tools', () => {
     expect(kept.attendees?.find((a) => a.email === 'marco.ruiz@acme.example')?.responseStatus).toBe('tentative');
   });
 
+  it('update_event removes the Meet link with create_meeting_room false', async () => {
+    const created = await newEvent({ create_meeting_room: true });
+    expect(created.hangoutLink).toMatch(/meet\.google\.com/);
+    const updated = await call<GoogleEvent>(updateEvent, {
+      calendar_id: 'primary',
+      event_id: created.id,
+      create_meeting_room: false,
+    });
+    expect(updated.hangoutLink).toBeUndefined();
+  });
+
+  it('update_event checks its times before calling Google', async () => {
+    const before = env.requests.length;
+    await expect(
+      call(updateEvent, { calendar_id: 'primary', event_id: 'any', start_datetime: 'soon' }),
+    ).rejects.toMatchObject({ code: 'tool_input_invalid', message: expect.stringContaining('start_datetime') });
+    await expect(
+      call(updateEvent, { calendar_id: 'primary', event_id: 'any', timezone: 'Nowhere/Land' }),
+    ).rejects.toMatchObject({ code: 'tool_input_invalid', message: expect.stringContaining('timezone') });
+    expect(env.requests.length).toBe(before);
+  });
+
   it('update_event refuses to change the event type', async () => {
     const created = await newEvent({});
     await expect(

@@ -11,7 +11,14 @@ import {
   recurrenceFrom,
   sendUpdatesFrom,
 } from '../event-fields.js';
-import { assertTimeZone, type EventDateTime, eventDateTime, parseDateTime, toInstant } from '../event-time.js';
+import {
+  assertTimeZone,
+  type EventDateTime,
+  eventDateTime,
+  type ParsedDateTime,
+  parseDateTime,
+  toInstant,
+} from '../event-time.js';
 import * as field from '../input-fields.js';
 import { SCOPES } from '../scopes.js';
 
@@ -90,27 +97,41 @@ function offsetOf(moment: ExistingEvent['start']): number {
   return moment?.dateTime ? (parseDateTime('start', moment.dateTime).offsetMinutes ?? 0) : 0;
 }
 
-/** The new start and end from whichever time fields the caller gave, the rest from the event. */
-async function newTimes(
-  args: Input,
-  existing: ExistingEvent,
-  ctx: ToolContext,
-): Promise<{ start: EventDateTime; end: EventDateTime }> {
+/** The caller's time fields, read and checked before any request leaves. */
+interface TimeChange {
+  start: ParsedDateTime | undefined;
+  end: ParsedDateTime | undefined;
+  duration: number | undefined;
+  timeZone: string | undefined;
+}
+
+function readTimeChange(args: Input): TimeChange | undefined {
   const duration = durationFrom(args.event_duration_hour, args.event_duration_minutes);
-  if (args.end_datetime !== undefined && duration !== undefined) {
+  const start = args.start_datetime === undefined ? undefined : parseDateTime('start_datetime', args.start_datetime);
+  const end = args.end_datetime === undefined ? undefined : parseDateTime('end_datetime', args.end_datetime);
+  const timeZone = args.timezone === undefined ? undefined : assertTimeZone('timezone', args.timezone);
+  if (end && duration !== undefined) {
     throw new AppError('tool_input_invalid', 'give either end_datetime or a duration, not both', {
       details: { field: 'end_datetime' },
     });
   }
-  const start = args.start_datetime === undefined ? undefined : parseDateTime('start_datetime', args.start_datetime);
-  const end = args.end_datetime === undefined ? undefined : parseDateTime('end_datetime', args.end_datetime);
-  const requestedZone = args.timezone === undefined ? undefined : assertTimeZone('timezone', args.timezone);
+  if (!start && !end && duration === undefined && !timeZone) return undefined;
+  return { start, end, duration, timeZone };
+}
 
+/** The new start and end from whichever time fields the caller gave, the rest from the event. */
+async function newTimes(
+  change: TimeChange,
+  args: Input,
+  existing: ExistingEvent,
+  ctx: ToolContext,
+): Promise<{ start: EventDateTime; end: EventDateTime }> {
+  const { start, end, duration } = change;
   const recurring = (args.recurrence ?? existing.recurrence ?? []).length > 0;
   const needsZone =
     recurring || Boolean(start && start.offsetMinutes === undefined) || Boolean(end && end.offsetMinutes === undefined);
   const timeZone =
-    requestedZone ??
+    change.timeZone ??
     existing.start?.timeZone ??
     (needsZone ? await calendarTimeZone(ctx, args.calendar_id) : undefined);
 
@@ -147,13 +168,10 @@ export const updateEvent = defineTool({
   },
   scopes: SCOPES.eventsWrite,
   async run(args, ctx) {
-    const touchesTimes =
-      args.start_datetime !== undefined ||
-      args.end_datetime !== undefined ||
-      args.event_duration_hour !== undefined ||
-      args.event_duration_minutes !== undefined ||
-      args.timezone !== undefined;
-    const needsCurrent = touchesTimes || args.attendees_emails !== undefined || args.event_type !== undefined;
+    const timeChange = readTimeChange(args);
+    const recurrence = args.recurrence === undefined ? undefined : recurrenceFrom('recurrence', args.recurrence);
+    const needsCurrent =
+      timeChange !== undefined || args.attendees_emails !== undefined || args.event_type !== undefined;
     const url = eventUrl(args.calendar_id, args.event_id);
     const existing: ExistingEvent = needsCurrent ? await ctx.api.request<ExistingEvent>({ url }) : {};
 
@@ -165,8 +183,7 @@ export const updateEvent = defineTool({
       );
     }
 
-    const times = touchesTimes ? await newTimes(args, existing, ctx) : undefined;
-    const recurrence = args.recurrence === undefined ? undefined : recurrenceFrom('recurrence', args.recurrence);
+    const times = timeChange ? await newTimes(timeChange, args, existing, ctx) : undefined;
 
     let attendees: { email?: string }[] | undefined;
     if (args.attendees_emails !== undefined) {
