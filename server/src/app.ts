@@ -6,6 +6,8 @@ import { registerConnectedAccountRoutes } from './api/connected-accounts.js';
 import { registerConnectionRoutes } from './api/connections.js';
 import { registerConnectRoutes } from './api/connect.js';
 import { registerToolRoutes } from './api/tools.js';
+import { registerMcpRoutes } from './mcp/routes.js';
+import { registerDashboard } from './dashboard/routes.js';
 import type { SigningKeys } from './auth/signing-keys.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -101,6 +103,8 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: AppServ
   registerConnectedAccountRoutes(app, services);
   registerConnectRoutes(app, services);
   registerToolRoutes(app, services);
+  registerMcpRoutes(app, services);
+  registerDashboard(app, services);
 
   if (deps.sandbox && config.sandbox.mounted) app.route('/sandbox', deps.sandbox);
 

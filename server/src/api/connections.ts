@@ -11,7 +11,7 @@ const connectionName = z
 const scopes = z.array(z.string().min(1).max(300)).max(50);
 const target = z.enum(['sandbox', 'provider']);
 
-const createBody = z.strictObject({
+export const createBody = z.strictObject({
   name: connectionName,
   provider: z.string().min(1),
   target: target.optional(),
@@ -20,7 +20,7 @@ const createBody = z.strictObject({
   scopes: scopes.optional(),
 });
 
-const updateBody = z.strictObject({
+export const updateBody = z.strictObject({
   name: connectionName.optional(),
   target: target.optional(),
   oauth_client_id: z.string().min(1).max(500).optional(),
@@ -57,30 +57,48 @@ export function connectionToApi(row: ConnectionRow, services: AppServices) {
 /** The sandbox accepts any OAuth app; these stand in when a sandbox connection names none. */
 const SANDBOX_CLIENT_ID = 'switchboard-sandbox-client';
 
+/** Creates a connection from a validated body: the rules the REST API and the dashboard share. */
+export async function createConnection(services: AppServices, body: z.output<typeof createBody>): Promise<ConnectionRow> {
+  const { catalog } = services;
+  const connections = services.accounts.connections;
+  if (!catalog.providers.has(body.provider)) {
+    throw new AppError('validation_failed', `provider: unknown provider "${body.provider}" (known: ${[...catalog.providers.keys()].join(', ')})`);
+  }
+  const chosenTarget = body.target ?? (body.oauth_client_id ? 'provider' : 'sandbox');
+  if (chosenTarget === 'provider' && (!body.oauth_client_id || !body.oauth_client_secret)) {
+    throw new AppError(
+      'validation_failed',
+      'oauth_client_id and oauth_client_secret are required for a connection to the real provider (or use target "sandbox")',
+    );
+  }
+  return connections.create({
+    name: body.name,
+    provider: body.provider,
+    target: chosenTarget,
+    oauthClientId: body.oauth_client_id ?? SANDBOX_CLIENT_ID,
+    oauthClientSecret: body.oauth_client_secret ?? (chosenTarget === 'sandbox' ? 'sandbox-secret' : undefined),
+    scopes: body.scopes ?? [],
+  });
+}
+
+/** Applies a validated update body to a connection. */
+export async function updateConnection(services: AppServices, id: string, body: z.output<typeof updateBody>): Promise<ConnectionRow> {
+  return services.accounts.connections.update(id, {
+    name: body.name,
+    target: body.target,
+    oauthClientId: body.oauth_client_id,
+    oauthClientSecret: body.oauth_client_secret,
+    scopes: body.scopes,
+  });
+}
+
 export function registerConnectionRoutes(app: Hono<AppEnv>, services: AppServices): void {
-  const { accounts, catalog, config } = services;
+  const { accounts, config } = services;
   const connections = accounts.connections;
 
   app.post('/api/v1/connections', async (c) => {
     const body = await readJson(c, createBody, config.maxBodyBytes);
-    if (!catalog.providers.has(body.provider)) {
-      throw new AppError('validation_failed', `provider: unknown provider "${body.provider}" (known: ${[...catalog.providers.keys()].join(', ')})`);
-    }
-    const chosenTarget = body.target ?? (body.oauth_client_id ? 'provider' : 'sandbox');
-    if (chosenTarget === 'provider' && (!body.oauth_client_id || !body.oauth_client_secret)) {
-      throw new AppError(
-        'validation_failed',
-        'oauth_client_id and oauth_client_secret are required for a connection to the real provider (or use target "sandbox")',
-      );
-    }
-    const row = await connections.create({
-      name: body.name,
-      provider: body.provider,
-      target: chosenTarget,
-      oauthClientId: body.oauth_client_id ?? SANDBOX_CLIENT_ID,
-      oauthClientSecret: body.oauth_client_secret ?? (chosenTarget === 'sandbox' ? 'sandbox-secret' : undefined),
-      scopes: body.scopes ?? [],
-    });
+    const row = await createConnection(services, body);
     return c.json({ connection: connectionToApi(row, services) }, 201);
   });
 
@@ -102,13 +120,7 @@ export function registerConnectionRoutes(app: Hono<AppEnv>, services: AppService
 
   app.patch('/api/v1/connections/:id', async (c) => {
     const body = await readJson(c, updateBody, config.maxBodyBytes);
-    const row = await connections.update(c.req.param('id'), {
-      name: body.name,
-      target: body.target,
-      oauthClientId: body.oauth_client_id,
-      oauthClientSecret: body.oauth_client_secret,
-      scopes: body.scopes,
-    });
+    const row = await updateConnection(services, c.req.param('id'), body);
     return c.json({ connection: connectionToApi(row, services) });
   });
 

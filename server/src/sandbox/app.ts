@@ -5,6 +5,7 @@ import { faultInjection } from './faults.js';
 import { createGmailApi } from './gmail/index.js';
 import { googleError } from './google-errors.js';
 import { createOAuthRoutes } from './oauth/index.js';
+import { createPeopleApi } from './people/index.js';
 import { type SandboxOptions, SandboxState } from './state.js';
 
 export interface Sandbox {
@@ -14,7 +15,7 @@ export interface Sandbox {
 
 /**
  * The whole sandbox as one Hono app with no I/O: Google's OAuth endpoints, Gmail v1,
- * Calendar v3 and the `/__sandbox` test controls. Serve it alone or mount it under a prefix.
+ * Calendar v3, the People API's contact reads and the `/__sandbox` test controls. Serve it alone or mount it under a prefix.
  */
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const state = new SandboxState(options);
@@ -24,6 +25,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.route('/', createOAuthRoutes(state));
   app.route('/', createGmailApi(state));
   app.route('/calendar/v3', createCalendarApi(state));
+  app.route('/', createPeopleApi(state));
   app.notFound(() => googleError(404, { message: 'The requested URL was not found on this server.' }));
   app.onError((error) => {
     console.error('sandbox: unexpected error', error);

@@ -43,6 +43,10 @@ const DESCRIPTIONS: Record<string, string> = {
   [`${GOOGLE_AUTH}gmail.labels`]: 'See and edit your email labels',
   [`${GOOGLE_AUTH}gmail.settings.basic`]: 'See, edit, create, or change your email settings and filters in Gmail',
   [`${GOOGLE_AUTH}gmail.settings.sharing`]: 'Manage your sensitive mail settings, including who can manage your mail',
+  [`${GOOGLE_AUTH}contacts`]: 'See, edit, download, and permanently delete your contacts',
+  [`${GOOGLE_AUTH}contacts.readonly`]: 'See and download your contacts',
+  [`${GOOGLE_AUTH}contacts.other.readonly`]:
+    'See and download contact info automatically saved in your "Other contacts"',
   [`${GOOGLE_AUTH}calendar`]:
     'See, edit, share, and permanently delete all the calendars you can access using Google Calendar',
   [`${GOOGLE_AUTH}calendar.readonly`]: 'See and download any calendar you can access using your Google Calendar',

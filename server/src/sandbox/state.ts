@@ -100,6 +100,7 @@ function serviceOf(request: Request): string {
   const path = new URL(request.url).pathname;
   if (path.includes('/calendar/')) return 'calendar-json.googleapis.com';
   if (path.includes('/gmail/')) return 'gmail.googleapis.com';
+  if (/^\/v1\/(people|otherContacts)[/:]/.test(path)) return 'people.googleapis.com';
   return 'googleapis.com';
 }
 

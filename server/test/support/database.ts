@@ -42,5 +42,8 @@ export async function createTestDatabase(engine: Engine = TEST_ENGINE): Promise<
   };
 }
 
-/** Both engines, for `describe.each(ENGINES)` in storage tests. */
-export const ENGINES: Engine[] = ['sqlite', 'postgres'];
+/**
+ * The engines storage tests run on (`describe.each(ENGINES)`): both by default; only the
+ * chosen one when SWITCHBOARD_TEST_ENGINE is set, as CI runs the suite once per engine.
+ */
+export const ENGINES: Engine[] = process.env.SWITCHBOARD_TEST_ENGINE ? [TEST_ENGINE] : ['sqlite', 'postgres'];

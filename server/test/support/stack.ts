@@ -50,6 +50,8 @@ export interface StackOptions {
   /** Reuse an existing database (e.g. a second replica). */
   database?: TestDatabase;
   fetch?: typeof fetch;
+  /** Where the server's logs go (default: nowhere unless SWITCHBOARD_TEST_LOG_LEVEL is set). */
+  logs?: NodeJS.WritableStream;
 }
 
 async function listen(handler: (request: Request) => Response | Promise<Response>): Promise<{ server: Server; port: number }> {
@@ -87,7 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     engine: db.engine,
     clock,
     fetch: options.fetch ?? globalThis.fetch,
-    logger: createLogger(config.logLevel),
+    logger: createLogger(config.logLevel, options.logs),
     catalog: createCatalog(),
     encryptor,
     signingKeys,

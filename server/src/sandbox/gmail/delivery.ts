@@ -41,7 +41,10 @@ function joinMessage(blocks: HeaderBlock[], body: string): Uint8Array {
 export function completeHeaders(raw: Uint8Array, sender: Mailbox, now: number): Uint8Array {
   const { blocks, body } = splitMessage(Buffer.from(raw).toString('latin1'));
   const user = sender.user;
-  const allowed = sender.settings.sendAs.map((alias) => alias.sendAsEmail.toLowerCase());
+  // A send-as alias still awaiting verification may not be used as From yet.
+  const allowed = sender.settings.sendAs
+    .filter((alias) => alias.verificationStatus !== 'pending')
+    .map((alias) => alias.sendAsEmail.toLowerCase());
   const from = blocks.find((block) => block.name === 'from');
   const fromAddress = from ? addressesOf(from.text.slice(from.text.indexOf(':') + 1))[0] : undefined;
   const kept = blocks.filter((block) => block !== from || (fromAddress && allowed.includes(fromAddress)));

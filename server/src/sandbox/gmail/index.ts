@@ -147,6 +147,9 @@ export function createGmailApi(ctx: GmailContext): Hono {
     const q = c.req.query('q') ?? '';
     if (q && access.metadataOnly) return forbidden("Metadata scope does not support 'q' parameter");
     const labelIds = listParam(c, 'labelIds');
+    // Gmail refuses a label id the mailbox does not have instead of listing nothing.
+    const unknownLabel = labelIds.find((id) => !mailbox.labels.has(id));
+    if (unknownLabel !== undefined) return invalidArgument(`Invalid label: ${unknownLabel}`);
     const query = parseQuery(q, { now: ctx.clock.now(), userEmail: mailbox.user.email, labels: mailbox.labels });
     const showSpamTrash =
       includeSpamTrashByDefault ||
@@ -648,7 +651,7 @@ export function createGmailApi(ctx: GmailContext): Hono {
   );
   route('POST', `${G}/stop`, GMAIL_SCOPES.read, 'Stop', () => noContent());
 
-  registerSettingsRoutes(route, G);
+  registerSettingsRoutes(route, G, ctx.users);
 
   return app;
 }

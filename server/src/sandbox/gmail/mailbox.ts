@@ -55,11 +55,25 @@ export interface SendAs {
   isPrimary: boolean;
   isDefault: boolean;
   treatAsAlias: boolean;
+  /** Absent on the primary address, as in Gmail's answers. */
+  verificationStatus?: 'accepted' | 'pending';
+}
+
+export interface ForwardingAddress {
+  forwardingEmail: string;
+  verificationStatus: 'accepted' | 'pending';
+}
+
+export interface Delegate {
+  delegateEmail: string;
+  verificationStatus: 'accepted' | 'pending' | 'rejected' | 'expired';
 }
 
 export interface MailSettings {
   filters: Filter[];
   sendAs: SendAs[];
+  forwardingAddresses: ForwardingAddress[];
+  delegates: Delegate[];
   vacation: Record<string, unknown>;
   imap: Record<string, unknown>;
   pop: Record<string, unknown>;
@@ -138,6 +152,8 @@ export class Mailbox {
           treatAsAlias: false,
         },
       ],
+      forwardingAddresses: [],
+      delegates: [],
       vacation: {
         enableAutoReply: false,
         responseBodyPlainText: '',

@@ -17,7 +17,10 @@ export const GMAIL_SCOPES = {
   settingsRead: [MAIL, `${G}modify`, `${G}readonly`, `${G}settings.basic`],
   // Gmail takes settings writes only from the settings scopes, not even from mail.google.com.
   settingsWrite: [`${G}settings.basic`],
-  settingsSharing: [`${G}settings.basic`, `${G}settings.sharing`],
+  /** sendAs.update/patch. */
+  settingsBasicOrSharing: [`${G}settings.basic`, `${G}settings.sharing`],
+  /** Forwarding addresses, delegates, auto-forwarding, send-as create/delete/verify. */
+  settingsSharing: [`${G}settings.sharing`],
 };
 
 /** True when the token can see headers but not bodies (only gmail.metadata among read scopes). */

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { invalidArgument, notFound } from '../google-errors.js';
+import type { SandboxUser } from '../context.js';
+import { registerDelegateRoutes } from './delegates.js';
+import { registerForwardingAddressRoutes } from './forwarding-addresses.js';
 import type { GmailRoute } from './index.js';
+import { registerSendAsRoutes } from './send-as.js';
 import { noContent, readJson } from './routes-support.js';
 import { GMAIL_SCOPES } from './scopes.js';
 
-/** users.settings.*: filters, forwarding addresses, send-as, vacation, IMAP, POP, language, auto-forwarding. */
+/** users.settings.*: filters, vacation, IMAP, POP, language, auto-forwarding; the sharing settings live beside. */
 
 const filterSchema = z.object({
   criteria: z
@@ -30,17 +34,9 @@ const filterSchema = z.object({
     .optional(),
 });
 
-const sendAsSchema = z.object({
-  displayName: z.string().optional(),
-  replyToAddress: z.string().optional(),
-  signature: z.string().optional(),
-  isDefault: z.boolean().optional(),
-  treatAsAlias: z.boolean().optional(),
-});
-
 const looseObject = z.record(z.string(), z.unknown());
 
-export function registerSettingsRoutes(route: GmailRoute, G: string): void {
+export function registerSettingsRoutes(route: GmailRoute, G: string, users: readonly SandboxUser[]): void {
   const S = `${G}/settings`;
 
   route('GET', `${S}/filters`, GMAIL_SCOPES.settingsRead, 'ListFilters', (c, { mailbox }) =>
@@ -72,45 +68,16 @@ export function registerSettingsRoutes(route: GmailRoute, G: string): void {
     return mailbox.settings.filters.length === before ? notFound() : noContent();
   });
 
-  // Nobody has verified forwarding addresses in the sandbox; Gmail omits empty lists.
-  route('GET', `${S}/forwardingAddresses`, GMAIL_SCOPES.settingsRead, 'ListForwardingAddresses', (c) => c.json({}));
-
-  route('GET', `${S}/sendAs`, GMAIL_SCOPES.settingsRead, 'ListSendAs', (c, { mailbox }) =>
-    c.json({ sendAs: mailbox.settings.sendAs }),
-  );
-
-  route('GET', `${S}/sendAs/:email`, GMAIL_SCOPES.settingsRead, 'GetSendAs', (c, { mailbox }) => {
-    const wanted = (c.req.param('email') ?? '').toLowerCase();
-    const alias = mailbox.settings.sendAs.find((entry) => entry.sendAsEmail.toLowerCase() === wanted);
-    return alias ? c.json(alias) : notFound();
-  });
-
-  for (const method of ['PATCH', 'PUT'] as const) {
-    route(
-      method,
-      `${S}/sendAs/:email`,
-      GMAIL_SCOPES.settingsSharing,
-      method === 'PUT' ? 'UpdateSendAs' : 'PatchSendAs',
-      async (c, { mailbox }) => {
-        const body = await readJson(c, sendAsSchema);
-        if (body instanceof Response) return body;
-        const wanted = (c.req.param('email') ?? '').toLowerCase();
-        const alias = mailbox.settings.sendAs.find((entry) => entry.sendAsEmail.toLowerCase() === wanted);
-        if (!alias) return notFound();
-        if (body.displayName !== undefined) alias.displayName = body.displayName;
-        if (body.replyToAddress !== undefined) alias.replyToAddress = body.replyToAddress;
-        if (body.signature !== undefined) alias.signature = body.signature;
-        return c.json(alias);
-      },
-    );
-  }
+  registerForwardingAddressRoutes(route, S, users);
+  registerSendAsRoutes(route, S, users);
+  registerDelegateRoutes(route, S, users);
 
   for (const setting of ['vacation', 'imap', 'pop', 'language', 'autoForwarding'] as const) {
     const name = setting.charAt(0).toUpperCase() + setting.slice(1);
     route('GET', `${S}/${setting}`, GMAIL_SCOPES.settingsRead, `Get${name}`, (c, { mailbox }) =>
       c.json(mailbox.settings[setting]),
     );
-    const scopes = setting === 'autoForwarding' ? GMAIL_SCOPES.settingsSharing.slice(1) : GMAIL_SCOPES.settingsWrite;
+    const scopes = setting === 'autoForwarding' ? GMAIL_SCOPES.settingsSharing : GMAIL_SCOPES.settingsWrite;
     route('PUT', `${S}/${setting}`, scopes, `Update${name}`, async (c, { mailbox }) => {
       const body = await readJson(c, looseObject);
       if (body instanceof Response) return body;

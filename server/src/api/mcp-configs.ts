@@ -1,0 +1,113 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv, AppServices } from '../app.js';
+import { authState } from '../mcp/auth-state.js';
+import { CONFIG_NAME_PATTERN, configToApi, MAX_MAPPINGS, type MappingInput } from '../mcp/configs.js';
+import { parseExpiry } from '../mcp/session-tokens.js';
+import type { McpServices } from '../mcp/services.js';
+import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from './http.js';
+
+const configName = z
+  .string()
+  .regex(CONFIG_NAME_PATTERN, 'use 1–100 lowercase letters, digits, "_" or "-"');
+
+// Read-only fields (connection_id, provider) a caller echoes back from a GET are ignored.
+const mapping = z.object({
+  connection_name: z.string().min(1).max(100),
+  tools: z.array(z.string().min(1).max(200)).max(500).optional(),
+});
+const mappings = z.array(mapping).max(MAX_MAPPINGS, `at most ${MAX_MAPPINGS} mappings are allowed`);
+
+const createBody = z.strictObject({
+  name: configName,
+  description: z.string().max(2000).optional(),
+  connection_tool_mappings: mappings.optional(),
+});
+
+const updateBody = z.strictObject({
+  description: z.string().max(2000).optional(),
+  connection_tool_mappings: mappings.optional(),
+});
+
+const listQuery = z.strictObject({
+  'filter.id': z.string().optional(),
+  'filter.name': z.string().optional(),
+  'filter.provider': z.string().optional(),
+  'filter.mcp_server_url': z.string().optional(),
+  search: z.string().max(100).optional(),
+  page_size: pageSize(30, 30),
+  page_token: z.string().optional(),
+});
+
+const identifier = z.string().min(1).max(255);
+
+const tokenBody = z.strictObject({ identifier, expiry: z.string().max(32).optional() });
+
+const readinessBody = z.strictObject({ identifier, include_auth_link: z.boolean().optional() });
+
+function toInputs(list: z.output<typeof mappings> | undefined): MappingInput[] {
+  return (list ?? []).map((m) => ({ connectionName: m.connection_name, tools: m.tools ?? [] }));
+}
+
+export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: AppServices, mcp: McpServices): void {
+  const { config } = services;
+  const max = config.maxBodyBytes;
+  const toApi = (detail: Parameters<typeof configToApi>[0]) => configToApi(detail, config.publicUrl);
+
+  app.post('/api/v1/mcp/configs', async (c) => {
+    const body = await readJson(c, createBody, max);
+    const created = await mcp.configs.create({
+      name: body.name,
+      description: body.description ?? '',
+      mappings: toInputs(body.connection_tool_mappings),
+    });
+    return c.json({ config: toApi(created) }, 201);
+  });
+
+  app.get('/api/v1/mcp/configs', async (c) => {
+    const q = readQuery(c, listQuery);
+    const offset = decodePageToken(q.page_token);
+    // The reference finds a config by its server URL's last path segment.
+    const byUrl = q['filter.mcp_server_url']?.replace(/\/+$/, '').split('/').pop();
+    const { rows, total } = await mcp.configs.list({
+      id: q['filter.id'] ?? byUrl,
+      name: q['filter.name'],
+      provider: q['filter.provider'],
+      search: q.search,
+      limit: q.page_size,
+      offset,
+    });
+    return c.json({ configs: rows.map(toApi), ...pageTokens(offset, q.page_size, total) });
+  });
+
+  app.get('/api/v1/mcp/configs/:id', async (c) => c.json({ config: toApi(await mcp.configs.get(c.req.param('id'))) }));
+
+  app.put('/api/v1/mcp/configs/:id', async (c) => {
+    const body = await readJson(c, updateBody, max);
+    const updated = await mcp.configs.update(c.req.param('id'), {
+      description: body.description,
+      mappings: body.connection_tool_mappings ? toInputs(body.connection_tool_mappings) : undefined,
+    });
+    return c.json({ config: toApi(updated) });
+  });
+
+  app.delete('/api/v1/mcp/configs/:id', async (c) => {
+    await mcp.configs.delete(c.req.param('id'));
+    return c.json({});
+  });
+
+  app.post('/api/v1/mcp/configs/:id/tokens', async (c) => {
+    const body = await readJson(c, tokenBody, max);
+    const seconds = parseExpiry(body.expiry);
+    const detail = await mcp.configs.get(c.req.param('id'));
+    return c.json(await mcp.sessionTokens.mint(detail, body.identifier, seconds), 200, { 'cache-control': 'no-store' });
+  });
+
+  app.post('/api/v1/mcp/configs/:id/connected_accounts', async (c) => {
+    const body = await readJson(c, readinessBody, max);
+    const detail = await mcp.configs.get(c.req.param('id'));
+    const include = body.include_auth_link === true;
+    const connections = await authState(services, detail.mappings, body.identifier, { create: include, links: include });
+    return c.json({ connected_accounts: connections });
+  });
+}

@@ -1,0 +1,97 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv, AppServices } from '../app.js';
+import { AppError } from '../errors.js';
+import { authState } from '../mcp/auth-state.js';
+import type { McpServices } from '../mcp/services.js';
+import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from './http.js';
+
+const instanceName = z.string().min(1).max(100);
+const userIdentifier = z.string().min(1).max(255);
+const configName = z.string().min(1).max(100);
+
+const ensureBody = z.strictObject({ config_name: configName, user_identifier: userIdentifier, name: instanceName.optional() });
+
+const updateBody = z.strictObject({ name: instanceName.optional(), config_name: configName.optional() });
+
+const authStateBody = z.strictObject({ include_auth_links: z.boolean().optional() });
+
+const listQuery = z.strictObject({
+  'filter.id': z.string().optional(),
+  'filter.name': z.string().optional(),
+  'filter.config_name': z.string().optional(),
+  'filter.user_identifier': z.string().optional(),
+  search: z.string().max(255).optional(),
+  page_size: pageSize(30, 30),
+  page_token: z.string().optional(),
+});
+
+export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: AppServices, mcp: McpServices): void {
+  const max = services.config.maxBodyBytes;
+  const { instances } = mcp;
+  const noStore = { 'cache-control': 'no-store' };
+
+  app.post('/api/v1/mcp/instances', async (c) => {
+    const body = await readJson(c, ensureBody, max);
+    const { row, config, created } = await instances.ensure({
+      configName: body.config_name,
+      userIdentifier: body.user_identifier,
+      name: body.name,
+    });
+    return c.json({ instance: instances.toApi(row, config) }, created ? 201 : 200, noStore);
+  });
+
+  app.get('/api/v1/mcp/instances', async (c) => {
+    const q = readQuery(c, listQuery);
+    const offset = decodePageToken(q.page_token);
+    const { rows, total } = await instances.list({
+      id: q['filter.id'],
+      name: q['filter.name'],
+      configName: q['filter.config_name'],
+      userIdentifier: q['filter.user_identifier'],
+      search: q.search,
+      limit: q.page_size,
+      offset,
+    });
+    return c.json(
+      { instances: rows.map(({ row, config }) => instances.toApi(row, config)), ...pageTokens(offset, q.page_size, total) },
+      200,
+      noStore,
+    );
+  });
+
+  app.get('/api/v1/mcp/instances/:id', async (c) => {
+    const { row, config } = await instances.get(c.req.param('id'));
+    return c.json({ instance: instances.toApi(row, config) }, 200, noStore);
+  });
+
+  app.patch('/api/v1/mcp/instances/:id', async (c) => {
+    const body = await readJson(c, updateBody, max);
+    const { row, config } = await instances.update(c.req.param('id'), { name: body.name, configName: body.config_name });
+    return c.json({ instance: instances.toApi(row, config) }, 200, noStore);
+  });
+
+  app.delete('/api/v1/mcp/instances/:id', async (c) => {
+    await instances.delete(c.req.param('id'));
+    return c.json({});
+  });
+
+  // Custom methods in the reference's `{id}:verb` style.
+  app.post('/api/v1/mcp/instances/:action', async (c) => {
+    const [id, verb] = c.req.param('action').split(':');
+    if (id && verb === 'rotate_url') {
+      const { row, config } = await instances.rotateUrl(id);
+      return c.json({ instance: instances.toApi(row, config) }, 200, noStore);
+    }
+    if (id && verb === 'get_auth_state') {
+      const body = await readJson(c, authStateBody, max);
+      const { row, config } = await instances.get(id);
+      const connections = await authState(services, config.mappings, row.user_identifier, {
+        create: true,
+        links: body.include_auth_links === true,
+      });
+      return c.json({ connections });
+    }
+    throw new AppError('not_found', `no route for POST ${new URL(c.req.url).pathname}`);
+  });
+}

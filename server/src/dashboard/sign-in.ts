@@ -1,0 +1,73 @@
+import type { Context, Hono } from 'hono';
+import type { AppServices } from '../app.js';
+import { verifyApiClient } from '../auth/api-clients.js';
+import { safeEqual } from '../crypto/random.js';
+import { CSRF_FIELD, sameOrigin } from './csrf.js';
+import { field, readForm } from './form.js';
+import { html } from './html.js';
+import { notice, page } from './layout.js';
+import type { DashboardEnv } from './routes.js';
+import { type DashboardSessions, clearSignInToken, presentedSignInToken, signInToken } from './session.js';
+
+/** Where to go after sign-in: only a dashboard path of this server, never another site. */
+export function safeNext(value: string | undefined, publicUrl: string): string {
+  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/dashboard';
+  const base = new URL(publicUrl);
+  const url = new URL(value, base);
+  if (url.origin !== base.origin || !/^\/dashboard(\/|$)/.test(url.pathname)) return '/dashboard';
+  return `${url.pathname}${url.search}`;
+}
+
+function signInPage(c: Context, services: AppServices, options: { next: string; error?: string; clientId?: string }) {
+  const token = signInToken(c, services.config);
+  return page({
+    title: 'Sign in',
+    body: html`<section class="signin panel" aria-labelledby="signin-title">
+<h1 id="signin-title">Sign in to the dashboard</h1>
+<p class="muted">Use management API credentials: a client id and secret created with <code>switchboard clients create</code>.</p>
+${options.error ? notice('bad', options.error) : ''}
+<form method="post" action="/dashboard/sign-in">
+<input type="hidden" name="${CSRF_FIELD}" value="${token}">
+<input type="hidden" name="next" value="${options.next}">
+<div class="field"><label for="client_id">Client id</label>
+<input type="text" id="client_id" name="client_id" required autocomplete="username" spellcheck="false" value="${options.clientId ?? ''}"${options.clientId ? '' : html` autofocus`}></div>
+<div class="field"><label for="client_secret">Client secret</label>
+<input type="password" id="client_secret" name="client_secret" required autocomplete="current-password"${options.clientId ? html` autofocus` : ''}></div>
+<button type="submit" class="primary">Sign in</button>
+</form></section>`,
+  });
+}
+
+export function registerSignIn(dashboard: Hono<DashboardEnv>, services: AppServices, sessions: DashboardSessions): void {
+  const { config, db } = services;
+
+  dashboard.get('/sign-in', async (c) => {
+    const next = safeNext(c.req.query('next'), config.publicUrl);
+    if (await sessions.current(c)) return c.redirect(next, 303);
+    return c.html(signInPage(c, services, { next }));
+  });
+
+  dashboard.post('/sign-in', async (c) => {
+    const form = await readForm(c, 16 * 1024);
+    const next = safeNext(field(form, 'next'), config.publicUrl);
+    const expected = presentedSignInToken(c, config);
+    const presented = field(form, CSRF_FIELD);
+    if (!sameOrigin(c, config) || !expected || !presented || !safeEqual(expected, presented)) {
+      return c.html(
+        signInPage(c, services, { next, error: 'The sign-in form expired. Please try again.' }),
+        403,
+      );
+    }
+    const clientId = field(form, 'client_id');
+    const client = await verifyApiClient(db, clientId, field(form, 'client_secret'));
+    if (!client) {
+      return c.html(
+        signInPage(c, services, { next, clientId, error: 'Those credentials are not valid, or the client was revoked.' }),
+        401,
+      );
+    }
+    await sessions.start(c, client.id);
+    clearSignInToken(c, config);
+    return c.redirect(next, 303);
+  });
+}

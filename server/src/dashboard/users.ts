@@ -1,0 +1,193 @@
+import type { Context, Hono } from 'hono';
+import { sql } from 'kysely';
+import type { AppServices } from '../app.js';
+import type { AuthLink } from '../connections/connected-accounts.js';
+import type { ConnectionRow } from '../connections/connections.js';
+import { AppError } from '../errors.js';
+import { providerIcon } from './connections.js';
+import { field, readForm } from './form.js';
+import { type Html, html, queryString } from './html.js';
+import { copyable, csrfField, notice, noticeFromQuery, page, statusBadge, time } from './layout.js';
+import type { McpServices } from '../mcp/services.js';
+import type { DashboardEnv } from './routes.js';
+
+type Ctx = Context<DashboardEnv>;
+
+const userHref = (identifier: string) => `/dashboard/user${queryString({ identifier })}`;
+
+/** `%text%` for LIKE, with LIKE's own wildcards in `text` taken literally. */
+function contains(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+}
+
+export function registerUserPages(dashboard: Hono<DashboardEnv>, services: AppServices, mcp: McpServices): void {
+  const { db, accounts, catalog, config } = services;
+
+  dashboard.get('/users', async (c) => {
+    const q = (c.req.query('q') ?? '').trim().slice(0, 256);
+    let fromAccounts = db.selectFrom('connected_accounts').select(['identifier', sql<string>`max(updated_at)`.as('seen')]);
+    let fromInstances = db
+      .selectFrom('mcp_instances')
+      .select(['user_identifier as identifier', sql<string>`max(updated_at)`.as('seen')]);
+    if (q) {
+      fromAccounts = fromAccounts.where(sql<boolean>`identifier like ${contains(q)} escape '\\'`);
+      fromInstances = fromInstances.where(sql<boolean>`user_identifier like ${contains(q)} escape '\\'`);
+    }
+    const [accountRows, instanceRows] = await Promise.all([
+      fromAccounts.groupBy('identifier').orderBy('seen', 'desc').limit(200).execute(),
+      fromInstances.groupBy('user_identifier').orderBy('seen', 'desc').limit(200).execute(),
+    ]);
+    const users = new Map<string, string>();
+    for (const row of [...accountRows, ...instanceRows]) {
+      const seen = users.get(row.identifier);
+      if (!seen || seen < row.seen) users.set(row.identifier, row.seen);
+    }
+    const identifiers = [...users.entries()].sort((a, b) => b[1].localeCompare(a[1])).slice(0, 200);
+    const statuses = identifiers.length
+      ? await db
+          .selectFrom('connected_accounts')
+          .select(['identifier', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+          .where(
+            'identifier',
+            'in',
+            identifiers.map(([identifier]) => identifier),
+          )
+          .groupBy(['identifier', 'status'])
+          .execute()
+      : [];
+    const table = identifiers.length
+      ? html`<div class="table-wrap"><table class="stack"><caption class="visually-hidden">Users</caption>
+<thead><tr><th scope="col">User identifier</th><th scope="col">Connected accounts</th><th scope="col">Last change</th></tr></thead>
+<tbody>${identifiers.map(
+          ([identifier, seen]) => html`<tr><td data-label="User"><a href="${userHref(identifier)}"><code>${identifier}</code></a></td>
+<td data-label="Accounts">${statuses
+            .filter((row) => row.identifier === identifier)
+            .map((row) => html`${statusBadge(row.status)} ×${Number(row.n)} `)}</td>
+<td data-label="Last change">${time(seen)}</td></tr>`,
+        )}</tbody></table></div>`
+      : html`<div class="panel"><p>${q ? 'No user matches.' : 'No users yet: they appear with their first connected account or MCP instance.'}</p></div>`;
+    return c.html(
+      page({
+        title: 'Users',
+        session: c.get('session'),
+        section: 'users',
+        body: html`<h1>Users and instances</h1>
+<form method="get" action="/dashboard/users" role="search" class="panel"><label for="q">Search by user identifier</label>
+<div class="actions"><input type="search" id="q" name="q" value="${q}" placeholder="e.g. john-doe"><button type="submit">Search</button></div></form>
+${table}
+<form method="get" action="/dashboard/user" class="panel"><label for="open-identifier">Open a user by exact identifier</label>
+<p class="hint">Works for users who have nothing yet, e.g. to send a first authentication link.</p>
+<div class="actions"><input type="text" id="open-identifier" name="identifier" required maxlength="256"><button type="submit">Open</button></div></form>`,
+      }),
+    );
+  });
+
+  const userPage = async (c: Ctx, identifier: string, extra?: Html) => {
+    const [{ rows: accountRows }, { rows: instances }, { rows: connections }] = await Promise.all([
+      accounts.list({ identifier, limit: 500, offset: 0 }),
+      mcp.instances.list({ userIdentifier: identifier, limit: 500, offset: 0 }),
+      accounts.connections.list({ limit: 500, offset: 0 }),
+    ]);
+    const session = c.get('session');
+    const linked = new Set(accountRows.map((row) => row.connection_id));
+    const unlinked = connections.filter((row) => !linked.has(row.id));
+    const accountsTable = accountRows.length
+      ? html`<div class="table-wrap"><table class="stack"><caption class="visually-hidden">Connected accounts of ${identifier}</caption>
+<thead><tr><th scope="col">Connection</th><th scope="col">Status</th><th scope="col">Provider account</th><th scope="col">Last used</th><th scope="col">Updated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody>${accountRows.map((row) => {
+          const provider = catalog.providers.get(row.c_provider);
+          return html`<tr>
+<td data-label="Connection"><span class="provider-cell">${providerIcon(provider)}<strong>${row.c_name}</strong></span></td>
+<td data-label="Status">${statusBadge(row.status)}${row.status_reason ? html` <span class="hint">${row.status_reason}</span>` : ''}</td>
+<td data-label="Account">${row.provider_account ?? '—'}</td>
+<td data-label="Last used">${time(row.last_used_at)}</td>
+<td data-label="Updated">${time(row.updated_at)}</td>
+<td data-label="Actions"><div class="actions">
+<form method="post" action="/dashboard/user/auth-link" class="inline">${csrfField(session)}
+<input type="hidden" name="identifier" value="${identifier}"><input type="hidden" name="connection_id" value="${row.connection_id}">
+<button type="submit" aria-label="Create an authentication link for ${row.c_name}">Authentication link</button></form>
+${
+  row.status !== 'DISCONNECTED'
+    ? html`<form method="post" action="/dashboard/user/disconnect" class="inline" data-confirm="Disconnect ${row.c_name} for ${identifier}? The grant is revoked and the tokens are forgotten.">${csrfField(session)}
+<input type="hidden" name="account_id" value="${row.id}"><button type="submit" class="danger" aria-label="Disconnect ${row.c_name}">Disconnect</button></form>`
+    : ''
+}</div></td></tr>`;
+        })}</tbody></table></div>`
+      : html`<p class="muted">No connected accounts.</p>`;
+    const connectForm = unlinked.length
+      ? html`<form method="post" action="/dashboard/user/auth-link" class="panel">${csrfField(session)}
+<input type="hidden" name="identifier" value="${identifier}">
+<label for="connect-connection">Connect another connection</label>
+<div class="actions"><select id="connect-connection" name="connection_id">${unlinked.map(
+          (row) => html`<option value="${row.id}">${row.name} (${catalog.providers.get(row.provider)?.displayName ?? row.provider})</option>`,
+        )}</select><button type="submit">Create authentication link</button></div></form>`
+      : '';
+    const instancesTable = instances.length
+      ? html`<div class="table-wrap"><table class="stack"><caption class="visually-hidden">MCP instances of ${identifier}</caption>
+<thead><tr><th scope="col">Config</th><th scope="col">Name</th><th scope="col">URL</th><th scope="col">Last used</th></tr></thead>
+<tbody>${instances.map(
+          ({ row, config: cfg }) => html`<tr>
+<td data-label="Config"><a href="/dashboard/mcp-configs/${cfg.id}">${cfg.name}</a></td>
+<td data-label="Name">${row.name}</td>
+<td data-label="URL"><div class="copy"><code id="url-${row.id}" hidden></code><button type="button" data-copy="url-${row.id}" hidden>Copy</button></div>
+<div class="actions">
+<form method="post" action="/dashboard/instances/${row.id}/reveal" class="inline" data-reveal="url-${row.id}">${csrfField(session)}<button type="submit" aria-label="Reveal the URL of instance ${row.name} of ${cfg.name}">Reveal URL</button></form>
+<form method="post" action="/dashboard/instances/${row.id}/rotate" class="inline" data-reveal="url-${row.id}" data-confirm="Issue a new URL? The current URL stops working at once.">${csrfField(session)}<button type="submit" aria-label="Rotate the URL of instance ${row.name} of ${cfg.name}">Rotate URL</button></form>
+</div></td>
+<td data-label="Last used">${time(row.last_used_at)}</td></tr>`,
+        )}</tbody></table></div>`
+      : html`<p class="muted">No MCP instances. A backend creates them with <code>POST /api/v1/mcp/instances:ensure</code>.</p>`;
+    return page({
+      title: `User ${identifier}`,
+      session,
+      section: 'users',
+      body: html`<p><a href="/dashboard/users">← Users</a></p><h1>User <code>${identifier}</code></h1>
+${noticeFromQuery(c.req.query('notice'))}${extra ?? ''}
+<section aria-labelledby="accounts-title"><h2 id="accounts-title">Connected accounts</h2>${accountsTable}${connectForm}</section>
+<section aria-labelledby="instances-title"><h2 id="instances-title">MCP instances</h2>${instancesTable}</section>`,
+    });
+  };
+
+  const identifierOf = (value: string) => {
+    const identifier = value.trim();
+    if (!identifier || identifier.length > 256) throw new AppError('validation_failed', 'give a user identifier of 1–256 characters');
+    return identifier;
+  };
+
+  dashboard.get('/user', async (c) => c.html(await userPage(c, identifierOf(c.req.query('identifier') ?? ''))));
+
+  dashboard.post('/user/auth-link', async (c) => {
+    const form = await readForm(c, config.maxBodyBytes);
+    const identifier = identifierOf(field(form, 'identifier'));
+    const connection: ConnectionRow = await accounts.connections.get(field(form, 'connection_id'));
+    const link: AuthLink = await accounts.authLink(connection, identifier);
+    const panel = notice(
+      'ok',
+      html`<p><strong>Authentication link for ${connection.name}</strong>: send it to ${identifier}. It expires ${time(link.expiry)}.</p>
+${copyable('auth-link', link.link, 'Copy link')}
+<p><a href="${link.link}" target="_blank" rel="noopener noreferrer">Open the link</a> <span class="hint">(only to connect an account of your own)</span></p>`,
+    );
+    return c.html(await userPage(c, identifier, panel));
+  });
+
+  dashboard.post('/user/disconnect', async (c) => {
+    const form = await readForm(c, config.maxBodyBytes);
+    const { account } = await accounts.disconnect({ id: field(form, 'account_id') });
+    return c.redirect(`${userHref(account.identifier)}&notice=disconnected`, 303);
+  });
+
+  const instanceAction = (rotate: boolean) => async (c: Ctx) => {
+    const { row, config: cfg } = rotate ? await mcp.instances.rotateUrl(c.req.param('id') ?? '') : await mcp.instances.get(c.req.param('id') ?? '');
+    const url = mcp.instances.url(row);
+    if ((c.req.header('accept') ?? '').includes('application/json')) {
+      return c.json({ url, rotated: rotate }, 200, { 'cache-control': 'no-store' });
+    }
+    const panel = notice(
+      'ok',
+      html`<p><strong>${rotate ? 'New URL' : 'URL'} of instance ${row.name} of ${cfg.name}</strong>${rotate ? ' (the old one no longer works)' : ''}. Treat it as a password.</p>${copyable('instance-url', url)}`,
+    );
+    return c.html(await userPage(c, row.user_identifier, panel));
+  };
+  dashboard.post('/instances/:id/reveal', instanceAction(false));
+  dashboard.post('/instances/:id/rotate', instanceAction(true));
+}

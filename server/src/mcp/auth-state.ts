@@ -1,0 +1,70 @@
+import type { Kysely } from 'kysely';
+import type { ConnectedAccounts } from '../connections/connected-accounts.js';
+import type { Database } from '../db/schema.js';
+import type { MappingDetail } from './configs.js';
+
+/** One connection of a config, seen from one user (reference: mcpMcpConnectionAuthState). */
+export interface ConnectionAuthState {
+  connection_id: string;
+  connection_name: string;
+  provider: string;
+  connected_account_id: string;
+  connected_account_status: string;
+  authentication_link: string;
+}
+
+export interface AuthStateOptions {
+  /** Create missing accounts as PENDING_AUTH. */
+  create: boolean;
+  /** Issue a fresh authentication link for every account that is not ACTIVE. */
+  links: boolean;
+}
+
+/**
+ * Where a user stands on each connection of a config. Links are issued only for accounts
+ * that are not ACTIVE: a link lets whoever opens it bind a provider account, so an active
+ * account does not get one unasked.
+ */
+export async function authState(
+  deps: { db: Kysely<Database>; accounts: ConnectedAccounts },
+  mappings: MappingDetail[],
+  identifier: string,
+  options: AuthStateOptions,
+): Promise<ConnectionAuthState[]> {
+  if (!mappings.length) return [];
+  const connectionIds = mappings.map((m) => m.connection_id);
+  const [connections, accounts] = await Promise.all([
+    deps.db.selectFrom('connections').selectAll().where('id', 'in', connectionIds).execute(),
+    deps.db
+      .selectFrom('connected_accounts')
+      .select(['id', 'connection_id', 'status'])
+      .where('connection_id', 'in', connectionIds)
+      .where('identifier', '=', identifier)
+      .execute(),
+  ]);
+  const connectionById = new Map(connections.map((c) => [c.id, c]));
+  const accountByConnection = new Map(accounts.map((a) => [a.connection_id, a]));
+  const out: ConnectionAuthState[] = [];
+  for (const mapping of mappings) {
+    const connection = connectionById.get(mapping.connection_id);
+    if (!connection) continue;
+    let account: { id: string; status: string } | undefined = accountByConnection.get(connection.id);
+    let link = '';
+    if (options.links && account?.status !== 'ACTIVE' && (account || options.create)) {
+      const issued = await deps.accounts.authLink(connection, identifier);
+      account = issued.account;
+      link = issued.link;
+    } else if (!account && options.create) {
+      account = (await deps.accounts.ensureFor(connection, identifier)).account;
+    }
+    out.push({
+      connection_id: connection.id,
+      connection_name: connection.name,
+      provider: connection.provider,
+      connected_account_id: account?.id ?? '',
+      connected_account_status: account?.status ?? '',
+      authentication_link: link,
+    });
+  }
+  return out;
+}

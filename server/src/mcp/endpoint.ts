@@ -1,0 +1,94 @@
+import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
+import type { Context, Hono } from 'hono';
+import type { AppEnv, AppServices } from '../app.js';
+import { configServerUrl } from './configs.js';
+import { jsonRpcError, RequestGuard } from './request-guard.js';
+import { buildMcpServer } from './server-factory.js';
+import type { McpServices } from './services.js';
+import { McpTarget } from './targets.js';
+
+/** One body for every unknown, rotated or deleted URL, so a probe learns nothing. */
+const notFound = () => jsonRpcError(404, -32001, 'MCP server not found');
+
+export function protectedResourceMetadataUrl(publicUrl: string, configId: string): string {
+  return `${publicUrl}/.well-known/oauth-protected-resource/mcp/c/${configId}`;
+}
+
+function targetOf(authInfo: AuthInfo | undefined): McpTarget {
+  const target = authInfo?.extra?.target;
+  if (!(target instanceof McpTarget)) throw new Error('MCP request reached the server factory without a target');
+  return target;
+}
+
+/**
+ * The Streamable HTTP endpoint, served statelessly by the SDK's `createMcpHandler`: each
+ * request is resolved to a target here (instance URL or session token), then answered by a
+ * fresh server built for it, so every replica can serve every request. The SDK owns the
+ * protocol (2026-07-28 and the 2025 revisions, Accept/Content-Type/version checks, 405 for
+ * GET and DELETE); this file owns who may call and what they see.
+ */
+export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mcp: McpServices): void {
+  const { config, logger, executor, signingKeys } = services;
+  const guard = new RequestGuard(config);
+  const handler = createMcpHandler((ctx) => buildMcpServer(targetOf(ctx.authInfo), ctx.era, { executor, surface: mcp.surface }), {
+    maxRequestBodySize: config.maxBodyBytes,
+    onerror: (error) => logger.debug({ err: error }, 'mcp request rejected or failed'),
+  });
+
+  const serve = async (c: Context<AppEnv>, target: McpTarget) => {
+    const response = await handler.fetch(c.req.raw, {
+      authInfo: { token: '', clientId: target.userIdentifier, scopes: [], extra: { target } },
+    });
+    const cors = guard.corsHeaders(c.req.raw);
+    for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
+    return response;
+  };
+
+  app.all('/mcp/i/:secret', async (c) => {
+    const rejected = guard.reject(c.req.raw);
+    if (rejected) return rejected;
+    if (c.req.method === 'OPTIONS') return guard.preflight(c.req.raw);
+    const target = await mcp.targets.byInstanceSecret(c.req.param('secret'));
+    if (!target) return notFound();
+    return serve(c, target);
+  });
+
+  app.all('/mcp/c/:configId', async (c) => {
+    const rejected = guard.reject(c.req.raw);
+    if (rejected) return rejected;
+    if (c.req.method === 'OPTIONS') return guard.preflight(c.req.raw);
+    const configId = c.req.param('configId');
+    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+    const claims = match?.[1] ? await mcp.sessionTokens.verify(match[1], configId) : undefined;
+    if (!claims) {
+      const challenge = `Bearer resource_metadata="${protectedResourceMetadataUrl(config.publicUrl, configId)}"${match ? ', error="invalid_token"' : ''}`;
+      const message = match ? 'the session token is invalid, expired, or not for this MCP server' : 'send Authorization: Bearer <session token>';
+      return jsonRpcError(401, -32001, `Unauthorized: ${message}`, {
+        'www-authenticate': challenge,
+        ...guard.corsHeaders(c.req.raw),
+      });
+    }
+    const target = await mcp.targets.byConfig(configId, claims.identifier);
+    if (!target) return notFound();
+    return serve(c, target);
+  });
+
+  // RFC 9728 protected-resource metadata of a config's URL. No authorization server is
+  // listed: session tokens come from the management API, not from an OAuth flow.
+  app.get('/.well-known/oauth-protected-resource/mcp/c/:configId', async (c) => {
+    const configId = c.req.param('configId');
+    const exists = await services.db.selectFrom('mcp_configs').select('name').where('id', '=', configId).executeTakeFirst();
+    if (!exists) return c.json({ error: 'not_found', error_description: 'no such MCP server' }, 404);
+    return c.json(
+      {
+        resource: configServerUrl(config.publicUrl, configId),
+        resource_name: `Switchboard MCP config ${exists.name}`,
+        bearer_methods_supported: ['header'],
+      },
+      200,
+      { 'cache-control': 'max-age=300' },
+    );
+  });
+
+  app.get('/.well-known/jwks.json', (c) => c.json(signingKeys.jwks(), 200, { 'cache-control': 'max-age=300' }));
+}

@@ -1,0 +1,102 @@
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type CallToolResult,
+  type InputRequiredResult,
+  inputRequired,
+  inputResponse,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { ToolExecutor } from '../tools/executor.js';
+import type { McpTarget } from './targets.js';
+import type { ToolSurface } from './tool-surface.js';
+
+export const SERVER_INFO = { name: 'switchboard', version: '0.1.0' };
+
+/** Errors that a user can fix by (re-)connecting an account; they carry an authentication link. */
+const ACCOUNT_ERRORS = new Set(['account_not_connected', 'account_expired', 'account_disconnected', 'insufficient_scope']);
+
+/** Only the part of the declared client capabilities this server reads. */
+const declaredCapabilities = z.looseObject({
+  elicitation: z.looseObject({ url: z.looseObject({}).optional() }).optional(),
+});
+
+export interface ServerFactoryDeps {
+  executor: ToolExecutor;
+  surface: ToolSurface;
+}
+
+function errorResult(error: AppError, toolName: string): CallToolResult {
+  const link = typeof error.details?.authentication_link === 'string' ? error.details.authentication_link : undefined;
+  const text = error.code === 'tool_input_invalid' ? `Invalid arguments for tool ${toolName}: ${error.message}` : error.message;
+  return {
+    content: [{ type: 'text', text }],
+    structuredContent: {
+      error: { code: error.code, message: error.message, ...(link ? { authentication_link: link } : {}) },
+    },
+    isError: true,
+  };
+}
+
+/**
+ * On the 2026-07-28 revision a client states its capabilities on every request, so a
+ * stateless server can offer the connect link as a URL-mode elicitation (a multi-round-trip
+ * `input_required` result; the client retries the call once the user is done). 2025-era
+ * clients declare capabilities only in `initialize`, which a per-request server never sees,
+ * and their elicitation is a server→client request whose answer would reach another
+ * instance, so they get the link in the tool result only.
+ */
+function urlElicitation(error: AppError, ctx: ServerContext, era: 'legacy' | 'modern'): InputRequiredResult | undefined {
+  if (era !== 'modern' || !ACCOUNT_ERRORS.has(error.code)) return undefined;
+  const link = error.details?.authentication_link;
+  if (typeof link !== 'string') return undefined;
+  const envelope: Record<string, unknown> = { ...ctx.mcpReq.envelope };
+  const capabilities = declaredCapabilities.safeParse(envelope[CLIENT_CAPABILITIES_META_KEY]);
+  if (!capabilities.success || !capabilities.data.elicitation?.url) return undefined;
+  const connection = typeof error.details?.connection_name === 'string' ? error.details.connection_name : 'account';
+  const key = `connect_${connection}`;
+  // Asked once per call: after the user declined, or accepted but the account is still not
+  // usable, the call ends with the error result instead of asking again.
+  if (inputResponse(ctx.mcpReq.inputResponses, key).kind !== 'missing') return undefined;
+  return inputRequired({
+    inputRequests: { [key]: inputRequired.elicitUrl({ message: error.message, url: link }) },
+  });
+}
+
+/** A fresh low-level server for one request, exposing exactly the target's mapped tools. */
+export function buildMcpServer(target: McpTarget, era: 'legacy' | 'modern', deps: ServerFactoryDeps): Server {
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: false } },
+    ...(target.description ? { instructions: target.description } : {}),
+  });
+
+  server.setRequestHandler('tools/list', () => ({ tools: deps.surface.list(target.mappings) }));
+
+  server.setRequestHandler('tools/call', async (request, ctx) => {
+    const { name } = request.params;
+    const mapping = deps.surface.route(target.mappings, name);
+    // An unknown tool is a protocol error (as the SDK's McpServer answers it); every failure
+    // of a known tool is a result the model can read.
+    if (!mapping) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
+    try {
+      const result = await deps.executor.execute({
+        toolName: name,
+        params: request.params.arguments ?? {},
+        account: { connector: mapping.connectionName, identifier: target.userIdentifier },
+        source: 'MCP',
+        instanceId: target.instanceId,
+        signal: ctx.mcpReq.signal,
+      });
+      return server.projectCallToolResult({ content: [{ type: 'text', text: JSON.stringify(result.data) }] }, undefined);
+    } catch (error) {
+      const failure = error instanceof AppError ? error : new AppError('internal', 'the tool failed unexpectedly');
+      return urlElicitation(failure, ctx, era) ?? errorResult(failure, name);
+    }
+  });
+
+  return server;
+}

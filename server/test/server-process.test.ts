@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { CLI, startServerProcess } from './support/process.js';
+import { startStack } from './support/stack.js';
+
+describe('switchboard start', () => {
+  it('starts with no configuration, prints admin credentials once, and serves health checks', async () => {
+    expect(existsSync(CLI), 'run npm run build first').toBe(true);
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-start-'));
+    const started = Date.now();
+    const first = await startServerProcess({ SWITCHBOARD_DATA_DIR: dataDir });
+    const elapsed = Date.now() - started;
+    try {
+      expect(elapsed).toBeLessThan(10_000);
+      const output = first.output();
+      expect(output).toMatch(/client_id:\s+sbc_/);
+      expect(output).toMatch(/client_secret:\s+sbs_/);
+      expect(output).toContain('SWITCHBOARD_ENCRYPTION_KEY is not set');
+      expect(statSync(join(dataDir, 'admin-credentials.json')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
+      const credentials = JSON.parse(readFileSync(join(dataDir, 'admin-credentials.json'), 'utf8')) as Record<string, string>;
+      expect(output).toContain(credentials.client_secret);
+
+      expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${first.url}/readyz`);
+      expect(await ready.json()).toEqual({ status: 'ready', database: 'sqlite' });
+      const token = await fetch(`${first.url}/oauth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', ...credentials }),
+      });
+      expect(token.status).toBe(200);
+      // The sandbox is mounted under /sandbox in the embedded default.
+      expect((await fetch(`${first.url}/sandbox/__sandbox/users`)).status).toBe(200);
+
+      // SIGTERM lets an in-flight request finish before the process exits.
+      await fetch(`${first.url}/sandbox/__sandbox/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ match: { pathPrefix: '/gmail/' }, delayMs: 800 }),
+      });
+      const inflight = fetch(`${first.url}/sandbox/gmail/v1/users/me/profile`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      first.child.kill('SIGTERM');
+      const response = await inflight;
+      expect(response.status).toBe(401);
+      expect(await first.exited).toBe(0);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+
+    const second = await startServerProcess({ SWITCHBOARD_DATA_DIR: dataDir });
+    try {
+      expect(second.output()).not.toContain('client_secret');
+      expect(second.output()).not.toContain('SWITCHBOARD_ENCRYPTION_KEY is not set');
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses bad configuration with one clear message per variable', () => {
+    const result = spawnSync(process.execPath, [CLI, 'start'], {
+      env: { PATH: process.env.PATH ?? '', PORT: 'eighty', DATABASE_URL: 'mysql://x', SWITCHBOARD_LOG_LEVEL: 'loud' },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('PORT');
+    expect(result.stderr).toContain('DATABASE_URL: must be a postgres:// or postgresql:// URL');
+    expect(result.stderr).toContain('SWITCHBOARD_LOG_LEVEL');
+    expect(result.stderr).toContain('hint:');
+  });
+
+  it('validates configuration in loadConfig', () => {
+    expect(() => loadConfig({ PORT: '-1' })).toThrow(ConfigError);
+    const config = loadConfig({ PORT: '4000' });
+    expect(config.publicUrl).toBe('http://localhost:4000');
+    expect(config.sandbox).toMatchObject({ mounted: true, url: 'http://localhost:4000/sandbox' });
+  });
+});
+
+describe('logs', () => {
+  it('never contain tokens, codes, client secrets or link secrets, even at trace level', async () => {
+    let text = '';
+    const logs = new Writable({
+      write(chunk, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const stack = await startStack({ env: { SWITCHBOARD_LOG_LEVEL: 'trace' }, logs });
+    try {
+      await stack.createConnection('MY_GMAIL', 'gmail', { oauth_client_secret: 'GOCSPX-log-leak', target: 'sandbox' });
+      const { body } = await stack.api<{ link: string }>('POST', '/api/v1/connected_accounts/magic_link', {
+        connector: 'MY_GMAIL',
+        identifier: 'john-doe',
+      });
+      await stack.consent(body.link);
+      await stack.api('POST', '/api/v1/execute_tool', {
+        tool_name: 'gmail_fetch_mails',
+        connector: 'MY_GMAIL',
+        identifier: 'john-doe',
+        params: { max_results: 1 },
+      });
+      await fetch(`${stack.url}/oauth/callback?state=abc&code=secret-code-123`);
+      const row = await stack.db.db.selectFrom('connected_accounts').selectAll().executeTakeFirstOrThrow();
+      const tokens = stack.services.vault.openTokens(row);
+      expect(text).toContain('"path"');
+      for (const secret of [tokens?.access_token, tokens?.refresh_token, 'GOCSPX-log-leak', 'secret-code-123', body.link.split('/').pop()]) {
+        expect(secret && text.includes(secret), `log contains ${secret?.slice(0, 6)}…`).toBe(false);
+      }
+      expect(text).not.toContain(await stack.token());
+    } finally {
+      await stack.close();
+    }
+  });
+});
