@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { CommandError } from './commands/command-error.js';
 import { ConfigError } from './config.js';
 import { startServer } from './main.js';
 
@@ -8,6 +9,8 @@ Usage:
   switchboard start              start the server (embedded SQLite and sandbox by default)
   switchboard clients create     create management API credentials
   switchboard keys reencrypt     re-encrypt stored secrets with the current encryption key
+  switchboard connections list|create   list or create connections on a running server
+  switchboard demo [--auto-consent]     the reminder-agent workflow on an embedded server and sandbox
   switchboard --help             this help
 
 Configuration comes from the environment: PORT, SWITCHBOARD_PUBLIC_URL, DATABASE_URL,
@@ -60,10 +63,20 @@ async function main(argv: string[]): Promise<void> {
     const { reencryptCommand } = await import('./commands/keys.js');
     return reencryptCommand(process.env);
   }
+  if (command === 'connections') {
+    const { connectionsCommand } = await import('./commands/connections.js');
+    return connectionsCommand(process.env, argv.slice(1));
+  }
+  if (command === 'demo') {
+    const { demoCommand } = await import('./commands/demo.js');
+    await demoCommand(process.env, argv.slice(1));
+    return;
+  }
   fail(`unknown command "${argv.join(' ')}"`, 'run switchboard --help');
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError) fail(error.message, 'fix the environment variables above and start again');
+  if (error instanceof CommandError) fail(error.message, error.hint);
   fail(error instanceof Error ? error.message : String(error));
 });

@@ -44,14 +44,18 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
     return response;
   };
 
-  app.all('/mcp/i/:secret', async (c) => {
+  const byInstance = async (c: Context<AppEnv>) => {
     const rejected = guard.reject(c.req.raw);
     if (rejected) return rejected;
     if (c.req.method === 'OPTIONS') return guard.preflight(c.req.raw);
-    const target = await mcp.targets.byInstanceSecret(c.req.param('secret'));
+    const target = await mcp.targets.byInstanceSecret(c.req.param('secret') ?? '');
     if (!target) return notFound();
     return serve(c, target);
-  });
+  };
+  app.all('/mcp/i/:secret', byInstance);
+  // MCP Inspector 0.15's CLI replaces any URL path not ending in /mcp with "/mcp"
+  // (inspector-cli/build/transport.js), which drops the secret; `<instance url>/mcp` survives it.
+  app.all('/mcp/i/:secret/mcp', byInstance);
 
   app.all('/mcp/c/:configId', async (c) => {
     const rejected = guard.reject(c.req.raw);

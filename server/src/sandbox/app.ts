@@ -15,7 +15,8 @@ export interface Sandbox {
 
 /**
  * The whole sandbox as one Hono app with no I/O: Google's OAuth endpoints, Gmail v1,
- * Calendar v3, the People API's contact reads and the `/__sandbox` test controls. Serve it alone or mount it under a prefix.
+ * Calendar v3, the People API's contact reads and the `/__sandbox` test controls. Serve it
+ * alone or mount it under a prefix.
  */
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const state = new SandboxState(options);

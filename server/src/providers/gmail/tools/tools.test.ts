@@ -1,10 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CompactMessage } from '../message-format.js';
-import { apiFor, contextFor, type GmailHarness, JOHN, runTool, startGmailHarness } from '../test-harness.js';
-import type { ToolContext } from '../../types.js';
+import { SCOPE } from '../scopes.js';
+import { type GmailHarness, JOHN, startGmailHarness } from '../test-harness.js';
 import { batchDeleteMessages } from './batch-delete-messages.js';
 import { batchModifyMessages } from './batch-modify-messages.js';
 import { createDelegate } from './create-delegate.js';
@@ -398,122 +395,175 @@ describe('gmail settings tools against the sandbox', () => {
   });
 });
 
-/**
- * Tools whose endpoints the sandbox does not emulate yet (forwarding address get/create/delete,
- * send-as create/delete/verify, delegates, the People API): a tiny local server in Google's
- * shapes records each request, so method, path and body are still checked end to end.
- */
-describe('gmail tools the sandbox does not cover yet, against a recording server', () => {
-  const seen: { method: string; path: string; query: string; body: unknown }[] = [];
-  let ctx: ToolContext;
-  let close: () => void;
-
-  beforeAll(async () => {
-    const app = new Hono();
-    app.all('*', async (c) => {
-      const text = await c.req.text();
-      const url = new URL(c.req.url);
-      seen.push({
-        method: c.req.method,
-        path: url.pathname,
-        query: url.search,
-        body: text ? JSON.parse(text) : undefined,
-      });
-      if (c.req.method === 'DELETE' || url.pathname.endsWith('/verify')) return c.body(null, 204);
-      if (url.pathname.endsWith('/connections'))
-        return c.json({
-          connections: [{ resourceName: 'people/c1', names: [{ displayName: 'Sarah Lee' }] }],
-          totalPeople: 1,
-        });
-      if (url.pathname.includes('searchContacts') || url.pathname.includes('otherContacts:search')) {
-        return c.json(url.searchParams.get('query') ? { results: [{ person: { resourceName: 'people/c1' } }] } : {});
-      }
-      if (url.pathname.endsWith('/delegates') && c.req.method === 'GET') return c.json({});
-      return c.json({
-        ...(text ? JSON.parse(text) : {}),
-        verificationStatus: 'pending',
-        forwardingEmail: 'fw@ext.example',
-      });
+describe('gmail sharing settings tools against the sandbox', () => {
+  test('gmail_create_forwarding_address, gmail_get_forwarding_address, gmail_delete_forwarding_address', async () => {
+    expect(await h.run(createForwardingAddress, { forwarding_email: 'fw@ext.example' })).toEqual({
+      forwardingEmail: 'fw@ext.example',
+      verificationStatus: 'pending',
     });
-    const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
-      const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
-        resolve({ server: started, port: info.port }),
-      );
+    // An address of the user's own organization needs no confirmation mail.
+    expect(await h.run(createForwardingAddress, { forwarding_email: 'jane.doe@example.com' })).toEqual({
+      forwardingEmail: 'jane.doe@example.com',
+      verificationStatus: 'accepted',
     });
-    close = () => server.close();
-    ctx = contextFor(apiFor(`http://127.0.0.1:${port}`, () => 'token'));
-  });
-  afterAll(() => close?.());
-
-  const last = () => seen.at(-1);
-
-  test('gmail_get_forwarding_address, gmail_create_forwarding_address, gmail_delete_forwarding_address', async () => {
-    await runTool(createForwardingAddress, { forwarding_email: 'fw@ext.example' }, ctx);
-    expect(last()).toMatchObject({
-      method: 'POST',
-      path: '/gmail/v1/users/me/settings/forwardingAddresses',
-      body: { forwardingEmail: 'fw@ext.example' },
+    expect(await h.run(getForwardingAddress, { forwarding_email: 'fw@ext.example' })).toEqual({
+      forwardingEmail: 'fw@ext.example',
+      verificationStatus: 'pending',
     });
-    await runTool(getForwardingAddress, { forwarding_email: 'fw@ext.example' }, ctx);
-    expect(last()).toMatchObject({
-      method: 'GET',
-      path: '/gmail/v1/users/me/settings/forwardingAddresses/fw%40ext.example',
-    });
-    expect(await runTool(deleteForwardingAddress, { forwarding_email: 'fw@ext.example' }, ctx)).toEqual({
+    const listed = await h.run<{ forwardingAddresses: { forwardingEmail: string }[] }>(listForwardingAddresses, {});
+    expect(listed.forwardingAddresses.map((entry) => entry.forwardingEmail)).toEqual(
+      expect.arrayContaining(['fw@ext.example', 'jane.doe@example.com']),
+    );
+    expect(await h.run(deleteForwardingAddress, { forwarding_email: 'fw@ext.example' })).toEqual({
       success: true,
       forwardingEmail: 'fw@ext.example',
     });
-    expect(last()?.method).toBe('DELETE');
+    await expect(h.run(getForwardingAddress, { forwarding_email: 'fw@ext.example' })).rejects.toMatchObject({
+      code: 'provider_not_found',
+    });
+    await expect(h.run(createForwardingAddress, { forwarding_email: 'x@ext.example' }, h.ctx({ scopes: [SCOPE.full] }))).rejects.toMatchObject({
+      code: 'insufficient_scope',
+    });
   });
 
   test('gmail_create_send_as, gmail_verify_send_as, gmail_delete_send_as', async () => {
-    await runTool(createSendAs, { send_as_email: 'sales@corp.example', display_name: 'Sales' }, ctx);
-    expect(last()).toMatchObject({
-      method: 'POST',
-      path: '/gmail/v1/users/me/settings/sendAs',
-      body: { sendAsEmail: 'sales@corp.example', displayName: 'Sales', treatAsAlias: true },
+    expect(await h.run(createSendAs, { send_as_email: 'sales@corp.example', display_name: 'Sales' })).toMatchObject({
+      sendAsEmail: 'sales@corp.example',
+      displayName: 'Sales',
+      treatAsAlias: true,
+      isPrimary: false,
+      verificationStatus: 'pending',
     });
-    expect(await runTool(verifySendAs, { send_as_email: 'sales@corp.example' }, ctx)).toEqual({
+    expect(await h.run(verifySendAs, { send_as_email: 'sales@corp.example' })).toEqual({
       success: true,
       sendAsEmail: 'sales@corp.example',
     });
-    expect(last()).toMatchObject({
-      method: 'POST',
-      path: '/gmail/v1/users/me/settings/sendAs/sales%40corp.example/verify',
+    expect(await h.run(getSendAs, { send_as_email: 'sales@corp.example' })).toMatchObject({
+      verificationStatus: 'pending',
     });
-    await runTool(deleteSendAs, { send_as_email: 'sales@corp.example' }, ctx);
-    expect(last()).toMatchObject({ method: 'DELETE', path: '/gmail/v1/users/me/settings/sendAs/sales%40corp.example' });
+    expect(await h.run(deleteSendAs, { send_as_email: 'sales@corp.example' })).toEqual({
+      success: true,
+      sendAsEmail: 'sales@corp.example',
+    });
+    await expect(h.run(getSendAs, { send_as_email: 'sales@corp.example' })).rejects.toMatchObject({
+      code: 'provider_not_found',
+    });
+    // The primary address stays, and an accepted alias cannot be "verified" again.
+    await expect(h.run(deleteSendAs, { send_as_email: JOHN })).rejects.toMatchObject({ code: 'provider_bad_request' });
+    await expect(h.run(verifySendAs, { send_as_email: JOHN })).rejects.toMatchObject({ code: 'provider_bad_request' });
   });
 
   test('gmail_list_delegates and gmail_create_delegate', async () => {
-    expect(await runTool(listDelegates, {}, ctx)).toEqual({ delegates: [] });
-    await runTool(createDelegate, { delegate_email: 'assistant@corp.example' }, ctx);
-    expect(last()).toMatchObject({
-      method: 'POST',
-      path: '/gmail/v1/users/me/settings/delegates',
-      body: { delegateEmail: 'assistant@corp.example' },
+    const alex = h.ctx({ email: 'alex.rivera@example.com' });
+    expect(await h.run(listDelegates, {}, alex)).toEqual({ delegates: [] });
+    expect(await h.run(createDelegate, { delegate_email: 'mei.tanaka@example.com' }, alex)).toEqual({
+      delegateEmail: 'mei.tanaka@example.com',
+      verificationStatus: 'accepted',
+    });
+    expect(await h.run(listDelegates, {}, alex)).toEqual({
+      delegates: [{ delegateEmail: 'mei.tanaka@example.com', verificationStatus: 'accepted' }],
+    });
+    await expect(h.run(createDelegate, { delegate_email: 'assistant@corp.example' }, alex)).rejects.toMatchObject({
+      code: 'provider_bad_request',
+    });
+  });
+});
+
+describe('gmail contact tools against the sandbox People API', () => {
+  interface Person {
+    resourceName: string;
+    names?: { displayName: string }[];
+    emailAddresses?: { value: string }[];
+    phoneNumbers?: { value: string }[];
+    organizations?: { name: string }[];
+  }
+
+  /** Sees each URL the tool sends, then lets the request through to the sandbox. */
+  function spying(): { urls: URL[]; fetch: typeof fetch } {
+    const urls: URL[] = [];
+    const spy: typeof fetch = (input, init) => {
+      urls.push(new URL(input instanceof Request ? input.url : String(input)));
+      return fetch(input, init);
+    };
+    return { urls, fetch: spy };
+  }
+
+  test('gmail_get_contacts pages through the saved contacts with the default fields', async () => {
+    const first = await h.run<{ connections: Person[]; nextPageToken?: string; totalPeople: number }>(getContacts, {
+      max_results: 5,
+    });
+    expect(first.connections).toHaveLength(5);
+    expect(first.totalPeople).toBeGreaterThan(5);
+    expect(first.nextPageToken).toEqual(expect.any(String));
+    const rest = await h.run<{ connections: Person[]; nextPageToken?: string }>(getContacts, {
+      max_results: 5,
+      page_token: first.nextPageToken,
+    });
+    const everyone = [...first.connections, ...rest.connections];
+    expect(everyone).toHaveLength(first.totalPeople);
+    expect(rest.nextPageToken).toBeUndefined();
+    const sarah = everyone.find((person) => person.names?.[0]?.displayName === 'Sarah Lee');
+    expect(sarah).toMatchObject({
+      resourceName: expect.stringMatching(/^people\/c\d+$/),
+      emailAddresses: [{ value: 'sarah.lee@globex.example' }, { value: 'sarah.lee.home@mail.example' }],
+      phoneNumbers: [{ value: '+1 415-555-0187' }],
+    });
+    expect(sarah?.organizations).toBeUndefined();
+    const emails = everyone.flatMap((person) => person.emailAddresses?.map((email) => email.value) ?? []);
+    expect(emails).toContain('jane.doe@example.com');
+  });
+
+  test('gmail_get_contacts returns the person_fields asked for, and needs a contacts scope', async () => {
+    const some = await h.run<{ connections: Person[] }>(getContacts, {
+      max_results: 50,
+      person_fields: ['names', 'organizations'],
+    });
+    expect(some.connections.find((person) => person.organizations?.[0]?.name === 'Globex')).toBeDefined();
+    expect(some.connections.every((person) => person.emailAddresses === undefined)).toBe(true);
+    await expect(h.run(getContacts, {}, h.ctx({ scopes: [SCOPE.full] }))).rejects.toMatchObject({
+      code: 'insufficient_scope',
     });
   });
 
-  test('gmail_get_contacts reads People API connections', async () => {
-    const result = await runTool(getContacts, { max_results: 5 }, ctx);
-    expect(result).toMatchObject({ connections: [{ resourceName: 'people/c1' }], totalPeople: 1 });
-    expect(last()?.path).toBe('/v1/people/me/connections');
-    expect(new URLSearchParams(last()?.query).get('personFields')).toBe('names,emailAddresses,phoneNumbers');
-  });
-
-  test('gmail_search_people warms the cache, then searches contacts or other contacts', async () => {
-    const before = seen.length;
-    expect(await runTool(searchPeople, { query: 'sarah' }, ctx)).toEqual({
-      results: [{ person: { resourceName: 'people/c1' } }],
-    });
-    expect(seen.slice(before).map((r) => new URLSearchParams(r.query).get('query'))).toEqual(['', 'sarah']);
-    await runTool(
+  test('gmail_search_people warms the cache with an empty query, then finds saved contacts', async () => {
+    const spy = spying();
+    const found = await h.run<{ results: { person: Person }[] }>(
       searchPeople,
-      { query: 'sarah', other_contacts: true, person_fields: ['names', 'organizations'] },
-      ctx,
+      { query: 'sarah' },
+      h.ctx({ fetch: spy.fetch }),
     );
-    expect(last()?.path).toBe('/v1/otherContacts:search');
-    expect(new URLSearchParams(last()?.query).get('readMask')).toBe('names');
+    expect(spy.urls.map((url) => [url.pathname, url.searchParams.get('query')])).toEqual([
+      ['/v1/people:searchContacts', ''],
+      ['/v1/people:searchContacts', 'sarah'],
+    ]);
+    expect(found.results).toEqual([
+      {
+        person: expect.objectContaining({
+          names: [expect.objectContaining({ displayName: 'Sarah Lee' })],
+          phoneNumbers: [expect.objectContaining({ value: '+1 415-555-0187' })],
+        }),
+      },
+    ]);
+    expect(await h.run(searchPeople, { query: 'zzz-nobody' })).toEqual({ results: [] });
+  });
+
+  test('gmail_search_people searches other contacts with their allowed fields and scope', async () => {
+    const spy = spying();
+    const other = h.ctx({ scopes: [SCOPE.otherContactsReadonly], fetch: spy.fetch });
+    const found = await h.run<{ results: { person: Person }[] }>(
+      searchPeople,
+      { query: 'billing', other_contacts: true, person_fields: ['names', 'organizations'] },
+      other,
+    );
+    expect(spy.urls.at(-1)?.pathname).toBe('/v1/otherContacts:search');
+    expect(spy.urls.at(-1)?.searchParams.get('readMask')).toBe('names');
+    expect(found.results.map((result) => result.person.resourceName)).toEqual([
+      expect.stringMatching(/^otherContacts\/c\d+$/),
+    ]);
+    expect(found.results[0]?.person.names?.[0]?.displayName).toBe('Acme Billing');
+    // contacts.readonly alone does not reach "other contacts".
+    await expect(
+      h.run(searchPeople, { query: 'billing', other_contacts: true }, h.ctx({ scopes: [SCOPE.contactsReadonly] })),
+    ).rejects.toMatchObject({ code: 'insufficient_scope' });
   });
 });

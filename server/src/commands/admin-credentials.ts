@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandError } from './command-error.js';
+
+export interface ClientCredentials {
+  client_id: string;
+  client_secret: string;
+}
+
+/** The admin credentials the first start wrote to `<dataDir>/admin-credentials.json`. */
+export function readAdminCredentials(dataDir: string): ClientCredentials {
+  const file = join(dataDir, 'admin-credentials.json');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new CommandError(
+      `no admin credentials in ${file}`,
+      'pass --client-id and --client-secret (create some with `switchboard clients create`), or set SWITCHBOARD_DATA_DIR to the server’s data directory',
+    );
+  }
+  const { client_id, client_secret } = (parsed ?? {}) as Partial<ClientCredentials>;
+  if (typeof client_id !== 'string' || typeof client_secret !== 'string') {
+    throw new CommandError(`${file} does not hold client_id and client_secret`, 'create new credentials with `switchboard clients create`');
+  }
+  return { client_id, client_secret };
+}

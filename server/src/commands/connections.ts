@@ -1,0 +1,146 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { readAdminCredentials } from './admin-credentials.js';
+import { CommandError, parseOptions } from './command-error.js';
+
+export const CONNECTIONS_HELP = `switchboard connections — list or create connections on a running server
+
+Usage:
+  switchboard connections list   [--provider P]
+  switchboard connections create --name NAME --provider P [--oauth-client-id ID --oauth-client-secret SECRET] [--scopes a,b]
+
+Without OAuth app credentials a connection uses the built-in sandbox; with them, the real provider.
+
+Server options (both subcommands):
+  --url URL              the server (default: SWITCHBOARD_PUBLIC_URL, or http://localhost:PORT)
+  --client-id ID         management API credentials (default: <SWITCHBOARD_DATA_DIR>/admin-credentials.json,
+  --client-secret SECRET   written at the first start)
+  --help                 this help`;
+
+interface ApiConnection {
+  id: string;
+  name: string;
+  provider: string;
+  target: string;
+  effective_scopes: string[];
+  redirect_uri: string;
+}
+
+/** The management API over plain fetch: a token from the client credentials, then JSON calls. */
+class Api {
+  private token: string | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly credentials: { client_id: string; client_secret: string },
+  ) {}
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    this.token ??= await this.fetchToken();
+    const response = await this.send(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await this.read(response)) as T;
+  }
+
+  private async fetchToken(): Promise<string> {
+    const response = await this.send(`${this.url}/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials', ...this.credentials }),
+    });
+    if (response.status === 401) {
+      throw new CommandError('the server rejected the client credentials', 'check --client-id/--client-secret, or create new ones with `switchboard clients create`');
+    }
+    return ((await this.read(response)) as { access_token: string }).access_token;
+  }
+
+  private async send(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, init);
+    } catch {
+      throw new CommandError(`could not reach Switchboard at ${this.url}`, 'start it with `switchboard start`, or pass --url');
+    }
+  }
+
+  private async read(response: Response): Promise<unknown> {
+    const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } | string; error_description?: string };
+    if (response.ok) return body;
+    const message = typeof body.error === 'object' ? body.error.message : (body.error_description ?? body.error);
+    throw new CommandError(`${message ?? `HTTP ${response.status}`}`);
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** `switchboard connections list|create …` against a running server, through the REST API. */
+export async function connectionsCommand(
+  env: Record<string, string | undefined>,
+  args: string[],
+  out: (text: string) => void = (text) => process.stdout.write(text),
+): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values } = parseOptions(() => parseArgs({
+    args: rest,
+    options: {
+      url: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      provider: { type: 'string' },
+      name: { type: 'string' },
+      'oauth-client-id': { type: 'string' },
+      'oauth-client-secret': { type: 'string' },
+      scopes: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  }), 'switchboard connections --help');
+  if (values.help || !sub || sub === '--help' || sub === 'help') {
+    out(`${CONNECTIONS_HELP}\n`);
+    return;
+  }
+  if (sub !== 'list' && sub !== 'create') {
+    throw new CommandError(`unknown subcommand "connections ${sub}"`, 'use `switchboard connections list` or `switchboard connections create`');
+  }
+
+  const config = loadConfig(env);
+  const url = (values.url ?? config.publicUrl).replace(/\/+$/, '');
+  const credentials =
+    values['client-id'] && values['client-secret']
+      ? { client_id: values['client-id'], client_secret: values['client-secret'] }
+      : readAdminCredentials(config.dataDir);
+  const api = new Api(url, credentials);
+
+  if (sub === 'list') {
+    const query = values.provider ? `?provider=${encodeURIComponent(values.provider)}&page_size=100` : '?page_size=100';
+    const { connections, total_size } = await api.call<{ connections: ApiConnection[]; total_size: number }>('GET', `/api/v1/connections${query}`);
+    if (connections.length === 0) {
+      out('No connections yet. Create one: switchboard connections create --name MY_GMAIL --provider gmail\n');
+      return;
+    }
+    const rows = connections.map((c) => [c.name, c.provider, c.target, c.id]);
+    out(`${table([['NAME', 'PROVIDER', 'TARGET', 'ID'], ...rows])}\n`);
+    if (total_size > connections.length) out(`(${connections.length} of ${total_size} shown)\n`);
+    return;
+  }
+
+  if (!values.name || !values.provider) {
+    throw new CommandError('connections create needs --name and --provider', 'e.g. switchboard connections create --name MY_GMAIL --provider gmail');
+  }
+  if (Boolean(values['oauth-client-id']) !== Boolean(values['oauth-client-secret'])) {
+    throw new CommandError('give both --oauth-client-id and --oauth-client-secret, or neither (sandbox)');
+  }
+  const { connection } = await api.call<{ connection: ApiConnection }>('POST', '/api/v1/connections', {
+    name: values.name,
+    provider: values.provider,
+    oauth_client_id: values['oauth-client-id'],
+    oauth_client_secret: values['oauth-client-secret'],
+    scopes: values.scopes ? values.scopes.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+  });
+  out(`Created connection ${connection.name} (${connection.provider}, ${connection.target}) ${connection.id}\n`);
+  if (connection.target === 'provider') out(`Register this redirect URI in your OAuth app: ${connection.redirect_uri}\n`);
+}

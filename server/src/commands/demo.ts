@@ -1,0 +1,181 @@
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type RunningServer, startServer } from '../main.js';
+import { readAdminCredentials } from './admin-credentials.js';
+import { CommandError, parseOptions } from './command-error.js';
+
+export const DEMO_HELP = `switchboard demo — the seed workflow on this machine, no accounts needed
+
+Starts Switchboard with embedded SQLite and the sandbox (a local stand-in for Google), then
+runs the reminder agent: connections MY_GMAIL and MY_CALENDAR, MCP config reminder-manager,
+an instance for john-doe, consent, and an agent that reads the latest email and books a
+15-minute reminder in 15 minutes through the MCP URL.
+
+Usage:
+  switchboard demo [--auto-consent] [--port N] [--data-dir DIR] [--verbose]
+
+Options:
+  --auto-consent   consent on the sandbox as john.doe@example.com instead of waiting for you
+  --port N         listen on N (default: a free port)
+  --data-dir DIR   where the demo keeps its database and keys (default: .data/demo)
+  --verbose        show the server's logs
+  --help           this help
+
+With OPENAI_API_KEY set the agent uses OpenAI's model (needs @langchain/openai installed);
+without it a scripted model plays the LLM's part, offline.`;
+
+/** The part of the reminder-agent example the demo uses; loaded at run time, checked on load. */
+interface ReminderAgentModule {
+  Switchboard: new (options: { url: string; clientId: string; clientSecret: string }) => object;
+  sandboxConsent(email: string): (link: string) => Promise<void>;
+  runReminderAgent(options: {
+    switchboard: object;
+    log: (line: string) => void;
+    autoConsent?: (link: string) => Promise<void>;
+    openAiApiKey?: string;
+  }): Promise<DemoAgentResult>;
+}
+
+export interface DemoAgentResult {
+  instance: { url: string };
+  model: string;
+  answer: string;
+  event?: { id: string; summary?: string; start?: { dateTime?: string }; end?: { dateTime?: string } };
+}
+
+/** A workspace package: `npm install` links it, `npm run build` builds it. */
+const REMINDER_AGENT_PACKAGE = '@switchboard/example-reminder-agent';
+const SANDBOX_USER = 'john.doe@example.com';
+
+async function loadReminderAgent(): Promise<ReminderAgentModule> {
+  let loaded: Partial<ReminderAgentModule>;
+  try {
+    loaded = (await import(REMINDER_AGENT_PACKAGE)) as Partial<ReminderAgentModule>;
+  } catch (error) {
+    throw new CommandError(
+      `the demo could not load the reminder agent (${REMINDER_AGENT_PACKAGE}): ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      'run `npm install && npm run build` at the root of the Switchboard repository',
+    );
+  }
+  if (typeof loaded.runReminderAgent !== 'function' || typeof loaded.Switchboard !== 'function' || typeof loaded.sandboxConsent !== 'function') {
+    throw new CommandError(`${REMINDER_AGENT_PACKAGE} does not export runReminderAgent, Switchboard and sandboxConsent`, 'rebuild it with `npm run build`');
+  }
+  return loaded as ReminderAgentModule;
+}
+
+/** A port nobody listens on right now (or checks that `wanted` is free). */
+function freePort(wanted = 0): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', () =>
+      fail(new CommandError(`port ${wanted} is already in use`, 'pass another --port, or leave it out to use a free one')),
+    );
+    probe.listen(wanted, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : wanted;
+      probe.close(() => done(port));
+    });
+  });
+}
+
+function minutes(from: string | undefined, to: string | undefined): string {
+  if (!from || !to) return '';
+  return ` (${Math.round((Date.parse(to) - Date.parse(from)) / 60_000)} min)`;
+}
+
+/**
+ * `switchboard demo`: starts an embedded Switchboard (SQLite + sandbox), runs the reminder
+ * agent against it, shows the event read back from the calendar, and stops the server.
+ */
+export async function demoCommand(
+  env: Record<string, string | undefined>,
+  args: string[],
+  out: (text: string) => void = (text) => process.stdout.write(text),
+): Promise<DemoAgentResult | undefined> {
+  const { values } = parseOptions(() => parseArgs({
+    args,
+    options: {
+      'auto-consent': { type: 'boolean', default: false },
+      port: { type: 'string' },
+      'data-dir': { type: 'string', default: '.data/demo' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  }), 'switchboard demo --help');
+  if (values.help) {
+    out(`${DEMO_HELP}\n`);
+    return undefined;
+  }
+  const print = (line: string) => out(`${line}\n`);
+  const wantedPort = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(wantedPort) || wantedPort < 0 || wantedPort > 65535) {
+    throw new CommandError(`--port must be a port number, got "${values.port}"`, 'for example --port 3000');
+  }
+  const port = await freePort(wantedPort);
+  const dataDir = resolve(values['data-dir']);
+  const url = `http://127.0.0.1:${port}`;
+  const agent = await loadReminderAgent();
+
+  print(`Starting Switchboard for the demo (SQLite in ${dataDir}, sandbox Google at ${url}/sandbox) …`);
+  let server: RunningServer;
+  let created: { client_id: string; client_secret: string } | undefined;
+  try {
+    // Embedded defaults on purpose: the demo never touches a DATABASE_URL or a real provider.
+    server = await startServer(
+      {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SWITCHBOARD_PUBLIC_URL: url,
+        SWITCHBOARD_DATA_DIR: dataDir,
+        SWITCHBOARD_LOG_LEVEL: values.verbose ? 'info' : 'error',
+      },
+      {
+        onAdminCreated: (client) => {
+          created = client;
+        },
+      },
+    );
+  } catch (error) {
+    throw new CommandError(
+      `could not start the demo server: ${error instanceof Error ? error.message : String(error)}`,
+      `delete ${dataDir} to start the demo from scratch`,
+    );
+  }
+
+  const stop = () => void server.stop().finally(() => process.exit(130));
+  process.once('SIGINT', stop);
+  try {
+    const credentials = created ?? readAdminCredentials(dataDir);
+    print(`✓ Switchboard is running at ${url}`);
+    const switchboard = new agent.Switchboard({ url, clientId: credentials.client_id, clientSecret: credentials.client_secret });
+    const result = await agent.runReminderAgent({
+      switchboard,
+      log: (line) => print(line),
+      autoConsent: values['auto-consent'] ? agent.sandboxConsent(SANDBOX_USER) : undefined,
+      openAiApiKey: env.OPENAI_API_KEY || undefined,
+    });
+
+    const event = result.event;
+    print('');
+    if (event) {
+      print(`✓ The reminder is in ${SANDBOX_USER}'s calendar (read back with googlecalendar_get_event_by_id):`);
+      print(`    "${event.summary ?? '(no title)'}" ${event.start?.dateTime ?? '?'} → ${event.end?.dateTime ?? '?'}${minutes(event.start?.dateTime, event.end?.dateTime)}`);
+    } else {
+      print('! The agent finished without creating an event; its answer is above.');
+    }
+    print('');
+    print('Next:');
+    print(`  • Keep it running: SWITCHBOARD_DATA_DIR=${values['data-dir']} switchboard start; point any MCP client`);
+    print("    (MCP Inspector, Claude Desktop, LangChain) at john-doe's instance URL (GET /api/v1/mcp/instances).");
+    print('  • Real Google: create connections with your OAuth app (oauth_client_id, oauth_client_secret)');
+    print(`    and register the redirect URI ${url}/oauth/callback (your public URL in production).`);
+    print('  • Production: set DATABASE_URL=postgres://… and SWITCHBOARD_ENCRYPTION_KEY, then `switchboard start`.');
+    if (!env.OPENAI_API_KEY) print('  • Set OPENAI_API_KEY to let a real model drive the agent.');
+    return result;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    await server.stop();
+  }
+}
