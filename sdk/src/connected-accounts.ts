@@ -64,7 +64,12 @@ export class ConnectedAccounts {
 
   /** Replaces the stored tokens of an account (e.g. tokens obtained by your own OAuth flow). */
   async update(input: UpdateConnectedAccountInput): Promise<ConnectedAccount> {
-    const answer = await this.http.request<Answer>({ method: 'PUT', path: '/api/v1/connected_accounts', body: input, idempotent: true });
+    const answer = await this.http.request<Answer>({
+      method: 'PUT',
+      path: '/api/v1/connected_accounts',
+      body: input,
+      idempotent: true,
+    });
     return answer.connected_account;
   }
 

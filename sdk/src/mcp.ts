@@ -27,7 +27,11 @@ export class Mcp {
 
   /** Creates a config mapping connections to tools. @throws SwitchboardError `already_exists`, `validation_failed`. */
   async createConfig(input: CreateMcpConfigInput): Promise<McpConfig> {
-    const answer = await this.http.request<{ config: McpConfig }>({ method: 'POST', path: '/api/v1/mcp/configs', body: input });
+    const answer = await this.http.request<{ config: McpConfig }>({
+      method: 'POST',
+      path: '/api/v1/mcp/configs',
+      body: input,
+    });
     return answer.config;
   }
 
@@ -50,13 +54,22 @@ export class Mcp {
 
   /** Gets one config by id. @throws SwitchboardError `not_found`. */
   async getConfig(id: string): Promise<McpConfig> {
-    const answer = await this.http.request<{ config: McpConfig }>({ method: 'GET', path: configPath(id), idempotent: true });
+    const answer = await this.http.request<{ config: McpConfig }>({
+      method: 'GET',
+      path: configPath(id),
+      idempotent: true,
+    });
     return answer.config;
   }
 
   /** Updates the description and/or replaces the mappings wholesale. */
   async updateConfig(id: string, input: UpdateMcpConfigInput): Promise<McpConfig> {
-    const answer = await this.http.request<{ config: McpConfig }>({ method: 'PUT', path: configPath(id), body: input, idempotent: true });
+    const answer = await this.http.request<{ config: McpConfig }>({
+      method: 'PUT',
+      path: configPath(id),
+      body: input,
+      idempotent: true,
+    });
     return answer.config;
   }
 
@@ -81,7 +94,11 @@ export class Mcp {
 
   /** Gets one instance by id. @throws SwitchboardError `not_found`. */
   async getInstance(id: string): Promise<McpInstance> {
-    const answer = await this.http.request<{ instance: McpInstance }>({ method: 'GET', path: instancePath(id), idempotent: true });
+    const answer = await this.http.request<{ instance: McpInstance }>({
+      method: 'GET',
+      path: instancePath(id),
+      idempotent: true,
+    });
     return answer.instance;
   }
 
@@ -134,7 +151,10 @@ export class Mcp {
 
   /** Gives the instance a new URL secret; the old URL stops working. Returns the instance with its new `url`. */
   async rotateInstanceUrl(id: string): Promise<McpInstance> {
-    const answer = await this.http.request<{ instance: McpInstance }>({ method: 'POST', path: `${instancePath(id)}:rotate_url` });
+    const answer = await this.http.request<{ instance: McpInstance }>({
+      method: 'POST',
+      path: `${instancePath(id)}:rotate_url`,
+    });
     return answer.instance;
   }
 

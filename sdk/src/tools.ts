@@ -56,7 +56,9 @@ export class Tools {
    * Never retried after the tool ran: a failure throws SwitchboardError with `toolErrorCode`,
    * `executionId` and, for a missing or revoked grant, `authenticationLink`.
    */
-  execute<T = Record<string, unknown>, P = Record<string, unknown>>(input: ExecuteToolInput<P>): Promise<ExecuteToolResult<T>> {
+  execute<T = Record<string, unknown>, P = Record<string, unknown>>(
+    input: ExecuteToolInput<P>,
+  ): Promise<ExecuteToolResult<T>> {
     return this.http.request<ExecuteToolResult<T>>({ method: 'POST', path: '/api/v1/execute_tool', body: input });
   }
 }

@@ -146,7 +146,11 @@ export class Transport {
       undefined,
     );
     if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
-      throw new SwitchboardError({ code: 'invalid_response', status: 200, message: 'the token endpoint answered without access_token/expires_in' });
+      throw new SwitchboardError({
+        code: 'invalid_response',
+        status: 200,
+        message: 'the token endpoint answered without access_token/expires_in',
+      });
     }
     const lifetimeMs = body.expires_in * 1000;
     // Renew a minute early, or at half-life for very short tokens.
@@ -170,13 +174,19 @@ export class Transport {
     for (;;) {
       let response: Response;
       try {
-        response = await this.fetch(url, { method: spec.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+        response = await this.fetch(url, {
+          method: spec.method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
       } catch (error) {
         if (retries < this.maxRetries && (spec.idempotent || refusedBeforeSending(error))) {
           await this.sleep(this.backoff(retries++));
           continue;
         }
-        const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+        const reason =
+          error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
         throw new SwitchboardError({
           code: 'network_error',
           status: 0,
@@ -209,7 +219,12 @@ export class Transport {
         retries++;
         continue;
       }
-      if (response.status === 429 && !waitedForRateLimit && retryAfter !== undefined && retryAfter <= MAX_RETRY_AFTER_MS) {
+      if (
+        response.status === 429 &&
+        !waitedForRateLimit &&
+        retryAfter !== undefined &&
+        retryAfter <= MAX_RETRY_AFTER_MS
+      ) {
         waitedForRateLimit = true;
         await this.sleep(retryAfter);
         continue;

@@ -41,7 +41,12 @@ describe('the SDK against a running Switchboard', () => {
   describe('connections', () => {
     it('creates, lists, gets, updates and deletes a connection', async () => {
       const created = await switchboard.connections.create({ name: 'CRUD_GMAIL', provider: 'gmail' });
-      expect(created).toMatchObject({ name: 'CRUD_GMAIL', provider: 'gmail', target: 'sandbox', oauth_client_secret_set: true });
+      expect(created).toMatchObject({
+        name: 'CRUD_GMAIL',
+        provider: 'gmail',
+        target: 'sandbox',
+        oauth_client_secret_set: true,
+      });
       expect(created.id).toMatch(/^conn_/);
 
       const listed = await switchboard.connections.list({ provider: 'gmail' });
@@ -166,9 +171,19 @@ describe('the SDK against a running Switchboard', () => {
 
     it('maps a tool failure to toolErrorCode, executionId and the link that connects the account', async () => {
       const { calls, fetch } = recordingFetch();
-      const client = new Switchboard({ url: stack.url, clientId: stack.admin.client_id, clientSecret: stack.admin.client_secret, fetch });
+      const client = new Switchboard({
+        url: stack.url,
+        clientId: stack.admin.client_id,
+        clientSecret: stack.admin.client_secret,
+        fetch,
+      });
       const error = await rejection(
-        client.tools.execute({ tool_name: 'gmail_fetch_mails', connector: 'TOOLS_GMAIL', identifier: 'nobody-1', params: {} }),
+        client.tools.execute({
+          tool_name: 'gmail_fetch_mails',
+          connector: 'TOOLS_GMAIL',
+          identifier: 'nobody-1',
+          params: {},
+        }),
       );
       expect(error.code).toBe('account_not_connected');
       expect(error.toolErrorCode).toBe('account_not_connected');
@@ -184,9 +199,9 @@ describe('the SDK against a running Switchboard', () => {
       expect(logs.tool_call_logs.every((l) => l.identifier === 'dave-1' && l.status === 'SUCCESS')).toBe(true);
 
       const failed = await switchboard.logs.list({ status: 'FAILED', start_time: new Date(Date.now() - 60_000) });
-      expect(failed.tool_call_logs.some((l) => l.identifier === 'nobody-1' && l.error_code === 'account_not_connected')).toBe(
-        true,
-      );
+      expect(
+        failed.tool_call_logs.some((l) => l.identifier === 'nobody-1' && l.error_code === 'account_not_connected'),
+      ).toBe(true);
     });
   });
 
@@ -227,9 +242,19 @@ describe('the SDK against a running Switchboard', () => {
         }
         return fetch(input, init);
       };
-      const client = new Switchboard({ url: stack.url, clientId: stack.admin.client_id, clientSecret: stack.admin.client_secret, fetch: spoiling });
+      const client = new Switchboard({
+        url: stack.url,
+        clientId: stack.admin.client_id,
+        clientSecret: stack.admin.client_secret,
+        fetch: spoiling,
+      });
       await client.connections.list();
-      expect(calls.map((c) => c.path)).toEqual(['/oauth/token', '/api/v1/connections', '/oauth/token', '/api/v1/connections']);
+      expect(calls.map((c) => c.path)).toEqual([
+        '/oauth/token',
+        '/api/v1/connections',
+        '/oauth/token',
+        '/api/v1/connections',
+      ]);
     });
 
     it('reports wrong client credentials as invalid_client', async () => {
@@ -297,7 +322,10 @@ describe('the SDK against a running Switchboard', () => {
     it('retries a 429 once, waiting as long as Retry-After says', async () => {
       const sleeps: number[] = [];
       const { fetch } = failingFirst(1, () =>
-        Response.json({ error: { code: 'rate_limited', message: 'slow down' } }, { status: 429, headers: { 'retry-after': '2' } }),
+        Response.json(
+          { error: { code: 'rate_limited', message: 'slow down' } },
+          { status: 429, headers: { 'retry-after': '2' } },
+        ),
       );
       await clientWith(fetch, sleeps).connections.list();
       expect(sleeps).toEqual([2000]);
@@ -307,7 +335,9 @@ describe('the SDK against a running Switchboard', () => {
       let attempts = 0;
       const down: typeof fetch = async () => {
         attempts++;
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+        });
       };
       const error = await rejection(clientWith(down).connections.list());
       expect(error).toMatchObject({ code: 'network_error', status: 0 });
@@ -320,12 +350,18 @@ describe('the SDK against a running Switchboard', () => {
       const flaky: typeof fetch = async (input, init) => {
         if (new URL(String(input)).pathname === '/api/v1/execute_tool') {
           executeAttempts++;
-          throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+          throw new TypeError('fetch failed', {
+            cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+          });
         }
         return fetch(input, init);
       };
       const error = await rejection(
-        clientWith(flaky).tools.execute({ tool_name: 'gmail_fetch_mails', connector: 'TOOLS_GMAIL', identifier: 'dave-1' }),
+        clientWith(flaky).tools.execute({
+          tool_name: 'gmail_fetch_mails',
+          connector: 'TOOLS_GMAIL',
+          identifier: 'dave-1',
+        }),
       );
       expect(error.code).toBe('network_error');
       expect(executeAttempts).toBe(1);

@@ -17,7 +17,11 @@ describe('the SDK for MCP configs and instances', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    switchboard = new Switchboard({ url: stack.url, clientId: stack.admin.client_id, clientSecret: stack.admin.client_secret });
+    switchboard = new Switchboard({
+      url: stack.url,
+      clientId: stack.admin.client_id,
+      clientSecret: stack.admin.client_secret,
+    });
     await switchboard.connections.create({ name: 'MY_GMAIL', provider: 'gmail' });
     await switchboard.connections.create({ name: 'MY_CALENDAR', provider: 'googlecalendar' });
   });
@@ -69,17 +73,26 @@ describe('the SDK for MCP configs and instances', () => {
     });
 
     it('ensures one instance per (config, user), gets, lists, updates, rotates and deletes it', async () => {
-      const instance = await switchboard.mcp.ensureInstance({ config_name: 'reminder-manager', user_identifier: 'john-doe' });
+      const instance = await switchboard.mcp.ensureInstance({
+        config_name: 'reminder-manager',
+        user_identifier: 'john-doe',
+      });
       expect(instance.id).toMatch(/^inst_/);
       expect(instance).toMatchObject({ user_identifier: 'john-doe', config: { name: 'reminder-manager' } });
       expect(instance.url).toMatch(new RegExp(`^${stack.url}/`));
 
-      const again = await switchboard.mcp.ensureInstance({ config_name: 'reminder-manager', user_identifier: 'john-doe' });
+      const again = await switchboard.mcp.ensureInstance({
+        config_name: 'reminder-manager',
+        user_identifier: 'john-doe',
+      });
       expect(again.id).toBe(instance.id);
       expect(again.url).toBe(instance.url);
 
       expect((await switchboard.mcp.getInstance(instance.id)).url).toBe(instance.url);
-      const listed = await switchboard.mcp.listInstances({ config_name: 'reminder-manager', user_identifier: 'john-doe' });
+      const listed = await switchboard.mcp.listInstances({
+        config_name: 'reminder-manager',
+        user_identifier: 'john-doe',
+      });
       expect(listed.instances.map((i) => i.id)).toEqual([instance.id]);
 
       const renamed = await switchboard.mcp.updateInstance(instance.id, { name: 'johns-reminders' });
@@ -93,7 +106,10 @@ describe('the SDK for MCP configs and instances', () => {
     });
 
     it('reports auth state with links, which consent turns ACTIVE; then session tokens can be minted', async () => {
-      const instance = await switchboard.mcp.ensureInstance({ config_name: 'reminder-manager', user_identifier: 'jane-doe' });
+      const instance = await switchboard.mcp.ensureInstance({
+        config_name: 'reminder-manager',
+        user_identifier: 'jane-doe',
+      });
       const withoutLinks = await switchboard.mcp.getInstanceAuthState(instance.id);
       expect(withoutLinks.connections.map((c) => c.authentication_link)).toEqual(['', '']);
 
@@ -105,7 +121,9 @@ describe('the SDK for MCP configs and instances', () => {
       for (const connection of state.connections) {
         expect(connection.connected_account_status.toUpperCase()).not.toBe('ACTIVE');
         expect(connection.authentication_link).toMatch(new RegExp(`^${stack.url}/`));
-        expect((await stack.consent(connection.authentication_link, { email: 'jane.doe@example.com' })).status).toBe(200);
+        expect((await stack.consent(connection.authentication_link, { email: 'jane.doe@example.com' })).status).toBe(
+          200,
+        );
       }
       const after = await switchboard.mcp.getInstanceAuthState(instance.id);
       expect(after.connections.map((c) => c.connected_account_status)).toEqual(['ACTIVE', 'ACTIVE']);
@@ -121,7 +139,10 @@ describe('the SDK for MCP configs and instances', () => {
     it('lists a config’s connected accounts for a new user, creating them with links on request', async () => {
       const before = await switchboard.mcp.listConnectedAccounts(configId, { identifier: 'new-user-1' });
       expect(before.every((a) => a.authentication_link === '')).toBe(true);
-      const withLinks = await switchboard.mcp.listConnectedAccounts(configId, { identifier: 'new-user-1', include_auth_link: true });
+      const withLinks = await switchboard.mcp.listConnectedAccounts(configId, {
+        identifier: 'new-user-1',
+        include_auth_link: true,
+      });
       expect(withLinks).toHaveLength(2);
       expect(withLinks.every((a) => a.authentication_link.startsWith(stack.url))).toBe(true);
     });

@@ -70,7 +70,13 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: AppServ
     const status = c.res.status;
     if (status >= 500 || logger.isLevelEnabled('debug')) {
       logger[status >= 500 ? 'warn' : 'debug'](
-        { requestId, method: c.req.method, path: redactUrl(c.req.url), status, ms: Math.round(performance.now() - started) },
+        {
+          requestId,
+          method: c.req.method,
+          path: redactUrl(c.req.url),
+          status,
+          ms: Math.round(performance.now() - started),
+        },
         'request',
       );
     }

@@ -26,7 +26,12 @@ const envSchema = z.object({
   SWITCHBOARD_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
   SWITCHBOARD_SANDBOX_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
   SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86400).default(3600),
-  SWITCHBOARD_AUTH_LINK_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86400).default(86400),
+  SWITCHBOARD_AUTH_LINK_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86400)
+    .default(86400),
   SWITCHBOARD_ALLOWED_ORIGINS: z.string().optional(),
   SWITCHBOARD_ALLOWED_HOSTS: z.string().optional(),
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
@@ -84,9 +89,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
   }
   const e = parsed.data;
   const publicUrl = (e.SWITCHBOARD_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
@@ -107,7 +110,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     accessTokenTtlSeconds: e.SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS,
     authLinkTtlSeconds: e.SWITCHBOARD_AUTH_LINK_TTL_SECONDS,
     allowedOrigins: list(e.SWITCHBOARD_ALLOWED_ORIGINS),
-    allowedHosts: [...new Set([publicHost, `localhost:${e.PORT}`, `127.0.0.1:${e.PORT}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)])],
+    allowedHosts: [
+      ...new Set([publicHost, `localhost:${e.PORT}`, `127.0.0.1:${e.PORT}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)]),
+    ],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     providerTimeoutMs: e.SWITCHBOARD_PROVIDER_TIMEOUT_MS,
   };

@@ -30,7 +30,10 @@ export interface RunningServer {
  */
 export async function startServer(
   env: Record<string, string | undefined>,
-  options: { logDestination?: NodeJS.WritableStream; onAdminCreated?: (client: IssuedClient, file: string) => void } = {},
+  options: {
+    logDestination?: NodeJS.WritableStream;
+    onAdminCreated?: (client: IssuedClient, file: string) => void;
+  } = {},
 ): Promise<RunningServer> {
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel, options.logDestination);
@@ -45,9 +48,13 @@ export async function startServer(
     adminClient = await createApiClient(handle.db, clock, 'admin');
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const file = join(config.dataDir, 'admin-credentials.json');
-    writeFileSync(file, `${JSON.stringify({ client_id: adminClient.client_id, client_secret: adminClient.client_secret }, null, 2)}\n`, {
-      mode: 0o600,
-    });
+    writeFileSync(
+      file,
+      `${JSON.stringify({ client_id: adminClient.client_id, client_secret: adminClient.client_secret }, null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
+    );
     options.onAdminCreated?.(adminClient, file);
   }
 

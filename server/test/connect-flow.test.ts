@@ -2,7 +2,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../src/sandbox/testing.js';
 import { type Stack, startStack } from './support/stack.js';
 
-type Account = { connected_account: { id: string; status: string; authorization_details: { oauth_token: { scopes: string[]; domain: string } } } };
+type Account = {
+  connected_account: {
+    id: string;
+    status: string;
+    authorization_details: { oauth_token: { scopes: string[]; domain: string } };
+  };
+};
 
 describe('the OAuth connect flow', () => {
   const clock = manualClock(Date.now());
@@ -16,11 +22,15 @@ describe('the OAuth connect flow', () => {
   afterEach(() => stack.sandbox.state.faults.clear());
 
   const account = async (identifier: string) =>
-    (await stack.api<Account>('GET', `/api/v1/connected_accounts/details?connector=MY_GMAIL&identifier=${identifier}`)).body
-      .connected_account;
+    (await stack.api<Account>('GET', `/api/v1/connected_accounts/details?connector=MY_GMAIL&identifier=${identifier}`))
+      .body.connected_account;
   const link = async (identifier: string) =>
-    (await stack.api<{ link: string; expiry: string }>('POST', '/api/v1/connected_accounts/magic_link', { connector: 'MY_GMAIL', identifier }))
-      .body;
+    (
+      await stack.api<{ link: string; expiry: string }>('POST', '/api/v1/connected_accounts/magic_link', {
+        connector: 'MY_GMAIL',
+        identifier,
+      })
+    ).body;
   /** Opens the link and returns the sandbox authorize URL it redirected to. */
   const open = async (url: string) => {
     const response = await fetch(url, { redirect: 'manual' });
@@ -61,7 +71,11 @@ describe('the OAuth connect flow', () => {
     expect(active.status).toBe('ACTIVE');
     expect(active.authorization_details.oauth_token.domain).toBe('john.doe@example.com');
     expect(active.authorization_details.oauth_token.scopes).toContain('https://www.googleapis.com/auth/gmail.modify');
-    const row = await stack.db.db.selectFrom('connected_accounts').selectAll().where('id', '=', active.id).executeTakeFirstOrThrow();
+    const row = await stack.db.db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('id', '=', active.id)
+      .executeTakeFirstOrThrow();
     expect(row.tokens_enc).toMatch(/^v1\./);
     expect(row.key_id).toBe('test1');
   });
@@ -155,7 +169,10 @@ describe('the OAuth connect flow with the sandbox unreachable', () => {
       const page = await fetch(callback);
       expect(page.status).toBe(502);
       expect(await page.text()).toContain('Nothing was changed');
-      const after = await stack.api<Account>('GET', '/api/v1/connected_accounts/details?connector=MY_GMAIL&identifier=john-doe');
+      const after = await stack.api<Account>(
+        'GET',
+        '/api/v1/connected_accounts/details?connector=MY_GMAIL&identifier=john-doe',
+      );
       expect(after.body.connected_account.status).toBe('PENDING_AUTH');
     } finally {
       await stack.close().catch(() => undefined);

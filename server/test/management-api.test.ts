@@ -44,7 +44,11 @@ describe('management API authentication', () => {
   it('refuses wrong client credentials and other grant types with OAuth error bodies', async () => {
     const wrong = await fetch(`${stack.url}/oauth/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: stack.admin.client_id, client_secret: 'nope' }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: stack.admin.client_id,
+        client_secret: 'nope',
+      }),
     });
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ error: 'invalid_client' });
@@ -121,7 +125,10 @@ describe('management API input validation', () => {
   });
 
   it('answers oversized bodies with 413 payload_too_large', async () => {
-    const result = await post('/api/v1/connections', JSON.stringify({ name: 'A', provider: 'gmail', pad: 'x'.repeat(2_000_000) }));
+    const result = await post(
+      '/api/v1/connections',
+      JSON.stringify({ name: 'A', provider: 'gmail', pad: 'x'.repeat(2_000_000) }),
+    );
     expect(result.status).toBe(413);
     expect(result.body.error.code).toBe('payload_too_large');
   });
@@ -168,9 +175,13 @@ describe('connections', () => {
     expect(listed.body.total_size).toBe(1);
     expect(JSON.stringify(listed.body)).not.toContain('super-secret');
 
-    const patched = await stack.api<{ connection: Record<string, unknown> }>('PATCH', `/api/v1/connections/${connection.id}`, {
-      scopes: ['https://www.googleapis.com/auth/gmail.readonly'],
-    });
+    const patched = await stack.api<{ connection: Record<string, unknown> }>(
+      'PATCH',
+      `/api/v1/connections/${connection.id}`,
+      {
+        scopes: ['https://www.googleapis.com/auth/gmail.readonly'],
+      },
+    );
     expect(patched.body.connection.scopes).toEqual(['https://www.googleapis.com/auth/gmail.readonly']);
 
     const removed = await stack.api('DELETE', `/api/v1/connections/${connection.id}`);

@@ -38,7 +38,11 @@ describe('refresh across processes on Postgres', () => {
     const response = await fetch(`${baseUrl}/api/v1/execute_tool`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await stack.token()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ tool_name: 'gmail_fetch_mails', connected_account_id: accountId, params: { max_results: 1 } }),
+      body: JSON.stringify({
+        tool_name: 'gmail_fetch_mails',
+        connected_account_id: accountId,
+        params: { max_results: 1 },
+      }),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
@@ -87,7 +91,11 @@ describe('refresh across processes on Postgres', () => {
     await victim.exited;
     await doomed;
 
-    const row = await stack.db.db.selectFrom('connected_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+    const row = await stack.db.db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('ACTIVE');
 
     // After a restart the account still works: the provider still honours the previous refresh token.

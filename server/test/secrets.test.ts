@@ -56,7 +56,11 @@ describe.each(ENGINES)('secrets at rest on %s', (engine) => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({ engine });
-    await stack.createConnection('MY_GMAIL', 'gmail', { oauth_client_secret: OAUTH_SECRET, oauth_client_id: 'sandbox-app', target: 'sandbox' });
+    await stack.createConnection('MY_GMAIL', 'gmail', {
+      oauth_client_secret: OAUTH_SECRET,
+      oauth_client_id: 'sandbox-app',
+      target: 'sandbox',
+    });
     await stack.connectAccount('MY_GMAIL', 'john-doe', 'john.doe@example.com');
   });
   afterAll(() => stack?.close());
@@ -103,11 +107,17 @@ describe.each(ENGINES)('secrets at rest on %s', (engine) => {
     expect(connection.key_id).toBe('test2');
     const onlyNew = createEncryptor(newKey);
     expect(
-      onlyNew.decrypt(connection.oauth_client_secret_enc ?? '', 'test2', `connections:${connection.id}:oauth_client_secret`),
+      onlyNew.decrypt(
+        connection.oauth_client_secret_enc ?? '',
+        'test2',
+        `connections:${connection.id}:oauth_client_secret`,
+      ),
     ).toBe(OAUTH_SECRET);
     const account = await stack.db.db.selectFrom('connected_accounts').selectAll().executeTakeFirstOrThrow();
     expect(account.key_id).toBe('test2');
-    expect(onlyNew.decrypt(account.tokens_enc ?? '', 'test2', `connected_accounts:${account.id}:tokens`)).toContain(secrets[0]);
+    expect(onlyNew.decrypt(account.tokens_enc ?? '', 'test2', `connected_accounts:${account.id}:tokens`)).toContain(
+      secrets[0],
+    );
     expect(await reencryptAll(stack.db.db, rotated)).toMatchObject({ connections: 0, connected_accounts: 0 });
   });
 });

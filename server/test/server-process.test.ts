@@ -23,7 +23,10 @@ describe('switchboard start', () => {
       expect(output).toContain('SWITCHBOARD_ENCRYPTION_KEY is not set');
       expect(statSync(join(dataDir, 'admin-credentials.json')).mode & 0o777).toBe(0o600);
       expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
-      const credentials = JSON.parse(readFileSync(join(dataDir, 'admin-credentials.json'), 'utf8')) as Record<string, string>;
+      const credentials = JSON.parse(readFileSync(join(dataDir, 'admin-credentials.json'), 'utf8')) as Record<
+        string,
+        string
+      >;
       expect(output).toContain(credentials.client_secret);
 
       expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
@@ -109,7 +112,13 @@ describe('logs', () => {
       const row = await stack.db.db.selectFrom('connected_accounts').selectAll().executeTakeFirstOrThrow();
       const tokens = stack.services.vault.openTokens(row);
       expect(text).toContain('"path"');
-      for (const secret of [tokens?.access_token, tokens?.refresh_token, 'GOCSPX-log-leak', 'secret-code-123', body.link.split('/').pop()]) {
+      for (const secret of [
+        tokens?.access_token,
+        tokens?.refresh_token,
+        'GOCSPX-log-leak',
+        'secret-code-123',
+        body.link.split('/').pop(),
+      ]) {
         expect(secret && text.includes(secret), `log contains ${secret?.slice(0, 6)}…`).toBe(false);
       }
       expect(text).not.toContain(await stack.token());

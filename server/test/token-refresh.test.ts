@@ -38,7 +38,8 @@ describe.each(ENGINES)('token refresh on %s', (engine) => {
 
   it('saves a rotated refresh token with the new access token, so the next refresh works', async () => {
     const accountId = await stack.connectAccount('MY_GMAIL', 'bob', 'jane.doe@example.com');
-    const row = () => stack.db.db.selectFrom('connected_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+    const row = () =>
+      stack.db.db.selectFrom('connected_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
     const firstRefreshToken = stack.services.vault.openTokens(await row())?.refresh_token;
     clock.advance(2 * 3600_000);
     await stack.services.vault.getAccessToken(accountId);
@@ -72,15 +73,17 @@ describe.each(ENGINES)('token refresh on %s', (engine) => {
     if (!user) throw new Error('seeded user missing');
     stack.sandbox.state.revokeGrantOf(user);
     clock.advance(2 * 3600_000);
-    const result = await stack.api<{ error: { code: string; message: string; details: { authentication_link: string } } }>(
-      'POST',
-      '/api/v1/execute_tool',
-      { tool_name: 'gmail_fetch_mails', connected_account_id: accountId, params: {} },
-    );
+    const result = await stack.api<{
+      error: { code: string; message: string; details: { authentication_link: string } };
+    }>('POST', '/api/v1/execute_tool', { tool_name: 'gmail_fetch_mails', connected_account_id: accountId, params: {} });
     expect(result.status).toBe(409);
     expect(result.body.error.code).toBe('account_expired');
     expect(result.body.error.details.authentication_link).toMatch(/\/connect\//);
-    const row = await stack.db.db.selectFrom('connected_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+    const row = await stack.db.db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('EXPIRED');
     expect(row.status_reason).toBe('invalid_grant');
     expect(row.tokens_enc).not.toBeNull();

@@ -33,18 +33,22 @@ describe('the tools REST API and the execution engine', () => {
   afterEach(() => stack.sandbox.state.faults.clear());
 
   const execute = (tool: string, params: Record<string, unknown>, identifier = 'john-doe', connector = 'MY_GMAIL') =>
-    stack.api<{ data: Record<string, unknown>; execution_id: string } & Partial<ToolError>>('POST', '/api/v1/execute_tool', {
-      tool_name: tool,
-      connector,
-      identifier,
-      params,
-    });
+    stack.api<{ data: Record<string, unknown>; execution_id: string } & Partial<ToolError>>(
+      'POST',
+      '/api/v1/execute_tool',
+      {
+        tool_name: tool,
+        connector,
+        identifier,
+        params,
+      },
+    );
 
   it('lists the catalog with JSON Schemas, filtered by provider, name and text', async () => {
-    const all = await stack.api<{ tools: { definition: { name: string; input_schema: { type: string } } }[]; total_size: number }>(
-      'GET',
-      '/api/v1/tools?page_size=500',
-    );
+    const all = await stack.api<{
+      tools: { definition: { name: string; input_schema: { type: string } } }[];
+      total_size: number;
+    }>('GET', '/api/v1/tools?page_size=500');
     expect(all.status).toBe(200);
     expect(all.body.total_size).toBe(86);
     const fetchMails = all.body.tools.find((t) => t.definition.name === 'gmail_fetch_mails');
@@ -77,10 +81,10 @@ describe('the tools REST API and the execution engine', () => {
   });
 
   it('lists the tools scoped to an identifier, only for its ACTIVE accounts', async () => {
-    const scoped = await stack.api<{ tools: { connected_account_id: string; tool: { definition: { name: string } } }[]; total_size: number }>(
-      'GET',
-      '/api/v1/tools/scoped?identifier=jane-doe&page_size=500',
-    );
+    const scoped = await stack.api<{
+      tools: { connected_account_id: string; tool: { definition: { name: string } } }[];
+      total_size: number;
+    }>('GET', '/api/v1/tools/scoped?identifier=jane-doe&page_size=500');
     expect(scoped.body.total_size).toBe(56);
     const missing = await stack.api<ToolError>('GET', '/api/v1/tools/scoped');
     expect(missing.status).toBe(400);
@@ -150,7 +154,12 @@ describe('the tools REST API and the execution engine', () => {
   });
 
   it('refuses a tool whose scope was not granted, naming the scope and giving a re-connect link', async () => {
-    const result = await execute('gmail_send_message', { to: 'a@example.com', subject: 's', body: 'b' }, 'john-doe', 'READONLY_GMAIL');
+    const result = await execute(
+      'gmail_send_message',
+      { to: 'a@example.com', subject: 's', body: 'b' },
+      'john-doe',
+      'READONLY_GMAIL',
+    );
     expect(result.status).toBe(403);
     expect(result.body.error?.code).toBe('insufficient_scope');
     expect(result.body.error?.message).toContain('https://www.googleapis.com/auth/gmail');
@@ -176,7 +185,12 @@ describe('the tools REST API and the execution engine', () => {
   });
 
   it('retries a 429 after its Retry-After and succeeds', async () => {
-    stack.sandbox.state.addFault({ match: { pathPrefix: '/gmail/v1/users/me/profile' }, status: 429, retryAfterSeconds: 1, times: 1 });
+    stack.sandbox.state.addFault({
+      match: { pathPrefix: '/gmail/v1/users/me/profile' },
+      status: 429,
+      retryAfterSeconds: 1,
+      times: 1,
+    });
     const started = Date.now();
     const result = await execute('gmail_get_profile', {});
     expect(result.status).toBe(200);
@@ -184,7 +198,12 @@ describe('the tools REST API and the execution engine', () => {
   });
 
   it('gives up on persistent 429s with provider_rate_limited in bounded time', async () => {
-    stack.sandbox.state.addFault({ match: { pathPrefix: '/gmail/v1/users/me/profile' }, status: 429, retryAfterSeconds: 0, times: 10 });
+    stack.sandbox.state.addFault({
+      match: { pathPrefix: '/gmail/v1/users/me/profile' },
+      status: 429,
+      retryAfterSeconds: 0,
+      times: 10,
+    });
     const started = Date.now();
     const result = await execute('gmail_get_profile', {});
     expect(result.status).toBe(429);
@@ -193,7 +212,12 @@ describe('the tools REST API and the execution engine', () => {
   });
 
   it('does not wait for a Retry-After longer than the engine allows', async () => {
-    stack.sandbox.state.addFault({ match: { pathPrefix: '/gmail/v1/users/me/profile' }, status: 429, retryAfterSeconds: 3600, times: 1 });
+    stack.sandbox.state.addFault({
+      match: { pathPrefix: '/gmail/v1/users/me/profile' },
+      status: 429,
+      retryAfterSeconds: 3600,
+      times: 1,
+    });
     const started = Date.now();
     const result = await execute('gmail_get_profile', {});
     expect(result.body.error?.code).toBe('provider_rate_limited');
@@ -239,7 +263,10 @@ describe('the tools REST API and the execution engine', () => {
 
   it('filters tool-call logs by time range, source and connection', async () => {
     const future = new Date(Date.now() + 3600_000).toISOString();
-    const none = await stack.api<{ tool_call_logs: unknown[] }>('GET', `/api/v1/agentkit/tool_call_logs?start_time=${future}`);
+    const none = await stack.api<{ tool_call_logs: unknown[] }>(
+      'GET',
+      `/api/v1/agentkit/tool_call_logs?start_time=${future}`,
+    );
     expect(none.body.tool_call_logs).toHaveLength(0);
     const calendar = await stack.api<{ tool_call_logs: { connection_name: string }[] }>(
       'GET',

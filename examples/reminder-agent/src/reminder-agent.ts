@@ -12,7 +12,8 @@ export const CONNECTIONS = [
 ] as const;
 export const CONFIG_NAME = 'reminder-manager';
 export const USER = 'john-doe';
-export const PROMPT = 'get 1 latest email and create a calendar reminder event in next 15 mins for a duration of 15 mins';
+export const PROMPT =
+  'get 1 latest email and create a calendar reminder event in next 15 mins for a duration of 15 mins';
 
 export interface ReminderAgentOptions {
   switchboard: Switchboard;
@@ -75,8 +76,14 @@ export async function runReminderAgent(options: ReminderAgentOptions): Promise<R
   const existing = (await switchboard.mcp.listConfigs({ name: CONFIG_NAME })).configs[0];
   const config = existing
     ? await switchboard.mcp.updateConfig(existing.id, { connection_tool_mappings: mappings })
-    : await switchboard.mcp.createConfig({ name: CONFIG_NAME, description: 'Reads mail, books reminders', connection_tool_mappings: mappings });
-  log(`✓ MCP config ${config.name} (${existing ? 'reused' : 'created'}): ${CONNECTIONS.flatMap((c) => c.tools).join(', ')}`);
+    : await switchboard.mcp.createConfig({
+        name: CONFIG_NAME,
+        description: 'Reads mail, books reminders',
+        connection_tool_mappings: mappings,
+      });
+  log(
+    `✓ MCP config ${config.name} (${existing ? 'reused' : 'created'}): ${CONNECTIONS.flatMap((c) => c.tools).join(', ')}`,
+  );
 
   // 3. The user's own MCP instance and URL.
   const instance = await switchboard.mcp.ensureInstance({ config_name: CONFIG_NAME, user_identifier: USER });
@@ -135,7 +142,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function waitUntilConnected(
   switchboard: Switchboard,
   instanceId: string,
-  options: { log: (line: string) => void; autoConsent?: (link: string) => Promise<void>; timeoutMs: number; pollIntervalMs: number },
+  options: {
+    log: (line: string) => void;
+    autoConsent?: (link: string) => Promise<void>;
+    timeoutMs: number;
+    pollIntervalMs: number;
+  },
 ): Promise<void> {
   const { log } = options;
   const state = await switchboard.mcp.getInstanceAuthState(instanceId, { include_auth_links: true });
@@ -161,7 +173,9 @@ async function waitUntilConnected(
     if (pending.length === 0) break;
     if (Date.now() >= deadline) {
       const names = pending.map((c) => `${c.connection_name} (${c.connected_account_status})`).join(', ');
-      throw new Error(`timed out waiting for ${USER} to connect ${names}: open the authentication links above, then run again`);
+      throw new Error(
+        `timed out waiting for ${USER} to connect ${names}: open the authentication links above, then run again`,
+      );
     }
     await sleep(options.pollIntervalMs);
   }
@@ -198,7 +212,10 @@ function toolCallsOf(messages: BaseMessage[]): ToolCallRecord[] {
 }
 
 /** Reads the created event back from the calendar through the REST execute API, to show it really exists. */
-async function readBackEvent(switchboard: Switchboard, toolCalls: ToolCallRecord[]): Promise<CalendarEvent | undefined> {
+async function readBackEvent(
+  switchboard: Switchboard,
+  toolCalls: ToolCallRecord[],
+): Promise<CalendarEvent | undefined> {
   const created = toolCalls.findLast((c) => c.name === 'googlecalendar_create_event');
   const id = (parseJson(created?.result) as { id?: unknown } | undefined)?.id;
   if (typeof id !== 'string') return undefined;

@@ -19,7 +19,9 @@ export function sandboxConsent(email: string, fetchImpl: typeof fetch = fetch) {
     const callback = decided.headers.get('location');
     await decided.body?.cancel();
     if (!callback) {
-      throw new Error(`the consent page at ${url.origin} did not redirect back (status ${decided.status}); is this connection on the sandbox?`);
+      throw new Error(
+        `the consent page at ${url.origin} did not redirect back (status ${decided.status}); is this connection on the sandbox?`,
+      );
     }
     const done = await fetchImpl(new URL(callback, url), { redirect: 'manual' });
     await done.body?.cancel();

@@ -51,7 +51,9 @@ export class ScriptedReminderModel extends BaseChatModel {
         event_duration_minutes: REMINDER_DURATION_MINUTES,
       });
     } else {
-      message = new AIMessage(finalAnswer(results.get('gmail_fetch_mails'), results.get('googlecalendar_create_event')));
+      message = new AIMessage(
+        finalAnswer(results.get('gmail_fetch_mails'), results.get('googlecalendar_create_event')),
+      );
     }
     return { generations: [{ text: contentText(message.content), message }] };
   }
@@ -81,16 +83,22 @@ function toolResultsByName(messages: BaseMessage[]): Map<string, string> {
 
 function latestMail(text: string | undefined): LatestMail {
   const data = parseJson(text);
-  const messages = data && typeof data === 'object' && 'messages' in data ? (data as { messages: unknown }).messages : undefined;
+  const messages =
+    data && typeof data === 'object' && 'messages' in data ? (data as { messages: unknown }).messages : undefined;
   const first: unknown = Array.isArray(messages) ? messages[0] : undefined;
   if (!first || typeof first !== 'object') return {};
   const { subject, from } = first as Record<string, unknown>;
-  return { subject: typeof subject === 'string' ? subject : undefined, from: typeof from === 'string' ? from : undefined };
+  return {
+    subject: typeof subject === 'string' ? subject : undefined,
+    from: typeof from === 'string' ? from : undefined,
+  };
 }
 
 function finalAnswer(mailText: string | undefined, eventText: string | undefined): string {
   const mail = latestMail(mailText);
-  const event = parseJson(eventText) as { summary?: string; start?: { dateTime?: string }; htmlLink?: string } | undefined;
+  const event = parseJson(eventText) as
+    | { summary?: string; start?: { dateTime?: string }; htmlLink?: string }
+    | undefined;
   if (!event?.start?.dateTime) return `I could not create the reminder: ${eventText ?? 'no answer from the calendar'}`;
   const about = mail.subject ? `Your latest email is "${mail.subject}"${mail.from ? ` from ${mail.from}` : ''}. ` : '';
   return `${about}I created "${event.summary}" starting ${event.start.dateTime} for ${REMINDER_DURATION_MINUTES} minutes${event.htmlLink ? ` (${event.htmlLink})` : ''}.`;

@@ -7,7 +7,10 @@ async function eventInSandbox(sandboxUrl: string, eventId: string) {
   const issued = await fetch(`${sandboxUrl}/__sandbox/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'john.doe@example.com', scopes: ['https://www.googleapis.com/auth/calendar.readonly'] }),
+    body: JSON.stringify({
+      email: 'john.doe@example.com',
+      scopes: ['https://www.googleapis.com/auth/calendar.readonly'],
+    }),
   });
   const { access_token } = (await issued.json()) as { access_token: string };
   const response = await fetch(`${sandboxUrl}/calendar/v3/calendars/primary/events/${encodeURIComponent(eventId)}`, {
@@ -26,7 +29,11 @@ describe('the reminder agent', () => {
 
   it('runs the seed workflow offline and unattended, and the reminder is in john.doe’s calendar', async () => {
     const lines: string[] = [];
-    const switchboard = new Switchboard({ url: stack.url, clientId: stack.admin.client_id, clientSecret: stack.admin.client_secret });
+    const switchboard = new Switchboard({
+      url: stack.url,
+      clientId: stack.admin.client_id,
+      clientSecret: stack.admin.client_secret,
+    });
     const startedAt = Date.now();
 
     const result = await runReminderAgent({
@@ -55,7 +62,11 @@ describe('the reminder agent', () => {
 
   it('reuses what exists on a second run and does not ask for consent again', async () => {
     const lines: string[] = [];
-    const switchboard = new Switchboard({ url: stack.url, clientId: stack.admin.client_id, clientSecret: stack.admin.client_secret });
+    const switchboard = new Switchboard({
+      url: stack.url,
+      clientId: stack.admin.client_id,
+      clientSecret: stack.admin.client_secret,
+    });
     const result = await runReminderAgent({ switchboard, log: (line) => lines.push(line), connectTimeoutMs: 1_000 });
     expect(lines.join('\n')).toContain('MY_GMAIL (gmail) exists');
     expect(lines.join('\n')).toContain('reminder-manager (reused)');
@@ -64,7 +75,11 @@ describe('the reminder agent', () => {
   });
 
   it('stops with a clear message when the user does not connect in time', async () => {
-    const switchboard = new Switchboard({ url: stack.url, clientId: stack.admin.client_id, clientSecret: stack.admin.client_secret });
+    const switchboard = new Switchboard({
+      url: stack.url,
+      clientId: stack.admin.client_id,
+      clientSecret: stack.admin.client_secret,
+    });
     await switchboard.connectedAccounts.disconnect({ connector: 'MY_GMAIL', identifier: 'john-doe' });
     await expect(
       runReminderAgent({ switchboard, log: () => {}, connectTimeoutMs: 300, pollIntervalMs: 100 }),

@@ -10,7 +10,10 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
 };
 
-const FAILURES: Record<Exclude<CallbackOutcome, { ok: true }>['reason'], { title: string; message: string; status: 400 | 410 | 502 }> = {
+const FAILURES: Record<
+  Exclude<CallbackOutcome, { ok: true }>['reason'],
+  { title: string; message: string; status: 400 | 410 | 502 }
+> = {
   state_invalid: {
     title: 'This sign-in link is not valid',
     message: 'Switchboard does not know this authorization request. Open the authentication link you were sent again.',
@@ -18,7 +21,8 @@ const FAILURES: Record<Exclude<CallbackOutcome, { ok: true }>['reason'], { title
   },
   state_reused: {
     title: 'This sign-in was already used',
-    message: 'Each sign-in can complete only once. If your account is not connected yet, open the authentication link again.',
+    message:
+      'Each sign-in can complete only once. If your account is not connected yet, open the authentication link again.',
     status: 400,
   },
   state_expired: {
@@ -28,7 +32,8 @@ const FAILURES: Record<Exclude<CallbackOutcome, { ok: true }>['reason'], { title
   },
   consent_denied: {
     title: 'Access was not granted',
-    message: 'You declined the request, so nothing was connected. Open the authentication link again if you change your mind.',
+    message:
+      'You declined the request, so nothing was connected. Open the authentication link again if you change your mind.',
     status: 400,
   },
   provider_error: {

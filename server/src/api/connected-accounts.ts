@@ -9,7 +9,12 @@ const identifier = z.string().min(1).max(256);
 /** The reference's organization_id / user_id are accepted for compatibility; one tenant here. */
 const tenancy = { organization_id: z.string().optional(), user_id: z.string().optional() };
 
-const refFields = { ...tenancy, id: z.string().optional(), connector: z.string().optional(), identifier: identifier.optional() };
+const refFields = {
+  ...tenancy,
+  id: z.string().optional(),
+  connector: z.string().optional(),
+  identifier: identifier.optional(),
+};
 
 function toRef(input: { id?: string; connector?: string; identifier?: string }): AccountRef {
   if (input.id) return { id: input.id };
@@ -39,7 +44,11 @@ const createBody = z.strictObject({
 
 const updateBody = z.strictObject({ ...refFields, connected_account: accountBody });
 const refBody = z.strictObject(refFields);
-const magicLinkBody = z.strictObject({ ...refFields, state: z.string().optional(), user_verify_url: z.string().optional() });
+const magicLinkBody = z.strictObject({
+  ...refFields,
+  state: z.string().optional(),
+  user_verify_url: z.string().optional(),
+});
 
 const listQuery = z.strictObject({
   ...tenancy,
@@ -140,7 +149,8 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: AppS
       connection = found.connection;
       identifierValue = found.account.identifier;
     } else {
-      if (!body.connector || !body.identifier) throw new AppError('validation_failed', 'give either id, or connector and identifier');
+      if (!body.connector || !body.identifier)
+        throw new AppError('validation_failed', 'give either id, or connector and identifier');
       connection = await accounts.connections.getByName(body.connector);
       identifierValue = body.identifier;
     }

@@ -58,11 +58,17 @@ export function connectionToApi(row: ConnectionRow, services: AppServices) {
 const SANDBOX_CLIENT_ID = 'switchboard-sandbox-client';
 
 /** Creates a connection from a validated body: the rules the REST API and the dashboard share. */
-export async function createConnection(services: AppServices, body: z.output<typeof createBody>): Promise<ConnectionRow> {
+export async function createConnection(
+  services: AppServices,
+  body: z.output<typeof createBody>,
+): Promise<ConnectionRow> {
   const { catalog } = services;
   const connections = services.accounts.connections;
   if (!catalog.providers.has(body.provider)) {
-    throw new AppError('validation_failed', `provider: unknown provider "${body.provider}" (known: ${[...catalog.providers.keys()].join(', ')})`);
+    throw new AppError(
+      'validation_failed',
+      `provider: unknown provider "${body.provider}" (known: ${[...catalog.providers.keys()].join(', ')})`,
+    );
   }
   const chosenTarget = body.target ?? (body.oauth_client_id ? 'provider' : 'sandbox');
   if (chosenTarget === 'provider' && (!body.oauth_client_id || !body.oauth_client_secret)) {
@@ -82,7 +88,11 @@ export async function createConnection(services: AppServices, body: z.output<typ
 }
 
 /** Applies a validated update body to a connection. */
-export async function updateConnection(services: AppServices, id: string, body: z.output<typeof updateBody>): Promise<ConnectionRow> {
+export async function updateConnection(
+  services: AppServices,
+  id: string,
+  body: z.output<typeof updateBody>,
+): Promise<ConnectionRow> {
   return services.accounts.connections.update(id, {
     name: body.name,
     target: body.target,

@@ -14,7 +14,10 @@ export function describeIssues(error: z.ZodError): { message: string; fields: { 
   return { message: fields.map((f) => `${f.field}: ${f.problem}`).join('; '), fields };
 }
 
-export function validationError(error: z.ZodError, code: 'validation_failed' | 'tool_input_invalid' = 'validation_failed') {
+export function validationError(
+  error: z.ZodError,
+  code: 'validation_failed' | 'tool_input_invalid' = 'validation_failed',
+) {
   const { message, fields } = describeIssues(error);
   return new AppError(code, message, { details: { fields } });
 }
@@ -25,7 +28,8 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   const length = Number(c.req.header('content-length') ?? '0');
   if (length > maxBytes) throw new AppError('payload_too_large', `the body is larger than ${maxBytes} bytes`);
   const text = await c.req.text();
-  if (Buffer.byteLength(text) > maxBytes) throw new AppError('payload_too_large', `the body is larger than ${maxBytes} bytes`);
+  if (Buffer.byteLength(text) > maxBytes)
+    throw new AppError('payload_too_large', `the body is larger than ${maxBytes} bytes`);
   let value: unknown = {};
   if (text.trim() !== '') {
     if (type && !type.includes('json')) {

@@ -18,7 +18,13 @@ const tokenRequest = z.object({
 function oauthError(error: string, description: string, status: 400 | 401) {
   return Response.json(
     { error, error_description: description },
-    { status, headers: { 'cache-control': 'no-store', ...(status === 401 ? { 'www-authenticate': 'Basic realm="switchboard"' } : {}) } },
+    {
+      status,
+      headers: {
+        'cache-control': 'no-store',
+        ...(status === 401 ? { 'www-authenticate': 'Basic realm="switchboard"' } : {}),
+      },
+    },
   );
 }
 
@@ -49,7 +55,8 @@ export function registerTokenEndpoint(app: Hono<AppEnv>, services: AppServices):
     if (parsed.data.grant_type !== 'client_credentials') {
       return oauthError('unsupported_grant_type', 'only grant_type=client_credentials is supported', 400);
     }
-    if (!clientId || !clientSecret) return oauthError('invalid_client', 'client_id and client_secret are required', 401);
+    if (!clientId || !clientSecret)
+      return oauthError('invalid_client', 'client_id and client_secret are required', 401);
     const client = await verifyApiClient(db, clientId, clientSecret);
     if (!client) return oauthError('invalid_client', 'the client credentials are not valid', 401);
     const expiresIn = config.accessTokenTtlSeconds;
@@ -57,11 +64,9 @@ export function registerTokenEndpoint(app: Hono<AppEnv>, services: AppServices):
       { sub: clientId, scope: 'api' },
       { audience: managementAudience(config.publicUrl), issuer: config.publicUrl, expiresInSeconds: expiresIn },
     );
-    return c.json(
-      { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn },
-      200,
-      { 'cache-control': 'no-store' },
-    );
+    return c.json({ access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn }, 200, {
+      'cache-control': 'no-store',
+    });
   });
 }
 
@@ -72,7 +77,10 @@ export function registerApiAuth(app: Hono<AppEnv>, services: AppServices): void 
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) {
-      throw new AppError('unauthenticated', 'send Authorization: Bearer <access token> (get one from POST /oauth/token)');
+      throw new AppError(
+        'unauthenticated',
+        'send Authorization: Bearer <access token> (get one from POST /oauth/token)',
+      );
     }
     try {
       const payload = await signingKeys.verify(match[1], {

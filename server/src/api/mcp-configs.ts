@@ -7,9 +7,7 @@ import { parseExpiry } from '../mcp/session-tokens.js';
 import type { McpServices } from '../mcp/services.js';
 import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from './http.js';
 
-const configName = z
-  .string()
-  .regex(CONFIG_NAME_PATTERN, 'use 1–100 lowercase letters, digits, "_" or "-"');
+const configName = z.string().regex(CONFIG_NAME_PATTERN, 'use 1–100 lowercase letters, digits, "_" or "-"');
 
 // Read-only fields (connection_id, provider) a caller echoes back from a GET are ignored.
 const mapping = z.object({
@@ -107,7 +105,10 @@ export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: AppServices
     const body = await readJson(c, readinessBody, max);
     const detail = await mcp.configs.get(c.req.param('id'));
     const include = body.include_auth_link === true;
-    const connections = await authState(services, detail.mappings, body.identifier, { create: include, links: include });
+    const connections = await authState(services, detail.mappings, body.identifier, {
+      create: include,
+      links: include,
+    });
     return c.json({ connected_accounts: connections });
   });
 }

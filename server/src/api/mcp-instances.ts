@@ -10,7 +10,11 @@ const instanceName = z.string().min(1).max(100);
 const userIdentifier = z.string().min(1).max(255);
 const configName = z.string().min(1).max(100);
 
-const ensureBody = z.strictObject({ config_name: configName, user_identifier: userIdentifier, name: instanceName.optional() });
+const ensureBody = z.strictObject({
+  config_name: configName,
+  user_identifier: userIdentifier,
+  name: instanceName.optional(),
+});
 
 const updateBody = z.strictObject({ name: instanceName.optional(), config_name: configName.optional() });
 
@@ -54,7 +58,10 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: AppServic
       offset,
     });
     return c.json(
-      { instances: rows.map(({ row, config }) => instances.toApi(row, config)), ...pageTokens(offset, q.page_size, total) },
+      {
+        instances: rows.map(({ row, config }) => instances.toApi(row, config)),
+        ...pageTokens(offset, q.page_size, total),
+      },
       200,
       noStore,
     );
@@ -67,7 +74,10 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: AppServic
 
   app.patch('/api/v1/mcp/instances/:id', async (c) => {
     const body = await readJson(c, updateBody, max);
-    const { row, config } = await instances.update(c.req.param('id'), { name: body.name, configName: body.config_name });
+    const { row, config } = await instances.update(c.req.param('id'), {
+      name: body.name,
+      configName: body.config_name,
+    });
     return c.json({ instance: instances.toApi(row, config) }, 200, noStore);
   });
 

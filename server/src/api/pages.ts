@@ -4,7 +4,12 @@ export function escapeHtml(value: string): string {
 }
 
 /** A small, self-contained page for the people who click authentication links. */
-export function statusPage(options: { title: string; message: string; tone: 'success' | 'error'; detail?: string }): string {
+export function statusPage(options: {
+  title: string;
+  message: string;
+  tone: 'success' | 'error';
+  detail?: string;
+}): string {
   const color = options.tone === 'success' ? '#137333' : '#b3261e';
   const icon = options.tone === 'success' ? '✓' : '!';
   return `<!doctype html>

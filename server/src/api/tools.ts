@@ -114,13 +114,17 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: AppServices): vo
     const scoped = rows.flatMap((row) => {
       const provider = catalog.providers.get(row.c_provider);
       if (!provider) return [];
-      if (q['filter.providers']?.length && !q['filter.providers'].map((p) => p.toLowerCase()).includes(provider.name)) return [];
+      if (q['filter.providers']?.length && !q['filter.providers'].map((p) => p.toLowerCase()).includes(provider.name))
+        return [];
       return provider.tools
         .filter((tool) => !q['filter.tool_names']?.length || q['filter.tool_names'].includes(tool.name))
         .map((tool) => ({ connected_account_id: row.id, identifier: row.identifier, tool: toolToApi(provider, tool) }));
     });
     const offset = decodePageToken(q.page_token);
-    return c.json({ tools: scoped.slice(offset, offset + q.page_size), ...pageTokens(offset, q.page_size, scoped.length) });
+    return c.json({
+      tools: scoped.slice(offset, offset + q.page_size),
+      ...pageTokens(offset, q.page_size, scoped.length),
+    });
   });
 
   app.post('/api/v1/execute_tool', async (c) => {
@@ -141,7 +145,11 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: AppServices): vo
     } catch (error) {
       if (error instanceof AppError && error.executionId) {
         return c.json(
-          { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) }, execution_id: error.executionId, request_id: c.get('requestId') },
+          {
+            error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+            execution_id: error.executionId,
+            request_id: c.get('requestId'),
+          },
           error.status as 400,
         );
       }

@@ -1,4 +1,13 @@
-import { type CryptoKey, type JWK, type JWTPayload, SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
+import {
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+  SignJWT,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+} from 'jose';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Encryptor } from '../crypto/envelope.js';

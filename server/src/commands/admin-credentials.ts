@@ -21,7 +21,10 @@ export function readAdminCredentials(dataDir: string): ClientCredentials {
   }
   const { client_id, client_secret } = (parsed ?? {}) as Partial<ClientCredentials>;
   if (typeof client_id !== 'string' || typeof client_secret !== 'string') {
-    throw new CommandError(`${file} does not hold client_id and client_secret`, 'create new credentials with `switchboard clients create`');
+    throw new CommandError(
+      `${file} does not hold client_id and client_secret`,
+      'create new credentials with `switchboard clients create`',
+    );
   }
   return { client_id, client_secret };
 }

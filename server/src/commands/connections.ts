@@ -39,7 +39,10 @@ class Api {
     this.token ??= await this.fetchToken();
     const response = await this.send(`${this.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return (await this.read(response)) as T;
@@ -51,7 +54,10 @@ class Api {
       body: new URLSearchParams({ grant_type: 'client_credentials', ...this.credentials }),
     });
     if (response.status === 401) {
-      throw new CommandError('the server rejected the client credentials', 'check --client-id/--client-secret, or create new ones with `switchboard clients create`');
+      throw new CommandError(
+        'the server rejected the client credentials',
+        'check --client-id/--client-secret, or create new ones with `switchboard clients create`',
+      );
     }
     return ((await this.read(response)) as { access_token: string }).access_token;
   }
@@ -60,12 +66,18 @@ class Api {
     try {
       return await fetch(url, init);
     } catch {
-      throw new CommandError(`could not reach Switchboard at ${this.url}`, 'start it with `switchboard start`, or pass --url');
+      throw new CommandError(
+        `could not reach Switchboard at ${this.url}`,
+        'start it with `switchboard start`, or pass --url',
+      );
     }
   }
 
   private async read(response: Response): Promise<unknown> {
-    const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } | string; error_description?: string };
+    const body = (await response.json().catch(() => ({}))) as {
+      error?: { message?: string } | string;
+      error_description?: string;
+    };
     if (response.ok) return body;
     const message = typeof body.error === 'object' ? body.error.message : (body.error_description ?? body.error);
     throw new CommandError(`${message ?? `HTTP ${response.status}`}`);
@@ -74,7 +86,14 @@ class Api {
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `switchboard connections list|create …` against a running server, through the REST API. */
@@ -84,27 +103,34 @@ export async function connectionsCommand(
   out: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<void> {
   const [sub, ...rest] = args;
-  const { values } = parseOptions(() => parseArgs({
-    args: rest,
-    options: {
-      url: { type: 'string' },
-      'client-id': { type: 'string' },
-      'client-secret': { type: 'string' },
-      provider: { type: 'string' },
-      name: { type: 'string' },
-      'oauth-client-id': { type: 'string' },
-      'oauth-client-secret': { type: 'string' },
-      scopes: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  }), 'switchboard connections --help');
+  const { values } = parseOptions(
+    () =>
+      parseArgs({
+        args: rest,
+        options: {
+          url: { type: 'string' },
+          'client-id': { type: 'string' },
+          'client-secret': { type: 'string' },
+          provider: { type: 'string' },
+          name: { type: 'string' },
+          'oauth-client-id': { type: 'string' },
+          'oauth-client-secret': { type: 'string' },
+          scopes: { type: 'string' },
+          help: { type: 'boolean', default: false },
+        },
+        strict: true,
+      }),
+    'switchboard connections --help',
+  );
   if (values.help || !sub || sub === '--help' || sub === 'help') {
     out(`${CONNECTIONS_HELP}\n`);
     return;
   }
   if (sub !== 'list' && sub !== 'create') {
-    throw new CommandError(`unknown subcommand "connections ${sub}"`, 'use `switchboard connections list` or `switchboard connections create`');
+    throw new CommandError(
+      `unknown subcommand "connections ${sub}"`,
+      'use `switchboard connections list` or `switchboard connections create`',
+    );
   }
 
   const config = loadConfig(env);
@@ -117,7 +143,10 @@ export async function connectionsCommand(
 
   if (sub === 'list') {
     const query = values.provider ? `?provider=${encodeURIComponent(values.provider)}&page_size=100` : '?page_size=100';
-    const { connections, total_size } = await api.call<{ connections: ApiConnection[]; total_size: number }>('GET', `/api/v1/connections${query}`);
+    const { connections, total_size } = await api.call<{ connections: ApiConnection[]; total_size: number }>(
+      'GET',
+      `/api/v1/connections${query}`,
+    );
     if (connections.length === 0) {
       out('No connections yet. Create one: switchboard connections create --name MY_GMAIL --provider gmail\n');
       return;
@@ -129,7 +158,10 @@ export async function connectionsCommand(
   }
 
   if (!values.name || !values.provider) {
-    throw new CommandError('connections create needs --name and --provider', 'e.g. switchboard connections create --name MY_GMAIL --provider gmail');
+    throw new CommandError(
+      'connections create needs --name and --provider',
+      'e.g. switchboard connections create --name MY_GMAIL --provider gmail',
+    );
   }
   if (Boolean(values['oauth-client-id']) !== Boolean(values['oauth-client-secret'])) {
     throw new CommandError('give both --oauth-client-id and --oauth-client-secret, or neither (sandbox)');
@@ -139,8 +171,14 @@ export async function connectionsCommand(
     provider: values.provider,
     oauth_client_id: values['oauth-client-id'],
     oauth_client_secret: values['oauth-client-secret'],
-    scopes: values.scopes ? values.scopes.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    scopes: values.scopes
+      ? values.scopes
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
   });
   out(`Created connection ${connection.name} (${connection.provider}, ${connection.target}) ${connection.id}\n`);
-  if (connection.target === 'provider') out(`Register this redirect URI in your OAuth app: ${connection.redirect_uri}\n`);
+  if (connection.target === 'provider')
+    out(`Register this redirect URI in your OAuth app: ${connection.redirect_uri}\n`);
 }

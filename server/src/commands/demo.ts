@@ -58,8 +58,15 @@ async function loadReminderAgent(): Promise<ReminderAgentModule> {
       'run `npm install && npm run build` at the root of the Switchboard repository',
     );
   }
-  if (typeof loaded.runReminderAgent !== 'function' || typeof loaded.Switchboard !== 'function' || typeof loaded.sandboxConsent !== 'function') {
-    throw new CommandError(`${REMINDER_AGENT_PACKAGE} does not export runReminderAgent, Switchboard and sandboxConsent`, 'rebuild it with `npm run build`');
+  if (
+    typeof loaded.runReminderAgent !== 'function' ||
+    typeof loaded.Switchboard !== 'function' ||
+    typeof loaded.sandboxConsent !== 'function'
+  ) {
+    throw new CommandError(
+      `${REMINDER_AGENT_PACKAGE} does not export runReminderAgent, Switchboard and sandboxConsent`,
+      'rebuild it with `npm run build`',
+    );
   }
   return loaded as ReminderAgentModule;
 }
@@ -69,7 +76,9 @@ function freePort(wanted = 0): Promise<number> {
   return new Promise((done, fail) => {
     const probe = createServer();
     probe.once('error', () =>
-      fail(new CommandError(`port ${wanted} is already in use`, 'pass another --port, or leave it out to use a free one')),
+      fail(
+        new CommandError(`port ${wanted} is already in use`, 'pass another --port, or leave it out to use a free one'),
+      ),
     );
     probe.listen(wanted, '127.0.0.1', () => {
       const address = probe.address();
@@ -93,17 +102,21 @@ export async function demoCommand(
   args: string[],
   out: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<DemoAgentResult | undefined> {
-  const { values } = parseOptions(() => parseArgs({
-    args,
-    options: {
-      'auto-consent': { type: 'boolean', default: false },
-      port: { type: 'string' },
-      'data-dir': { type: 'string', default: '.data/demo' },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  }), 'switchboard demo --help');
+  const { values } = parseOptions(
+    () =>
+      parseArgs({
+        args,
+        options: {
+          'auto-consent': { type: 'boolean', default: false },
+          port: { type: 'string' },
+          'data-dir': { type: 'string', default: '.data/demo' },
+          verbose: { type: 'boolean', default: false },
+          help: { type: 'boolean', default: false },
+        },
+        strict: true,
+      }),
+    'switchboard demo --help',
+  );
   if (values.help) {
     out(`${DEMO_HELP}\n`);
     return undefined;
@@ -149,7 +162,11 @@ export async function demoCommand(
   try {
     const credentials = created ?? readAdminCredentials(dataDir);
     print(`✓ Switchboard is running at ${url}`);
-    const switchboard = new agent.Switchboard({ url, clientId: credentials.client_id, clientSecret: credentials.client_secret });
+    const switchboard = new agent.Switchboard({
+      url,
+      clientId: credentials.client_id,
+      clientSecret: credentials.client_secret,
+    });
     const result = await agent.runReminderAgent({
       switchboard,
       log: (line) => print(line),
@@ -161,7 +178,9 @@ export async function demoCommand(
     print('');
     if (event) {
       print(`✓ The reminder is in ${SANDBOX_USER}'s calendar (read back with googlecalendar_get_event_by_id):`);
-      print(`    "${event.summary ?? '(no title)'}" ${event.start?.dateTime ?? '?'} → ${event.end?.dateTime ?? '?'}${minutes(event.start?.dateTime, event.end?.dateTime)}`);
+      print(
+        `    "${event.summary ?? '(no title)'}" ${event.start?.dateTime ?? '?'} → ${event.end?.dateTime ?? '?'}${minutes(event.start?.dateTime, event.end?.dateTime)}`,
+      );
     } else {
       print('! The agent finished without creating an event; its answer is above.');
     }

@@ -11,7 +11,9 @@ export async function reencryptCommand(env: Record<string, string | undefined>):
   try {
     const counts = await reencryptAll(handle.db, encryptor);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    process.stdout.write(`Re-encrypted ${total} secret(s) with key ${encryptor.currentKeyId}: ${JSON.stringify(counts)}\n`);
+    process.stdout.write(
+      `Re-encrypted ${total} secret(s) with key ${encryptor.currentKeyId}: ${JSON.stringify(counts)}\n`,
+    );
   } finally {
     await handle.close();
   }

@@ -42,7 +42,13 @@ export function accountToApi(row: AccountRow, connection: Pick<ConnectionRow, 'i
 
 export type CallbackOutcome =
   | { ok: true; account: AccountRow; connection: ConnectionRow }
-  | { ok: false; reason: 'state_invalid' | 'state_reused' | 'state_expired' | 'consent_denied' | 'provider_error'; detail?: string; account?: AccountRow; connection?: ConnectionRow };
+  | {
+      ok: false;
+      reason: 'state_invalid' | 'state_reused' | 'state_expired' | 'consent_denied' | 'provider_error';
+      detail?: string;
+      account?: AccountRow;
+      connection?: ConnectionRow;
+    };
 
 interface Deps {
   db: Kysely<Database>;
@@ -68,7 +74,11 @@ export class ConnectedAccounts {
 
   async find(ref: AccountRef): Promise<{ account: AccountRow; connection: ConnectionRow } | undefined> {
     if ('id' in ref) {
-      const account = await this.deps.db.selectFrom('connected_accounts').selectAll().where('id', '=', ref.id).executeTakeFirst();
+      const account = await this.deps.db
+        .selectFrom('connected_accounts')
+        .selectAll()
+        .where('id', '=', ref.id)
+        .executeTakeFirst();
       if (!account) return undefined;
       return { account, connection: await this.connections.get(account.connection_id) };
     }
@@ -93,7 +103,10 @@ export class ConnectedAccounts {
   }
 
   /** The account for (connection, identifier), created as PENDING_AUTH when missing. Race-safe. */
-  async ensure(connectionName: string, identifier: string): Promise<{ account: AccountRow; connection: ConnectionRow }> {
+  async ensure(
+    connectionName: string,
+    identifier: string,
+  ): Promise<{ account: AccountRow; connection: ConnectionRow }> {
     const connection = await this.connections.getByName(connectionName);
     return this.ensureFor(connection, identifier);
   }
@@ -147,7 +160,10 @@ export class ConnectedAccounts {
       return { account: await this.insert(connection, identifier, tokens), connection };
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw new AppError('already_exists', `a connected account for ${connectionName} / ${identifier} already exists`);
+        throw new AppError(
+          'already_exists',
+          `a connected account for ${connectionName} / ${identifier} already exists`,
+        );
       }
       throw error;
     }
@@ -163,9 +179,7 @@ export class ConnectedAccounts {
     limit: number;
     offset: number;
   }) {
-    let q = this.deps.db
-      .selectFrom('connected_accounts as a')
-      .innerJoin('connections as c', 'c.id', 'a.connection_id');
+    let q = this.deps.db.selectFrom('connected_accounts as a').innerJoin('connections as c', 'c.id', 'a.connection_id');
     if (filter.connectionNames?.length) q = q.where('c.name', 'in', filter.connectionNames);
     if (filter.connectionId) q = q.where('c.id', '=', filter.connectionId);
     if (filter.identifier) q = q.where('a.identifier', '=', filter.identifier);
@@ -247,7 +261,10 @@ export class ConnectedAccounts {
    * provider's authorize URL. A link may be opened again until it expires; each opening
    * starts a new authorization request.
    */
-  async startAuthorization(linkToken: string, loginHint?: string): Promise<{ ok: true; url: string } | { ok: false; reason: 'link_invalid' | 'link_expired' }> {
+  async startAuthorization(
+    linkToken: string,
+    loginHint?: string,
+  ): Promise<{ ok: true; url: string } | { ok: false; reason: 'link_invalid' | 'link_expired' }> {
     const link = await this.deps.db
       .selectFrom('auth_links')
       .selectAll()
@@ -296,7 +313,8 @@ export class ConnectedAccounts {
     if (!found) return { ok: false, reason: 'state_invalid' };
     const { connection } = found;
     if (request.used_at) return { ok: false, reason: 'state_reused', ...found };
-    if (Date.parse(request.expires_at) <= this.deps.clock.now()) return { ok: false, reason: 'state_expired', ...found };
+    if (Date.parse(request.expires_at) <= this.deps.clock.now())
+      return { ok: false, reason: 'state_expired', ...found };
 
     const claimed = await this.deps.db
       .updateTable('auth_requests')
@@ -308,7 +326,12 @@ export class ConnectedAccounts {
 
     const error = params.get('error');
     if (error) {
-      return { ok: false, reason: error === 'access_denied' ? 'consent_denied' : 'provider_error', detail: error, ...found };
+      return {
+        ok: false,
+        reason: error === 'access_denied' ? 'consent_denied' : 'provider_error',
+        detail: error,
+        ...found,
+      };
     }
     const verifier = this.deps.encryptor.decrypt(
       request.code_verifier_enc,
@@ -329,14 +352,21 @@ export class ConnectedAccounts {
     return { ok: true, account, connection };
   }
 
-  private async activate(account: AccountRow, connection: ConnectionRow, tokens: TokenSet, providerAccount: string | undefined) {
+  private async activate(
+    account: AccountRow,
+    connection: ConnectionRow,
+    tokens: TokenSet,
+    providerAccount: string | undefined,
+  ) {
     // Google omits refresh_token on some re-consents: keep the one we had rather than lose it.
     const previous = account.status === 'DISCONNECTED' ? undefined : safeOpen(this.deps.vault, account)?.refresh_token;
     const values = {
       ...this.deps.vault.sealTokens(account.id, tokens, previous),
       status: 'ACTIVE',
       status_reason: null,
-      granted_scopes: JSON.stringify(tokens.scopes ?? this.deps.oauth.requestedScopes(this.connections.oauthApp(connection))),
+      granted_scopes: JSON.stringify(
+        tokens.scopes ?? this.deps.oauth.requestedScopes(this.connections.oauthApp(connection)),
+      ),
       provider_account: providerAccount ?? account.provider_account,
       token_version: account.token_version + 1,
       updated_at: this.now(),
@@ -351,7 +381,11 @@ export class ConnectedAccounts {
   }
 
   async touch(accountId: string): Promise<void> {
-    await this.deps.db.updateTable('connected_accounts').set({ last_used_at: this.now() }).where('id', '=', accountId).execute();
+    await this.deps.db
+      .updateTable('connected_accounts')
+      .set({ last_used_at: this.now() })
+      .where('id', '=', accountId)
+      .execute();
   }
 }
 

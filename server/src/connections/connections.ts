@@ -28,7 +28,9 @@ export class Connections {
   async create(input: ConnectionInput): Promise<ConnectionRow> {
     const id = newId('conn');
     const now = new Date(this.deps.clock.now()).toISOString();
-    const secret = input.oauthClientSecret ? this.deps.encryptor.encrypt(input.oauthClientSecret, secretContext(id)) : null;
+    const secret = input.oauthClientSecret
+      ? this.deps.encryptor.encrypt(input.oauthClientSecret, secretContext(id))
+      : null;
     const row: ConnectionRow = {
       id,
       name: input.name,
@@ -44,7 +46,8 @@ export class Connections {
     try {
       await this.deps.db.insertInto('connections').values(row).execute();
     } catch (error) {
-      if (isUniqueViolation(error)) throw new AppError('already_exists', `a connection named ${input.name} already exists`);
+      if (isUniqueViolation(error))
+        throw new AppError('already_exists', `a connection named ${input.name} already exists`);
       throw error;
     }
     return row;
@@ -68,7 +71,8 @@ export class Connections {
     try {
       await this.deps.db.updateTable('connections').set(values).where('id', '=', id).execute();
     } catch (error) {
-      if (isUniqueViolation(error)) throw new AppError('already_exists', `a connection named ${patch.name} already exists`);
+      if (isUniqueViolation(error))
+        throw new AppError('already_exists', `a connection named ${patch.name} already exists`);
       throw error;
     }
     return { ...existing, ...values };
@@ -94,7 +98,13 @@ export class Connections {
     let query = this.deps.db.selectFrom('connections');
     if (filter.provider) query = query.where('provider', '=', filter.provider);
     const [rows, total] = await Promise.all([
-      query.selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').limit(filter.limit).offset(filter.offset).execute(),
+      query
+        .selectAll()
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .execute(),
       query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
     return { rows, total: Number(total.n) };

@@ -175,7 +175,11 @@ export class TokenVault {
     seenVersion: number,
   ): Promise<AccessGrant | AppError> {
     if (!row) return new AppError('not_found', 'the connected account no longer exists');
-    const connection = await db.selectFrom('connections').selectAll().where('id', '=', row.connection_id).executeTakeFirst();
+    const connection = await db
+      .selectFrom('connections')
+      .selectAll()
+      .where('id', '=', row.connection_id)
+      .executeTakeFirst();
     if (!connection) return new AppError('not_found', 'the connection of this account no longer exists');
     if (row.status !== 'ACTIVE') return statusError(row, connection.name);
     const tokens = this.openTokens(row);
@@ -223,7 +227,12 @@ export class TokenVault {
   }
 
   /** EXPIRED keeps the old record (tokens included) so nothing is lost; a new consent replaces it. */
-  private async markExpired(db: Kysely<Database> | Transaction<Database>, row: AccountRow, reason: string, now: string) {
+  private async markExpired(
+    db: Kysely<Database> | Transaction<Database>,
+    row: AccountRow,
+    reason: string,
+    now: string,
+  ) {
     await db
       .updateTable('connected_accounts')
       .set({ status: 'EXPIRED', status_reason: reason, updated_at: now })

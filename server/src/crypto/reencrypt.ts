@@ -7,10 +7,30 @@ import type { Encryptor } from './envelope.js';
  * secret column means adding it here, so key rotation covers it.
  */
 const SECRET_COLUMNS = [
-  { table: 'connections', key: 'id', column: 'oauth_client_secret_enc', context: (id: string) => `connections:${id}:oauth_client_secret` },
-  { table: 'connected_accounts', key: 'id', column: 'tokens_enc', context: (id: string) => `connected_accounts:${id}:tokens` },
-  { table: 'auth_requests', key: 'id', column: 'code_verifier_enc', context: (id: string) => `auth_requests:${id}:code_verifier` },
-  { table: 'mcp_instances', key: 'id', column: 'url_secret_enc', context: (id: string) => `mcp_instances:${id}:url_secret` },
+  {
+    table: 'connections',
+    key: 'id',
+    column: 'oauth_client_secret_enc',
+    context: (id: string) => `connections:${id}:oauth_client_secret`,
+  },
+  {
+    table: 'connected_accounts',
+    key: 'id',
+    column: 'tokens_enc',
+    context: (id: string) => `connected_accounts:${id}:tokens`,
+  },
+  {
+    table: 'auth_requests',
+    key: 'id',
+    column: 'code_verifier_enc',
+    context: (id: string) => `auth_requests:${id}:code_verifier`,
+  },
+  {
+    table: 'mcp_instances',
+    key: 'id',
+    column: 'url_secret_enc',
+    context: (id: string) => `mcp_instances:${id}:url_secret`,
+  },
   { table: 'signing_keys', key: 'kid', column: 'private_jwk_enc', context: (id: string) => `signing_keys:${id}` },
 ] as const;
 

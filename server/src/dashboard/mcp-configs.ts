@@ -83,8 +83,9 @@ export function registerMcpConfigPages(dashboard: Hono<DashboardEnv>, services: 
 </div>
 <ul class="tool-list">${tools.map(
       (tool) => html`<li data-search="${`${tool.name} ${tool.description}`.toLowerCase()}"><label>
-<input type="checkbox" name="tools-${id}" value="${tool.name}"${pick?.tools.has(tool.name) ? html` checked` : ''}>
-<span><span class="name">${tool.name}</span> ${hintBadges(tool)}<span class="desc">${shortDescription(tool.description)}</span></span></label></li>`,
+<input type="checkbox" name="tools-${id}" value="${tool.name}" aria-describedby="desc-${id}-${tool.name}"${pick?.tools.has(tool.name) ? html` checked` : ''}>
+<span><span class="name">${tool.name}</span> ${hintBadges(tool)}</span></label>
+<span class="desc" id="desc-${id}-${tool.name}">${shortDescription(tool.description)}</span></li>`,
     )}</ul>
 </fieldset>`;
   };

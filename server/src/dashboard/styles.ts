@@ -78,7 +78,7 @@ a.card:hover{border-color:var(--accent)}
 .tool-list li{border-bottom:1px solid var(--line);padding:.4rem 0}
 .tool-list label{display:flex;gap:.6rem;font-weight:400;margin:0}
 .tool-list .name{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;font-weight:600}
-.tool-list .desc{display:block;color:var(--muted);font-size:.85rem}
+.tool-list .desc{display:block;color:var(--muted);font-size:.85rem;margin-left:1.6rem}
 .tool-tools{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 .tool-tools input[type=search]{max-width:20rem}
 .filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:.75rem;align-items:end}

@@ -179,4 +179,3 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
-

@@ -1,5 +1,3 @@
-
-
 /**
  * The tables, as Kysely sees them. Times are ISO-8601 UTC strings (sortable as text on both
  * engines), lists are JSON text, booleans are 0/1. Secret columns end in `_enc` and are
@@ -155,4 +153,3 @@ export interface Database {
   change_versions: ChangeVersionsTable;
   dashboard_sessions: DashboardSessionsTable;
 }
-

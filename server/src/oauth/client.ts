@@ -27,7 +27,10 @@ export interface TokenSet {
 
 /** The provider refused the grant (invalid_grant and friends): the account needs a new consent. */
 export class GrantRevokedError extends ProviderError {
-  constructor(readonly oauthError: string, description: string | undefined) {
+  constructor(
+    readonly oauthError: string,
+    description: string | undefined,
+  ) {
     super('account_expired', `the provider refused the grant (${oauthError}${description ? `: ${description}` : ''})`);
     this.name = 'GrantRevokedError';
   }
@@ -141,7 +144,13 @@ export class OAuthClient {
     const as = this.server(app);
     const client: oauth.Client = { client_id: app.clientId };
     return this.tokenCall(async () => {
-      const response = await oauth.refreshTokenGrantRequest(as, client, this.clientAuth(app), refreshToken, this.options(app));
+      const response = await oauth.refreshTokenGrantRequest(
+        as,
+        client,
+        this.clientAuth(app),
+        refreshToken,
+        this.options(app),
+      );
       return oauth.processRefreshTokenResponse(as, client, response);
     });
   }
@@ -193,9 +202,13 @@ export class OAuthClient {
           throw new GrantRevokedError(error.error, error.error_description);
         }
         if (error.error === 'invalid_client') {
-          throw new ProviderError('provider_error', 'the provider rejected the OAuth app credentials (invalid_client)', {
-            providerStatus: error.status,
-          });
+          throw new ProviderError(
+            'provider_error',
+            'the provider rejected the OAuth app credentials (invalid_client)',
+            {
+              providerStatus: error.status,
+            },
+          );
         }
         throw new ProviderError(
           error.status >= 500 ? 'provider_unavailable' : 'provider_error',
@@ -210,7 +223,9 @@ export class OAuthClient {
         throw new ProviderError('provider_error', `the provider's token response was not valid: ${error.message}`);
       }
       this.deps.logger.warn({ reason: describe(error) }, 'token endpoint call failed');
-      throw new ProviderError('provider_unavailable', "the provider's token endpoint could not be reached", { cause: error });
+      throw new ProviderError('provider_unavailable', "the provider's token endpoint could not be reached", {
+        cause: error,
+      });
     }
     return {
       accessToken: result.access_token,

@@ -10,10 +10,10 @@ const cache = new WeakMap<ToolDefinition, Record<string, unknown>>();
 export function toolInputSchema(tool: ToolDefinition): Record<string, unknown> {
   let schema = cache.get(tool);
   if (!schema) {
-    const { $schema: _ignored, ...rest } = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<
-      string,
-      unknown
-    >;
+    const { $schema: _ignored, ...rest } = z.toJSONSchema(tool.input, {
+      io: 'input',
+      unrepresentable: 'any',
+    }) as Record<string, unknown>;
     schema = { type: 'object', ...rest };
     cache.set(tool, schema);
   }

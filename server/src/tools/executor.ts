@@ -31,7 +31,12 @@ export interface ExecuteResult {
   executionId: string;
 }
 
-const ACCOUNT_ERRORS = new Set(['account_not_connected', 'account_expired', 'account_disconnected', 'insufficient_scope']);
+const ACCOUNT_ERRORS = new Set([
+  'account_not_connected',
+  'account_expired',
+  'account_disconnected',
+  'insufficient_scope',
+]);
 
 interface Deps {
   db: Kysely<Database>;
@@ -82,7 +87,10 @@ export class ToolExecutor {
           connection = connectionRow;
           await this.checkProvider(connectionRow, provider, tool);
           throw await this.withAuthLink(
-            new AppError('account_not_connected', `${request.account.identifier} has not connected ${connectionRow.name} yet`),
+            new AppError(
+              'account_not_connected',
+              `${request.account.identifier} has not connected ${connectionRow.name} yet`,
+            ),
             connectionRow,
             request.account.identifier,
           );
@@ -192,9 +200,11 @@ export class ToolExecutor {
         tool_name: request.toolName.slice(0, 200),
         provider: outcome.providerName ?? null,
         connection_id: outcome.connection?.id ?? null,
-        connection_name: outcome.connection?.name ?? ('connector' in request.account ? request.account.connector : null),
+        connection_name:
+          outcome.connection?.name ?? ('connector' in request.account ? request.account.connector : null),
         connected_account_id: outcome.account?.id ?? null,
-        identifier: outcome.account?.identifier ?? ('identifier' in request.account ? request.account.identifier : null),
+        identifier:
+          outcome.account?.identifier ?? ('identifier' in request.account ? request.account.identifier : null),
         status: outcome.status,
         error_code: outcome.errorCode ?? null,
         duration_ms: Math.round(performance.now() - started),

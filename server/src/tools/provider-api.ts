@@ -106,7 +106,8 @@ function errorFor(status: number, body: unknown): { code: ErrorCode; message: st
   const message = messageOf(google, `the provider answered HTTP ${status}`);
   if (status === 401) return { code: 'provider_unauthorized', message };
   if (status === 403 && reasons.some((r) => SCOPE_REASONS.has(r))) return { code: 'insufficient_scope', message };
-  if (status === 403 && reasons.some((r) => RATE_LIMIT_REASONS.has(r))) return { code: 'provider_rate_limited', message };
+  if (status === 403 && reasons.some((r) => RATE_LIMIT_REASONS.has(r)))
+    return { code: 'provider_rate_limited', message };
   if (status === 403) return { code: 'provider_forbidden', message };
   if (status === 404 || status === 410) return { code: 'provider_not_found', message };
   if (status === 429) return { code: 'provider_rate_limited', message };
@@ -178,7 +179,10 @@ export function createProviderApi(options: ProviderApiOptions): ProviderApi {
         const mapped = errorFor(response.status, errorBody);
         const retryable =
           RETRYABLE_STATUSES.has(response.status) || mapped.code === 'provider_rate_limited'
-            ? response.status === 429 || response.status === 503 || mapped.code === 'provider_rate_limited' || IDEMPOTENT.has(method)
+            ? response.status === 429 ||
+              response.status === 503 ||
+              mapped.code === 'provider_rate_limited' ||
+              IDEMPOTENT.has(method)
             : false;
         if (retryable && retries < maxRetries) {
           const retryAfter = parseRetryAfter(response.headers.get('retry-after'), options.clock.now());

@@ -23,7 +23,10 @@ export class DashboardClient {
   }
 
   async get(path: string): Promise<Response> {
-    const response = await fetch(`${this.stack.url}${path}`, { headers: { cookie: this.cookieHeader() }, redirect: 'manual' });
+    const response = await fetch(`${this.stack.url}${path}`, {
+      headers: { cookie: this.cookieHeader() },
+      redirect: 'manual',
+    });
     this.remember(response);
     return response;
   }

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 import { DashboardClient } from './dashboard-client.js';
 
-const PAGES = ['/dashboard', '/dashboard/connections', '/dashboard/mcp-configs', '/dashboard/users', '/dashboard/logs', '/dashboard/user?identifier=john-doe'];
+const PAGES = [
+  '/dashboard',
+  '/dashboard/connections',
+  '/dashboard/mcp-configs',
+  '/dashboard/users',
+  '/dashboard/logs',
+  '/dashboard/user?identifier=john-doe',
+];
 const XSS = '<script>alert(1)</script>';
 
 describe('dashboard security', () => {
@@ -33,7 +40,11 @@ describe('dashboard security', () => {
     const client = new DashboardClient(stack);
     const form = await (await client.get('/dashboard/sign-in')).text();
     const token = DashboardClient.hidden(form, '_csrf');
-    const wrong = await client.post('/dashboard/sign-in', { _csrf: token, client_id: stack.admin.client_id, client_secret: 'sbs_wrong' });
+    const wrong = await client.post('/dashboard/sign-in', {
+      _csrf: token,
+      client_id: stack.admin.client_id,
+      client_secret: 'sbs_wrong',
+    });
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain('Those credentials are not valid');
     const noToken = await client.post('/dashboard/sign-in', {
@@ -86,7 +97,9 @@ describe('dashboard security', () => {
     expect((await client.post(target, {})).status).toBe(403);
     expect((await client.post(target, { _csrf: 'x'.repeat(43) })).status).toBe(403);
     expect((await client.post(target, { _csrf: token }, { origin: 'https://evil.example' })).status).toBe(403);
-    expect((await client.post(target, { _csrf: token }, { origin: '', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await client.post(target, { _csrf: token }, { origin: '', 'sec-fetch-site': 'cross-site' })).status).toBe(
+      403,
+    );
     const other = new DashboardClient(stack);
     const otherToken = await other.signIn();
     expect((await client.post(target, { _csrf: otherToken })).status).toBe(403);
@@ -94,7 +107,11 @@ describe('dashboard security', () => {
     expect(await stack.services.accounts.connections.findByName('MY_GMAIL')).toBeDefined();
 
     // The header form that the page's script uses works the same way.
-    const reveal = await client.post('/dashboard/instances/inst_missing/reveal', {}, { 'x-csrf-token': 'wrong', accept: 'application/json' });
+    const reveal = await client.post(
+      '/dashboard/instances/inst_missing/reveal',
+      {},
+      { 'x-csrf-token': 'wrong', accept: 'application/json' },
+    );
     expect(reveal.status).toBe(403);
   });
 

@@ -14,7 +14,12 @@ describe('MCP configs API', () => {
     expect(config.id).toMatch(/^cfg_/);
     expect(config.mcp_server_url).toBe(`${stack.url}/mcp/c/${config.id}`);
     expect(config.connection_tool_mappings).toEqual([
-      { connection_id: expect.stringMatching(/^conn_/), connection_name: 'MY_GMAIL', provider: 'gmail', tools: ['gmail_fetch_mails'] },
+      {
+        connection_id: expect.stringMatching(/^conn_/),
+        connection_name: 'MY_GMAIL',
+        provider: 'gmail',
+        tools: ['gmail_fetch_mails'],
+      },
       {
         connection_id: expect.stringMatching(/^conn_/),
         connection_name: 'MY_CALENDAR',
@@ -27,7 +32,9 @@ describe('MCP configs API', () => {
   });
 
   it('refuses a duplicate name with already_exists and a bad name with validation_failed', async () => {
-    const again = await stack.api<{ error: { code: string } }>('POST', '/api/v1/mcp/configs', { name: 'reminder-manager' });
+    const again = await stack.api<{ error: { code: string } }>('POST', '/api/v1/mcp/configs', {
+      name: 'reminder-manager',
+    });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('already_exists');
     for (const name of ['', 'Upper', 'has space', 'x'.repeat(101)]) {
@@ -54,7 +61,10 @@ describe('MCP configs API', () => {
 
   it('allows at most 25 mappings', async () => {
     const many = Array.from({ length: 26 }, (_, i) => ({ connection_name: `C${i}`, tools: [] }));
-    const bad = await stack.api<{ error: { code: string } }>('POST', '/api/v1/mcp/configs', { name: 'too-many', connection_tool_mappings: many });
+    const bad = await stack.api<{ error: { code: string } }>('POST', '/api/v1/mcp/configs', {
+      name: 'too-many',
+      connection_tool_mappings: many,
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('validation_failed');
   });
@@ -76,7 +86,10 @@ describe('MCP configs API', () => {
 
   it('lists with filters, search and page tokens', async () => {
     for (const name of ['page-a', 'page-b', 'page-c']) {
-      await stack.api('POST', '/api/v1/mcp/configs', { name, connection_tool_mappings: [{ connection_name: 'MY_CALENDAR', tools: [] }] });
+      await stack.api('POST', '/api/v1/mcp/configs', {
+        name,
+        connection_tool_mappings: [{ connection_name: 'MY_CALENDAR', tools: [] }],
+      });
     }
     const first = await stack.api<{ configs: ApiConfig[]; next_page_token: string; total_size: number }>(
       'GET',
@@ -94,7 +107,10 @@ describe('MCP configs API', () => {
 
     const byName = await stack.api<{ configs: ApiConfig[] }>('GET', '/api/v1/mcp/configs?filter.name=REMINDER-MANAGER');
     expect(byName.body.configs.map((c) => c.name)).toEqual(['reminder-manager']);
-    const byProvider = await stack.api<{ configs: ApiConfig[] }>('GET', '/api/v1/mcp/configs?filter.provider=gmail&page_size=30');
+    const byProvider = await stack.api<{ configs: ApiConfig[] }>(
+      'GET',
+      '/api/v1/mcp/configs?filter.provider=gmail&page_size=30',
+    );
     expect(byProvider.body.configs.map((c) => c.name).sort()).toEqual(['all-gmail', 'reminder-manager']);
     const tooBig = await stack.api('GET', '/api/v1/mcp/configs?page_size=31');
     expect(tooBig.status).toBe(400);

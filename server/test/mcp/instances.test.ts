@@ -34,7 +34,11 @@ describe('MCP instances API', () => {
     const instance = await ensureInstance(stack, 'reminder-manager', 'john-doe');
     const secret = instance.url.split('/mcp/i/')[1] ?? '';
     expect(Buffer.from(secret, 'base64url').length).toBeGreaterThanOrEqual(16);
-    const row = await stack.db.db.selectFrom('mcp_instances').selectAll().where('id', '=', instance.id).executeTakeFirstOrThrow();
+    const row = await stack.db.db
+      .selectFrom('mcp_instances')
+      .selectAll()
+      .where('id', '=', instance.id)
+      .executeTakeFirstOrThrow();
     expect(row.url_secret_hash).toBe(createHash('sha256').update(secret).digest('hex'));
     expect(row.url_secret_enc).toMatch(/^v1\./);
     expect(JSON.stringify(row)).not.toContain(secret);
@@ -62,10 +66,14 @@ describe('MCP instances API', () => {
     expect(searched.body.instances.map((i) => i.user_identifier)).toEqual(['jane-doe']);
 
     const laptop = await ensureInstance(stack, 'reminder-manager', 'john-doe', 'laptop');
-    const renamed = await stack.api<{ instance: ApiInstance }>('PATCH', `/api/v1/mcp/instances/${laptop.id}`, { name: 'desktop' });
+    const renamed = await stack.api<{ instance: ApiInstance }>('PATCH', `/api/v1/mcp/instances/${laptop.id}`, {
+      name: 'desktop',
+    });
     expect(renamed.body.instance.name).toBe('desktop');
     expect(renamed.body.instance.url).toBe(laptop.url);
-    const clash = await stack.api<{ error: { code: string } }>('PATCH', `/api/v1/mcp/instances/${laptop.id}`, { name: 'default' });
+    const clash = await stack.api<{ error: { code: string } }>('PATCH', `/api/v1/mcp/instances/${laptop.id}`, {
+      name: 'default',
+    });
     expect(clash.status).toBe(409);
 
     const got = await stack.api<{ instance: ApiInstance }>('GET', `/api/v1/mcp/instances/${laptop.id}`);
@@ -78,7 +86,10 @@ describe('MCP instances API', () => {
   it('rotates the URL: the old one dies at once, the new one works', async () => {
     const instance = await ensureInstance(stack, 'reminder-manager', 'rotating-user');
     expect((await rawPost(instance.url, listTools)).status).toBe(200);
-    const rotated = await stack.api<{ instance: ApiInstance }>('POST', `/api/v1/mcp/instances/${instance.id}:rotate_url`);
+    const rotated = await stack.api<{ instance: ApiInstance }>(
+      'POST',
+      `/api/v1/mcp/instances/${instance.id}:rotate_url`,
+    );
     expect(rotated.status).toBe(200);
     expect(rotated.body.instance.url).not.toBe(instance.url);
     const old = await rawPost(instance.url, listTools);
@@ -99,27 +110,43 @@ describe('MCP instances API', () => {
 
   it('reports auth state per connection, creating pending accounts and links', async () => {
     const instance = await ensureInstance(stack, 'reminder-manager', 'auth-user');
-    const noLinks = await stack.api<{ connections: AuthStateEntry[] }>('POST', `/api/v1/mcp/instances/${instance.id}:get_auth_state`, {
-      include_auth_links: false,
-    });
-    expect(noLinks.body.connections.map((c) => [c.connection_name, c.connected_account_status, c.authentication_link])).toEqual([
+    const noLinks = await stack.api<{ connections: AuthStateEntry[] }>(
+      'POST',
+      `/api/v1/mcp/instances/${instance.id}:get_auth_state`,
+      {
+        include_auth_links: false,
+      },
+    );
+    expect(
+      noLinks.body.connections.map((c) => [c.connection_name, c.connected_account_status, c.authentication_link]),
+    ).toEqual([
       ['MY_GMAIL', 'PENDING_AUTH', ''],
       ['MY_CALENDAR', 'PENDING_AUTH', ''],
     ]);
-    const withLinks = await stack.api<{ connections: AuthStateEntry[] }>('POST', `/api/v1/mcp/instances/${instance.id}:get_auth_state`, {
-      include_auth_links: true,
-    });
+    const withLinks = await stack.api<{ connections: AuthStateEntry[] }>(
+      'POST',
+      `/api/v1/mcp/instances/${instance.id}:get_auth_state`,
+      {
+        include_auth_links: true,
+      },
+    );
     for (const entry of withLinks.body.connections) {
       expect(entry.connected_account_id).toMatch(/^ca_/);
       expect(entry.authentication_link).toMatch(new RegExp(`^${stack.url}/connect/`));
     }
     const gmail = withLinks.body.connections[0];
-    const consented = await stack.consent(gmail?.authentication_link ?? "", { email: "alex.rivera@example.com" });
+    const consented = await stack.consent(gmail?.authentication_link ?? '', { email: 'alex.rivera@example.com' });
     expect(consented.status).toBe(200);
-    const after = await stack.api<{ connections: AuthStateEntry[] }>('POST', `/api/v1/mcp/instances/${instance.id}:get_auth_state`, {
-      include_auth_links: true,
-    });
-    expect(after.body.connections.map((c) => [c.connection_name, c.connected_account_status, c.authentication_link === ''])).toEqual([
+    const after = await stack.api<{ connections: AuthStateEntry[] }>(
+      'POST',
+      `/api/v1/mcp/instances/${instance.id}:get_auth_state`,
+      {
+        include_auth_links: true,
+      },
+    );
+    expect(
+      after.body.connections.map((c) => [c.connection_name, c.connected_account_status, c.authentication_link === '']),
+    ).toEqual([
       ['MY_GMAIL', 'ACTIVE', true],
       ['MY_CALENDAR', 'PENDING_AUTH', false],
     ]);

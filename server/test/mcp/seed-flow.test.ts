@@ -30,9 +30,13 @@ describe('the seed workflow, end to end', () => {
     await early.close();
 
     // 4. auth state with links, then consent for both connections
-    const state = await stack.api<{ connections: AuthStateEntry[] }>('POST', `/api/v1/mcp/instances/${instance.id}:get_auth_state`, {
-      include_auth_links: true,
-    });
+    const state = await stack.api<{ connections: AuthStateEntry[] }>(
+      'POST',
+      `/api/v1/mcp/instances/${instance.id}:get_auth_state`,
+      {
+        include_auth_links: true,
+      },
+    );
     expect(state.body.connections.map((c) => [c.connection_name, c.provider, c.connected_account_status])).toEqual([
       ['MY_GMAIL', 'gmail', 'PENDING_AUTH'],
       ['MY_CALENDAR', 'googlecalendar', 'PENDING_AUTH'],
@@ -41,16 +45,23 @@ describe('the seed workflow, end to end', () => {
       const page = await stack.consent(entry.authentication_link, { email: 'john.doe@example.com' });
       expect(page.status).toBe(200);
     }
-    const ready = await stack.api<{ connections: AuthStateEntry[] }>('POST', `/api/v1/mcp/instances/${instance.id}:get_auth_state`, {
-      include_auth_links: false,
-    });
+    const ready = await stack.api<{ connections: AuthStateEntry[] }>(
+      'POST',
+      `/api/v1/mcp/instances/${instance.id}:get_auth_state`,
+      {
+        include_auth_links: false,
+      },
+    );
     expect(ready.body.connections.map((c) => c.connected_account_status)).toEqual(['ACTIVE', 'ACTIVE']);
 
     // 5. an MCP client lists exactly the mapped tools and calls them
     const client = await connectV2(instance.url);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toEqual(SEED_TOOLS);
-    const mails = (await client.callTool({ name: 'gmail_fetch_mails', arguments: { max_results: 1 } })) as CallToolResult;
+    const mails = (await client.callTool({
+      name: 'gmail_fetch_mails',
+      arguments: { max_results: 1 },
+    })) as CallToolResult;
     expect(mails.isError).toBeFalsy();
     const latest = JSON.parse(textOf(mails)) as { messages: { id: string; snippet?: string }[] };
     expect(latest.messages.length).toBe(1);
@@ -84,10 +95,9 @@ describe('the seed workflow, end to end', () => {
     expect(Date.parse(body.end.dateTime) - Date.parse(body.start.dateTime)).toBe(15 * 60_000);
 
     // Both calls are in the tool-call log as MCP calls of this instance.
-    const logs = await stack.api<{ tool_call_logs: { tool_name: string; source: string; instance_id: string; status: string }[] }>(
-      'GET',
-      '/api/v1/agentkit/tool_call_logs?source=MCP&status=SUCCESS',
-    );
+    const logs = await stack.api<{
+      tool_call_logs: { tool_name: string; source: string; instance_id: string; status: string }[];
+    }>('GET', '/api/v1/agentkit/tool_call_logs?source=MCP&status=SUCCESS');
     expect(logs.body.tool_call_logs.map((l) => [l.tool_name, l.instance_id])).toEqual([
       ['googlecalendar_create_event', instance.id],
       ['gmail_fetch_mails', instance.id],

@@ -49,13 +49,19 @@ export async function createSeedConfig(stack: Stack, name = 'reminder-manager'):
   return created.body.config;
 }
 
-export async function ensureInstance(stack: Stack, configName: string, user: string, name?: string): Promise<ApiInstance> {
+export async function ensureInstance(
+  stack: Stack,
+  configName: string,
+  user: string,
+  name?: string,
+): Promise<ApiInstance> {
   const response = await stack.api<{ instance: ApiInstance }>('POST', '/api/v1/mcp/instances', {
     config_name: configName,
     user_identifier: user,
     ...(name ? { name } : {}),
   });
-  if (response.status !== 200 && response.status !== 201) throw new Error(`ensure instance: ${JSON.stringify(response.body)}`);
+  if (response.status !== 200 && response.status !== 201)
+    throw new Error(`ensure instance: ${JSON.stringify(response.body)}`);
   return response.body.instance;
 }
 

@@ -54,7 +54,9 @@ export interface StackOptions {
   logs?: NodeJS.WritableStream;
 }
 
-async function listen(handler: (request: Request) => Response | Promise<Response>): Promise<{ server: Server; port: number }> {
+async function listen(
+  handler: (request: Request) => Response | Promise<Response>,
+): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
     const server = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
       resolve({ server: server as Server, port: info.port }),
@@ -68,7 +70,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sandbox = await startSandbox({ clock, ...options.sandbox });
   const db = options.database ?? (await createTestDatabase(options.engine));
   let app: Hono<AppEnv> | undefined;
-  const { server, port } = await listen((request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })));
+  const { server, port } = await listen((request) =>
+    app ? app.fetch(request) : new Response('starting', { status: 503 }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig({
     PORT: String(port),
@@ -103,7 +107,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const response = await fetch(`${url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: admin.client_id, client_secret: admin.client_secret }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: admin.client_id,
+        client_secret: admin.client_secret,
+      }),
     });
     const body = (await response.json()) as { access_token: string; expires_in: number };
     cached = { token: body.access_token, until: clock.now() + (body.expires_in - 60) * 1000 };
@@ -113,7 +121,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const api: Stack['api'] = async (method, path, body) => {
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${await token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${await token()}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -134,7 +145,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   const createConnection: Stack['createConnection'] = async (name, provider, extra = {}) => {
-    const created = await api<{ connection: Record<string, unknown> }>('POST', '/api/v1/connections', { name, provider, ...extra });
+    const created = await api<{ connection: Record<string, unknown> }>('POST', '/api/v1/connections', {
+      name,
+      provider,
+      ...extra,
+    });
     if (created.status !== 201) throw new Error(`creating connection ${name}: ${JSON.stringify(created.body)}`);
     return created.body.connection;
   };

@@ -172,3 +172,55 @@ export const sendAclNotifications = z
   .boolean()
   .optional()
   .describe('Whether Google emails the person about the sharing change (Google defaults to true).');
+
+// Google's limits on event reminders: at most 5 overrides, each 0–40320 minutes (four weeks).
+// https://developers.google.com/workspace/calendar/api/v3/reference/events#reminders
+export const MAX_REMINDER_OVERRIDES = 5;
+export const MAX_REMINDER_MINUTES = 40_320;
+
+export const reminders = z
+  .strictObject({
+    use_default: z
+      .boolean()
+      .optional()
+      .describe(
+        "true uses the calendar's default reminders; false uses only `overrides` (none at all when it is empty). Default: true without overrides, false with them.",
+      ),
+    overrides: z
+      .array(
+        z.strictObject({
+          method: z.enum(['email', 'popup']).describe("'popup' (a notification in the app) or 'email'."),
+          minutes: z
+            .int()
+            .min(0)
+            .max(MAX_REMINDER_MINUTES)
+            .describe('How long before the start to remind, in minutes (0–40320, i.e. up to four weeks).'),
+        }),
+      )
+      .max(MAX_REMINDER_OVERRIDES)
+      .optional()
+      .describe('Reminders of this event instead of the calendar defaults, at most 5.'),
+  })
+  .refine((value) => !(value.use_default === true && (value.overrides?.length ?? 0) > 0), {
+    path: ['overrides'],
+    message: 'cannot be given with use_default true (Google uses either the defaults or overrides)',
+  })
+  .optional()
+  .describe(
+    'Extension: when to remind the user, e.g. {"overrides": [{"method": "popup", "minutes": 10}]}. Default: the calendar\'s default reminders.',
+  );
+
+/** Google's `reminders` object from the tool's `reminders` input. */
+export function remindersFrom(value: z.output<typeof reminders>) {
+  if (value === undefined) return undefined;
+  const overrides = value.overrides ?? [];
+  const useDefault = value.use_default ?? overrides.length === 0;
+  return useDefault ? { useDefault } : { useDefault, overrides: overrides.map((o) => ({ method: o.method, minutes: o.minutes })) };
+}
+
+export const eventColorId = z
+  .enum(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11'])
+  .optional()
+  .describe(
+    'Extension: event color id, a key of `event` in googlecalendar_get_colors: "1" Lavender, "2" Sage, "3" Grape, "4" Flamingo, "5" Banana, "6" Tangerine, "7" Peacock, "8" Graphite, "9" Blueberry, "10" Basil, "11" Tomato. Default: the calendar\'s color.',
+  );

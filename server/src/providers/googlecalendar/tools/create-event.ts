@@ -42,6 +42,9 @@ const input = z.object({
   ),
   transparency: field.transparency,
   visibility: field.visibility,
+  // Extensions beyond the reference signature (optional; see EXTENSIONS in the signature tests).
+  reminders: field.reminders,
+  color_id: field.eventColorId,
 });
 
 export const createEvent = defineTool({
@@ -50,7 +53,7 @@ export const createEvent = defineTool({
     'Create an event in a Google Calendar of the user, from a start time and a length (not an end time).',
     'The length is event_duration_hour + event_duration_minutes; with neither given the event lasts 30 minutes.',
     'The end is computed in real elapsed time, so an event crossing a daylight-saving change still lasts as long as asked.',
-    'Can invite guests (attendees_emails, with send_updates to email them), repeat (recurrence RRULEs) and add a Google Meet link (create_meeting_room).',
+    'Can invite guests (attendees_emails, with send_updates to email them), repeat (recurrence RRULEs), add a Google Meet link (create_meeting_room), set reminders (popup or email, up to 5) and a color (color_id).',
     'For a sentence like "lunch with Ana tomorrow at noon" googlecalendar_quick_add_event is simpler; to change an existing event use googlecalendar_update_event;',
     'to copy an event from another calendar system with its iCalUID use googlecalendar_import_event.',
     "Returns Google's event object: id (for later updates), htmlLink (to open it in Google Calendar), start/end, attendees, hangoutLink when a Meet link was made.",
@@ -94,6 +97,8 @@ export const createEvent = defineTool({
       guestsCanModify: args.guests_can_modify,
       guestsCanSeeOtherGuests: args.guests_can_see_other_guests,
       conferenceData: args.create_meeting_room ? meetRequest() : undefined,
+      reminders: field.remindersFrom(args.reminders),
+      colorId: args.color_id,
     });
 
     return ctx.api.request({
