@@ -1,7 +1,8 @@
+export { Switchboard, SwitchboardError } from '@switchboard/sdk';
 export {
+  type CalendarEvent,
   CONFIG_NAME,
   CONNECTIONS,
-  type CalendarEvent,
   PROMPT,
   type ReminderAgentOptions,
   type ReminderAgentResult,
@@ -11,4 +12,3 @@ export {
 } from './reminder-agent.js';
 export { sandboxConsent } from './sandbox-consent.js';
 export { REMINDER_DURATION_MINUTES, REMINDER_LEAD_MINUTES, ScriptedReminderModel } from './scripted-model.js';
-export { Switchboard, SwitchboardError } from '@switchboard/sdk';

@@ -36,11 +36,15 @@ export class ScriptedReminderModel extends BaseChatModel {
 
   override async _generate(messages: BaseMessage[]): Promise<ChatResult> {
     const results = toolResultsByName(messages);
+    const mails = results.get('gmail_fetch_mails');
+    const created = results.get('googlecalendar_create_event');
     let message: AIMessage;
-    if (!results.has('gmail_fetch_mails')) {
+    if (!mails) {
       message = callTool('gmail_fetch_mails', { max_results: 1 });
-    } else if (!results.has('googlecalendar_create_event')) {
-      const mail = latestMail(results.get('gmail_fetch_mails'));
+    } else if (mails.failed) {
+      message = new AIMessage(`I could not read your latest email: ${mails.text}`);
+    } else if (!created) {
+      const mail = latestMail(mails.text);
       const start = new Date(this.now() + REMINDER_LEAD_MINUTES * 60_000);
       start.setUTCMilliseconds(0);
       message = callTool('googlecalendar_create_event', {
@@ -51,9 +55,7 @@ export class ScriptedReminderModel extends BaseChatModel {
         event_duration_minutes: REMINDER_DURATION_MINUTES,
       });
     } else {
-      message = new AIMessage(
-        finalAnswer(results.get('gmail_fetch_mails'), results.get('googlecalendar_create_event')),
-      );
+      message = new AIMessage(finalAnswer(mails.text, created));
     }
     return { generations: [{ text: contentText(message.content), message }] };
   }
@@ -65,17 +67,22 @@ function callTool(name: string, args: Record<string, unknown>): AIMessage {
   return new AIMessage({ content: '', tool_calls: [{ id: `call_${++callCounter}`, name, args, type: 'tool_call' }] });
 }
 
-/** The text of each tool's latest result, by tool name (matching tool messages to the calls that asked for them). */
-function toolResultsByName(messages: BaseMessage[]): Map<string, string> {
+interface ToolOutcome {
+  text: string;
+  failed: boolean;
+}
+
+/** Each tool's latest result by tool name, matching tool messages to the calls that asked for them. */
+function toolResultsByName(messages: BaseMessage[]): Map<string, ToolOutcome> {
   const names = new Map<string, string>();
-  const results = new Map<string, string>();
+  const results = new Map<string, ToolOutcome>();
   for (const message of messages) {
     if (AIMessage.isInstance(message)) {
       for (const call of message.tool_calls ?? []) if (call.id) names.set(call.id, call.name);
     } else if (message.type === 'tool') {
-      const id = (message as BaseMessage & { tool_call_id?: string }).tool_call_id;
+      const { tool_call_id: id, status } = message as BaseMessage & { tool_call_id?: string; status?: string };
       const name = id ? names.get(id) : undefined;
-      if (name) results.set(name, contentText(message.content));
+      if (name) results.set(name, { text: contentText(message.content), failed: status === 'error' });
     }
   }
   return results;
@@ -94,12 +101,13 @@ function latestMail(text: string | undefined): LatestMail {
   };
 }
 
-function finalAnswer(mailText: string | undefined, eventText: string | undefined): string {
+function finalAnswer(mailText: string, created: ToolOutcome): string {
   const mail = latestMail(mailText);
-  const event = parseJson(eventText) as
+  const event = parseJson(created.text) as
     | { summary?: string; start?: { dateTime?: string }; htmlLink?: string }
     | undefined;
-  if (!event?.start?.dateTime) return `I could not create the reminder: ${eventText ?? 'no answer from the calendar'}`;
+  if (created.failed || !event?.start?.dateTime) return `I could not create the reminder: ${created.text}`;
   const about = mail.subject ? `Your latest email is "${mail.subject}"${mail.from ? ` from ${mail.from}` : ''}. ` : '';
-  return `${about}I created "${event.summary}" starting ${event.start.dateTime} for ${REMINDER_DURATION_MINUTES} minutes${event.htmlLink ? ` (${event.htmlLink})` : ''}.`;
+  const link = event.htmlLink ? ` (${event.htmlLink})` : '';
+  return `${about}I created "${event.summary}" starting ${event.start.dateTime} for ${REMINDER_DURATION_MINUTES} minutes${link}.`;
 }

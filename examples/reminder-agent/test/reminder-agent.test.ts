@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../../../server/test/support/stack.js';
-import { runReminderAgent, sandboxConsent, Switchboard } from '../src/index.js';
+import { runReminderAgent, Switchboard, sandboxConsent } from '../src/index.js';
 
 /** Reads an event straight from the sandbox's Calendar API, with a token of its own: no Switchboard involved. */
 async function eventInSandbox(sandboxUrl: string, eventId: string) {

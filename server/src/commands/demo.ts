@@ -1,5 +1,6 @@
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningServer, startServer } from '../main.js';
 import { readAdminCredentials } from './admin-credentials.js';
@@ -71,6 +72,29 @@ async function loadReminderAgent(): Promise<ReminderAgentModule> {
   return loaded as ReminderAgentModule;
 }
 
+/** Written into the demo's data dir, so a later run knows the directory is its own to wipe. */
+const DEMO_MARKER = '.switchboard-demo';
+
+/**
+ * Each run starts from an empty data dir: the embedded sandbox keeps its users' grants in
+ * memory, so tokens stored by an earlier run would point at grants that no longer exist.
+ * Only a directory the demo made itself (or an empty one) is ever wiped.
+ */
+function prepareDataDir(dir: string): void {
+  if (existsSync(dir)) {
+    const entries = readdirSync(dir);
+    if (entries.length > 0 && !entries.includes(DEMO_MARKER)) {
+      throw new CommandError(
+        `${dir} is not empty and was not made by the demo`,
+        'pass --data-dir with a new or empty directory',
+      );
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, DEMO_MARKER), 'Made by `switchboard demo`; the next run deletes this directory.\n');
+}
+
 /** A port nobody listens on right now (or checks that `wanted` is free). */
 function freePort(wanted = 0): Promise<number> {
   return new Promise((done, fail) => {
@@ -130,6 +154,7 @@ export async function demoCommand(
   const dataDir = resolve(values['data-dir']);
   const url = `http://127.0.0.1:${port}`;
   const agent = await loadReminderAgent();
+  prepareDataDir(dataDir);
 
   print(`Starting Switchboard for the demo (SQLite in ${dataDir}, sandbox Google at ${url}/sandbox) …`);
   let server: RunningServer;
@@ -186,8 +211,8 @@ export async function demoCommand(
     }
     print('');
     print('Next:');
-    print(`  • Keep it running: SWITCHBOARD_DATA_DIR=${values['data-dir']} switchboard start; point any MCP client`);
-    print("    (MCP Inspector, Claude Desktop, LangChain) at john-doe's instance URL (GET /api/v1/mcp/instances).");
+    print('  • Your own server: `switchboard start`, then `npm start -w examples/reminder-agent` with the');
+    print('    credentials it prints, or point any MCP client (MCP Inspector, Claude Desktop) at an instance URL.');
     print('  • Real Google: create connections with your OAuth app (oauth_client_id, oauth_client_secret)');
     print(`    and register the redirect URI ${url}/oauth/callback (your public URL in production).`);
     print('  • Production: set DATABASE_URL=postgres://… and SWITCHBOARD_ENCRYPTION_KEY, then `switchboard start`.');

@@ -7,7 +7,12 @@ export interface Bucket {
 }
 
 /** Counts (time, failed) points into `count` equal buckets from `from` to `to`. */
-export function bucketize(points: { at: number; failed: boolean }[], from: number, to: number, count: number): Bucket[] {
+export function bucketize(
+  points: { at: number; failed: boolean }[],
+  from: number,
+  to: number,
+  count: number,
+): Bucket[] {
   const width = (to - from) / count;
   const buckets: Bucket[] = Array.from({ length: count }, (_, i) => ({ start: from + i * width, calls: 0, errors: 0 }));
   for (const point of points) {

@@ -11,7 +11,8 @@ export const CLIENT_SCRIPT = `
 
   // Copy buttons: <button data-copy="element-id">
   for (const button of document.querySelectorAll('button[data-copy]')) {
-    button.hidden = false;
+    // A copy button of a value not revealed yet stays hidden until the reveal.
+    button.hidden = Boolean(document.getElementById(button.dataset.copy ?? '')?.hidden);
     button.addEventListener('click', async () => {
       const source = document.getElementById(button.dataset.copy ?? '');
       const text = source?.textContent?.trim() ?? '';
@@ -89,17 +90,28 @@ export const CLIENT_SCRIPT = `
       }
       say(shown + ' tools match');
     });
+    // Ticking a tool under a connection that is left out includes the connection.
+    const include = () => {
+      const none = picker.querySelector('input[type="radio"][value="none"]');
+      const selected = picker.querySelector('input[type="radio"][value="selected"]');
+      if (none?.checked && selected) selected.checked = true;
+    };
     const setAll = (value) => {
       for (const item of items) {
         if (item.hidden) continue;
         const box = item.querySelector('input[type="checkbox"]');
         if (box) box.checked = value;
       }
+      if (value) include();
       update();
     };
     picker.querySelector('[data-select-all]')?.addEventListener('click', () => setAll(true));
     picker.querySelector('[data-select-none]')?.addEventListener('click', () => setAll(false));
-    picker.addEventListener('change', update);
+    picker.addEventListener('change', (event) => {
+      const target = event.target;
+      if (target instanceof HTMLInputElement && target.type === 'checkbox' && target.checked) include();
+      update();
+    });
     update();
   }
 })();

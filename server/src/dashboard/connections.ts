@@ -87,7 +87,8 @@ function providerHeading(provider: ProviderDefinition): Html {
 }
 
 function problemsOf(error: unknown): string[] {
-  if (error instanceof AppError && (error.code === 'validation_failed' || error.code === 'already_exists')) return [error.message];
+  if (error instanceof AppError && (error.code === 'validation_failed' || error.code === 'already_exists'))
+    return [error.message];
   throw error;
 }
 
@@ -138,7 +139,12 @@ ${noticeFromQuery(c.req.query('notice'))}${table}${redirectUriPanel(services)}`,
     );
   });
 
-  const newPage = (c: Ctx, provider: ProviderDefinition | undefined, values?: ConnectionFormValues, problems: string[] = []) => {
+  const newPage = (
+    c: Ctx,
+    provider: ProviderDefinition | undefined,
+    values?: ConnectionFormValues,
+    problems: string[] = [],
+  ) => {
     const cards = html`<div class="cards" role="list">${[...catalog.providers.values()].map(
       (p) =>
         html`<a role="listitem" class="card${p === provider ? ' selected' : ''}" href="/dashboard/connections/new?provider=${encodeURIComponent(p.name)}"${
@@ -149,7 +155,12 @@ ${noticeFromQuery(c.req.query('notice'))}${table}${redirectUriPanel(services)}`,
       ? connectionForm(c, {
           action: '/dashboard/connections',
           provider,
-          values: values ?? { name: '', target: 'sandbox', oauthClientId: '', scopes: provider.defaultScopes.join('\n') },
+          values: values ?? {
+            name: '',
+            target: 'sandbox',
+            oauthClientId: '',
+            scopes: provider.defaultScopes.join('\n'),
+          },
           problems,
           submitLabel: 'Create connection',
         })

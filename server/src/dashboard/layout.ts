@@ -10,7 +10,11 @@ const fingerprint = (text: string) => createHash('sha256').update(text).digest('
 /** Content-addressed asset paths, so browsers may cache them forever. */
 export const ASSETS = {
   css: { path: `/dashboard/assets/app.${fingerprint(STYLES)}.css`, body: STYLES, type: 'text/css; charset=utf-8' },
-  js: { path: `/dashboard/assets/app.${fingerprint(CLIENT_SCRIPT)}.js`, body: CLIENT_SCRIPT, type: 'text/javascript; charset=utf-8' },
+  js: {
+    path: `/dashboard/assets/app.${fingerprint(CLIENT_SCRIPT)}.js`,
+    body: CLIENT_SCRIPT,
+    type: 'text/javascript; charset=utf-8',
+  },
 };
 
 export type Section = 'connections' | 'mcp' | 'users' | 'logs';
@@ -108,5 +112,8 @@ export function copyable(id: string, value: string, label = 'Copy'): Html {
 /** Shows an ISO time as UTC, readable, in a <time> element. */
 export function time(iso: string | null | undefined): Html | string {
   if (!iso) return '—';
-  return html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace('Z', ' UTC')}</time>`;
+  return html`<time datetime="${iso}">${iso
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')
+    .replace('Z', ' UTC')}</time>`;
 }

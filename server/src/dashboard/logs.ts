@@ -28,7 +28,8 @@ export function registerLogPages(dashboard: Hono<DashboardEnv>, services: AppSer
       tool: (c.req.query('tool') ?? '').trim().slice(0, 200),
       connection: (c.req.query('connection') ?? '').trim().slice(0, 100),
       user: (c.req.query('user') ?? '').trim().slice(0, 256),
-      status: c.req.query('status') === 'SUCCESS' || c.req.query('status') === 'FAILED' ? (c.req.query('status') ?? '') : '',
+      status:
+        c.req.query('status') === 'SUCCESS' || c.req.query('status') === 'FAILED' ? (c.req.query('status') ?? '') : '',
     };
     const pageNumber = Math.max(1, Math.min(10_000, Number.parseInt(c.req.query('page') ?? '1', 10) || 1));
     const to = clock.now();

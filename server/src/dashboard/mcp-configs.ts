@@ -2,7 +2,13 @@ import type { Context, Hono } from 'hono';
 import type { AppServices } from '../app.js';
 import type { ConnectionRow } from '../connections/connections.js';
 import { AppError } from '../errors.js';
-import { CONFIG_NAME_PATTERN, type ConfigDetail, configServerUrl, MAX_MAPPINGS, type MappingInput } from '../mcp/configs.js';
+import {
+  CONFIG_NAME_PATTERN,
+  type ConfigDetail,
+  configServerUrl,
+  MAX_MAPPINGS,
+  type MappingInput,
+} from '../mcp/configs.js';
 import type { McpServices } from '../mcp/services.js';
 import type { ToolDefinition } from '../providers/types.js';
 import { providerIcon } from './connections.js';
@@ -40,7 +46,10 @@ function valuesFromDetail(detail: ConfigDetail): ConfigFormValues {
     name: detail.name,
     description: detail.description,
     picks: new Map(
-      detail.mappings.map((m) => [m.connection_id, { mode: m.tools.length ? 'selected' : 'all', tools: new Set(m.tools) }]),
+      detail.mappings.map((m) => [
+        m.connection_id,
+        { mode: m.tools.length ? 'selected' : 'all', tools: new Set(m.tools) },
+      ]),
     ),
   };
 }
@@ -147,7 +156,8 @@ ${connections.length ? connections.map((connection) => toolPicker(connection, va
   };
 
   const problemsOf = (error: unknown): string[] => {
-    if (error instanceof AppError && (error.code === 'validation_failed' || error.code === 'already_exists')) return [error.message];
+    if (error instanceof AppError && (error.code === 'validation_failed' || error.code === 'already_exists'))
+      return [error.message];
     throw error;
   };
 
@@ -190,7 +200,8 @@ ${noticeFromQuery(c.req.query('notice'))}${table}`,
     const connections = await allConnections();
     const values = valuesFromForm(form, connections);
     const { mappings, problems } = mappingsOf(values, connections);
-    if (!CONFIG_NAME_PATTERN.test(values.name)) problems.unshift('name: use 1–100 lowercase letters, digits, "_" or "-"');
+    if (!CONFIG_NAME_PATTERN.test(values.name))
+      problems.unshift('name: use 1–100 lowercase letters, digits, "_" or "-"');
     if (problems.length) return c.html(await formPage(c, { values, problems }), 400);
     let created: ConfigDetail;
     try {

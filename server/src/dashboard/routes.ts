@@ -99,7 +99,11 @@ export function registerDashboard(app: Hono<AppEnv>, services: AppServices): voi
 
   dashboard.all('*', (c) =>
     c.html(
-      page({ title: 'Not found', session: c.get('session'), body: html`<h1>Not found</h1><p>There is no such page. <a href="/dashboard">Back to the dashboard</a>.</p>` }),
+      page({
+        title: 'Not found',
+        session: c.get('session'),
+        body: html`<h1>Not found</h1><p>There is no such page. <a href="/dashboard">Back to the dashboard</a>.</p>`,
+      }),
       404,
     ),
   );
@@ -108,13 +112,21 @@ export function registerDashboard(app: Hono<AppEnv>, services: AppServices): voi
     const session = c.get('session');
     if (error instanceof AppError && error.status < 500) {
       return c.html(
-        page({ title: 'Error', session, body: html`<h1>That did not work</h1>${notice('bad', error.message)}<p><a href="/dashboard">Back to the dashboard</a></p>` }),
+        page({
+          title: 'Error',
+          session,
+          body: html`<h1>That did not work</h1>${notice('bad', error.message)}<p><a href="/dashboard">Back to the dashboard</a></p>`,
+        }),
         error.status as 400,
       );
     }
     services.logger.error({ requestId: c.get('requestId'), err: error }, 'dashboard error');
     return c.html(
-      page({ title: 'Error', session, body: html`<h1>Something went wrong</h1><p>The error was logged with request id <code>${c.get('requestId')}</code>.</p>` }),
+      page({
+        title: 'Error',
+        session,
+        body: html`<h1>Something went wrong</h1><p>The error was logged with request id <code>${c.get('requestId')}</code>.</p>`,
+      }),
       500,
     );
   });

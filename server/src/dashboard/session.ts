@@ -95,7 +95,16 @@ export class DashboardSessions {
     const row = await this.deps.db
       .selectFrom('dashboard_sessions as s')
       .innerJoin('api_clients as a', 'a.id', 's.api_client_id')
-      .select(['s.id_hash', 's.api_client_id', 's.csrf_token', 's.last_seen_at', 's.expires_at', 'a.name', 'a.client_id', 'a.revoked_at'])
+      .select([
+        's.id_hash',
+        's.api_client_id',
+        's.csrf_token',
+        's.last_seen_at',
+        's.expires_at',
+        'a.name',
+        'a.client_id',
+        'a.revoked_at',
+      ])
       .where('s.id_hash', '=', idHash)
       .executeTakeFirst();
     if (!row) return undefined;

@@ -11,7 +11,7 @@ import { type DashboardSessions, clearSignInToken, presentedSignInToken, signInT
 
 /** Where to go after sign-in: only a dashboard path of this server, never another site. */
 export function safeNext(value: string | undefined, publicUrl: string): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/dashboard';
+  if (!value?.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/dashboard';
   const base = new URL(publicUrl);
   const url = new URL(value, base);
   if (url.origin !== base.origin || !/^\/dashboard(\/|$)/.test(url.pathname)) return '/dashboard';
@@ -38,7 +38,11 @@ ${options.error ? notice('bad', options.error) : ''}
   });
 }
 
-export function registerSignIn(dashboard: Hono<DashboardEnv>, services: AppServices, sessions: DashboardSessions): void {
+export function registerSignIn(
+  dashboard: Hono<DashboardEnv>,
+  services: AppServices,
+  sessions: DashboardSessions,
+): void {
   const { config, db } = services;
 
   dashboard.get('/sign-in', async (c) => {
@@ -53,16 +57,17 @@ export function registerSignIn(dashboard: Hono<DashboardEnv>, services: AppServi
     const expected = presentedSignInToken(c, config);
     const presented = field(form, CSRF_FIELD);
     if (!sameOrigin(c, config) || !expected || !presented || !safeEqual(expected, presented)) {
-      return c.html(
-        signInPage(c, services, { next, error: 'The sign-in form expired. Please try again.' }),
-        403,
-      );
+      return c.html(signInPage(c, services, { next, error: 'The sign-in form expired. Please try again.' }), 403);
     }
     const clientId = field(form, 'client_id');
     const client = await verifyApiClient(db, clientId, field(form, 'client_secret'));
     if (!client) {
       return c.html(
-        signInPage(c, services, { next, clientId, error: 'Those credentials are not valid, or the client was revoked.' }),
+        signInPage(c, services, {
+          next,
+          clientId,
+          error: 'Those credentials are not valid, or the client was revoked.',
+        }),
         401,
       );
     }

@@ -37,12 +37,14 @@ label{font-weight:600;display:block;margin-bottom:.25rem}
 .field{margin-bottom:1rem}
 .hint{color:var(--muted);font-size:.875rem;font-weight:400;margin:.2rem 0 0}
 input[type=text],input[type=password],input[type=search],input[type=url],select,textarea{font:inherit;width:100%;max-width:40rem;
-padding:.45rem .6rem;border:1px solid #8c959f;border-radius:6px;background:#fff;color:var(--text)}
+padding:.45rem .6rem;border:1px solid #8c959f;border-radius:6px;background:#fff;color:var(--text);min-height:2.4rem}
 textarea{min-height:6rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
 fieldset{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem}
 legend{font-weight:600;padding:0 .3rem}
 .choice{display:flex;gap:.5rem;align-items:flex-start;font-weight:400;margin:.3rem 0}
 .choice input{margin-top:.3rem}
+.choice .hint{display:block}
+.panel>h2:first-child,.panel>h1:first-child{margin-top:0}
 table{width:100%;border-collapse:collapse;background:var(--panel)}
 th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
@@ -83,7 +85,7 @@ a.card:hover{border-color:var(--accent)}
 .tool-tools input[type=search]{max-width:20rem}
 .filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:.75rem;align-items:end}
 .filters .field{margin:0}
-.chart svg{width:100%;height:auto;display:block}
+.chart svg{width:100%;height:auto;max-height:16rem;display:block}
 .legend{display:flex;gap:1rem;font-size:.85rem;color:var(--muted)}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:middle}
 .swatch.calls{background:#218bff}.swatch.errors{background:#cf222e}
@@ -98,7 +100,7 @@ header.top{padding:.5rem .75rem}
 .who{margin-left:0;width:100%;justify-content:space-between}
 table.stack thead{display:none}
 table.stack tr{display:block;border-bottom:1px solid var(--line);padding:.4rem 0}
-table.stack td{display:flex;gap:.75rem;border:0;padding:.2rem .6rem}
+table.stack td{display:flex;gap:.75rem;border:0;padding:.2rem .6rem;text-align:left}
 table.stack td::before{content:attr(data-label);font-weight:600;color:var(--muted);min-width:6.5rem;flex:none}
 }
 `;

@@ -25,7 +25,9 @@ export function registerUserPages(dashboard: Hono<DashboardEnv>, services: AppSe
 
   dashboard.get('/users', async (c) => {
     const q = (c.req.query('q') ?? '').trim().slice(0, 256);
-    let fromAccounts = db.selectFrom('connected_accounts').select(['identifier', sql<string>`max(updated_at)`.as('seen')]);
+    let fromAccounts = db
+      .selectFrom('connected_accounts')
+      .select(['identifier', sql<string>`max(updated_at)`.as('seen')]);
     let fromInstances = db
       .selectFrom('mcp_instances')
       .select(['user_identifier as identifier', sql<string>`max(updated_at)`.as('seen')]);
@@ -59,7 +61,10 @@ export function registerUserPages(dashboard: Hono<DashboardEnv>, services: AppSe
       ? html`<div class="table-wrap"><table class="stack"><caption class="visually-hidden">Users</caption>
 <thead><tr><th scope="col">User identifier</th><th scope="col">Connected accounts</th><th scope="col">Last change</th></tr></thead>
 <tbody>${identifiers.map(
-          ([identifier, seen]) => html`<tr><td data-label="User"><a href="${userHref(identifier)}"><code>${identifier}</code></a></td>
+          ([
+            identifier,
+            seen,
+          ]) => html`<tr><td data-label="User"><a href="${userHref(identifier)}"><code>${identifier}</code></a></td>
 <td data-label="Accounts">${statuses
             .filter((row) => row.identifier === identifier)
             .map((row) => html`${statusBadge(row.status)} ×${Number(row.n)} `)}</td>
@@ -119,7 +124,8 @@ ${
 <input type="hidden" name="identifier" value="${identifier}">
 <label for="connect-connection">Connect another connection</label>
 <div class="actions"><select id="connect-connection" name="connection_id">${unlinked.map(
-          (row) => html`<option value="${row.id}">${row.name} (${catalog.providers.get(row.provider)?.displayName ?? row.provider})</option>`,
+          (row) =>
+            html`<option value="${row.id}">${row.name} (${catalog.providers.get(row.provider)?.displayName ?? row.provider})</option>`,
         )}</select><button type="submit">Create authentication link</button></div></form>`
       : '';
     const instancesTable = instances.length
@@ -150,7 +156,8 @@ ${noticeFromQuery(c.req.query('notice'))}${extra ?? ''}
 
   const identifierOf = (value: string) => {
     const identifier = value.trim();
-    if (!identifier || identifier.length > 256) throw new AppError('validation_failed', 'give a user identifier of 1–256 characters');
+    if (!identifier || identifier.length > 256)
+      throw new AppError('validation_failed', 'give a user identifier of 1–256 characters');
     return identifier;
   };
 
@@ -177,7 +184,9 @@ ${copyable('auth-link', link.link, 'Copy link')}
   });
 
   const instanceAction = (rotate: boolean) => async (c: Ctx) => {
-    const { row, config: cfg } = rotate ? await mcp.instances.rotateUrl(c.req.param('id') ?? '') : await mcp.instances.get(c.req.param('id') ?? '');
+    const { row, config: cfg } = rotate
+      ? await mcp.instances.rotateUrl(c.req.param('id') ?? '')
+      : await mcp.instances.get(c.req.param('id') ?? '');
     const url = mcp.instances.url(row);
     if ((c.req.header('accept') ?? '').includes('application/json')) {
       return c.json({ url, rotated: rotate }, 200, { 'cache-control': 'no-store' });

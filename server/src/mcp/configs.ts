@@ -98,10 +98,17 @@ export class McpConfigs {
     const names = inputs.map((m) => m.connectionName);
     const duplicates = names.filter((name, i) => names.indexOf(name) !== i);
     if (duplicates.length) {
-      throw new AppError('validation_failed', `connection_tool_mappings: connection ${[...new Set(duplicates)].join(', ')} is mapped more than once`);
+      throw new AppError(
+        'validation_failed',
+        `connection_tool_mappings: connection ${[...new Set(duplicates)].join(', ')} is mapped more than once`,
+      );
     }
     const rows = names.length
-      ? await this.deps.db.selectFrom('connections').select(['id', 'name', 'provider']).where('name', 'in', names).execute()
+      ? await this.deps.db
+          .selectFrom('connections')
+          .select(['id', 'name', 'provider'])
+          .where('name', 'in', names)
+          .execute()
       : [];
     const byName = new Map(rows.map((row) => [row.name, row]));
     const unknownConnections = names.filter((name) => !byName.has(name));
@@ -119,14 +126,21 @@ export class McpConfigs {
       const tools = [...new Set(input.tools)];
       const unknownTools = tools.filter((tool) => !providerTools.has(tool));
       if (unknownTools.length) {
-        problems.push(`unknown tool ${unknownTools.join(', ')} for connection ${connection.name} (provider ${connection.provider})`);
+        problems.push(
+          `unknown tool ${unknownTools.join(', ')} for connection ${connection.name} (provider ${connection.provider})`,
+        );
       }
       for (const tool of tools.length ? tools : providerTools) {
         const other = exposedBy.get(tool);
         if (other) collisions.push(`${tool} (${other} and ${connection.name})`);
         else exposedBy.set(tool, connection.name);
       }
-      details.push({ connection_id: connection.id, connection_name: connection.name, provider: connection.provider, tools });
+      details.push({
+        connection_id: connection.id,
+        connection_name: connection.name,
+        provider: connection.provider,
+        tools,
+      });
     }
     if (collisions.length) problems.push(`tools exposed by two connections: ${collisions.slice(0, 10).join(', ')}`);
     if (problems.length) throw new AppError('validation_failed', `connection_tool_mappings: ${problems.join('; ')}`);
@@ -146,7 +160,8 @@ export class McpConfigs {
         await this.insertMappings(trx, id, mappings);
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new AppError('already_exists', `an MCP config named ${input.name} already exists`);
+      if (isUniqueViolation(error))
+        throw new AppError('already_exists', `an MCP config named ${input.name} already exists`);
       throw error;
     }
     return { id, name: input.name, description: input.description, created_at: now, updated_at: now, mappings };
@@ -196,7 +211,11 @@ export class McpConfigs {
   }
 
   async getByName(name: string): Promise<ConfigDetail> {
-    const row = await this.deps.db.selectFrom('mcp_configs').select('id').where('name', '=', name.toLowerCase()).executeTakeFirst();
+    const row = await this.deps.db
+      .selectFrom('mcp_configs')
+      .select('id')
+      .where('name', '=', name.toLowerCase())
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', `MCP config ${name} not found`);
     return this.get(row.id);
   }
@@ -269,7 +288,13 @@ export class McpConfigs {
       );
     }
     const [page, total] = await Promise.all([
-      q.select('c.id').orderBy('c.created_at', 'asc').orderBy('c.id', 'asc').limit(filter.limit).offset(filter.offset).execute(),
+      q
+        .select('c.id')
+        .orderBy('c.created_at', 'asc')
+        .orderBy('c.id', 'asc')
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .execute(),
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
     const details = await this.details(page.map((r) => r.id));

@@ -30,10 +30,13 @@ function targetOf(authInfo: AuthInfo | undefined): McpTarget {
 export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mcp: McpServices): void {
   const { config, logger, executor, signingKeys } = services;
   const guard = new RequestGuard(config);
-  const handler = createMcpHandler((ctx) => buildMcpServer(targetOf(ctx.authInfo), ctx.era, { executor, surface: mcp.surface }), {
-    maxRequestBodySize: config.maxBodyBytes,
-    onerror: (error) => logger.debug({ err: error }, 'mcp request rejected or failed'),
-  });
+  const handler = createMcpHandler(
+    (ctx) => buildMcpServer(targetOf(ctx.authInfo), ctx.era, { executor, surface: mcp.surface }),
+    {
+      maxRequestBodySize: config.maxBodyBytes,
+      onerror: (error) => logger.debug({ err: error }, 'mcp request rejected or failed'),
+    },
+  );
 
   const serve = async (c: Context<AppEnv>, target: McpTarget) => {
     const response = await handler.fetch(c.req.raw, {
@@ -66,7 +69,9 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
     const claims = match?.[1] ? await mcp.sessionTokens.verify(match[1], configId) : undefined;
     if (!claims) {
       const challenge = `Bearer resource_metadata="${protectedResourceMetadataUrl(config.publicUrl, configId)}"${match ? ', error="invalid_token"' : ''}`;
-      const message = match ? 'the session token is invalid, expired, or not for this MCP server' : 'send Authorization: Bearer <session token>';
+      const message = match
+        ? 'the session token is invalid, expired, or not for this MCP server'
+        : 'send Authorization: Bearer <session token>';
       return jsonRpcError(401, -32001, `Unauthorized: ${message}`, {
         'www-authenticate': challenge,
         ...guard.corsHeaders(c.req.raw),
@@ -81,7 +86,11 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
   // listed: session tokens come from the management API, not from an OAuth flow.
   app.get('/.well-known/oauth-protected-resource/mcp/c/:configId', async (c) => {
     const configId = c.req.param('configId');
-    const exists = await services.db.selectFrom('mcp_configs').select('name').where('id', '=', configId).executeTakeFirst();
+    const exists = await services.db
+      .selectFrom('mcp_configs')
+      .select('name')
+      .where('id', '=', configId)
+      .executeTakeFirst();
     if (!exists) return c.json({ error: 'not_found', error_description: 'no such MCP server' }, 404);
     return c.json(
       {

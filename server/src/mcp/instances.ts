@@ -131,7 +131,13 @@ export class McpInstances {
       q = q.where((eb) => eb.or([startsWith('i.name', text), startsWith('i.user_identifier', text)]));
     }
     const [rows, total] = await Promise.all([
-      q.selectAll('i').orderBy('i.created_at', 'asc').orderBy('i.id', 'asc').limit(filter.limit).offset(filter.offset).execute(),
+      q
+        .selectAll('i')
+        .orderBy('i.created_at', 'asc')
+        .orderBy('i.id', 'asc')
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .execute(),
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
     const configs = await this.deps.configs.details(rows.map((r) => r.config_id));

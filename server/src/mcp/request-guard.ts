@@ -4,7 +4,12 @@ import type { Config } from '../config.js';
 const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-protocol-version, mcp-session-id, last-event-id';
 const CORS_EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate';
 
-export function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+export function jsonRpcError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   return Response.json(
     { jsonrpc: '2.0', error: { code, message }, id: null },
     { status, headers: { 'cache-control': 'no-store', ...headers } },
@@ -39,7 +44,8 @@ export class RequestGuard {
   /** A rejection response, or undefined when the request may proceed. */
   reject(request: Request): Response | undefined {
     const host = request.headers.get('host')?.toLowerCase();
-    if (!host || !this.hosts.has(host)) return jsonRpcError(403, -32000, 'Forbidden: the Host header does not name this server');
+    if (!host || !this.hosts.has(host))
+      return jsonRpcError(403, -32000, 'Forbidden: the Host header does not name this server');
     const origin = request.headers.get('origin');
     if (origin !== null && !this.allowsOrigin(origin)) {
       return jsonRpcError(403, -32000, 'Forbidden: requests from this Origin are not allowed');
@@ -57,7 +63,11 @@ export class RequestGuard {
     const origin = request.headers.get('origin');
     const normalized = origin ? normalizeOrigin(origin) : undefined;
     if (!normalized || normalized === this.ownOrigin || !this.origins.has(normalized)) return {};
-    return { 'access-control-allow-origin': normalized, 'access-control-expose-headers': CORS_EXPOSE_HEADERS, vary: 'origin' };
+    return {
+      'access-control-allow-origin': normalized,
+      'access-control-expose-headers': CORS_EXPOSE_HEADERS,
+      vary: 'origin',
+    };
   }
 
   preflight(request: Request): Response {
@@ -67,7 +77,11 @@ export class RequestGuard {
       headers: {
         ...cors,
         ...(cors['access-control-allow-origin']
-          ? { 'access-control-allow-methods': 'POST, GET, DELETE', 'access-control-allow-headers': CORS_ALLOW_HEADERS, 'access-control-max-age': '600' }
+          ? {
+              'access-control-allow-methods': 'POST, GET, DELETE',
+              'access-control-allow-headers': CORS_ALLOW_HEADERS,
+              'access-control-max-age': '600',
+            }
           : {}),
       },
     });

@@ -18,7 +18,12 @@ import type { ToolSurface } from './tool-surface.js';
 export const SERVER_INFO = { name: 'switchboard', version: '0.1.0' };
 
 /** Errors that a user can fix by (re-)connecting an account; they carry an authentication link. */
-const ACCOUNT_ERRORS = new Set(['account_not_connected', 'account_expired', 'account_disconnected', 'insufficient_scope']);
+const ACCOUNT_ERRORS = new Set([
+  'account_not_connected',
+  'account_expired',
+  'account_disconnected',
+  'insufficient_scope',
+]);
 
 /** Only the part of the declared client capabilities this server reads. */
 const declaredCapabilities = z.looseObject({
@@ -32,7 +37,8 @@ export interface ServerFactoryDeps {
 
 function errorResult(error: AppError, toolName: string): CallToolResult {
   const link = typeof error.details?.authentication_link === 'string' ? error.details.authentication_link : undefined;
-  const text = error.code === 'tool_input_invalid' ? `Invalid arguments for tool ${toolName}: ${error.message}` : error.message;
+  const text =
+    error.code === 'tool_input_invalid' ? `Invalid arguments for tool ${toolName}: ${error.message}` : error.message;
   return {
     content: [{ type: 'text', text }],
     structuredContent: {
@@ -50,7 +56,11 @@ function errorResult(error: AppError, toolName: string): CallToolResult {
  * and their elicitation is a server→client request whose answer would reach another
  * instance, so they get the link in the tool result only.
  */
-function urlElicitation(error: AppError, ctx: ServerContext, era: 'legacy' | 'modern'): InputRequiredResult | undefined {
+function urlElicitation(
+  error: AppError,
+  ctx: ServerContext,
+  era: 'legacy' | 'modern',
+): InputRequiredResult | undefined {
   if (era !== 'modern' || !ACCOUNT_ERRORS.has(error.code)) return undefined;
   const link = error.details?.authentication_link;
   if (typeof link !== 'string') return undefined;
@@ -91,7 +101,10 @@ export function buildMcpServer(target: McpTarget, era: 'legacy' | 'modern', deps
         instanceId: target.instanceId,
         signal: ctx.mcpReq.signal,
       });
-      return server.projectCallToolResult({ content: [{ type: 'text', text: JSON.stringify(result.data) }] }, undefined);
+      return server.projectCallToolResult(
+        { content: [{ type: 'text', text: JSON.stringify(result.data) }] },
+        undefined,
+      );
     } catch (error) {
       const failure = error instanceof AppError ? error : new AppError('internal', 'the tool failed unexpectedly');
       return urlElicitation(failure, ctx, era) ?? errorResult(failure, name);

@@ -75,7 +75,14 @@ export class McpTargets {
     // The index lookup already matched; compare again in constant time as a second line of defence.
     if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;
     await this.touch(first.id, first.last_used_at);
-    return new McpTarget(first.config_id, first.config_name, first.description, first.user_identifier, mappingsOf(rows), first.id);
+    return new McpTarget(
+      first.config_id,
+      first.config_name,
+      first.description,
+      first.user_identifier,
+      mappingsOf(rows),
+      first.id,
+    );
   }
 
   /** The config a session token names, for the token's user; undefined when the config is gone. */

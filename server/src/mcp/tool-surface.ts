@@ -45,7 +45,9 @@ export class ToolSurface {
       for (const mapping of mappings) {
         const provider = this.catalog.providers.get(mapping.provider);
         if (!provider) continue;
-        const chosen = mapping.tools.length ? provider.tools.filter((t) => mapping.tools.includes(t.name)) : provider.tools;
+        const chosen = mapping.tools.length
+          ? provider.tools.filter((t) => mapping.tools.includes(t.name))
+          : provider.tools;
         for (const definition of chosen) tools.push(this.tool(definition));
       }
       if (this.lists.size >= MAX_CACHED_SURFACES) this.lists.clear();

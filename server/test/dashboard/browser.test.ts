@@ -123,6 +123,7 @@ describe.skipIf(!hasChromium)('the dashboard in a real browser', () => {
     const calendar = page.locator('fieldset[data-tool-picker]').filter({ hasText: 'MY_CALENDAR' });
     const calendarCount = calendar.locator('[data-count]');
     await calendar.getByRole('button', { name: 'Select all shown' }).click();
+    expect(await calendar.getByLabel('Selected tools').isChecked()).toBe(true);
     expect(await calendarCount.textContent()).toMatch(/^(\d+) of \1 selected$/);
     await calendar.getByRole('button', { name: 'Clear shown' }).click();
     expect(await calendarCount.textContent()).toMatch(/^0 of \d+ selected$/);
@@ -181,9 +182,12 @@ describe.skipIf(!hasChromium)('the dashboard in a real browser', () => {
 
     // The instance URL stays hidden until asked for, then comes from a CSRF-checked POST.
     expect(await page.content()).not.toContain(ensured.body.instance.url);
+    const copyUrl = page.locator('button[data-copy^="url-inst_"]');
+    expect(await copyUrl.isVisible()).toBe(false);
     await page.getByRole('button', { name: /^Reveal the URL of instance default/ }).click();
     const revealed = page.locator('code[id^="url-inst_"]');
     await expect.poll(() => revealed.textContent()).toBe(ensured.body.instance.url);
+    expect(await copyUrl.isVisible()).toBe(true);
     instanceUrl = ensured.body.instance.url;
     await shot('user');
   });
@@ -210,6 +214,28 @@ describe.skipIf(!hasChromium)('the dashboard in a real browser', () => {
     expect(await page.getByText('No tool calls match.').isVisible()).toBe(true);
     await page.goto(`${stack.url}/dashboard/logs`);
     await shot('logs');
+  });
+
+  it('rotates an instance URL (the old one stops working) and disconnects an account', async () => {
+    await page.goto(`${stack.url}/dashboard/user?identifier=john-doe`);
+    const confirmations = dialogs.length;
+    await page.getByRole('button', { name: /^Rotate the URL of instance default/ }).click();
+    const shown = page.locator('code[id^="url-inst_"]');
+    await expect.poll(() => shown.textContent()).not.toBe('');
+    const rotated = (await shown.textContent()) ?? '';
+    expect(rotated).not.toBe(instanceUrl);
+    expect(dialogs.slice(confirmations)).toEqual(['confirm: Issue a new URL? The current URL stops working at once.']);
+    const old = await fetch(instanceUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(old.status).toBe(404);
+
+    await page.getByRole('button', { name: 'Disconnect MY_GMAIL' }).click();
+    await page.waitForURL(/notice=disconnected/);
+    const row = page.locator('tbody tr').filter({ hasText: 'MY_GMAIL' });
+    expect(await row.locator('.badge').first().textContent()).toBe('DISCONNECTED');
   });
 
   it('renders a <script> identifier and tool argument inert on the users and logs pages', async () => {

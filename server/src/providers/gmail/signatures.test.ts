@@ -48,7 +48,8 @@ describe('gmail tool catalog', () => {
       // Extra parameters only from the extension allowlist, and never required.
       const extras = Object.keys(properties).filter((name) => !expected.params.some((p) => p.name === name));
       expect(extras, expected.name).toEqual(extras.filter((name) => extensionsOf(expected.name).includes(name)));
-      for (const param of expected.params) expect(properties[param.name], `${expected.name}.${param.name}`).toBeDefined();
+      for (const param of expected.params)
+        expect(properties[param.name], `${expected.name}.${param.name}`).toBeDefined();
       for (const param of expected.params) {
         expect(properties[param.name]?.type, `${expected.name}.${param.name}`).toBe(param.type);
       }

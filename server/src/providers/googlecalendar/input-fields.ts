@@ -215,7 +215,9 @@ export function remindersFrom(value: z.output<typeof reminders>) {
   if (value === undefined) return undefined;
   const overrides = value.overrides ?? [];
   const useDefault = value.use_default ?? overrides.length === 0;
-  return useDefault ? { useDefault } : { useDefault, overrides: overrides.map((o) => ({ method: o.method, minutes: o.minutes })) };
+  return useDefault
+    ? { useDefault }
+    : { useDefault, overrides: overrides.map((o) => ({ method: o.method, minutes: o.minutes })) };
 }
 
 export const eventColorId = z

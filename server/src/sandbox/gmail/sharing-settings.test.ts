@@ -171,9 +171,9 @@ describe('Gmail delegates', () => {
   it('refuses outsiders, the user themself, and callers without gmail.settings.sharing', async () => {
     const mei = clientFor('mei.tanaka@example.com', [SHARING]);
     for (const delegateEmail of ['someone@elsewhere.example', 'mei.tanaka@example.com']) {
-      await expect(mei.users.settings.delegates.create({ userId: 'me', requestBody: { delegateEmail } })).rejects.toMatchObject(
-        { status: 400 },
-      );
+      await expect(
+        mei.users.settings.delegates.create({ userId: 'me', requestBody: { delegateEmail } }),
+      ).rejects.toMatchObject({ status: 400 });
     }
     await expect(
       clientFor('mei.tanaka@example.com', [MAIL, BASIC]).users.settings.delegates.create({
@@ -187,7 +187,9 @@ describe('Gmail delegates', () => {
 describe('Gmail label filters on lists', () => {
   it("answers Google's 400 for a label id the mailbox does not have", async () => {
     const response = await fetch(`${sandbox.url}/gmail/v1/users/me/messages?labelIds=INBOX&labelIds=Receipts`, {
-      headers: { authorization: `Bearer ${sandbox.state.issueTokenDirectly({ email: JOHN, scopes: [MAIL] }).access_token}` },
+      headers: {
+        authorization: `Bearer ${sandbox.state.issueTokenDirectly({ email: JOHN, scopes: [MAIL] }).access_token}`,
+      },
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({

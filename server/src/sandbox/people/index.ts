@@ -18,7 +18,12 @@ export interface PeopleContext extends SandboxContext {
   authenticate(request: Request, acceptedScopes: string[], method?: string): SandboxPrincipal | Response;
 }
 
-const SORT_ORDERS = ['LAST_MODIFIED_ASCENDING', 'LAST_MODIFIED_DESCENDING', 'FIRST_NAME_ASCENDING', 'LAST_NAME_ASCENDING'];
+const SORT_ORDERS = [
+  'LAST_MODIFIED_ASCENDING',
+  'LAST_MODIFIED_DESCENDING',
+  'FIRST_NAME_ASCENDING',
+  'LAST_NAME_ASCENDING',
+];
 
 const DOCS = 'https://developers.google.com/people/api/rest/v1';
 
@@ -73,7 +78,9 @@ export function createPeopleApi(ctx: PeopleContext): Hono {
     }
     const sortOrder = c.req.query('sortOrder') ?? 'LAST_MODIFIED_ASCENDING';
     if (!SORT_ORDERS.includes(sortOrder)) {
-      return invalidArgument(`Invalid value at 'sort_order' (type.googleapis.com/google.apps.people.v1.ListConnectionsRequest.SortOrder), "${sortOrder}"`);
+      return invalidArgument(
+        `Invalid value at 'sort_order' (type.googleapis.com/google.apps.people.v1.ListConnectionsRequest.SortOrder), "${sortOrder}"`,
+      );
     }
     const requested = integerParam(c, 'pageSize', 100);
     if (requested instanceof Response) return requested;
@@ -82,13 +89,18 @@ export function createPeopleApi(ctx: PeopleContext): Hono {
     let offset = 0;
     const token = c.req.query('pageToken');
     if (token) {
-      const decoded = Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^connections:/, ''));
+      const decoded = Number(
+        Buffer.from(token, 'base64url')
+          .toString('utf8')
+          .replace(/^connections:/, ''),
+      );
       if (!Number.isInteger(decoded) || decoded < 0) return invalidArgument('Page token is not valid.');
       offset = decoded;
     }
     const all = sortContacts(addressBookOf(principal.user).contacts, sortOrder);
     const page = all.slice(offset, offset + size);
-    const next = offset + size < all.length ? Buffer.from(`connections:${offset + size}`).toString('base64url') : undefined;
+    const next =
+      offset + size < all.length ? Buffer.from(`connections:${offset + size}`).toString('base64url') : undefined;
     // Google leaves `connections` out of an empty page but always counts.
     return c.json({
       ...(page.length > 0 ? { connections: page.map((contact) => renderPerson(contact, 'people', mask.fields)) } : {}),
@@ -118,7 +130,9 @@ export function createPeopleApi(ctx: PeopleContext): Hono {
     }
     const mask = parseMask(readMask, allowed);
     if ('bad' in mask) {
-      return invalidArgument(`Invalid readMask path: "${mask.bad}". Valid paths are documented at ${DOCS}/${docsPath}.`);
+      return invalidArgument(
+        `Invalid readMask path: "${mask.bad}". Valid paths are documented at ${DOCS}/${docsPath}.`,
+      );
     }
     const requested = integerParam(c, 'pageSize', 10);
     if (requested instanceof Response) return requested;

@@ -79,7 +79,11 @@ describe('People API people.connections.list', () => {
     const missing = await connections('pageSize=10');
     expect(missing.status).toBe(400);
     expect(missing.body).toMatchObject({
-      error: { code: 400, status: 'INVALID_ARGUMENT', message: expect.stringContaining('personFields mask is required') },
+      error: {
+        code: 400,
+        status: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('personFields mask is required'),
+      },
     });
     const unknown = await connections('personFields=names,shoeSize');
     expect(unknown.body).toMatchObject({ error: { message: expect.stringContaining('"shoeSize"') } });
@@ -104,9 +108,9 @@ describe('People API people.searchContacts and otherContacts.search', () => {
 
   it('matches prefix phrases of names, emails, organizations and phone numbers', async () => {
     const names = async (q: string) =>
-      ((await search(`query=${encodeURIComponent(q)}&readMask=names`)).body.results as { person: Person }[] | undefined)?.map(
-        (r) => r.person.names?.[0]?.displayName,
-      );
+      (
+        (await search(`query=${encodeURIComponent(q)}&readMask=names`)).body.results as { person: Person }[] | undefined
+      )?.map((r) => r.person.names?.[0]?.displayName);
     expect(await names('sar')).toEqual(['Sarah Lee']);
     expect(await names('sarah l')).toEqual(['Sarah Lee']);
     expect(await names('arah')).toBeUndefined();

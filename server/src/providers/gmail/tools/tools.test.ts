@@ -421,7 +421,9 @@ describe('gmail sharing settings tools against the sandbox', () => {
     await expect(h.run(getForwardingAddress, { forwarding_email: 'fw@ext.example' })).rejects.toMatchObject({
       code: 'provider_not_found',
     });
-    await expect(h.run(createForwardingAddress, { forwarding_email: 'x@ext.example' }, h.ctx({ scopes: [SCOPE.full] }))).rejects.toMatchObject({
+    await expect(
+      h.run(createForwardingAddress, { forwarding_email: 'x@ext.example' }, h.ctx({ scopes: [SCOPE.full] })),
+    ).rejects.toMatchObject({
       code: 'insufficient_scope',
     });
   });

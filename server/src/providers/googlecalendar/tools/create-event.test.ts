@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../errors.js';
 import { type CalendarSandbox, runTool, startCalendarSandbox } from '../testing/loopback.js';
 import { createEvent } from './create-event.js';
+import { getEventById } from './get-event-by-id.js';
 import { listEventInstances } from './list-event-instances.js';
 import { listCalendars } from './list-calendars.js';
 
@@ -29,6 +30,8 @@ interface GoogleEvent {
   guestsCanInviteOthers?: boolean;
   guestsCanModify?: boolean;
   guestsCanSeeOtherGuests?: boolean;
+  reminders?: { useDefault: boolean; overrides?: { method: string; minutes: number }[] };
+  colorId?: string;
 }
 
 let env: CalendarSandbox;
@@ -294,5 +297,87 @@ describe('googlecalendar_create_event', () => {
     );
     expect(event.start.timeZone).toBe('America/New_York');
     expect(createEvent.scopes).toContain('https://www.googleapis.com/auth/calendar.events');
+  });
+});
+
+describe('googlecalendar_create_event extensions: reminders and color_id', () => {
+  it('sends reminder overrides and a color that Google stores and returns', async () => {
+    const event = await create({
+      start_datetime: '2026-03-20T09:00:00Z',
+      reminders: {
+        overrides: [
+          { method: 'popup', minutes: 10 },
+          { method: 'email', minutes: 1440 },
+        ],
+      },
+      color_id: '11',
+    });
+    const sent = env.requests.at(-1)?.body as Record<string, unknown>;
+    expect(sent.reminders).toEqual({
+      useDefault: false,
+      overrides: [
+        { method: 'popup', minutes: 10 },
+        { method: 'email', minutes: 1440 },
+      ],
+    });
+    expect(sent.colorId).toBe('11');
+    const stored = await runTool<GoogleEvent>(getEventById, { event_id: event.id }, env.ctx);
+    expect(stored.reminders).toEqual({
+      useDefault: false,
+      overrides: [
+        { method: 'popup', minutes: 10 },
+        { method: 'email', minutes: 1440 },
+      ],
+    });
+    expect(stored.colorId).toBe('11');
+  });
+
+  it.each([
+    [{ use_default: true }, { useDefault: true }],
+    [{ use_default: false }, { useDefault: false }],
+    [{}, { useDefault: true }],
+    [
+      { use_default: false, overrides: [{ method: 'popup', minutes: 0 }] },
+      { useDefault: false, overrides: [{ method: 'popup', minutes: 0 }] },
+    ],
+    [
+      { overrides: [{ method: 'email', minutes: 40_320 }] },
+      { useDefault: false, overrides: [{ method: 'email', minutes: 40_320 }] },
+    ],
+  ])("maps reminders %j to Google's %j", async (reminders, expected) => {
+    const event = await create({ start_datetime: '2026-03-20T11:00:00Z', reminders });
+    expect(event.reminders).toEqual(expected);
+  });
+
+  it('leaves reminders and color to the calendar when not given', async () => {
+    const event = await create({ start_datetime: '2026-03-20T12:00:00Z' });
+    const sent = env.requests.at(-1)?.body as Record<string, unknown>;
+    expect(sent).not.toHaveProperty('reminders');
+    expect(sent).not.toHaveProperty('colorId');
+    expect(event.reminders).toEqual({ useDefault: true });
+    expect(event.colorId).toBeUndefined();
+  });
+
+  const popups = (count: number) => Array.from({ length: count }, (_, i) => ({ method: 'popup', minutes: i + 1 }));
+
+  it.each([
+    [{ overrides: popups(6) }, 'reminders.overrides'],
+    [{ overrides: [{ method: 'popup', minutes: 40_321 }] }, 'reminders.overrides.0.minutes'],
+    [{ overrides: [{ method: 'popup', minutes: -1 }] }, 'reminders.overrides.0.minutes'],
+    [{ overrides: [{ method: 'popup', minutes: 2.5 }] }, 'reminders.overrides.0.minutes'],
+    [{ overrides: [{ method: 'sms', minutes: 5 }] }, 'reminders.overrides.0.method'],
+    [{ overrides: [{ method: 'popup' }] }, 'reminders.overrides.0.minutes'],
+    [{ use_default: true, overrides: popups(1) }, 'reminders.overrides'],
+    [{ useDefault: true }, 'reminders'],
+  ])('refuses reminders %j naming %s, before calling Google', async (reminders, field) => {
+    const before = env.requests.length;
+    await expect(create({ start_datetime: '2026-03-20T13:00:00Z', reminders })).rejects.toThrowError(invalid(field));
+    expect(env.requests.length).toBe(before);
+  });
+
+  it.each(['0', '12', 'red', '5 '])('refuses color_id %j naming color_id', async (color_id) => {
+    await expect(create({ start_datetime: '2026-03-20T14:00:00Z', color_id })).rejects.toThrowError(
+      invalid('color_id'),
+    );
   });
 });

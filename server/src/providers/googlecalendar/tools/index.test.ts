@@ -64,7 +64,10 @@ describe('googleCalendarTools', () => {
             Object.fromEntries(expected.params.map((p) => [p.name, p.type])),
           );
           const extras = Object.keys(properties).filter((name) => !referenceNames.has(name));
-          expect(extras.filter((name) => !extensions.includes(name)), `${expected.name} unlisted extras`).toEqual([]);
+          expect(
+            extras.filter((name) => !extensions.includes(name)),
+            `${expected.name} unlisted extras`,
+          ).toEqual([]);
           expect(
             extras.filter((name) => required.includes(name)),
             `${expected.name} required extras (${io})`,
