@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError } from '../src/commands/command-error.js';
 import { connectionsCommand } from '../src/commands/connections.js';
@@ -40,6 +42,30 @@ describe('switchboard demo', () => {
       if (run === 1) expect(output.text).toMatch(/authenticate: http:\/\/127\.0\.0\.1:\d+\/connect\//);
     }
   });
+
+  it('refuses to wipe a non-empty directory it did not make', async () => {
+    const foreign = join(dataDir, 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'keep-me.txt'), 'precious');
+    const error = await demoCommand({}, ['--auto-consent', '--data-dir', foreign], () => {}).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: `${foreign} is not empty and was not made by the demo` });
+    expect(existsSync(join(foreign, 'keep-me.txt'))).toBe(true);
+  });
+
+  const builtCli = resolve(import.meta.dirname, '../dist/cli.js');
+  it.runIf(existsSync(builtCli))(
+    'completes as the built CLI: node dist/cli.js demo --auto-consent',
+    async () => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [builtCli, 'demo', '--auto-consent', '--data-dir', join(dataDir, 'built-cli')],
+        { timeout: 60_000, env: { PATH: process.env.PATH } },
+      );
+      expect(stdout).toMatch(/The reminder is in john\.doe@example\.com's calendar/);
+      expect(stdout).toMatch(/\(15 min\)/);
+    },
+    70_000,
+  );
 
   it('prints its help', async () => {
     const output = capture();

@@ -26,6 +26,7 @@ const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 // https://developers.google.com/workspace/gmail/api/guides/handle-errors
 const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
 const SCOPE_REASONS = new Set(['insufficientPermissions', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT']);
+const METADATA_SCOPE_MESSAGE = /^Metadata scope (doesn't allow|does not support)/;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -106,6 +107,9 @@ function errorFor(status: number, body: unknown): { code: ErrorCode; message: st
   const message = messageOf(google, `the provider answered HTTP ${status}`);
   if (status === 401) return { code: 'provider_unauthorized', message };
   if (status === 403 && reasons.some((r) => SCOPE_REASONS.has(r))) return { code: 'insufficient_scope', message };
+  // Gmail answers a metadata-only grant asking for bodies or search with a plain `forbidden`
+  // whose message is the only hint that a broader scope would do.
+  if (status === 403 && METADATA_SCOPE_MESSAGE.test(message)) return { code: 'insufficient_scope', message };
   if (status === 403 && reasons.some((r) => RATE_LIMIT_REASONS.has(r)))
     return { code: 'provider_rate_limited', message };
   if (status === 403) return { code: 'provider_forbidden', message };

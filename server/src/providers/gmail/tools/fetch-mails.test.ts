@@ -323,7 +323,7 @@ describe('gmail_fetch_mails', () => {
     expect(result.messages[0]?.subject).toBeTruthy();
     // Google answers 403 PERMISSION_DENIED "Metadata scope doesn't allow format FULL".
     const error = await rejection(h.run(fetchMails, { max_results: 1 }, ctx));
-    expect(error.code).toBe('provider_forbidden');
+    expect(error.code).toBe('insufficient_scope');
     expect(error.message).toMatch(/metadata scope/i);
   });
 });

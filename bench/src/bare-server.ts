@@ -1,0 +1,97 @@
+import { serve } from '@hono/node-server';
+import { type CallToolResult, createMcpHandler, Server } from '@modelcontextprotocol/server';
+
+/**
+ * The baseline: the smallest MCP server built with the same SDK v2 and the same stateless
+ * handler as Switchboard's endpoint, serving one tool that makes the same two sandbox calls
+ * as gmail_fetch_mails {max_results: 1} (messages.list, then messages.get) with one fixed
+ * token. No database, no accounts, no audit log: what is left over is the gateway's cost.
+ *
+ * `PORT=… SANDBOX_URL=… ACCESS_TOKEN=… node dist/bare-server.js`
+ */
+const port = Number(process.env.PORT ?? '0');
+const sandboxUrl = process.env.SANDBOX_URL ?? '';
+const token = process.env.ACCESS_TOKEN ?? '';
+const gmail = `${sandboxUrl}/gmail/v1/users/me`;
+
+const TOOL = {
+  name: 'gmail_fetch_mails',
+  description: 'Lists the newest messages and reads each one.',
+  inputSchema: {
+    type: 'object' as const,
+    properties: { max_results: { type: 'integer', minimum: 1, maximum: 500 } },
+  },
+};
+
+interface Header {
+  name: string;
+  value: string;
+}
+interface Part {
+  mimeType?: string;
+  body?: { data?: string };
+  parts?: Part[];
+}
+
+function plainText(part: Part | undefined): string {
+  if (!part) return '';
+  if (part.mimeType === 'text/plain' && part.body?.data) return Buffer.from(part.body.data, 'base64url').toString('utf8');
+  for (const child of part.parts ?? []) {
+    const text = plainText(child);
+    if (text) return text;
+  }
+  return '';
+}
+
+async function google<T>(url: string): Promise<T> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+  if (!response.ok) throw new Error(`sandbox answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+async function fetchMails(maxResults: number): Promise<CallToolResult> {
+  const listed = await google<{ messages?: { id: string }[] }>(`${gmail}/messages?maxResults=${maxResults}`);
+  const messages = await Promise.all(
+    (listed.messages ?? []).map(async (ref) => {
+      const message = await google<{
+        id: string;
+        threadId: string;
+        snippet: string;
+        labelIds?: string[];
+        payload?: Part & { headers?: Header[] };
+      }>(`${gmail}/messages/${ref.id}?format=full`);
+      const header = (name: string) => message.payload?.headers?.find((h) => h.name.toLowerCase() === name)?.value ?? '';
+      return {
+        id: message.id,
+        threadId: message.threadId,
+        labelIds: message.labelIds ?? [],
+        snippet: message.snippet,
+        from: header('from'),
+        to: header('to'),
+        subject: header('subject'),
+        date: header('date'),
+        body: plainText(message.payload),
+      };
+    }),
+  );
+  return { content: [{ type: 'text', text: JSON.stringify({ messages }) }] };
+}
+
+function buildServer(): Server {
+  const server = new Server({ name: 'bare', version: '0.1.0' }, { capabilities: { tools: { listChanged: false } } });
+  server.setRequestHandler('tools/list', () => ({ tools: [TOOL] }));
+  server.setRequestHandler('tools/call', async (request) => {
+    const args = (request.params.arguments ?? {}) as { max_results?: number };
+    try {
+      return await fetchMails(args.max_results ?? 10);
+    } catch (error) {
+      return { content: [{ type: 'text', text: String(error) }], isError: true };
+    }
+  });
+  return server;
+}
+
+const handler = createMcpHandler(() => buildServer());
+serve({ fetch: (request) => handler.fetch(request), port, hostname: '127.0.0.1' }, (info) => {
+  console.log(`bare MCP server ready on ${info.port}`);
+});

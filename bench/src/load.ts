@@ -1,0 +1,177 @@
+import { Agent, request } from 'node:http';
+import autocannon from 'autocannon';
+
+/** The stateless 2026-07-28 revision: version in the header and in every request's envelope. */
+export const PROTOCOL_VERSION = '2026-07-28';
+
+export function rpcBody(method: 'tools/list' | 'tools/call', params: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method,
+    params: {
+      ...params,
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': PROTOCOL_VERSION,
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+    },
+  });
+}
+
+export function rpcHeaders(method: string, name?: string): Record<string, string> {
+  return {
+    accept: 'application/json, text/event-stream',
+    'content-type': 'application/json',
+    'mcp-protocol-version': PROTOCOL_VERSION,
+    'mcp-method': method,
+    ...(name ? { 'mcp-name': name } : {}),
+  };
+}
+
+export const FETCH_MAILS_BODY = rpcBody('tools/call', { name: 'gmail_fetch_mails', arguments: { max_results: 1 } });
+export const FETCH_MAILS_HEADERS = rpcHeaders('tools/call', 'gmail_fetch_mails');
+export const LIST_TOOLS_BODY = rpcBody('tools/list');
+export const LIST_TOOLS_HEADERS = rpcHeaders('tools/list');
+
+export interface LoadResult {
+  label: string;
+  connections: number;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Transport errors, timeouts, non-2xx answers and JSON-RPC or tool errors. */
+  failures: number;
+  durationS: number;
+}
+
+/** Counts a JSON-RPC answer as failed when it is an error or a tool result with isError. */
+export function isFailedAnswer(status: number, body: string): boolean {
+  if (status < 200 || status >= 300) return true;
+  return body.includes('"isError":true') || /"error":\{"code":-?\d/.test(body);
+}
+
+export interface CannonOptions {
+  label: string;
+  /** Full URLs; each request takes the next one (all must share one origin). */
+  urls: string[];
+  body: string;
+  headers: Record<string, string>;
+  method?: 'POST';
+  connections: number;
+  durationS: number;
+  /** Checks every answer's body for errors (costs a little load-generator CPU). */
+  checkBodies?: boolean;
+}
+
+/** One autocannon run; latencies in ms. */
+export async function cannon(options: CannonOptions): Promise<LoadResult> {
+  const first = new URL(options.urls[0] ?? '');
+  const paths = options.urls.map((u) => {
+    const url = new URL(u);
+    return `${url.pathname}${url.search}`;
+  });
+  let next = 0;
+  let bad = 0;
+  const result = await autocannon({
+    url: first.origin,
+    connections: options.connections,
+    duration: options.durationS,
+    requests: [
+      {
+        method: options.method ?? 'POST',
+        body: options.body,
+        headers: options.headers,
+        setupRequest: (req) => {
+          req.path = paths[next++ % paths.length];
+          return req;
+        },
+        ...(options.checkBodies !== false
+          ? {
+              onResponse: (status: number, body: string) => {
+                if (isFailedAnswer(status, body)) bad++;
+              },
+            }
+          : {}),
+      },
+    ],
+  });
+  const answered = result.requests.total;
+  return {
+    label: options.label,
+    connections: options.connections,
+    requests: answered,
+    rps: answered / options.durationS,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.timeouts + Math.max(bad, result.non2xx),
+    durationS: options.durationS,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/**
+ * A closed-loop load spread round-robin per request over several base URLs (replicas behind
+ * a load balancer), with keep-alive connections; every answer's body is checked.
+ */
+export async function roundRobin(options: {
+  label: string;
+  /** Per request: the URL to call, chosen by the request's sequence number. */
+  urlFor: (sequence: number) => string;
+  body: string;
+  headers: Record<string, string>;
+  connections: number;
+  durationS: number;
+  onFailure?: (status: number, body: string) => void;
+}): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections * 4 });
+  const latencies: number[] = [];
+  let failures = 0;
+  let sequence = 0;
+  const deadline = performance.now() + options.durationS * 1000;
+  const one = (url: string) =>
+    new Promise<void>((resolve) => {
+      const started = performance.now();
+      const req = request(url, { method: 'POST', agent, headers: options.headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          latencies.push(performance.now() - started);
+          const body = Buffer.concat(chunks).toString();
+          if (isFailedAnswer(res.statusCode ?? 0, body)) {
+            failures++;
+            options.onFailure?.(res.statusCode ?? 0, body);
+          }
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        failures++;
+        resolve();
+      });
+      req.end(options.body);
+    });
+  const worker = async () => {
+    while (performance.now() < deadline) await one(options.urlFor(sequence++));
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: options.connections }, worker));
+  const elapsedS = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    label: options.label,
+    connections: options.connections,
+    requests: latencies.length,
+    rps: latencies.length / elapsedS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    failures,
+    durationS: elapsedS,
+  };
+}

@@ -1,0 +1,82 @@
+import { type Engine, BenchStack, wideMappings } from './environment.js';
+import {
+  cannon,
+  FETCH_MAILS_BODY,
+  FETCH_MAILS_HEADERS,
+  LIST_TOOLS_BODY,
+  LIST_TOOLS_HEADERS,
+  type LoadResult,
+} from './load.js';
+import { cpuMs, rssMb } from './proc.js';
+import { issueSandboxToken, startBareServer } from './stack.js';
+
+export interface OverheadPoint {
+  connections: number;
+  bare: LoadResult;
+  switchboard: LoadResult;
+  /** Switchboard CPU ms per tools/call at this concurrency (its own process only). */
+  cpuPerCall: number;
+  bareCpuPerCall: number;
+}
+
+export interface OverheadResult {
+  engine: Engine;
+  points: OverheadPoint[];
+  toolsList: LoadResult;
+  toolsListCount: number;
+  rssAfterMb: number;
+  /** The stack stays up when the caller wants to soak it; the caller stops it. */
+  stack: BenchStack;
+  instanceUrls: string[];
+}
+
+/**
+ * tools/call of gmail_fetch_mails {max_results: 1} through a Switchboard instance URL
+ * against the bare SDK server, same sandbox, same concurrency, runs interleaved so drift
+ * hits both alike; then tools/list of a 25-connection config.
+ */
+export async function overhead(
+  engine: Engine,
+  options: { durationS: number; concurrency: number[]; nodeArgs?: string[]; users: number },
+): Promise<OverheadResult> {
+  const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
+  const { admin } = stack;
+  await admin.createConnection('MY_GMAIL', 'gmail');
+  await admin.createConfig('bench', [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }]);
+  const instances = await stack.connectedUsers('bench', 'user', options.users);
+  const urls = instances.map((i) => i.url.replace(/^http:\/\/[^/]+/, stack.server.url));
+  const bare = await startBareServer(stack.sandbox.url, await issueSandboxToken(stack.sandbox.url));
+  try {
+    const warm = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections: 10, durationS: 2 };
+    await cannon({ ...warm, label: 'warm-up', urls: [bare.url] });
+    await cannon({ ...warm, label: 'warm-up', urls });
+
+    const points: OverheadPoint[] = [];
+    for (const connections of options.concurrency) {
+      const run = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections, durationS: options.durationS };
+      const bareCpu = cpuMs(bare.pid);
+      const bareResult = await cannon({ ...run, label: 'bare', urls: [bare.url] });
+      const bareCpuPerCall = (cpuMs(bare.pid) - bareCpu) / Math.max(1, bareResult.requests);
+      const cpu = cpuMs(stack.server.pid);
+      const switchboard = await cannon({ ...run, label: 'switchboard', urls });
+      const cpuPerCall = (cpuMs(stack.server.pid) - cpu) / Math.max(1, switchboard.requests);
+      points.push({ connections, bare: bareResult, switchboard, cpuPerCall, bareCpuPerCall });
+    }
+
+    const wide = wideMappings(25);
+    for (const mapping of wide) await admin.createConnection(mapping.name, mapping.provider);
+    await admin.createConfig(
+      'wide',
+      wide.map((m) => ({ connection_name: m.name, tools: m.tools })),
+    );
+    const wideInstance = await admin.ensureInstance('wide', 'user-0');
+    const wideUrl = wideInstance.url.replace(/^http:\/\/[^/]+/, stack.server.url);
+    const list = { label: 'tools/list', urls: [wideUrl], body: LIST_TOOLS_BODY, headers: LIST_TOOLS_HEADERS, connections: 10 };
+    await cannon({ ...list, durationS: 2 });
+    const toolsList = await cannon({ ...list, durationS: options.durationS });
+    const toolsListCount = wide.reduce((n, m) => n + m.tools.length, 0);
+    return { engine, points, toolsList, toolsListCount, rssAfterMb: rssMb(stack.server.pid), stack, instanceUrls: urls };
+  } finally {
+    await bare.stop();
+  }
+}

@@ -1,0 +1,67 @@
+import pg from 'pg';
+import { cpuMs } from './proc.js';
+
+export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A fresh schema per benchmark stack; its name doubles as the application_name of its backends. */
+export class BenchSchema {
+  private constructor(readonly name: string) {}
+
+  static async create(label: string): Promise<BenchSchema> {
+    const name = `bench_${label}_${process.pid}_${Date.now().toString(36)}`;
+    await withClient((client) => client.query(`CREATE SCHEMA ${name}`));
+    return new BenchSchema(name);
+  }
+
+  /** DATABASE_URL for a Switchboard process: our schema first on the search path. */
+  get databaseUrl(): string {
+    const options = encodeURIComponent(`-c search_path=${this.name}`);
+    return `${POSTGRES_URL}?options=${options}&application_name=${this.name}`;
+  }
+
+  async backendPids(): Promise<number[]> {
+    return withClient(async (client) => {
+      const result = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+        this.name,
+      ]);
+      return result.rows.map((row) => row.pid);
+    });
+  }
+
+  /** CPU ms of this schema's backends, by pid (a backend that ends takes its count along). */
+  async backendCpu(): Promise<Map<number, number>> {
+    const pids = await this.backendPids();
+    return new Map(pids.map((pid) => [pid, cpuMs(pid)]));
+  }
+
+  async drop(): Promise<void> {
+    await withClient((client) => client.query(`DROP SCHEMA IF EXISTS ${this.name} CASCADE`));
+  }
+
+  async query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+    return withClient(async (client) => {
+      await client.query(`SET search_path TO ${this.name}`);
+      return (await client.query<T>(text, values)).rows;
+    });
+  }
+}
+
+/** CPU spent between two samples, counting only backends present in both. */
+export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, end] of after) {
+    const start = before.get(pid);
+    total += end - (start ?? end);
+  }
+  return total;
+}
+
+export async function withClient<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,123 @@
+import autocannon from 'autocannon';
+import { type Engine, BenchStack } from './environment.js';
+import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult } from './load.js';
+import { type SeedResult, seedUsers } from './seed.js';
+
+export interface ScaleResult {
+  engine: Engine;
+  seed: SeedResult;
+  small: LoadResult;
+  large: LoadResult;
+  ensure: LoadResult;
+  authState: LoadResult;
+  workingSet: number;
+}
+
+/** A management API call under autocannon, each request naming the next user of the sample. */
+async function managementLoad(options: {
+  label: string;
+  origin: string;
+  token: string;
+  durationS: number;
+  next: (sequence: number) => { path: string; body: string };
+}): Promise<LoadResult> {
+  let sequence = 0;
+  let bad = 0;
+  const result = await autocannon({
+    url: options.origin,
+    connections: 10,
+    duration: options.durationS,
+    requests: [
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+        setupRequest: (req) => {
+          const { path, body } = options.next(sequence++);
+          req.path = path;
+          req.body = body;
+          return req;
+        },
+        onResponse: (status: number) => {
+          if (status !== 200) bad++;
+        },
+      },
+    ],
+  });
+  return {
+    label: options.label,
+    connections: 10,
+    requests: result.requests.total,
+    rps: result.requests.total / options.durationS,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.timeouts + bad,
+    durationS: options.durationS,
+  };
+}
+
+/**
+ * tools/call throughput with 10 users, then again after bulk-loading `users` users (two
+ * accounts each), spread over a working set of seeded users; then ensure-instance and
+ * auth-state latency against the loaded tables.
+ */
+export async function scale(
+  engine: Engine,
+  options: { users: number; workingSet: number; durationS: number },
+): Promise<ScaleResult> {
+  const stack = await BenchStack.start(engine);
+  try {
+    const { admin } = stack;
+    await admin.createConnection('MY_GMAIL', 'gmail');
+    await admin.createConnection('MY_CALENDAR', 'googlecalendar');
+    const configId = await admin.createConfig('scale', [
+      { connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] },
+      { connection_name: 'MY_CALENDAR', tools: ['googlecalendar_create_event'] },
+    ]);
+    const small = await stack.connectedUsers('scale', 'user', 10);
+    const local = (url: string) => url.replace(/^http:\/\/[^/]+/, stack.server.url);
+    const run = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections: 10 };
+    await cannon({ ...run, label: 'warm-up', urls: small.map((i) => local(i.url)), durationS: 2 });
+    const smallResult = await cannon({ ...run, label: '10 users', urls: small.map((i) => local(i.url)), durationS: options.durationS });
+
+    const seed = await seedUsers({
+      databaseUrl: stack.schema?.databaseUrl,
+      dataDir: stack.server.dataDir,
+      configId,
+      templateAccountIds: await stack.accountIdsOf('user-0'),
+      users: options.users,
+      sampleSize: options.workingSet,
+    });
+    const sampleUrls = seed.sample.map((s) => `${stack.server.url}/mcp/i/${s.secret}`);
+    // One pass over the working set first: the comparison is of steady states, not of cold caches.
+    await cannon({ ...run, label: 'warm-up', urls: sampleUrls, durationS: Math.max(2, options.durationS / 2) });
+    const large = await cannon({
+      ...run,
+      label: `${options.users} users`,
+      urls: sampleUrls,
+      durationS: options.durationS,
+    });
+
+    const token = await admin.accessToken();
+    const pick = (n: number) => seed.sample[(n * 7919) % seed.sample.length] ?? seed.sample[0];
+    const ensure = await managementLoad({
+      label: 'ensure instance',
+      origin: stack.server.url,
+      token,
+      durationS: options.durationS,
+      next: (n) => ({
+        path: '/api/v1/mcp/instances',
+        body: JSON.stringify({ config_name: 'scale', user_identifier: pick(n)?.user }),
+      }),
+    });
+    const authState = await managementLoad({
+      label: 'auth state',
+      origin: stack.server.url,
+      token,
+      durationS: options.durationS,
+      next: (n) => ({ path: `/api/v1/mcp/instances/${pick(n)?.instanceId}:get_auth_state`, body: '{}' }),
+    });
+    return { engine, seed, small: smallResult, large, ensure, authState, workingSet: seed.sample.length };
+  } finally {
+    await stack.stop();
+  }
+}
