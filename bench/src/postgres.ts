@@ -46,12 +46,12 @@ export class BenchSchema {
   }
 }
 
-/** CPU spent between two samples, counting only backends present in both. */
+/** CPU spent between two samples, a backend first seen at the end counts from zero. */
 export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
   let total = 0;
   for (const [pid, end] of after) {
     const start = before.get(pid);
-    total += end - (start ?? end);
+    total += end - (start ?? 0);
   }
   return total;
 }

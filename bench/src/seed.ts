@@ -1,6 +1,8 @@
 import { createEncryptor } from '@switchboard/server/dist/crypto/envelope.js';
 import { hashSecret, newId, newSecret } from '@switchboard/server/dist/crypto/random.js';
 import { openDatabase } from '@switchboard/server/dist/db/database.js';
+import type { Database } from '@switchboard/server/dist/db/schema.js';
+import type { Insertable } from 'kysely';
 import { BENCH_ENCRYPTION_KEY } from './stack.js';
 
 const BATCH = 1_000;
@@ -49,8 +51,8 @@ export async function seedUsers(options: {
     const sample: SeedResult['sample'] = [];
     let accounts = 0;
     for (let start = 0; start < options.users; start += BATCH) {
-      const instances = [];
-      const rows = [];
+      const instances: Insertable<Database['mcp_instances']>[] = [];
+      const rows: Insertable<Database['connected_accounts']>[] = [];
       for (let i = start; i < Math.min(options.users, start + BATCH); i++) {
         const user = `seeded-user-${i}`;
         const instanceId = newId('inst');

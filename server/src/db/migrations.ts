@@ -155,7 +155,7 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0003_dashboard_sessions': {
+  '0002_dashboard_sessions': {
     async up(db: Kysely<unknown>) {
       // Dashboard sign-ins, server-side so logout and client revocation end them at once.
       await db.schema
