@@ -9,6 +9,7 @@ import { registerToolRoutes } from './api/tools.js';
 import { registerMcpRoutes } from './mcp/routes.js';
 import { registerDashboard } from './dashboard/routes.js';
 import type { SigningKeys } from './auth/signing-keys.js';
+import { ChangeFeed } from './cache/change-feed.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { ConnectedAccounts } from './connections/connected-accounts.js';
@@ -40,6 +41,8 @@ export interface AppDeps {
 
 /** Shared per-process services built once from the deps. */
 export interface AppServices extends AppDeps {
+  /** Invalidation of the process's caches, across replicas (see cache/change-feed.ts). */
+  changes: ChangeFeed;
   oauth: OAuthClient;
   vault: TokenVault;
   accounts: ConnectedAccounts;
@@ -49,11 +52,16 @@ export interface AppServices extends AppDeps {
 export type AppEnv = { Variables: { requestId: string; clientId?: string } };
 
 export function createServices(deps: AppDeps): AppServices {
+  // The one process-wide cache coordinator: the hot path of a tool call (instance URL →
+  // config → mappings, account → connection, decrypted token) is served from caches that
+  // it empties when any replica writes what they hold (change_versions, polled at most
+  // every 250 ms); token grants are also checked against the row's token_version.
+  const changes = new ChangeFeed(deps);
   const oauth = new OAuthClient(deps);
-  const vault = new TokenVault({ ...deps, oauth });
-  const accounts = new ConnectedAccounts({ ...deps, oauth, vault });
+  const vault = new TokenVault({ ...deps, oauth, changes });
+  const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes });
   const executor = new ToolExecutor({ ...deps, accounts, vault });
-  return { ...deps, oauth, vault, accounts, executor };
+  return { ...deps, changes, oauth, vault, accounts, executor };
 }
 
 export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: AppServices } {

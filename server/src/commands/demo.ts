@@ -14,10 +14,12 @@ an instance for john-doe, consent, and an agent that reads the latest email and 
 15-minute reminder in 15 minutes through the MCP URL.
 
 Usage:
-  switchboard demo [--auto-consent] [--port N] [--data-dir DIR] [--verbose]
+  switchboard demo [--auto-consent] [--serve] [--port N] [--data-dir DIR] [--verbose]
 
 Options:
   --auto-consent   consent on the sandbox as john.doe@example.com instead of waiting for you
+  --serve          keep Switchboard running after the demo (what \`npm start\` does); with no
+                   terminal to answer in, the sandbox consent is given automatically
   --port N         listen on N (default: a free port)
   --data-dir DIR   where the demo keeps its database and keys (default: .data/demo)
   --verbose        show the server's logs
@@ -132,6 +134,7 @@ export async function demoCommand(
         args,
         options: {
           'auto-consent': { type: 'boolean', default: false },
+          serve: { type: 'boolean', default: false },
           port: { type: 'string' },
           'data-dir': { type: 'string', default: '.data/demo' },
           verbose: { type: 'boolean', default: false },
@@ -150,7 +153,9 @@ export async function demoCommand(
   if (!Number.isInteger(wantedPort) || wantedPort < 0 || wantedPort > 65535) {
     throw new CommandError(`--port must be a port number, got "${values.port}"`, 'for example --port 3000');
   }
-  const port = await freePort(wantedPort);
+  // Serving for a person: the usual port when it is free, so the printed URLs stay the same.
+  const port =
+    values.port === undefined && values.serve ? await freePort(3000).catch(() => freePort(0)) : await freePort(wantedPort);
   const dataDir = resolve(values['data-dir']);
   const url = `http://127.0.0.1:${port}`;
   const agent = await loadReminderAgent();
@@ -192,10 +197,15 @@ export async function demoCommand(
       clientId: credentials.client_id,
       clientSecret: credentials.client_secret,
     });
+    // Nobody can click a link when `npm start` runs without a terminal (a script, a container).
+    const autoConsent = values['auto-consent'] || (values.serve && !process.stdin.isTTY);
+    if (autoConsent && !values['auto-consent']) {
+      print(`No terminal attached: the sandbox will consent as ${SANDBOX_USER} by itself.`);
+    }
     const result = await agent.runReminderAgent({
       switchboard,
       log: (line) => print(line),
-      autoConsent: values['auto-consent'] ? agent.sandboxConsent(SANDBOX_USER) : undefined,
+      autoConsent: autoConsent ? agent.sandboxConsent(SANDBOX_USER) : undefined,
       openAiApiKey: env.OPENAI_API_KEY || undefined,
     });
 
@@ -217,6 +227,17 @@ export async function demoCommand(
     print(`    and register the redirect URI ${url}/oauth/callback (your public URL in production).`);
     print('  • Production: set DATABASE_URL=postgres://… and SWITCHBOARD_ENCRYPTION_KEY, then `switchboard start`.');
     if (!env.OPENAI_API_KEY) print('  • Set OPENAI_API_KEY to let a real model drive the agent.');
+    if (values.serve) {
+      print('');
+      print(`Switchboard keeps running at ${url} (dashboard: ${url}/dashboard). Press Ctrl+C to stop.`);
+      print(`  admin client_id:     ${credentials.client_id}`);
+      print(`  admin client_secret: ${credentials.client_secret}  (also in ${join(dataDir, 'admin-credentials.json')})`);
+      process.removeListener('SIGINT', stop);
+      await new Promise<void>((resolveStop) => {
+        process.once('SIGTERM', () => resolveStop());
+        process.once('SIGINT', () => resolveStop());
+      });
+    }
     return result;
   } finally {
     process.removeListener('SIGINT', stop);

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { ChangeFeed } from '../cache/change-feed.js';
 import type { Clock } from '../clock.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { newId } from '../crypto/random.js';
@@ -23,7 +24,7 @@ const secretContext = (id: string) => `connections:${id}:oauth_client_secret`;
 
 /** Storage of connections; the OAuth app secret is encrypted and never returned by the API. */
 export class Connections {
-  constructor(private readonly deps: { db: Kysely<Database>; encryptor: Encryptor; clock: Clock }) {}
+  constructor(private readonly deps: { db: Kysely<Database>; encryptor: Encryptor; clock: Clock; changes: ChangeFeed }) {}
 
   async create(input: ConnectionInput): Promise<ConnectionRow> {
     const id = newId('conn');
@@ -75,6 +76,9 @@ export class Connections {
         throw new AppError('already_exists', `a connection named ${patch.name} already exists`);
       throw error;
     }
+    // Mappings and accounts name their connection: cached targets and accounts carry its row.
+    await this.deps.changes.changed('mcp');
+    await this.deps.changes.changed('accounts');
     return { ...existing, ...values };
   }
 
@@ -113,6 +117,8 @@ export class Connections {
   async delete(id: string): Promise<void> {
     const result = await this.deps.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `connection ${id} not found`);
+    await this.deps.changes.changed('mcp');
+    await this.deps.changes.changed('accounts');
   }
 
   /** The OAuth app of a connection, decrypting its secret only when a token call needs it. */

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * `node bench/dist/profile-summary.js <file.cpuprofile> [top]` — self time by function and
+ * by package/file, from a profile written by `node --cpu-prof` (see `run.js --profile <dir>`).
+ */
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const [file, topArg] = process.argv.slice(2);
+if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [top]');
+const top = Number(topArg ?? 30);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const selfUs = new Map<number, number>();
+profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+
+function where(url: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg?.[1]) return pkg[1];
+  const own = /\/(server|bench)\/dist\/(.+)$/.exec(url);
+  if (own) return `${own[1]}/${own[2]}`;
+  return url ? url.replace(/^.*\//, '') : '(native)';
+}
+
+const byFunction = new Map<string, number>();
+const byPlace = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const node = byId.get(id);
+  if (!node) continue;
+  const { functionName, url, lineNumber } = node.callFrame;
+  const key = `${functionName || '(anonymous)'} ${where(url)}:${lineNumber + 1}`;
+  byFunction.set(key, (byFunction.get(key) ?? 0) + us);
+  const place = where(url);
+  byPlace.set(place, (byPlace.get(place) ?? 0) + us);
+}
+
+const print = (title: string, map: Map<string, number>) => {
+  process.stdout.write(`\n${title}\n`);
+  for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    process.stdout.write(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}\n`);
+  }
+};
+print('self time by place', byPlace);
+print('self time by function', byFunction);
