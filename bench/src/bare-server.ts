@@ -35,7 +35,8 @@ interface Part {
 
 function plainText(part: Part | undefined): string {
   if (!part) return '';
-  if (part.mimeType === 'text/plain' && part.body?.data) return Buffer.from(part.body.data, 'base64url').toString('utf8');
+  if (part.mimeType === 'text/plain' && part.body?.data)
+    return Buffer.from(part.body.data, 'base64url').toString('utf8');
   for (const child of part.parts ?? []) {
     const text = plainText(child);
     if (text) return text;
@@ -60,7 +61,8 @@ async function fetchMails(maxResults: number): Promise<CallToolResult> {
         labelIds?: string[];
         payload?: Part & { headers?: Header[] };
       }>(`${gmail}/messages/${ref.id}?format=full`);
-      const header = (name: string) => message.payload?.headers?.find((h) => h.name.toLowerCase() === name)?.value ?? '';
+      const header = (name: string) =>
+        message.payload?.headers?.find((h) => h.name.toLowerCase() === name)?.value ?? '';
       return {
         id: message.id,
         threadId: message.threadId,

@@ -2,12 +2,12 @@ import { createCatalog } from '@switchboard/server/dist/providers/index.js';
 import { BenchSchema } from './postgres.js';
 import {
   Admin,
+  removeDataDir,
   type Sandbox,
   type Switchboard,
-  removeDataDir,
+  type SwitchboardOptions,
   startSandbox,
   startSwitchboard,
-  type SwitchboardOptions,
 } from './stack.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -22,7 +22,10 @@ export class BenchStack {
     readonly schema: BenchSchema | undefined,
   ) {}
 
-  static async start(engine: Engine, options: SwitchboardOptions & { sandboxTtlSeconds?: number } = {}): Promise<BenchStack> {
+  static async start(
+    engine: Engine,
+    options: SwitchboardOptions & { sandboxTtlSeconds?: number } = {},
+  ): Promise<BenchStack> {
     const sandbox = await startSandbox({ ttlSeconds: options.sandboxTtlSeconds });
     const schema = engine === 'postgres' ? await BenchSchema.create('s') : undefined;
     const server = await startSwitchboard({ ...options, sandboxUrl: sandbox.url, databaseUrl: schema?.databaseUrl });
@@ -69,7 +72,9 @@ export function wideMappings(connections = 25): { name: string; provider: string
   let left = connections;
   providers.forEach((provider, index) => {
     const share =
-      index === providers.length - 1 ? left : Math.max(1, Math.round((connections * provider.tools.length) / totalTools));
+      index === providers.length - 1
+        ? left
+        : Math.max(1, Math.round((connections * provider.tools.length) / totalTools));
     left -= share;
     for (let i = 0; i < share; i++) {
       const tools = provider.tools.filter((_, t) => t % share === i).map((t) => t.name);

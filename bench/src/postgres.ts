@@ -21,9 +21,10 @@ export class BenchSchema {
 
   async backendPids(): Promise<number[]> {
     return withClient(async (client) => {
-      const result = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
-        this.name,
-      ]);
+      const result = await client.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+        [this.name],
+      );
       return result.rows.map((row) => row.pid);
     });
   }

@@ -15,8 +15,8 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
-if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [top]');
+const [file, topArg, callersOf] = process.argv.slice(2);
+if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [top] [function name whose callers to show]');
 const top = Number(topArg ?? 30);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -52,3 +52,22 @@ const print = (title: string, map: Map<string, number>) => {
 };
 print('self time by place', byPlace);
 print('self time by function', byFunction);
+
+if (callersOf) {
+  // Self time of `callersOf`, attributed to its call chain (four frames up).
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const chains = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    if (node?.callFrame.functionName !== callersOf) continue;
+    const names: string[] = [];
+    for (let at = parentOf.get(id); at !== undefined && names.length < 4; at = parentOf.get(at)) {
+      const frame = byId.get(at)?.callFrame;
+      if (frame) names.push(`${frame.functionName || '(anonymous)'}@${where(frame.url)}:${frame.lineNumber + 1}`);
+    }
+    const key = names.join(' < ');
+    chains.set(key, (chains.get(key) ?? 0) + us);
+  }
+  print(`callers of ${callersOf}`, chains);
+}

@@ -40,9 +40,12 @@ export class Table {
   text(): string {
     const widths = this.columns.map((c, i) => Math.max(c.length, ...this.rows.map((r) => (r[i] ?? '').length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
-    return [`\n== ${this.title}`, line(this.columns), line(widths.map((w) => '-'.repeat(w))), ...this.rows.map(line)].join(
-      '\n',
-    );
+    return [
+      `\n== ${this.title}`,
+      line(this.columns),
+      line(widths.map((w) => '-'.repeat(w))),
+      ...this.rows.map(line),
+    ].join('\n');
   }
 }
 

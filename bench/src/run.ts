@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Engine } from './environment.js';
-import { type SoakResult, soak, type StartResult, startAndIdle } from './footprint.js';
+import { type SoakResult, type StartResult, soak, startAndIdle } from './footprint.js';
 import { type OverheadResult, overhead } from './overhead.js';
 import { machineInfo, Table, verdict } from './report.js';
 import { type ScaleResult, scale } from './scale.js';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     engines: { type: 'string', default: 'sqlite,postgres' },
     users: { type: 'string' },
     profile: { type: 'string' },
+    concurrency: { type: 'string', default: '1,10,50' },
     report: { type: 'string', default: fileURLToPath(new URL('../REPORT.md', import.meta.url)) },
   },
 });
@@ -56,8 +57,20 @@ async function runOverhead(): Promise<void> {
     'bare CPU ms/call',
     'failures',
   ]);
-  const targets = new Table('Gateway overhead targets (concurrency 10)', ['engine', 'ratio ≥ 0.8', 'added p99 ≤ 2 ms', 'tools/list p50 ≤ 5 ms']);
-  const listTable = new Table('tools/list of a 25-connection config, concurrency 10', ['engine', 'tools', 'req/s', 'p50 ms', 'p99 ms', 'failures']);
+  const targets = new Table('Gateway overhead targets (concurrency 10)', [
+    'engine',
+    'ratio ≥ 0.8',
+    'added p99 ≤ 2 ms',
+    'tools/list p50 ≤ 5 ms',
+  ]);
+  const listTable = new Table('tools/list of a 25-connection config, concurrency 10', [
+    'engine',
+    'tools',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'failures',
+  ]);
   let soakResult: SoakResult | undefined;
   let rssAfter: number | undefined;
   for (const engine of engines) {
@@ -66,9 +79,10 @@ async function runOverhead(): Promise<void> {
     try {
       result = await overhead(engine, {
         durationS,
-        concurrency: [1, 10, 50],
+        concurrency: (values.concurrency ?? '').split(',').map(Number),
         users: 10,
-        nodeArgs: values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
+        nodeArgs:
+          values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
       });
       for (const p of result.points) {
         overheadTable.add(
@@ -98,7 +112,14 @@ async function runOverhead(): Promise<void> {
           `${result.toolsList.p50} ${verdict(result.toolsList.p50 <= 5)}`,
         );
       }
-      listTable.add(engine, result.toolsListCount, result.toolsList.rps, result.toolsList.p50, result.toolsList.p99, result.toolsList.failures);
+      listTable.add(
+        engine,
+        result.toolsListCount,
+        result.toolsList.rps,
+        result.toolsList.p50,
+        result.toolsList.p99,
+        result.toolsList.failures,
+      );
       if (engine === 'sqlite') {
         rssAfter = result.rssAfterMb;
         if (soakS > 0) {
@@ -125,19 +146,40 @@ async function runStart(): Promise<void> {
 }
 
 function emitFootprint(): void {
-  const table = new Table('Start and footprint (embedded default: SQLite, mounted sandbox)', ['measure', 'value', 'target', 'verdict']);
+  const table = new Table('Start and footprint (embedded default: SQLite, mounted sandbox)', [
+    'measure',
+    'value',
+    'target',
+    'verdict',
+  ]);
   const { start, rssAfter, soak: soaked } = footprint;
   if (start) {
     table.add('first start: spawn → ready (ms)', start.firstStartMs, '≤ 1000', verdict(start.firstStartMs <= 1000));
     table.add('restart: spawn → ready (ms)', start.restartMs, '≤ 1000', verdict(start.restartMs <= 1000));
     table.add('idle RSS (MB)', start.idleRssMb, '≤ 120', verdict(start.idleRssMb <= 120));
   }
-  if (rssAfter !== undefined) table.add('RSS after the overhead benchmark (MB)', rssAfter, '≤ 250', verdict(rssAfter <= 250));
+  if (rssAfter !== undefined)
+    table.add('RSS after the overhead benchmark (MB)', rssAfter, '≤ 250', verdict(rssAfter <= 250));
   if (soaked) {
     const max = Math.max(...soaked.samples.map((s) => s.rssMb));
-    table.add(`soak ${soaked.seconds} s: calls / failures`, `${soaked.calls} / ${soaked.failures}`, '0 failures', verdict(soaked.failures === 0));
-    table.add('soak: RSS first → last (max) MB', `${soaked.samples[0]?.rssMb.toFixed(0)} → ${soaked.samples.at(-1)?.rssMb.toFixed(0)} (${max.toFixed(0)})`, '≤ 250', verdict(max <= 250));
-    table.add('soak: RSS growth, last third vs first third (MB)', soaked.growthMb, 'not growing', verdict(soaked.growthMb < 10));
+    table.add(
+      `soak ${soaked.seconds} s: calls / failures`,
+      `${soaked.calls} / ${soaked.failures}`,
+      '0 failures',
+      verdict(soaked.failures === 0),
+    );
+    table.add(
+      'soak: RSS first → last (max) MB',
+      `${soaked.samples[0]?.rssMb.toFixed(0)} → ${soaked.samples.at(-1)?.rssMb.toFixed(0)} (${max.toFixed(0)})`,
+      '≤ 250',
+      verdict(max <= 250),
+    );
+    table.add(
+      'soak: RSS growth, last third vs first third (MB)',
+      soaked.growthMb,
+      'not growing',
+      verdict(soaked.growthMb < 10),
+    );
   }
   if (table.rows.length) emit(table);
 }
@@ -185,17 +227,38 @@ async function runScaleOut(): Promise<void> {
   log('\n… scale-out: 3 replicas on Postgres');
   const r = await scaleOut({ users: 20, durationS: quick ? 6 : 20, connections: 30 });
   scaleOutResult = r;
-  const table = new Table('Scale-out: 3 replicas sharing Postgres, round-robin per request', ['measure', 'value', 'verdict']);
+  const table = new Table('Scale-out: 3 replicas sharing Postgres, round-robin per request', [
+    'measure',
+    'value',
+    'verdict',
+  ]);
   table.add('calls (per replica)', `${r.load.requests} (${r.perReplicaCalls.join(' / ')})`, '');
-  table.add('req/s, p50 / p99 ms (concurrency 30)', `${r.load.rps.toFixed(0)}, ${r.load.p50.toFixed(1)} / ${r.load.p99.toFixed(1)}`, '');
+  table.add(
+    'req/s, p50 / p99 ms (concurrency 30)',
+    `${r.load.rps.toFixed(0)}, ${r.load.p50.toFixed(1)} / ${r.load.p99.toFixed(1)}`,
+    '',
+  );
   table.add('failed calls', r.load.failures, verdict(r.load.failures === 0));
-  table.add('tokens expired mid-run / refreshes at the provider', `${r.expiredAccounts} / ${r.refreshes}`, verdict(r.refreshes === r.expiredAccounts));
+  table.add(
+    'tokens expired mid-run / refreshes at the provider',
+    `${r.expiredAccounts} / ${r.refreshes}`,
+    verdict(r.refreshes === r.expiredAccounts),
+  );
   table.add(
     `ensure-instance: ${r.ensure.users} new users × ${r.ensure.callsPerUser} concurrent calls over 3 replicas`,
     `${r.ensure.distinctIds} ids, ${r.ensure.created} created, ${r.ensure.rows} rows, ${r.ensure.failures} failures`,
-    verdict(r.ensure.distinctIds === r.ensure.users && r.ensure.created === r.ensure.users && r.ensure.rows === r.ensure.users && r.ensure.failures === 0),
+    verdict(
+      r.ensure.distinctIds === r.ensure.users &&
+        r.ensure.created === r.ensure.users &&
+        r.ensure.rows === r.ensure.users &&
+        r.ensure.failures === 0,
+    ),
   );
-  table.add('CPU ms per call: Switchboard / Postgres / sandbox', `${r.cpu.switchboard.toFixed(2)} / ${r.cpu.postgres.toFixed(2)} / ${r.cpu.sandbox.toFixed(2)}`, '');
+  table.add(
+    'CPU ms per call: Switchboard / Postgres / sandbox',
+    `${r.cpu.switchboard.toFixed(2)} / ${r.cpu.postgres.toFixed(2)} / ${r.cpu.sandbox.toFixed(2)}`,
+    '',
+  );
   table.add('req/s per added Switchboard core', (1000 / r.cpu.switchboard).toFixed(0), '');
   table.add('req/s per Postgres core', r.cpu.postgres > 0 ? (1000 / r.cpu.postgres).toFixed(0) : 'n/a', '');
   emit(table);
@@ -238,7 +301,9 @@ function writeReport(): void {
 }
 
 async function main(): Promise<void> {
-  log(`Switchboard benchmarks — ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GiB, Node ${machine.node}, ${machine.date}`);
+  log(
+    `Switchboard benchmarks — ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GiB, Node ${machine.node}, ${machine.date}`,
+  );
   if (parts.has('start')) await runStart();
   if (parts.has('overhead')) await runOverhead();
   if (parts.has('start') || parts.has('overhead')) emitFootprint();

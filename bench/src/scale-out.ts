@@ -3,10 +3,10 @@ import { BenchSchema, cpuDelta } from './postgres.js';
 import { cpuMs, freePort } from './proc.js';
 import {
   Admin,
-  type Sandbox,
-  SANDBOX_EMAIL,
-  type Switchboard,
   removeDataDir,
+  SANDBOX_EMAIL,
+  type Sandbox,
+  type Switchboard,
   sandboxRefreshCount,
   startSandbox,
   startSwitchboard,
@@ -27,7 +27,11 @@ export interface ScaleOutResult {
  * Three Switchboard processes on one Postgres schema, one public URL and one key, as
  * replicas behind a load balancer; every request goes to the next replica in turn.
  */
-export async function scaleOut(options: { users: number; durationS: number; connections: number }): Promise<ScaleOutResult> {
+export async function scaleOut(options: {
+  users: number;
+  durationS: number;
+  connections: number;
+}): Promise<ScaleOutResult> {
   const sandbox: Sandbox = await startSandbox();
   const schema = await BenchSchema.create('r');
   const replicas: Switchboard[] = [];
@@ -56,11 +60,19 @@ export async function scaleOut(options: { users: number; durationS: number; conn
       await admin.connectAll(instance.id);
       secrets.push(new URL(instance.url).pathname);
     }
-    const urlFor = (n: number) => `${replicas[n % replicas.length]?.url}${secrets[Math.floor(n / replicas.length) % secrets.length]}`;
+    const urlFor = (n: number) =>
+      `${replicas[n % replicas.length]?.url}${secrets[Math.floor(n / replicas.length) % secrets.length]}`;
     const perReplicaCalls = replicas.map(() => 0);
 
     // Warm every replica, then measure with a mid-run expiry of every account's token.
-    await roundRobin({ label: 'warm-up', urlFor, body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections: 6, durationS: 2 });
+    await roundRobin({
+      label: 'warm-up',
+      urlFor,
+      body: FETCH_MAILS_BODY,
+      headers: FETCH_MAILS_HEADERS,
+      connections: 6,
+      durationS: 2,
+    });
     const refreshesBefore = await sandboxRefreshCount(sandbox.url);
     const pgBefore = await schema.backendCpu();
     const sbBefore = replicas.map((r) => cpuMs(r.pid));
@@ -72,7 +84,9 @@ export async function scaleOut(options: { users: number; durationS: number; conn
       await schema.query("UPDATE connected_accounts SET token_expires_at = $1 WHERE status = 'ACTIVE'", [
         new Date(Date.now() + 1_000).toISOString(),
       ]);
-      await fetch(`${sandbox.url}/__sandbox/users/${encodeURIComponent(SANDBOX_EMAIL)}/expire-tokens`, { method: 'POST' });
+      await fetch(`${sandbox.url}/__sandbox/users/${encodeURIComponent(SANDBOX_EMAIL)}/expire-tokens`, {
+        method: 'POST',
+      });
     })();
     const load = await roundRobin({
       label: `${replicas.length} replicas, round-robin`,

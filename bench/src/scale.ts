@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { type Engine, BenchStack } from './environment.js';
+import { BenchStack, type Engine } from './environment.js';
 import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult } from './load.js';
 import { type SeedResult, seedUsers } from './seed.js';
 
@@ -77,7 +77,12 @@ export async function scale(
     const local = (url: string) => url.replace(/^http:\/\/[^/]+/, stack.server.url);
     const run = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections: 10 };
     await cannon({ ...run, label: 'warm-up', urls: small.map((i) => local(i.url)), durationS: 2 });
-    const smallResult = await cannon({ ...run, label: '10 users', urls: small.map((i) => local(i.url)), durationS: options.durationS });
+    const smallResult = await cannon({
+      ...run,
+      label: '10 users',
+      urls: small.map((i) => local(i.url)),
+      durationS: options.durationS,
+    });
 
     const seed = await seedUsers({
       databaseUrl: stack.schema?.databaseUrl,

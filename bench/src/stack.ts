@@ -62,7 +62,12 @@ export async function startSwitchboard(options: SwitchboardOptions = {}): Promis
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   };
-  const child = await startChild('switchboard', [...(options.nodeArgs ?? []), SERVER_CLI, 'start'], env, 'Switchboard is ready');
+  const child = await startChild(
+    'switchboard',
+    [...(options.nodeArgs ?? []), SERVER_CLI, 'start'],
+    env,
+    'Switchboard is ready',
+  );
   return { ...child, url, dataDir, ownsDataDir: options.dataDir === undefined };
 }
 
@@ -128,7 +133,12 @@ export class Admin {
     return body.access_token;
   }
 
-  async call<T>(method: string, path: string, body?: unknown, baseUrl = this.baseUrl): Promise<{ status: number; body: T }> {
+  async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    baseUrl = this.baseUrl,
+  ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POSTGRES_URL } from './support/database.js';
 import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
-import { type Stack, TEST_ENCRYPTION_KEY, startStack } from './support/stack.js';
+import { type Stack, startStack, TEST_ENCRYPTION_KEY } from './support/stack.js';
 
 /**
  * Two real Switchboard processes share one Postgres: the test's own in-process server and a

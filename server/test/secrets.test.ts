@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncryptor, EncryptionKeyError, loadEncryptor } from '../src/crypto/envelope.js';
 import { reencryptAll } from '../src/crypto/reencrypt.js';
 import { ENGINES, TEST_POSTGRES_URL } from './support/database.js';
-import { type Stack, TEST_ENCRYPTION_KEY, startStack } from './support/stack.js';
+import { type Stack, startStack, TEST_ENCRYPTION_KEY } from './support/stack.js';
 
 const OAUTH_SECRET = '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';
 

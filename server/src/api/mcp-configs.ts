@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { AppEnv, AppServices } from '../app.js';
 import { authState } from '../mcp/auth-state.js';
 import { CONFIG_NAME_PATTERN, configToApi, MAX_MAPPINGS, type MappingInput } from '../mcp/configs.js';
-import { parseExpiry } from '../mcp/session-tokens.js';
 import type { McpServices } from '../mcp/services.js';
+import { parseExpiry } from '../mcp/session-tokens.js';
 import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from './http.js';
 
 const configName = z.string().regex(CONFIG_NAME_PATTERN, 'use 1–100 lowercase letters, digits, "_" or "-"');

@@ -1,12 +1,12 @@
 import {
   type CryptoKey,
-  type JWK,
-  type JWTPayload,
-  SignJWT,
   exportJWK,
   generateKeyPair,
   importJWK,
+  type JWK,
+  type JWTPayload,
   jwtVerify,
+  SignJWT,
 } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';

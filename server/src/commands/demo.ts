@@ -155,7 +155,9 @@ export async function demoCommand(
   }
   // Serving for a person: the usual port when it is free, so the printed URLs stay the same.
   const port =
-    values.port === undefined && values.serve ? await freePort(3000).catch(() => freePort(0)) : await freePort(wantedPort);
+    values.port === undefined && values.serve
+      ? await freePort(3000).catch(() => freePort(0))
+      : await freePort(wantedPort);
   const dataDir = resolve(values['data-dir']);
   const url = `http://127.0.0.1:${port}`;
   const agent = await loadReminderAgent();
@@ -231,7 +233,9 @@ export async function demoCommand(
       print('');
       print(`Switchboard keeps running at ${url} (dashboard: ${url}/dashboard). Press Ctrl+C to stop.`);
       print(`  admin client_id:     ${credentials.client_id}`);
-      print(`  admin client_secret: ${credentials.client_secret}  (also in ${join(dataDir, 'admin-credentials.json')})`);
+      print(
+        `  admin client_secret: ${credentials.client_secret}  (also in ${join(dataDir, 'admin-credentials.json')})`,
+      );
       process.removeListener('SIGINT', stop);
       await new Promise<void>((resolveStop) => {
         process.once('SIGTERM', () => resolveStop());

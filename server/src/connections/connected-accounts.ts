@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { ChangeFeed } from '../cache/change-feed.js';
+import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Encryptor } from '../crypto/envelope.js';
@@ -58,14 +60,43 @@ interface Deps {
   oauth: OAuthClient;
   vault: TokenVault;
   logger: Logger;
+  changes: ChangeFeed;
 }
+
+/** Accounts kept for tool calls per process; beyond this the oldest go first. */
+const MAX_CACHED_ACCOUNTS = 50_000;
+
+/** last_used_at moves at most this often per account and process: a write a minute, not a write a call. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+type FoundAccount = { account: AccountRow; connection: ConnectionRow };
 
 /** Connected accounts: one per (connection, identifier), and the OAuth connect flow that activates them. */
 export class ConnectedAccounts {
   readonly connections: Connections;
+  /** Account + connection rows for tool calls, emptied on any status or connection change. */
+  private readonly forCalls: ScopedCache<string, FoundAccount>;
+  private readonly touchedAt = new Map<string, number>();
 
   constructor(private readonly deps: Deps) {
     this.connections = new Connections(deps);
+    this.forCalls = deps.changes.cache(['accounts', 'mcp'], MAX_CACHED_ACCOUNTS);
+  }
+
+  /**
+   * `find` for the tool-call path, served from a cache that every replica empties when an
+   * account is created active, re-consented, disconnected, expired or deleted, or its
+   * connection changes. Its token fields may be older than the row: the vault checks them.
+   */
+  async findForCall(ref: AccountRef): Promise<FoundAccount | undefined> {
+    await this.deps.changes.sync();
+    const key = 'id' in ref ? `id\u0000${ref.id}` : `name\u0000${ref.connector}\u0000${ref.identifier}`;
+    const cached = this.forCalls.get(key);
+    if (cached) return cached;
+    const generation = this.forCalls.generation;
+    const found = await this.find(ref);
+    if (found) this.forCalls.set(key, found, generation);
+    return found;
   }
 
   private now(): string {
@@ -208,6 +239,8 @@ export class ConnectedAccounts {
     const { account, connection } = await this.get(ref);
     await this.revokeAtProvider(account, connection);
     await this.deps.db.deleteFrom('connected_accounts').where('id', '=', account.id).execute();
+    this.deps.vault.forget(account.id);
+    await this.deps.changes.changed('accounts');
   }
 
   /** Revokes the grant and forgets the tokens; the account stays, DISCONNECTED, until a new consent. */
@@ -224,6 +257,8 @@ export class ConnectedAccounts {
       updated_at: this.now(),
     };
     await this.deps.db.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute();
+    this.deps.vault.forget(account.id);
+    await this.deps.changes.changed('accounts');
     return { account: { ...account, ...values }, connection };
   }
 
@@ -372,6 +407,8 @@ export class ConnectedAccounts {
       updated_at: this.now(),
     };
     await this.deps.db.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute();
+    this.deps.vault.forget(account.id);
+    await this.deps.changes.changed('accounts');
     return { ...account, ...values };
   }
 
@@ -381,9 +418,14 @@ export class ConnectedAccounts {
   }
 
   async touch(accountId: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const last = this.touchedAt.get(accountId);
+    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
+    if (this.touchedAt.size >= MAX_CACHED_ACCOUNTS) this.touchedAt.clear();
+    this.touchedAt.set(accountId, now);
     await this.deps.db
       .updateTable('connected_accounts')
-      .set({ last_used_at: this.now() })
+      .set({ last_used_at: new Date(now).toISOString() })
       .where('id', '=', accountId)
       .execute();
   }

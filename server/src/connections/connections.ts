@@ -24,7 +24,9 @@ const secretContext = (id: string) => `connections:${id}:oauth_client_secret`;
 
 /** Storage of connections; the OAuth app secret is encrypted and never returned by the API. */
 export class Connections {
-  constructor(private readonly deps: { db: Kysely<Database>; encryptor: Encryptor; clock: Clock; changes: ChangeFeed }) {}
+  constructor(
+    private readonly deps: { db: Kysely<Database>; encryptor: Encryptor; clock: Clock; changes: ChangeFeed },
+  ) {}
 
   async create(input: ConnectionInput): Promise<ConnectionRow> {
     const id = newId('conn');

@@ -1,4 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { ChangeFeed } from '../cache/change-feed.js';
+import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import type { Engine } from '../db/database.js';
@@ -27,7 +29,16 @@ export interface AccessGrant {
 /** Refresh this long before the provider's expiry, so a token never dies in flight. */
 const REFRESH_SKEW_MS = 60_000;
 
+/** Decrypted grants kept per process; beyond this the oldest go first. */
+const MAX_CACHED_GRANTS = 50_000;
+
 const tokensContext = (accountId: string) => `connected_accounts:${accountId}:tokens`;
+
+interface CachedGrant {
+  grant: AccessGrant;
+  /** Provider expiry in ms, or undefined when the provider gave none. */
+  expiresAt: number | undefined;
+}
 
 export function statusError(row: Pick<AccountRow, 'status' | 'identifier'>, connectionName: string): AppError {
   const who = `${connectionName} for ${row.identifier}`;
@@ -50,6 +61,13 @@ export function statusError(row: Pick<AccountRow, 'status' | 'identifier'>, conn
 export class TokenVault {
   private readonly inflight = new Map<string, Promise<AccessGrant>>();
   private readonly connections: Connections;
+  /**
+   * Decrypted access tokens until shortly before they expire, so a call neither reads nor
+   * decrypts the row. An entry is only used for a row whose status (ACTIVE) and
+   * token_version the caller read; a disconnect or re-consent bumps the version, an
+   * expiry changes the status, and both empty the accounts scope on every replica.
+   */
+  private readonly grants: ScopedCache<string, CachedGrant>;
 
   constructor(
     private readonly deps: {
@@ -59,9 +77,22 @@ export class TokenVault {
       clock: Clock;
       oauth: OAuthClient;
       logger: Logger;
+      changes: ChangeFeed;
     },
   ) {
     this.connections = new Connections(deps);
+    this.grants = deps.changes.cache([], MAX_CACHED_GRANTS);
+  }
+
+  /** Drops the cached grant of an account whose tokens were just removed or replaced. */
+  forget(accountId: string): void {
+    this.grants.delete(accountId);
+  }
+
+  private remember(grant: AccessGrant, expiresAt: string | number | null | undefined, generation: number): AccessGrant {
+    const at = typeof expiresAt === 'string' ? Date.parse(expiresAt) : (expiresAt ?? undefined);
+    this.grants.set(grant.accountId, { grant, expiresAt: at }, generation);
+    return grant;
   }
 
   /** Encrypted column values for a token set (keeping the old refresh token when none is new). */
@@ -85,8 +116,11 @@ export class TokenVault {
   }
 
   private isFresh(row: AccountRow): boolean {
-    if (!row.token_expires_at) return true;
-    return Date.parse(row.token_expires_at) - this.deps.clock.now() > REFRESH_SKEW_MS;
+    return this.freshUntil(row.token_expires_at ? Date.parse(row.token_expires_at) : undefined);
+  }
+
+  private freshUntil(expiresAt: number | undefined): boolean {
+    return expiresAt === undefined || expiresAt - this.deps.clock.now() > REFRESH_SKEW_MS;
   }
 
   private grant(row: AccountRow, tokens: StoredTokens): AccessGrant {
@@ -115,13 +149,33 @@ export class TokenVault {
   /**
    * A valid access token for the account. `staleVersion` is the version of a token the
    * provider just refused with 401: a newer one is returned, refreshing when needed.
+   * `known` is the account row the caller already holds (possibly from a cache): when it
+   * is ACTIVE and a cached grant is at least as new and not expiring, no query is made.
    */
-  async getAccessToken(accountId: string, options: { staleVersion?: number } = {}): Promise<AccessGrant> {
+  async getAccessToken(
+    accountId: string,
+    options: { staleVersion?: number; known?: Pick<AccountRow, 'status' | 'token_version'> } = {},
+  ): Promise<AccessGrant> {
+    const { known, staleVersion } = options;
+    if (known?.status === 'ACTIVE') {
+      const cached = this.grants.get(accountId);
+      if (
+        cached &&
+        cached.grant.version >= known.token_version &&
+        cached.grant.version !== staleVersion &&
+        this.freshUntil(cached.expiresAt)
+      ) {
+        return cached.grant;
+      }
+    }
+    const generation = this.grants.generation;
     const row = await this.loadRow(accountId);
     if (row.status !== 'ACTIVE') throw statusError(row, await this.connectionName(row));
     const tokens = this.openTokens(row);
     if (!tokens) throw statusError({ ...row, status: 'PENDING_AUTH' }, await this.connectionName(row));
-    if (this.isFresh(row) && options.staleVersion !== row.token_version) return this.grant(row, tokens);
+    if (this.isFresh(row) && staleVersion !== row.token_version) {
+      return this.remember(this.grant(row, tokens), row.token_expires_at, generation);
+    }
     return this.refreshOnce(accountId, row.token_version);
   }
 
@@ -134,6 +188,7 @@ export class TokenVault {
   private refreshOnce(accountId: string, seenVersion: number): Promise<AccessGrant> {
     const running = this.inflight.get(accountId);
     if (running) return running;
+    this.grants.delete(accountId);
     const flight = this.refreshLocked(accountId, seenVersion).finally(() => this.inflight.delete(accountId));
     this.inflight.set(accountId, flight);
     return flight;
@@ -162,8 +217,12 @@ export class TokenVault {
     return this.settle(await this.refreshRow(this.deps.db, row, seenVersion));
   }
 
+  /** After the refresh committed: an account that just expired leaves every replica's caches. */
   private async settle(outcome: AccessGrant | AppError): Promise<AccessGrant> {
-    if (outcome instanceof AppError) throw outcome;
+    if (outcome instanceof AppError) {
+      if (outcome.code === 'account_expired') await this.deps.changes.changed('accounts');
+      throw outcome;
+    }
     return outcome;
   }
 
@@ -184,7 +243,9 @@ export class TokenVault {
     if (row.status !== 'ACTIVE') return statusError(row, connection.name);
     const tokens = this.openTokens(row);
     if (!tokens) return statusError({ ...row, status: 'PENDING_AUTH' }, connection.name);
-    if (row.token_version !== seenVersion && this.isFresh(row)) return this.grant(row, tokens);
+    if (row.token_version !== seenVersion && this.isFresh(row)) {
+      return this.remember(this.grant(row, tokens), row.token_expires_at, this.grants.generation);
+    }
 
     const now = new Date(this.deps.clock.now()).toISOString();
     if (!tokens.refresh_token) {
@@ -218,12 +279,15 @@ export class TokenVault {
       if (latest.status !== 'ACTIVE' || !latestTokens) return statusError(latest, connection.name);
       return this.grant(latest, latestTokens);
     }
-    return {
+    const grant: AccessGrant = {
       accountId: row.id,
       accessToken: fresh.accessToken,
       version: row.token_version + 1,
       scopes: JSON.parse(scopes) as string[],
     };
+    // On Postgres the transaction commits after this returns; a reader that sees the
+    // cached grant before then still gets the token the provider just issued.
+    return this.remember(grant, fresh.expiresAt, this.grants.generation);
   }
 
   /** EXPIRED keeps the old record (tokens included) so nothing is lost; a new consent replaces it. */
@@ -238,5 +302,6 @@ export class TokenVault {
       .set({ status: 'EXPIRED', status_reason: reason, updated_at: now })
       .where('id', '=', row.id)
       .execute();
+    this.forget(row.id);
   }
 }

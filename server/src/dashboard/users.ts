@@ -4,11 +4,11 @@ import type { AppServices } from '../app.js';
 import type { AuthLink } from '../connections/connected-accounts.js';
 import type { ConnectionRow } from '../connections/connections.js';
 import { AppError } from '../errors.js';
+import type { McpServices } from '../mcp/services.js';
 import { providerIcon } from './connections.js';
 import { field, readForm } from './form.js';
 import { type Html, html, queryString } from './html.js';
 import { copyable, csrfField, notice, noticeFromQuery, page, statusBadge, time } from './layout.js';
-import type { McpServices } from '../mcp/services.js';
 import type { DashboardEnv } from './routes.js';
 
 type Ctx = Context<DashboardEnv>;

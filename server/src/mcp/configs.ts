@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type { ChangeFeed } from '../cache/change-feed.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { isUniqueViolation } from '../connections/connections.js';
@@ -49,6 +50,7 @@ interface Deps {
   clock: Clock;
   config: Config;
   catalog: Catalog;
+  changes: ChangeFeed;
 }
 
 /** The one static MCP URL of a config, answered with session tokens. */
@@ -195,6 +197,7 @@ export class McpConfigs {
         await this.insertMappings(trx, id, mappings);
       }
     });
+    await this.deps.changes.changed('mcp');
     return { ...existing, description, updated_at: updatedAt, mappings };
   }
 
@@ -202,6 +205,7 @@ export class McpConfigs {
     // Mappings and instances go with the config (ON DELETE CASCADE).
     const result = await this.deps.db.deleteFrom('mcp_configs').where('id', '=', id).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `MCP config ${id} not found`);
+    await this.deps.changes.changed('mcp');
   }
 
   async get(id: string): Promise<ConfigDetail> {

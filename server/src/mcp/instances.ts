@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { ChangeFeed } from '../cache/change-feed.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { isUniqueViolation } from '../connections/connections.js';
@@ -36,6 +37,7 @@ interface Deps {
   config: Config;
   encryptor: Encryptor;
   configs: McpConfigs;
+  changes: ChangeFeed;
 }
 
 /**
@@ -156,6 +158,7 @@ export class McpInstances {
     const values = { name: patch.name ?? row.name, config_id: config.id, updated_at: this.now() };
     try {
       await this.deps.db.updateTable('mcp_instances').set(values).where('id', '=', id).execute();
+      await this.deps.changes.changed('mcp');
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new AppError(
@@ -171,6 +174,7 @@ export class McpInstances {
   async delete(id: string): Promise<void> {
     const result = await this.deps.db.deleteFrom('mcp_instances').where('id', '=', id).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `MCP instance ${id} not found`);
+    await this.deps.changes.changed('mcp');
   }
 
   /** A new URL secret; the old URL stops working with this write. */
@@ -178,6 +182,7 @@ export class McpInstances {
     const { row, config } = await this.get(id);
     const values = { ...this.sealSecret(id), updated_at: this.now() };
     await this.deps.db.updateTable('mcp_instances').set(values).where('id', '=', id).execute();
+    await this.deps.changes.changed('mcp');
     return { row: { ...row, ...values }, config };
   }
 }

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { ChangeFeed } from '../cache/change-feed.js';
+import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import { hashSecret, safeEqual } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
@@ -29,6 +31,24 @@ export class McpTarget {
 /** last_used_at moves at most this often per instance, so use costs a write a minute, not a write a call. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** Instances and configs kept per process; beyond this the oldest go first. */
+const MAX_CACHED_INSTANCES = 100_000;
+const MAX_CACHED_CONFIGS = 10_000;
+
+/** What an instance URL resolves to, apart from its config (shared by all its instances). */
+interface CachedInstance {
+  id: string;
+  configId: string;
+  userIdentifier: string;
+}
+
+interface CachedConfig {
+  id: string;
+  name: string;
+  description: string;
+  mappings: TargetMapping[];
+}
+
 interface MappingColumns {
   tools: string | null;
   connection_name: string | null;
@@ -44,13 +64,41 @@ function mappingsOf(rows: MappingColumns[]): TargetMapping[] {
   return out;
 }
 
-/** The hot path: URL or token → target, in one query each. Nothing is cached, so deletes act at once. */
+/**
+ * The hot path: URL or token → target. Resolved instances (by secret digest) and configs
+ * with their mappings are cached; a write to connections, configs, mappings or instances
+ * empties both caches here at once and on every other replica at its next change-feed
+ * poll, so a deleted or rotated URL stops working everywhere within a second. Unknown
+ * secrets are never cached, so probing cannot fill memory.
+ */
 export class McpTargets {
-  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock }) {}
+  private readonly instances: ScopedCache<string, CachedInstance>;
+  private readonly configs: ScopedCache<string, CachedConfig>;
+  private readonly touchedAt = new Map<string, number>();
+
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; changes: ChangeFeed }) {
+    this.instances = deps.changes.cache(['mcp'], MAX_CACHED_INSTANCES);
+    this.configs = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS);
+  }
 
   /** The instance behind a capability URL secret, or undefined for any unknown or rotated secret. */
   async byInstanceSecret(secret: string): Promise<McpTarget | undefined> {
     const digest = hashSecret(secret);
+    await this.deps.changes.sync();
+    const instance = this.instances.get(digest);
+    const config = instance && this.configs.get(instance.configId);
+    if (instance && config) {
+      await this.touch(instance.id);
+      return new McpTarget(
+        config.id,
+        config.name,
+        config.description,
+        instance.userIdentifier,
+        config.mappings,
+        instance.id,
+      );
+    }
+    const generation = this.instances.generation;
     const rows = await this.deps.db
       .selectFrom('mcp_instances as i')
       .innerJoin('mcp_configs as c', 'c.id', 'i.config_id')
@@ -74,19 +122,36 @@ export class McpTargets {
     const first = rows[0];
     // The index lookup already matched; compare again in constant time as a second line of defence.
     if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;
-    await this.touch(first.id, first.last_used_at);
+    const mappings = mappingsOf(rows);
+    this.instances.set(
+      digest,
+      { id: first.id, configId: first.config_id, userIdentifier: first.user_identifier },
+      generation,
+    );
+    this.configs.set(
+      first.config_id,
+      { id: first.config_id, name: first.config_name, description: first.description, mappings },
+      generation,
+    );
+    if (first.last_used_at && !this.touchedAt.has(first.id))
+      this.touchedAt.set(first.id, Date.parse(first.last_used_at));
+    await this.touch(first.id);
     return new McpTarget(
       first.config_id,
       first.config_name,
       first.description,
       first.user_identifier,
-      mappingsOf(rows),
+      mappings,
       first.id,
     );
   }
 
   /** The config a session token names, for the token's user; undefined when the config is gone. */
   async byConfig(configId: string, userIdentifier: string): Promise<McpTarget | undefined> {
+    await this.deps.changes.sync();
+    const cached = this.configs.get(configId);
+    if (cached) return new McpTarget(cached.id, cached.name, cached.description, userIdentifier, cached.mappings);
+    const generation = this.configs.generation;
     const rows = await this.deps.db
       .selectFrom('mcp_configs as c')
       .leftJoin('mcp_config_mappings as m', 'm.config_id', 'c.id')
@@ -97,12 +162,22 @@ export class McpTargets {
       .execute();
     const first = rows[0];
     if (!first) return undefined;
-    return new McpTarget(first.id, first.name, first.description, userIdentifier, mappingsOf(rows));
+    const mappings = mappingsOf(rows);
+    this.configs.set(
+      configId,
+      { id: first.id, name: first.name, description: first.description, mappings },
+      generation,
+    );
+    return new McpTarget(first.id, first.name, first.description, userIdentifier, mappings);
   }
 
-  private async touch(instanceId: string, lastUsedAt: string | null): Promise<void> {
+  /** At most one guarded write a minute per instance and process; the guard keeps replicas from repeating it. */
+  private async touch(instanceId: string): Promise<void> {
     const now = this.deps.clock.now();
-    if (lastUsedAt && now - Date.parse(lastUsedAt) < TOUCH_INTERVAL_MS) return;
+    const last = this.touchedAt.get(instanceId);
+    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
+    if (this.touchedAt.size >= MAX_CACHED_INSTANCES) this.touchedAt.clear();
+    this.touchedAt.set(instanceId, now);
     const stale = new Date(now - TOUCH_INTERVAL_MS).toISOString();
     await this.deps.db
       .updateTable('mcp_instances')

@@ -1,7 +1,7 @@
-export { type Sandbox, createSandbox } from './app.js';
+export { createSandbox, type Sandbox } from './app.js';
 export type { SandboxContext, SandboxPrincipal, SandboxUser } from './context.js';
 export type { Fault, FaultSpec } from './faults.js';
-export { type GmailContext, createGmailApi } from './gmail/index.js';
+export { createGmailApi, type GmailContext } from './gmail/index.js';
 export { googleError, googleErrorBody } from './google-errors.js';
 export {
   type SandboxClient,

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { validationError } from '../api/http.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { ConnectedAccounts } from '../connections/connected-accounts.js';
@@ -8,7 +9,6 @@ import { newId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { AppError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { validationError } from '../api/http.js';
 import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
 import { createProviderApi } from './provider-api.js';
@@ -76,7 +76,7 @@ export class ToolExecutor {
       const parsed = tool.input.safeParse(request.params ?? {});
       if (!parsed.success) throw validationError(parsed.error, 'tool_input_invalid');
 
-      const found = await this.deps.accounts.find(
+      const found = await this.deps.accounts.findForCall(
         'connectedAccountId' in request.account ? { id: request.account.connectedAccountId } : request.account,
       );
       if (!found) {
@@ -104,6 +104,7 @@ export class ToolExecutor {
 
       let grant: AccessGrant | undefined;
       const accountId = account.id;
+      const known = account;
       const api = createProviderApi({
         fetch: this.deps.fetch,
         apiOrigins: provider.apiOrigins,
@@ -112,7 +113,10 @@ export class ToolExecutor {
         clock: this.deps.clock,
         signal: request.signal,
         getAccessToken: async ({ forceRefresh }) => {
-          grant = await this.deps.vault.getAccessToken(accountId, forceRefresh ? { staleVersion: grant?.version } : {});
+          grant = await this.deps.vault.getAccessToken(
+            accountId,
+            forceRefresh ? { staleVersion: grant?.version, known } : { known },
+          );
           return grant.accessToken;
         },
       });

@@ -5,6 +5,7 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installExternalTools } from '../support/external-tools.js';
 import { type Stack, startStack } from '../support/stack.js';
 import {
   type ApiConfig,
@@ -122,4 +123,29 @@ describe('official MCP clients against both URL kinds', () => {
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain('messages');
   }, 120_000);
+
+  it('MCP Inspector 2 CLI (current release, on Node 22) lists and calls tools on both URL kinds', async () => {
+    // The current Inspector needs Node 22, which the npm package node@22 provides offline.
+    const dir = await installExternalTools('inspector', ['node@22', '@modelcontextprotocol/inspector@2.12.0']);
+    const node22 = `${dir}/node_modules/node/bin/node`;
+    const launcher = `${dir}/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js`;
+    const targets = [
+      { url: instance.url, headers: [] as string[] },
+      { url: config.mcp_server_url, headers: ['--header', `Authorization: Bearer ${token}`] },
+    ];
+    for (const target of targets) {
+      const cli = [launcher, '--cli', target.url, '--transport', 'http', ...target.headers];
+      const listed = await run(node22, [...cli, '--method', 'tools/list'], { timeout: 60_000 });
+      const list = JSON.parse(listed.stdout) as { tools: { name: string }[] };
+      expect(list.tools.map((t) => t.name)).toEqual(SEED_TOOLS);
+      const called = await run(
+        node22,
+        [...cli, '--method', 'tools/call', '--tool-name', 'gmail_fetch_mails', '--tool-arg', 'max_results=1'],
+        { timeout: 60_000 },
+      );
+      const result = JSON.parse(called.stdout) as CallToolResult;
+      expect(result.isError).toBeFalsy();
+      expect(textOf(result)).toContain('messages');
+    }
+  }, 400_000);
 });

@@ -1,4 +1,4 @@
-import { addressParser, type Address } from 'postal-mime';
+import { type Address, addressParser } from 'postal-mime';
 import { AppError } from '../../errors.js';
 import { htmlToText } from './html-text.js';
 import { encodeBase64Url } from './message-format.js';

@@ -1,5 +1,5 @@
 import { systemClock } from '../../clock.js';
-import { startSandbox, type RunningSandbox } from '../../sandbox/testing.js';
+import { type RunningSandbox, startSandbox } from '../../sandbox/testing.js';
 import { createProviderApi } from '../../tools/provider-api.js';
 import type { ProviderApi, ToolContext, ToolDefinition } from '../types.js';
 import { SCOPE } from './scopes.js';

@@ -1,5 +1,5 @@
-import type { MimeNode } from './mime.js';
 import type { Mailbox, StoredMessage } from './mailbox.js';
+import type { MimeNode } from './mime.js';
 
 /** JSON shapes of Gmail v1 resources, built from stored messages. */
 export type MessageFormat = 'full' | 'metadata' | 'minimal' | 'raw';

@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { SandboxContext, SandboxPrincipal, SandboxUser } from '../context.js';
 import { googleError, invalidArgument, notFound } from '../google-errors.js';
-import { DeliveryError, applyFilters, sendMessage } from './delivery.js';
+import { applyFilters, DeliveryError, sendMessage } from './delivery.js';
 import {
   attachmentOf,
   formatMessage,

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { invalidArgument, notFound } from '../google-errors.js';
 import type { SandboxUser } from '../context.js';
+import { invalidArgument, notFound } from '../google-errors.js';
 import { registerDelegateRoutes } from './delegates.js';
 import { registerForwardingAddressRoutes } from './forwarding-addresses.js';
 import type { GmailRoute } from './index.js';
-import { registerSendAsRoutes } from './send-as.js';
 import { noContent, readJson } from './routes-support.js';
 import { GMAIL_SCOPES } from './scopes.js';
+import { registerSendAsRoutes } from './send-as.js';
 
 /** users.settings.*: filters, vacation, IMAP, POP, language, auto-forwarding; the sharing settings live beside. */
 

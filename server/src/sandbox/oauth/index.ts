@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
-import type { SandboxUser } from '../context.js';
 import { sandboxBaseUrl } from '../base-url.js';
+import type { SandboxUser } from '../context.js';
 import { oauthError } from '../google-errors.js';
 import { IDENTITY_SCOPES, isKnownScopeSpelling, parseScopeParam } from '../scopes.js';
 import type { AuthorizationRequest, SandboxState, TokenResponse } from '../state.js';

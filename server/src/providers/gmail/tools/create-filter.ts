@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { creates } from '../annotations.js';
+import { gmailUrl } from '../api.js';
 import { labelIdsField } from '../params.js';
 import { SETTINGS_BASIC_SCOPES } from '../scopes.js';
 

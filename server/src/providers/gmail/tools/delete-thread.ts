@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl, segment } from '../api.js';
 import { deletes } from '../annotations.js';
+import { gmailUrl, segment } from '../api.js';
 import { threadIdField } from '../params.js';
 import { DELETE_SCOPES } from '../scopes.js';
 

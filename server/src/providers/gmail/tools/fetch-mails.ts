@@ -3,6 +3,7 @@ import { defineTool } from '../../types.js';
 import { gmailUrl } from '../api.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import { messageListSchema, parseResponse } from '../gmail-types.js';
+import { resolveLabelIds } from '../label-resolver.js';
 import type { CompactMessage } from '../message-format.js';
 import { LIST_BODY_CHARS, readListedMessage } from '../message-reader.js';
 import {
@@ -14,7 +15,6 @@ import {
   searchQueryField,
 } from '../params.js';
 import { READ_METADATA_SCOPES } from '../scopes.js';
-import { resolveLabelIds } from '../label-resolver.js';
 
 /** Messages read at once after listing: fast, yet far below Gmail's per-user concurrency limit. */
 const READ_CONCURRENCY = 5;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl, segment } from '../api.js';
 import { readOnly } from '../annotations.js';
+import { gmailUrl, segment } from '../api.js';
 import { attachmentSchema, type GmailMessagePart, messageSchema, parseResponse } from '../gmail-types.js';
 import { decodeBase64Url, decodeCharset } from '../message-format.js';
 import { messageIdField } from '../params.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { PEOPLE_API } from '../api.js';
 import { readOnly } from '../annotations.js';
+import { PEOPLE_API } from '../api.js';
 import { CONTACTS_READ_SCOPES } from '../scopes.js';
 
 interface ConnectionList {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl, segment } from '../api.js';
 import { readOnly } from '../annotations.js';
+import { gmailUrl, segment } from '../api.js';
 import { draftSchema, parseResponse } from '../gmail-types.js';
 import { compactFor, formatQuery, SINGLE_BODY_CHARS } from '../message-reader.js';
 import { draftIdField, messageFormatField } from '../params.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl, segment } from '../api.js';
 import { readOnly } from '../annotations.js';
+import { gmailUrl, segment } from '../api.js';
 import { SETTINGS_READ_SCOPES } from '../scopes.js';
 
 export const getForwardingAddress = defineTool({

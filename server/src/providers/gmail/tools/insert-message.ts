@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { creates } from '../annotations.js';
+import { gmailUrl } from '../api.js';
 import { rawMessageParam } from '../mime-compose.js';
 import { labelIdsField } from '../params.js';
 import { INSERT_SCOPES } from '../scopes.js';

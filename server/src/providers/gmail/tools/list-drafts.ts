@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { readOnly } from '../annotations.js';
+import { gmailUrl } from '../api.js';
 import { maxResultsField, pageTokenField } from '../params.js';
 import { DRAFT_READ_SCOPES } from '../scopes.js';
 

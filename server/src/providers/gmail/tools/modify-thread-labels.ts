@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
-import { gmailUrl, segment } from '../api.js';
 import { setsState } from '../annotations.js';
+import { gmailUrl, segment } from '../api.js';
 import { labelIdsField, threadIdField } from '../params.js';
 import { MODIFY_SCOPES } from '../scopes.js';
 

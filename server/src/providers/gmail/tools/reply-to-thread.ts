@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { creates } from '../annotations.js';
+import { gmailUrl } from '../api.js';
 import { composeMessage } from '../compose-request.js';
 import { contentTypeField, recipientsField, threadIdField } from '../params.js';
 import { replyHeaders, replySubject } from '../reply-headers.js';

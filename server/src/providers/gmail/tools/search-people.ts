@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { PEOPLE_API } from '../api.js';
 import { readOnly } from '../annotations.js';
+import { PEOPLE_API } from '../api.js';
 import { SCOPE } from '../scopes.js';
 
 // "Other contacts" (people the user emailed but never saved) only allow these read-mask fields.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { creates } from '../annotations.js';
+import { gmailUrl } from '../api.js';
 import { draftIdField } from '../params.js';
 import { DRAFT_SCOPES } from '../scopes.js';
 

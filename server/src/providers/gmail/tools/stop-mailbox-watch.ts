@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { deletes } from '../annotations.js';
+import { gmailUrl } from '../api.js';
 import { READ_METADATA_SCOPES } from '../scopes.js';
 
 export const stopMailboxWatch = defineTool({

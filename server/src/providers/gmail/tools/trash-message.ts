@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl, segment } from '../api.js';
 import { setsState } from '../annotations.js';
+import { gmailUrl, segment } from '../api.js';
 import { messageIdField } from '../params.js';
 import { MODIFY_SCOPES } from '../scopes.js';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { setsState } from '../annotations.js';
+import { gmailUrl } from '../api.js';
 import { SETTINGS_SHARING_SCOPES } from '../scopes.js';
 
 interface AutoForwarding {

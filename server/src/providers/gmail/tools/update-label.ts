@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
-import { gmailUrl, segment } from '../api.js';
 import { setsState } from '../annotations.js';
+import { gmailUrl, segment } from '../api.js';
 import { labelIdField, labelListVisibilityField, messageListVisibilityField } from '../label-fields.js';
 import { LABEL_WRITE_SCOPES } from '../scopes.js';
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
-import { gmailUrl, segment } from '../api.js';
 import { setsState } from '../annotations.js';
-import { sendAsEmailField, sendAsFields } from '../send-as-fields.js';
+import { gmailUrl, segment } from '../api.js';
 import { SETTINGS_BASIC_SCOPES, SETTINGS_SHARING_SCOPES } from '../scopes.js';
+import { sendAsEmailField, sendAsFields } from '../send-as-fields.js';
 
 export const updateSendAs = defineTool({
   name: 'gmail_update_send_as',

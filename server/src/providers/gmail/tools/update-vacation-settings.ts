@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { setsState } from '../annotations.js';
+import { gmailUrl } from '../api.js';
 import { SETTINGS_BASIC_SCOPES } from '../scopes.js';
 
 /** Gmail wants epoch milliseconds as a string; callers may give that or an ISO 8601 date-time. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { setsState } from '../annotations.js';
+import { gmailUrl } from '../api.js';
 import { labelIdsField } from '../params.js';
 import { READ_METADATA_SCOPES } from '../scopes.js';
 

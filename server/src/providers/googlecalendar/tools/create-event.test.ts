@@ -3,8 +3,8 @@ import { ProviderError } from '../../../errors.js';
 import { type CalendarSandbox, runTool, startCalendarSandbox } from '../testing/loopback.js';
 import { createEvent } from './create-event.js';
 import { getEventById } from './get-event-by-id.js';
-import { listEventInstances } from './list-event-instances.js';
 import { listCalendars } from './list-calendars.js';
+import { listEventInstances } from './list-event-instances.js';
 
 interface EventTime {
   dateTime?: string;

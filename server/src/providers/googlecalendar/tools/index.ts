@@ -7,8 +7,8 @@ import { deleteAclRule } from './delete-acl-rule.js';
 import { deleteCalendar } from './delete-calendar.js';
 import { deleteEvent } from './delete-event.js';
 import { getAclRule } from './get-acl-rule.js';
-import { getCalendarListEntry } from './get-calendar-list-entry.js';
 import { getCalendar } from './get-calendar.js';
+import { getCalendarListEntry } from './get-calendar-list-entry.js';
 import { getColors } from './get-colors.js';
 import { getEventById } from './get-event-by-id.js';
 import { getSetting } from './get-setting.js';
@@ -26,8 +26,8 @@ import { removeCalendarFromList } from './remove-calendar-from-list.js';
 import { searchEvents } from './search-events.js';
 import { transferCalendarOwnership } from './transfer-calendar-ownership.js';
 import { updateAclRule } from './update-acl-rule.js';
-import { updateCalendarListEntry } from './update-calendar-list-entry.js';
 import { updateCalendar } from './update-calendar.js';
+import { updateCalendarListEntry } from './update-calendar-list-entry.js';
 import { updateEvent } from './update-event.js';
 
 /** Every Google Calendar tool, listed by hand. */

@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_POSTGRES_URL } from './support/database.js';
+import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
+import { type Stack, startStack, TEST_ENCRYPTION_KEY } from './support/stack.js';
+
+const MODERN = '2026-07-28';
+
+/** One stateless 2026-07-28 request to an instance URL, sent to the replica at `baseUrl`. */
+async function rpc(baseUrl: string, instanceUrl: string, method: 'tools/list' | 'tools/call', params: object = {}) {
+  const url = new URL(instanceUrl);
+  const response = await fetch(`${baseUrl}${url.pathname}`, {
+    method: 'POST',
+    headers: {
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+      'mcp-protocol-version': MODERN,
+      'mcp-method': method,
+      ...(method === 'tools/call' ? { 'mcp-name': (params as { name: string }).name } : {}),
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method,
+      params: {
+        ...params,
+        _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} },
+      },
+    }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+}
+
+/** Polls `probe` until it holds; resolves with the milliseconds it took (or fails after 5 s). */
+async function msUntil(probe: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < 5_000) {
+    if (await probe()) return Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the change never reached the other replica');
+}
+
+/**
+ * Caches are per process; these tests hold the replicas to the promise that a change made
+ * through one of them reaches every other within a second: the test's in-process server
+ * and a child process running the built CLI share one Postgres schema.
+ */
+describe('changes on one replica reach the others within a second', () => {
+  let stack: Stack;
+  let other: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`build the server first (npm run build): ${CLI} is missing`);
+    stack = await startStack({ engine: 'postgres' });
+    await stack.createConnection('MY_GMAIL', 'gmail');
+    const created = await stack.api('POST', '/api/v1/mcp/configs', {
+      name: 'replicated',
+      connection_tool_mappings: [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
+    });
+    expect(created.status).toBe(201);
+    const schema = stack.db.reopen.postgresSchema ?? '';
+    other = await startServerProcess({
+      DATABASE_URL: `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      SWITCHBOARD_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      SWITCHBOARD_SANDBOX_URL: stack.sandbox.url,
+      SWITCHBOARD_DATA_DIR: stack.db.dataDir,
+      SWITCHBOARD_LOG_LEVEL: 'warn',
+      // Replicas behind one load balancer share the public URL.
+      SWITCHBOARD_PUBLIC_URL: stack.url,
+    });
+  });
+  afterAll(async () => {
+    other?.child.kill('SIGKILL');
+    await stack?.close();
+  });
+
+  async function instanceFor(user: string): Promise<{ id: string; url: string }> {
+    const ensured = await stack.api<{ instance: { id: string; url: string } }>('POST', '/api/v1/mcp/instances', {
+      config_name: 'replicated',
+      user_identifier: user,
+    });
+    return ensured.body.instance;
+  }
+
+  const fetchMails = { name: 'gmail_fetch_mails', arguments: { max_results: 1 } };
+  const errorCode = (body: Record<string, unknown>) =>
+    (body.result as { structuredContent?: { error?: { code?: string } } } | undefined)?.structuredContent?.error?.code;
+
+  it('stops tool calls on the other replica within a second of a disconnect', async () => {
+    const instance = await instanceFor('disconnect-user');
+    const accountId = await stack.connectAccount('MY_GMAIL', 'disconnect-user');
+    const otherUrl = other?.url ?? '';
+    // Both replicas have served the account, so both hold it (and its token) in their caches.
+    for (const base of [stack.url, otherUrl, otherUrl]) {
+      const warm = await rpc(base, instance.url, 'tools/call', fetchMails);
+      expect(warm.body.result).toBeDefined();
+      expect(errorCode(warm.body)).toBeUndefined();
+    }
+    const disconnected = await stack.api('POST', `/api/v1/connected_accounts/${accountId}:disconnect`);
+    expect(disconnected.status).toBe(200);
+
+    const here = await rpc(stack.url, instance.url, 'tools/call', fetchMails);
+    expect(errorCode(here.body)).toBe('account_disconnected');
+    const ms = await msUntil(
+      async () =>
+        errorCode((await rpc(otherUrl, instance.url, 'tools/call', fetchMails)).body) === 'account_disconnected',
+    );
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it('shows a config change on the other replica within a second', async () => {
+    const instance = await instanceFor('config-user');
+    const otherUrl = other?.url ?? '';
+    const names = async (base: string) =>
+      ((await rpc(base, instance.url, 'tools/list')).body.result as { tools: { name: string }[] }).tools.map(
+        (t) => t.name,
+      );
+    expect(await names(otherUrl)).toEqual(['gmail_fetch_mails']);
+
+    const config = await stack.api<{ configs: { id: string }[] }>('GET', '/api/v1/mcp/configs?filter.name=replicated');
+    const id = config.body.configs[0]?.id ?? '';
+    const updated = await stack.api('PUT', `/api/v1/mcp/configs/${id}`, {
+      connection_tool_mappings: [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails', 'gmail_list_labels'] }],
+    });
+    expect(updated.status).toBe(200);
+
+    expect(await names(stack.url)).toEqual(['gmail_fetch_mails', 'gmail_list_labels']);
+    const ms = await msUntil(async () => (await names(otherUrl)).length === 2);
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it('stops serving a deleted instance URL on the other replica within a second', async () => {
+    const instance = await instanceFor('deleted-user');
+    const otherUrl = other?.url ?? '';
+    expect((await rpc(otherUrl, instance.url, 'tools/list')).status).toBe(200);
+    const deleted = await stack.api('DELETE', `/api/v1/mcp/instances/${instance.id}`);
+    expect(deleted.status).toBe(200);
+    expect((await rpc(stack.url, instance.url, 'tools/list')).status).toBe(404);
+    const ms = await msUntil(async () => (await rpc(otherUrl, instance.url, 'tools/list')).status === 404);
+    expect(ms).toBeLessThan(1_000);
+  });
+});
