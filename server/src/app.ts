@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { registerConnectRoutes } from './api/connect.js';
@@ -51,6 +51,20 @@ export interface AppServices extends AppDeps {
 
 export type AppEnv = { Variables: { requestId: string; clientId?: string } };
 
+/**
+ * Sets a header on the finished response in place. Hono's `c.header()` after `next()`
+ * rebuilds the response around its body stream, which turns @hono/node-server's buffered
+ * fast path (a string body written in one go) into a stream read; only a response whose
+ * headers are immutable (one that came from fetch) needs that rebuild.
+ */
+function setResponseHeader(c: Context<AppEnv>, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    c.header(name, value);
+  }
+}
+
 export function createServices(deps: AppDeps): AppServices {
   // The one process-wide cache coordinator: the hot path of a tool call (instance URL →
   // config → mappings, account → connection, decrypted token) is served from caches that
@@ -74,7 +88,7 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: AppServ
     c.set('requestId', requestId);
     const started = performance.now();
     await next();
-    c.header('x-request-id', requestId);
+    setResponseHeader(c, 'x-request-id', requestId);
     const status = c.res.status;
     if (status >= 500 || logger.isLevelEnabled('debug')) {
       logger[status >= 500 ? 'warn' : 'debug'](

@@ -1,4 +1,4 @@
-import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
+import { type AuthInfo, createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
 import type { Context, Hono } from 'hono';
 import type { AppEnv, AppServices } from '../app.js';
 import { configServerUrl } from './configs.js';
@@ -21,6 +21,27 @@ function targetOf(authInfo: AuthInfo | undefined): McpTarget {
 }
 
 /**
+ * Reads a JSON-RPC POST body once, so the SDK neither clones the request (a stream tee) nor
+ * reads it again: it gets the parsed body. Only a body whose declared length is within the
+ * limit takes this path; anything else (no Content-Length, too large, not JSON, GET) is left
+ * for the SDK to read and answer exactly as it would, from an unread request.
+ */
+async function readJsonBody(request: Request, maxBytes: number): Promise<{ request: Request; parsed?: unknown }> {
+  if (request.method !== 'POST' || !isJsonContentType(request.headers.get('content-type'))) return { request };
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (!Number.isSafeInteger(declared) || declared <= 0 || declared > maxBytes) return { request };
+  const text = await request.text();
+  try {
+    return { request, parsed: JSON.parse(text) as unknown };
+  } catch {
+    // The SDK owns the parse-error answer; give it the same body to read.
+    return {
+      request: new Request(request.url, { method: 'POST', headers: request.headers, body: text, signal: request.signal }),
+    };
+  }
+}
+
+/**
  * The Streamable HTTP endpoint, served statelessly by the SDK's `createMcpHandler`: each
  * request is resolved to a target here (instance URL or session token), then answered by a
  * fresh server built for it, so every replica can serve every request. The SDK owns the
@@ -39,8 +60,11 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
   );
 
   const serve = async (c: Context<AppEnv>, target: McpTarget) => {
-    const response = await handler.fetch(c.req.raw, {
-      authInfo: { token: '', clientId: target.userIdentifier, scopes: [], extra: { target } },
+    const authInfo: AuthInfo = { token: '', clientId: target.userIdentifier, scopes: [], extra: { target } };
+    const read = await readJsonBody(c.req.raw, config.maxBodyBytes);
+    const response = await handler.fetch(read.request, {
+      authInfo,
+      ...(read.parsed !== undefined ? { parsedBody: read.parsed } : {}),
     });
     const cors = guard.corsHeaders(c.req.raw);
     for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);

@@ -121,6 +121,32 @@ function errorFor(status: number, body: unknown): { code: ErrorCode; message: st
 }
 
 /**
+ * One attempt's signal: aborted after `timeoutMs` (as a TimeoutError) or when the call's own
+ * signal aborts. One controller, one timer and one listener, all released by `done()`:
+ * AbortSignal.any() costs more per request and, on Node 20, keeps every derived signal
+ * reachable from a long-lived parent until that parent is collected.
+ */
+function abortableAttempt(timeoutMs: number, parent: AbortSignal | undefined): { signal: AbortSignal; done(): void } {
+  const controller = new AbortController();
+  if (parent?.aborted) {
+    controller.abort(parent.reason);
+    return { signal: controller.signal, done: () => undefined };
+  }
+  const timer = setTimeout(() => {
+    controller.abort(new DOMException(`the provider did not answer within ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  const onParentAbort = () => controller.abort(parent?.reason);
+  parent?.addEventListener('abort', onParentAbort, { once: true });
+  return {
+    signal: controller.signal,
+    done() {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+    },
+  };
+}
+
+/**
  * The HTTP edge of tool execution: declared hosts only, the user's token added here and
  * nowhere else, one refresh on 401, bounded retries with backoff on 429/5xx honouring
  * Retry-After, a timeout per attempt, and Google's errors turned into ProviderError codes.
@@ -148,18 +174,18 @@ export function createProviderApi(options: ProviderApiOptions): ProviderApi {
       let retries = 0;
       for (;;) {
         const token = await options.getAccessToken({ forceRefresh: refreshed });
-        const signals = [AbortSignal.timeout(options.timeoutMs)];
-        if (options.signal) signals.push(options.signal);
+        const attempt = abortableAttempt(options.timeoutMs, options.signal);
         let response: Response;
         try {
           response = await options.fetch(url, {
             method,
             headers: { ...headers, authorization: `Bearer ${token}` },
             body,
-            signal: AbortSignal.any(signals),
+            signal: attempt.signal,
             redirect: 'error',
           });
         } catch (cause) {
+          attempt.done();
           const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
           if (options.signal?.aborted) throw new ProviderError('provider_timeout', 'the call was cancelled', { cause });
           if (!timedOut && IDEMPOTENT.has(method) && retries < maxRetries) {
@@ -173,9 +199,15 @@ export function createProviderApi(options: ProviderApiOptions): ProviderApi {
             : new ProviderError('provider_unavailable', 'the provider could not be reached', { cause });
         }
 
-        if (response.ok) return (await readBody(response)) as T;
+        let answer: unknown;
+        try {
+          answer = response.ok ? await readBody(response) : await readBody(response).catch(() => undefined);
+        } finally {
+          attempt.done();
+        }
+        if (response.ok) return answer as T;
 
-        const errorBody = await readBody(response).catch(() => undefined);
+        const errorBody = answer;
         if (response.status === 401 && !refreshed) {
           refreshed = true;
           continue;

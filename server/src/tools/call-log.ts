@@ -1,0 +1,77 @@
+import type { Insertable, Kysely } from 'kysely';
+import type { Database, ToolCallLogsTable } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+
+export type ToolCallLogRow = Insertable<ToolCallLogsTable>;
+
+/** A batch is written after this long, or sooner once it holds MAX_BATCH rows. */
+export const FLUSH_INTERVAL_MS = 100;
+const MAX_BATCH = 200;
+/** Rows kept while the database refuses writes; beyond this the oldest are dropped (and counted in the log). */
+const MAX_PENDING = 20_000;
+
+/**
+ * The audit log of tool calls, written in batches: a call appends its row here and returns,
+ * and one multi-row INSERT per ~100 ms (or per 200 rows) writes them all. This takes the one
+ * write off every call's path. The tradeoff: a crash loses at most the last ~100 ms of log
+ * rows — never account or token state, which is written synchronously elsewhere. Readers in
+ * this process call `flush()` first, so they always see their own calls; `close()` writes
+ * what is left at shutdown.
+ */
+export class ToolCallLog {
+  private pending: ToolCallLogRow[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly deps: { db: Kysely<Database>; logger: Logger }) {}
+
+  record(row: ToolCallLogRow): void {
+    if (this.closed) {
+      void this.write([row]);
+      return;
+    }
+    if (this.pending.length >= MAX_PENDING) this.pending.shift();
+    this.pending.push(row);
+    if (this.pending.length >= MAX_BATCH) {
+      void this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes every row recorded so far; resolves once they (and earlier batches) are stored. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      // One batch at a time, in order, so a flush that returns means everything before it is written.
+      this.writing = this.writing.then(() => this.write(batch));
+    }
+    return this.writing;
+  }
+
+  /** Final flush at shutdown; rows recorded after it are written one by one. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private async write(batch: ToolCallLogRow[]): Promise<void> {
+    try {
+      for (let at = 0; at < batch.length; at += MAX_BATCH) {
+        await this.deps.db
+          .insertInto('tool_call_logs')
+          .values(batch.slice(at, at + MAX_BATCH))
+          .execute();
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error, rows: batch.length }, 'tool call log rows could not be written');
+    }
+  }
+}
