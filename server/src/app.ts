@@ -22,6 +22,7 @@ import { type Logger, redactUrl } from './logger.js';
 import { registerMcpRoutes } from './mcp/routes.js';
 import { OAuthClient } from './oauth/client.js';
 import type { Catalog } from './providers/index.js';
+import { ToolCallLog } from './tools/call-log.js';
 import { ToolExecutor } from './tools/executor.js';
 
 /** Everything the app needs from outside. Tests pass their own clock, fetch and databases. */
@@ -47,6 +48,8 @@ export interface AppServices extends AppDeps {
   vault: TokenVault;
   accounts: ConnectedAccounts;
   executor: ToolExecutor;
+  /** The batched audit log of tool calls; flush before reading tool_call_logs, close at shutdown. */
+  callLog: ToolCallLog;
 }
 
 export type AppEnv = { Variables: { requestId: string; clientId?: string } };
@@ -74,8 +77,9 @@ export function createServices(deps: AppDeps): AppServices {
   const oauth = new OAuthClient(deps);
   const vault = new TokenVault({ ...deps, oauth, changes });
   const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes });
-  const executor = new ToolExecutor({ ...deps, accounts, vault });
-  return { ...deps, changes, oauth, vault, accounts, executor };
+  const callLog = new ToolCallLog(deps);
+  const executor = new ToolExecutor({ ...deps, accounts, vault, callLog });
+  return { ...deps, changes, oauth, vault, accounts, executor, callLog };
 }
 
 export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: AppServices } {

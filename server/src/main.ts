@@ -60,7 +60,7 @@ export async function startServer(
   const sandbox = config.sandbox.mounted
     ? createSandbox({ clock, accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds }).app
     : undefined;
-  const { app } = createApp({
+  const { app, services } = createApp({
     config,
     db: handle.db,
     engine: handle.engine,
@@ -83,11 +83,12 @@ export async function startServer(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      // Stop accepting, let in-flight requests finish, then release the database.
+      // Stop accepting, let in-flight requests finish, write the last audit rows, then release the database.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await services.callLog.close();
       await handle.close();
     })();
     return stopping;

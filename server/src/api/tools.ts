@@ -71,7 +71,7 @@ const logsQuery = z.strictObject({
 });
 
 export function registerToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
-  const { catalog, executor, accounts, db, config } = services;
+  const { catalog, executor, accounts, db, config, callLog } = services;
 
   app.get('/api/v1/tools', async (c) => {
     const q = readQuery(c, listQuery);
@@ -159,6 +159,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: AppServices): vo
 
   app.get('/api/v1/agentkit/tool_call_logs', async (c) => {
     const q = readQuery(c, logsQuery);
+    await callLog.flush();
     let query = db.selectFrom('tool_call_logs');
     if (q.tool_name) query = query.where('tool_name', '=', q.tool_name);
     if (q.connection_name) query = query.where('connection_name', '=', q.connection_name);

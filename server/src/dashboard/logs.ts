@@ -18,9 +18,10 @@ const PAGE_SIZE = 50;
 const CHART_ROWS = 50_000;
 
 export function registerLogPages(dashboard: Hono<DashboardEnv>, services: AppServices): void {
-  const { db, clock } = services;
+  const { db, clock, callLog } = services;
 
   dashboard.get('/logs', async (c) => {
+    await callLog.flush();
     const rangeParam = c.req.query('range') ?? '24h';
     const range: RangeKey = rangeParam in RANGES ? (rangeParam as RangeKey) : '24h';
     const spec = RANGES[range];

@@ -36,7 +36,12 @@ async function readJsonBody(request: Request, maxBytes: number): Promise<{ reque
   } catch {
     // The SDK owns the parse-error answer; give it the same body to read.
     return {
-      request: new Request(request.url, { method: 'POST', headers: request.headers, body: text, signal: request.signal }),
+      request: new Request(request.url, {
+        method: 'POST',
+        headers: request.headers,
+        body: text,
+        signal: request.signal,
+      }),
     };
   }
 }

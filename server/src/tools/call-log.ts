@@ -7,8 +7,6 @@ export type ToolCallLogRow = Insertable<ToolCallLogsTable>;
 /** A batch is written after this long, or sooner once it holds MAX_BATCH rows. */
 export const FLUSH_INTERVAL_MS = 100;
 const MAX_BATCH = 200;
-/** Rows kept while the database refuses writes; beyond this the oldest are dropped (and counted in the log). */
-const MAX_PENDING = 20_000;
 
 /**
  * The audit log of tool calls, written in batches: a call appends its row here and returns,
@@ -31,7 +29,6 @@ export class ToolCallLog {
       void this.write([row]);
       return;
     }
-    if (this.pending.length >= MAX_PENDING) this.pending.shift();
     this.pending.push(row);
     if (this.pending.length >= MAX_BATCH) {
       void this.flush();
@@ -71,6 +68,7 @@ export class ToolCallLog {
           .execute();
       }
     } catch (error) {
+      // Audit rows only: a failed batch is reported and dropped rather than retried forever.
       this.deps.logger.warn({ err: error, rows: batch.length }, 'tool call log rows could not be written');
     }
   }

@@ -11,6 +11,7 @@ import { AppError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
+import type { ToolCallLog } from './call-log.js';
 import { createProviderApi } from './provider-api.js';
 
 export type ToolCallSource = 'API' | 'MCP';
@@ -47,12 +48,13 @@ interface Deps {
   catalog: Catalog;
   accounts: ConnectedAccounts;
   vault: TokenVault;
+  callLog: ToolCallLog;
 }
 
 /**
  * The one path every tool call takes, from REST or MCP: find the tool, validate its input,
  * find the user's account and check it can run the tool, run it through the provider edge
- * with a token the tool never sees, and write one tool_call_logs row (no tokens, no bodies).
+ * with a token the tool never sees, and record one tool_call_logs row (no tokens, no bodies; written in batches, see call-log.ts).
  */
 export class ToolExecutor {
   constructor(private readonly deps: Deps) {}
@@ -125,7 +127,7 @@ export class ToolExecutor {
         signal: request.signal ?? new AbortController().signal,
         now: () => this.deps.clock.now(),
       });
-      await this.log(request, executionId, started, { connection, account, providerName, status: 'SUCCESS' });
+      this.log(request, executionId, started, { connection, account, providerName, status: 'SUCCESS' });
       await this.deps.accounts.touch(account.id);
       return { data: data ?? {}, executionId };
     } catch (error) {
@@ -133,13 +135,13 @@ export class ToolExecutor {
       if (failure && ACCOUNT_ERRORS.has(failure.code) && connection && !failure.details?.authentication_link) {
         failure = await this.withAuthLink(failure, connection, account?.identifier ?? identifierHint ?? '');
       }
-      await this.log(request, executionId, started, {
+      this.log(request, executionId, started, {
         connection,
         account,
         providerName,
         status: 'FAILED',
         errorCode: failure?.code ?? 'internal',
-      }).catch(() => undefined);
+      });
       if (!failure) {
         this.deps.logger.error({ err: error, tool: request.toolName, executionId }, 'tool crashed');
         failure = new AppError('internal', 'the tool failed unexpectedly');
@@ -184,7 +186,7 @@ export class ToolExecutor {
     });
   }
 
-  private async log(
+  private log(
     request: ExecuteRequest,
     executionId: string,
     started: number,
@@ -196,26 +198,21 @@ export class ToolExecutor {
       errorCode?: string;
     },
   ) {
-    await this.deps.db
-      .insertInto('tool_call_logs')
-      .values({
-        id: newId('tcl'),
-        execution_id: executionId,
-        tool_name: request.toolName.slice(0, 200),
-        provider: outcome.providerName ?? null,
-        connection_id: outcome.connection?.id ?? null,
-        connection_name:
-          outcome.connection?.name ?? ('connector' in request.account ? request.account.connector : null),
-        connected_account_id: outcome.account?.id ?? null,
-        identifier:
-          outcome.account?.identifier ?? ('identifier' in request.account ? request.account.identifier : null),
-        status: outcome.status,
-        error_code: outcome.errorCode ?? null,
-        duration_ms: Math.round(performance.now() - started),
-        source: request.source,
-        instance_id: request.instanceId ?? null,
-        created_at: new Date(this.deps.clock.now()).toISOString(),
-      })
-      .execute();
+    this.deps.callLog.record({
+      id: newId('tcl'),
+      execution_id: executionId,
+      tool_name: request.toolName.slice(0, 200),
+      provider: outcome.providerName ?? null,
+      connection_id: outcome.connection?.id ?? null,
+      connection_name: outcome.connection?.name ?? ('connector' in request.account ? request.account.connector : null),
+      connected_account_id: outcome.account?.id ?? null,
+      identifier: outcome.account?.identifier ?? ('identifier' in request.account ? request.account.identifier : null),
+      status: outcome.status,
+      error_code: outcome.errorCode ?? null,
+      duration_ms: Math.round(performance.now() - started),
+      source: request.source,
+      instance_id: request.instanceId ?? null,
+      created_at: new Date(this.deps.clock.now()).toISOString(),
+    });
   }
 }

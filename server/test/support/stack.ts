@@ -185,6 +185,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         server.closeAllConnections();
         server.close(() => resolve());
       });
+      await created.services.callLog.close();
       await sandbox.close();
       if (!options.database) await db.close();
     },
