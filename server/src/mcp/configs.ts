@@ -214,20 +214,17 @@ export class McpConfigs {
     return found;
   }
 
+  /** One query (config and mappings by name), so ensure-instance costs one round trip here. */
   async getByName(name: string): Promise<ConfigDetail> {
-    const row = await this.deps.db
-      .selectFrom('mcp_configs')
-      .select('id')
-      .where('name', '=', name.toLowerCase())
-      .executeTakeFirst();
-    if (!row) throw new AppError('not_found', `MCP config ${name} not found`);
-    return this.get(row.id);
+    const [found] = (await this.details({ name: name.toLowerCase() })).values();
+    if (!found) throw new AppError('not_found', `MCP config ${name} not found`);
+    return found;
   }
 
   /** Configs with their mappings, in one query. */
-  async details(ids: string[]): Promise<Map<string, ConfigDetail>> {
+  async details(which: string[] | { name: string }): Promise<Map<string, ConfigDetail>> {
     const out = new Map<string, ConfigDetail>();
-    if (!ids.length) return out;
+    if (Array.isArray(which) && !which.length) return out;
     const rows = await this.deps.db
       .selectFrom('mcp_configs as c')
       .leftJoin('mcp_config_mappings as m', 'm.config_id', 'c.id')
@@ -244,7 +241,7 @@ export class McpConfigs {
         'conn.name as connection_name',
         'conn.provider',
       ])
-      .where('c.id', 'in', [...new Set(ids)])
+      .where((eb) => (Array.isArray(which) ? eb('c.id', 'in', [...new Set(which)]) : eb('c.name', '=', which.name)))
       .orderBy('c.id')
       .orderBy('m.position')
       .execute();

@@ -84,15 +84,30 @@ export class McpInstances {
       .executeTakeFirst();
   }
 
+  private findByConfigName(configName: string, userIdentifier: string, name: string) {
+    return this.deps.db
+      .selectFrom('mcp_instances as i')
+      .innerJoin('mcp_configs as c', 'c.id', 'i.config_id')
+      .selectAll('i')
+      .where('c.name', '=', configName)
+      .where('i.user_identifier', '=', userIdentifier)
+      .where('i.name', '=', name)
+      .executeTakeFirst();
+  }
+
   /**
    * The instance for (config, user, name), created when missing. Concurrent callers race on
    * the unique (config_id, user_identifier, name) constraint; the losers read the winner's row.
    */
   async ensure(input: { configName: string; userIdentifier: string; name?: string }) {
-    const config = await this.deps.configs.getByName(input.configName);
     const name = input.name ?? DEFAULT_INSTANCE_NAME;
-    const existing = await this.find(config.id, input.userIdentifier, name);
-    if (existing) return { row: existing, config, created: false };
+    // The config and an existing instance are read at once (the instance by config name), so
+    // the common case, an instance that exists, costs one round trip to the database.
+    const [config, existing] = await Promise.all([
+      this.deps.configs.getByName(input.configName),
+      this.findByConfigName(input.configName.toLowerCase(), input.userIdentifier, name),
+    ]);
+    if (existing && existing.config_id === config.id) return { row: existing, config, created: false };
     const id = newId('inst');
     const now = this.now();
     const row: InstanceRow = {
