@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 /** Linux reports CPU times in clock ticks; 100 per second on every kernel this runs on. */
 const TICKS_PER_SECOND = 100;
@@ -15,17 +14,7 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@switchboard/server/dist/free-port.js';
 
 /** Spawns `node args…` and resolves once stdout shows `readyLine`; the clock starts at spawn. */
 export async function startChild(

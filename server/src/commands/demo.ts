@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort as probeFreePort } from '../free-port.js';
 import { type RunningServer, startServer } from '../main.js';
 import { readAdminCredentials } from './admin-credentials.js';
 import { CommandError, parseOptions } from './command-error.js';
@@ -97,20 +97,13 @@ function prepareDataDir(dir: string): void {
   writeFileSync(join(dir, DEMO_MARKER), 'Made by `switchboard demo`; the next run deletes this directory.\n');
 }
 
-/** A port nobody listens on right now (or checks that `wanted` is free). */
+/** A free port (or checks that `wanted` is free), with a hint when it is taken. */
 function freePort(wanted = 0): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', () =>
-      fail(
-        new CommandError(`port ${wanted} is already in use`, 'pass another --port, or leave it out to use a free one'),
-      ),
+  return probeFreePort(wanted).catch(() => {
+    throw new CommandError(
+      `port ${wanted} is already in use`,
+      'pass another --port, or leave it out to use a free one',
     );
-    probe.listen(wanted, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : wanted;
-      probe.close(() => done(port));
-    });
   });
 }
 
