@@ -1,5 +1,6 @@
 import { serve } from '@hono/node-server';
 import { type CallToolResult, createMcpHandler, Server } from '@modelcontextprotocol/server';
+import { Agent, request } from 'undici';
 
 /**
  * The baseline: the smallest MCP server built with the same SDK v2 and the same stateless
@@ -7,7 +8,11 @@ import { type CallToolResult, createMcpHandler, Server } from '@modelcontextprot
  * as gmail_fetch_mails {max_results: 1} (messages.list, then messages.get) with one fixed
  * token. No database, no accounts, no audit log: what is left over is the gateway's cost.
  *
- * `PORT=… SANDBOX_URL=… ACCESS_TOKEN=… node dist/bare-server.js`
+ * `BARE_HTTP_CLIENT=fetch` (the default) calls the sandbox with fetch(), as a minimal server
+ * would; `undici` uses undici's request API with a keep-alive pool, the client Switchboard's
+ * provider calls use, so the two can be compared with the HTTP client held equal.
+ *
+ * `PORT=… SANDBOX_URL=… ACCESS_TOKEN=… [BARE_HTTP_CLIENT=undici] node dist/bare-server.js`
  */
 const port = Number(process.env.PORT ?? '0');
 const sandboxUrl = process.env.SANDBOX_URL ?? '';
@@ -44,8 +49,16 @@ function plainText(part: Part | undefined): string {
   return '';
 }
 
+const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
+const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
+
 async function google<T>(url: string): Promise<T> {
-  const response = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+  if (process.env.BARE_HTTP_CLIENT === 'undici') {
+    const answer = await request(url, { headers, dispatcher });
+    if (answer.statusCode !== 200) throw new Error(`sandbox answered ${answer.statusCode}`);
+    return (await answer.body.json()) as T;
+  }
+  const response = await fetch(url, { headers });
   if (!response.ok) throw new Error(`sandbox answered ${response.status}`);
   return (await response.json()) as T;
 }

@@ -32,11 +32,15 @@ function combine(rounds: LoadResult[]): LoadResult {
 
 export interface OverheadPoint {
   connections: number;
+  /** The bare server calling the sandbox with fetch(). */
   bare: LoadResult;
+  /** The bare server calling the sandbox with undici's request API, as Switchboard does. */
+  bareUndici: LoadResult;
   switchboard: LoadResult;
   /** Switchboard CPU ms per tools/call at this concurrency (its own process only). */
   cpuPerCall: number;
   bareCpuPerCall: number;
+  bareUndiciCpuPerCall: number;
 }
 
 export interface OverheadResult {
@@ -65,36 +69,41 @@ export async function overhead(
   await admin.createConfig('bench', [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }]);
   const instances = await stack.connectedUsers('bench', 'user', options.users);
   const urls = instances.map((i) => i.url.replace(/^http:\/\/[^/]+/, stack.server.url));
-  const bare = await startBareServer(stack.sandbox.url, await issueSandboxToken(stack.sandbox.url));
+  const token = await issueSandboxToken(stack.sandbox.url);
+  const bare = await startBareServer(stack.sandbox.url, token, 'fetch');
+  const bareUndici = await startBareServer(stack.sandbox.url, token, 'undici');
   try {
+    const targets = [
+      { urls: [bare.url], pid: bare.pid },
+      { urls: [bareUndici.url], pid: bareUndici.pid },
+      { urls, pid: stack.server.pid },
+    ];
     const warm = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections: 10, durationS: 2 };
-    await cannon({ ...warm, label: 'warm-up', urls: [bare.url] });
-    await cannon({ ...warm, label: 'warm-up', urls });
+    for (const target of targets) await cannon({ ...warm, label: 'warm-up', urls: target.urls });
 
     const points: OverheadPoint[] = [];
     for (const connections of options.concurrency) {
       const run = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections, durationS: options.durationS };
-      // Two alternating rounds each, so a noisy neighbour on the shared cores hits both alike.
-      const bareRounds: LoadResult[] = [];
-      const sbRounds: LoadResult[] = [];
-      let bareCpu = 0;
-      let sbCpu = 0;
+      // Alternating rounds, so a noisy neighbour on the shared cores hits all three alike.
+      const rounds = targets.map(() => [] as LoadResult[]);
+      const cpu = targets.map(() => 0);
       for (let round = 0; round < ROUNDS; round++) {
-        const bareStart = cpuMs(bare.pid);
-        bareRounds.push(await cannon({ ...run, label: 'bare', urls: [bare.url] }));
-        bareCpu += cpuMs(bare.pid) - bareStart;
-        const sbStart = cpuMs(stack.server.pid);
-        sbRounds.push(await cannon({ ...run, label: 'switchboard', urls }));
-        sbCpu += cpuMs(stack.server.pid) - sbStart;
+        for (const [index, target] of targets.entries()) {
+          const start = cpuMs(target.pid);
+          rounds[index]?.push(await cannon({ ...run, label: 'tools/call', urls: target.urls }));
+          cpu[index] = (cpu[index] ?? 0) + cpuMs(target.pid) - start;
+        }
       }
-      const bareResult = combine(bareRounds);
-      const switchboard = combine(sbRounds);
+      const [bareResult, bareUndiciResult, switchboard] = rounds.map(combine) as [LoadResult, LoadResult, LoadResult];
+      const perCall = (index: number, result: LoadResult) => (cpu[index] ?? 0) / Math.max(1, result.requests);
       points.push({
         connections,
         bare: bareResult,
+        bareUndici: bareUndiciResult,
         switchboard,
-        cpuPerCall: sbCpu / Math.max(1, switchboard.requests),
-        bareCpuPerCall: bareCpu / Math.max(1, bareResult.requests),
+        cpuPerCall: perCall(2, switchboard),
+        bareCpuPerCall: perCall(0, bareResult),
+        bareUndiciCpuPerCall: perCall(1, bareUndiciResult),
       });
     }
 
@@ -127,5 +136,6 @@ export async function overhead(
     };
   } finally {
     await bare.stop();
+    await bareUndici.stop();
   }
 }

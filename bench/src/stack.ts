@@ -75,12 +75,19 @@ export function removeDataDir(server: Switchboard): void {
   if (server.ownsDataDir) rmSync(server.dataDir, { recursive: true, force: true });
 }
 
-export async function startBareServer(sandboxUrl: string, accessToken: string): Promise<Child & { url: string }> {
+/** Which HTTP client the bare server calls the sandbox with (see bare-server.ts). */
+export type BareClient = 'fetch' | 'undici';
+
+export async function startBareServer(
+  sandboxUrl: string,
+  accessToken: string,
+  client: BareClient = 'fetch',
+): Promise<Child & { url: string }> {
   const port = await freePort();
   const child = await startChild(
-    'bare',
+    `bare-${client}`,
     [BARE_SERVER],
-    { PORT: String(port), SANDBOX_URL: sandboxUrl, ACCESS_TOKEN: accessToken },
+    { PORT: String(port), SANDBOX_URL: sandboxUrl, ACCESS_TOKEN: accessToken, BARE_HTTP_CLIENT: client },
     'bare MCP server ready',
   );
   return { ...child, url: `http://127.0.0.1:${port}/mcp` };

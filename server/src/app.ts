@@ -24,6 +24,7 @@ import { OAuthClient } from './oauth/client.js';
 import type { Catalog } from './providers/index.js';
 import { ToolCallLog } from './tools/call-log.js';
 import { ToolExecutor } from './tools/executor.js';
+import type { ProviderHttp } from './tools/provider-http.js';
 
 /** Everything the app needs from outside. Tests pass their own clock, fetch and databases. */
 export interface AppDeps {
@@ -32,6 +33,8 @@ export interface AppDeps {
   engine: Engine;
   clock: Clock;
   fetch: typeof fetch;
+  /** Provider API calls; `fetch` when absent (tests that inject faults pass only a fetch). */
+  providerHttp?: ProviderHttp;
   logger: Logger;
   catalog: Catalog;
   encryptor: Encryptor;
@@ -78,7 +81,13 @@ export function createServices(deps: AppDeps): AppServices {
   const vault = new TokenVault({ ...deps, oauth, changes });
   const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes });
   const callLog = new ToolCallLog(deps);
-  const executor = new ToolExecutor({ ...deps, accounts, vault, callLog });
+  const executor = new ToolExecutor({
+    ...deps,
+    providerHttp: deps.providerHttp ?? deps.fetch,
+    accounts,
+    vault,
+    callLog,
+  });
   return { ...deps, changes, oauth, vault, accounts, executor, callLog };
 }
 

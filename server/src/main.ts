@@ -12,6 +12,7 @@ import { openDatabase } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
 import { createCatalog } from './providers/index.js';
 import { createSandbox } from './sandbox/app.js';
+import { createProviderHttp } from './tools/provider-http.js';
 
 export interface RunningServer {
   config: Config;
@@ -60,12 +61,14 @@ export async function startServer(
   const sandbox = config.sandbox.mounted
     ? createSandbox({ clock, accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds }).app
     : undefined;
+  const providerHttp = createProviderHttp();
   const { app, services } = createApp({
     config,
     db: handle.db,
     engine: handle.engine,
     clock,
     fetch: globalThis.fetch,
+    providerHttp,
     logger,
     catalog: createCatalog(),
     encryptor,
@@ -89,6 +92,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       await services.callLog.close();
+      await providerHttp.close();
       await handle.close();
     })();
     return stopping;

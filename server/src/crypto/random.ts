@@ -20,9 +20,28 @@ function base32(bytes: Uint8Array): string {
 
 export type IdPrefix = 'conn' | 'ca' | 'cfg' | 'inst' | 'tcl' | 'exec' | 'ar' | 'al' | 'cli' | 'key' | 'evt';
 
+/**
+ * Ids are drawn from a buffer refilled from the CSPRNG 4 KB at a time (as Node does for
+ * randomUUID): a tool call makes three ids, and a getrandom call for each was a measurable
+ * part of its CPU. Secrets below still get their own randomBytes call.
+ */
+const ID_POOL_BYTES = 4096;
+let idPool = Buffer.alloc(0);
+let idPoolOffset = 0;
+
+function idBytes(size: number): Uint8Array {
+  if (idPoolOffset + size > idPool.length) {
+    idPool = randomBytes(ID_POOL_BYTES);
+    idPoolOffset = 0;
+  }
+  const bytes = idPool.subarray(idPoolOffset, idPoolOffset + size);
+  idPoolOffset += size;
+  return bytes;
+}
+
 /** A prefixed random id, e.g. `conn_k3x…` (120 random bits). */
 export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${base32(randomBytes(15))}`;
+  return `${prefix}_${base32(idBytes(15))}`;
 }
 
 /** A URL-safe secret with `bytes` random bytes (default 32 = 256 bits). */

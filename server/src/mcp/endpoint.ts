@@ -2,6 +2,7 @@ import { type AuthInfo, createMcpHandler, isJsonContentType } from '@modelcontex
 import type { Context, Hono } from 'hono';
 import type { AppEnv, AppServices } from '../app.js';
 import { configServerUrl } from './configs.js';
+import { isToolsListRequest, ListSplice } from './list-splice.js';
 import { jsonRpcError, RequestGuard } from './request-guard.js';
 import { buildMcpServer } from './server-factory.js';
 import type { McpServices } from './services.js';
@@ -18,6 +19,11 @@ function targetOf(authInfo: AuthInfo | undefined): McpTarget {
   const target = authInfo?.extra?.target;
   if (!(target instanceof McpTarget)) throw new Error('MCP request reached the server factory without a target');
   return target;
+}
+
+function spliceOf(authInfo: AuthInfo | undefined): ListSplice | undefined {
+  const splice = authInfo?.extra?.splice;
+  return splice instanceof ListSplice ? splice : undefined;
 }
 
 /**
@@ -57,7 +63,8 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
   const { config, logger, executor, signingKeys } = services;
   const guard = new RequestGuard(config);
   const handler = createMcpHandler(
-    (ctx) => buildMcpServer(targetOf(ctx.authInfo), ctx.era, { executor, surface: mcp.surface }),
+    (ctx) =>
+      buildMcpServer(targetOf(ctx.authInfo), ctx.era, { executor, surface: mcp.surface }, spliceOf(ctx.authInfo)),
     {
       maxRequestBodySize: config.maxBodyBytes,
       onerror: (error) => logger.debug({ err: error }, 'mcp request rejected or failed'),
@@ -65,10 +72,22 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
   );
 
   const serve = async (c: Context<AppEnv>, target: McpTarget) => {
-    const authInfo: AuthInfo = { token: '', clientId: target.userIdentifier, scopes: [], extra: { target } };
+    const authInfo = (splice?: ListSplice): AuthInfo => ({
+      token: '',
+      clientId: target.userIdentifier,
+      scopes: [],
+      extra: { target, ...(splice ? { splice } : {}) },
+    });
     const read = await readJsonBody(c.req.raw, config.maxBodyBytes);
-    const response = await handler.fetch(read.request, {
-      authInfo,
+    let response: Response | undefined;
+    if (isToolsListRequest(read.parsed)) {
+      const splice = new ListSplice();
+      response = await splice.finish(
+        await handler.fetch(read.request, { authInfo: authInfo(splice), parsedBody: read.parsed }),
+      );
+    }
+    response ??= await handler.fetch(read.request, {
+      authInfo: authInfo(),
       ...(read.parsed !== undefined ? { parsedBody: read.parsed } : {}),
     });
     const cors = guard.corsHeaders(c.req.raw);

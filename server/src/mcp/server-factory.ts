@@ -12,6 +12,7 @@ import {
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { ToolExecutor } from '../tools/executor.js';
+import type { ListSplice } from './list-splice.js';
 import type { McpTarget } from './targets.js';
 import type { ToolSurface } from './tool-surface.js';
 
@@ -77,14 +78,25 @@ function urlElicitation(
   });
 }
 
-/** A fresh low-level server for one request, exposing exactly the target's mapped tools. */
-export function buildMcpServer(target: McpTarget, era: 'legacy' | 'modern', deps: ServerFactoryDeps): Server {
+/**
+ * A fresh low-level server for one request, exposing exactly the target's mapped tools. With
+ * a splice, tools/list lets the endpoint write the list's kept serialization (list-splice.ts).
+ */
+export function buildMcpServer(
+  target: McpTarget,
+  era: 'legacy' | 'modern',
+  deps: ServerFactoryDeps,
+  splice?: ListSplice,
+): Server {
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     ...(target.description ? { instructions: target.description } : {}),
   });
 
-  server.setRequestHandler('tools/list', () => ({ tools: deps.surface.list(target.mappings) }));
+  server.setRequestHandler('tools/list', () => {
+    const tools = deps.surface.list(target.mappings);
+    return splice ? splice.result(tools, era) : { tools };
+  });
 
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const { name } = request.params;

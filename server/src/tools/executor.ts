@@ -13,6 +13,7 @@ import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
 import type { ToolCallLog } from './call-log.js';
 import { createProviderApi } from './provider-api.js';
+import type { ProviderHttp } from './provider-http.js';
 
 export type ToolCallSource = 'API' | 'MCP';
 
@@ -43,7 +44,8 @@ interface Deps {
   db: Kysely<Database>;
   config: Config;
   clock: Clock;
-  fetch: typeof fetch;
+  /** Where provider API requests go (see provider-http.ts). */
+  providerHttp: ProviderHttp;
   logger: Logger;
   catalog: Catalog;
   accounts: ConnectedAccounts;
@@ -108,7 +110,7 @@ export class ToolExecutor {
       const accountId = account.id;
       const known = account;
       const api = createProviderApi({
-        fetch: this.deps.fetch,
+        fetch: this.deps.providerHttp,
         apiOrigins: provider.apiOrigins,
         sandboxBaseUrl: connection.target === 'sandbox' ? this.deps.config.sandbox.url : undefined,
         timeoutMs: this.deps.config.providerTimeoutMs,

@@ -1,9 +1,10 @@
 import type { Clock } from '../clock.js';
 import { type ErrorCode, ProviderError } from '../errors.js';
 import type { ProviderApi, ProviderRequest } from '../providers/types.js';
+import type { ProviderHttp, ProviderResponse } from './provider-http.js';
 
 export interface ProviderApiOptions {
-  fetch: typeof fetch;
+  fetch: ProviderHttp;
   /** Origins the provider declares; requests anywhere else are refused. */
   apiOrigins: string[];
   /** When the connection targets the sandbox: its base URL replaces the declared origin. */
@@ -87,7 +88,7 @@ function buildUrl(request: ProviderRequest, apiOrigins: string[], sandboxBaseUrl
   return url;
 }
 
-async function readBody(response: Response): Promise<unknown> {
+async function readBody(response: ProviderResponse): Promise<unknown> {
   const text = await response.text();
   if (!text) return undefined;
   const type = response.headers.get('content-type') ?? '';
@@ -175,7 +176,7 @@ export function createProviderApi(options: ProviderApiOptions): ProviderApi {
       for (;;) {
         const token = await options.getAccessToken({ forceRefresh: refreshed });
         const attempt = abortableAttempt(options.timeoutMs, options.signal);
-        let response: Response;
+        let response: ProviderResponse;
         try {
           response = await options.fetch(url, {
             method,

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import { createCatalog } from '../../src/providers/index.js';
 import type { SandboxOptions } from '../../src/sandbox/state.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/testing.js';
+import { createProviderHttp } from '../../src/tools/provider-http.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 /** A fixed test master key (32 bytes of base64), so tests can also decrypt what they inspect. */
@@ -87,12 +88,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const encryptor = createEncryptor(TEST_ENCRYPTION_KEY);
   const signingKeys = new SigningKeys(db.db, encryptor, clock);
   await signingKeys.init();
+  // The server's own provider client, unless the test injects faults through a fetch.
+  const providerHttp = options.fetch ? undefined : createProviderHttp();
   const created = createApp({
     config,
     db: db.db,
     engine: db.engine,
     clock,
     fetch: options.fetch ?? globalThis.fetch,
+    ...(providerHttp ? { providerHttp } : {}),
     logger: createLogger(config.logLevel, options.logs),
     catalog: createCatalog(),
     encryptor,
@@ -186,6 +190,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         server.close(() => resolve());
       });
       await created.services.callLog.close();
+      await providerHttp?.close();
       await sandbox.close();
       if (!options.database) await db.close();
     },
