@@ -61,6 +61,8 @@ export interface CannonOptions {
   method?: 'POST';
   connections: number;
   durationS: number;
+  /** Stop after this many requests instead of after durationS (e.g. one pass over `urls`). */
+  amount?: number;
   /** Checks every answer's body for errors (costs a little load-generator CPU). */
   checkBodies?: boolean;
 }
@@ -74,10 +76,11 @@ export async function cannon(options: CannonOptions): Promise<LoadResult> {
   });
   let next = 0;
   let bad = 0;
+  const started = performance.now();
   const result = await autocannon({
     url: first.origin,
     connections: options.connections,
-    duration: options.durationS,
+    ...(options.amount ? { amount: options.amount } : { duration: options.durationS }),
     requests: [
       {
         method: options.method ?? 'POST',
@@ -98,15 +101,16 @@ export async function cannon(options: CannonOptions): Promise<LoadResult> {
     ],
   });
   const answered = result.requests.total;
+  const durationS = options.amount ? (performance.now() - started) / 1000 : options.durationS;
   return {
     label: options.label,
     connections: options.connections,
     requests: answered,
-    rps: answered / options.durationS,
+    rps: answered / durationS,
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.errors + result.timeouts + Math.max(bad, result.non2xx),
-    durationS: options.durationS,
+    durationS,
   };
 }
 

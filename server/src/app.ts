@@ -17,6 +17,7 @@ import { newId } from './crypto/random.js';
 import { registerDashboard } from './dashboard/routes.js';
 import type { Engine } from './db/database.js';
 import type { Database } from './db/schema.js';
+import { UsageMarks } from './db/usage-marks.js';
 import { AppError } from './errors.js';
 import { type Logger, redactUrl } from './logger.js';
 import { registerMcpRoutes } from './mcp/routes.js';
@@ -53,6 +54,8 @@ export interface AppServices extends AppDeps {
   executor: ToolExecutor;
   /** The batched audit log of tool calls; flush before reading tool_call_logs, close at shutdown. */
   callLog: ToolCallLog;
+  /** Batched last_used_at writes; flush before reading last_used_at and at shutdown. */
+  usage: UsageMarks;
 }
 
 export type AppEnv = { Variables: { requestId: string; clientId?: string } };
@@ -77,9 +80,10 @@ export function createServices(deps: AppDeps): AppServices {
   // it empties when any replica writes what they hold (change_versions, polled at most
   // every 250 ms); token grants are also checked against the row's token_version.
   const changes = new ChangeFeed(deps);
+  const usage = new UsageMarks(deps);
   const oauth = new OAuthClient(deps);
   const vault = new TokenVault({ ...deps, oauth, changes });
-  const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes });
+  const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes, usage });
   const callLog = new ToolCallLog(deps);
   const executor = new ToolExecutor({
     ...deps,
@@ -88,7 +92,7 @@ export function createServices(deps: AppDeps): AppServices {
     vault,
     callLog,
   });
-  return { ...deps, changes, oauth, vault, accounts, executor, callLog };
+  return { ...deps, changes, oauth, vault, accounts, executor, callLog, usage };
 }
 
 export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: AppServices } {

@@ -92,6 +92,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       await services.callLog.close();
+      await services.usage.flush();
       await providerHttp.close();
       await handle.close();
     })();

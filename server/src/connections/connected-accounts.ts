@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { hashSecret, newId, newSecret, pkceChallenge } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
+import type { UsageMarks } from '../db/usage-marks.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OAuthClient, TokenSet } from '../oauth/client.js';
@@ -61,13 +62,11 @@ interface Deps {
   vault: TokenVault;
   logger: Logger;
   changes: ChangeFeed;
+  usage: UsageMarks;
 }
 
 /** Accounts kept for tool calls per process; beyond this the oldest go first. */
 const MAX_CACHED_ACCOUNTS = 50_000;
-
-/** last_used_at moves at most this often per account and process: a write a minute, not a write a call. */
-const TOUCH_INTERVAL_MS = 60_000;
 
 type FoundAccount = { account: AccountRow; connection: ConnectionRow };
 
@@ -76,8 +75,6 @@ export class ConnectedAccounts {
   readonly connections: Connections;
   /** Account + connection rows for tool calls, emptied on any status or connection change. */
   private readonly forCalls: ScopedCache<string, FoundAccount>;
-  private readonly touchedAt = new Map<string, number>();
-
   constructor(private readonly deps: Deps) {
     this.connections = new Connections(deps);
     this.forCalls = deps.changes.cache(['accounts', 'mcp'], MAX_CACHED_ACCOUNTS);
@@ -125,6 +122,7 @@ export class ConnectedAccounts {
   }
 
   async get(ref: AccountRef) {
+    await this.deps.usage.flush();
     const found = await this.find(ref);
     if (!found) {
       const what = 'id' in ref ? ref.id : `${ref.connector} / ${ref.identifier}`;
@@ -210,6 +208,7 @@ export class ConnectedAccounts {
     limit: number;
     offset: number;
   }) {
+    await this.deps.usage.flush();
     let q = this.deps.db.selectFrom('connected_accounts as a').innerJoin('connections as c', 'c.id', 'a.connection_id');
     if (filter.connectionNames?.length) q = q.where('c.name', 'in', filter.connectionNames);
     if (filter.connectionId) q = q.where('c.id', '=', filter.connectionId);
@@ -417,17 +416,9 @@ export class ConnectedAccounts {
     return this.activate(account, connection, tokens, undefined);
   }
 
-  async touch(accountId: string): Promise<void> {
-    const now = this.deps.clock.now();
-    const last = this.touchedAt.get(accountId);
-    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
-    if (this.touchedAt.size >= MAX_CACHED_ACCOUNTS) this.touchedAt.clear();
-    this.touchedAt.set(accountId, now);
-    await this.deps.db
-      .updateTable('connected_accounts')
-      .set({ last_used_at: new Date(now).toISOString() })
-      .where('id', '=', accountId)
-      .execute();
+  /** Notes a use of the account; last_used_at follows within about a second (db/usage-marks.ts). */
+  touch(accountId: string): void {
+    this.deps.usage.mark('connected_accounts', accountId);
   }
 }
 

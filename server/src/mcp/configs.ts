@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
+import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { isUniqueViolation } from '../connections/connections.js';
@@ -45,6 +46,9 @@ export interface ConfigListFilter {
   offset: number;
 }
 
+/** Config details kept per process (by id and by name); beyond this the oldest go first. */
+const MAX_CACHED_CONFIGS = 2_000;
+
 interface Deps {
   db: Kysely<Database>;
   clock: Clock;
@@ -82,7 +86,11 @@ export function startsWith(column: string, text: string) {
 
 /** MCP configs: a name plus the tools each mapped connection exposes. */
 export class McpConfigs {
-  constructor(private readonly deps: Deps) {}
+  private readonly detailCache: ScopedCache<string, ConfigDetail>;
+
+  constructor(private readonly deps: Deps) {
+    this.detailCache = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS);
+  }
 
   private now(): string {
     return new Date(this.deps.clock.now()).toISOString();
@@ -209,15 +217,36 @@ export class McpConfigs {
   }
 
   async get(id: string): Promise<ConfigDetail> {
-    const found = (await this.details([id])).get(id);
+    const found = await this.cachedDetail(`id:${id}`, async () => (await this.details([id])).get(id));
     if (!found) throw new AppError('not_found', `MCP config ${id} not found`);
     return found;
   }
 
-  /** One query (config and mappings by name), so ensure-instance costs one round trip here. */
+  /** One query (config and mappings by name) on a miss, none on a hit: ensure-instance reads it every call. */
   async getByName(name: string): Promise<ConfigDetail> {
-    const [found] = (await this.details({ name: name.toLowerCase() })).values();
+    const key = name.toLowerCase();
+    const found = await this.cachedDetail(`name:${key}`, async () => {
+      const [detail] = (await this.details({ name: key })).values();
+      return detail;
+    });
     if (!found) throw new AppError('not_found', `MCP config ${name} not found`);
+    return found;
+  }
+
+  /**
+   * Configs by id or name, cached until any replica changes a config, mapping, connection or
+   * instance (the `mcp` scope). Unknown configs are not cached. Callers must not mutate the result.
+   */
+  private async cachedDetail(
+    key: string,
+    load: () => Promise<ConfigDetail | undefined>,
+  ): Promise<ConfigDetail | undefined> {
+    await this.deps.changes.sync();
+    const hit = this.detailCache.get(key);
+    if (hit) return hit;
+    const generation = this.detailCache.generation;
+    const found = await load();
+    if (found) this.detailCache.set(key, found, generation);
     return found;
   }
 

@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../connections/connections.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { hashSecret, newId, newSecret } from '../crypto/random.js';
 import type { Database, McpInstancesTable } from '../db/schema.js';
+import type { UsageMarks } from '../db/usage-marks.js';
 import { AppError } from '../errors.js';
 import { type ConfigDetail, configToApi, type McpConfigs, startsWith } from './configs.js';
 
@@ -38,6 +39,7 @@ interface Deps {
   encryptor: Encryptor;
   configs: McpConfigs;
   changes: ChangeFeed;
+  usage: UsageMarks;
 }
 
 /**
@@ -132,12 +134,14 @@ export class McpInstances {
   }
 
   async get(id: string): Promise<{ row: InstanceRow; config: ConfigDetail }> {
+    await this.deps.usage.flush();
     const row = await this.deps.db.selectFrom('mcp_instances').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new AppError('not_found', `MCP instance ${id} not found`);
     return { row, config: await this.deps.configs.get(row.config_id) };
   }
 
   async list(filter: InstanceListFilter) {
+    await this.deps.usage.flush();
     let q = this.deps.db.selectFrom('mcp_instances as i').innerJoin('mcp_configs as c', 'c.id', 'i.config_id');
     if (filter.id) q = q.where('i.id', '=', filter.id);
     if (filter.name) q = q.where('i.name', '=', filter.name);

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
-import type { Clock } from '../clock.js';
 import { hashSecret, safeEqual } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
+import type { UsageMarks } from '../db/usage-marks.js';
 
 /** A mapping as the MCP endpoint needs it: which connection serves which tools. */
 export interface TargetMapping {
@@ -27,9 +27,6 @@ export class McpTarget {
     readonly instanceId?: string,
   ) {}
 }
-
-/** last_used_at moves at most this often per instance, so use costs a write a minute, not a write a call. */
-const TOUCH_INTERVAL_MS = 60_000;
 
 /** Instances and configs kept per process; beyond this the oldest go first. */
 const MAX_CACHED_INSTANCES = 100_000;
@@ -74,9 +71,7 @@ function mappingsOf(rows: MappingColumns[]): TargetMapping[] {
 export class McpTargets {
   private readonly instances: ScopedCache<string, CachedInstance>;
   private readonly configs: ScopedCache<string, CachedConfig>;
-  private readonly touchedAt = new Map<string, number>();
-
-  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; changes: ChangeFeed }) {
+  constructor(private readonly deps: { db: Kysely<Database>; changes: ChangeFeed; usage: UsageMarks }) {
     this.instances = deps.changes.cache(['mcp'], MAX_CACHED_INSTANCES);
     this.configs = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS);
   }
@@ -88,7 +83,7 @@ export class McpTargets {
     const instance = this.instances.get(digest);
     const config = instance && this.configs.get(instance.configId);
     if (instance && config) {
-      await this.touch(instance.id);
+      this.deps.usage.mark('mcp_instances', instance.id);
       return new McpTarget(
         config.id,
         config.name,
@@ -133,9 +128,8 @@ export class McpTargets {
       { id: first.config_id, name: first.config_name, description: first.description, mappings },
       generation,
     );
-    if (first.last_used_at && !this.touchedAt.has(first.id))
-      this.touchedAt.set(first.id, Date.parse(first.last_used_at));
-    await this.touch(first.id);
+    this.deps.usage.seen('mcp_instances', first.id, first.last_used_at);
+    this.deps.usage.mark('mcp_instances', first.id);
     return new McpTarget(
       first.config_id,
       first.config_name,
@@ -169,21 +163,5 @@ export class McpTargets {
       generation,
     );
     return new McpTarget(first.id, first.name, first.description, userIdentifier, mappings);
-  }
-
-  /** At most one guarded write a minute per instance and process; the guard keeps replicas from repeating it. */
-  private async touch(instanceId: string): Promise<void> {
-    const now = this.deps.clock.now();
-    const last = this.touchedAt.get(instanceId);
-    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
-    if (this.touchedAt.size >= MAX_CACHED_INSTANCES) this.touchedAt.clear();
-    this.touchedAt.set(instanceId, now);
-    const stale = new Date(now - TOUCH_INTERVAL_MS).toISOString();
-    await this.deps.db
-      .updateTable('mcp_instances')
-      .set({ last_used_at: new Date(now).toISOString() })
-      .where('id', '=', instanceId)
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', stale)]))
-      .execute();
   }
 }

@@ -130,7 +130,7 @@ export class ToolExecutor {
         now: () => this.deps.clock.now(),
       });
       this.log(request, executionId, started, { connection, account, providerName, status: 'SUCCESS' });
-      await this.deps.accounts.touch(account.id);
+      this.deps.accounts.touch(account.id);
       return { data: data ?? {}, executionId };
     } catch (error) {
       let failure = error instanceof AppError ? error : undefined;

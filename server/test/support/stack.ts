@@ -190,6 +190,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         server.close(() => resolve());
       });
       await created.services.callLog.close();
+      await created.services.usage.flush();
       await providerHttp?.close();
       await sandbox.close();
       if (!options.database) await db.close();

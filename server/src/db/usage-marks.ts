@@ -1,0 +1,96 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Database } from './schema.js';
+
+/** Tables with a `last_used_at` column that use marks. */
+export type UsageTable = 'mcp_instances' | 'connected_accounts';
+
+/** last_used_at moves at most this often per row: a write a minute, not a write a call. */
+export const USAGE_INTERVAL_MS = 60_000;
+/** Marks are written this long after the first one of a batch. */
+export const USAGE_FLUSH_MS = 1_000;
+/** Rows remembered per process as recently marked; beyond this the memory starts over. */
+const MAX_REMEMBERED = 200_000;
+/** Ids per UPDATE statement (well below SQLite's and Postgres's bind-parameter limits). */
+const IDS_PER_STATEMENT = 500;
+
+/**
+ * `last_used_at` off the hot path. A call notes its instance and account here and goes on;
+ * the marks are written about a second later, one guarded UPDATE per table for up to 500
+ * rows, and a row already marked within the last minute (by this process, or by another
+ * replica within the last 30 s: the guard in the WHERE clause) is not written again. Before this, the first call
+ * of every user each minute paid two synchronous writes. The tradeoff: a crash loses at
+ * most the last second's marks, which are display-only; nothing a call depends on.
+ * Readers of last_used_at in this process call `flush()` first, so they see their own uses.
+ */
+export class UsageMarks {
+  private readonly markedAt = new Map<string, number>();
+  private pending: Record<UsageTable, Set<string>> = { mcp_instances: new Set(), connected_accounts: new Set() };
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; logger: Logger }) {}
+
+  /** Records a use of a row; it reaches the database with the next flush, at most once a minute. */
+  mark(table: UsageTable, id: string): void {
+    const key = `${table}:${id}`;
+    const now = this.deps.clock.now();
+    const last = this.markedAt.get(key);
+    if (last !== undefined && now - last < USAGE_INTERVAL_MS) return;
+    if (this.markedAt.size >= MAX_REMEMBERED) this.markedAt.clear();
+    this.markedAt.set(key, now);
+    this.pending[table].add(id);
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), USAGE_FLUSH_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Tells the marks when a row was last used as read from the database (saves a redundant write). */
+  seen(table: UsageTable, id: string, lastUsedAt: string | null): void {
+    const key = `${table}:${id}`;
+    if (!lastUsedAt || this.markedAt.has(key)) return;
+    const at = Date.parse(lastUsedAt);
+    if (!Number.isNaN(at)) this.markedAt.set(key, at);
+  }
+
+  /** Writes every mark so far; resolves once they (and earlier batches) are stored. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.pending;
+    if (batch.mcp_instances.size || batch.connected_accounts.size) {
+      this.pending = { mcp_instances: new Set(), connected_accounts: new Set() };
+      this.writing = this.writing.then(() => this.write(batch));
+    }
+    return this.writing;
+  }
+
+  private async write(batch: Record<UsageTable, Set<string>>): Promise<void> {
+    const now = this.deps.clock.now();
+    const stamp = new Date(now).toISOString();
+    // Half the interval: another replica's write within the last 30 s makes ours redundant,
+    // while this process's own mark a minute after its last one (stored ~1 s late) still lands.
+    const stale = new Date(now - USAGE_INTERVAL_MS / 2).toISOString();
+    for (const table of ['mcp_instances', 'connected_accounts'] as const) {
+      const ids = [...batch[table]];
+      for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
+        const chunk = ids.slice(at, at + IDS_PER_STATEMENT);
+        try {
+          await this.deps.db
+            .updateTable(table)
+            .set({ last_used_at: stamp })
+            .where('id', 'in', chunk)
+            .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', stale)]))
+            .execute();
+        } catch (error) {
+          // Display-only timestamps: reported and dropped, never retried forever.
+          this.deps.logger.warn({ err: error, table, rows: chunk.length }, 'last_used_at marks could not be written');
+        }
+      }
+    }
+  }
+}
