@@ -8,8 +8,14 @@ import { startSwitchboard } from './stack.js';
 export interface StartResult {
   firstStartMs: number;
   restartMs: number;
+  /** RSS 3 s after ready: startup garbage not yet collected. */
+  readyRssMb: number;
+  /** RSS after IDLE_S of no requests, once V8's memory reducer has run. */
   idleRssMb: number;
 }
+
+/** V8's memory reducer starts collecting about 8 s after activity stops; idle is measured after it. */
+export const IDLE_S = 20;
 
 /** The embedded default (SQLite, mounted sandbox, key file): spawn → "ready", first and second start. */
 export async function startAndIdle(): Promise<StartResult> {
@@ -20,9 +26,11 @@ export async function startAndIdle(): Promise<StartResult> {
     await first.stop();
     const second = await startSwitchboard({ embedded: true, dataDir });
     await sleep(3_000);
+    const readyRssMb = rssMb(second.pid);
+    await sleep((IDLE_S - 3) * 1000);
     const idleRssMb = rssMb(second.pid);
     await second.stop();
-    return { firstStartMs, restartMs: second.readyMs, idleRssMb };
+    return { firstStartMs, restartMs: second.readyMs, readyRssMb, idleRssMb };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -63,8 +63,17 @@ export interface CannonOptions {
   durationS: number;
   /** Stop after this many requests instead of after durationS (e.g. one pass over `urls`). */
   amount?: number;
+  /** Every answer must be a 2xx whose Content-Length is exactly this (instead of the body scan). */
+  expectBytes?: number;
   /** Checks every answer's body for errors (costs a little load-generator CPU). */
   checkBodies?: boolean;
+}
+
+function contentLength(headers: Record<string, unknown> | undefined): number | undefined {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name.toLowerCase() === 'content-length') return Number(value);
+  }
+  return undefined;
 }
 
 /** One autocannon run; latencies in ms. */
@@ -90,13 +99,19 @@ export async function cannon(options: CannonOptions): Promise<LoadResult> {
           req.path = paths[next++ % paths.length];
           return req;
         },
-        ...(options.checkBodies !== false
+        ...(options.expectBytes !== undefined
           ? {
-              onResponse: (status: number, body: string) => {
-                if (isFailedAnswer(status, body)) bad++;
+              onResponse: (status: number, _body: string, _context: object, headers?: Record<string, unknown>) => {
+                if (status < 200 || status >= 300 || contentLength(headers) !== options.expectBytes) bad++;
               },
             }
-          : {}),
+          : options.checkBodies !== false
+            ? {
+                onResponse: (status: number, body: string) => {
+                  if (isFailedAnswer(status, body)) bad++;
+                },
+              }
+            : {}),
       },
     ],
   });

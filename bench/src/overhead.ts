@@ -12,6 +12,16 @@ import { issueSandboxToken, startBareServer } from './stack.js';
 
 const ROUNDS = 2;
 
+/** One tools/list answer, checked to list `count` distinct tools; its body is returned. */
+async function verifiedToolsList(url: string, count: number): Promise<string> {
+  const response = await fetch(url, { method: 'POST', headers: LIST_TOOLS_HEADERS, body: LIST_TOOLS_BODY });
+  const body = await response.text();
+  const tools = (JSON.parse(body) as { result?: { tools?: { name: string }[] } }).result?.tools ?? [];
+  if (response.status !== 200 || new Set(tools.map((t) => t.name)).size !== count)
+    throw new Error(`tools/list answered ${response.status} with ${tools.length} tools, expected ${count}`);
+  return body;
+}
+
 /** Rounds of one run merged: requests summed, latencies averaged. */
 function combine(rounds: LoadResult[]): LoadResult {
   const first = rounds[0];
@@ -115,16 +125,20 @@ export async function overhead(
     );
     const wideInstance = await admin.ensureInstance('wide', 'user-0');
     const wideUrl = wideInstance.url.replace(/^http:\/\/[^/]+/, stack.server.url);
+    const toolsListCount = wide.reduce((n, m) => n + m.tools.length, 0);
+    // One answer checked in full (every tool listed), then every answer of the run must be a
+    // 200 of its exact size: scanning each 100 KB body again cost the load generator a third of its CPU.
+    const reference = await verifiedToolsList(wideUrl, toolsListCount);
     const list = {
       label: 'tools/list',
       urls: [wideUrl],
       body: LIST_TOOLS_BODY,
       headers: LIST_TOOLS_HEADERS,
       connections: 10,
+      expectBytes: Buffer.byteLength(reference),
     };
     await cannon({ ...list, durationS: 2 });
     const toolsList = await cannon({ ...list, durationS: options.durationS });
-    const toolsListCount = wide.reduce((n, m) => n + m.tools.length, 0);
     return {
       engine,
       points,

@@ -36,6 +36,7 @@ const envSchema = z.object({
   SWITCHBOARD_ALLOWED_HOSTS: z.string().optional(),
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   SWITCHBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  SWITCHBOARD_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(100),
 });
 
 export interface EncryptionKeyConfig {
@@ -67,6 +68,8 @@ export interface Config {
   /** Host header values accepted by the MCP endpoint; always includes the public URL's host. */
   allowedHosts: string[];
   maxBodyBytes: number;
+  /** V8's old-space growth per major GC, in percent (0 = V8's own, up to 4× the live heap). */
+  heapGrowingPercent: number;
   providerTimeoutMs: number;
 }
 
@@ -114,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ...new Set([publicHost, `localhost:${e.PORT}`, `127.0.0.1:${e.PORT}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)]),
     ],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
+    heapGrowingPercent: e.SWITCHBOARD_HEAP_GROWING_PERCENT,
     providerTimeoutMs: e.SWITCHBOARD_PROVIDER_TIMEOUT_MS,
   };
 }

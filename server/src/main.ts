@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import v8 from 'node:v8';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { countApiClients, createApiClient, type IssuedClient } from './auth/api-clients.js';
@@ -28,6 +29,18 @@ export interface RunningServer {
  * Configuration → database → migrations → keys → app → listen. The only place with side
  * effects at start; `switchboard start` calls it and nothing else does.
  */
+/**
+ * A gateway's live heap is small (about 35 MB under load in bench/), but every request
+ * leaves short-lived garbage in old space, and V8 lets old space grow to up to four times
+ * the live heap before it collects: RSS then sat near 300 MB. Growing by 2× instead keeps it
+ * near 200 MB for a few percent more GC time. V8 reads this flag at every major GC, so
+ * setting it at run time takes effect; a `--heap-growing-percent` given to node wins.
+ */
+function tuneHeap(percent: number): void {
+  if (percent <= 0 || process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent'))) return;
+  v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
 export async function startServer(
   env: Record<string, string | undefined>,
   options: {
@@ -36,6 +49,7 @@ export async function startServer(
   } = {},
 ): Promise<RunningServer> {
   const config = loadConfig(env);
+  tuneHeap(config.heapGrowingPercent);
   const logger = createLogger(config.logLevel, options.logDestination);
   const clock = systemClock;
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });

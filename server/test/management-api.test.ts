@@ -81,6 +81,33 @@ describe('management API authentication', () => {
       }
     }
   });
+
+  it('keeps one access token working across many calls until 5 s past its expiry, then answers 401', async () => {
+    const issued = await fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: stack.admin.client_id,
+        client_secret: stack.admin.client_secret,
+      }),
+    });
+    const { access_token: token } = (await issued.json()) as { access_token: string };
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number };
+    const call = async (path: string) =>
+      (await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;
+
+    for (let i = 0; i < 30; i++) expect(await call('/api/v1/connections')).toBe(200);
+    const burst = await Promise.all(Array.from({ length: 20 }, () => call('/api/v1/mcp/configs')));
+    expect(burst).toEqual(Array(20).fill(200));
+
+    clock.advance((claims.exp + 4) * 1000 - clock.now());
+    expect(await call('/api/v1/connections')).toBe(200);
+    clock.advance(1000);
+    expect(await call('/api/v1/connections')).toBe(401);
+    expect(await call('/api/v1/mcp/configs')).toBe(401);
+    // The server still answers a token it has not seen expire.
+    expect((await stack.api('GET', '/api/v1/connections')).status).toBe(200);
+  });
 });
 
 describe('management API input validation', () => {

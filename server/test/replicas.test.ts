@@ -131,6 +131,42 @@ describe('changes on one replica reach the others within a second', () => {
     expect(ms).toBeLessThan(1_000);
   });
 
+  it('answers ensure-instance on the other replica with a changed, then a deleted, config within a second', async () => {
+    const created = await stack.api<{ config: { id: string } }>('POST', '/api/v1/mcp/configs', {
+      name: 'ensured-elsewhere',
+      connection_tool_mappings: [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
+    });
+    expect(created.status).toBe(201);
+    const otherUrl = other?.url ?? '';
+    // Both replicas check tokens with the same signing keys, so the stack's token works there.
+    const ensureOnOther = async () => {
+      const response = await fetch(`${otherUrl}/api/v1/mcp/instances`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await stack.token()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ config_name: 'ensured-elsewhere', user_identifier: 'ensure-user' }),
+      });
+      const body = (await response.json()) as {
+        instance?: { config: { connection_tool_mappings: { tools: string[] }[] } };
+      };
+      return { status: response.status, tools: body.instance?.config.connection_tool_mappings.flatMap((m) => m.tools) };
+    };
+    // Twice: the first creates the instance, the second answers from the other replica's cache.
+    expect(await ensureOnOther()).toEqual({ status: 201, tools: ['gmail_fetch_mails'] });
+    expect(await ensureOnOther()).toEqual({ status: 200, tools: ['gmail_fetch_mails'] });
+
+    const updated = await stack.api('PUT', `/api/v1/mcp/configs/${created.body.config.id}`, {
+      connection_tool_mappings: [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails', 'gmail_list_labels'] }],
+    });
+    expect(updated.status).toBe(200);
+    const changedMs = await msUntil(async () => (await ensureOnOther()).tools?.length === 2);
+    expect(changedMs).toBeLessThan(1_000);
+    expect(await ensureOnOther()).toEqual({ status: 200, tools: ['gmail_fetch_mails', 'gmail_list_labels'] });
+
+    expect((await stack.api('DELETE', `/api/v1/mcp/configs/${created.body.config.id}`)).status).toBe(200);
+    const deletedMs = await msUntil(async () => (await ensureOnOther()).status === 404);
+    expect(deletedMs).toBeLessThan(1_000);
+  });
+
   it('stops serving a deleted instance URL on the other replica within a second', async () => {
     const instance = await instanceFor('deleted-user');
     const otherUrl = other?.url ?? '';

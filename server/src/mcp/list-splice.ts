@@ -22,7 +22,8 @@ function occursOnce(text: string, part: string): number {
   return at >= 0 && text.indexOf(part, at + part.length) < 0 ? at : -1;
 }
 
-function withBody(response: Response, body: string | Uint8Array<ArrayBuffer>): Response {
+/** The SDK's answer with another body; its own Content-Length, if any, no longer applies. */
+function withBody(response: Response, body: string | ReadableStream<Uint8Array>): Response {
   const headers = new Headers(response.headers);
   headers.delete('content-length');
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
@@ -64,13 +65,22 @@ export class ListSplice {
       const text = await response.text();
       const at = occursOnce(text, PLACEHOLDER_JSON);
       if (at < 0) return undefined;
-      // Bytes, not a string: the kept list is written out as it is, never encoded again.
-      const body = Buffer.concat([
+      // The kept bytes are written out as they are: never encoded or copied again.
+      const chunks = [
         Buffer.from(text.slice(0, at)),
         this.pending,
         Buffer.from(text.slice(at + PLACEHOLDER_JSON.length)),
-      ]);
-      return withBody(response, body);
+      ];
+      const length = chunks.reduce((n, chunk) => n + chunk.byteLength, 0);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+      const spliced = withBody(response, body);
+      spliced.headers.set('content-length', String(length));
+      return spliced;
     }
     if (this.learning && response.status === 200) {
       const { tools, era } = this.learning;
