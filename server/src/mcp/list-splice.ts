@@ -23,7 +23,7 @@ function occursOnce(text: string, part: string): number {
 }
 
 /** The SDK's answer with another body; its own Content-Length, if any, no longer applies. */
-function withBody(response: Response, body: string | ReadableStream<Uint8Array>): Response {
+function withBody(response: Response, body: string | Uint8Array<ArrayBuffer>): Response {
   const headers = new Headers(response.headers);
   headers.delete('content-length');
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
@@ -65,21 +65,15 @@ export class ListSplice {
       const text = await response.text();
       const at = occursOnce(text, PLACEHOLDER_JSON);
       if (at < 0) return undefined;
-      // The kept bytes are written out as they are: never encoded or copied again.
-      const chunks = [
+      const body = Buffer.concat([
         Buffer.from(text.slice(0, at)),
         this.pending,
         Buffer.from(text.slice(at + PLACEHOLDER_JSON.length)),
-      ];
-      const length = chunks.reduce((n, chunk) => n + chunk.byteLength, 0);
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (const chunk of chunks) controller.enqueue(chunk);
-          controller.close();
-        },
-      });
-      const spliced = withBody(response, body);
-      spliced.headers.set('content-length', String(length));
+      ]);
+      // One buffer, written with the headers in a single write; measured cheaper than streaming
+      // the three parts, which costs a ReadableStream and a separate write for the headers.
+      const spliced = withBody(response, body as Uint8Array<ArrayBuffer>);
+      spliced.headers.set('content-length', String(body.byteLength));
       return spliced;
     }
     if (this.learning && response.status === 200) {
