@@ -5,7 +5,7 @@ import { createApiClient, verifyApiClient } from '../src/auth/api-clients.js';
 import { systemClock } from '../src/clock.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { createTestDatabase, ENGINES, type TestDatabase } from './support/database.js';
+import { createTestDatabase, ENGINES, insertConnection, type TestDatabase } from './support/database.js';
 import { CLI } from './support/process.js';
 
 describe.each(ENGINES)('storage on %s', (engine) => {
@@ -36,21 +36,7 @@ describe.each(ENGINES)('storage on %s', (engine) => {
 
   it('enforces one account per connection and identifier', async () => {
     const now = new Date().toISOString();
-    await db.db
-      .insertInto('connections')
-      .values({
-        id: 'conn_a',
-        name: 'A',
-        provider: 'gmail',
-        target: 'sandbox',
-        oauth_client_id: 'x',
-        oauth_client_secret_enc: null,
-        key_id: null,
-        scopes: '[]',
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    await insertConnection(db.db, 'conn_a', 'A', now);
     const account = (id: string) => ({
       id,
       connection_id: 'conn_a',

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Kysely, KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, ENGINES, type TestDatabase } from '../../test/support/database.js';
+import { createTestDatabase, ENGINES, insertConnection, type TestDatabase } from '../../test/support/database.js';
 import { createLogger } from '../logger.js';
 import { manualClock } from '../sandbox/testing.js';
 import { openDatabase } from './database.js';
@@ -36,21 +36,7 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
   beforeAll(async () => {
     db = await createTestDatabase(engine);
     const now = iso(Date.now());
-    await db.db
-      .insertInto('connections')
-      .values({
-        id: CONNECTION_ID,
-        name: 'USAGE',
-        provider: 'gmail',
-        target: 'sandbox',
-        oauth_client_id: 'x',
-        oauth_client_secret_enc: null,
-        key_id: null,
-        scopes: '[]',
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    await insertConnection(db.db, CONNECTION_ID, 'USAGE', now);
     await db.db
       .insertInto('mcp_configs')
       .values({ id: CONFIG_ID, name: 'usage', description: '', created_at: now, updated_at: now })

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { type DatabaseHandle, type Engine, openDatabase } from '../../src/db/database.js';
+import type { Database } from '../../src/db/schema.js';
 
 /** The Postgres the machine and CI provide; override with SWITCHBOARD_TEST_POSTGRES_URL. */
 export const TEST_POSTGRES_URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -47,3 +49,22 @@ export async function createTestDatabase(engine: Engine = TEST_ENGINE): Promise<
  * chosen one when SWITCHBOARD_TEST_ENGINE is set, as CI runs the suite once per engine.
  */
 export const ENGINES: Engine[] = process.env.SWITCHBOARD_TEST_ENGINE ? [TEST_ENGINE] : ['sqlite', 'postgres'];
+
+/** A sandbox gmail connection row written straight to the database, for tests that build rows by hand. */
+export async function insertConnection(db: Kysely<Database>, id: string, name: string, now: string): Promise<void> {
+  await db
+    .insertInto('connections')
+    .values({
+      id,
+      name,
+      provider: 'gmail',
+      target: 'sandbox',
+      oauth_client_id: 'x',
+      oauth_client_secret_enc: null,
+      key_id: null,
+      scopes: '[]',
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+}
