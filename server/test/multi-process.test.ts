@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_POSTGRES_URL } from './support/database.js';
 import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
-import { type Stack, startStack, TEST_ENCRYPTION_KEY } from './support/stack.js';
+import { replicaEnv, type Stack, startStack } from './support/stack.js';
 
 /**
  * Two real Switchboard processes share one Postgres: the test's own in-process server and a
@@ -17,16 +16,7 @@ describe('refresh across processes on Postgres', () => {
     if (!existsSync(CLI)) throw new Error(`build the server first (npm run build): ${CLI} is missing`);
     stack = await startStack({ engine: 'postgres', sandbox: { rotateRefreshTokens: true } });
     await stack.createConnection('MY_GMAIL', 'gmail');
-    const schema = stack.db.reopen.postgresSchema ?? '';
-    env = {
-      DATABASE_URL: `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-      SWITCHBOARD_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-      SWITCHBOARD_SANDBOX_URL: stack.sandbox.url,
-      SWITCHBOARD_DATA_DIR: stack.db.dataDir,
-      SWITCHBOARD_LOG_LEVEL: 'warn',
-      // Replicas behind one load balancer share the public URL (token audience, links).
-      SWITCHBOARD_PUBLIC_URL: stack.url,
-    };
+    env = replicaEnv(stack);
     other = await startServerProcess(env);
   });
   afterAll(async () => {

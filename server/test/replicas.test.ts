@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_POSTGRES_URL } from './support/database.js';
 import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
-import { type Stack, startStack, TEST_ENCRYPTION_KEY } from './support/stack.js';
+import { replicaEnv, type Stack, startStack } from './support/stack.js';
 
 const MODERN = '2026-07-28';
 
@@ -60,16 +59,7 @@ describe('changes on one replica reach the others within a second', () => {
       connection_tool_mappings: [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
     });
     expect(created.status).toBe(201);
-    const schema = stack.db.reopen.postgresSchema ?? '';
-    other = await startServerProcess({
-      DATABASE_URL: `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-      SWITCHBOARD_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-      SWITCHBOARD_SANDBOX_URL: stack.sandbox.url,
-      SWITCHBOARD_DATA_DIR: stack.db.dataDir,
-      SWITCHBOARD_LOG_LEVEL: 'warn',
-      // Replicas behind one load balancer share the public URL.
-      SWITCHBOARD_PUBLIC_URL: stack.url,
-    });
+    other = await startServerProcess(replicaEnv(stack));
   });
   afterAll(async () => {
     other?.child.kill('SIGKILL');

@@ -5,7 +5,7 @@ import { createApiClient, verifyApiClient } from '../src/auth/api-clients.js';
 import { systemClock } from '../src/clock.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { createTestDatabase, ENGINES, insertConnection, type TestDatabase } from './support/database.js';
+import { accountRow, createTestDatabase, ENGINES, insertConnection, type TestDatabase } from './support/database.js';
 import { CLI } from './support/process.js';
 
 describe.each(ENGINES)('storage on %s', (engine) => {
@@ -37,22 +37,7 @@ describe.each(ENGINES)('storage on %s', (engine) => {
   it('enforces one account per connection and identifier', async () => {
     const now = new Date().toISOString();
     await insertConnection(db.db, 'conn_a', 'A', now);
-    const account = (id: string) => ({
-      id,
-      connection_id: 'conn_a',
-      identifier: 'same',
-      status: 'PENDING_AUTH',
-      status_reason: null,
-      tokens_enc: null,
-      key_id: null,
-      token_expires_at: null,
-      granted_scopes: '[]',
-      provider_account: null,
-      token_version: 0,
-      last_used_at: null,
-      created_at: now,
-      updated_at: now,
-    });
+    const account = (id: string) => accountRow(id, 'conn_a', { identifier: 'same' });
     await db.db.insertInto('connected_accounts').values(account('ca_1')).execute();
     await expect(db.db.insertInto('connected_accounts').values(account('ca_2')).execute()).rejects.toThrow();
   });

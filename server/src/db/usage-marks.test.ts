@@ -1,7 +1,13 @@
 import { Writable } from 'node:stream';
 import type { Kysely, KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, ENGINES, insertConnection, type TestDatabase } from '../../test/support/database.js';
+import {
+  accountRow,
+  createTestDatabase,
+  ENGINES,
+  insertConnection,
+  type TestDatabase,
+} from '../../test/support/database.js';
 import { createLogger } from '../logger.js';
 import { manualClock } from '../sandbox/testing.js';
 import { openDatabase } from './database.js';
@@ -72,25 +78,9 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
 
   async function createAccount(lastUsedAt: string | null = null): Promise<string> {
     const id = `ca_${engine}_${sequence++}`;
-    const now = iso(Date.now());
     await db.db
       .insertInto('connected_accounts')
-      .values({
-        id,
-        connection_id: CONNECTION_ID,
-        identifier: id,
-        status: 'ACTIVE',
-        status_reason: null,
-        tokens_enc: null,
-        key_id: null,
-        token_expires_at: null,
-        granted_scopes: '[]',
-        provider_account: null,
-        token_version: 0,
-        last_used_at: lastUsedAt,
-        created_at: now,
-        updated_at: now,
-      })
+      .values(accountRow(id, CONNECTION_ID, { status: 'ACTIVE', last_used_at: lastUsedAt }))
       .execute();
     return id;
   }

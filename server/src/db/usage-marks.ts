@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Database } from './schema.js';
+import { WriteBehind } from './write-behind.js';
 
 /** Tables with a `last_used_at` column that use marks. */
 export type UsageTable = 'mcp_instances' | 'connected_accounts';
@@ -15,22 +16,37 @@ const MAX_REMEMBERED = 200_000;
 /** Ids per UPDATE statement (well below SQLite's and Postgres's bind-parameter limits). */
 const IDS_PER_STATEMENT = 500;
 
+type Pending = Record<UsageTable, Set<string>>;
+
+const nothingPending = (): Pending => ({ mcp_instances: new Set(), connected_accounts: new Set() });
+
 /**
  * `last_used_at` off the hot path. A call notes its instance and account here and goes on;
  * the marks are written about a second later, one guarded UPDATE per table for up to 500
  * rows, and a row already marked within the last minute (by this process, or by another
- * replica within the last 30 s: the guard in the WHERE clause) is not written again. Before this, the first call
- * of every user each minute paid two synchronous writes. The tradeoff: a crash loses at
- * most the last second's marks, which are display-only; nothing a call depends on.
- * Readers of last_used_at in this process call `flush()` first, so they see their own uses.
+ * replica within the last 30 s: the guard in the WHERE clause) is not written again.
+ * Before this, the first call of every user each minute paid two synchronous writes. The
+ * tradeoff: a crash loses at most the last second's marks, which are display-only; nothing
+ * a call depends on. Readers of last_used_at in this process call `flush()` first, so they
+ * see their own uses.
  */
 export class UsageMarks {
   private readonly markedAt = new Map<string, number>();
-  private pending: Record<UsageTable, Set<string>> = { mcp_instances: new Set(), connected_accounts: new Set() };
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private pending = nothingPending();
+  private readonly writer: WriteBehind<Pending>;
 
-  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; logger: Logger }) {}
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; logger: Logger }) {
+    this.writer = new WriteBehind(
+      USAGE_FLUSH_MS,
+      () => {
+        const batch = this.pending;
+        if (!batch.mcp_instances.size && !batch.connected_accounts.size) return undefined;
+        this.pending = nothingPending();
+        return batch;
+      },
+      (batch) => this.write(batch),
+    );
+  }
 
   /** Records a use of a row; it reaches the database with the next flush, at most once a minute. */
   mark(table: UsageTable, id: string): void {
@@ -41,10 +57,7 @@ export class UsageMarks {
     if (this.markedAt.size >= MAX_REMEMBERED) this.markedAt.clear();
     this.markedAt.set(key, now);
     this.pending[table].add(id);
-    if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), USAGE_FLUSH_MS);
-      this.timer.unref();
-    }
+    this.writer.schedule();
   }
 
   /** Tells the marks when a row was last used as read from the database (saves a redundant write). */
@@ -57,19 +70,10 @@ export class UsageMarks {
 
   /** Writes every mark so far; resolves once they (and earlier batches) are stored. */
   flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    const batch = this.pending;
-    if (batch.mcp_instances.size || batch.connected_accounts.size) {
-      this.pending = { mcp_instances: new Set(), connected_accounts: new Set() };
-      this.writing = this.writing.then(() => this.write(batch));
-    }
-    return this.writing;
+    return this.writer.flush();
   }
 
-  private async write(batch: Record<UsageTable, Set<string>>): Promise<void> {
+  private async write(batch: Pending): Promise<void> {
     const now = this.deps.clock.now();
     const stamp = new Date(now).toISOString();
     // Half the interval: another replica's write within the last 30 s makes ours redundant,

@@ -82,17 +82,21 @@ export class McpTargets {
     await this.deps.changes.sync();
     const instance = this.instances.get(digest);
     const config = instance && this.configs.get(instance.configId);
-    if (instance && config) {
-      this.deps.usage.mark('mcp_instances', instance.id);
-      return new McpTarget(
-        config.id,
-        config.name,
-        config.description,
-        instance.userIdentifier,
-        config.mappings,
-        instance.id,
-      );
-    }
+    const found = instance && config ? { instance, config } : await this.loadInstance(digest);
+    if (!found) return undefined;
+    this.deps.usage.mark('mcp_instances', found.instance.id);
+    return new McpTarget(
+      found.config.id,
+      found.config.name,
+      found.config.description,
+      found.instance.userIdentifier,
+      found.config.mappings,
+      found.instance.id,
+    );
+  }
+
+  /** The instance and its config from the database, cached for the next call. */
+  private async loadInstance(digest: string): Promise<{ instance: CachedInstance; config: CachedConfig } | undefined> {
     const generation = this.instances.generation;
     const rows = await this.deps.db
       .selectFrom('mcp_instances as i')
@@ -117,27 +121,17 @@ export class McpTargets {
     const first = rows[0];
     // The index lookup already matched; compare again in constant time as a second line of defence.
     if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;
-    const mappings = mappingsOf(rows);
-    this.instances.set(
-      digest,
-      { id: first.id, configId: first.config_id, userIdentifier: first.user_identifier },
-      generation,
-    );
-    this.configs.set(
-      first.config_id,
-      { id: first.config_id, name: first.config_name, description: first.description, mappings },
-      generation,
-    );
+    const instance = { id: first.id, configId: first.config_id, userIdentifier: first.user_identifier };
+    const config = {
+      id: first.config_id,
+      name: first.config_name,
+      description: first.description,
+      mappings: mappingsOf(rows),
+    };
+    this.instances.set(digest, instance, generation);
+    this.configs.set(first.config_id, config, generation);
     this.deps.usage.seen('mcp_instances', first.id, first.last_used_at);
-    this.deps.usage.mark('mcp_instances', first.id);
-    return new McpTarget(
-      first.config_id,
-      first.config_name,
-      first.description,
-      first.user_identifier,
-      mappings,
-      first.id,
-    );
+    return { instance, config };
   }
 
   /** The config a session token names, for the token's user; undefined when the config is gone. */

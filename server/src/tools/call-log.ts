@@ -1,5 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, ToolCallLogsTable } from '../db/schema.js';
+import { WriteBehind } from '../db/write-behind.js';
 import type { Logger } from '../logger.js';
 
 export type ToolCallLogRow = Insertable<ToolCallLogsTable>;
@@ -18,8 +19,16 @@ const MAX_BATCH = 200;
  */
 export class ToolCallLog {
   private pending: ToolCallLogRow[] = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writer = new WriteBehind<ToolCallLogRow[]>(
+    FLUSH_INTERVAL_MS,
+    () => {
+      if (!this.pending.length) return undefined;
+      const batch = this.pending;
+      this.pending = [];
+      return batch;
+    },
+    (batch) => this.write(batch),
+  );
   private closed = false;
 
   constructor(private readonly deps: { db: Kysely<Database>; logger: Logger }) {}
@@ -30,27 +39,13 @@ export class ToolCallLog {
       return;
     }
     this.pending.push(row);
-    if (this.pending.length >= MAX_BATCH) {
-      void this.flush();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
-      this.timer.unref();
-    }
+    if (this.pending.length >= MAX_BATCH) void this.flush();
+    else this.writer.schedule();
   }
 
   /** Writes every row recorded so far; resolves once they (and earlier batches) are stored. */
   flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.pending.length) {
-      const batch = this.pending;
-      this.pending = [];
-      // One batch at a time, in order, so a flush that returns means everything before it is written.
-      this.writing = this.writing.then(() => this.write(batch));
-    }
-    return this.writing;
+    return this.writer.flush();
   }
 
   /** Final flush at shutdown; rows recorded after it are written one by one. */

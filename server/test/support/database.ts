@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { type DatabaseHandle, type Engine, openDatabase } from '../../src/db/database.js';
 import type { Database } from '../../src/db/schema.js';
 
@@ -67,4 +67,30 @@ export async function insertConnection(db: Kysely<Database>, id: string, name: s
       updated_at: now,
     })
     .execute();
+}
+
+/** A connected_accounts row without tokens, for tests that build rows by hand; `fields` override. */
+export function accountRow(
+  id: string,
+  connectionId: string,
+  fields: Partial<Insertable<Database['connected_accounts']>> = {},
+): Insertable<Database['connected_accounts']> {
+  const now = new Date().toISOString();
+  return {
+    id,
+    connection_id: connectionId,
+    identifier: id,
+    status: 'PENDING_AUTH',
+    status_reason: null,
+    tokens_enc: null,
+    key_id: null,
+    token_expires_at: null,
+    granted_scopes: '[]',
+    provider_account: null,
+    token_version: 0,
+    last_used_at: null,
+    created_at: now,
+    updated_at: now,
+    ...fields,
+  };
 }

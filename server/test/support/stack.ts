@@ -14,7 +14,7 @@ import { createCatalog } from '../../src/providers/index.js';
 import type { SandboxOptions } from '../../src/sandbox/state.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/testing.js';
 import { createProviderHttp } from '../../src/tools/provider-http.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './database.js';
 
 /** A fixed test master key (32 bytes of base64), so tests can also decrypt what they inspect. */
 export const TEST_ENCRYPTION_KEY = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
@@ -195,5 +195,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await sandbox.close();
       if (!options.database) await db.close();
     },
+  };
+}
+
+/**
+ * The environment of a second Switchboard process serving the same Postgres schema, keys,
+ * sandbox and public URL as `stack` (replicas behind one load balancer share the public URL:
+ * token audience, links).
+ */
+export function replicaEnv(stack: Stack): Record<string, string> {
+  const schema = stack.db.reopen.postgresSchema ?? '';
+  return {
+    DATABASE_URL: `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    SWITCHBOARD_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    SWITCHBOARD_SANDBOX_URL: stack.sandbox.url,
+    SWITCHBOARD_DATA_DIR: stack.db.dataDir,
+    SWITCHBOARD_LOG_LEVEL: 'warn',
+    SWITCHBOARD_PUBLIC_URL: stack.url,
   };
 }
