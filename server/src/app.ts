@@ -1,64 +1,17 @@
 import { type Context, Hono } from 'hono';
-import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { registerConnectRoutes } from './api/connect.js';
-import { registerConnectedAccountRoutes } from './api/connected-accounts.js';
-import { registerConnectionRoutes } from './api/connections.js';
-import { registerApiAuth, registerTokenEndpoint } from './api/management-auth.js';
-import { registerToolRoutes } from './api/tools.js';
-import type { SigningKeys } from './auth/signing-keys.js';
-import { ChangeFeed } from './cache/change-feed.js';
-import type { Clock } from './clock.js';
-import type { Config } from './config.js';
-import { ConnectedAccounts } from './connections/connected-accounts.js';
-import { TokenVault } from './connections/token-vault.js';
-import type { Encryptor } from './crypto/envelope.js';
+import { managementApi, tokenEndpoint } from './api/index.js';
+import { connectPages } from './connect-pages/routes.js';
+import type { AppDeps, AppEnv, Services } from './context.js';
 import { newId } from './crypto/random.js';
-import { registerDashboard } from './dashboard/routes.js';
-import type { Engine } from './db/database.js';
-import type { Database } from './db/schema.js';
-import { UsageMarks } from './db/usage-marks.js';
+import { dashboard } from './dashboard/routes.js';
 import { AppError } from './errors.js';
-import { type Logger, redactUrl } from './logger.js';
-import { registerMcpRoutes } from './mcp/routes.js';
-import { OAuthClient } from './oauth/client.js';
-import type { Catalog } from './providers/index.js';
-import { ToolCallLog } from './tools/call-log.js';
-import { ToolExecutor } from './tools/executor.js';
-import type { ProviderHttp } from './tools/provider-http.js';
+import { redactUrl } from './logger.js';
+import { mcpEndpoint } from './mcp-endpoint/endpoint.js';
+import { createServices } from './services.js';
 
-/** Everything the app needs from outside. Tests pass their own clock, fetch and databases. */
-export interface AppDeps {
-  config: Config;
-  db: Kysely<Database>;
-  engine: Engine;
-  clock: Clock;
-  fetch: typeof fetch;
-  /** Provider API calls; `fetch` when absent (tests that inject faults pass only a fetch). */
-  providerHttp?: ProviderHttp;
-  logger: Logger;
-  catalog: Catalog;
-  encryptor: Encryptor;
-  signingKeys: SigningKeys;
-  /** The sandbox app, mounted at /sandbox when the config says so. */
-  sandbox?: Hono;
-}
-
-/** Shared per-process services built once from the deps. */
-export interface AppServices extends AppDeps {
-  /** Invalidation of the process's caches, across replicas (see cache/change-feed.ts). */
-  changes: ChangeFeed;
-  oauth: OAuthClient;
-  vault: TokenVault;
-  accounts: ConnectedAccounts;
-  executor: ToolExecutor;
-  /** The batched audit log of tool calls; flush before reading tool_call_logs, close at shutdown. */
-  callLog: ToolCallLog;
-  /** Batched last_used_at writes; flush before reading last_used_at and at shutdown. */
-  usage: UsageMarks;
-}
-
-export type AppEnv = { Variables: { requestId: string; clientId?: string } };
+export type { AppDeps, AppEnv, Services } from './context.js';
+export { createServices } from './services.js';
 
 /**
  * Sets a header on the finished response in place. Hono's `c.header()` after `next()`
@@ -74,28 +27,7 @@ function setResponseHeader(c: Context<AppEnv>, name: string, value: string): voi
   }
 }
 
-export function createServices(deps: AppDeps): AppServices {
-  // The one process-wide cache coordinator: the hot path of a tool call (instance URL →
-  // config → mappings, account → connection, decrypted token) is served from caches that
-  // it empties when any replica writes what they hold (change_versions, polled at most
-  // every 250 ms); token grants are also checked against the row's token_version.
-  const changes = new ChangeFeed(deps);
-  const usage = new UsageMarks(deps);
-  const oauth = new OAuthClient(deps);
-  const vault = new TokenVault({ ...deps, oauth, changes });
-  const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes, usage });
-  const callLog = new ToolCallLog(deps);
-  const executor = new ToolExecutor({
-    ...deps,
-    providerHttp: deps.providerHttp ?? deps.fetch,
-    accounts,
-    vault,
-    callLog,
-  });
-  return { ...deps, changes, oauth, vault, accounts, executor, callLog, usage };
-}
-
-export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: AppServices } {
+export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Services } {
   const services = createServices(deps);
   const { logger, config } = deps;
   const app = new Hono<AppEnv>();
@@ -142,15 +74,11 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: AppServ
     }
   });
 
-  registerTokenEndpoint(app, services);
-  registerApiAuth(app, services);
-  registerConnectionRoutes(app, services);
-  registerConnectedAccountRoutes(app, services);
-  registerConnectRoutes(app, services);
-  registerToolRoutes(app, services);
-  registerMcpRoutes(app, services);
-  registerDashboard(app, services);
-
+  app.route('/oauth', tokenEndpoint(services));
+  app.route('/api/v1', managementApi(services));
+  app.route('/', connectPages(services));
+  app.route('/', mcpEndpoint(services));
+  app.route('/dashboard', dashboard(services));
   if (deps.sandbox && config.sandbox.mounted) app.route('/sandbox', deps.sandbox);
 
   app.notFound((c) =>

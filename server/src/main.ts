@@ -10,10 +10,10 @@ import { systemClock } from './clock.js';
 import { type Config, loadConfig } from './config.js';
 import { loadEncryptor } from './crypto/envelope.js';
 import { openDatabase } from './db/database.js';
+import { createProviderTransport } from './execution/provider-transport.js';
 import { createLogger, type Logger } from './logger.js';
 import { createCatalog } from './providers/index.js';
 import { createSandbox } from './sandbox/app.js';
-import { createProviderHttp } from './tools/provider-http.js';
 
 export interface RunningServer {
   config: Config;
@@ -75,14 +75,14 @@ export async function startServer(
   const sandbox = config.sandbox.mounted
     ? createSandbox({ clock, accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds }).app
     : undefined;
-  const providerHttp = createProviderHttp();
+  const providerTransport = createProviderTransport();
   const { app, services } = createApp({
     config,
     db: handle.db,
     engine: handle.engine,
     clock,
     fetch: globalThis.fetch,
-    providerHttp,
+    providerTransport,
     logger,
     catalog: createCatalog(),
     encryptor,
@@ -107,7 +107,7 @@ export async function startServer(
       });
       await services.callLog.close();
       await services.usage.flush();
-      await providerHttp.close();
+      await providerTransport.close();
       await handle.close();
     })();
     return stopping;

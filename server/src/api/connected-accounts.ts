@@ -1,9 +1,9 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv, AppServices } from '../app.js';
-import { ACCOUNT_STATUSES, type AccountRef, accountToApi } from '../connections/connected-accounts.js';
+import { ACCOUNT_STATUSES, type AccountRef, accountToApi } from '../accounts/connected-accounts.js';
+import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
-import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from './http.js';
+import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
 
 const identifier = z.string().min(1).max(256);
 /** The reference's organization_id / user_id are accepted for compatibility; one tenant here. */
@@ -63,7 +63,7 @@ const listQuery = z.strictObject({
   page_token: z.string().optional(),
 });
 
-export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: AppServices): void {
+export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: Services): void {
   const { accounts, config, clock } = services;
   const max = config.maxBodyBytes;
 
@@ -94,10 +94,10 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: AppS
       ...pageTokens(offset, q.page_size, total),
     });
   };
-  app.get('/api/v1/connected_accounts', list(false));
-  app.get('/api/v1/connected_accounts:search', list(true));
+  app.get('/connected_accounts', list(false));
+  app.get('/connected_accounts:search', list(true));
 
-  app.post('/api/v1/connected_accounts', async (c) => {
+  app.post('/connected_accounts', async (c) => {
     const body = await readJson(c, createBody, max);
     const token = body.connected_account?.authorization_details?.oauth_token;
     const { account, connection } = await accounts.create(
@@ -116,7 +116,7 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: AppS
     return c.json({ connected_account: accountToApi(account, connection) }, 201);
   });
 
-  app.put('/api/v1/connected_accounts', async (c) => {
+  app.put('/connected_accounts', async (c) => {
     const body = await readJson(c, updateBody, max);
     const token = body.connected_account.authorization_details?.oauth_token;
     const found = await accounts.get(toRef(body));
@@ -137,10 +137,10 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: AppS
     return c.json({ connected_account: accountToApi(account, connection) });
   };
   // Tokens never leave Switchboard: /auth answers like /details (see README, "Security model").
-  app.get('/api/v1/connected_accounts/auth', getOne);
-  app.get('/api/v1/connected_accounts/details', getOne);
+  app.get('/connected_accounts/auth', getOne);
+  app.get('/connected_accounts/details', getOne);
 
-  app.post('/api/v1/connected_accounts/magic_link', async (c) => {
+  app.post('/connected_accounts/magic_link', async (c) => {
     const body = await readJson(c, magicLinkBody, max);
     let connection: Awaited<ReturnType<typeof accounts.get>>['connection'];
     let identifierValue: string;
@@ -151,34 +151,34 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: AppS
     } else {
       if (!body.connector || !body.identifier)
         throw new AppError('validation_failed', 'give either id, or connector and identifier');
-      connection = await accounts.connections.getByName(body.connector);
+      connection = await services.connections.getByName(body.connector);
       identifierValue = body.identifier;
     }
     const { link, expiry } = await accounts.authLink(connection, identifierValue);
     return c.json({ link, expiry });
   });
 
-  app.post('/api/v1/connected_accounts:delete', async (c) => {
+  app.post('/connected_accounts:delete', async (c) => {
     await accounts.delete(toRef(await readJson(c, refBody, max)));
     return c.json({});
   });
 
-  app.post('/api/v1/connected_accounts:disconnect', async (c) => {
+  app.post('/connected_accounts:disconnect', async (c) => {
     const { account, connection } = await accounts.disconnect(toRef(await readJson(c, refBody, max)));
     return c.json({ connected_account: accountToApi(account, connection) });
   });
 
-  app.get('/api/v1/connected_accounts/:id', async (c) => {
+  app.get('/connected_accounts/:id', async (c) => {
     const { account, connection } = await accounts.get({ id: c.req.param('id') });
     return c.json({ connected_account: accountToApi(account, connection) });
   });
 
-  app.delete('/api/v1/connected_accounts/:id', async (c) => {
+  app.delete('/connected_accounts/:id', async (c) => {
     await accounts.delete({ id: c.req.param('id') });
     return c.json({});
   });
 
-  app.post('/api/v1/connected_accounts/:action', async (c) => {
+  app.post('/connected_accounts/:action', async (c) => {
     const [id, action] = c.req.param('action').split(':');
     if (!id || action !== 'disconnect') throw new AppError('not_found', 'no such action on connected accounts');
     const { account, connection } = await accounts.disconnect({ id });

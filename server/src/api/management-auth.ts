@@ -1,7 +1,7 @@
-import type { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import type { AppEnv, AppServices } from '../app.js';
 import { verifyApiClient } from '../auth/api-clients.js';
+import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 
 export function managementAudience(publicUrl: string): string {
@@ -29,9 +29,10 @@ function oauthError(error: string, description: string, status: 400 | 401) {
 }
 
 /** POST /oauth/token: client credentials → a short-lived signed access token. */
-export function registerTokenEndpoint(app: Hono<AppEnv>, services: AppServices): void {
+export function tokenEndpoint(services: Services): Hono<AppEnv> {
   const { config, db, signingKeys } = services;
-  app.post('/oauth/token', async (c) => {
+  const app = new Hono<AppEnv>();
+  app.post('/token', async (c) => {
     const type = c.req.header('content-type') ?? '';
     let fields: Record<string, unknown> = {};
     try {
@@ -68,12 +69,13 @@ export function registerTokenEndpoint(app: Hono<AppEnv>, services: AppServices):
       'cache-control': 'no-store',
     });
   });
+  return app;
 }
 
 /** Every /api/v1 call needs a valid management access token. */
-export function registerApiAuth(app: Hono<AppEnv>, services: AppServices): void {
+export function requireManagementToken(services: Services): MiddlewareHandler<AppEnv> {
   const { config, signingKeys } = services;
-  app.use('/api/v1/*', async (c, next) => {
+  return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) {
@@ -92,5 +94,5 @@ export function registerApiAuth(app: Hono<AppEnv>, services: AppServices): void 
       throw new AppError('unauthenticated', 'the access token is invalid or expired');
     }
     await next();
-  });
+  };
 }

@@ -1,11 +1,10 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv, AppServices } from '../app.js';
+import type { AppEnv, Services } from '../context.js';
+import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from '../http/request.js';
 import { authState } from '../mcp/auth-state.js';
 import { CONFIG_NAME_PATTERN, configToApi, MAX_MAPPINGS, type MappingInput } from '../mcp/configs.js';
-import type { McpServices } from '../mcp/services.js';
 import { parseExpiry } from '../mcp/session-tokens.js';
-import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from './http.js';
 
 const configName = z.string().regex(CONFIG_NAME_PATTERN, 'use 1–100 lowercase letters, digits, "_" or "-"');
 
@@ -47,14 +46,14 @@ function toInputs(list: z.output<typeof mappings> | undefined): MappingInput[] {
   return (list ?? []).map((m) => ({ connectionName: m.connection_name, tools: m.tools ?? [] }));
 }
 
-export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: AppServices, mcp: McpServices): void {
+export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: Services): void {
   const { config } = services;
   const max = config.maxBodyBytes;
   const toApi = (detail: Parameters<typeof configToApi>[0]) => configToApi(detail, config.publicUrl);
 
-  app.post('/api/v1/mcp/configs', async (c) => {
+  app.post('/mcp/configs', async (c) => {
     const body = await readJson(c, createBody, max);
-    const created = await mcp.configs.create({
+    const created = await services.mcpConfigs.create({
       name: body.name,
       description: body.description ?? '',
       mappings: toInputs(body.connection_tool_mappings),
@@ -62,12 +61,12 @@ export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: AppServices
     return c.json({ config: toApi(created) }, 201);
   });
 
-  app.get('/api/v1/mcp/configs', async (c) => {
+  app.get('/mcp/configs', async (c) => {
     const q = readQuery(c, listQuery);
     const offset = decodePageToken(q.page_token);
     // The reference finds a config by its server URL's last path segment.
     const byUrl = q['filter.mcp_server_url']?.replace(/\/+$/, '').split('/').pop();
-    const { rows, total } = await mcp.configs.list({
+    const { rows, total } = await services.mcpConfigs.list({
       id: q['filter.id'] ?? byUrl,
       name: q['filter.name'],
       provider: q['filter.provider'],
@@ -78,32 +77,34 @@ export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: AppServices
     return c.json({ configs: rows.map(toApi), ...pageTokens(offset, q.page_size, total) });
   });
 
-  app.get('/api/v1/mcp/configs/:id', async (c) => c.json({ config: toApi(await mcp.configs.get(c.req.param('id'))) }));
+  app.get('/mcp/configs/:id', async (c) => c.json({ config: toApi(await services.mcpConfigs.get(c.req.param('id'))) }));
 
-  app.put('/api/v1/mcp/configs/:id', async (c) => {
+  app.put('/mcp/configs/:id', async (c) => {
     const body = await readJson(c, updateBody, max);
-    const updated = await mcp.configs.update(c.req.param('id'), {
+    const updated = await services.mcpConfigs.update(c.req.param('id'), {
       description: body.description,
       mappings: body.connection_tool_mappings ? toInputs(body.connection_tool_mappings) : undefined,
     });
     return c.json({ config: toApi(updated) });
   });
 
-  app.delete('/api/v1/mcp/configs/:id', async (c) => {
-    await mcp.configs.delete(c.req.param('id'));
+  app.delete('/mcp/configs/:id', async (c) => {
+    await services.mcpConfigs.delete(c.req.param('id'));
     return c.json({});
   });
 
-  app.post('/api/v1/mcp/configs/:id/tokens', async (c) => {
+  app.post('/mcp/configs/:id/tokens', async (c) => {
     const body = await readJson(c, tokenBody, max);
     const seconds = parseExpiry(body.expiry);
-    const detail = await mcp.configs.get(c.req.param('id'));
-    return c.json(await mcp.sessionTokens.mint(detail, body.identifier, seconds), 200, { 'cache-control': 'no-store' });
+    const detail = await services.mcpConfigs.get(c.req.param('id'));
+    return c.json(await services.sessionTokens.mint(detail, body.identifier, seconds), 200, {
+      'cache-control': 'no-store',
+    });
   });
 
-  app.post('/api/v1/mcp/configs/:id/connected_accounts', async (c) => {
+  app.post('/mcp/configs/:id/connected_accounts', async (c) => {
     const body = await readJson(c, readinessBody, max);
-    const detail = await mcp.configs.get(c.req.param('id'));
+    const detail = await services.mcpConfigs.get(c.req.param('id'));
     const include = body.include_auth_link === true;
     const connections = await authState(services, detail.mappings, body.identifier, {
       create: include,

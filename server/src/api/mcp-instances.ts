@@ -1,10 +1,9 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv, AppServices } from '../app.js';
+import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
+import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from '../http/request.js';
 import { authState } from '../mcp/auth-state.js';
-import type { McpServices } from '../mcp/services.js';
-import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from './http.js';
 
 const instanceName = z.string().min(1).max(100);
 const userIdentifier = z.string().min(1).max(255);
@@ -30,12 +29,12 @@ const listQuery = z.strictObject({
   page_token: z.string().optional(),
 });
 
-export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: AppServices, mcp: McpServices): void {
+export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services): void {
   const max = services.config.maxBodyBytes;
-  const { instances } = mcp;
+  const instances = services.mcpInstances;
   const noStore = { 'cache-control': 'no-store' };
 
-  app.post('/api/v1/mcp/instances', async (c) => {
+  app.post('/mcp/instances', async (c) => {
     const body = await readJson(c, ensureBody, max);
     const { row, config, created } = await instances.ensure({
       configName: body.config_name,
@@ -45,7 +44,7 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: AppServic
     return c.json({ instance: instances.toApi(row, config) }, created ? 201 : 200, noStore);
   });
 
-  app.get('/api/v1/mcp/instances', async (c) => {
+  app.get('/mcp/instances', async (c) => {
     const q = readQuery(c, listQuery);
     const offset = decodePageToken(q.page_token);
     const { rows, total } = await instances.list({
@@ -67,12 +66,12 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: AppServic
     );
   });
 
-  app.get('/api/v1/mcp/instances/:id', async (c) => {
+  app.get('/mcp/instances/:id', async (c) => {
     const { row, config } = await instances.get(c.req.param('id'));
     return c.json({ instance: instances.toApi(row, config) }, 200, noStore);
   });
 
-  app.patch('/api/v1/mcp/instances/:id', async (c) => {
+  app.patch('/mcp/instances/:id', async (c) => {
     const body = await readJson(c, updateBody, max);
     const { row, config } = await instances.update(c.req.param('id'), {
       name: body.name,
@@ -81,13 +80,13 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: AppServic
     return c.json({ instance: instances.toApi(row, config) }, 200, noStore);
   });
 
-  app.delete('/api/v1/mcp/instances/:id', async (c) => {
+  app.delete('/mcp/instances/:id', async (c) => {
     await instances.delete(c.req.param('id'));
     return c.json({});
   });
 
   // Custom methods in the reference's `{id}:verb` style.
-  app.post('/api/v1/mcp/instances/:action', async (c) => {
+  app.post('/mcp/instances/:action', async (c) => {
     const [id, verb] = c.req.param('action').split(':');
     if (id && verb === 'rotate_url') {
       const { row, config } = await instances.rotateUrl(id);

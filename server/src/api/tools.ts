@@ -1,10 +1,10 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv, AppServices } from '../app.js';
+import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
+import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
 import { toolInputSchema } from '../providers/json-schema.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
-import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from './http.js';
 
 /** A tool in the reference's wire shape (toolsTool), with its JSON Schema. */
 export function toolToApi(provider: ProviderDefinition, tool: ToolDefinition) {
@@ -70,14 +70,14 @@ const logsQuery = z.strictObject({
   page_token: z.string().optional(),
 });
 
-export function registerToolRoutes(app: Hono<AppEnv>, services: AppServices): void {
+export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void {
   const { catalog, executor, accounts, db, config, callLog } = services;
 
-  app.get('/api/v1/tools', async (c) => {
+  app.get('/tools', async (c) => {
     const q = readQuery(c, listQuery);
     let providerNames: string[] | undefined = q['filter.provider'] ? [q['filter.provider'].toLowerCase()] : undefined;
     if (q['filter.connector']) {
-      const connection = await accounts.connections.getByName(q['filter.connector']);
+      const connection = await services.connections.getByName(q['filter.connector']);
       providerNames = [connection.provider];
     }
     if (q['filter.connected_account_id']) {
@@ -102,7 +102,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: AppServices): vo
     });
   });
 
-  app.get('/api/v1/tools/scoped', async (c) => {
+  app.get('/tools/scoped', async (c) => {
     const q = readQuery(c, scopedQuery);
     const { rows } = await accounts.list({
       identifier: q.identifier,
@@ -127,7 +127,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: AppServices): vo
     });
   });
 
-  app.post('/api/v1/execute_tool', async (c) => {
+  app.post('/execute_tool', async (c) => {
     const body = await readJson(c, executeBody, config.maxBodyBytes);
     let account: { connectedAccountId: string } | { connector: string; identifier: string };
     if (body.connected_account_id) account = { connectedAccountId: body.connected_account_id };
@@ -157,7 +157,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: AppServices): vo
     }
   });
 
-  app.get('/api/v1/agentkit/tool_call_logs', async (c) => {
+  app.get('/agentkit/tool_call_logs', async (c) => {
     const q = readQuery(c, logsQuery);
     await callLog.flush();
     let query = db.selectFrom('tool_call_logs');

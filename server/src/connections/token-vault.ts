@@ -8,7 +8,7 @@ import type { ConnectedAccountsTable, Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { GrantRevokedError, type OAuthClient, type TokenSet } from '../oauth/client.js';
-import { Connections } from './connections.js';
+import type { Connections } from './connections.js';
 
 export type AccountRow = Selectable<ConnectedAccountsTable>;
 
@@ -60,7 +60,6 @@ export function statusError(row: Pick<AccountRow, 'status' | 'identifier'>, conn
  */
 export class TokenVault {
   private readonly inflight = new Map<string, Promise<AccessGrant>>();
-  private readonly connections: Connections;
   /**
    * Decrypted access tokens until shortly before they expire, so a call neither reads nor
    * decrypts the row. An entry is only used for a row whose status (ACTIVE) and
@@ -78,9 +77,9 @@ export class TokenVault {
       oauth: OAuthClient;
       logger: Logger;
       changes: ChangeFeed;
+      connections: Connections;
     },
   ) {
-    this.connections = new Connections(deps);
     this.grants = deps.changes.cache([], MAX_CACHED_GRANTS);
   }
 
@@ -143,7 +142,7 @@ export class TokenVault {
   }
 
   private async connectionName(row: AccountRow): Promise<string> {
-    return (await this.connections.get(row.connection_id)).name;
+    return (await this.deps.connections.get(row.connection_id)).name;
   }
 
   /**
@@ -254,7 +253,7 @@ export class TokenVault {
     }
     let fresh: TokenSet;
     try {
-      fresh = await this.deps.oauth.refresh(this.connections.oauthApp(connection), tokens.refresh_token);
+      fresh = await this.deps.oauth.refresh(this.deps.connections.oauthApp(connection), tokens.refresh_token);
     } catch (error) {
       if (error instanceof GrantRevokedError) {
         this.deps.logger.warn({ accountId: row.id, reason: error.oauthError }, 'refresh refused; account expired');

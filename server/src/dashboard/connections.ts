@@ -1,10 +1,10 @@
 import type { Context, Hono } from 'hono';
-import { createBody, createConnection, updateBody, updateConnection } from '../api/connections.js';
-import { describeIssues } from '../api/http.js';
-import type { AppServices } from '../app.js';
+import { createBody, createConnection, updateBody, updateConnection } from '../connections/connection-input.js';
 import type { ConnectionRow } from '../connections/connections.js';
+import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
 import type { ProviderDefinition } from '../providers/types.js';
+import { describeIssues } from '../validation.js';
 import { type FormFields, field, readForm } from './form.js';
 import { type Html, html, trusted } from './html.js';
 import { copyable, csrfField, errorList, noticeFromQuery, page, time } from './layout.js';
@@ -28,7 +28,7 @@ function scopeList(text: string): string[] {
   return text.split(/[\s,]+/).filter(Boolean);
 }
 
-function redirectUriPanel(services: AppServices): Html {
+function redirectUriPanel(services: Services): Html {
   return html`<section class="panel" aria-labelledby="redirect-title">
 <h2 id="redirect-title">Redirect URI</h2>
 <p class="hint">Register this exact URI as an authorized redirect URI of your OAuth app at the provider.</p>
@@ -92,9 +92,9 @@ function problemsOf(error: unknown): string[] {
   throw error;
 }
 
-export function registerConnectionPages(dashboard: Hono<DashboardEnv>, services: AppServices): void {
+export function registerConnectionPages(dashboard: Hono<DashboardEnv>, services: Services): void {
   const { catalog, db, config } = services;
-  const connections = services.accounts.connections;
+  const connections = services.connections;
 
   dashboard.get('/connections', async (c) => {
     const { rows } = await connections.list({ limit: 500, offset: 0 });

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { AppServices } from '../app.js';
+import type { Services } from '../context.js';
 import { bucketize, callsChart } from './chart.js';
 import { html, queryString } from './html.js';
 import { page, statusBadge, time } from './layout.js';
@@ -17,7 +17,7 @@ const PAGE_SIZE = 50;
 /** The chart reads at most this many rows; beyond it the table still pages through all. */
 const CHART_ROWS = 50_000;
 
-export function registerLogPages(dashboard: Hono<DashboardEnv>, services: AppServices): void {
+export function registerLogPages(dashboard: Hono<DashboardEnv>, services: Services): void {
   const { db, clock, callLog } = services;
 
   dashboard.get('/logs', async (c) => {

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
-import type { AppServices } from '../app.js';
 import type { ConnectionRow } from '../connections/connections.js';
+import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
 import {
   CONFIG_NAME_PATTERN,
@@ -9,7 +9,6 @@ import {
   MAX_MAPPINGS,
   type MappingInput,
 } from '../mcp/configs.js';
-import type { McpServices } from '../mcp/services.js';
 import type { ToolDefinition } from '../providers/types.js';
 import { providerIcon } from './connections.js';
 import { type FormFields, field, fieldList, readForm } from './form.js';
@@ -66,9 +65,9 @@ function valuesFromForm(form: FormFields, connections: ConnectionRow[]): ConfigF
   return { name: field(form, 'name').toLowerCase(), description: field(form, 'description'), picks };
 }
 
-export function registerMcpConfigPages(dashboard: Hono<DashboardEnv>, services: AppServices, mcp: McpServices): void {
+export function registerMcpConfigPages(dashboard: Hono<DashboardEnv>, services: Services): void {
   const { catalog, config, db } = services;
-  const connectionsService = services.accounts.connections;
+  const connectionsService = services.connections;
 
   const allConnections = async () => (await connectionsService.list({ limit: 500, offset: 0 })).rows;
 
@@ -162,7 +161,7 @@ ${connections.length ? connections.map((connection) => toolPicker(connection, va
   };
 
   dashboard.get('/mcp-configs', async (c) => {
-    const { rows } = await mcp.configs.list({ limit: 500, offset: 0 });
+    const { rows } = await services.mcpConfigs.list({ limit: 500, offset: 0 });
     const counts = await db
       .selectFrom('mcp_instances')
       .select(['config_id', (eb) => eb.fn.countAll<number>().as('n')])
@@ -205,7 +204,7 @@ ${noticeFromQuery(c.req.query('notice'))}${table}`,
     if (problems.length) return c.html(await formPage(c, { values, problems }), 400);
     let created: ConfigDetail;
     try {
-      created = await mcp.configs.create({ name: values.name, description: values.description, mappings });
+      created = await services.mcpConfigs.create({ name: values.name, description: values.description, mappings });
     } catch (error) {
       return c.html(await formPage(c, { values, problems: problemsOf(error) }), 400);
     }
@@ -213,19 +212,19 @@ ${noticeFromQuery(c.req.query('notice'))}${table}`,
   });
 
   dashboard.get('/mcp-configs/:id', async (c) => {
-    const existing = await mcp.configs.get(c.req.param('id'));
+    const existing = await services.mcpConfigs.get(c.req.param('id'));
     return c.html(await formPage(c, { existing, values: valuesFromDetail(existing), problems: [] }));
   });
 
   dashboard.post('/mcp-configs/:id', async (c) => {
-    const existing = await mcp.configs.get(c.req.param('id'));
+    const existing = await services.mcpConfigs.get(c.req.param('id'));
     const form = await readForm(c, config.maxBodyBytes);
     const connections = await allConnections();
     const values = { ...valuesFromForm(form, connections), name: existing.name };
     const { mappings, problems } = mappingsOf(values, connections);
     if (problems.length) return c.html(await formPage(c, { existing, values, problems }), 400);
     try {
-      await mcp.configs.update(existing.id, { description: values.description, mappings });
+      await services.mcpConfigs.update(existing.id, { description: values.description, mappings });
     } catch (error) {
       return c.html(await formPage(c, { existing, values, problems: problemsOf(error) }), 400);
     }
@@ -233,8 +232,8 @@ ${noticeFromQuery(c.req.query('notice'))}${table}`,
   });
 
   dashboard.get('/mcp-configs/:id/delete', async (c) => {
-    const existing = await mcp.configs.get(c.req.param('id'));
-    const { total } = await mcp.instances.list({ configName: existing.name, limit: 1, offset: 0 });
+    const existing = await services.mcpConfigs.get(c.req.param('id'));
+    const { total } = await services.mcpInstances.list({ configName: existing.name, limit: 1, offset: 0 });
     return c.html(
       page({
         title: `Delete ${existing.name}`,
@@ -249,7 +248,7 @@ ${noticeFromQuery(c.req.query('notice'))}${table}`,
   });
 
   dashboard.post('/mcp-configs/:id/delete', async (c) => {
-    await mcp.configs.delete(c.req.param('id'));
+    await services.mcpConfigs.delete(c.req.param('id'));
     return c.redirect('/dashboard/mcp-configs?notice=config-deleted', 303);
   });
 }

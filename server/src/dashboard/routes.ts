@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
-import type { AppEnv, AppServices } from '../app.js';
+import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
-import { createMcpServices } from '../mcp/services.js';
 import { registerConnectionPages } from './connections.js';
 import { isUnsafe, validCsrf } from './csrf.js';
 import { html } from './html.js';
@@ -38,9 +37,8 @@ const PAGE_HEADERS: Record<string, string> = {
 const PUBLIC_PATHS = new Set(['/dashboard/sign-in']);
 
 /** The admin web UI at /dashboard: server-rendered pages over the same services as the REST API. */
-export function registerDashboard(app: Hono<AppEnv>, services: AppServices): void {
+export function dashboard(services: Services): Hono<DashboardEnv> {
   const sessions = new DashboardSessions(services);
-  const mcp = createMcpServices(services);
   const dashboard = new Hono<DashboardEnv>();
 
   dashboard.use('*', async (c, next) => {
@@ -93,8 +91,8 @@ export function registerDashboard(app: Hono<AppEnv>, services: AppServices): voi
   dashboard.get('/', (c) => c.redirect('/dashboard/connections', 303));
 
   registerConnectionPages(dashboard, services);
-  registerMcpConfigPages(dashboard, services, mcp);
-  registerUserPages(dashboard, services, mcp);
+  registerMcpConfigPages(dashboard, services);
+  registerUserPages(dashboard, services);
   registerLogPages(dashboard, services);
 
   dashboard.all('*', (c) =>
@@ -131,7 +129,7 @@ export function registerDashboard(app: Hono<AppEnv>, services: AppServices): voi
     );
   });
 
-  app.route('/dashboard', dashboard);
+  return dashboard;
 }
 
 function signedOutBody() {

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
-import type { AppServices } from '../app.js';
 import { verifyApiClient } from '../auth/api-clients.js';
+import type { Services } from '../context.js';
 import { safeEqual } from '../crypto/random.js';
 import { CSRF_FIELD, sameOrigin } from './csrf.js';
 import { field, readForm } from './form.js';
@@ -18,7 +18,7 @@ export function safeNext(value: string | undefined, publicUrl: string): string {
   return `${url.pathname}${url.search}`;
 }
 
-function signInPage(c: Context, services: AppServices, options: { next: string; error?: string; clientId?: string }) {
+function signInPage(c: Context, services: Services, options: { next: string; error?: string; clientId?: string }) {
   const token = signInToken(c, services.config);
   return page({
     title: 'Sign in',
@@ -38,11 +38,7 @@ ${options.error ? notice('bad', options.error) : ''}
   });
 }
 
-export function registerSignIn(
-  dashboard: Hono<DashboardEnv>,
-  services: AppServices,
-  sessions: DashboardSessions,
-): void {
+export function registerSignIn(dashboard: Hono<DashboardEnv>, services: Services, sessions: DashboardSessions): void {
   const { config, db } = services;
 
   dashboard.get('/sign-in', async (c) => {

@@ -1,10 +1,9 @@
 import type { Context, Hono } from 'hono';
 import { sql } from 'kysely';
-import type { AppServices } from '../app.js';
-import type { AuthLink } from '../connections/connected-accounts.js';
+import type { AuthLink } from '../accounts/connected-accounts.js';
 import type { ConnectionRow } from '../connections/connections.js';
+import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
-import type { McpServices } from '../mcp/services.js';
 import { providerIcon } from './connections.js';
 import { field, readForm } from './form.js';
 import { type Html, html, queryString } from './html.js';
@@ -20,7 +19,7 @@ function contains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 }
 
-export function registerUserPages(dashboard: Hono<DashboardEnv>, services: AppServices, mcp: McpServices): void {
+export function registerUserPages(dashboard: Hono<DashboardEnv>, services: Services): void {
   const { db, accounts, catalog, config } = services;
 
   dashboard.get('/users', async (c) => {
@@ -90,8 +89,8 @@ ${table}
   const userPage = async (c: Ctx, identifier: string, extra?: Html) => {
     const [{ rows: accountRows }, { rows: instances }, { rows: connections }] = await Promise.all([
       accounts.list({ identifier, limit: 500, offset: 0 }),
-      mcp.instances.list({ userIdentifier: identifier, limit: 500, offset: 0 }),
-      accounts.connections.list({ limit: 500, offset: 0 }),
+      services.mcpInstances.list({ userIdentifier: identifier, limit: 500, offset: 0 }),
+      services.connections.list({ limit: 500, offset: 0 }),
     ]);
     const session = c.get('session');
     const linked = new Set(accountRows.map((row) => row.connection_id));
@@ -166,7 +165,7 @@ ${noticeFromQuery(c.req.query('notice'))}${extra ?? ''}
   dashboard.post('/user/auth-link', async (c) => {
     const form = await readForm(c, config.maxBodyBytes);
     const identifier = identifierOf(field(form, 'identifier'));
-    const connection: ConnectionRow = await accounts.connections.get(field(form, 'connection_id'));
+    const connection: ConnectionRow = await services.connections.get(field(form, 'connection_id'));
     const link: AuthLink = await accounts.authLink(connection, identifier);
     const panel = notice(
       'ok',
@@ -185,9 +184,9 @@ ${copyable('auth-link', link.link, 'Copy link')}
 
   const instanceAction = (rotate: boolean) => async (c: Ctx) => {
     const { row, config: cfg } = rotate
-      ? await mcp.instances.rotateUrl(c.req.param('id') ?? '')
-      : await mcp.instances.get(c.req.param('id') ?? '');
-    const url = mcp.instances.url(row);
+      ? await services.mcpInstances.rotateUrl(c.req.param('id') ?? '')
+      : await services.mcpInstances.get(c.req.param('id') ?? '');
+    const url = services.mcpInstances.url(row);
     if ((c.req.header('accept') ?? '').includes('application/json')) {
       return c.json({ url, rotated: rotate }, 200, { 'cache-control': 'no-store' });
     }

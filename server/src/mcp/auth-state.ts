@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ConnectedAccounts } from '../connections/connected-accounts.js';
+import type { ConnectedAccounts } from '../accounts/connected-accounts.js';
 import type { Database } from '../db/schema.js';
 import type { MappingDetail } from './configs.js';
 

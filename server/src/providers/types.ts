@@ -39,12 +39,12 @@ export interface ProviderRequest {
  * 429/5xx, refreshes once on 401, and turns failures into ProviderError.
  * Resolves to the parsed JSON body (or undefined for 204 / empty bodies).
  */
-export interface ProviderApi {
+export interface ProviderClient {
   request<T = unknown>(request: ProviderRequest): Promise<T>;
 }
 
 export interface ToolContext {
-  api: ProviderApi;
+  api: ProviderClient;
   signal: AbortSignal;
   /** Time, for tools that compute dates (e.g. "now + 15 minutes" defaults). */
   now(): number;

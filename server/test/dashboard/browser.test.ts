@@ -89,7 +89,7 @@ describe.skipIf(!hasChromium)('the dashboard in a real browser', () => {
       .fill('https://www.googleapis.com/auth/calendar\nhttps://www.googleapis.com/auth/calendar.events');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(/notice=connection-updated/);
-    const row = await stack.services.accounts.connections.getByName('MY_CALENDAR');
+    const row = await stack.services.connections.getByName('MY_CALENDAR');
     expect(JSON.parse(row.scopes)).toHaveLength(2);
 
     await page.goto(`${stack.url}/dashboard/connections/new?provider=gmail`);
@@ -103,7 +103,7 @@ describe.skipIf(!hasChromium)('the dashboard in a real browser', () => {
     await shot('connection-delete');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain('Delete connection');
     await page.getByRole('link', { name: 'Cancel' }).click();
-    expect(await stack.services.accounts.connections.findByName('MY_CALENDAR')).toBeDefined();
+    expect(await stack.services.connections.findByName('MY_CALENDAR')).toBeDefined();
   });
 
   it('creates reminder-manager with the tool picker', async () => {

@@ -91,7 +91,7 @@ describe('dashboard security', () => {
   it('refuses unsafe requests with a missing or wrong CSRF token, or from another origin, with 403', async () => {
     const client = new DashboardClient(stack);
     const token = await client.signIn();
-    const connection = await stack.services.accounts.connections.getByName('MY_GMAIL');
+    const connection = await stack.services.connections.getByName('MY_GMAIL');
     const target = `/dashboard/connections/${connection.id}/delete`;
 
     expect((await client.post(target, {})).status).toBe(403);
@@ -104,7 +104,7 @@ describe('dashboard security', () => {
     const otherToken = await other.signIn();
     expect((await client.post(target, { _csrf: otherToken })).status).toBe(403);
     expect((await client.post('/dashboard/sign-out', {})).status).toBe(403);
-    expect(await stack.services.accounts.connections.findByName('MY_GMAIL')).toBeDefined();
+    expect(await stack.services.connections.findByName('MY_GMAIL')).toBeDefined();
 
     // The header form that the page's script uses works the same way.
     const reveal = await client.post(

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { type AppEnv, type AppServices, createApp } from '../../src/app.js';
+import { type AppEnv, type Services, createApp } from '../../src/app.js';
 import { createApiClient, type IssuedClient } from '../../src/auth/api-clients.js';
 import { SigningKeys } from '../../src/auth/signing-keys.js';
 import { type Clock, systemClock } from '../../src/clock.js';
@@ -13,7 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import { createCatalog } from '../../src/providers/index.js';
 import type { SandboxOptions } from '../../src/sandbox/state.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/testing.js';
-import { createProviderHttp } from '../../src/tools/provider-http.js';
+import { createProviderTransport } from '../../src/execution/provider-transport.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './database.js';
 
 /** A fixed test master key (32 bytes of base64), so tests can also decrypt what they inspect. */
@@ -22,7 +22,7 @@ export const TEST_ENCRYPTION_KEY = `test1:${Buffer.alloc(32, 7).toString('base64
 export interface Stack {
   url: string;
   app: Hono<AppEnv>;
-  services: AppServices;
+  services: Services;
   db: TestDatabase;
   sandbox: RunningSandbox;
   admin: IssuedClient;
@@ -89,14 +89,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const signingKeys = new SigningKeys(db.db, encryptor, clock);
   await signingKeys.init();
   // The server's own provider client, unless the test injects faults through a fetch.
-  const providerHttp = options.fetch ? undefined : createProviderHttp();
+  const providerTransport = options.fetch ? undefined : createProviderTransport();
   const created = createApp({
     config,
     db: db.db,
     engine: db.engine,
     clock,
     fetch: options.fetch ?? globalThis.fetch,
-    ...(providerHttp ? { providerHttp } : {}),
+    ...(providerTransport ? { providerTransport } : {}),
     logger: createLogger(config.logLevel, options.logs),
     catalog: createCatalog(),
     encryptor,
@@ -191,7 +191,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       });
       await created.services.callLog.close();
       await created.services.usage.flush();
-      await providerHttp?.close();
+      await providerTransport?.close();
       await sandbox.close();
       if (!options.database) await db.close();
     },

@@ -1,7 +1,7 @@
 import { systemClock } from '../../clock.js';
+import { createProviderClient } from '../../execution/provider-client.js';
 import { type RunningSandbox, startSandbox } from '../../sandbox/testing.js';
-import { createProviderApi } from '../../tools/provider-api.js';
-import type { ProviderApi, ToolContext, ToolDefinition } from '../types.js';
+import type { ProviderClient, ToolContext, ToolDefinition } from '../types.js';
 import { SCOPE } from './scopes.js';
 
 /**
@@ -24,8 +24,8 @@ export function apiFor(
   token: () => string,
   fetchImpl: typeof fetch = fetch,
   origins = ['https://gmail.googleapis.com', 'https://people.googleapis.com'],
-): ProviderApi {
-  return createProviderApi({
+): ProviderClient {
+  return createProviderClient({
     fetch: fetchImpl,
     apiOrigins: origins,
     sandboxBaseUrl: baseUrl,
@@ -36,7 +36,7 @@ export function apiFor(
   });
 }
 
-export function contextFor(api: ProviderApi, now: () => number = () => systemClock.now()): ToolContext {
+export function contextFor(api: ProviderClient, now: () => number = () => systemClock.now()): ToolContext {
   return { api, signal: new AbortController().signal, now };
 }
 

@@ -1,8 +1,8 @@
 import { serve } from '@hono/node-server';
 import { type Clock, systemClock } from '../../../clock.js';
 import { AppError } from '../../../errors.js';
+import { createProviderClient } from '../../../execution/provider-client.js';
 import { createSandbox, type Sandbox } from '../../../sandbox/app.js';
-import { createProviderApi } from '../../../tools/provider-api.js';
 import type { ToolContext, ToolDefinition } from '../../types.js';
 import { googleCalendar } from '../provider.js';
 
@@ -27,7 +27,7 @@ export function serveOnLoopback(handler: (request: Request) => Response | Promis
 }
 
 /**
- * A tool context whose ProviderApi is the real HTTP edge, aimed at `baseUrl` the way a
+ * A tool context whose ProviderClient is the real HTTP edge, aimed at `baseUrl` the way a
  * sandbox connection is (Google's URLs rewritten onto it), with a fixed access token.
  */
 export function calendarToolContext(options: {
@@ -37,7 +37,7 @@ export function calendarToolContext(options: {
   fetch?: typeof fetch;
 }): ToolContext {
   const clock = options.clock ?? systemClock;
-  const api = createProviderApi({
+  const api = createProviderClient({
     fetch: options.fetch ?? fetch,
     apiOrigins: googleCalendar.apiOrigins,
     sandboxBaseUrl: options.baseUrl,

@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
-import { validationError } from '../api/http.js';
+import type { ConnectedAccounts } from '../accounts/connected-accounts.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { ConnectedAccounts } from '../connections/connected-accounts.js';
-import type { ConnectionRow } from '../connections/connections.js';
+import type { ConnectionRow, Connections } from '../connections/connections.js';
 import type { AccessGrant, AccountRow, TokenVault } from '../connections/token-vault.js';
 import { newId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
@@ -11,9 +10,10 @@ import { AppError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
+import { validationError } from '../validation.js';
 import type { ToolCallLog } from './call-log.js';
-import { createProviderApi } from './provider-api.js';
-import type { ProviderHttp } from './provider-http.js';
+import { createProviderClient } from './provider-client.js';
+import type { ProviderTransport } from './provider-transport.js';
 
 export type ToolCallSource = 'API' | 'MCP';
 
@@ -44,8 +44,9 @@ interface Deps {
   db: Kysely<Database>;
   config: Config;
   clock: Clock;
-  /** Where provider API requests go (see provider-http.ts). */
-  providerHttp: ProviderHttp;
+  /** Where provider API requests go (see provider-transport.ts). */
+  providerTransport: ProviderTransport;
+  connections: Connections;
   logger: Logger;
   catalog: Catalog;
   accounts: ConnectedAccounts;
@@ -86,7 +87,7 @@ export class ToolExecutor {
       if (!found) {
         if ('connector' in request.account) {
           // Unknown account for a known connection: create it pending, and hand back the link.
-          const connectionRow = await this.deps.accounts.connections.findByName(request.account.connector);
+          const connectionRow = await this.deps.connections.findByName(request.account.connector);
           if (!connectionRow) throw new AppError('not_found', `connection ${request.account.connector} not found`);
           connection = connectionRow;
           await this.checkProvider(connectionRow, provider, tool);
@@ -109,8 +110,8 @@ export class ToolExecutor {
       let grant: AccessGrant | undefined;
       const accountId = account.id;
       const known = account;
-      const api = createProviderApi({
-        fetch: this.deps.providerHttp,
+      const api = createProviderClient({
+        fetch: this.deps.providerTransport,
         apiOrigins: provider.apiOrigins,
         sandboxBaseUrl: connection.target === 'sandbox' ? this.deps.config.sandbox.url : undefined,
         timeoutMs: this.deps.config.providerTimeoutMs,

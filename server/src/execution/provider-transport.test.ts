@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../clock.js';
-import { createProviderApi } from './provider-api.js';
-import { createProviderHttp } from './provider-http.js';
+import { createProviderClient } from './provider-client.js';
+import { createProviderTransport } from './provider-transport.js';
 
 const ORIGIN = 'https://gmail.googleapis.com';
 const UTF8_BODY = 'Grüße aus Köln – 東京 👋';
@@ -107,13 +107,13 @@ describe('the provider HTTP client', () => {
     await once(server, 'close');
   });
 
-  let http = createProviderHttp();
+  let http = createProviderTransport();
   let acceptedBefore = 0;
   /** The sockets this test's client opened. */
   const newConnections = () => accepted.slice(acceptedBefore);
   afterEach(async () => {
     await http.close();
-    http = createProviderHttp();
+    http = createProviderTransport();
     acceptedBefore = accepted.length;
   });
 
@@ -237,7 +237,7 @@ describe('the provider HTTP client', () => {
   });
 
   it('closes its idle keep-alive sockets when close() resolves', async () => {
-    const own = createProviderHttp();
+    const own = createProviderTransport();
     await (await own(new URL('/status/200', base), { method: 'GET', headers: {}, redirect: 'error' })).text();
     const [socket] = newConnections();
     expect(newConnections()).toHaveLength(1);
@@ -248,9 +248,9 @@ describe('the provider HTTP client', () => {
     expect(socket?.destroyed).toBe(true);
   }, 5_000);
 
-  it('serves createProviderApi in place of fetch: a 401 forces exactly one token refresh', async () => {
+  it('serves createProviderClient in place of fetch: a 401 forces exactly one token refresh', async () => {
     const refreshes: boolean[] = [];
-    const edge = createProviderApi({
+    const edge = createProviderClient({
       fetch: http,
       apiOrigins: [ORIGIN],
       sandboxBaseUrl: `${base}/sandbox`,

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../clock.js';
 import { ProviderError } from '../errors.js';
-import { createProviderApi, parseRetryAfter } from './provider-api.js';
+import { createProviderClient, parseRetryAfter } from './provider-client.js';
 
 const ORIGIN = 'https://gmail.googleapis.com';
 
@@ -38,7 +38,7 @@ describe('the provider edge', () => {
 
   const api = (tokens: string[]) => {
     let calls = 0;
-    const edge = createProviderApi({
+    const edge = createProviderClient({
       fetch,
       apiOrigins: [ORIGIN],
       sandboxBaseUrl: base,

@@ -11,10 +11,10 @@ import {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import type { ToolExecutor } from '../tools/executor.js';
+import type { ToolExecutor } from '../execution/executor.js';
+import type { McpTarget } from '../mcp/targets.js';
+import type { ToolSurface } from '../mcp/tool-surface.js';
 import type { ListSplice } from './list-splice.js';
-import type { McpTarget } from './targets.js';
-import type { ToolSurface } from './tool-surface.js';
 
 export const SERVER_INFO = { name: 'switchboard', version: '0.1.0' };
 

@@ -2,10 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type AuthInfo, createMcpHandler, type McpHttpHandler, Server, type Tool } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TargetMapping } from '../mcp/targets.js';
+import { ToolSurface } from '../mcp/tool-surface.js';
 import { createCatalog } from '../providers/index.js';
 import { isToolsListRequest, ListSplice } from './list-splice.js';
-import type { TargetMapping } from './targets.js';
-import { ToolSurface } from './tool-surface.js';
 
 type Era = 'legacy' | 'modern';
 type RpcId = string | number;

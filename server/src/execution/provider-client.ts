@@ -1,10 +1,10 @@
 import type { Clock } from '../clock.js';
 import { type ErrorCode, ProviderError } from '../errors.js';
-import type { ProviderApi, ProviderRequest } from '../providers/types.js';
-import type { ProviderHttp, ProviderResponse } from './provider-http.js';
+import type { ProviderClient, ProviderRequest } from '../providers/types.js';
+import type { ProviderResponse, ProviderTransport } from './provider-transport.js';
 
-export interface ProviderApiOptions {
-  fetch: ProviderHttp;
+export interface ProviderClientOptions {
+  fetch: ProviderTransport;
   /** Origins the provider declares; requests anywhere else are refused. */
   apiOrigins: string[];
   /** When the connection targets the sandbox: its base URL replaces the declared origin. */
@@ -152,7 +152,7 @@ function abortableAttempt(timeoutMs: number, parent: AbortSignal | undefined): {
  * nowhere else, one refresh on 401, bounded retries with backoff on 429/5xx honouring
  * Retry-After, a timeout per attempt, and Google's errors turned into ProviderError codes.
  */
-export function createProviderApi(options: ProviderApiOptions): ProviderApi {
+export function createProviderClient(options: ProviderClientOptions): ProviderClient {
   const sleep = options.sleep ?? defaultSleep;
   const maxRetries = options.maxRetries ?? 2;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 10_000;

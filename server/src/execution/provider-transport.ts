@@ -18,9 +18,9 @@ export interface ProviderRequestInit {
 
 /**
  * How provider API requests go out. `fetch` itself fits (tests pass one that injects faults);
- * the server uses `createProviderHttp()`, which does the same on a fraction of the CPU.
+ * the server uses `createProviderTransport()`, which does the same on a fraction of the CPU.
  */
-export type ProviderHttp = (url: URL, init: ProviderRequestInit) => Promise<ProviderResponse>;
+export type ProviderTransport = (url: URL, init: ProviderRequestInit) => Promise<ProviderResponse>;
 
 /** Idle keep-alive sockets to a provider are closed after this long. */
 const KEEP_ALIVE_MS = 30_000;
@@ -32,7 +32,7 @@ const KEEP_ALIVE_MS = 30_000;
  * CPU per call with fetch against 0.05 ms here). Behaves like fetch with `redirect: 'error'`:
  * a redirect is a network error, and an aborted signal rejects with the signal's reason.
  */
-export function createProviderHttp(): ProviderHttp & { close(): Promise<void> } {
+export function createProviderTransport(): ProviderTransport & { close(): Promise<void> } {
   const dispatcher = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, keepAliveMaxTimeout: KEEP_ALIVE_MS });
   const send = async (url: URL, init: ProviderRequestInit): Promise<ProviderResponse> => {
     const answer = await request(url, {

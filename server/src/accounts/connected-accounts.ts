@@ -3,6 +3,8 @@ import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { type ConnectionRow, type Connections, isUniqueViolation } from '../connections/connections.js';
+import type { AccountRow, TokenVault } from '../connections/token-vault.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { hashSecret, newId, newSecret, pkceChallenge } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
@@ -10,8 +12,6 @@ import type { UsageMarks } from '../db/usage-marks.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OAuthClient, TokenSet } from '../oauth/client.js';
-import { type ConnectionRow, Connections, isUniqueViolation } from './connections.js';
-import type { AccountRow, TokenVault } from './token-vault.js';
 
 export const ACCOUNT_STATUSES = ['ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
@@ -63,6 +63,7 @@ interface Deps {
   logger: Logger;
   changes: ChangeFeed;
   usage: UsageMarks;
+  connections: Connections;
 }
 
 /** Accounts kept for tool calls per process; beyond this the oldest go first. */
@@ -72,11 +73,9 @@ type FoundAccount = { account: AccountRow; connection: ConnectionRow };
 
 /** Connected accounts: one per (connection, identifier), and the OAuth connect flow that activates them. */
 export class ConnectedAccounts {
-  readonly connections: Connections;
   /** Account + connection rows for tool calls, emptied on any status or connection change. */
   private readonly forCalls: ScopedCache<string, FoundAccount>;
   constructor(private readonly deps: Deps) {
-    this.connections = new Connections(deps);
     this.forCalls = deps.changes.cache(['accounts', 'mcp'], MAX_CACHED_ACCOUNTS);
   }
 
@@ -108,9 +107,9 @@ export class ConnectedAccounts {
         .where('id', '=', ref.id)
         .executeTakeFirst();
       if (!account) return undefined;
-      return { account, connection: await this.connections.get(account.connection_id) };
+      return { account, connection: await this.deps.connections.get(account.connection_id) };
     }
-    const connection = await this.connections.findByName(ref.connector);
+    const connection = await this.deps.connections.findByName(ref.connector);
     if (!connection) return undefined;
     const account = await this.deps.db
       .selectFrom('connected_accounts')
@@ -136,7 +135,7 @@ export class ConnectedAccounts {
     connectionName: string,
     identifier: string,
   ): Promise<{ account: AccountRow; connection: ConnectionRow }> {
-    const connection = await this.connections.getByName(connectionName);
+    const connection = await this.deps.connections.getByName(connectionName);
     return this.ensureFor(connection, identifier);
   }
 
@@ -184,7 +183,7 @@ export class ConnectedAccounts {
 
   /** Creates an account, ACTIVE when the caller brings tokens (reference: CreateConnectedAccount). */
   async create(connectionName: string, identifier: string, tokens?: TokenSet) {
-    const connection = await this.connections.getByName(connectionName);
+    const connection = await this.deps.connections.getByName(connectionName);
     try {
       return { account: await this.insert(connection, identifier, tokens), connection };
     } catch (error) {
@@ -269,7 +268,7 @@ export class ConnectedAccounts {
       return;
     }
     const token = tokens?.refresh_token ?? tokens?.access_token;
-    if (token) await this.deps.oauth.revoke(this.connections.oauthApp(connection), token);
+    if (token) await this.deps.oauth.revoke(this.deps.connections.oauthApp(connection), token);
   }
 
   /** A fresh authentication link for the account (created PENDING_AUTH when missing). */
@@ -325,7 +324,7 @@ export class ConnectedAccounts {
         created_at: this.now(),
       })
       .execute();
-    const app = this.connections.oauthApp(connection);
+    const app = this.deps.connections.oauthApp(connection);
     return { ok: true, url: this.deps.oauth.authorizeUrl(app, state, pkceChallenge(verifier), loginHint) };
   }
 
@@ -372,7 +371,7 @@ export class ConnectedAccounts {
       request.key_id,
       `auth_requests:${request.id}:code_verifier`,
     );
-    const app = this.connections.oauthApp(connection);
+    const app = this.deps.connections.oauthApp(connection);
     let tokens: TokenSet;
     try {
       tokens = await this.deps.oauth.exchangeCode(app, params, verifier);
@@ -399,7 +398,7 @@ export class ConnectedAccounts {
       status: 'ACTIVE',
       status_reason: null,
       granted_scopes: JSON.stringify(
-        tokens.scopes ?? this.deps.oauth.requestedScopes(this.connections.oauthApp(connection)),
+        tokens.scopes ?? this.deps.oauth.requestedScopes(this.deps.connections.oauthApp(connection)),
       ),
       provider_account: providerAccount ?? account.provider_account,
       token_version: account.token_version + 1,

@@ -1,26 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-
-/** Turns zod issues into one message that names every bad field. */
-export function describeIssues(error: z.ZodError): { message: string; fields: { field: string; problem: string }[] } {
-  const fields = error.issues.map((issue) => {
-    const field = issue.path.length ? issue.path.join('.') : '(body)';
-    if (issue.code === 'unrecognized_keys') {
-      return { field: issue.keys.join(', '), problem: 'unknown field' };
-    }
-    return { field, problem: issue.message };
-  });
-  return { message: fields.map((f) => `${f.field}: ${f.problem}`).join('; '), fields };
-}
-
-export function validationError(
-  error: z.ZodError,
-  code: 'validation_failed' | 'tool_input_invalid' = 'validation_failed',
-) {
-  const { message, fields } = describeIssues(error);
-  return new AppError(code, message, { details: { fields } });
-}
+import { validationError } from '../validation.js';
 
 /** Reads a JSON body: size-limited, JSON content type, parsed, validated by `schema`. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.output<S>> {

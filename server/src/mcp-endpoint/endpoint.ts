@@ -1,12 +1,11 @@
 import { type AuthInfo, createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
-import type { Context, Hono } from 'hono';
-import type { AppEnv, AppServices } from '../app.js';
-import { configServerUrl } from './configs.js';
+import { type Context, Hono } from 'hono';
+import type { AppEnv, Services } from '../context.js';
+import { configServerUrl } from '../mcp/configs.js';
+import { McpTarget } from '../mcp/targets.js';
 import { isToolsListRequest, ListSplice } from './list-splice.js';
 import { jsonRpcError, RequestGuard } from './request-guard.js';
 import { buildMcpServer } from './server-factory.js';
-import type { McpServices } from './services.js';
-import { McpTarget } from './targets.js';
 
 /** One body for every unknown, rotated or deleted URL, so a probe learns nothing. */
 const notFound = () => jsonRpcError(404, -32001, 'MCP server not found');
@@ -59,12 +58,18 @@ async function readJsonBody(request: Request, maxBytes: number): Promise<{ reque
  * protocol (2026-07-28 and the 2025 revisions, Accept/Content-Type/version checks, 405 for
  * GET and DELETE); this file owns who may call and what they see.
  */
-export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mcp: McpServices): void {
+export function mcpEndpoint(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const { config, logger, executor, signingKeys } = services;
   const guard = new RequestGuard(config);
   const handler = createMcpHandler(
     (ctx) =>
-      buildMcpServer(targetOf(ctx.authInfo), ctx.era, { executor, surface: mcp.surface }, spliceOf(ctx.authInfo)),
+      buildMcpServer(
+        targetOf(ctx.authInfo),
+        ctx.era,
+        { executor, surface: services.toolSurface },
+        spliceOf(ctx.authInfo),
+      ),
     {
       maxRequestBodySize: config.maxBodyBytes,
       onerror: (error) => logger.debug({ err: error }, 'mcp request rejected or failed'),
@@ -99,7 +104,7 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
     const rejected = guard.reject(c.req.raw);
     if (rejected) return rejected;
     if (c.req.method === 'OPTIONS') return guard.preflight(c.req.raw);
-    const target = await mcp.targets.byInstanceSecret(c.req.param('secret') ?? '');
+    const target = await services.mcpTargets.byInstanceSecret(c.req.param('secret') ?? '');
     if (!target) return notFound();
     return serve(c, target);
   };
@@ -114,7 +119,7 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
     if (c.req.method === 'OPTIONS') return guard.preflight(c.req.raw);
     const configId = c.req.param('configId');
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    const claims = match?.[1] ? await mcp.sessionTokens.verify(match[1], configId) : undefined;
+    const claims = match?.[1] ? await services.sessionTokens.verify(match[1], configId) : undefined;
     if (!claims) {
       const challenge = `Bearer resource_metadata="${protectedResourceMetadataUrl(config.publicUrl, configId)}"${match ? ', error="invalid_token"' : ''}`;
       const message = match
@@ -125,7 +130,7 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
         ...guard.corsHeaders(c.req.raw),
       });
     }
-    const target = await mcp.targets.byConfig(configId, claims.identifier);
+    const target = await services.mcpTargets.byConfig(configId, claims.identifier);
     if (!target) return notFound();
     return serve(c, target);
   });
@@ -152,4 +157,5 @@ export function registerMcpEndpoint(app: Hono<AppEnv>, services: AppServices, mc
   });
 
   app.get('/.well-known/jwks.json', (c) => c.json(signingKeys.jwks(), 200, { 'cache-control': 'max-age=300' }));
+  return app;
 }

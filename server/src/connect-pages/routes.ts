@@ -1,6 +1,6 @@
-import type { Hono } from 'hono';
-import type { AppEnv, AppServices } from '../app.js';
-import type { CallbackOutcome } from '../connections/connected-accounts.js';
+import { Hono } from 'hono';
+import type { CallbackOutcome } from '../accounts/connected-accounts.js';
+import type { AppEnv, Services } from '../context.js';
 import { statusPage } from './pages.js';
 
 const SECURITY_HEADERS = {
@@ -44,7 +44,8 @@ const FAILURES: Record<
 };
 
 /** The pages people reach through authentication links: /connect/{token} and the OAuth callback. */
-export function registerConnectRoutes(app: Hono<AppEnv>, services: AppServices): void {
+export function connectPages(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const { accounts } = services;
 
   app.get('/connect/:token', async (c) => {
@@ -86,4 +87,5 @@ export function registerConnectRoutes(app: Hono<AppEnv>, services: AppServices):
       SECURITY_HEADERS,
     );
   });
+  return app;
 }

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { Catalog } from '../providers/index.js';
+import type { ConnectionRow, Connections } from './connections.js';
+
+/**
+ * What a caller may send to create or change a connection, and the rules both the REST API
+ * and the dashboard apply to it.
+ */
+
+const connectionName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'use 1–64 letters, digits, "_" or "-", starting with a letter or digit');
+const scopes = z.array(z.string().min(1).max(300)).max(50);
+const target = z.enum(['sandbox', 'provider']);
+
+export const createBody = z.strictObject({
+  name: connectionName,
+  provider: z.string().min(1),
+  target: target.optional(),
+  oauth_client_id: z.string().min(1).max(500).optional(),
+  oauth_client_secret: z.string().min(1).max(500).optional(),
+  scopes: scopes.optional(),
+});
+
+export const updateBody = z.strictObject({
+  name: connectionName.optional(),
+  target: target.optional(),
+  oauth_client_id: z.string().min(1).max(500).optional(),
+  oauth_client_secret: z.string().min(1).max(500).nullable().optional(),
+  scopes: scopes.optional(),
+});
+
+/** The sandbox accepts any OAuth app; these stand in when a sandbox connection names none. */
+const SANDBOX_CLIENT_ID = 'switchboard-sandbox-client';
+
+/** Creates a connection from a validated body: the rules the REST API and the dashboard share. */
+export async function createConnection(
+  services: { connections: Connections; catalog: Catalog },
+  body: z.output<typeof createBody>,
+): Promise<ConnectionRow> {
+  const { catalog } = services;
+  const { connections } = services;
+  if (!catalog.providers.has(body.provider)) {
+    throw new AppError(
+      'validation_failed',
+      `provider: unknown provider "${body.provider}" (known: ${[...catalog.providers.keys()].join(', ')})`,
+    );
+  }
+  const chosenTarget = body.target ?? (body.oauth_client_id ? 'provider' : 'sandbox');
+  if (chosenTarget === 'provider' && (!body.oauth_client_id || !body.oauth_client_secret)) {
+    throw new AppError(
+      'validation_failed',
+      'oauth_client_id and oauth_client_secret are required for a connection to the real provider (or use target "sandbox")',
+    );
+  }
+  return connections.create({
+    name: body.name,
+    provider: body.provider,
+    target: chosenTarget,
+    oauthClientId: body.oauth_client_id ?? SANDBOX_CLIENT_ID,
+    oauthClientSecret: body.oauth_client_secret ?? (chosenTarget === 'sandbox' ? 'sandbox-secret' : undefined),
+    scopes: body.scopes ?? [],
+  });
+}
+
+/** Applies a validated update body to a connection. */
+export async function updateConnection(
+  services: { connections: Connections },
+  id: string,
+  body: z.output<typeof updateBody>,
+): Promise<ConnectionRow> {
+  return services.connections.update(id, {
+    name: body.name,
+    target: body.target,
+    oauthClientId: body.oauth_client_id,
+    oauthClientSecret: body.oauth_client_secret,
+    scopes: body.scopes,
+  });
+}

@@ -1,0 +1,70 @@
+import type { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import type { ConnectedAccounts } from './accounts/connected-accounts.js';
+import type { SigningKeys } from './auth/signing-keys.js';
+import type { ChangeFeed } from './cache/change-feed.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Connections } from './connections/connections.js';
+import type { TokenVault } from './connections/token-vault.js';
+import type { Encryptor } from './crypto/envelope.js';
+import type { Engine } from './db/database.js';
+import type { Database } from './db/schema.js';
+import type { UsageMarks } from './db/usage-marks.js';
+import type { ToolCallLog } from './execution/call-log.js';
+import type { ToolExecutor } from './execution/executor.js';
+import type { ProviderTransport } from './execution/provider-transport.js';
+import type { Logger } from './logger.js';
+import type { McpConfigs } from './mcp/configs.js';
+import type { McpInstances } from './mcp/instances.js';
+import type { SessionTokens } from './mcp/session-tokens.js';
+import type { McpTargets } from './mcp/targets.js';
+import type { ToolSurface } from './mcp/tool-surface.js';
+import type { OAuthClient } from './oauth/client.js';
+import type { Catalog } from './providers/index.js';
+
+/**
+ * The types every edge is written against: what the app needs from outside, the services
+ * the composition root (services.ts) builds from it, and the Hono env of a request. This
+ * module imports types only, and nothing from an edge, so edges can depend on it freely.
+ */
+
+/** Everything the app needs from outside. Tests pass their own clock, fetch and databases. */
+export interface AppDeps {
+  config: Config;
+  db: Kysely<Database>;
+  engine: Engine;
+  clock: Clock;
+  fetch: typeof fetch;
+  /** Provider API calls; `fetch` when absent (tests that inject faults pass only a fetch). */
+  providerTransport?: ProviderTransport;
+  logger: Logger;
+  catalog: Catalog;
+  encryptor: Encryptor;
+  signingKeys: SigningKeys;
+  /** The sandbox app, mounted at /sandbox when the config says so. */
+  sandbox?: Hono;
+}
+
+/** Every domain service, each built once per process by `createServices`. */
+export interface Services extends AppDeps {
+  /** Invalidation of the process's caches, across replicas (see cache/change-feed.ts). */
+  changes: ChangeFeed;
+  oauth: OAuthClient;
+  connections: Connections;
+  vault: TokenVault;
+  accounts: ConnectedAccounts;
+  executor: ToolExecutor;
+  /** The batched audit log of tool calls; flush before reading tool_call_logs, close at shutdown. */
+  callLog: ToolCallLog;
+  /** Batched last_used_at writes; flush before reading last_used_at and at shutdown. */
+  usage: UsageMarks;
+  mcpConfigs: McpConfigs;
+  mcpInstances: McpInstances;
+  mcpTargets: McpTargets;
+  toolSurface: ToolSurface;
+  sessionTokens: SessionTokens;
+}
+
+/** Per-request values every edge may set or read. */
+export type AppEnv = { Variables: { requestId: string; clientId?: string } };

@@ -1,0 +1,58 @@
+import { ConnectedAccounts } from './accounts/connected-accounts.js';
+import { ChangeFeed } from './cache/change-feed.js';
+import { Connections } from './connections/connections.js';
+import { TokenVault } from './connections/token-vault.js';
+import type { AppDeps, Services } from './context.js';
+import { UsageMarks } from './db/usage-marks.js';
+import { ToolCallLog } from './execution/call-log.js';
+import { ToolExecutor } from './execution/executor.js';
+import { McpConfigs } from './mcp/configs.js';
+import { McpInstances } from './mcp/instances.js';
+import { SessionTokens } from './mcp/session-tokens.js';
+import { McpTargets } from './mcp/targets.js';
+import { ToolSurface } from './mcp/tool-surface.js';
+import { OAuthClient } from './oauth/client.js';
+
+/**
+ * The composition root: every domain service, built exactly once from the injected
+ * dependencies. Edges receive the result and never construct a service themselves, so
+ * there is one cache of each kind, registered once on the change feed.
+ */
+export function createServices(deps: AppDeps): Services {
+  // The one process-wide cache coordinator: the hot path of a tool call (instance URL →
+  // config → mappings, account → connection, decrypted token) is served from caches that
+  // it empties when any replica writes what they hold (change_versions, polled at most
+  // every 250 ms); token grants are also checked against the row's token_version.
+  const changes = new ChangeFeed(deps);
+  const usage = new UsageMarks(deps);
+  const oauth = new OAuthClient(deps);
+  const connections = new Connections({ ...deps, changes });
+  const vault = new TokenVault({ ...deps, oauth, changes, connections });
+  const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes, usage, connections });
+  const callLog = new ToolCallLog(deps);
+  const executor = new ToolExecutor({
+    ...deps,
+    providerTransport: deps.providerTransport ?? deps.fetch,
+    connections,
+    accounts,
+    vault,
+    callLog,
+  });
+  const mcpConfigs = new McpConfigs({ ...deps, changes });
+  return {
+    ...deps,
+    changes,
+    oauth,
+    connections,
+    vault,
+    accounts,
+    executor,
+    callLog,
+    usage,
+    mcpConfigs,
+    mcpInstances: new McpInstances({ ...deps, configs: mcpConfigs, changes, usage }),
+    mcpTargets: new McpTargets({ ...deps, changes, usage }),
+    toolSurface: new ToolSurface(deps.catalog),
+    sessionTokens: new SessionTokens(deps),
+  };
+}
