@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { createBody, createConnection, updateBody, updateConnection } from '../connections/connection-input.js';
 import type { ConnectionRow } from '../connections/connections.js';
 import type { AppEnv, Services } from '../context.js';
-import { AppError } from '../errors.js';
 import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from '../http/request.js';
 
 const listQuery = z.strictObject({

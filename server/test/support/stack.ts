@@ -2,18 +2,18 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { type AppEnv, type Services, createApp } from '../../src/app.js';
+import { type AppEnv, createApp, type Services } from '../../src/app.js';
 import { createApiClient, type IssuedClient } from '../../src/auth/api-clients.js';
 import { SigningKeys } from '../../src/auth/signing-keys.js';
 import { type Clock, systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createEncryptor } from '../../src/crypto/envelope.js';
 import type { Engine } from '../../src/db/database.js';
+import { createProviderTransport } from '../../src/execution/provider-transport.js';
 import { createLogger } from '../../src/logger.js';
 import { createCatalog } from '../../src/providers/index.js';
 import type { SandboxOptions } from '../../src/sandbox/state.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/testing.js';
-import { createProviderTransport } from '../../src/execution/provider-transport.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './database.js';
 
 /** A fixed test master key (32 bytes of base64), so tests can also decrypt what they inspect. */
