@@ -24,6 +24,7 @@ export const DEFAULT_POLL_MS = 250;
 export class ChangeFeed {
   private readonly versions = new Map<string, number>();
   private readonly caches = new Map<ChangeScope, ScopedCache<unknown, unknown>[]>();
+  private readonly registered: ScopedCache<unknown, unknown>[] = [];
   private checkedAt = Number.NEGATIVE_INFINITY;
   private polling: Promise<void> | undefined;
 
@@ -35,12 +36,18 @@ export class ChangeFeed {
   /** A cache emptied whenever one of `scopes` changes, here or on another replica. */
   cache<K, V>(scopes: ChangeScope[], maxEntries: number): ScopedCache<K, V> {
     const cache = new ScopedCache<K, V>(maxEntries);
+    this.registered.push(cache as ScopedCache<unknown, unknown>);
     for (const scope of scopes) {
       const list = this.caches.get(scope) ?? [];
       list.push(cache as ScopedCache<unknown, unknown>);
       this.caches.set(scope, list);
     }
     return cache;
+  }
+
+  /** Every cache made here, in the order they were made (the composition root's test counts them). */
+  get allCaches(): readonly ScopedCache<unknown, unknown>[] {
+    return this.registered;
   }
 
   private clear(scope: string): void {
