@@ -8,7 +8,7 @@ import { describeIssues } from '../validation.js';
 import { type FormFields, field, readForm } from './form.js';
 import { type Html, html, trusted } from './html.js';
 import { copyable, csrfField, errorList, noticeFromQuery, page, time } from './layout.js';
-import type { DashboardEnv } from './routes.js';
+import type { DashboardEnv } from './session.js';
 
 type Ctx = Context<DashboardEnv>;
 

@@ -3,7 +3,7 @@ import type { Services } from '../context.js';
 import { bucketize, callsChart } from './chart.js';
 import { html, queryString } from './html.js';
 import { page, statusBadge, time } from './layout.js';
-import type { DashboardEnv } from './routes.js';
+import type { DashboardEnv } from './session.js';
 
 const RANGES = {
   '1h': { label: 'Last hour', ms: 60 * 60_000, buckets: 12, shortLabels: true },

@@ -14,7 +14,7 @@ import { providerIcon } from './connections.js';
 import { type FormFields, field, fieldList, readForm } from './form.js';
 import { type Html, html } from './html.js';
 import { copyable, csrfField, errorList, noticeFromQuery, page, time } from './layout.js';
-import type { DashboardEnv } from './routes.js';
+import type { DashboardEnv } from './session.js';
 
 type Ctx = Context<DashboardEnv>;
 

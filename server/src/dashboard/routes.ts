@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv, Services } from '../context.js';
+import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { registerConnectionPages } from './connections.js';
 import { isUnsafe, validCsrf } from './csrf.js';
@@ -7,11 +7,9 @@ import { html } from './html.js';
 import { ASSETS, notice, page } from './layout.js';
 import { registerLogPages } from './logs.js';
 import { registerMcpConfigPages } from './mcp-configs.js';
-import { type DashboardSession, DashboardSessions } from './session.js';
+import { type DashboardEnv, DashboardSessions } from './session.js';
 import { registerSignIn } from './sign-in.js';
 import { registerUserPages } from './users.js';
-
-export type DashboardEnv = { Variables: AppEnv['Variables'] & { session: DashboardSession } };
 
 /**
  * No inline script or style, no framing, forms post only here. Inline <svg> (provider icons,

@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import type { AppEnv } from '../context.js';
 import { hashSecret, newSecret } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 
@@ -20,6 +21,9 @@ export interface DashboardSession {
   clientId: string;
   csrfToken: string;
 }
+
+/** The Hono env of every dashboard page: the app's request values plus the signed-in session. */
+export type DashboardEnv = { Variables: AppEnv['Variables'] & { session: DashboardSession } };
 
 interface Deps {
   db: Kysely<Database>;

@@ -6,8 +6,13 @@ import { CSRF_FIELD, sameOrigin } from './csrf.js';
 import { field, readForm } from './form.js';
 import { html } from './html.js';
 import { notice, page } from './layout.js';
-import type { DashboardEnv } from './routes.js';
-import { clearSignInToken, type DashboardSessions, presentedSignInToken, signInToken } from './session.js';
+import {
+  clearSignInToken,
+  type DashboardEnv,
+  type DashboardSessions,
+  presentedSignInToken,
+  signInToken,
+} from './session.js';
 
 /** Where to go after sign-in: only a dashboard path of this server, never another site. */
 export function safeNext(value: string | undefined, publicUrl: string): string {

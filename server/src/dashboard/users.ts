@@ -8,7 +8,7 @@ import { providerIcon } from './connections.js';
 import { field, readForm } from './form.js';
 import { type Html, html, queryString } from './html.js';
 import { copyable, csrfField, notice, noticeFromQuery, page, statusBadge, time } from './layout.js';
-import type { DashboardEnv } from './routes.js';
+import type { DashboardEnv } from './session.js';
 
 type Ctx = Context<DashboardEnv>;
 
