@@ -5,7 +5,7 @@ import { connectPages } from './connect-pages/routes.js';
 import type { AppDeps, AppEnv, Services } from './context.js';
 import { newId } from './crypto/random.js';
 import { dashboard } from './dashboard/routes.js';
-import { AppError } from './errors.js';
+import { AppError, errorBody } from './errors.js';
 import { redactUrl } from './logger.js';
 import { mcpEndpoint } from './mcp-endpoint/endpoint.js';
 import { createServices } from './services.js';
@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
       return c.json({ ...error.toJSON(), request_id: requestId }, error.status as 400, headers);
     }
     logger.error({ requestId, err: error }, 'unhandled error');
-    return c.json({ error: { code: 'internal', message: 'internal error' }, request_id: requestId }, 500);
+    return c.json({ ...errorBody('internal', 'internal error'), request_id: requestId }, 500);
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -82,10 +82,7 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
   if (deps.sandbox && config.sandbox.mounted) app.route('/sandbox', deps.sandbox);
 
   app.notFound((c) =>
-    c.json(
-      { error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } },
-      404,
-    ),
+    c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
   );
   return { app, services };
 }

@@ -11,15 +11,12 @@ export const ERROR_CODES = {
   unsupported_media_type: 415,
   // management auth
   unauthenticated: 401,
-  invalid_client: 401,
-  unsupported_grant_type: 400,
-  forbidden: 403,
   // resources
   not_found: 404,
   already_exists: 409,
-  conflict: 409,
   failed_precondition: 412,
-  // connect flow
+  // connect flow (the pages people reach through authentication links)
+  auth_link_invalid: 404,
   auth_link_expired: 410,
   auth_state_invalid: 400,
   auth_state_reused: 400,
@@ -43,12 +40,21 @@ export const ERROR_CODES = {
   provider_error: 502,
   provider_host_not_allowed: 500,
   // service
-  rate_limited: 429,
-  service_unavailable: 503,
   internal: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The codes a user fixes by (re-)connecting an account: a failed tool call with one of these
+ * carries a fresh authentication link.
+ */
+export const ACCOUNT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'account_not_connected',
+  'account_expired',
+  'account_disconnected',
+  'insufficient_scope',
+]);
 
 export interface ErrorDetails {
   [key: string]: unknown;
@@ -58,8 +64,6 @@ export interface ErrorDetails {
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails | undefined;
-  /** Set when the error ended a tool execution, so callers can find its log row. */
-  executionId?: string;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: ErrorDetails }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -72,10 +76,8 @@ export class AppError extends Error {
     return ERROR_CODES[this.code];
   }
 
-  toJSON(): { error: { code: ErrorCode; message: string; details?: ErrorDetails } } {
-    return {
-      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
-    };
+  toJSON(): ErrorBody {
+    return errorBody(this.code, this.message, this.details);
   }
 }
 
@@ -92,6 +94,16 @@ export class ProviderError extends AppError {
     this.name = 'ProviderError';
     this.providerStatus = options?.providerStatus;
   }
+}
+
+/** The JSON shape of every error Switchboard answers with (REST bodies, MCP structured tool errors). */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: ErrorDetails };
+}
+
+/** The one serializer of that shape; edges add their own envelope fields (request_id, execution_id) beside it. */
+export function errorBody(code: ErrorCode, message: string, details?: ErrorDetails): ErrorBody {
+  return { error: { code, message, ...(details ? { details } : {}) } };
 }
 
 export function isAppError(value: unknown): value is AppError {

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
+import { ToolExecutionError } from '../execution/tool-execution-error.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
 import { toolInputSchema } from '../providers/json-schema.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
@@ -143,13 +144,9 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
       });
       return c.json({ data: result.data, execution_id: result.executionId });
     } catch (error) {
-      if (error instanceof AppError && error.executionId) {
+      if (error instanceof ToolExecutionError) {
         return c.json(
-          {
-            error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
-            execution_id: error.executionId,
-            request_id: c.get('requestId'),
-          },
+          { ...error.toJSON(), execution_id: error.executionId, request_id: c.get('requestId') },
           error.status as 400,
         );
       }

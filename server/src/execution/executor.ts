@@ -6,7 +6,7 @@ import type { ConnectionRow, Connections } from '../connections/connections.js';
 import type { AccessGrant, AccountRow, TokenVault } from '../connections/token-vault.js';
 import { newId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
-import { AppError, ProviderError } from '../errors.js';
+import { ACCOUNT_ERRORS, AppError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
@@ -14,6 +14,7 @@ import { validationError } from '../validation.js';
 import type { ToolCallLog } from './call-log.js';
 import { createProviderClient } from './provider-client.js';
 import type { ProviderTransport } from './provider-transport.js';
+import { ToolExecutionError } from './tool-execution-error.js';
 
 export type ToolCallSource = 'API' | 'MCP';
 
@@ -32,13 +33,6 @@ export interface ExecuteResult {
   data: unknown;
   executionId: string;
 }
-
-const ACCOUNT_ERRORS = new Set([
-  'account_not_connected',
-  'account_expired',
-  'account_disconnected',
-  'insufficient_scope',
-]);
 
 interface Deps {
   db: Kysely<Database>;
@@ -68,6 +62,7 @@ export class ToolExecutor {
     return entry;
   }
 
+  /** Runs the tool; a failure is a ToolExecutionError carrying the execution id of its log row. */
   async execute(request: ExecuteRequest): Promise<ExecuteResult> {
     const executionId = newId('exec');
     const started = performance.now();
@@ -149,7 +144,7 @@ export class ToolExecutor {
         this.deps.logger.error({ err: error, tool: request.toolName, executionId }, 'tool crashed');
         failure = new AppError('internal', 'the tool failed unexpectedly');
       }
-      throw Object.assign(failure, { executionId });
+      throw new ToolExecutionError(failure, executionId);
     }
   }
 

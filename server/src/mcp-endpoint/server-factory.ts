@@ -10,21 +10,14 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { ACCOUNT_ERRORS, AppError } from '../errors.js';
 import type { ToolExecutor } from '../execution/executor.js';
+import { ToolExecutionError } from '../execution/tool-execution-error.js';
 import type { McpTarget } from '../mcp/targets.js';
 import type { ToolSurface } from '../mcp/tool-surface.js';
 import type { ListSplice } from './list-splice.js';
 
 export const SERVER_INFO = { name: 'switchboard', version: '0.1.0' };
-
-/** Errors that a user can fix by (re-)connecting an account; they carry an authentication link. */
-const ACCOUNT_ERRORS = new Set([
-  'account_not_connected',
-  'account_expired',
-  'account_disconnected',
-  'insufficient_scope',
-]);
 
 /** Only the part of the declared client capabilities this server reads. */
 const declaredCapabilities = z.looseObject({
@@ -36,14 +29,19 @@ export interface ServerFactoryDeps {
   surface: ToolSurface;
 }
 
+/**
+ * A failed tool call as a result the model can read: the message as text (with the link
+ * that re-connects the account, when there is one), and the REST error body as structured
+ * content, with the execution id of its tool_call_logs row.
+ */
 function errorResult(error: AppError, toolName: string): CallToolResult {
-  const link = typeof error.details?.authentication_link === 'string' ? error.details.authentication_link : undefined;
   const text =
     error.code === 'tool_input_invalid' ? `Invalid arguments for tool ${toolName}: ${error.message}` : error.message;
   return {
     content: [{ type: 'text', text }],
     structuredContent: {
-      error: { code: error.code, message: error.message, ...(link ? { authentication_link: link } : {}) },
+      ...error.toJSON(),
+      ...(error instanceof ToolExecutionError ? { execution_id: error.executionId } : {}),
     },
     isError: true,
   };
