@@ -10,6 +10,7 @@ import {
 } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { ENCRYPTED_COLUMNS } from '../crypto/contexts.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { newId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
@@ -62,7 +63,10 @@ export class SigningKeys {
     const kid = newId('key');
     const privateJwk = await exportJWK(privateKey);
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig' };
-    const { ciphertext, keyId } = this.encryptor.encrypt(JSON.stringify(privateJwk), `signing_keys:${kid}`);
+    const { ciphertext, keyId } = this.encryptor.encrypt(
+      JSON.stringify(privateJwk),
+      ENCRYPTED_COLUMNS.signingKey.context(kid),
+    );
     await this.db
       .insertInto('signing_keys')
       .values({
@@ -89,7 +93,9 @@ export class SigningKeys {
         publicJwk,
         publicKey: (await importJWK(publicJwk, ALGORITHM)) as CryptoKey,
         privateKey: (await importJWK(
-          JSON.parse(this.encryptor.decrypt(row.private_jwk_enc, row.key_id, `signing_keys:${row.kid}`)) as JWK,
+          JSON.parse(
+            this.encryptor.decrypt(row.private_jwk_enc, row.key_id, ENCRYPTED_COLUMNS.signingKey.context(row.kid)),
+          ) as JWK,
           ALGORITHM,
         )) as CryptoKey,
       };

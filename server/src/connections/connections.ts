@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { Clock } from '../clock.js';
+import { ENCRYPTED_COLUMNS } from '../crypto/contexts.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { newId } from '../crypto/random.js';
 import type { ConnectionsTable, Database } from '../db/schema.js';
@@ -20,7 +21,7 @@ export interface ConnectionInput {
   scopes: string[];
 }
 
-const secretContext = (id: string) => `connections:${id}:oauth_client_secret`;
+const secretContext = ENCRYPTED_COLUMNS.connectionClientSecret.context;
 
 /** Storage of connections; the OAuth app secret is encrypted and never returned by the API. */
 export class Connections {

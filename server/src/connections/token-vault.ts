@@ -2,6 +2,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
+import { ENCRYPTED_COLUMNS } from '../crypto/contexts.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import type { Engine } from '../db/database.js';
 import type { ConnectedAccountsTable, Database } from '../db/schema.js';
@@ -32,7 +33,7 @@ const REFRESH_SKEW_MS = 60_000;
 /** Decrypted grants kept per process; beyond this the oldest go first. */
 const MAX_CACHED_GRANTS = 50_000;
 
-const tokensContext = (accountId: string) => `connected_accounts:${accountId}:tokens`;
+const tokensContext = ENCRYPTED_COLUMNS.accountTokens.context;
 
 interface CachedGrant {
   grant: AccessGrant;

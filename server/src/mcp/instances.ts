@@ -1,8 +1,10 @@
+import type { McpInstance } from '@switchboard/sdk';
 import type { Kysely, Selectable } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { isUniqueViolation } from '../connections/connections.js';
+import { ENCRYPTED_COLUMNS } from '../crypto/contexts.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { hashSecret, newId, newSecret } from '../crypto/random.js';
 import type { Database, McpInstancesTable } from '../db/schema.js';
@@ -15,8 +17,7 @@ export type InstanceRow = Selectable<McpInstancesTable>;
 /** The name an instance gets when ensure-instance names none. */
 export const DEFAULT_INSTANCE_NAME = 'default';
 
-/** crypto/reencrypt.ts rewraps this column with exactly this context. */
-const secretContext = (id: string) => `mcp_instances:${id}:url_secret`;
+const secretContext = ENCRYPTED_COLUMNS.instanceUrlSecret.context;
 
 export function instanceUrl(publicUrl: string, secret: string): string {
   return `${publicUrl}/mcp/i/${secret}`;
@@ -64,7 +65,7 @@ export class McpInstances {
     return instanceUrl(this.deps.config.publicUrl, secret);
   }
 
-  toApi(row: InstanceRow, config: ConfigDetail) {
+  toApi(row: InstanceRow, config: ConfigDetail): McpInstance {
     return {
       id: row.id,
       name: row.name,
