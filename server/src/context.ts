@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { Kysely } from 'kysely';
+import type { ConnectFlow } from './accounts/connect-flow.js';
 import type { ConnectedAccounts } from './accounts/connected-accounts.js';
 import type { SigningKeys } from './auth/signing-keys.js';
 import type { ChangeFeed } from './cache/change-feed.js';
@@ -54,6 +55,8 @@ export interface Services extends AppDeps {
   connections: Connections;
   vault: TokenVault;
   accounts: ConnectedAccounts;
+  /** Authentication links, and the OAuth consent that activates an account through one. */
+  connectFlow: ConnectFlow;
   executor: ToolExecutor;
   /** The batched audit log of tool calls; flush before reading tool_call_logs, close at shutdown. */
   callLog: ToolCallLog;

@@ -1,3 +1,4 @@
+import { ConnectFlow } from './accounts/connect-flow.js';
 import { ConnectedAccounts } from './accounts/connected-accounts.js';
 import { ChangeFeed } from './cache/change-feed.js';
 import { Connections } from './connections/connections.js';
@@ -29,12 +30,14 @@ export function createServices(deps: AppDeps): Services {
   const connections = new Connections({ ...deps, changes });
   const vault = new TokenVault({ ...deps, oauth, changes, connections });
   const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes, usage, connections });
+  const connectFlow = new ConnectFlow({ ...deps, oauth, connections, accounts });
   const callLog = new ToolCallLog(deps);
   const executor = new ToolExecutor({
     ...deps,
     providerTransport: deps.providerTransport ?? deps.fetch,
     connections,
     accounts,
+    connectFlow,
     vault,
     callLog,
   });
@@ -46,6 +49,7 @@ export function createServices(deps: AppDeps): Services {
     connections,
     vault,
     accounts,
+    connectFlow,
     executor,
     callLog,
     usage,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectFlow } from '../src/accounts/connect-flow.js';
 import { ConnectedAccounts } from '../src/accounts/connected-accounts.js';
 import { SigningKeys } from '../src/auth/signing-keys.js';
 import { ChangeFeed } from '../src/cache/change-feed.js';
@@ -24,6 +25,7 @@ const SERVICE_CLASSES: [string, abstract new (...args: never[]) => unknown][] = 
   ['connections', Connections],
   ['vault', TokenVault],
   ['accounts', ConnectedAccounts],
+  ['connectFlow', ConnectFlow],
   ['callLog', ToolCallLog],
   ['executor', ToolExecutor],
   ['mcpConfigs', McpConfigs],

@@ -2,15 +2,12 @@ import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
 import { type ConnectionRow, type Connections, isUniqueViolation } from '../connections/connections.js';
 import type { AccountRow, TokenVault } from '../connections/token-vault.js';
-import type { Encryptor } from '../crypto/envelope.js';
-import { hashSecret, newId, newSecret, pkceChallenge } from '../crypto/random.js';
+import { newId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import type { UsageMarks } from '../db/usage-marks.js';
 import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { OAuthClient, TokenSet } from '../oauth/client.js';
 
 export const ACCOUNT_STATUSES = ['ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'] as const;
@@ -18,11 +15,6 @@ export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 /** Identifies an account either by id or by (connection name, identifier), as the reference API does. */
 export type AccountRef = { id: string } | { connector: string; identifier: string };
-
-export interface AuthLink {
-  link: string;
-  expiry: string;
-}
 
 /** The wire shape of a connected account (reference: connected_accountsConnectedAccount). Never carries tokens. */
 export function accountToApi(row: AccountRow, connection: Pick<ConnectionRow, 'id' | 'name' | 'provider'>) {
@@ -43,24 +35,11 @@ export function accountToApi(row: AccountRow, connection: Pick<ConnectionRow, 'i
   };
 }
 
-export type CallbackOutcome =
-  | { ok: true; account: AccountRow; connection: ConnectionRow }
-  | {
-      ok: false;
-      reason: 'state_invalid' | 'state_reused' | 'state_expired' | 'consent_denied' | 'provider_error';
-      detail?: string;
-      account?: AccountRow;
-      connection?: ConnectionRow;
-    };
-
 interface Deps {
   db: Kysely<Database>;
-  config: Config;
   clock: Clock;
-  encryptor: Encryptor;
   oauth: OAuthClient;
   vault: TokenVault;
-  logger: Logger;
   changes: ChangeFeed;
   usage: UsageMarks;
   connections: Connections;
@@ -71,7 +50,7 @@ const MAX_CACHED_ACCOUNTS = 50_000;
 
 type FoundAccount = { account: AccountRow; connection: ConnectionRow };
 
-/** Connected accounts: one per (connection, identifier), and the OAuth connect flow that activates them. */
+/** Connected accounts: one per (connection, identifier); the connect flow that activates them is connect-flow.ts. */
 export class ConnectedAccounts {
   /** Account + connection rows for tool calls, emptied on any status or connection change. */
   private readonly forCalls: ScopedCache<string, FoundAccount>;
@@ -271,121 +250,8 @@ export class ConnectedAccounts {
     if (token) await this.deps.oauth.revoke(this.deps.connections.oauthApp(connection), token);
   }
 
-  /** A fresh authentication link for the account (created PENDING_AUTH when missing). */
-  async authLink(connection: ConnectionRow, identifier: string): Promise<AuthLink & { account: AccountRow }> {
-    const { account } = await this.ensureFor(connection, identifier);
-    const token = newSecret(24);
-    const expiresAt = new Date(this.deps.clock.now() + this.deps.config.authLinkTtlSeconds * 1000).toISOString();
-    await this.deps.db
-      .insertInto('auth_links')
-      .values({
-        id: newId('al'),
-        token_hash: hashSecret(token),
-        connected_account_id: account.id,
-        expires_at: expiresAt,
-        created_at: this.now(),
-      })
-      .execute();
-    return { link: `${this.deps.config.publicUrl}/connect/${token}`, expiry: expiresAt, account };
-  }
-
-  /**
-   * Opening an authentication link: a new single-use `state` and PKCE verifier, then the
-   * provider's authorize URL. A link may be opened again until it expires; each opening
-   * starts a new authorization request.
-   */
-  async startAuthorization(
-    linkToken: string,
-    loginHint?: string,
-  ): Promise<{ ok: true; url: string } | { ok: false; reason: 'link_invalid' | 'link_expired' }> {
-    const link = await this.deps.db
-      .selectFrom('auth_links')
-      .selectAll()
-      .where('token_hash', '=', hashSecret(linkToken))
-      .executeTakeFirst();
-    if (!link) return { ok: false, reason: 'link_invalid' };
-    if (Date.parse(link.expires_at) <= this.deps.clock.now()) return { ok: false, reason: 'link_expired' };
-    const { account, connection } = await this.get({ id: link.connected_account_id });
-    const state = newSecret(32);
-    const verifier = newSecret(48);
-    const requestId = newId('ar');
-    const sealed = this.deps.encryptor.encrypt(verifier, `auth_requests:${requestId}:code_verifier`);
-    await this.deps.db
-      .insertInto('auth_requests')
-      .values({
-        id: requestId,
-        state_hash: hashSecret(state),
-        connected_account_id: account.id,
-        code_verifier_enc: sealed.ciphertext,
-        key_id: sealed.keyId,
-        // The consent must finish within 10 minutes of opening the link.
-        expires_at: new Date(this.deps.clock.now() + 10 * 60_000).toISOString(),
-        used_at: null,
-        created_at: this.now(),
-      })
-      .execute();
-    const app = this.deps.connections.oauthApp(connection);
-    return { ok: true, url: this.deps.oauth.authorizeUrl(app, state, pkceChallenge(verifier), loginHint) };
-  }
-
-  /**
-   * The provider's redirect back. The state is claimed atomically before the code is
-   * exchanged, so a replayed or concurrent callback cannot use it twice. Whatever fails,
-   * the account keeps its previous status and tokens.
-   */
-  async completeAuthorization(params: URLSearchParams): Promise<CallbackOutcome> {
-    const state = params.get('state');
-    if (!state) return { ok: false, reason: 'state_invalid' };
-    const request = await this.deps.db
-      .selectFrom('auth_requests')
-      .selectAll()
-      .where('state_hash', '=', hashSecret(state))
-      .executeTakeFirst();
-    if (!request) return { ok: false, reason: 'state_invalid' };
-    const found = await this.find({ id: request.connected_account_id });
-    if (!found) return { ok: false, reason: 'state_invalid' };
-    const { connection } = found;
-    if (request.used_at) return { ok: false, reason: 'state_reused', ...found };
-    if (Date.parse(request.expires_at) <= this.deps.clock.now())
-      return { ok: false, reason: 'state_expired', ...found };
-
-    const claimed = await this.deps.db
-      .updateTable('auth_requests')
-      .set({ used_at: this.now() })
-      .where('id', '=', request.id)
-      .where('used_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) === 0) return { ok: false, reason: 'state_reused', ...found };
-
-    const error = params.get('error');
-    if (error) {
-      return {
-        ok: false,
-        reason: error === 'access_denied' ? 'consent_denied' : 'provider_error',
-        detail: error,
-        ...found,
-      };
-    }
-    const verifier = this.deps.encryptor.decrypt(
-      request.code_verifier_enc,
-      request.key_id,
-      `auth_requests:${request.id}:code_verifier`,
-    );
-    const app = this.deps.connections.oauthApp(connection);
-    let tokens: TokenSet;
-    try {
-      tokens = await this.deps.oauth.exchangeCode(app, params, verifier);
-    } catch (cause) {
-      const detail = cause instanceof AppError ? cause.message : 'the provider could not be reached';
-      this.deps.logger.warn({ accountId: found.account.id, detail }, 'authorization code exchange failed');
-      return { ok: false, reason: 'provider_error', detail, ...found };
-    }
-    const email = await this.deps.oauth.accountEmail(app, tokens.accessToken);
-    const account = await this.activate(found.account, connection, tokens, email);
-    return { ok: true, account, connection };
-  }
-
-  private async activate(
+  /** Stores a new grant for the account (a finished consent, or tokens a backend brought): it becomes ACTIVE. */
+  async activate(
     account: AccountRow,
     connection: ConnectionRow,
     tokens: TokenSet,

@@ -154,7 +154,7 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: Serv
       connection = await services.connections.getByName(body.connector);
       identifierValue = body.identifier;
     }
-    const { link, expiry } = await accounts.authLink(connection, identifierValue);
+    const { link, expiry } = await services.connectFlow.authLink(connection, identifierValue);
     return c.json({ link, expiry });
   });
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import type { CallbackOutcome } from '../accounts/connected-accounts.js';
 import type { AppEnv, Services } from '../context.js';
+import { AppError, type ErrorCode } from '../errors.js';
 import { statusPage } from './pages.js';
 
 const SECURITY_HEADERS = {
@@ -10,80 +10,84 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
 };
 
-const FAILURES: Record<
-  Exclude<CallbackOutcome, { ok: true }>['reason'],
-  { title: string; message: string; status: 400 | 410 | 502 }
-> = {
-  state_invalid: {
+/** What a person sees for each connect-flow failure; the status is the code's, from errors.ts. */
+const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> = {
+  auth_link_invalid: {
+    title: 'This authentication link is not valid',
+    message: 'Check that you copied the whole link, or ask the app that sent it for a new one.',
+  },
+  auth_link_expired: {
+    title: 'This authentication link has expired',
+    message: 'Ask the app that sent it for a new link.',
+  },
+  auth_state_invalid: {
     title: 'This sign-in link is not valid',
     message: 'Switchboard does not know this authorization request. Open the authentication link you were sent again.',
-    status: 400,
   },
-  state_reused: {
+  auth_state_reused: {
     title: 'This sign-in was already used',
     message:
       'Each sign-in can complete only once. If your account is not connected yet, open the authentication link again.',
-    status: 400,
   },
-  state_expired: {
+  auth_state_expired: {
     title: 'This sign-in took too long',
     message: 'The authorization request expired. Open the authentication link again to start over.',
-    status: 400,
   },
   consent_denied: {
     title: 'Access was not granted',
     message:
       'You declined the request, so nothing was connected. Open the authentication link again if you change your mind.',
-    status: 400,
   },
   provider_error: {
     title: 'The provider could not complete the sign-in',
     message: 'Nothing was changed on your account. Please try the authentication link again in a moment.',
-    status: 502,
   },
 };
+
+/** The page for a connect-flow failure; any other error goes on to the app's error handler. */
+function failurePage(error: unknown): Response {
+  const failure = error instanceof AppError ? FAILURES[error.code] : undefined;
+  if (!failure || !(error instanceof AppError)) throw error;
+  return new Response(statusPage({ tone: 'error', title: failure.title, message: failure.message }), {
+    status: error.status,
+    headers: { 'content-type': 'text/html; charset=UTF-8', ...SECURITY_HEADERS },
+  });
+}
 
 /** The pages people reach through authentication links: /connect/{token} and the OAuth callback. */
 export function connectPages(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { accounts } = services;
+  const { connectFlow } = services;
 
   app.get('/connect/:token', async (c) => {
-    const started = await accounts.startAuthorization(c.req.param('token'), c.req.query('login_hint') ?? undefined);
-    if (started.ok) return c.redirect(started.url, 302);
-    const expired = started.reason === 'link_expired';
-    return c.html(
-      statusPage({
-        tone: 'error',
-        title: expired ? 'This authentication link has expired' : 'This authentication link is not valid',
-        message: expired
-          ? 'Ask the app that sent it for a new link.'
-          : 'Check that you copied the whole link, or ask the app that sent it for a new one.',
-      }),
-      expired ? 410 : 404,
-      SECURITY_HEADERS,
-    );
+    try {
+      const { url } = await connectFlow.startAuthorization(
+        c.req.param('token'),
+        c.req.query('login_hint') ?? undefined,
+      );
+      return c.redirect(url, 302);
+    } catch (error) {
+      return failurePage(error);
+    }
   });
 
   app.get('/oauth/callback', async (c) => {
-    const outcome = await accounts.completeAuthorization(new URL(c.req.url).searchParams);
-    if (outcome.ok) {
-      const provider = services.catalog.providers.get(outcome.connection.provider);
-      return c.html(
-        statusPage({
-          tone: 'success',
-          title: `${provider?.displayName ?? outcome.connection.provider} is connected`,
-          message: 'You can close this window and go back to your app.',
-          detail: outcome.account.provider_account ? `Connected as ${outcome.account.provider_account}.` : undefined,
-        }),
-        200,
-        SECURITY_HEADERS,
-      );
+    let connected: Awaited<ReturnType<typeof connectFlow.completeAuthorization>>;
+    try {
+      connected = await connectFlow.completeAuthorization(new URL(c.req.url).searchParams);
+    } catch (error) {
+      return failurePage(error);
     }
-    const failure = FAILURES[outcome.reason];
+    const { account, connection } = connected;
+    const provider = services.catalog.providers.get(connection.provider);
     return c.html(
-      statusPage({ tone: 'error', title: failure.title, message: failure.message }),
-      failure.status,
+      statusPage({
+        tone: 'success',
+        title: `${provider?.displayName ?? connection.provider} is connected`,
+        message: 'You can close this window and go back to your app.',
+        detail: account.provider_account ? `Connected as ${account.provider_account}.` : undefined,
+      }),
+      200,
       SECURITY_HEADERS,
     );
   });

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ConnectFlow } from '../accounts/connect-flow.js';
 import type { ConnectedAccounts } from '../accounts/connected-accounts.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -44,6 +45,7 @@ interface Deps {
   logger: Logger;
   catalog: Catalog;
   accounts: ConnectedAccounts;
+  connectFlow: ConnectFlow;
   vault: TokenVault;
   callLog: ToolCallLog;
 }
@@ -108,6 +110,7 @@ export class ToolExecutor {
       const api = createProviderClient({
         fetch: this.deps.providerTransport,
         apiOrigins: provider.apiOrigins,
+        classifyError: provider.errors,
         sandboxBaseUrl: connection.target === 'sandbox' ? this.deps.config.sandbox.url : undefined,
         timeoutMs: this.deps.config.providerTimeoutMs,
         clock: this.deps.clock,
@@ -172,7 +175,7 @@ export class ToolExecutor {
 
   private async withAuthLink(error: AppError, connection: ConnectionRow, identifier: string): Promise<AppError> {
     if (!identifier) return error;
-    const { link, expiry } = await this.deps.accounts.authLink(connection, identifier);
+    const { link, expiry } = await this.deps.connectFlow.authLink(connection, identifier);
     const message =
       error.code === 'insufficient_scope'
         ? `${error.message}. Ask the user to re-connect ${connection.name} and grant access: ${link}`

@@ -1,17 +1,9 @@
+import type { McpConnectionAuthState } from '@switchboard/sdk';
 import type { Kysely } from 'kysely';
+import type { ConnectFlow } from '../accounts/connect-flow.js';
 import type { ConnectedAccounts } from '../accounts/connected-accounts.js';
 import type { Database } from '../db/schema.js';
 import type { MappingDetail } from './configs.js';
-
-/** One connection of a config, seen from one user (reference: mcpMcpConnectionAuthState). */
-export interface ConnectionAuthState {
-  connection_id: string;
-  connection_name: string;
-  provider: string;
-  connected_account_id: string;
-  connected_account_status: string;
-  authentication_link: string;
-}
 
 export interface AuthStateOptions {
   /** Create missing accounts as PENDING_AUTH. */
@@ -26,11 +18,11 @@ export interface AuthStateOptions {
  * account does not get one unasked.
  */
 export async function authState(
-  deps: { db: Kysely<Database>; accounts: ConnectedAccounts },
+  deps: { db: Kysely<Database>; accounts: ConnectedAccounts; connectFlow: ConnectFlow },
   mappings: MappingDetail[],
   identifier: string,
   options: AuthStateOptions,
-): Promise<ConnectionAuthState[]> {
+): Promise<McpConnectionAuthState[]> {
   if (!mappings.length) return [];
   const connectionIds = mappings.map((m) => m.connection_id);
   const [connections, accounts] = await Promise.all([
@@ -44,14 +36,14 @@ export async function authState(
   ]);
   const connectionById = new Map(connections.map((c) => [c.id, c]));
   const accountByConnection = new Map(accounts.map((a) => [a.connection_id, a]));
-  const out: ConnectionAuthState[] = [];
+  const out: McpConnectionAuthState[] = [];
   for (const mapping of mappings) {
     const connection = connectionById.get(mapping.connection_id);
     if (!connection) continue;
     let account: { id: string; status: string } | undefined = accountByConnection.get(connection.id);
     let link = '';
     if (options.links && account?.status !== 'ACTIVE' && (account || options.create)) {
-      const issued = await deps.accounts.authLink(connection, identifier);
+      const issued = await deps.connectFlow.authLink(connection, identifier);
       account = issued.account;
       link = issued.link;
     } else if (!account && options.create) {
