@@ -3,8 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SigningKeys } from '../src/auth/signing-keys.js';
+import { ENCRYPTED_COLUMNS } from '../src/crypto/contexts.js';
 import { createEncryptor, EncryptionKeyError, loadEncryptor } from '../src/crypto/envelope.js';
 import { reencryptAll } from '../src/crypto/reencrypt.js';
+import { createServices } from '../src/services.js';
 import { ENGINES, TEST_POSTGRES_URL } from './support/database.js';
 import { type Stack, startStack, TEST_ENCRYPTION_KEY } from './support/stack.js';
 
@@ -119,5 +122,75 @@ describe.each(ENGINES)('secrets at rest on %s', (engine) => {
       secrets[0],
     );
     expect(await reencryptAll(stack.db.db, rotated)).toMatchObject({ connections: 0, connected_accounts: 0 });
+  });
+});
+
+describe.each(ENGINES)('key rotation on %s', (engine) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ engine });
+    await stack.createConnection('MY_GMAIL', 'gmail', {
+      oauth_client_secret: OAUTH_SECRET,
+      oauth_client_id: 'sandbox-app',
+      target: 'sandbox',
+    });
+    await stack.connectAccount('MY_GMAIL', 'john-doe', 'john.doe@example.com');
+  });
+  afterAll(() => stack?.close());
+
+  it('rotates every encrypted column of the schema, each row written by its own service and read back by it', async () => {
+    // One row of each: a connection and an account (with the connect flow's auth request) from
+    // beforeAll, the signing key from start, and an MCP instance here.
+    const { services, db } = stack;
+    await services.mcpConfigs.create({
+      name: 'rotation',
+      description: '',
+      mappings: [{ connectionName: 'MY_GMAIL', tools: [] }],
+    });
+    const { row: instanceBefore } = await services.mcpInstances.ensure({
+      configName: 'rotation',
+      userIdentifier: 'john-doe',
+    });
+    const instanceUrl = services.mcpInstances.url(instanceBefore);
+    const row = await db.db.selectFrom('connected_accounts').selectAll().executeTakeFirstOrThrow();
+    const refreshToken = services.vault.openTokens(row)?.refresh_token;
+    expect(refreshToken).toBeTruthy();
+
+    const tables = await db.db.introspection.getTables();
+    const schemaColumns = tables.flatMap((table) =>
+      table.columns.filter((column) => column.name.endsWith('_enc')).map((column) => `${table.name}.${column.name}`),
+    );
+    const listed = Object.values(ENCRYPTED_COLUMNS).map((spec) => `${spec.table}.${spec.column}`);
+    expect(new Set(schemaColumns), 'every *_enc column is listed in crypto/contexts.ts').toEqual(new Set(listed));
+
+    const newKey = `test3:${Buffer.alloc(32, 11).toString('base64')}`;
+    const counts = await reencryptAll(db.db, createEncryptor(newKey, [TEST_ENCRYPTION_KEY]));
+    for (const spec of Object.values(ENCRYPTED_COLUMNS)) {
+      expect(counts[spec.table], `${spec.table} rows re-encrypted`).toBeGreaterThanOrEqual(1);
+    }
+
+    // Only the new key from here: the services read every secret back with their own contexts.
+    const onlyNew = createEncryptor(newKey);
+    const signingKeys = new SigningKeys(db.db, onlyNew, services.clock);
+    await signingKeys.init();
+    expect(signingKeys.jwks().keys.length).toBeGreaterThanOrEqual(1);
+    const fresh = createServices({ ...services, encryptor: onlyNew, signingKeys });
+    const connection = await db.db.selectFrom('connections').selectAll().executeTakeFirstOrThrow();
+    expect(fresh.connections.oauthApp(connection).clientSecret()).toBe(OAUTH_SECRET);
+    const account = await db.db.selectFrom('connected_accounts').selectAll().executeTakeFirstOrThrow();
+    expect(fresh.vault.openTokens(account)?.refresh_token).toBe(refreshToken);
+    const instance = await db.db
+      .selectFrom('mcp_instances')
+      .selectAll()
+      .where('id', '=', instanceBefore.id)
+      .executeTakeFirstOrThrow();
+    expect(instance.key_id).toBe('test3');
+    expect(fresh.mcpInstances.url(instance)).toBe(instanceUrl);
+    const request = await db.db.selectFrom('auth_requests').selectAll().executeTakeFirstOrThrow();
+    expect(request.key_id).toBe('test3');
+    const verifier = ENCRYPTED_COLUMNS.authRequestVerifier;
+    expect(onlyNew.decrypt(request.code_verifier_enc, request.key_id, verifier.context(request.id))).toMatch(
+      /^[\w-]{40,}$/,
+    );
   });
 });
