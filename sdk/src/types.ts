@@ -145,6 +145,15 @@ export interface AuthorizationLink {
 
 // ---------------------------------------------------------------------- tools
 
+/** What a tool declares about itself for MCP clients (the MCP tool annotations). */
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
 export interface Tool {
   id: string;
   provider: string;
@@ -155,7 +164,7 @@ export interface Tool {
     name: string;
     description: string;
     input_schema: Record<string, unknown>;
-    annotations?: Record<string, unknown>;
+    annotations: ToolAnnotations;
   };
 }
 

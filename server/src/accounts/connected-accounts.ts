@@ -1,3 +1,4 @@
+import type { ConnectedAccount } from '@switchboard/sdk';
 import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
@@ -17,7 +18,11 @@ export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 export type AccountRef = { id: string } | { connector: string; identifier: string };
 
 /** The wire shape of a connected account (reference: connected_accountsConnectedAccount). Never carries tokens. */
-export function accountToApi(row: AccountRow, connection: Pick<ConnectionRow, 'id' | 'name' | 'provider'>) {
+export function accountToApi(
+  row: AccountRow,
+  connection: Pick<ConnectionRow, 'id' | 'name' | 'provider'>,
+  // The status column is typed string until every writer writes a literal status; then this is ConnectedAccount.
+): Omit<ConnectedAccount, 'status'> & Pick<AccountRow, 'status'> {
   return {
     id: row.id,
     identifier: row.identifier,

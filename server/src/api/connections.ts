@@ -1,3 +1,4 @@
+import type { Connection, ConnectionList } from '@switchboard/sdk';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { createBody, createConnection, updateBody, updateConnection } from '../connections/connection-input.js';
@@ -12,7 +13,7 @@ const listQuery = z.strictObject({
 });
 
 /** The connection as the API shows it: the OAuth secret is never returned, only whether it is set. */
-export function connectionToApi(row: ConnectionRow, services: Services) {
+export function connectionToApi(row: ConnectionRow, services: Services): Connection {
   const provider = services.catalog.providers.get(row.provider);
   const configured = JSON.parse(row.scopes) as string[];
   return {
@@ -47,7 +48,7 @@ export function registerConnectionRoutes(app: Hono<AppEnv>, services: Services):
     return c.json({
       connections: rows.map((row) => connectionToApi(row, services)),
       ...pageTokens(offset, query.page_size, total),
-    });
+    } satisfies ConnectionList);
   };
   app.get('/connections', list);
   app.get('/connections/app', list);

@@ -1,3 +1,4 @@
+import type { McpConfigList } from '@switchboard/sdk';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
@@ -74,7 +75,7 @@ export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: Services): 
       limit: q.page_size,
       offset,
     });
-    return c.json({ configs: rows.map(toApi), ...pageTokens(offset, q.page_size, total) });
+    return c.json({ configs: rows.map(toApi), ...pageTokens(offset, q.page_size, total) } satisfies McpConfigList);
   });
 
   app.get('/mcp/configs/:id', async (c) => c.json({ config: toApi(await services.mcpConfigs.get(c.req.param('id'))) }));

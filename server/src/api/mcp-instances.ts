@@ -1,3 +1,4 @@
+import type { McpAuthState, McpInstanceList } from '@switchboard/sdk';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
@@ -60,7 +61,7 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
       {
         instances: rows.map(({ row, config }) => instances.toApi(row, config)),
         ...pageTokens(offset, q.page_size, total),
-      },
+      } satisfies McpInstanceList,
       200,
       noStore,
     );
@@ -99,7 +100,7 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
         create: true,
         links: body.include_auth_links === true,
       });
-      return c.json({ connections });
+      return c.json({ connections } satisfies McpAuthState);
     }
     throw new AppError('not_found', `no route for POST ${new URL(c.req.url).pathname}`);
   });

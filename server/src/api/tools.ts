@@ -1,3 +1,4 @@
+import type { ExecuteToolResult, ScopedToolList, Tool, ToolCallLogList, ToolList } from '@switchboard/sdk';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
@@ -8,7 +9,7 @@ import { toolInputSchema } from '../providers/json-schema.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
 
 /** A tool in the reference's wire shape (toolsTool), with its JSON Schema. */
-export function toolToApi(provider: ProviderDefinition, tool: ToolDefinition) {
+export function toolToApi(provider: ProviderDefinition, tool: ToolDefinition): Tool {
   return {
     id: tool.name,
     provider: provider.name.toUpperCase(),
@@ -100,7 +101,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
       tools: summary ? [] : page.map(({ provider, tool }) => toolToApi(provider, tool)),
       tool_names: page.map(({ tool }) => tool.name),
       ...pageTokens(offset, q.page_size, all.length),
-    });
+    } satisfies ToolList);
   });
 
   app.get('/tools/scoped', async (c) => {
@@ -125,7 +126,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
     return c.json({
       tools: scoped.slice(offset, offset + q.page_size),
       ...pageTokens(offset, q.page_size, scoped.length),
-    });
+    } satisfies ScopedToolList);
   });
 
   app.post('/execute_tool', async (c) => {
@@ -142,7 +143,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
         source: 'API',
         signal: c.req.raw.signal,
       });
-      return c.json({ data: result.data, execution_id: result.executionId });
+      return c.json({ data: result.data, execution_id: result.executionId } satisfies ExecuteToolResult<unknown>);
     } catch (error) {
       if (error instanceof ToolExecutionError) {
         return c.json(
@@ -171,6 +172,9 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
       query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.page_size).offset(offset).execute(),
       query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
-    return c.json({ tool_call_logs: rows, ...pageTokens(offset, q.page_size, Number(total.n)) });
+    return c.json({
+      tool_call_logs: rows,
+      ...pageTokens(offset, q.page_size, Number(total.n)),
+    } satisfies ToolCallLogList);
   });
 }

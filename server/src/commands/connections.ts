@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { Connection, ConnectionList } from '@switchboard/sdk';
 import { loadConfig } from '../config.js';
 import { readAdminCredentials } from './admin-credentials.js';
 import { CommandError, parseOptions } from './command-error.js';
@@ -9,22 +10,14 @@ Usage:
   switchboard connections list   [--provider P]
   switchboard connections create --name NAME --provider P [--oauth-client-id ID --oauth-client-secret SECRET] [--scopes a,b]
 
-Without OAuth app credentials a connection uses the built-in sandbox; with them, the real provider.
+Without OAuth app credentials a connection uses the built-in sandbox (a production server
+has none unless SWITCHBOARD_SANDBOX=true); with them, the real provider.
 
 Server options (both subcommands):
   --url URL              the server (default: SWITCHBOARD_PUBLIC_URL, or http://localhost:PORT)
   --client-id ID         management API credentials (default: <SWITCHBOARD_DATA_DIR>/admin-credentials.json,
   --client-secret SECRET   written at the first start)
   --help                 this help`;
-
-interface ApiConnection {
-  id: string;
-  name: string;
-  provider: string;
-  target: string;
-  effective_scopes: string[];
-  redirect_uri: string;
-}
 
 /** The management API over plain fetch: a token from the client credentials, then JSON calls. */
 class Api {
@@ -143,10 +136,7 @@ export async function connectionsCommand(
 
   if (sub === 'list') {
     const query = values.provider ? `?provider=${encodeURIComponent(values.provider)}&page_size=100` : '?page_size=100';
-    const { connections, total_size } = await api.call<{ connections: ApiConnection[]; total_size: number }>(
-      'GET',
-      `/api/v1/connections${query}`,
-    );
+    const { connections, total_size } = await api.call<ConnectionList>('GET', `/api/v1/connections${query}`);
     if (connections.length === 0) {
       out('No connections yet. Create one: switchboard connections create --name MY_GMAIL --provider gmail\n');
       return;
@@ -166,7 +156,7 @@ export async function connectionsCommand(
   if (Boolean(values['oauth-client-id']) !== Boolean(values['oauth-client-secret'])) {
     throw new CommandError('give both --oauth-client-id and --oauth-client-secret, or neither (sandbox)');
   }
-  const { connection } = await api.call<{ connection: ApiConnection }>('POST', '/api/v1/connections', {
+  const { connection } = await api.call<{ connection: Connection }>('POST', '/api/v1/connections', {
     name: values.name,
     provider: values.provider,
     oauth_client_id: values['oauth-client-id'],

@@ -14,6 +14,8 @@ const RANGES = {
 type RangeKey = keyof typeof RANGES;
 
 const PAGE_SIZE = 50;
+/** The statuses a call can end in; the filter accepts nothing else. */
+const STATUSES = ['SUCCESS', 'FAILED'] as const;
 /** The chart reads at most this many rows; beyond it the table still pages through all. */
 const CHART_ROWS = 50_000;
 
@@ -29,8 +31,7 @@ export function registerLogPages(dashboard: Hono<DashboardEnv>, services: Servic
       tool: (c.req.query('tool') ?? '').trim().slice(0, 200),
       connection: (c.req.query('connection') ?? '').trim().slice(0, 100),
       user: (c.req.query('user') ?? '').trim().slice(0, 256),
-      status:
-        c.req.query('status') === 'SUCCESS' || c.req.query('status') === 'FAILED' ? (c.req.query('status') ?? '') : '',
+      status: STATUSES.find((status) => status === c.req.query('status')) ?? ('' as const),
     };
     const pageNumber = Math.max(1, Math.min(10_000, Number.parseInt(c.req.query('page') ?? '1', 10) || 1));
     const to = clock.now();

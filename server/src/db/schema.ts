@@ -26,8 +26,8 @@ export interface ConnectionsTable {
   id: string;
   name: string;
   provider: string;
-  /** 'sandbox' or 'provider' */
-  target: string;
+  /** Where OAuth and API calls go: the built-in sandbox or the real provider. */
+  target: 'sandbox' | 'provider';
   oauth_client_id: string;
   oauth_client_secret_enc: string | null;
   key_id: string | null;
@@ -114,10 +114,10 @@ export interface ToolCallLogsTable {
   connection_name: string | null;
   connected_account_id: string | null;
   identifier: string | null;
-  status: string;
+  status: 'SUCCESS' | 'FAILED';
   error_code: string | null;
   duration_ms: number;
-  source: string;
+  source: 'API' | 'MCP';
   instance_id: string | null;
   created_at: string;
 }

@@ -1,3 +1,4 @@
+import type { Page } from '@switchboard/sdk';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
@@ -63,7 +64,7 @@ export function decodePageToken(token: string | undefined): number {
   return Number(match[1]);
 }
 
-export function pageTokens(offset: number, size: number, total: number) {
+export function pageTokens(offset: number, size: number, total: number): Page {
   return {
     next_page_token: offset + size < total ? encodePageToken(offset + size) : '',
     prev_page_token: offset > 0 ? encodePageToken(Math.max(0, offset - size)) : '',

@@ -1,3 +1,4 @@
+import type { McpConfig } from '@switchboard/sdk';
 import { type Kysely, sql } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
@@ -63,7 +64,7 @@ export function configServerUrl(publicUrl: string, configId: string): string {
 }
 
 /** The config in the reference's wire shape (mcpMcpConfig). */
-export function configToApi(detail: ConfigDetail, publicUrl: string) {
+export function configToApi(detail: ConfigDetail, publicUrl: string): McpConfig {
   return {
     id: detail.id,
     name: detail.name,

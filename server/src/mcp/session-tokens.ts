@@ -1,3 +1,4 @@
+import type { McpSessionToken } from '@switchboard/sdk';
 import type { Kysely } from 'kysely';
 import type { SigningKeys } from '../auth/signing-keys.js';
 import type { Clock } from '../clock.js';
@@ -44,7 +45,7 @@ export interface SessionClaims {
 export class SessionTokens {
   constructor(private readonly deps: Deps) {}
 
-  async mint(config: ConfigDetail, identifier: string, expiresInSeconds: number) {
+  async mint(config: ConfigDetail, identifier: string, expiresInSeconds: number): Promise<McpSessionToken> {
     if (!config.mappings.length) {
       throw new AppError('failed_precondition', `MCP config ${config.name} maps no connections`);
     }

@@ -1,32 +1,11 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { McpConfig, McpConnectionAuthState, McpInstance } from '@switchboard/sdk';
 import type { Stack } from '../support/stack.js';
 
-export interface ApiConfig {
-  id: string;
-  name: string;
-  description: string;
-  connection_tool_mappings: { connection_id: string; connection_name: string; provider: string; tools: string[] }[];
-  mcp_server_url: string;
-}
-
-export interface ApiInstance {
-  id: string;
-  name: string;
-  user_identifier: string;
-  config: ApiConfig;
-  last_used_at: string;
-  updated_at: string;
-  url: string;
-}
-
-export interface AuthStateEntry {
-  connection_id: string;
-  connection_name: string;
-  provider: string;
-  connected_account_id: string;
-  connected_account_status: string;
-  authentication_link: string;
-}
+/** The wire types are the SDK's; these names keep the tests short. */
+export type ApiConfig = McpConfig;
+export type ApiInstance = McpInstance;
+export type AuthStateEntry = McpConnectionAuthState;
 
 export const SEED_TOOLS = ['gmail_fetch_mails', 'googlecalendar_create_event'];
 
