@@ -1,5 +1,4 @@
 import type { McpConnectionAuthState } from '@switchboard/sdk';
-import type { McpConnectionAuthState } from '@switchboard/sdk';
 import type { Kysely } from 'kysely';
 import type { ConnectFlow } from '../accounts/connect-flow.js';
 import type { ConnectedAccounts } from '../accounts/connected-accounts.js';

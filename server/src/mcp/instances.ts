@@ -1,5 +1,4 @@
 import type { McpInstance } from '@switchboard/sdk';
-import type { McpInstance } from '@switchboard/sdk';
 import type { Kysely, Selectable } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { Clock } from '../clock.js';
