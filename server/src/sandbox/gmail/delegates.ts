@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { SandboxUser } from '../context.js';
 import { failedPrecondition, googleError, invalidArgument, notFound } from '../google-errors.js';
-import type { GmailRoute } from './index.js';
 import { isEmailAddress, organizationMember, sameAddress } from './organization.js';
 import { noContent, readJson } from './routes-support.js';
+import type { GmailRoute } from './routing.js';
 import { GMAIL_SCOPES } from './scopes.js';
 
 // Gmail's usual per-user ceiling; organizations may set lower ones.

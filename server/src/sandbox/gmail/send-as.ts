@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { SandboxUser } from '../context.js';
 import { failedPrecondition, googleError, invalidArgument, notFound } from '../google-errors.js';
-import type { GmailRoute } from './index.js';
 import type { Mailbox, SendAs } from './mailbox.js';
 import { isEmailAddress, isOrganizationAddress, sameAddress } from './organization.js';
 import { noContent, readJson } from './routes-support.js';
+import type { GmailRoute } from './routing.js';
 import { GMAIL_SCOPES } from './scopes.js';
 
 /**

@@ -4,8 +4,8 @@ import type { SandboxUser } from '../context.js';
 import { invalidArgument, notFound } from '../google-errors.js';
 import { registerDelegateRoutes } from './delegates.js';
 import { registerForwardingAddressRoutes } from './forwarding-addresses.js';
-import type { GmailRoute } from './index.js';
 import { noContent, readJson } from './routes-support.js';
+import type { GmailRoute } from './routing.js';
 import { GMAIL_SCOPES } from './scopes.js';
 import { registerSendAsRoutes } from './send-as.js';
 
