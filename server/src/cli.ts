@@ -30,7 +30,9 @@ async function start(): Promise<void> {
           'First start: created an admin API client. Its secret is shown only this once:',
           `  client_id:     ${client.client_id}`,
           `  client_secret: ${client.client_secret}`,
-          `  (also written to ${file}, mode 0600)`,
+          file
+            ? `  (also written to ${file}, mode 0600)`
+            : '  (production mode: written nowhere; keep it in your secret manager now)',
           '',
         ].join('\n'),
       );

@@ -22,8 +22,12 @@ const envSchema = z.object({
   SWITCHBOARD_ENCRYPTION_KEY: z.string().optional(),
   SWITCHBOARD_ENCRYPTION_KEYS_OLD: z.string().optional(),
   SWITCHBOARD_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  SWITCHBOARD_SANDBOX: booleanFromEnv.default(true),
+  SWITCHBOARD_SANDBOX: booleanFromEnv.optional(),
   SWITCHBOARD_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SWITCHBOARD_SANDBOX_CONTROL_SECRET: z
+    .string()
+    .min(24, 'use at least 24 characters (make one with: openssl rand -base64 32)')
+    .optional(),
   SWITCHBOARD_SANDBOX_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
   SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86400).default(3600),
   SWITCHBOARD_AUTH_LINK_TTL_SECONDS: z.coerce
@@ -50,16 +54,28 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
+  /**
+   * Production mode, decided by rule: Postgres, or a public URL that is not this machine.
+   * Then the sandbox stays off unless asked for, the encryption key must be given, and the
+   * first admin secret is printed but never written to disk.
+   */
+  production: boolean;
   databaseUrl: string | undefined;
   dataDir: string;
   encryption: EncryptionKeyConfig;
   logLevel: (typeof LOG_LEVELS)[number];
   sandbox: {
+    /** Connections may target the sandbox (mounted here, or the one at SWITCHBOARD_SANDBOX_URL). */
+    enabled: boolean;
     /** Mount the sandbox under `/sandbox` of the main server. */
     mounted: boolean;
     /** Where connections that target the sandbox send their OAuth and API calls. */
     url: string;
     accessTokenTtlSeconds: number;
+    /** Bearer secret the mounted sandbox's `/__sandbox` control API demands. */
+    controlSecret: string | undefined;
+    /** Without a secret in production, only callers on this machine may use the control API. */
+    controlLoopbackOnly: boolean;
   };
   accessTokenTtlSeconds: number;
   authLinkTtlSeconds: number;
@@ -87,6 +103,18 @@ function list(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** localhost, *.localhost, 127.0.0.0/8 and ::1: a public URL that never leaves this machine. */
+export function isLoopbackHostname(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Why `config` is in production mode, in words for a start-up message; undefined when it is not. */
+export function productionReason(config: Pick<Config, 'production' | 'databaseUrl' | 'publicUrl'>): string | undefined {
+  if (!config.production) return undefined;
+  return config.databaseUrl ? 'DATABASE_URL is set' : `SWITCHBOARD_PUBLIC_URL ${config.publicUrl} is not this machine`;
+}
+
 /** Parses and validates an environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
@@ -97,18 +125,27 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   const publicUrl = (e.SWITCHBOARD_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const publicHost = new URL(publicUrl).host;
+  const production = e.DATABASE_URL !== undefined || !isLoopbackHostname(new URL(publicUrl).hostname);
+  // The embedded default (SQLite on this machine) has the sandbox; production only when asked
+  // (an external SWITCHBOARD_SANDBOX_URL is such an ask: nothing is mounted here for it).
+  const sandboxEnabled = e.SWITCHBOARD_SANDBOX ?? (!production || e.SWITCHBOARD_SANDBOX_URL !== undefined);
+  const sandboxMounted = sandboxEnabled && !e.SWITCHBOARD_SANDBOX_URL;
   return {
     port: e.PORT,
     host: e.HOST,
     publicUrl,
+    production,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.SWITCHBOARD_DATA_DIR,
     encryption: { current: e.SWITCHBOARD_ENCRYPTION_KEY, old: list(e.SWITCHBOARD_ENCRYPTION_KEYS_OLD) },
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     sandbox: {
-      mounted: e.SWITCHBOARD_SANDBOX && !e.SWITCHBOARD_SANDBOX_URL,
+      enabled: sandboxEnabled,
+      mounted: sandboxMounted,
       url: (e.SWITCHBOARD_SANDBOX_URL ?? `${publicUrl}/sandbox`).replace(/\/+$/, ''),
       accessTokenTtlSeconds: e.SWITCHBOARD_SANDBOX_TOKEN_TTL_SECONDS,
+      controlSecret: e.SWITCHBOARD_SANDBOX_CONTROL_SECRET,
+      controlLoopbackOnly: production && e.SWITCHBOARD_SANDBOX_CONTROL_SECRET === undefined,
     },
     accessTokenTtlSeconds: e.SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS,
     authLinkTtlSeconds: e.SWITCHBOARD_AUTH_LINK_TTL_SECONDS,

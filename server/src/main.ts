@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import v8 from 'node:v8';
@@ -6,10 +6,16 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { countApiClients, createApiClient, type IssuedClient } from './auth/api-clients.js';
 import { SigningKeys } from './auth/signing-keys.js';
-import { systemClock } from './clock.js';
-import { type Config, loadConfig } from './config.js';
-import { loadEncryptor } from './crypto/envelope.js';
-import { openDatabase } from './db/database.js';
+import { type Clock, systemClock } from './clock.js';
+import { type Config, isLoopbackHostname, loadConfig, productionReason } from './config.js';
+import {
+  assertKeyConfigured,
+  EncryptionKeyError,
+  type Encryptor,
+  keyMismatchMessage,
+  loadEncryptor,
+} from './crypto/envelope.js';
+import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createProviderTransport } from './execution/provider-transport.js';
 import { createLogger, type Logger } from './logger.js';
 import { createCatalog } from './providers/index.js';
@@ -41,39 +47,120 @@ function tuneHeap(percent: number): void {
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
+/** Files others on this machine can read (the data directory, the SQLite file): one warning each. */
+function warnAboutSharedFiles(dataDir: string, warn: (message: string) => void): void {
+  for (const [path, fix] of [
+    [dataDir, 'chmod 700'],
+    [join(dataDir, 'switchboard.db'), 'chmod 600'],
+  ] as const) {
+    if (!existsSync(path)) continue;
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077) warn(`${path} is open to other users (mode 0${mode.toString(8)}); fix it with: ${fix} ${path}`);
+  }
+}
+
+/** The key id the database's oldest sealed secret needs, if it holds any yet. */
+async function sealedKeyId(handle: DatabaseHandle): Promise<string | undefined> {
+  const row = await handle.db
+    .selectFrom('signing_keys')
+    .select('key_id')
+    .orderBy('created_at', 'asc')
+    .executeTakeFirst();
+  return row?.key_id;
+}
+
+/**
+ * Where the mounted sandbox's consent page may send the browser: this server's own pages,
+ * and on a developer's machine any local app. Never elsewhere: that would be an open redirect.
+ */
+function sandboxRedirectRule(config: Config): (uri: URL) => boolean {
+  const own = new URL(config.publicUrl).origin;
+  return (uri) => uri.origin === own || (!config.production && isLoopbackHostname(uri.hostname));
+}
+
+function describeSandbox(config: Config): string {
+  if (!config.sandbox.enabled) return 'sandbox off (production mode; SWITCHBOARD_SANDBOX=true mounts it)';
+  if (!config.sandbox.mounted) return `sandbox connections use ${config.sandbox.url}`;
+  if (config.sandbox.controlSecret) return 'sandbox mounted at /sandbox; its control API needs the bearer secret';
+  if (config.sandbox.controlLoopbackOnly) {
+    return 'sandbox mounted at /sandbox; its control API answers only on this machine (set SWITCHBOARD_SANDBOX_CONTROL_SECRET to use it from elsewhere)';
+  }
+  return 'sandbox mounted at /sandbox with an open control API (embedded default)';
+}
+
 export async function startServer(
   env: Record<string, string | undefined>,
   options: {
     logDestination?: NodeJS.WritableStream;
-    onAdminCreated?: (client: IssuedClient, file: string) => void;
+    /** `file` is where the credentials were saved: only in the embedded default, never in production. */
+    onAdminCreated?: (client: IssuedClient, file: string | undefined) => void;
   } = {},
 ): Promise<RunningServer> {
   const config = loadConfig(env);
   tuneHeap(config.heapGrowingPercent);
   const logger = createLogger(config.logLevel, options.logDestination);
   const clock = systemClock;
+  assertKeyConfigured(config.encryption, config.dataDir, productionReason(config));
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const encryptor = loadEncryptor(config.encryption, config.dataDir, (message) => logger.warn(message));
-  const signingKeys = new SigningKeys(handle.db, encryptor, clock);
-  await signingKeys.init();
+  try {
+    warnAboutSharedFiles(config.dataDir, (message) => logger.warn(message));
+    const encryptor = loadEncryptor(config.encryption, config.dataDir, (message) => logger.warn(message), {
+      production: productionReason(config),
+      sealedKeyId: await sealedKeyId(handle),
+    });
+    const signingKeys = new SigningKeys(handle.db, encryptor, clock);
+    try {
+      await signingKeys.init();
+    } catch (error) {
+      if (!(error instanceof EncryptionKeyError)) throw error;
+      const fromFile = !config.encryption.current;
+      throw new EncryptionKeyError(keyMismatchMessage(await sealedKeyId(handle), config.dataDir, fromFile), {
+        cause: error,
+      });
+    }
+    return await startServing(config, options, { handle, encryptor, signingKeys, logger, clock });
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
 
+async function startServing(
+  config: Config,
+  options: { onAdminCreated?: (client: IssuedClient, file: string | undefined) => void },
+  started: {
+    handle: DatabaseHandle;
+    encryptor: Encryptor;
+    signingKeys: SigningKeys;
+    logger: Logger;
+    clock: Clock;
+  },
+): Promise<RunningServer> {
+  const { handle, encryptor, signingKeys, logger, clock } = started;
   let adminClient: IssuedClient | undefined;
   if ((await countApiClients(handle.db)) === 0) {
     adminClient = await createApiClient(handle.db, clock, 'admin');
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const file = join(config.dataDir, 'admin-credentials.json');
-    writeFileSync(
-      file,
-      `${JSON.stringify({ client_id: adminClient.client_id, client_secret: adminClient.client_secret }, null, 2)}\n`,
-      {
-        mode: 0o600,
-      },
-    );
+    // The embedded default keeps the secret for the demo and the CLI; production prints it once, and no file holds it.
+    let file: string | undefined;
+    if (!config.production) {
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      file = join(config.dataDir, 'admin-credentials.json');
+      writeFileSync(
+        file,
+        `${JSON.stringify({ client_id: adminClient.client_id, client_secret: adminClient.client_secret }, null, 2)}\n`,
+        { mode: 0o600 },
+      );
+    }
     options.onAdminCreated?.(adminClient, file);
   }
 
   const sandbox = config.sandbox.mounted
-    ? createSandbox({ clock, accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds }).app
+    ? createSandbox({
+        clock,
+        accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds,
+        control: { secret: config.sandbox.controlSecret, loopbackOnly: config.sandbox.controlLoopbackOnly },
+        allowRedirectUri: sandboxRedirectRule(config),
+      }).app
     : undefined;
   const providerTransport = createProviderTransport();
   const { app, services } = createApp({
@@ -95,7 +182,11 @@ export async function startServer(
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, database: handle.engine, sandbox: config.sandbox.mounted }, 'switchboard is listening');
+  logger.info(
+    { port, database: handle.engine, production: config.production, sandbox: config.sandbox.mounted },
+    'switchboard is listening',
+  );
+  logger.info(describeSandbox(config));
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

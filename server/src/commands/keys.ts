@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.js';
+import { loadConfig, productionReason } from '../config.js';
 import { loadEncryptor } from '../crypto/envelope.js';
 import { reencryptAll } from '../crypto/reencrypt.js';
 import { openDatabase } from '../db/database.js';
@@ -6,7 +6,9 @@ import { openDatabase } from '../db/database.js';
 /** `switchboard keys reencrypt`: after rotating SWITCHBOARD_ENCRYPTION_KEY (old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD). */
 export async function reencryptCommand(env: Record<string, string | undefined>): Promise<void> {
   const config = loadConfig(env);
-  const encryptor = loadEncryptor(config.encryption, config.dataDir, (m) => process.stderr.write(`${m}\n`));
+  const encryptor = loadEncryptor(config.encryption, config.dataDir, (m) => process.stderr.write(`${m}\n`), {
+    production: productionReason(config),
+  });
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     const counts = await reencryptAll(handle.db, encryptor);

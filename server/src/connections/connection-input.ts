@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Catalog } from '../providers/index.js';
 import type { ConnectionRow, Connections } from './connections.js';
@@ -34,24 +35,40 @@ export const updateBody = z.strictObject({
 /** The sandbox accepts any OAuth app; these stand in when a sandbox connection names none. */
 const SANDBOX_CLIENT_ID = 'switchboard-sandbox-client';
 
+/** A connection to the sandbox needs a sandbox: in production mode there is none unless asked for. */
+function assertSandboxAvailable(config: Pick<Config, 'sandbox'>): void {
+  if (config.sandbox.enabled) return;
+  throw new AppError(
+    'validation_failed',
+    'target: this server has no sandbox (production mode); give oauth_client_id and oauth_client_secret to connect to the real provider',
+  );
+}
+
 /** Creates a connection from a validated body: the rules the REST API and the dashboard share. */
 export async function createConnection(
-  services: { connections: Connections; catalog: Catalog },
+  services: { connections: Connections; catalog: Catalog; config: Pick<Config, 'sandbox'> },
   body: z.output<typeof createBody>,
 ): Promise<ConnectionRow> {
-  const { catalog } = services;
-  const { connections } = services;
+  const { catalog, connections, config } = services;
   if (!catalog.providers.has(body.provider)) {
     throw new AppError(
       'validation_failed',
       `provider: unknown provider "${body.provider}" (known: ${[...catalog.providers.keys()].join(', ')})`,
     );
   }
+  if (body.target === undefined && !config.sandbox.enabled && (!body.oauth_client_id || !body.oauth_client_secret)) {
+    const missing = (['oauth_client_id', 'oauth_client_secret'] as const).filter((field) => !body[field]);
+    throw new AppError(
+      'validation_failed',
+      `${missing.join(', ')}: required, this server has no sandbox (production mode) to stand in for the provider's OAuth app`,
+    );
+  }
   const chosenTarget = body.target ?? (body.oauth_client_id ? 'provider' : 'sandbox');
+  if (chosenTarget === 'sandbox') assertSandboxAvailable(config);
   if (chosenTarget === 'provider' && (!body.oauth_client_id || !body.oauth_client_secret)) {
     throw new AppError(
       'validation_failed',
-      'oauth_client_id and oauth_client_secret are required for a connection to the real provider (or use target "sandbox")',
+      `oauth_client_id and oauth_client_secret are required for a connection to the real provider${config.sandbox.enabled ? ' (or use target "sandbox")' : ''}`,
     );
   }
   return connections.create({
@@ -66,10 +83,11 @@ export async function createConnection(
 
 /** Applies a validated update body to a connection. */
 export async function updateConnection(
-  services: { connections: Connections },
+  services: { connections: Connections; config: Pick<Config, 'sandbox'> },
   id: string,
   body: z.output<typeof updateBody>,
 ): Promise<ConnectionRow> {
+  if (body.target === 'sandbox') assertSandboxAvailable(services.config);
   return services.connections.update(id, {
     name: body.name,
     target: body.target,

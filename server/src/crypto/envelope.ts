@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EncryptionKeyConfig } from '../config.js';
 
@@ -96,18 +96,53 @@ export function createEncryptor(current: string, old: string[] = []): Encryptor 
   };
 }
 
+/** The command that makes a key in the form SWITCHBOARD_ENCRYPTION_KEY expects (`id:base64`). */
+export const MAKE_KEY_COMMAND = 'echo "k1:$(openssl rand -base64 32)"';
+
+export interface KeyGuard {
+  /** Why this is production mode (it then needs SWITCHBOARD_ENCRYPTION_KEY); undefined in the embedded default. */
+  production?: string;
+  /** A key id that rows already in the database were sealed with; a new key file would not open them. */
+  sealedKeyId?: string;
+}
+
+/** Production mode (`production` says why) needs SWITCHBOARD_ENCRYPTION_KEY: checked before anything else starts. */
+export function assertKeyConfigured(
+  config: EncryptionKeyConfig,
+  dataDir: string,
+  production: string | undefined,
+): void {
+  if (config.current || !production) return;
+  const file = join(dataDir, 'encryption.key');
+  throw new EncryptionKeyError(
+    `SWITCHBOARD_ENCRYPTION_KEY is required in production mode (${production}). ` +
+      (existsSync(file)
+        ? `This data directory has a key file: keep using its key with SWITCHBOARD_ENCRYPTION_KEY="$(cat ${file})", then move it to your secret manager.`
+        : `Make one with: ${MAKE_KEY_COMMAND} and keep it in your secret manager; every stored token is lost with it.`),
+  );
+}
+
 /**
  * The master key of this deployment: from configuration, or in the embedded default a key
- * file created once with mode 0600 in the data directory.
+ * file created once with mode 0600 in the data directory. Never makes a new key for a
+ * database that already holds secrets, and never reads a key file others can read.
  */
 export function loadEncryptor(
   config: EncryptionKeyConfig,
   dataDir: string,
   warn: (message: string) => void,
+  guard: KeyGuard = {},
 ): Encryptor {
+  assertKeyConfigured(config, dataDir, guard.production);
   if (config.current) return createEncryptor(config.current, config.old);
   const file = join(dataDir, 'encryption.key');
   if (!existsSync(file)) {
+    if (guard.sealedKeyId !== undefined) {
+      throw new EncryptionKeyError(
+        `${file} is missing, but the database holds secrets sealed with key "${guard.sealedKeyId}"; a new key would not open them. ` +
+          `Restore the key file from a backup (chmod 600 ${file}), or set SWITCHBOARD_ENCRYPTION_KEY to the key that sealed them.`,
+      );
+    }
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const spec = `k1:${randomBytes(32).toString('base64')}`;
     writeFileSync(file, `${spec}\n`, { mode: 0o600, flag: 'wx' });
@@ -116,5 +151,22 @@ export function loadEncryptor(
         'Fine for a laptop; in production set SWITCHBOARD_ENCRYPTION_KEY from your secret manager.',
     );
   }
+  const mode = statSync(file).mode & 0o777;
+  if (mode & 0o077) {
+    throw new EncryptionKeyError(
+      `${file} can be read by other users (mode 0${mode.toString(8)}); fix it with: chmod 600 ${file}`,
+    );
+  }
   return createEncryptor(readFileSync(file, 'utf8'), config.old);
+}
+
+/** Why a stored secret did not open at start, and what to do about it. */
+export function keyMismatchMessage(keyId: string | undefined, dataDir: string, fromFile: boolean): string {
+  const source = fromFile ? `the key file ${join(dataDir, 'encryption.key')}` : 'SWITCHBOARD_ENCRYPTION_KEY';
+  return (
+    `the encryption key (${source}) cannot decrypt the secrets already in the database` +
+    `${keyId ? ` (sealed with key "${keyId}")` : ''}; nothing was changed. ` +
+    'Restore the key that sealed them (the key file from a backup, or the earlier SWITCHBOARD_ENCRYPTION_KEY), ' +
+    'or, after a deliberate rotation, put the old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD and run `switchboard keys reencrypt`.'
+  );
 }

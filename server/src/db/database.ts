@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
@@ -83,8 +83,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
 
   const file = options.sqliteFile ?? 'switchboard.db';
-  if (file !== ':memory:') mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new SQLite(file === ':memory:' ? file : join(options.dataDir, file));
+  const path = file === ':memory:' ? file : join(options.dataDir, file);
+  if (path !== ':memory:') {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    // The file holds every secret's ciphertext: create it owner-only (SQLite gives its -wal
+    // and -shm files the database file's mode); an existing file keeps its mode.
+    closeSync(openSync(path, 'a', 0o600));
+  }
+  const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');

@@ -2,21 +2,36 @@ import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { googleErrorBody } from './google-errors.js';
 
+/** A fault answers like Google does: small bodies. Bigger ones only ever served to exhaust memory. */
+export const MAX_FAULT_BODY_BYTES = 65_536;
+/** Faults waiting at once; a test sets a handful. */
+export const MAX_STORED_FAULTS = 100;
+
+const faultBody = z
+  .unknown()
+  .refine(
+    (body) =>
+      body === undefined ||
+      Buffer.byteLength(typeof body === 'string' ? body : (JSON.stringify(body) ?? '')) <= MAX_FAULT_BODY_BYTES,
+    { message: `a fault body may have at most ${MAX_FAULT_BODY_BYTES} bytes` },
+  );
+
 /** What tests post to /__sandbox/faults: "the next `times` calls matching `match` answer this". */
 export const faultSpecSchema = z
   .object({
     match: z.object({
       method: z
         .string()
+        .max(16)
         .transform((method) => method.toUpperCase())
         .optional(),
       /** Compared with the path below the sandbox root (`/gmail/v1/users/me/messages`), or the full path. */
-      pathPrefix: z.string().startsWith('/'),
+      pathPrefix: z.string().max(2048).startsWith('/'),
     }),
     /** Answer with this status; without it the call goes through, after `delayMs`. */
     status: z.number().int().min(100).max(599).optional(),
     /** JSON value or text; defaults to Google's error body for `status`. */
-    body: z.unknown().optional(),
+    body: faultBody.optional(),
     retryAfterSeconds: z.number().int().min(0).optional(),
     delayMs: z.number().int().min(0).max(120_000).optional(),
     /**
@@ -25,7 +40,7 @@ export const faultSpecSchema = z
      */
     delayAfterMs: z.number().int().min(0).max(120_000).optional(),
     /** How many matching calls this fault applies to (default 1). */
-    times: z.number().int().min(1).default(1),
+    times: z.number().int().min(1).max(1_000_000).default(1),
   })
   .refine((spec) => spec.status !== undefined || spec.delayMs !== undefined || spec.delayAfterMs !== undefined, {
     message: 'a fault needs a status, a delayMs or a delayAfterMs',
@@ -43,7 +58,12 @@ export class FaultTable {
   private faults: Fault[] = [];
   private nextId = 1;
 
+  get size(): number {
+    return this.faults.length;
+  }
+
   add(input: FaultSpec): Fault {
+    if (this.faults.length >= MAX_STORED_FAULTS) throw new Error(`at most ${MAX_STORED_FAULTS} faults wait at once`);
     const spec = faultSpecSchema.parse(input);
     const fault: Fault = { id: `fault_${this.nextId++}`, spec, remaining: spec.times };
     this.faults.push(fault);

@@ -91,6 +91,18 @@ export interface SandboxCounters {
 
 const CODE_TTL_MS = 10 * 60_000;
 const PENDING_TTL_MS = 30 * 60_000;
+/**
+ * Grants, tokens, codes and parked consents each kept at most; past it the oldest go. Anyone
+ * who can reach the sandbox can mint them (control API, /authorize), so memory stays bounded.
+ */
+const MAX_ENTRIES = 10_000;
+
+function keepNewest(map: Map<string, unknown>): void {
+  for (const key of map.keys()) {
+    if (map.size <= MAX_ENTRIES) return;
+    map.delete(key);
+  }
+}
 
 function randomToken(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
@@ -207,6 +219,7 @@ export class SandboxState implements SandboxContext {
     }
     const grant: Grant = { id: randomToken(12), user, clientId, scopes: new Set(), revoked: false };
     this.grants.set(grant.id, grant);
+    keepNewest(this.grants);
     return grant;
   }
 
@@ -225,6 +238,7 @@ export class SandboxState implements SandboxContext {
       scopes,
       expiresAt: this.clock.now() + this.accessTokenTtlSeconds * 1000,
     });
+    keepNewest(this.accessTokens);
     const response: TokenResponse = {
       access_token: accessToken,
       expires_in: this.accessTokenTtlSeconds,
@@ -240,6 +254,7 @@ export class SandboxState implements SandboxContext {
         successor: undefined,
         predecessor,
       });
+      keepNewest(this.refreshTokens);
       response.refresh_token = refreshToken;
     }
     return response;
@@ -260,6 +275,7 @@ export class SandboxState implements SandboxContext {
   savePendingAuthorization(request: AuthorizationRequest): string {
     const id = randomToken(18);
     this.pending.set(id, { request, expiresAt: this.clock.now() + PENDING_TTL_MS });
+    keepNewest(this.pending);
     return id;
   }
 
@@ -276,6 +292,7 @@ export class SandboxState implements SandboxContext {
       : grantedScopes;
     const code = `4/sandbox-${randomToken(32)}`;
     this.codes.set(code, { ...request, scopes, user, expiresAt: this.clock.now() + CODE_TTL_MS, used: false });
+    keepNewest(this.codes);
     return code;
   }
 

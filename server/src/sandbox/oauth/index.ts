@@ -70,7 +70,7 @@ function userinfoOf(user: SandboxUser, scopes: string[]) {
 }
 
 /** Google's OAuth 2.0 and OpenID endpoints, at Google's paths. */
-export function createOAuthRoutes(state: SandboxState): Hono {
+export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: URL) => boolean): Hono {
   const app = new Hono();
 
   function finishConsent(request: AuthorizationRequest, user: SandboxUser, scopes: string[]): Response {
@@ -96,7 +96,11 @@ export function createOAuthRoutes(state: SandboxState): Hono {
       return errorPage(c, 400, 'invalid_request', 'Missing required parameter: redirect_uri');
     }
     const registered = state.registeredClient(clientId);
-    if (registered?.redirectUris && !registered.redirectUris.includes(redirectUri)) {
+    // Only a registered or allowed URI may receive the browser: otherwise this is an open redirect.
+    const allowed = registered?.redirectUris
+      ? registered.redirectUris.includes(redirectUri)
+      : (allowRedirectUri?.(new URL(redirectUri)) ?? true);
+    if (!allowed) {
       return errorPage(
         c,
         400,

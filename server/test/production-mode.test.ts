@@ -1,0 +1,302 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './support/database.js';
+import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
+
+const PUBLIC_URL = 'https://switchboard.example.com';
+const KEY = `prod1:${Buffer.alloc(32, 9).toString('base64')}`;
+const OTHER_KEY = `prod1:${Buffer.alloc(32, 4).toString('base64')}`;
+const CONTROL_SECRET = 'sandbox-control-secret-0123456789abcdef';
+
+/** Runs `switchboard start` expecting it to refuse; returns its exit code and everything it printed. */
+function refusedStart(env: Record<string, string>): { status: number | null; output: string } {
+  const result = spawnSync(process.execPath, [CLI, 'start'], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+function postgresUrl(db: TestDatabase): string {
+  return `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${db.reopen.postgresSchema}`)}`;
+}
+
+/** The admin client the first start printed once. */
+function printedAdmin(server: ServerProcess): { client_id: string; client_secret: string } {
+  const id = /client_id:\s+(\S+)/.exec(server.output())?.[1];
+  const secret = /client_secret:\s+(\S+)/.exec(server.output())?.[1];
+  if (!id || !secret) throw new Error(`no admin credentials printed:\n${server.output()}`);
+  return { client_id: id, client_secret: secret };
+}
+
+async function managementToken(server: ServerProcess): Promise<string> {
+  const response = await fetch(`${server.url}/oauth/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'client_credentials', ...printedAdmin(server) }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+const SANDBOX_PATHS: [string, string][] = [
+  ['GET', '/sandbox/__sandbox/users'],
+  ['POST', '/sandbox/__sandbox/tokens'],
+  ['POST', '/sandbox/__sandbox/reset'],
+  ['POST', '/sandbox/__sandbox/faults'],
+  ['POST', '/sandbox/__sandbox/users/john.doe@example.com/revoke'],
+  ['GET', '/sandbox/o/oauth2/v2/auth?client_id=x&redirect_uri=https://evil.example/&response_type=x'],
+  ['POST', '/sandbox/token'],
+  ['GET', '/sandbox/gmail/v1/users/me/profile'],
+  ['GET', '/sandbox/calendar/v3/users/me/calendarList'],
+  ['GET', '/sandbox/.well-known/openid-configuration'],
+];
+
+describe('production mode on Postgres with a public URL (the production recipe)', () => {
+  let db: TestDatabase;
+  let dataDir: string;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    dataDir = mkdtempSync(join(tmpdir(), 'sb-prod-'));
+    server = await startServerProcess({
+      DATABASE_URL: postgresUrl(db),
+      SWITCHBOARD_PUBLIC_URL: PUBLIC_URL,
+      SWITCHBOARD_ENCRYPTION_KEY: KEY,
+      SWITCHBOARD_DATA_DIR: dataDir,
+    });
+  });
+  afterAll(async () => {
+    server?.child.kill('SIGKILL');
+    await db?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers 404 on every sandbox path, the control API included, and says the sandbox is off', async () => {
+    for (const [method, path] of SANDBOX_PATHS) {
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        redirect: 'manual',
+        ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+      });
+      expect(response.status, `${method} ${path}`).toBe(404);
+    }
+    expect(server.output()).toContain('sandbox off (production mode');
+  });
+
+  it('prints the first admin secret once and writes it nowhere', () => {
+    const { client_secret } = printedAdmin(server);
+    expect(client_secret).toMatch(/^sbs_/);
+    expect(server.output()).toContain('written nowhere');
+    expect(existsSync(join(dataDir, 'admin-credentials.json'))).toBe(false);
+    for (const file of readdirSync(dataDir)) expect(file).not.toBe('admin-credentials.json');
+  });
+
+  it('refuses a connection without OAuth credentials, naming both missing fields', async () => {
+    const token = await managementToken(server);
+    const create = (body: Record<string, unknown>) =>
+      fetch(`${server.url}/api/v1/connections`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = await create({ name: 'MY_GMAIL', provider: 'gmail' });
+    expect(refused.status).toBe(400);
+    const { error } = (await refused.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('validation_failed');
+    expect(error.message).toContain('oauth_client_id');
+    expect(error.message).toContain('oauth_client_secret');
+    expect((await create({ name: 'MY_GMAIL', provider: 'gmail', target: 'sandbox' })).status).toBe(400);
+    const real = await create({
+      name: 'MY_GMAIL',
+      provider: 'gmail',
+      oauth_client_id: 'app.apps.googleusercontent.com',
+      oauth_client_secret: 'GOCSPX-real',
+    });
+    expect(real.status).toBe(201);
+  });
+
+  it('stops at the next start when the key was replaced, with the fix spelled out', async () => {
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const { status, output } = refusedStart({
+      DATABASE_URL: postgresUrl(db),
+      SWITCHBOARD_PUBLIC_URL: PUBLIC_URL,
+      SWITCHBOARD_ENCRYPTION_KEY: OTHER_KEY,
+      SWITCHBOARD_DATA_DIR: dataDir,
+    });
+    expect(status).toBe(1);
+    expect(output).toContain('cannot decrypt the secrets already in the database');
+    expect(output).toContain('SWITCHBOARD_ENCRYPTION_KEYS_OLD');
+    expect(output).not.toContain('Switchboard is ready');
+    // The old key given as an old key opens them again.
+    const again = await startServerProcess({
+      DATABASE_URL: postgresUrl(db),
+      SWITCHBOARD_PUBLIC_URL: PUBLIC_URL,
+      SWITCHBOARD_ENCRYPTION_KEY: `prod2:${Buffer.alloc(32, 4).toString('base64')}`,
+      SWITCHBOARD_ENCRYPTION_KEYS_OLD: KEY,
+      SWITCHBOARD_DATA_DIR: dataDir,
+    });
+    again.child.kill('SIGKILL');
+  });
+
+  it('refuses to start on Postgres without an encryption key, saying how to make one', async () => {
+    const { status, output } = refusedStart({
+      DATABASE_URL: postgresUrl(db),
+      SWITCHBOARD_PUBLIC_URL: 'http://127.0.0.1:3000',
+      SWITCHBOARD_DATA_DIR: dataDir,
+    });
+    expect(status).toBe(1);
+    expect(output).toContain('SWITCHBOARD_ENCRYPTION_KEY is required in production mode (DATABASE_URL is set)');
+    expect(output).toContain('echo "k1:$(openssl rand -base64 32)"');
+  });
+});
+
+describe('the sandbox asked for in production mode', () => {
+  let dataDir: string;
+  let server: ServerProcess;
+  const control = (path: string, init: RequestInit = {}) => fetch(`${server.url}/sandbox/__sandbox${path}`, init);
+  const authorized = { authorization: `Bearer ${CONTROL_SECRET}`, 'content-type': 'application/json' };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'sb-prod-sandbox-'));
+    server = await startServerProcess({
+      SWITCHBOARD_PUBLIC_URL: PUBLIC_URL,
+      SWITCHBOARD_ENCRYPTION_KEY: KEY,
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_SANDBOX: 'true',
+      SWITCHBOARD_SANDBOX_CONTROL_SECRET: CONTROL_SECRET,
+    });
+  });
+  afterAll(() => {
+    server?.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps its control API behind the secret, and says so at start', async () => {
+    expect(server.output()).toContain('control API needs the bearer secret');
+    expect((await control('/users')).status).toBe(401);
+    expect((await control('/users', { headers: { authorization: 'Bearer wrong-secret' } })).status).toBe(401);
+    const minted = await control('/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'john.doe@example.com', scopes: ['https://mail.google.com/'] }),
+    });
+    expect(minted.status).toBe(401);
+    expect((await control('/reset', { method: 'POST' })).status).toBe(401);
+    expect((await control('/users', { headers: authorized })).status).toBe(200);
+  });
+
+  it('rejects a 64 MB fault body, and bounds fault bodies and stored faults', async () => {
+    const huge = JSON.stringify({ match: { pathPrefix: '/gmail/' }, status: 500, body: 'x'.repeat(64 * 1024 * 1024) });
+    const rejected = await control('/faults', { method: 'POST', headers: authorized, body: huge }).catch(
+      (error: unknown) => error,
+    );
+    // Either a 413 or a closed socket: never stored, and the server keeps serving.
+    if (rejected instanceof Response) expect(rejected.status).toBe(413);
+    const large = JSON.stringify({ match: { pathPrefix: '/gmail/' }, status: 500, body: 'x'.repeat(100_000) });
+    expect((await control('/faults', { method: 'POST', headers: authorized, body: large })).status).toBe(400);
+    const listed = (await (await control('/faults', { headers: authorized })).json()) as { faults: unknown[] };
+    expect(listed.faults).toEqual([]);
+
+    const small = JSON.stringify({ match: { pathPrefix: '/nowhere/' }, status: 500 });
+    for (let i = 0; i < 100; i++) {
+      expect((await control('/faults', { method: 'POST', headers: authorized, body: small })).status).toBe(201);
+    }
+    expect((await control('/faults', { method: 'POST', headers: authorized, body: small })).status).toBe(429);
+    expect((await control('/faults', { method: 'DELETE', headers: authorized })).status).toBe(200);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('redirects only to this server, never to a URI from the request', async () => {
+    const authorize = (redirectUri: string) =>
+      fetch(
+        `${server.url}/sandbox/o/oauth2/v2/auth?${new URLSearchParams({
+          client_id: 'any-client',
+          redirect_uri: redirectUri,
+          response_type: 'token',
+          scope: 'openid',
+        })}`,
+        { redirect: 'manual' },
+      );
+    const evil = await authorize('https://evil.example/steal');
+    expect(evil.status).toBe(400);
+    expect(evil.headers.get('location')).toBeNull();
+    const own = await authorize(`${PUBLIC_URL}/oauth/callback`);
+    expect(own.status).toBe(302);
+    expect(own.headers.get('location')).toMatch(/^https:\/\/switchboard\.example\.com\/oauth\/callback\?/);
+  });
+});
+
+describe('the sandbox asked for in production mode without a control secret', () => {
+  it('answers the control API only to callers on this machine, and says so at start', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-prod-loopback-'));
+    const server = await startServerProcess({
+      SWITCHBOARD_PUBLIC_URL: PUBLIC_URL,
+      SWITCHBOARD_ENCRYPTION_KEY: KEY,
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_SANDBOX: 'true',
+    });
+    try {
+      expect(server.output()).toContain('control API answers only on this machine');
+      expect((await fetch(`${server.url}/sandbox/__sandbox/users`)).status).toBe(200);
+      // A reverse proxy on the same host connects from loopback for anyone on the internet.
+      const proxied = await fetch(`${server.url}/sandbox/__sandbox/users`, {
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      });
+      expect(proxied.status).toBe(403);
+    } finally {
+      server.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('key and data files in the embedded default', () => {
+  it('creates the SQLite file 0600, and refuses a replaced or missing key file instead of starting over', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-files-'));
+    try {
+      const first = await startServerProcess({ SWITCHBOARD_DATA_DIR: dataDir });
+      first.child.kill('SIGTERM');
+      await first.exited;
+      expect(statSync(join(dataDir, 'switchboard.db')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
+      expect(existsSync(join(dataDir, 'admin-credentials.json'))).toBe(true);
+
+      const keyFile = join(dataDir, 'encryption.key');
+      writeFileSync(keyFile, `k1:${Buffer.alloc(32, 3).toString('base64')}\n`, { mode: 0o600 });
+      const replaced = refusedStart({ SWITCHBOARD_DATA_DIR: dataDir });
+      expect(replaced.status).toBe(1);
+      expect(replaced.output).toContain('cannot decrypt the secrets already in the database');
+      expect(replaced.output).toContain('from a backup');
+      expect(replaced.output).toContain('SWITCHBOARD_ENCRYPTION_KEYS_OLD');
+
+      rmSync(keyFile);
+      const missing = refusedStart({ SWITCHBOARD_DATA_DIR: dataDir });
+      expect(missing.status).toBe(1);
+      expect(missing.output).toContain(`${keyFile} is missing`);
+      expect(existsSync(keyFile)).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a key file other users can read, with the chmod that fixes it', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-keymode-'));
+    try {
+      const keyFile = join(dataDir, 'encryption.key');
+      writeFileSync(keyFile, `k1:${Buffer.alloc(32, 5).toString('base64')}\n`);
+      chmodSync(keyFile, 0o644);
+      const { status, output } = refusedStart({ SWITCHBOARD_DATA_DIR: dataDir });
+      expect(status).toBe(1);
+      expect(output).toContain(`chmod 600 ${keyFile}`);
+      expect(output).not.toContain('Switchboard is ready');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
