@@ -1,10 +1,11 @@
-import { type AuthInfo, createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
+import { createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
 import { type Context, Hono } from 'hono';
 import type { AppEnv, Services } from '../context.js';
 import { configServerUrl } from '../mcp/configs.js';
-import { McpTarget } from '../mcp/targets.js';
+import type { McpTarget } from '../mcp/targets.js';
 import { isToolsListRequest, ListSplice } from './list-splice.js';
 import { jsonRpcError, RequestGuard } from './request-guard.js';
+import { McpRequestState } from './request-state.js';
 import { buildMcpServer } from './server-factory.js';
 
 /** One body for every unknown, rotated or deleted URL, so a probe learns nothing. */
@@ -12,17 +13,6 @@ const notFound = () => jsonRpcError(404, -32001, 'MCP server not found');
 
 export function protectedResourceMetadataUrl(publicUrl: string, configId: string): string {
   return `${publicUrl}/.well-known/oauth-protected-resource/mcp/c/${configId}`;
-}
-
-function targetOf(authInfo: AuthInfo | undefined): McpTarget {
-  const target = authInfo?.extra?.target;
-  if (!(target instanceof McpTarget)) throw new Error('MCP request reached the server factory without a target');
-  return target;
-}
-
-function spliceOf(authInfo: AuthInfo | undefined): ListSplice | undefined {
-  const splice = authInfo?.extra?.splice;
-  return splice instanceof ListSplice ? splice : undefined;
 }
 
 /**
@@ -63,13 +53,7 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
   const { config, logger, executor, signingKeys } = services;
   const guard = new RequestGuard(config);
   const handler = createMcpHandler(
-    (ctx) =>
-      buildMcpServer(
-        targetOf(ctx.authInfo),
-        ctx.era,
-        { executor, surface: services.toolSurface },
-        spliceOf(ctx.authInfo),
-      ),
+    (ctx) => buildMcpServer(McpRequestState.of(ctx.authInfo), ctx.era, { executor, surface: services.toolSurface }),
     {
       maxRequestBodySize: config.maxBodyBytes,
       onerror: (error) => logger.debug({ err: error }, 'mcp request rejected or failed'),
@@ -77,22 +61,19 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
   );
 
   const serve = async (c: Context<AppEnv>, target: McpTarget) => {
-    const authInfo = (splice?: ListSplice): AuthInfo => ({
-      token: '',
-      clientId: target.userIdentifier,
-      scopes: [],
-      extra: { target, ...(splice ? { splice } : {}) },
-    });
     const read = await readJsonBody(c.req.raw, config.maxBodyBytes);
     let response: Response | undefined;
     if (isToolsListRequest(read.parsed)) {
       const splice = new ListSplice();
       response = await splice.finish(
-        await handler.fetch(read.request, { authInfo: authInfo(splice), parsedBody: read.parsed }),
+        await handler.fetch(read.request, {
+          authInfo: new McpRequestState(target, splice).authInfo(),
+          parsedBody: read.parsed,
+        }),
       );
     }
     response ??= await handler.fetch(read.request, {
-      authInfo: authInfo(),
+      authInfo: new McpRequestState(target).authInfo(),
       ...(read.parsed !== undefined ? { parsedBody: read.parsed } : {}),
     });
     const cors = guard.corsHeaders(c.req.raw);

@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { type AuthInfo, createMcpHandler, type McpHttpHandler, Server, type Tool } from '@modelcontextprotocol/server';
+import { createMcpHandler, type McpHttpHandler, type Tool } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TargetMapping } from '../mcp/targets.js';
-import { ToolSurface } from '../mcp/tool-surface.js';
+import type { ToolExecutor } from '../execution/executor.js';
+import { McpTarget, type TargetMapping } from '../mcp/targets.js';
+import { type ToolListing, ToolSurface } from '../mcp/tool-surface.js';
 import { createCatalog } from '../providers/index.js';
 import { isToolsListRequest, ListSplice } from './list-splice.js';
+import { McpRequestState } from './request-state.js';
+import { buildMcpServer } from './server-factory.js';
 
 type Era = 'legacy' | 'modern';
 type RpcId = string | number;
@@ -47,12 +50,14 @@ function listRequest(
 }
 
 /** The JSON-RPC response in an answer that is either JSON or an SSE stream of messages. */
-function rpcAnswer(text: string, contentType: string | null): { id?: RpcId; result?: { tools?: unknown } } {
+type RpcAnswer = { id?: RpcId; result?: { tools?: unknown; ttlMs?: unknown; cacheScope?: unknown } };
+
+function rpcAnswer(text: string, contentType: string | null): RpcAnswer {
   if (!contentType?.includes('text/event-stream')) return JSON.parse(text);
   const messages = text
     .split('\n')
     .filter((line) => line.startsWith('data: '))
-    .map((line) => JSON.parse(line.slice('data: '.length)) as { id?: RpcId; result?: { tools?: unknown } });
+    .map((line) => JSON.parse(line.slice('data: '.length)) as RpcAnswer);
   const response = messages.find((message) => 'result' in message || 'error' in message);
   if (!response) throw new Error(`no JSON-RPC response in ${text.slice(0, 200)}`);
   return response;
@@ -87,11 +92,11 @@ function expectPlaceholder(tools: Tool[], real: Tool[]) {
   expect(tools[0]?.name).toMatch(/^switchboard-tools-[0-9a-f-]{36}$/);
 }
 
-/** Teaches a fresh splice the serialization of `tools` in `era`, as a plain answer that contains it would. */
-async function learnByHand(tools: Tool[], era: Era): Promise<void> {
+/** Teaches a fresh splice the serialization of `listing` in `era`, as a plain answer that contains it would. */
+async function learnByHand(listing: ToolListing, era: Era): Promise<void> {
   const splice = new ListSplice();
-  splice.result(tools, era);
-  await splice.finish(new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools } })));
+  splice.result(listing, era);
+  await splice.finish(new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: listing.tools } })));
 }
 
 describe('the tools/list splice behind the real MCP handler', () => {
@@ -101,17 +106,22 @@ describe('the tools/list splice behind the real MCP handler', () => {
   let handed: { era: Era; result: { tools: Tool[] } }[];
   let handler: McpHttpHandler;
 
-  const authInfo = (splice?: ListSplice): AuthInfo => ({
-    token: '',
-    clientId: 'john-doe',
-    scopes: [],
-    extra: splice ? { splice } : {},
-  });
+  const target = new McpTarget('cfg_1', 'everything', '', 'john-doe', MAPPINGS);
+  const authInfo = (splice?: ListSplice) => new McpRequestState(target, splice).authInfo();
+
+  /** A splice that records what the tools/list handler gave the SDK through it. */
+  class RecordingSplice extends ListSplice {
+    override result(listing: ToolListing, era: Era): { tools: Tool[] } {
+      const result = super.result(listing, era);
+      handed.push({ era, result });
+      return result;
+    }
+  }
 
   /** The endpoint's path: the SDK answers with the splice, and the splice finishes the answer. */
   const spliced = async (era: Era, id: RpcId): Promise<Response | undefined> => {
     const { request, parsed } = listRequest(era, id);
-    const splice = new ListSplice();
+    const splice = new RecordingSplice();
     return splice.finish(await handler.fetch(request, { authInfo: authInfo(splice), parsedBody: parsed }));
   };
   /** The SDK's own answer, with no splice involved. */
@@ -130,18 +140,9 @@ describe('the tools/list splice behind the real MCP handler', () => {
     surface = new ToolSurface(createCatalog());
     tools = surface.list(MAPPINGS);
     handed = [];
-    handler = createMcpHandler((ctx) => {
-      const server = new Server({ name: 'switchboard', version: '0.1.0' }, { capabilities: { tools: {} } });
-      const splice = ctx.authInfo?.extra?.splice;
-      // The same wiring as buildMcpServer's tools/list handler.
-      server.setRequestHandler('tools/list', () => {
-        const list = surface.list(MAPPINGS);
-        const result = splice instanceof ListSplice ? splice.result(list, ctx.era) : { tools: list };
-        handed.push({ era: ctx.era, result });
-        return result;
-      });
-      return server;
-    });
+    // The endpoint's own server; tools/list never reaches the executor.
+    const deps = { surface, executor: {} as ToolExecutor };
+    handler = createMcpHandler((ctx) => buildMcpServer(McpRequestState.of(ctx.authInfo), ctx.era, deps));
   });
 
   it('lists the whole catalog (a list worth splicing)', () => {
@@ -206,6 +207,15 @@ describe('the tools/list splice behind the real MCP handler', () => {
     expectPlaceholder(handed[3]?.result.tools ?? [], tools);
   });
 
+  it('tells a 2026-07-28 client to keep the list five minutes, spliced or not, and a 2025 client nothing', async () => {
+    await servedSpliced('modern', 1);
+    const modern = await servedSpliced('modern', 2);
+    expectPlaceholder(handed[1]?.result.tools ?? [], tools);
+    expect(rpcAnswer(modern.text, modern.contentType).result).toMatchObject({ ttlMs: 300_000, cacheScope: 'private' });
+    const legacy = await servedSpliced('legacy', 3);
+    expect(rpcAnswer(legacy.text, legacy.contentType).result).not.toHaveProperty('ttlMs');
+  });
+
   describe('served over a real socket as the endpoint serves it', () => {
     let base = '';
     let close: () => void = () => undefined;
@@ -222,7 +232,7 @@ describe('the tools/list splice behind the real MCP handler', () => {
               const parsed = JSON.parse(await request.text()) as unknown;
               let response: Response | undefined;
               if (isToolsListRequest(parsed)) {
-                const splice = new ListSplice();
+                const splice = new RecordingSplice();
                 response = await splice.finish(
                   await handler.fetch(request, { authInfo: authInfo(splice), parsedBody: parsed }),
                 );
@@ -259,14 +269,15 @@ describe('the tools/list splice behind the real MCP handler', () => {
 });
 
 describe('ListSplice.finish', () => {
-  const freshList = () =>
-    new ToolSurface(createCatalog()).list([{ connectionName: 'G', provider: 'gmail', tools: [] }]);
+  const freshListing = () =>
+    new ToolSurface(createCatalog()).listing([{ connectionName: 'G', provider: 'gmail', tools: [] }]);
 
   it('gives undefined for an answer without the placeholder, such as an error', async () => {
-    const tools = freshList();
-    await learnByHand(tools, 'modern');
+    const listing = freshListing();
+    const { tools } = listing;
+    await learnByHand(listing, 'modern');
     const splice = new ListSplice();
-    expectPlaceholder(splice.result(tools, 'modern').tools, tools);
+    expectPlaceholder(splice.result(listing, 'modern').tools, tools);
     const error = new Response('{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"Internal error"}}', {
       headers: { 'content-type': 'application/json' },
     });
@@ -274,19 +285,20 @@ describe('ListSplice.finish', () => {
   });
 
   it('gives undefined when the placeholder came out twice', async () => {
-    const tools = freshList();
-    await learnByHand(tools, 'legacy');
+    const listing = freshListing();
+    await learnByHand(listing, 'legacy');
     const splice = new ListSplice();
-    const placeholder = JSON.stringify(splice.result(tools, 'legacy').tools);
+    const placeholder = JSON.stringify(splice.result(listing, 'legacy').tools);
     const twice = new Response(`{"a":${placeholder},"b":${placeholder}}`);
     expect(await splice.finish(twice)).toBeUndefined();
   });
 
   it('writes the kept list in place of a placeholder that came out once', async () => {
-    const tools = freshList();
-    await learnByHand(tools, 'legacy');
+    const listing = freshListing();
+    const { tools } = listing;
+    await learnByHand(listing, 'legacy');
     const splice = new ListSplice();
-    const placeholder = JSON.stringify(splice.result(tools, 'legacy').tools);
+    const placeholder = JSON.stringify(splice.result(listing, 'legacy').tools);
     const finished = await splice.finish(
       new Response(`{"result":{"tools":${placeholder}},"id":7}`, {
         status: 200,
@@ -300,29 +312,49 @@ describe('ListSplice.finish', () => {
   });
 
   it('never splices a list whose answer did not contain its own serialization', async () => {
-    const tools = freshList();
+    const listing = freshListing();
+    const { tools } = listing;
     const learning = new ListSplice();
-    expect(learning.result(tools, 'modern').tools).toBe(tools);
+    expect(learning.result(listing, 'modern').tools).toBe(tools);
     const rewritten = JSON.stringify({ result: { tools: tools.map((t) => ({ ...t, extra: true })) } });
     expect(await (await learning.finish(new Response(rewritten)))?.text()).toBe(rewritten);
 
     const later = new ListSplice();
-    expect(later.result(tools, 'modern').tools).toBe(tools);
+    expect(later.result(listing, 'modern').tools).toBe(tools);
     const answer = new Response('{}');
     expect(await later.finish(answer)).toBe(answer);
   });
 
   it('does not learn from an answer that is not a 200', async () => {
-    const tools = freshList();
+    const listing = freshListing();
+    const { tools } = listing;
     const failed = new ListSplice();
-    failed.result(tools, 'legacy');
+    failed.result(listing, 'legacy');
     const error = new Response(JSON.stringify({ tools }), { status: 500 });
     expect(await failed.finish(error)).toBe(error);
 
     const next = new ListSplice();
-    expect(next.result(tools, 'legacy').tools).toBe(tools);
+    expect(next.result(listing, 'legacy').tools).toBe(tools);
     await next.finish(new Response(JSON.stringify({ result: { tools } })));
-    expectPlaceholder(new ListSplice().result(tools, 'legacy').tools, tools);
+    expectPlaceholder(new ListSplice().result(listing, 'legacy').tools, tools);
+  });
+});
+
+describe("the tool surface's list cache", () => {
+  it('keeps the served text with its list, and drops both when the cache starts over', () => {
+    const surface = new ToolSurface(createCatalog());
+    const first = surface.listing(MAPPINGS);
+    first.keepServed('legacy', Buffer.from('[]'));
+    expect(surface.listing(MAPPINGS)).toBe(first);
+    expect(first.served('legacy')?.toString()).toBe('[]');
+
+    // 2,000 other mapping sets fill the cache, and the next one starts it over.
+    for (let i = 0; i < 2_000; i++) surface.listing([{ connectionName: 'G', provider: 'gmail', tools: [`t${i}`] }]);
+    const again = surface.listing(MAPPINGS);
+    expect(again).not.toBe(first);
+    expect(again.served('legacy')).toBeUndefined();
+    first.keepServed('modern', Buffer.from('[]'));
+    expect(first.served('modern'), 'a list the cache dropped keeps nothing').toBeUndefined();
   });
 });
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Tool } from '@modelcontextprotocol/server';
-
-type Era = 'legacy' | 'modern';
+import type { ListEra, ToolListing } from '../mcp/tool-surface.js';
 
 /**
  * A stand-in tool list the SDK serializes instead of the real one. Its name is a
@@ -9,13 +8,6 @@ type Era = 'legacy' | 'modern';
  */
 const PLACEHOLDER: Tool[] = [{ name: `switchboard-tools-${randomUUID()}`, inputSchema: { type: 'object' } }];
 const PLACEHOLDER_JSON = JSON.stringify(PLACEHOLDER);
-
-/**
- * What the SDK wrote for a tool list, per era: the exact JSON text of the `tools` array
- * in its answer, or false when the SDK's answer did not contain our own serialization
- * unchanged (then this list always takes the SDK's full path).
- */
-const learned = new WeakMap<Tool[], Partial<Record<Era, Buffer | false>>>();
 
 function occursOnce(text: string, part: string): number {
   const at = text.indexOf(part);
@@ -38,21 +30,22 @@ function withBody(response: Response, body: string | Uint8Array<ArrayBuffer>): R
  * only if it is exactly our own serialization of the list; from then on the handler
  * gives the SDK a one-tool placeholder and the endpoint puts the kept text in its place.
  * Anything unexpected (a placeholder that did not come out exactly once) makes the
- * endpoint answer the request again without the splice.
+ * endpoint answer the request again without the splice. The kept text lives with the list
+ * in the tool surface's bounded cache (ToolListing.served); this object lives for one request.
  */
 export class ListSplice {
   private pending: Buffer | undefined;
-  private learning: { tools: Tool[]; era: Era } | undefined;
+  private learning: { listing: ToolListing; era: ListEra } | undefined;
 
-  /** The result the tools/list handler returns for `tools`. */
-  result(tools: Tool[], era: Era): { tools: Tool[] } {
-    const known = learned.get(tools)?.[era];
+  /** The result the tools/list handler returns for `listing`. */
+  result(listing: ToolListing, era: ListEra): { tools: Tool[] } {
+    const known = listing.served(era);
     if (known) {
       this.pending = known;
       return { tools: PLACEHOLDER };
     }
-    if (known === undefined) this.learning = { tools, era };
-    return { tools };
+    if (known === undefined) this.learning = { listing, era };
+    return { tools: listing.tools };
   }
 
   /**
@@ -77,12 +70,11 @@ export class ListSplice {
       return spliced;
     }
     if (this.learning && response.status === 200) {
-      const { tools, era } = this.learning;
+      const { listing, era } = this.learning;
       const text = await response.text();
-      const json = JSON.stringify(tools);
-      const entry = learned.get(tools) ?? {};
-      entry[era] = occursOnce(text, json) >= 0 ? Buffer.from(json) : false;
-      learned.set(tools, entry);
+      const json = JSON.stringify(listing.tools);
+      // Only our own serialization, found once, is kept; otherwise this list is never spliced in this era.
+      listing.keepServed(era, occursOnce(text, json) >= 0 ? Buffer.from(json) : false);
       return withBody(response, text);
     }
     return response;

@@ -13,11 +13,19 @@ import { z } from 'zod';
 import { ACCOUNT_ERRORS, AppError } from '../errors.js';
 import type { ToolExecutor } from '../execution/executor.js';
 import { ToolExecutionError } from '../execution/tool-execution-error.js';
-import type { McpTarget } from '../mcp/targets.js';
 import type { ToolSurface } from '../mcp/tool-surface.js';
-import type { ListSplice } from './list-splice.js';
+import type { McpRequestState } from './request-state.js';
 
 export const SERVER_INFO = { name: 'switchboard', version: '0.1.0' };
+
+/**
+ * How long a 2026-07-28 client may reuse a tools/list answer before asking again. A list
+ * changes only when an admin edits the config's mappings (listChanged is false: a stateless
+ * server cannot notify), so a client may see such an edit up to this late; an agent that
+ * lists before every step stops paying a round trip per step. Private: the answer is for
+ * the holder of this URL or token only.
+ */
+const TOOLS_LIST_CACHE_HINT = { ttlMs: 5 * 60_000, cacheScope: 'private' } as const;
 
 /** Only the part of the declared client capabilities this server reads. */
 const declaredCapabilities = z.looseObject({
@@ -80,20 +88,17 @@ function urlElicitation(
  * A fresh low-level server for one request, exposing exactly the target's mapped tools. With
  * a splice, tools/list lets the endpoint write the list's kept serialization (list-splice.ts).
  */
-export function buildMcpServer(
-  target: McpTarget,
-  era: 'legacy' | 'modern',
-  deps: ServerFactoryDeps,
-  splice?: ListSplice,
-): Server {
+export function buildMcpServer(request: McpRequestState, era: 'legacy' | 'modern', deps: ServerFactoryDeps): Server {
+  const { target, splice } = request;
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
+    cacheHints: { 'tools/list': TOOLS_LIST_CACHE_HINT },
     ...(target.description ? { instructions: target.description } : {}),
   });
 
   server.setRequestHandler('tools/list', () => {
-    const tools = deps.surface.list(target.mappings);
-    return splice ? splice.result(tools, era) : { tools };
+    const listing = deps.surface.listing(target.mappings);
+    return splice ? splice.result(listing, era) : { tools: listing.tools };
   });
 
   server.setRequestHandler('tools/call', async (request, ctx) => {
