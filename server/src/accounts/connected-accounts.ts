@@ -262,7 +262,7 @@ export class ConnectedAccounts {
     tokens: TokenSet,
     providerAccount: string | undefined,
   ) {
-    // Google omits refresh_token on some re-consents: keep the one we had rather than lose it.
+    // refresh_token is optional in a token response (RFC 6749 §5.1), often absent on a re-consent: keep ours.
     const previous = account.status === 'DISCONNECTED' ? undefined : safeOpen(this.deps.vault, account)?.refresh_token;
     const values = {
       ...this.deps.vault.sealTokens(account.id, tokens, previous),

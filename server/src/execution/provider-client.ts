@@ -1,15 +1,23 @@
 import type { Clock } from '../clock.js';
-import { type ErrorCode, ProviderError } from '../errors.js';
-import type { ProviderClient, ProviderRequest } from '../providers/types.js';
+import { ProviderError } from '../errors.js';
+import { providerServing } from '../providers/index.js';
+import { failureForStatus } from '../providers/status-failures.js';
+import type { ErrorClassifier, ProviderClient, ProviderRequest } from '../providers/types.js';
 import type { ProviderResponse, ProviderTransport } from './provider-transport.js';
 
 export interface ProviderClientOptions {
   fetch: ProviderTransport;
   /** Origins the provider declares; requests anywhere else are refused. */
   apiOrigins: string[];
+  /**
+   * How the provider reports failures: its definition's `errors` hook (undefined: by HTTP
+   * status alone). When the option is left out, the catalog provider serving `apiOrigins`
+   * decides, so a client built from origins alone reads errors as production does.
+   */
+  classifyError?: ErrorClassifier | undefined;
   /** When the connection targets the sandbox: its base URL replaces the declared origin. */
   sandboxBaseUrl?: string;
-  /** Gives a valid access token; `forceRefresh` after the provider answered 401. */
+  /** Gives a valid access token; `forceRefresh` after an answer read as `provider_unauthorized` (a 401). */
   getAccessToken(options: { forceRefresh: boolean }): Promise<string>;
   timeoutMs: number;
   clock: Clock;
@@ -23,42 +31,8 @@ export interface ProviderClientOptions {
 
 const IDEMPOTENT = new Set(['GET', 'PUT', 'DELETE', 'HEAD']);
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
-// Google answers some quota errors with 403 and these reasons instead of 429.
-// https://developers.google.com/workspace/gmail/api/guides/handle-errors
-const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
-const SCOPE_REASONS = new Set(['insufficientPermissions', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT']);
-const METADATA_SCOPE_MESSAGE = /^Metadata scope (doesn't allow|does not support)/;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-interface GoogleErrorBody {
-  error?:
-    | string
-    | {
-        code?: number;
-        message?: string;
-        status?: string;
-        errors?: { reason?: string; message?: string }[];
-        details?: { reason?: string }[];
-      };
-  error_description?: string;
-}
-
-function reasonsOf(body: GoogleErrorBody | undefined): string[] {
-  if (!body || typeof body.error !== 'object') return [];
-  return [
-    ...(body.error.errors ?? []).map((e) => e.reason ?? ''),
-    ...(body.error.details ?? []).map((d) => d.reason ?? ''),
-    body.error.status ?? '',
-  ].filter(Boolean);
-}
-
-function messageOf(body: GoogleErrorBody | undefined, fallback: string): string {
-  if (!body) return fallback;
-  if (typeof body.error === 'object' && body.error.message) return body.error.message;
-  if (typeof body.error === 'string') return body.error_description ?? body.error;
-  return fallback;
-}
 
 /** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
@@ -102,25 +76,6 @@ async function readBody(response: ProviderResponse): Promise<unknown> {
   return text;
 }
 
-function errorFor(status: number, body: unknown): { code: ErrorCode; message: string } {
-  const google = typeof body === 'object' && body !== null ? (body as GoogleErrorBody) : undefined;
-  const reasons = reasonsOf(google);
-  const message = messageOf(google, `the provider answered HTTP ${status}`);
-  if (status === 401) return { code: 'provider_unauthorized', message };
-  if (status === 403 && reasons.some((r) => SCOPE_REASONS.has(r))) return { code: 'insufficient_scope', message };
-  // Gmail answers a metadata-only grant asking for bodies or search with a plain `forbidden`
-  // whose message is the only hint that a broader scope would do.
-  if (status === 403 && METADATA_SCOPE_MESSAGE.test(message)) return { code: 'insufficient_scope', message };
-  if (status === 403 && reasons.some((r) => RATE_LIMIT_REASONS.has(r)))
-    return { code: 'provider_rate_limited', message };
-  if (status === 403) return { code: 'provider_forbidden', message };
-  if (status === 404 || status === 410) return { code: 'provider_not_found', message };
-  if (status === 429) return { code: 'provider_rate_limited', message };
-  if (status >= 500) return { code: 'provider_unavailable', message };
-  if (status >= 400) return { code: 'provider_bad_request', message };
-  return { code: 'provider_error', message };
-}
-
 /**
  * One attempt's signal: aborted after `timeoutMs` (as a TimeoutError) or when the call's own
  * signal aborts. One controller, one timer and one listener, all released by `done()`:
@@ -150,9 +105,16 @@ function abortableAttempt(timeoutMs: number, parent: AbortSignal | undefined): {
 /**
  * The HTTP edge of tool execution: declared hosts only, the user's token added here and
  * nowhere else, one refresh on 401, bounded retries with backoff on 429/5xx honouring
- * Retry-After, a timeout per attempt, and Google's errors turned into ProviderError codes.
+ * Retry-After, a timeout per attempt, and every answer read by the provider's `errors` hook
+ * (a 200 may be a failure), else by its status, into a ProviderError code. A 401 and a 429
+ * here mean what the reading says: `provider_unauthorized` and `provider_rate_limited`.
  */
 export function createProviderClient(options: ProviderClientOptions): ProviderClient {
+  const providerHook =
+    'classifyError' in options
+      ? options.classifyError
+      : options.apiOrigins.map((origin) => providerServing(origin)).find(Boolean)?.errors;
+  const classify = (answer: { status: number; body: unknown }) => providerHook?.(answer) ?? failureForStatus(answer);
   const sleep = options.sleep ?? defaultSleep;
   const maxRetries = options.maxRetries ?? 2;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 10_000;
@@ -206,14 +168,13 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
         } finally {
           attempt.done();
         }
-        if (response.ok) return answer as T;
+        const mapped = classify({ status: response.status, body: answer });
+        if (!mapped) return answer as T;
 
-        const errorBody = answer;
-        if (response.status === 401 && !refreshed) {
+        if (mapped.code === 'provider_unauthorized' && !refreshed) {
           refreshed = true;
           continue;
         }
-        const mapped = errorFor(response.status, errorBody);
         const retryable =
           RETRYABLE_STATUSES.has(response.status) || mapped.code === 'provider_rate_limited'
             ? response.status === 429 ||

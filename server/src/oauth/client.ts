@@ -1,9 +1,13 @@
 import * as oauth from 'oauth4webapi';
+import { z } from 'zod';
 import type { Config } from '../config.js';
-import { ProviderError } from '../errors.js';
+import { AppError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Catalog } from '../providers/index.js';
-import type { OAuthEndpoints, ProviderDefinition } from '../providers/types.js';
+import type { ProviderDefinition, ProviderOAuth, TokenResponse } from '../providers/types.js';
+
+/** A token endpoint's successful answer. */
+type TokenGrant = Extract<TokenResponse, { ok: true }>;
 
 /** What the OAuth engine needs to know about a connection (an OAuth app at a provider). */
 export interface OAuthApp {
@@ -46,9 +50,9 @@ interface Deps {
 
 /**
  * The one OAuth 2.0 client engine for every provider (authorization code with PKCE,
- * refresh, revoke, userinfo), built on oauth4webapi. A provider only contributes data:
- * its endpoints and extra authorize parameters. A connection that targets the sandbox
- * keeps the same paths on the sandbox's origin.
+ * refresh, revoke, userinfo), built on oauth4webapi. A provider contributes its endpoints
+ * and, only where it departs from the RFCs, a hook (ProviderOAuth). A connection that
+ * targets the sandbox keeps the same paths on the sandbox's origin.
  */
 export class OAuthClient {
   constructor(private readonly deps: Deps) {}
@@ -66,11 +70,18 @@ export class OAuthClient {
   /** Rewrites a provider URL to the sandbox when the connection targets it. */
   resolveUrl(app: OAuthApp, url: string): string {
     if (app.target !== 'sandbox') return url;
+    const provider = this.provider(app);
+    if (!provider.sandbox) {
+      throw new AppError(
+        'failed_precondition',
+        `the sandbox does not emulate ${provider.displayName}: point the connection at the provider`,
+      );
+    }
     const parsed = new URL(url);
     return `${this.deps.config.sandbox.url}${parsed.pathname}${parsed.search}`;
   }
 
-  private endpoints(app: OAuthApp): OAuthEndpoints {
+  private endpoints(app: OAuthApp): ProviderOAuth {
     return this.provider(app).oauth;
   }
 
@@ -112,10 +123,12 @@ export class OAuthClient {
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', app.clientId);
     url.searchParams.set('redirect_uri', this.redirectUri());
-    url.searchParams.set('scope', this.requestedScopes(app).join(' '));
+    url.searchParams.set(e.scopeParameter ?? 'scope', this.requestedScopes(app).join(e.scopeSeparator ?? ' '));
     url.searchParams.set('state', state);
-    url.searchParams.set('code_challenge', codeChallenge);
-    url.searchParams.set('code_challenge_method', 'S256');
+    if (e.pkce !== false) {
+      url.searchParams.set('code_challenge', codeChallenge);
+      url.searchParams.set('code_challenge_method', 'S256');
+    }
     for (const [key, value] of Object.entries(e.authorizeParams ?? {})) url.searchParams.set(key, value);
     if (loginHint) url.searchParams.set('login_hint', loginHint);
     return url.toString();
@@ -124,7 +137,8 @@ export class OAuthClient {
   async exchangeCode(app: OAuthApp, callbackParams: URLSearchParams, codeVerifier: string): Promise<TokenSet> {
     const as = this.server(app);
     const client: oauth.Client = { client_id: app.clientId };
-    return this.tokenCall(async () => {
+    const e = this.endpoints(app);
+    return this.tokenCall(app, async () => {
       // Switchboard checked `state` itself (hashed, single use) before getting here.
       const validated = oauth.validateAuthResponse(as, client, callbackParams, oauth.skipStateCheck);
       const response = await oauth.authorizationCodeGrantRequest(
@@ -133,17 +147,18 @@ export class OAuthClient {
         this.clientAuth(app),
         validated,
         this.redirectUri(),
-        codeVerifier,
+        e.pkce === false ? oauth.nopkce : codeVerifier,
         this.options(app),
       );
-      return oauth.processAuthorizationCodeResponse(as, client, response);
+      return this.readTokenResponse(e, response, () => oauth.processAuthorizationCodeResponse(as, client, response));
     });
   }
 
   async refresh(app: OAuthApp, refreshToken: string): Promise<TokenSet> {
     const as = this.server(app);
     const client: oauth.Client = { client_id: app.clientId };
-    return this.tokenCall(async () => {
+    const e = this.endpoints(app);
+    return this.tokenCall(app, async () => {
       const response = await oauth.refreshTokenGrantRequest(
         as,
         client,
@@ -151,7 +166,7 @@ export class OAuthClient {
         refreshToken,
         this.options(app),
       );
-      return oauth.processRefreshTokenResponse(as, client, response);
+      return this.readTokenResponse(e, response, () => oauth.processRefreshTokenResponse(as, client, response));
     });
   }
 
@@ -159,7 +174,19 @@ export class OAuthClient {
   async revoke(app: OAuthApp, token: string): Promise<boolean> {
     const as = this.server(app);
     if (!as.revocation_endpoint) return false;
+    const { revoke } = this.endpoints(app);
     try {
+      if (revoke) {
+        await revoke({
+          endpoint: as.revocation_endpoint,
+          token,
+          clientId: app.clientId,
+          clientSecret: app.clientSecret(),
+          fetch: this.deps.fetch,
+          signal: AbortSignal.timeout(this.deps.config.providerTimeoutMs),
+        });
+        return true;
+      }
       const response = await oauth.revocationRequest(
         as,
         { client_id: app.clientId },
@@ -179,42 +206,68 @@ export class OAuthClient {
   async accountEmail(app: OAuthApp, accessToken: string): Promise<string | undefined> {
     const as = this.server(app);
     if (!as.userinfo_endpoint) return undefined;
+    const readIdentity = this.endpoints(app).readIdentity ?? readOidcIdentity;
     try {
       const response = await this.deps.fetch(as.userinfo_endpoint, {
         headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
         signal: AbortSignal.timeout(this.deps.config.providerTimeoutMs),
       });
       if (!response.ok) return undefined;
-      const body = (await response.json()) as { email?: string; sub?: string };
-      return body.email ?? body.sub;
+      const body: unknown = await response.json();
+      return readIdentity(body);
     } catch {
       return undefined;
     }
   }
 
-  private async tokenCall(call: () => Promise<oauth.TokenEndpointResponse>): Promise<TokenSet> {
-    let result: oauth.TokenEndpointResponse;
+  /**
+   * Reads a token endpoint's answer: through the provider's hook when it has one, else with
+   * oauth4webapi's strict RFC 6749 reading (`strict`).
+   */
+  private async readTokenResponse(
+    e: ProviderOAuth,
+    response: Response,
+    strict: () => Promise<oauth.TokenEndpointResponse>,
+  ): Promise<TokenGrant> {
+    if (!e.readTokenResponse) {
+      const result = await strict();
+      return {
+        ok: true,
+        accessToken: result.access_token,
+        tokenType: result.token_type,
+        refreshToken: result.refresh_token,
+        expiresIn: result.expires_in,
+        scope: result.scope,
+      };
+    }
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    let read: TokenResponse;
+    try {
+      read = e.readTokenResponse({ status: response.status, body });
+    } catch (cause) {
+      throw new ProviderError('provider_error', "the provider's token response was not valid", {
+        cause,
+        providerStatus: response.status,
+      });
+    }
+    if (!read.ok) throw refusal(read.error, read.description, response.status);
+    return read;
+  }
+
+  private async tokenCall(app: OAuthApp, call: () => Promise<TokenGrant>): Promise<TokenSet> {
+    let result: TokenGrant;
     try {
       result = await call();
     } catch (error) {
+      if (error instanceof AppError) throw error;
       if (error instanceof oauth.ResponseBodyError) {
-        if (error.error === 'invalid_grant' || error.error === 'unauthorized_client') {
-          throw new GrantRevokedError(error.error, error.error_description);
-        }
-        if (error.error === 'invalid_client') {
-          throw new ProviderError(
-            'provider_error',
-            'the provider rejected the OAuth app credentials (invalid_client)',
-            {
-              providerStatus: error.status,
-            },
-          );
-        }
-        throw new ProviderError(
-          error.status >= 500 ? 'provider_unavailable' : 'provider_error',
-          `the provider's token endpoint answered ${error.error}`,
-          { providerStatus: error.status },
-        );
+        throw refusal(error.error, error.error_description, error.status);
       }
       if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
         throw new ProviderError('provider_timeout', "the provider's token endpoint did not answer in time");
@@ -227,14 +280,43 @@ export class OAuthClient {
         cause: error,
       });
     }
+    const separator = this.endpoints(app).scopeSeparator;
     return {
-      accessToken: result.access_token,
-      refreshToken: result.refresh_token,
-      expiresAt: typeof result.expires_in === 'number' ? this.deps.clock.now() + result.expires_in * 1000 : undefined,
-      scopes: typeof result.scope === 'string' ? result.scope.split(/\s+/).filter(Boolean) : undefined,
-      tokenType: result.token_type,
+      accessToken: result.accessToken,
+      refreshToken: result.refreshToken,
+      expiresAt: typeof result.expiresIn === 'number' ? this.deps.clock.now() + result.expiresIn * 1000 : undefined,
+      scopes: typeof result.scope === 'string' ? splitScopes(result.scope, separator) : undefined,
+      tokenType: result.tokenType,
     };
   }
+}
+
+/** An RFC 6749 §5.2 refusal from the token endpoint, as our error. */
+function refusal(error: string, description: string | undefined, status: number): ProviderError {
+  if (error === 'invalid_grant' || error === 'unauthorized_client') return new GrantRevokedError(error, description);
+  if (error === 'invalid_client') {
+    return new ProviderError('provider_error', 'the provider rejected the OAuth app credentials (invalid_client)', {
+      providerStatus: status,
+    });
+  }
+  return new ProviderError(
+    status >= 500 ? 'provider_unavailable' : 'provider_error',
+    `the provider's token endpoint answered ${error}`,
+    { providerStatus: status },
+  );
+}
+
+function splitScopes(scope: string, separator: string | undefined): string[] {
+  const parts = separator === undefined ? scope.split(/\s+/) : scope.split(separator).map((part) => part.trim());
+  return parts.filter(Boolean);
+}
+
+const oidcUserinfo = z.object({ email: z.string().nullish(), sub: z.string().nullish() });
+
+/** OpenID Connect userinfo: the `email` claim when granted, else the subject. */
+function readOidcIdentity(userinfo: unknown): string | undefined {
+  const parsed = oidcUserinfo.safeParse(userinfo);
+  return parsed.success ? (parsed.data.email ?? parsed.data.sub ?? undefined) : undefined;
 }
 
 function describe(error: unknown): string {

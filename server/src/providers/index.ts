@@ -5,6 +5,14 @@ import type { ProviderDefinition, ToolDefinition } from './types.js';
 /** The catalog: every provider Switchboard knows, listed by hand. */
 export const providers: ProviderDefinition[] = [gmail, googleCalendar];
 
+/** The provider of the catalog whose tools call `origin`, if any. */
+export function providerServing(
+  origin: string,
+  list: ProviderDefinition[] = providers,
+): ProviderDefinition | undefined {
+  return list.find((provider) => provider.apiOrigins.includes(origin));
+}
+
 export interface Catalog {
   providers: ReadonlyMap<string, ProviderDefinition>;
   /** tool name → its provider and definition */

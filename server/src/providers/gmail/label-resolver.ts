@@ -1,6 +1,6 @@
 import { AppError } from '../../errors.js';
 import type { ToolContext } from '../types.js';
-import { gmailUrl } from './api.js';
+import { gmailUrl } from './urls.js';
 
 interface LabelRef {
   id: string;

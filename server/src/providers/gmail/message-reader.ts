@@ -1,6 +1,5 @@
 import { ProviderError } from '../../errors.js';
 import type { ToolContext } from '../types.js';
-import { gmailUrl, segment } from './api.js';
 import { attachmentSchema, type GmailMessage, messageSchema, parseResponse } from './gmail-types.js';
 import {
   type CompactMessage,
@@ -9,6 +8,7 @@ import {
   type MessageFormat,
   SUMMARY_HEADERS,
 } from './message-format.js';
+import { gmailUrl, segment } from './urls.js';
 
 /** Longest body kept per message when many are listed (gmail_fetch_mails). */
 export const LIST_BODY_CHARS = 8_000;

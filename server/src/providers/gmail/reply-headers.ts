@@ -1,8 +1,8 @@
 import { AppError } from '../../errors.js';
 import type { ToolContext } from '../types.js';
-import { gmailUrl, segment } from './api.js';
 import { type GmailMessage, parseResponse, threadSchema } from './gmail-types.js';
 import { decodeHeader, headerValue } from './message-format.js';
+import { gmailUrl, segment } from './urls.js';
 
 /**
  * What a reply needs to land in an existing thread. Gmail files a sent message or draft

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { deletes } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { DELETE_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const batchDeleteMessages = defineTool({
   name: 'gmail_batch_delete_messages',

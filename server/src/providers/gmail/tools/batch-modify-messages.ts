@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
 import { setsState } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { labelIdsField } from '../params.js';
 import { MODIFY_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const batchModifyMessages = defineTool({
   name: 'gmail_batch_modify_messages',

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
 import { creates } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { labelIdsField } from '../params.js';
 import { SETTINGS_BASIC_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const createFilter = defineTool({
   name: 'gmail_create_filter',

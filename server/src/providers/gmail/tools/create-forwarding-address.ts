@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { creates } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { SETTINGS_SHARING_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const createForwardingAddress = defineTool({
   name: 'gmail_create_forwarding_address',

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { creates } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { labelListVisibilityField, messageListVisibilityField } from '../label-fields.js';
 import { LABEL_WRITE_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const createLabel = defineTool({
   name: 'gmail_create_label',

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { creates } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { SETTINGS_SHARING_SCOPES } from '../scopes.js';
 import { sendAsEmailField, sendAsFields } from '../send-as-fields.js';
+import { gmailUrl } from '../urls.js';
 
 export const createSendAs = defineTool({
   name: 'gmail_create_send_as',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { deletes } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { SETTINGS_BASIC_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const deleteFilter = defineTool({
   name: 'gmail_delete_filter',

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { deletes } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { labelIdField } from '../label-fields.js';
 import { LABEL_WRITE_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const deleteLabel = defineTool({
   name: 'gmail_delete_label',

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { deletes } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { messageIdField } from '../params.js';
 import { DELETE_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const deleteMessage = defineTool({
   name: 'gmail_delete_message',

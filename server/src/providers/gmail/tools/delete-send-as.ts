@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { deletes } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { SETTINGS_SHARING_SCOPES } from '../scopes.js';
 import { sendAsEmailField } from '../send-as-fields.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const deleteSendAs = defineTool({
   name: 'gmail_delete_send_as',

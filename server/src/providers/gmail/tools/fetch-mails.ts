@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { gmailUrl } from '../api.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import { messageListSchema, parseResponse } from '../gmail-types.js';
 import { resolveLabelIds } from '../label-resolver.js';
@@ -15,6 +14,7 @@ import {
   searchQueryField,
 } from '../params.js';
 import { READ_METADATA_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 /** Messages read at once after listing: fast, yet far below Gmail's per-user concurrency limit. */
 const READ_CONCURRENCY = 5;

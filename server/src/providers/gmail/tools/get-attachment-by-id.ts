@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { attachmentSchema, type GmailMessagePart, messageSchema, parseResponse } from '../gmail-types.js';
 import { decodeBase64Url, decodeCharset } from '../message-format.js';
 import { messageIdField } from '../params.js';
 import { READ_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 /** Attachments decoded to text for the caller when their type is textual and they are this small. */
 const MAX_TEXT_BYTES = 1_000_000;

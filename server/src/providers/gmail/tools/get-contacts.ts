@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { PEOPLE_API } from '../api.js';
 import { CONTACTS_READ_SCOPES } from '../scopes.js';
+import { PEOPLE_API } from '../urls.js';
 
 interface ConnectionList {
   connections?: unknown[];

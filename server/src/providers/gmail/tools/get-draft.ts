@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { draftSchema, parseResponse } from '../gmail-types.js';
 import { compactFor, formatQuery, SINGLE_BODY_CHARS } from '../message-reader.js';
 import { draftIdField, messageFormatField } from '../params.js';
 import { DRAFT_READ_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const getDraft = defineTool({
   name: 'gmail_get_draft',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { SETTINGS_READ_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const getFilter = defineTool({
   name: 'gmail_get_filter',

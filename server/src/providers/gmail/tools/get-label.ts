@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { labelIdField } from '../label-fields.js';
 import { LABEL_READ_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const getLabel = defineTool({
   name: 'gmail_get_label',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { SCOPE } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const getProfile = defineTool({
   name: 'gmail_get_profile',

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { SETTINGS_READ_SCOPES } from '../scopes.js';
 import { sendAsEmailField } from '../send-as-fields.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const getSendAs = defineTool({
   name: 'gmail_get_send_as',

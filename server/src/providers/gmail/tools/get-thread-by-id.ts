@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { parseResponse, threadSchema } from '../gmail-types.js';
 import { compactFor, formatQuery, SINGLE_BODY_CHARS } from '../message-reader.js';
 import { threadIdField } from '../params.js';
 import { READ_METADATA_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 /** Body characters across a whole thread; long threads repeat themselves in quotes anyway. */
 const THREAD_BODY_CHARS = 150_000;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { creates } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { rawMessageParam } from '../mime-compose.js';
 import { labelIdsField } from '../params.js';
 import { INSERT_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const insertMessage = defineTool({
   name: 'gmail_insert_message',

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { maxResultsField, pageTokenField } from '../params.js';
 import { DRAFT_READ_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 interface DraftList {
   drafts?: { id: string; message?: { id: string; threadId?: string } }[];

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { maxResultsField, pageTokenField } from '../params.js';
 import { READ_METADATA_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 interface HistoryList {
   history?: unknown[];

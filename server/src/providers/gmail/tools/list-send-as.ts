@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { SETTINGS_READ_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const listSendAs = defineTool({
   name: 'gmail_list_send_as',

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { resolveLabelIds } from '../label-resolver.js';
 import { includeSpamTrashField, labelIdsField, maxResultsField, pageTokenField, searchQueryField } from '../params.js';
 import { READ_METADATA_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 interface ThreadList {
   threads?: { id: string; snippet?: string; historyId?: string }[];

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
 import { setsState } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { labelIdsField, messageIdField } from '../params.js';
 import { MODIFY_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const modifyMessageLabels = defineTool({
   name: 'gmail_modify_message_labels',

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { creates } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { composeMessage } from '../compose-request.js';
 import { contentTypeField, recipientsField, threadIdField } from '../params.js';
 import { replyHeaders, replySubject } from '../reply-headers.js';
 import { SEND_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const replyToThread = defineTool({
   name: 'gmail_reply_to_thread',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { PEOPLE_API } from '../api.js';
 import { SCOPE } from '../scopes.js';
+import { PEOPLE_API } from '../urls.js';
 
 // "Other contacts" (people the user emailed but never saved) only allow these read-mask fields.
 const OTHER_CONTACT_FIELDS = new Set(['emailAddresses', 'metadata', 'names', 'phoneNumbers', 'photos']);

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { creates } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { draftIdField } from '../params.js';
 import { DRAFT_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const sendDraft = defineTool({
   name: 'gmail_send_draft',

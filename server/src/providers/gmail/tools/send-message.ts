@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { creates } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { composeFields, composeMessage } from '../compose-request.js';
 import { SEND_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const sendMessage = defineTool({
   name: 'gmail_send_message',

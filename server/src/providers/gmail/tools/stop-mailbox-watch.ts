@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { deletes } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { READ_METADATA_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const stopMailboxWatch = defineTool({
   name: 'gmail_stop_mailbox_watch',

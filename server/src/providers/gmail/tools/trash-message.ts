@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { setsState } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { messageIdField } from '../params.js';
 import { MODIFY_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const trashMessage = defineTool({
   name: 'gmail_trash_message',

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
 import { setsState } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { SETTINGS_SHARING_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 interface AutoForwarding {
   enabled?: boolean;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { setsState } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { composeFields, composeMessage } from '../compose-request.js';
 import { draftIdField } from '../params.js';
 import { DRAFT_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const updateDraft = defineTool({
   name: 'gmail_update_draft',

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
 import { setsState } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { labelIdField, labelListVisibilityField, messageListVisibilityField } from '../label-fields.js';
 import { LABEL_WRITE_SCOPES } from '../scopes.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const updateLabel = defineTool({
   name: 'gmail_update_label',

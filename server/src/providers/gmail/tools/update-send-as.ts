@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
 import { setsState } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { SETTINGS_BASIC_SCOPES, SETTINGS_SHARING_SCOPES } from '../scopes.js';
 import { sendAsEmailField, sendAsFields } from '../send-as-fields.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const updateSendAs = defineTool({
   name: 'gmail_update_send_as',

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { AppError } from '../../../errors.js';
 import { defineTool } from '../../types.js';
 import { setsState } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { SETTINGS_BASIC_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 /** Gmail wants epoch milliseconds as a string; callers may give that or an ISO 8601 date-time. */
 function toEpochMs(value: string, field: string): string {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { creates } from '../annotations.js';
-import { gmailUrl, segment } from '../api.js';
 import { SETTINGS_SHARING_SCOPES } from '../scopes.js';
 import { sendAsEmailField } from '../send-as-fields.js';
+import { gmailUrl, segment } from '../urls.js';
 
 export const verifySendAs = defineTool({
   name: 'gmail_verify_send_as',

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { setsState } from '../annotations.js';
-import { gmailUrl } from '../api.js';
 import { labelIdsField } from '../params.js';
 import { READ_METADATA_SCOPES } from '../scopes.js';
+import { gmailUrl } from '../urls.js';
 
 export const watchMailbox = defineTool({
   name: 'gmail_watch_mailbox',

@@ -1,10 +1,12 @@
-import type { OAuthEndpoints } from './types.js';
+import type { ProviderOAuth } from '../types.js';
 
 /**
- * Google's OAuth 2.0 endpoints, shared by every Google provider.
+ * Google's OAuth 2.0, shared by every Google provider.
  * https://developers.google.com/identity/protocols/oauth2/web-server
+ * Scopes, PKCE, token responses and revocation follow the RFCs, so the engine's defaults apply;
+ * the userinfo endpoint is OpenID Connect's, whose `email` the default identity reader takes.
  */
-export const googleOAuth: OAuthEndpoints = {
+export const googleOAuth: ProviderOAuth = {
   authorizationEndpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
   tokenEndpoint: 'https://oauth2.googleapis.com/token',
   revocationEndpoint: 'https://oauth2.googleapis.com/revoke',
