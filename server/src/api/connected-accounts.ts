@@ -1,3 +1,4 @@
+import type { AuthorizationLink } from '@switchboard/sdk';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { ACCOUNT_STATUSES, type AccountRef, accountToApi } from '../accounts/connected-accounts.js';
@@ -155,7 +156,7 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: Serv
       identifierValue = body.identifier;
     }
     const { link, expiry } = await services.connectFlow.authLink(connection, identifierValue);
-    return c.json({ link, expiry });
+    return c.json({ link, expiry } satisfies AuthorizationLink);
   });
 
   app.post('/connected_accounts:delete', async (c) => {
