@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './support/database.js';
 import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
 
@@ -33,6 +34,14 @@ function printedAdmin(server: ServerProcess): { client_id: string; client_secret
   return { client_id: id, client_secret: secret };
 }
 
+/** The log is written asynchronously: a line logged before "ready" may arrive just after it. */
+async function logged(server: ServerProcess, text: string): Promise<string> {
+  for (let waited = 0; waited < 5_000 && !server.output().includes(text); waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return server.output();
+}
+
 async function managementToken(server: ServerProcess): Promise<string> {
   const response = await fetch(`${server.url}/oauth/token`, {
     method: 'POST',
@@ -54,6 +63,44 @@ const SANDBOX_PATHS: [string, string][] = [
   ['GET', '/sandbox/calendar/v3/users/me/calendarList'],
   ['GET', '/sandbox/.well-known/openid-configuration'],
 ];
+
+describe('production mode, decided by rule', () => {
+  it('is off only for SQLite with a loopback public URL, where the sandbox is mounted by default', () => {
+    for (const url of ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000', 'http://dev.localhost']) {
+      const config = loadConfig({ SWITCHBOARD_PUBLIC_URL: url });
+      expect(config.production, url).toBe(false);
+      expect(config.sandbox).toMatchObject({ enabled: true, mounted: true, controlLoopbackOnly: false });
+    }
+    for (const env of [
+      { DATABASE_URL: 'postgres://db/x' },
+      { SWITCHBOARD_PUBLIC_URL: PUBLIC_URL },
+      { SWITCHBOARD_PUBLIC_URL: 'http://10.0.0.5:3000' },
+    ]) {
+      const config = loadConfig(env);
+      expect(config.production, JSON.stringify(env)).toBe(true);
+      expect(config.sandbox).toMatchObject({ enabled: false, mounted: false });
+    }
+  });
+
+  it('mounts the sandbox in production only when asked, its control API loopback-only without a secret', () => {
+    const asked = loadConfig({ SWITCHBOARD_PUBLIC_URL: PUBLIC_URL, SWITCHBOARD_SANDBOX: 'true' });
+    expect(asked.sandbox).toMatchObject({ enabled: true, mounted: true, controlLoopbackOnly: true });
+    const withSecret = loadConfig({
+      DATABASE_URL: 'postgres://db/x',
+      SWITCHBOARD_SANDBOX: 'true',
+      SWITCHBOARD_SANDBOX_CONTROL_SECRET: CONTROL_SECRET,
+    });
+    expect(withSecret.sandbox).toMatchObject({
+      mounted: true,
+      controlSecret: CONTROL_SECRET,
+      controlLoopbackOnly: false,
+    });
+    // An external sandbox is an explicit ask too; nothing is mounted here for it.
+    const external = loadConfig({ DATABASE_URL: 'postgres://db/x', SWITCHBOARD_SANDBOX_URL: 'http://127.0.0.1:4010' });
+    expect(external.sandbox).toMatchObject({ enabled: true, mounted: false });
+    expect(loadConfig({ SWITCHBOARD_SANDBOX: 'false' }).sandbox.mounted).toBe(false);
+  });
+});
 
 describe('production mode on Postgres with a public URL (the production recipe)', () => {
   let db: TestDatabase;
@@ -85,7 +132,7 @@ describe('production mode on Postgres with a public URL (the production recipe)'
       });
       expect(response.status, `${method} ${path}`).toBe(404);
     }
-    expect(server.output()).toContain('sandbox off (production mode');
+    expect(await logged(server, 'sandbox off')).toContain('sandbox off (production mode');
   });
 
   it('prints the first admin secret once and writes it nowhere', () => {
@@ -178,7 +225,7 @@ describe('the sandbox asked for in production mode', () => {
   });
 
   it('keeps its control API behind the secret, and says so at start', async () => {
-    expect(server.output()).toContain('control API needs the bearer secret');
+    expect(await logged(server, 'control API needs')).toContain('control API needs the bearer secret');
     expect((await control('/users')).status).toBe(401);
     expect((await control('/users', { headers: { authorization: 'Bearer wrong-secret' } })).status).toBe(401);
     const minted = await control('/tokens', {
@@ -242,7 +289,7 @@ describe('the sandbox asked for in production mode without a control secret', ()
       SWITCHBOARD_SANDBOX: 'true',
     });
     try {
-      expect(server.output()).toContain('control API answers only on this machine');
+      expect(await logged(server, 'answers only')).toContain('control API answers only on this machine');
       expect((await fetch(`${server.url}/sandbox/__sandbox/users`)).status).toBe(200);
       // A reverse proxy on the same host connects from loopback for anyone on the internet.
       const proxied = await fetch(`${server.url}/sandbox/__sandbox/users`, {
