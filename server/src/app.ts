@@ -8,6 +8,7 @@ import { dashboard } from './dashboard/routes.js';
 import { AppError, errorBody } from './errors.js';
 import { redactUrl } from './logger.js';
 import { mcpEndpoint } from './mcp-endpoint/endpoint.js';
+import { jsonRpcError } from './mcp-endpoint/request-guard.js';
 import { createServices } from './services.js';
 
 export type { AppDeps, AppEnv, Services } from './context.js';
@@ -27,17 +28,31 @@ function setResponseHeader(c: Context<AppEnv>, name: string, value: string): voi
   }
 }
 
+/** 413 in the shape the path's callers read: RFC 6749 at the token endpoint, JSON-RPC at MCP, else ours. */
+function declaredTooLarge(path: string, maxBytes: number): Response {
+  const message = `the body is larger than ${maxBytes} bytes`;
+  const headers = { 'cache-control': 'no-store' };
+  if (path.startsWith('/oauth/')) {
+    return Response.json({ error: 'invalid_request', error_description: message }, { status: 413, headers });
+  }
+  if (path.startsWith('/mcp/')) return jsonRpcError(413, -32000, `Payload Too Large: ${message}`);
+  return Response.json(errorBody('payload_too_large', message), { status: 413, headers });
+}
+
 export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Services } {
   const services = createServices(deps);
   const { logger, config } = deps;
   const app = new Hono<AppEnv>();
 
+  // Browsers that once reached the public URL over https never fall back to http for it.
+  const hsts = new URL(config.publicUrl).protocol === 'https:';
   app.use('*', async (c, next) => {
     const requestId = newId('evt').slice(4);
     c.set('requestId', requestId);
     const started = performance.now();
     await next();
     setResponseHeader(c, 'x-request-id', requestId);
+    if (hsts) setResponseHeader(c, 'strict-transport-security', 'max-age=31536000; includeSubDomains');
     const status = c.res.status;
     if (status >= 500 || logger.isLevelEnabled('debug')) {
       logger[status >= 500 ? 'warn' : 'debug'](
@@ -51,6 +66,14 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
         'request',
       );
     }
+  });
+
+  // No route reads more than maxBodyBytes (each reader also counts what actually arrives);
+  // a body declared larger is refused before any route runs. The mounted sandbox keeps its own limits.
+  app.use('*', async (c, next) => {
+    const declared = Number(c.req.header('content-length') ?? '0');
+    if (!(declared > config.maxBodyBytes) || c.req.path.startsWith('/sandbox/')) return next();
+    return declaredTooLarge(c.req.path, config.maxBodyBytes);
   });
 
   app.onError((error, c) => {

@@ -41,6 +41,10 @@ const envSchema = z.object({
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   SWITCHBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   SWITCHBOARD_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(100),
+  SWITCHBOARD_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  SWITCHBOARD_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  SWITCHBOARD_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(2048),
 });
 
 export interface EncryptionKeyConfig {
@@ -87,6 +91,17 @@ export interface Config {
   /** V8's old-space growth per major GC, in percent (0 = V8's own, up to 4× the live heap). */
   heapGrowingPercent: number;
   providerTimeoutMs: number;
+  /** Limits of the HTTP server itself, against slow or too many clients. */
+  http: {
+    /** A request (headers and body) must have arrived within this; 408 and close otherwise. */
+    requestTimeoutMs: number;
+    /** The headers must have arrived within this (never more than requestTimeoutMs). */
+    headersTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: number;
+    /** Open connections beyond this are closed as they arrive; keep it below `ulimit -n`. */
+    maxConnections: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -156,5 +171,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     heapGrowingPercent: e.SWITCHBOARD_HEAP_GROWING_PERCENT,
     providerTimeoutMs: e.SWITCHBOARD_PROVIDER_TIMEOUT_MS,
+    http: {
+      requestTimeoutMs: e.SWITCHBOARD_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: Math.min(e.SWITCHBOARD_HEADERS_TIMEOUT_MS, e.SWITCHBOARD_REQUEST_TIMEOUT_MS),
+      keepAliveTimeoutMs: e.SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
+    },
   };
 }

@@ -2,7 +2,8 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { verifyApiClient } from '../auth/api-clients.js';
 import type { AppEnv, Services } from '../context.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
+import { readBodyText } from '../http/body.js';
 
 export function managementAudience(publicUrl: string): string {
   return `${publicUrl}/api`;
@@ -15,7 +16,7 @@ const tokenRequest = z.object({
 });
 
 /** RFC 6749 §5.2 error bodies, which OAuth clients expect from a token endpoint. */
-function oauthError(error: string, description: string, status: 400 | 401) {
+function oauthError(error: string, description: string, status: 400 | 401 | 413) {
   return Response.json(
     { error, error_description: description },
     {
@@ -28,17 +29,24 @@ function oauthError(error: string, description: string, status: 400 | 401) {
   );
 }
 
+/** A client-credentials request is a few hundred bytes; this endpoint answers anyone, so it reads little. */
+const TOKEN_REQUEST_MAX_BYTES = 16 * 1024;
+
 /** POST /oauth/token: client credentials → a short-lived signed access token. */
 export function tokenEndpoint(services: Services): Hono<AppEnv> {
   const { config, db, signingKeys } = services;
   const app = new Hono<AppEnv>();
   app.post('/token', async (c) => {
     const type = c.req.header('content-type') ?? '';
-    let fields: Record<string, unknown> = {};
+    let fields: unknown = {};
     try {
-      if (type.includes('application/json')) fields = (await c.req.json()) as Record<string, unknown>;
-      else fields = Object.fromEntries(new URLSearchParams(await c.req.text()));
-    } catch {
+      const text = await readBodyText(c.req.raw, TOKEN_REQUEST_MAX_BYTES);
+      if (type.includes('application/json')) fields = JSON.parse(text);
+      else fields = Object.fromEntries(new URLSearchParams(text));
+    } catch (error) {
+      if (isAppError(error) && error.code === 'payload_too_large') {
+        return oauthError('invalid_request', `the body is larger than ${TOKEN_REQUEST_MAX_BYTES} bytes`, 413);
+      }
       return oauthError('invalid_request', 'the body could not be parsed', 400);
     }
     const parsed = tokenRequest.safeParse(fields);
@@ -49,8 +57,13 @@ export function tokenEndpoint(services: Services): Hono<AppEnv> {
       const decoded = Buffer.from(basic.slice(6), 'base64').toString();
       const separator = decoded.indexOf(':');
       if (separator > 0) {
-        clientId = decodeURIComponent(decoded.slice(0, separator));
-        clientSecret = decodeURIComponent(decoded.slice(separator + 1));
+        try {
+          clientId = decodeURIComponent(decoded.slice(0, separator));
+          clientSecret = decodeURIComponent(decoded.slice(separator + 1));
+        } catch {
+          // RFC 6749 §2.3.1: the two halves are form-urlencoded; a broken escape is a malformed request.
+          return oauthError('invalid_request', 'the Basic credentials are not validly encoded', 400);
+        }
       }
     }
     if (parsed.data.grant_type !== 'client_credentials') {

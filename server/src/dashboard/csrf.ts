@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import { safeEqual } from '../crypto/random.js';
+import { readForm } from './form.js';
 
 export const CSRF_FIELD = '_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -26,20 +27,20 @@ export function sameOrigin(c: Context, config: Config): boolean {
   return false;
 }
 
-/** The token the request presents: the form field, or the header that the page's script sends. */
-export async function presentedToken(c: Context): Promise<string | undefined> {
+/**
+ * The token the request presents: the form field, or the header that the page's script sends.
+ * The form is read once, within `maxBytes`, and kept for the page that handles it.
+ */
+export async function presentedToken(c: Context, maxBytes: number): Promise<string | undefined> {
   const header = c.req.header(CSRF_HEADER);
   if (header) return header;
-  const type = c.req.header('content-type') ?? '';
-  if (!type.includes('application/x-www-form-urlencoded') && !type.includes('multipart/form-data')) return undefined;
-  const form = await c.req.parseBody({ all: true });
-  const value = form[CSRF_FIELD];
+  const value = (await readForm(c, maxBytes))[CSRF_FIELD];
   return typeof value === 'string' ? value : undefined;
 }
 
 /** Synchronizer-token check: the token tied to the session, compared in constant time. */
 export async function validCsrf(c: Context, config: Config, expected: string): Promise<boolean> {
   if (!sameOrigin(c, config)) return false;
-  const token = await presentedToken(c);
+  const token = await presentedToken(c, config.maxBodyBytes);
   return token !== undefined && safeEqual(token, expected);
 }

@@ -1,19 +1,43 @@
 import type { Context } from 'hono';
-import { AppError } from '../errors.js';
+import { readBodyBytes } from '../http/body.js';
 
 export type FormFields = Record<string, string | string[]>;
 
-/** A submitted form (urlencoded or multipart), size-limited; repeated names become arrays. */
-export async function readForm(c: Context, maxBytes: number): Promise<FormFields> {
-  const length = Number(c.req.header('content-length') ?? '0');
-  if (length > maxBytes) throw new AppError('payload_too_large', `the form is larger than ${maxBytes} bytes`);
-  const type = c.req.header('content-type') ?? '';
-  if (!type.includes('application/x-www-form-urlencoded') && !type.includes('multipart/form-data')) return {};
-  const body = await c.req.parseBody({ all: true });
+/** Forms already read, by request: the CSRF check and the page both read the one body. */
+const readForms = new WeakMap<Request, Promise<FormFields>>();
+
+/**
+ * A submitted form (urlencoded or multipart), size-limited while it streams in (a chunked
+ * body is cut off at `maxBytes` too); repeated names become arrays. Files are dropped.
+ */
+export function readForm(c: Context, maxBytes: number): Promise<FormFields> {
+  const request = c.req.raw;
+  let form = readForms.get(request);
+  if (!form) {
+    form = parseForm(request, maxBytes);
+    readForms.set(request, form);
+  }
+  return form;
+}
+
+async function parseForm(request: Request, maxBytes: number): Promise<FormFields> {
+  const type = request.headers.get('content-type') ?? '';
+  const urlencoded = type.includes('application/x-www-form-urlencoded');
+  if (!urlencoded && !type.includes('multipart/form-data')) return {};
+  const body = await readBodyBytes(request, maxBytes);
+  const entries: Iterable<[string, unknown]> = urlencoded
+    ? new URLSearchParams(new TextDecoder().decode(body))
+    : await new Response(body, { headers: { 'content-type': type } }).formData();
+  const collected = new Map<string, string[]>();
+  for (const [key, value] of entries) {
+    if (typeof value !== 'string') continue;
+    const values = collected.get(key);
+    if (values) values.push(value);
+    else collected.set(key, [value]);
+  }
   const fields: FormFields = {};
-  for (const [key, value] of Object.entries(body)) {
-    const values = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
-    if (values.length) fields[key] = values.length === 1 && !key.endsWith('[]') ? (values[0] ?? '') : values;
+  for (const [key, values] of collected) {
+    fields[key] = values.length === 1 && !key.endsWith('[]') ? (values[0] ?? '') : values;
   }
   return fields;
 }

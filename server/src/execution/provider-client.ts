@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ProviderError } from '../errors.js';
+import { AppError, ProviderError } from '../errors.js';
 import { providerServing } from '../providers/index.js';
 import { failureForStatus } from '../providers/status-failures.js';
 import type { ErrorClassifier, ProviderClient, ProviderRequest } from '../providers/types.js';
@@ -42,6 +42,20 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/**
+ * The backstop behind `pathSegment`: a path the URL parser would change (a `.`/`..` segment,
+ * also as `%2e`, or a backslash, which it reads as `/`) is refused instead of sent, so a
+ * request never lands on a shorter path than the tool built.
+ */
+function climbsOrDropsSegments(url: string): boolean {
+  const path = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(url)?.[1] ?? '';
+  if (path.includes('\\')) return true;
+  return path.split('/').some((part) => {
+    const plain = part.replace(/%2e/gi, '.');
+    return plain === '.' || plain === '..';
+  });
+}
+
 function buildUrl(request: ProviderRequest, apiOrigins: string[], sandboxBaseUrl: string | undefined): URL {
   let declared: URL;
   try {
@@ -51,6 +65,12 @@ function buildUrl(request: ProviderRequest, apiOrigins: string[], sandboxBaseUrl
   }
   if (!apiOrigins.includes(declared.origin)) {
     throw new ProviderError('provider_host_not_allowed', `the provider does not declare the host ${declared.host}`);
+  }
+  if (climbsOrDropsSegments(request.url)) {
+    throw new AppError(
+      'tool_input_invalid',
+      'a value in the provider URL path is not a valid id (".", ".." or a backslash)',
+    );
   }
   const url = sandboxBaseUrl ? new URL(`${sandboxBaseUrl.replace(/\/+$/, '')}${declared.pathname}`) : declared;
   url.search = declared.search;

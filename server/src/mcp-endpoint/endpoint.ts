@@ -1,6 +1,8 @@
 import { createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
 import { type Context, Hono } from 'hono';
 import type { AppEnv, Services } from '../context.js';
+import { isAppError } from '../errors.js';
+import { readBodyText } from '../http/body.js';
 import { configServerUrl } from '../mcp/configs.js';
 import type { McpTarget } from '../mcp/targets.js';
 import { isToolsListRequest, ListSplice } from './list-splice.js';
@@ -16,29 +18,39 @@ export function protectedResourceMetadataUrl(publicUrl: string, configId: string
 }
 
 /**
- * Reads a JSON-RPC POST body once, so the SDK neither clones the request (a stream tee) nor
- * reads it again: it gets the parsed body. Only a body whose declared length is within the
- * limit takes this path; anything else (no Content-Length, too large, not JSON, GET) is left
- * for the SDK to read and answer exactly as it would, from an unread request.
+ * Reads a POST body once, within `maxBytes` counted as it streams in (chunked bodies too), so
+ * the SDK neither clones the request (a stream tee) nor reads it again: it gets the parsed
+ * body. A body that is not JSON (wrong content type, unparseable) is handed to the SDK as the
+ * same text in a fresh request, for the SDK to answer exactly as it would. A body over the
+ * limit is answered here, as the SDK answers it: 413 with a JSON-RPC error.
  */
-async function readJsonBody(request: Request, maxBytes: number): Promise<{ request: Request; parsed?: unknown }> {
-  if (request.method !== 'POST' || !isJsonContentType(request.headers.get('content-type'))) return { request };
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-  if (!Number.isSafeInteger(declared) || declared <= 0 || declared > maxBytes) return { request };
-  const text = await request.text();
+async function readJsonBody(
+  request: Request,
+  maxBytes: number,
+): Promise<{ request: Request; parsed?: unknown } | { tooLarge: Response }> {
+  if (request.method !== 'POST') return { request };
+  let text: string;
   try {
-    return { request, parsed: JSON.parse(text) as unknown };
-  } catch {
-    // The SDK owns the parse-error answer; give it the same body to read.
-    return {
-      request: new Request(request.url, {
-        method: 'POST',
-        headers: request.headers,
-        body: text,
-        signal: request.signal,
-      }),
-    };
+    text = await readBodyText(request, maxBytes);
+  } catch (error) {
+    if (!isAppError(error) || error.code !== 'payload_too_large') throw error;
+    return { tooLarge: jsonRpcError(413, -32000, `Payload Too Large: Request body must not exceed ${maxBytes} bytes`) };
   }
+  if (isJsonContentType(request.headers.get('content-type')) && text.trim() !== '') {
+    try {
+      return { request, parsed: JSON.parse(text) as unknown };
+    } catch {
+      // The SDK owns the parse-error answer; give it the same body to read.
+    }
+  }
+  return {
+    request: new Request(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: text,
+      signal: request.signal,
+    }),
+  };
 }
 
 /**
@@ -62,6 +74,11 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
 
   const serve = async (c: Context<AppEnv>, target: McpTarget) => {
     const read = await readJsonBody(c.req.raw, config.maxBodyBytes);
+    if ('tooLarge' in read) {
+      const response = read.tooLarge;
+      for (const [name, value] of Object.entries(guard.corsHeaders(c.req.raw))) response.headers.set(name, value);
+      return response;
+    }
     let response: Response | undefined;
     if (isToolsListRequest(read.parsed)) {
       const splice = new ListSplice();
@@ -122,14 +139,15 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
     const configId = c.req.param('configId');
     const exists = await services.db
       .selectFrom('mcp_configs')
-      .select('name')
+      .select('id')
       .where('id', '=', configId)
       .executeTakeFirst();
     if (!exists) return c.json({ error: 'not_found', error_description: 'no such MCP server' }, 404);
     return c.json(
       {
         resource: configServerUrl(config.publicUrl, configId),
-        resource_name: `Switchboard MCP config ${exists.name}`,
+        // Generic: anyone may fetch this document, and a config's name is the app's business.
+        resource_name: 'Switchboard MCP server',
         bearer_methods_supported: ['header'],
       },
       200,

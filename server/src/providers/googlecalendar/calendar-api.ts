@@ -1,9 +1,12 @@
 /** Where Calendar v3 lives, and the resource paths the tools call. */
+
+import { pathSegment } from '../path-segment.js';
+
 export const CALENDAR_API = 'https://www.googleapis.com/calendar/v3';
 
 // Calendar ids are often email addresses and event ids of recurring instances carry `_`:
 // each path segment is encoded on its own so `@`, `#` and `/` never change the route.
-const segment = (value: string): string => encodeURIComponent(value);
+const segment = pathSegment;
 
 export const calendarUrl = (calendarId: string): string => `${CALENDAR_API}/calendars/${segment(calendarId)}`;
 

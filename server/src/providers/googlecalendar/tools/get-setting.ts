@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pathSegment } from '../../path-segment.js';
 import { defineTool } from '../../types.js';
 import { SETTINGS_URL } from '../calendar-api.js';
 import { SCOPES } from '../scopes.js';
@@ -29,6 +30,6 @@ export const getSetting = defineTool({
   },
   scopes: SCOPES.settings,
   async run(args, ctx) {
-    return ctx.api.request({ url: `${SETTINGS_URL}/${encodeURIComponent(args.setting)}` });
+    return ctx.api.request({ url: `${SETTINGS_URL}/${pathSegment(args.setting)}` });
   },
 });

@@ -1,0 +1,44 @@
+import { AppError } from '../errors.js';
+
+function tooLarge(maxBytes: number): AppError {
+  return new AppError('payload_too_large', `the body is larger than ${maxBytes} bytes`);
+}
+
+/**
+ * The one reader of request bodies: at most `maxBytes`, counted as they arrive, so a
+ * chunked body (no Content-Length) or one that lies about its length is cut off as soon as it
+ * passes the limit, with its stream cancelled, instead of being buffered whole. A declared
+ * Content-Length over the limit is refused before anything is read.
+ * Throws `payload_too_large` (413).
+ */
+export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return new Uint8Array(new ArrayBuffer(0));
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > maxBytes) {
+      // Cancelling releases what the stream holds; the server then drains or closes the socket.
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(new ArrayBuffer(received));
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** The body as UTF-8 text, read by `readBodyBytes` with the same limit. */
+export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+  return new TextDecoder().decode(await readBodyBytes(request, maxBytes));
+}
