@@ -1,4 +1,4 @@
-import { createCatalog } from '@switchboard/server/dist/providers/index.js';
+import { createCatalog } from '@switchboard/server';
 import { BenchSchema } from './postgres.js';
 import {
   Admin,

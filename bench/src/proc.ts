@@ -14,7 +14,7 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export { freePort } from '@switchboard/server/dist/free-port.js';
+export { freePort } from '@switchboard/server';
 
 /** Spawns `node args…` and resolves once stdout shows `readyLine`; the clock starts at spawn. */
 export async function startChild(

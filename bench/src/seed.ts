@@ -1,7 +1,4 @@
-import { createEncryptor } from '@switchboard/server/dist/crypto/envelope.js';
-import { hashSecret, newId, newSecret } from '@switchboard/server/dist/crypto/random.js';
-import { openDatabase } from '@switchboard/server/dist/db/database.js';
-import type { Database } from '@switchboard/server/dist/db/schema.js';
+import { createEncryptor, type Database, hashSecret, newId, newSecret, openDatabase } from '@switchboard/server';
 import type { Insertable } from 'kysely';
 import { BENCH_ENCRYPTION_KEY } from './stack.js';
 

@@ -1,14 +1,14 @@
+import { type Stack, startStack } from '@switchboard/server/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from '../../server/test/support/stack.js';
 import { Switchboard, SwitchboardError } from '../src/index.js';
 
-/** A fetch that records every request it passes on to the real server. */
-function recordingFetch() {
+/** A fetch that records every request it passes on to the real server `through` (the stack's fetch). */
+function recordingFetch(through: typeof fetch) {
   const calls: { method: string; path: string }[] = [];
   const wrapped: typeof fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     calls.push({ method: init?.method ?? 'GET', path: url.pathname });
-    return fetch(input, init);
+    return through(input, init);
   };
   return { calls, fetch: wrapped };
 }
@@ -33,6 +33,7 @@ describe('the SDK against a running Switchboard', () => {
       url: stack.url,
       clientId: stack.admin.client_id,
       clientSecret: stack.admin.client_secret,
+      fetch: stack.fetch,
       sleep: noWait,
     });
   });
@@ -170,7 +171,7 @@ describe('the SDK against a running Switchboard', () => {
     });
 
     it('maps a tool failure to toolErrorCode, executionId and the link that connects the account', async () => {
-      const { calls, fetch } = recordingFetch();
+      const { calls, fetch } = recordingFetch(stack.fetch);
       const client = new Switchboard({
         url: stack.url,
         clientId: stack.admin.client_id,
@@ -208,7 +209,7 @@ describe('the SDK against a running Switchboard', () => {
   describe('management token', () => {
     it('fetches the token once, reuses it, and renews it before it expires (fake clock)', async () => {
       let now = Date.now();
-      const { calls, fetch } = recordingFetch();
+      const { calls, fetch } = recordingFetch(stack.fetch);
       const client = new Switchboard({
         url: stack.url,
         clientId: stack.admin.client_id,
@@ -231,7 +232,7 @@ describe('the SDK against a running Switchboard', () => {
     });
 
     it('renews once when the server rejects a cached token', async () => {
-      const { calls, fetch } = recordingFetch();
+      const { calls, fetch } = recordingFetch(stack.fetch);
       let spoiled = false;
       const spoiling: typeof fetch = async (input, init) => {
         const headers = new Headers(init?.headers);
@@ -258,7 +259,12 @@ describe('the SDK against a running Switchboard', () => {
     });
 
     it('reports wrong client credentials as invalid_client', async () => {
-      const client = new Switchboard({ url: stack.url, clientId: stack.admin.client_id, clientSecret: 'wrong' });
+      const client = new Switchboard({
+        url: stack.url,
+        clientId: stack.admin.client_id,
+        clientSecret: 'wrong',
+        fetch: stack.fetch,
+      });
       const error = await rejection(client.connections.list());
       expect(error).toMatchObject({ code: 'invalid_client', status: 401 });
     });
@@ -267,7 +273,7 @@ describe('the SDK against a running Switchboard', () => {
   describe('retries', () => {
     /** Answers the first `count` API calls with `response()` itself, then lets requests through. */
     function failingFirst(count: number, response: () => Response) {
-      const { calls, fetch } = recordingFetch();
+      const { calls, fetch } = recordingFetch(stack.fetch);
       let left = count;
       const wrapped: typeof fetch = async (input, init) => {
         const url = new URL(String(input));
@@ -354,7 +360,7 @@ describe('the SDK against a running Switchboard', () => {
             cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
           });
         }
-        return fetch(input, init);
+        return stack.fetch(input, init);
       };
       const error = await rejection(
         clientWith(flaky).tools.execute({

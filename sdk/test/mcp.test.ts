@@ -1,5 +1,5 @@
+import { type Stack, startStack } from '@switchboard/server/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from '../../server/test/support/stack.js';
 import { Switchboard, SwitchboardError } from '../src/index.js';
 
 async function rejection(promise: Promise<unknown>): Promise<SwitchboardError> {
@@ -21,6 +21,7 @@ describe('the SDK for MCP configs and instances', () => {
       url: stack.url,
       clientId: stack.admin.client_id,
       clientSecret: stack.admin.client_secret,
+      fetch: stack.fetch,
     });
     await switchboard.connections.create({ name: 'MY_GMAIL', provider: 'gmail' });
     await switchboard.connections.create({ name: 'MY_CALENDAR', provider: 'googlecalendar' });

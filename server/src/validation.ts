@@ -6,7 +6,8 @@ export function describeIssues(error: z.ZodError): { message: string; fields: { 
   const fields = error.issues.map((issue) => {
     const field = issue.path.length ? issue.path.join('.') : '(body)';
     if (issue.code === 'unrecognized_keys') {
-      return { field: issue.keys.join(', '), problem: 'unknown field' };
+      // Nested unknown keys are named with their path (`reminders.useDefault`), not alone.
+      return { field: issue.keys.map((key) => [...issue.path, key].join('.')).join(', '), problem: 'unknown field' };
     }
     return { field, problem: issue.message };
   });

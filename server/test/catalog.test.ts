@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsPlugin from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
@@ -7,19 +5,13 @@ import { extensionsOf, TOOL_EXTENSIONS } from '../src/providers/extensions.js';
 import { createCatalog } from '../src/providers/index.js';
 import { toolInputSchema } from '../src/providers/json-schema.js';
 import type { ToolDefinition } from '../src/providers/types.js';
+import { type ReferenceTool, referenceTools } from './support/reference.js';
 
 /**
- * The contract of the whole tool catalog: the vendor's reference signatures (kept in
- * shared/ beside the repository, as in CI), valid JSON Schemas, scopes, descriptions and
+ * The contract of the whole tool catalog: the vendor's reference signatures (a fixture in
+ * test/fixtures/reference/), valid JSON Schemas, scopes, descriptions and
  * MCP annotations that say what each tool does to the user's data.
  */
-
-const REFERENCE_URL = new URL('../../../shared/reference/tool-signatures.json', import.meta.url);
-
-interface ReferenceTool {
-  name: string;
-  params: { name: string; type: string; required: boolean }[];
-}
 
 interface JsonSchemaObject {
   type?: string;
@@ -30,16 +22,7 @@ interface JsonSchemaObject {
 const PROVIDERS = { gmail: 56, googlecalendar: 30 } as const;
 
 function loadReference(): Record<keyof typeof PROVIDERS, ReferenceTool[]> {
-  const path = fileURLToPath(REFERENCE_URL);
-  if (!existsSync(path)) {
-    throw new Error(
-      `reference tool signatures not found at ${path}: check out shared/ beside the repository (as CI does) to run the catalog contract`,
-    );
-  }
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<Record<keyof typeof PROVIDERS, ReferenceTool[]>>;
-  const { gmail, googlecalendar } = parsed;
-  if (!gmail || !googlecalendar) throw new Error(`${path} lacks the gmail or googlecalendar signatures`);
-  return { gmail, googlecalendar };
+  return { gmail: referenceTools('gmail'), googlecalendar: referenceTools('googlecalendar') };
 }
 
 const catalog = createCatalog();

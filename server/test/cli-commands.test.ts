@@ -84,7 +84,7 @@ describe('switchboard connections', () => {
   let stack: Stack;
   let credentials: string[];
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ listen: true });
     credentials = [
       '--url',
       stack.url,

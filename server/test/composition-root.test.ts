@@ -93,9 +93,9 @@ describe('the composition root', () => {
     // Traffic through every surface that uses services: REST, MCP, dashboard, connect pages.
     await stack.api('GET', '/api/v1/connections');
     await stack.api('POST', '/api/v1/mcp/configs', { name: 'root-test' });
-    await fetch(`${stack.url}/mcp/c/cfg_missing`, { method: 'POST' });
-    await fetch(`${stack.url}/dashboard/sign-in`);
-    await fetch(`${stack.url}/connect/not-a-token`);
+    await stack.fetch(`${stack.url}/mcp/c/cfg_missing`, { method: 'POST' });
+    await stack.fetch(`${stack.url}/dashboard/sign-in`);
+    await stack.fetch(`${stack.url}/connect/not-a-token`);
     expect(stack.services.changes.allCaches).toHaveLength(before);
   });
 });

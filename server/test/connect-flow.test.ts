@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { manualClock } from '../src/sandbox/testing.js';
+import { manualClock } from './support/clock.js';
 import { type Stack, startStack } from './support/stack.js';
 
 type Account = {
@@ -33,7 +33,7 @@ describe('the OAuth connect flow', () => {
     ).body;
   /** Opens the link and returns the sandbox authorize URL it redirected to. */
   const open = async (url: string) => {
-    const response = await fetch(url, { redirect: 'manual' });
+    const response = await stack.fetch(url, { redirect: 'manual' });
     expect(response.status).toBe(302);
     return new URL(response.headers.get('location') ?? '');
   };
@@ -41,7 +41,7 @@ describe('the OAuth connect flow', () => {
   const decide = async (authorize: URL, decision: 'allow' | 'deny' = 'allow') => {
     authorize.searchParams.set('login_hint', 'john.doe@example.com');
     authorize.searchParams.set('sandbox_auto_consent', decision);
-    const response = await fetch(authorize, { redirect: 'manual' });
+    const response = await stack.fetch(authorize, { redirect: 'manual' });
     return response.headers.get('location') ?? '';
   };
   const fresh = () => `user-${n++}`;
@@ -63,7 +63,7 @@ describe('the OAuth connect flow', () => {
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${stack.url}/oauth/callback`);
     expect(authorize.searchParams.get('scope')).toContain('https://www.googleapis.com/auth/gmail.modify');
 
-    const page = await fetch(await decide(authorize));
+    const page = await stack.fetch(await decide(authorize));
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Gmail is connected');
 
@@ -83,15 +83,15 @@ describe('the OAuth connect flow', () => {
   it('refuses a replayed callback and keeps the account ACTIVE', async () => {
     const id = fresh();
     const callback = await decide(await open((await link(id)).link));
-    expect((await fetch(callback)).status).toBe(200);
-    const replay = await fetch(callback);
+    expect((await stack.fetch(callback)).status).toBe(200);
+    const replay = await stack.fetch(callback);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('already used');
     expect((await account(id)).status).toBe('ACTIVE');
   });
 
   it('refuses an unknown state without touching any account', async () => {
-    const response = await fetch(`${stack.url}/oauth/callback?state=forged&code=abc`);
+    const response = await stack.fetch(`${stack.url}/oauth/callback?state=forged&code=abc`);
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('not valid');
   });
@@ -100,7 +100,7 @@ describe('the OAuth connect flow', () => {
     const id = fresh();
     const { link: url } = await link(id);
     clock.advance(24 * 3600_000 + 1000);
-    const response = await fetch(url, { redirect: 'manual' });
+    const response = await stack.fetch(url, { redirect: 'manual' });
     expect(response.status).toBe(410);
     expect(await response.text()).toContain('expired');
     expect((await account(id)).status).toBe('PENDING_AUTH');
@@ -111,7 +111,7 @@ describe('the OAuth connect flow', () => {
     const authorize = await open((await link(id)).link);
     const callback = await decide(authorize);
     clock.advance(11 * 60_000);
-    const response = await fetch(callback);
+    const response = await stack.fetch(callback);
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('took too long');
     expect((await account(id)).status).toBe('PENDING_AUTH');
@@ -121,7 +121,7 @@ describe('the OAuth connect flow', () => {
     const id = fresh();
     const authorize = await open((await link(id)).link);
     authorize.searchParams.set('code_challenge', 'A'.repeat(43));
-    const response = await fetch(await decide(authorize));
+    const response = await stack.fetch(await decide(authorize));
     expect(response.status).toBe(502);
     expect(await response.text()).toContain('could not complete the sign-in');
     expect((await account(id)).status).toBe('PENDING_AUTH');
@@ -130,14 +130,14 @@ describe('the OAuth connect flow', () => {
 
   it('tells the user when they denied consent and leaves the account as it was', async () => {
     const id = fresh();
-    const denied = await fetch(await decide(await open((await link(id)).link), 'deny'));
+    const denied = await stack.fetch(await decide(await open((await link(id)).link), 'deny'));
     expect(denied.status).toBe(400);
     expect(await denied.text()).toContain('Access was not granted');
     expect((await account(id)).status).toBe('PENDING_AUTH');
 
     // An already connected account stays connected when a later consent is denied.
-    expect((await fetch(await decide(await open((await link(id)).link)))).status).toBe(200);
-    await fetch(await decide(await open((await link(id)).link), 'deny'));
+    expect((await stack.fetch(await decide(await open((await link(id)).link)))).status).toBe(200);
+    await stack.fetch(await decide(await open((await link(id)).link), 'deny'));
     expect((await account(id)).status).toBe('ACTIVE');
   });
 
@@ -145,7 +145,7 @@ describe('the OAuth connect flow', () => {
     const id = fresh();
     const callback = await decide(await open((await link(id)).link));
     stack.sandbox.state.addFault({ match: { method: 'POST', pathPrefix: '/token' }, status: 503, times: 5 });
-    const response = await fetch(callback);
+    const response = await stack.fetch(callback);
     expect(response.status).toBe(502);
     expect((await account(id)).status).toBe('PENDING_AUTH');
   });
@@ -160,13 +160,13 @@ describe('the OAuth connect flow with the sandbox unreachable', () => {
         connector: 'MY_GMAIL',
         identifier: 'john-doe',
       });
-      const opened = await fetch(body.link, { redirect: 'manual' });
+      const opened = await stack.fetch(body.link, { redirect: 'manual' });
       const authorize = new URL(opened.headers.get('location') ?? '');
       authorize.searchParams.set('login_hint', 'john.doe@example.com');
       authorize.searchParams.set('sandbox_auto_consent', 'allow');
-      const callback = (await fetch(authorize, { redirect: 'manual' })).headers.get('location') ?? '';
+      const callback = (await stack.fetch(authorize, { redirect: 'manual' })).headers.get('location') ?? '';
       await stack.sandbox.close();
-      const page = await fetch(callback);
+      const page = await stack.fetch(callback);
       expect(page.status).toBe(502);
       expect(await page.text()).toContain('Nothing was changed');
       const after = await stack.api<Account>(

@@ -169,14 +169,14 @@ describe('connected accounts API', () => {
       identifier: 'link-user',
     });
     expect(link.status).toBe(200);
-    const first = await fetch(link.body.link, { redirect: 'manual' });
-    const second = await fetch(link.body.link, { redirect: 'manual' });
+    const first = await stack.fetch(link.body.link, { redirect: 'manual' });
+    const second = await stack.fetch(link.body.link, { redirect: 'manual' });
     expect(first.status).toBe(302);
     expect(second.status).toBe(302);
     expect(new URL(first.headers.get('location') ?? '').searchParams.get('state')).not.toBe(
       new URL(second.headers.get('location') ?? '').searchParams.get('state'),
     );
-    const unknown = await fetch(`${stack.url}/connect/not-a-real-link`, { redirect: 'manual' });
+    const unknown = await stack.fetch(`${stack.url}/connect/not-a-real-link`, { redirect: 'manual' });
     expect(unknown.status).toBe(404);
   });
 });

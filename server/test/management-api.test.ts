@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manualClock } from '../src/sandbox/testing.js';
+import { manualClock } from './support/clock.js';
 import { type Stack, startStack } from './support/stack.js';
 
 function apiRoutes(stack: Stack): { method: string; path: string }[] {
@@ -24,7 +24,7 @@ describe('management API authentication', () => {
   afterAll(() => stack?.close());
 
   it('issues a short-lived signed token for valid client credentials', async () => {
-    const response = await fetch(`${stack.url}/oauth/token`, {
+    const response = await stack.fetch(`${stack.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
@@ -42,7 +42,7 @@ describe('management API authentication', () => {
   });
 
   it('refuses wrong client credentials and other grant types with OAuth error bodies', async () => {
-    const wrong = await fetch(`${stack.url}/oauth/token`, {
+    const wrong = await stack.fetch(`${stack.url}/oauth/token`, {
       method: 'POST',
       body: new URLSearchParams({
         grant_type: 'client_credentials',
@@ -52,7 +52,7 @@ describe('management API authentication', () => {
     });
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ error: 'invalid_client' });
-    const grant = await fetch(`${stack.url}/oauth/token`, {
+    const grant = await stack.fetch(`${stack.url}/oauth/token`, {
       method: 'POST',
       body: new URLSearchParams({ grant_type: 'password', client_id: stack.admin.client_id, client_secret: 'x' }),
     });
@@ -70,7 +70,7 @@ describe('management API authentication', () => {
     const expired = valid;
     for (const route of routes) {
       for (const authorization of [undefined, 'Bearer garbage', `Bearer ${forged}`, `Bearer ${expired}`, 'Basic abc']) {
-        const response = await fetch(`${stack.url}${route.path}`, {
+        const response = await stack.fetch(`${stack.url}${route.path}`, {
           method: route.method,
           headers: authorization ? { authorization } : {},
         });
@@ -83,7 +83,7 @@ describe('management API authentication', () => {
   });
 
   it('keeps one access token working across many calls until 5 s past its expiry, then answers 401', async () => {
-    const issued = await fetch(`${stack.url}/oauth/token`, {
+    const issued = await stack.fetch(`${stack.url}/oauth/token`, {
       method: 'POST',
       body: new URLSearchParams({
         grant_type: 'client_credentials',
@@ -94,7 +94,7 @@ describe('management API authentication', () => {
     const { access_token: token } = (await issued.json()) as { access_token: string };
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number };
     const call = async (path: string) =>
-      (await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;
+      (await stack.fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;
 
     for (let i = 0; i < 30; i++) expect(await call('/api/v1/connections')).toBe(200);
     const burst = await Promise.all(Array.from({ length: 20 }, () => call('/api/v1/mcp/configs')));
@@ -118,7 +118,7 @@ describe('management API input validation', () => {
   afterAll(() => stack?.close());
 
   async function post(path: string, body: string, contentType = 'application/json') {
-    const response = await fetch(`${stack.url}${path}`, {
+    const response = await stack.fetch(`${stack.url}${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await stack.token()}`, 'content-type': contentType },
       body,

@@ -14,7 +14,7 @@ describe('refresh across processes on Postgres', () => {
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`build the server first (npm run build): ${CLI} is missing`);
-    stack = await startStack({ engine: 'postgres', sandbox: { rotateRefreshTokens: true } });
+    stack = await startStack({ listen: true, engine: 'postgres', sandbox: { rotateRefreshTokens: true } });
     await stack.createConnection('MY_GMAIL', 'gmail');
     env = replicaEnv(stack);
     other = await startServerProcess(env);

@@ -52,7 +52,7 @@ describe('changes on one replica reach the others within a second', () => {
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`build the server first (npm run build): ${CLI} is missing`);
-    stack = await startStack({ engine: 'postgres' });
+    stack = await startStack({ listen: true, engine: 'postgres' });
     await stack.createConnection('MY_GMAIL', 'gmail');
     const created = await stack.api('POST', '/api/v1/mcp/configs', {
       name: 'replicated',

@@ -94,7 +94,7 @@ describe('logs', () => {
         done();
       },
     });
-    const stack = await startStack({ env: { SWITCHBOARD_LOG_LEVEL: 'trace' }, logs });
+    const stack = await startStack({ listen: true, env: { SWITCHBOARD_LOG_LEVEL: 'trace' }, logs });
     try {
       await stack.createConnection('MY_GMAIL', 'gmail', { oauth_client_secret: 'GOCSPX-log-leak', target: 'sandbox' });
       const { body } = await stack.api<{ link: string }>('POST', '/api/v1/connected_accounts/magic_link', {

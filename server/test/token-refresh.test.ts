@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manualClock } from '../src/sandbox/testing.js';
+import { manualClock } from './support/clock.js';
 import { ENGINES } from './support/database.js';
 import { type Stack, startStack } from './support/stack.js';
 

@@ -1,5 +1,5 @@
+import { type Stack, startStack } from '@switchboard/server/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from '../../../server/test/support/stack.js';
 import { runReminderAgent, Switchboard, sandboxConsent } from '../src/index.js';
 
 /** Reads an event straight from the sandbox's Calendar API, with a token of its own: no Switchboard involved. */
@@ -23,7 +23,8 @@ async function eventInSandbox(sandboxUrl: string, eventId: string) {
 describe('the reminder agent', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    // LangChain's MCP client and the consent links need real sockets.
+    stack = await startStack({ listen: true });
   });
   afterAll(() => stack?.close());
 

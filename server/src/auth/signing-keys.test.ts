@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../test/support/clock.js';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../../test/support/database.js';
 import type { Clock } from '../clock.js';
 import { createEncryptor } from '../crypto/envelope.js';
-import { manualClock } from '../sandbox/testing.js';
 import { SigningKeys } from './signing-keys.js';
 
 const ISSUER = 'https://switchboard.test';

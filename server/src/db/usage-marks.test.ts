@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Kysely, KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../test/support/clock.js';
 import {
   accountRow,
   createTestDatabase,
@@ -9,7 +10,6 @@ import {
   type TestDatabase,
 } from '../../test/support/database.js';
 import { createLogger } from '../logger.js';
-import { manualClock } from '../sandbox/testing.js';
 import { openDatabase } from './database.js';
 import type { Database } from './schema.js';
 import { USAGE_FLUSH_MS, USAGE_INTERVAL_MS, UsageMarks, type UsageTable } from './usage-marks.js';

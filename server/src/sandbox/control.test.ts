@@ -1,8 +1,9 @@
 import { auth, gmail } from '@googleapis/gmail';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { manualClock } from '../../test/support/clock.js';
+import { type RunningSandbox, startSandbox } from '../../test/support/sandbox.js';
 import { createSandbox } from './app.js';
-import { manualClock, type RunningSandbox, startSandbox } from './testing.js';
 
 const MAIL = 'https://mail.google.com/';
 const JOHN = 'john.doe@example.com';

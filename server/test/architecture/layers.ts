@@ -32,8 +32,9 @@ export const LAYERS: Layer[] = [
       'db/',
       'crypto/',
       'cache/',
+      'rate-limits/',
     ],
-    description: 'configuration, errors, storage, crypto, caches, clock and logging; knows no domain',
+    description: 'configuration, errors, storage, crypto, caches, rate limits, clock and logging; knows no domain',
   },
   {
     name: 'sandbox',
@@ -74,7 +75,7 @@ export const LAYERS: Layer[] = [
   },
   {
     name: 'process',
-    members: ['main.ts', 'cli.ts', 'commands/'],
-    description: 'starting the server and the command line',
+    members: ['main.ts', 'cli.ts', 'commands/', 'index.ts'],
+    description: 'starting the server, the command line, and the package surface (index.ts)',
   },
 ];

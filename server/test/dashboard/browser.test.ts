@@ -27,7 +27,7 @@ describe.skipIf(!hasChromium)('the dashboard in a real browser', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    stack = await startStack();
+    stack = await startStack({ listen: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

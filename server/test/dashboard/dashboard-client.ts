@@ -23,7 +23,7 @@ export class DashboardClient {
   }
 
   async get(path: string): Promise<Response> {
-    const response = await fetch(`${this.stack.url}${path}`, {
+    const response = await this.stack.fetch(`${this.stack.url}${path}`, {
       headers: { cookie: this.cookieHeader() },
       redirect: 'manual',
     });
@@ -32,7 +32,7 @@ export class DashboardClient {
   }
 
   async post(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-    const response = await fetch(`${this.stack.url}${path}`, {
+    const response = await this.stack.fetch(`${this.stack.url}${path}`, {
       method: 'POST',
       headers: {
         cookie: this.cookieHeader(),

@@ -30,7 +30,7 @@ describe('official MCP clients against both URL kinds', () => {
   let token: string;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ listen: true });
     config = await createSeedConfig(stack);
     await stack.connectAccount('MY_GMAIL', 'john-doe', 'john.doe@example.com');
     await stack.connectAccount('MY_CALENDAR', 'john-doe', 'john.doe@example.com');
@@ -48,7 +48,7 @@ describe('official MCP clients against both URL kinds', () => {
 
   it.each(['legacy', 'modern'] as const)('SDK v2 client (%s era) lists and calls tools on both URLs', async (era) => {
     for (const target of targets()) {
-      const client = await connectV2(target.url, {
+      const client = await connectV2(stack, target.url, {
         token: target.headers.authorization?.slice(7),
         modern: era === 'modern',
       });

@@ -122,7 +122,7 @@ describe('MCP configs API', () => {
       connection_tool_mappings: [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
     });
     const instance = await ensureInstance(stack, 'short-lived', 'john-doe');
-    const before = await fetch(instance.url, {
+    const before = await stack.fetch(instance.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
@@ -130,7 +130,7 @@ describe('MCP configs API', () => {
     expect(before.status).toBe(200);
     expect((await stack.api('DELETE', `/api/v1/mcp/configs/${created.body.config.id}`)).status).toBe(200);
     expect((await stack.api('GET', `/api/v1/mcp/instances/${instance.id}`)).status).toBe(404);
-    const after = await fetch(instance.url, {
+    const after = await stack.fetch(instance.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
@@ -140,7 +140,7 @@ describe('MCP configs API', () => {
   });
 
   it('is behind management auth', async () => {
-    const anonymous = await fetch(`${stack.url}/api/v1/mcp/configs`);
+    const anonymous = await stack.fetch(`${stack.url}/api/v1/mcp/configs`);
     expect(anonymous.status).toBe(401);
   });
 });

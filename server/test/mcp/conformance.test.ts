@@ -17,7 +17,7 @@ describe('the official MCP conformance suite (@modelcontextprotocol/conformance 
   let stack: Stack;
   let dir: string;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ listen: true });
     dir = mkdtempSync(join(tmpdir(), 'switchboard-conformance-'));
   });
   afterAll(async () => {

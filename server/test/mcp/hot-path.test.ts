@@ -35,7 +35,7 @@ describe('the MCP hot path', () => {
     });
     expect(created.status).toBe(201);
     const instance = await ensureInstance(stack, 'wide', 'john-doe');
-    const first = await readRpc(await rawPost(instance.url, listTools));
+    const first = await readRpc(await rawPost(stack, instance.url, listTools));
     expect((first.result as { tools: unknown[] }).tools).toHaveLength(25);
 
     // In-process (app.request), so the number is the server's and not the loopback socket's.

@@ -80,30 +80,30 @@ describe('MCP instances API', () => {
     expect(got.body.instance.name).toBe('desktop');
     expect((await stack.api('DELETE', `/api/v1/mcp/instances/${laptop.id}`)).body).toEqual({});
     expect((await stack.api('GET', `/api/v1/mcp/instances/${laptop.id}`)).status).toBe(404);
-    expect((await rawPost(laptop.url, listTools)).status).toBe(404);
+    expect((await rawPost(stack, laptop.url, listTools)).status).toBe(404);
   });
 
   it('rotates the URL: the old one dies at once, the new one works', async () => {
     const instance = await ensureInstance(stack, 'reminder-manager', 'rotating-user');
-    expect((await rawPost(instance.url, listTools)).status).toBe(200);
+    expect((await rawPost(stack, instance.url, listTools)).status).toBe(200);
     const rotated = await stack.api<{ instance: ApiInstance }>(
       'POST',
       `/api/v1/mcp/instances/${instance.id}:rotate_url`,
     );
     expect(rotated.status).toBe(200);
     expect(rotated.body.instance.url).not.toBe(instance.url);
-    const old = await rawPost(instance.url, listTools);
-    const never = await rawPost(`${stack.url}/mcp/i/never-existed`, listTools);
+    const old = await rawPost(stack, instance.url, listTools);
+    const never = await rawPost(stack, `${stack.url}/mcp/i/never-existed`, listTools);
     expect(old.status).toBe(404);
     expect(never.status).toBe(404);
     expect(await old.text()).toBe(await never.text());
-    expect((await rawPost(rotated.body.instance.url, listTools)).status).toBe(200);
+    expect((await rawPost(stack, rotated.body.instance.url, listTools)).status).toBe(200);
   });
 
   it('records last_used_at on use', async () => {
     const instance = await ensureInstance(stack, 'reminder-manager', 'busy-user');
     expect(instance.last_used_at).toBe('');
-    await rawPost(instance.url, listTools);
+    await rawPost(stack, instance.url, listTools);
     const got = await stack.api<{ instance: ApiInstance }>('GET', `/api/v1/mcp/instances/${instance.id}`);
     expect(Date.parse(got.body.instance.last_used_at)).toBeGreaterThan(0);
   });

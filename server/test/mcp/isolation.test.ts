@@ -44,7 +44,7 @@ describe('isolation between users, configs and URLs', () => {
   afterAll(() => stack?.close());
 
   it("john-doe's URL never reaches jane-doe's accounts", async () => {
-    const asJohn = await connectV2(john.url);
+    const asJohn = await connectV2(stack, john.url);
     const refused = await asJohn.callTool({ name: 'gmail_fetch_mails', arguments: { max_results: 1 } });
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toContain('john-doe has not connected MY_GMAIL');
@@ -57,7 +57,7 @@ describe('isolation between users, configs and URLs', () => {
     expect(textOf(smuggled)).not.toContain('jane');
     await asJohn.close();
 
-    const asJane = await connectV2(jane.url);
+    const asJane = await connectV2(stack, jane.url);
     const ok = await asJane.callTool({ name: 'gmail_fetch_mails', arguments: { max_results: 1 } });
     expect(ok.isError).toBeFalsy();
     await asJane.close();
@@ -78,28 +78,34 @@ describe('isolation between users, configs and URLs', () => {
     for (const expiry of ['59s', '86401s', 'soon', '3600']) {
       expect((await mintToken(stack, config.id, 'jane-doe', expiry)).status, expiry).toBe(400);
     }
-    const jwks = (await (await fetch(`${stack.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    const jwks = (await (await stack.fetch(`${stack.url}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string }[];
+    };
     expect(jwks.keys.length).toBeGreaterThan(0);
   });
 
   it("a token minted for config A is refused by config B's URL, with the RFC 9728 challenge", async () => {
     const minted = await mintToken(stack, config.id, 'jane-doe');
-    const atOther = await rawPost(other.mcp_server_url, listTools, { authorization: `Bearer ${minted.body.token}` });
+    const atOther = await rawPost(stack, other.mcp_server_url, listTools, {
+      authorization: `Bearer ${minted.body.token}`,
+    });
     expect(atOther.status).toBe(401);
     const metadataUrl = `${stack.url}/.well-known/oauth-protected-resource/mcp/c/${other.id}`;
     expect(atOther.headers.get('www-authenticate')).toBe(
       `Bearer resource_metadata="${metadataUrl}", error="invalid_token"`,
     );
-    const missing = await rawPost(other.mcp_server_url, listTools);
+    const missing = await rawPost(stack, other.mcp_server_url, listTools);
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${metadataUrl}"`);
-    const metadata = (await (await fetch(metadataUrl)).json()) as { resource: string };
+    const metadata = (await (await stack.fetch(metadataUrl)).json()) as { resource: string };
     expect(metadata.resource).toBe(other.mcp_server_url);
 
-    const atOwn = await rawPost(config.mcp_server_url, listTools, { authorization: `Bearer ${minted.body.token}` });
+    const atOwn = await rawPost(stack, config.mcp_server_url, listTools, {
+      authorization: `Bearer ${minted.body.token}`,
+    });
     expect(atOwn.status).toBe(200);
     // A management access token is not a session token.
-    const management = await rawPost(config.mcp_server_url, listTools, {
+    const management = await rawPost(stack, config.mcp_server_url, listTools, {
       authorization: `Bearer ${await stack.token()}`,
     });
     expect(management.status).toBe(401);
@@ -108,7 +114,7 @@ describe('isolation between users, configs and URLs', () => {
   it('refuses fuzzed URLs and tokens with one identical 404 or 401', async () => {
     const johnSecret = john.url.split('/mcp/i/')[1] ?? '';
     const janeSecret = jane.url.split('/mcp/i/')[1] ?? '';
-    const reference = await rawPost(`${stack.url}/mcp/i/${randomBytes(32).toString('base64url')}`, listTools);
+    const reference = await rawPost(stack, `${stack.url}/mcp/i/${randomBytes(32).toString('base64url')}`, listTools);
     expect(reference.status).toBe(404);
     const referenceBody = await reference.text();
     const candidates = [
@@ -123,7 +129,7 @@ describe('isolation between users, configs and URLs', () => {
       ...Array.from({ length: 40 }, () => randomBytes(1 + Math.floor(Math.random() * 48)).toString('base64url')),
     ].filter((s) => s !== johnSecret && s !== janeSecret);
     for (const candidate of candidates) {
-      const response = await rawPost(`${stack.url}/mcp/i/${candidate}`, listTools);
+      const response = await rawPost(stack, `${stack.url}/mcp/i/${candidate}`, listTools);
       expect(response.status, candidate).toBe(404);
       if (candidate) expect(await response.text()).toBe(referenceBody);
     }
@@ -139,7 +145,7 @@ describe('isolation between users, configs and URLs', () => {
       `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`,
     ];
     for (const token of tokens) {
-      const response = await rawPost(config.mcp_server_url, listTools, { authorization: `Bearer ${token}` });
+      const response = await rawPost(stack, config.mcp_server_url, listTools, { authorization: `Bearer ${token}` });
       expect(response.status, token).toBe(401);
     }
   });
@@ -151,7 +157,7 @@ describe('isolation between users, configs and URLs', () => {
     const original = clock.now;
     clock.now = () => realNow() + 120_000;
     try {
-      const response = await rawPost(config.mcp_server_url, listTools, {
+      const response = await rawPost(stack, config.mcp_server_url, listTools, {
         authorization: `Bearer ${minted.body.token}`,
       });
       expect(response.status).toBe(401);
@@ -162,6 +168,7 @@ describe('isolation between users, configs and URLs', () => {
 
   it('serves only the mapped tools: an unmapped tool is unknown', async () => {
     const response = await rawPost(
+      stack,
       jane.url,
       JSON.stringify({
         jsonrpc: '2.0',

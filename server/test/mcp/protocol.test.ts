@@ -97,7 +97,7 @@ describe('the MCP endpoint speaks the protocol and its errors', () => {
     const bodies = malformedBodies(200);
     expect(bodies).toHaveLength(200);
     for (const [index, body] of bodies.entries()) {
-      const response = await rawPost(instance.url, body);
+      const response = await rawPost(stack, instance.url, body);
       const where = `body #${index}: ${body.slice(0, 80)}`;
       expect(response.status, where).toBeLessThan(500);
       const rpc = await readRpc(response);
@@ -106,43 +106,43 @@ describe('the MCP endpoint speaks the protocol and its errors', () => {
       expect(Number.isInteger(error?.code), where).toBe(true);
       expect(typeof error?.message, where).toBe('string');
     }
-    const after = await rawPost(instance.url, listTools);
+    const after = await rawPost(stack, instance.url, listTools);
     expect(after.status).toBe(200);
     expect(((await readRpc(after)).result as { tools: unknown[] }).tools).toHaveLength(2);
   });
 
   it('answers a parse error with -32700 and an invalid request with -32600', async () => {
-    const parse = await readRpc(await rawPost(instance.url, '{"jsonrpc":'));
+    const parse = await readRpc(await rawPost(stack, instance.url, '{"jsonrpc":'));
     expect((parse.error as { code: number }).code).toBe(-32700);
-    const invalid = await readRpc(await rawPost(instance.url, '{"jsonrpc":"2.0","id":1}'));
+    const invalid = await readRpc(await rawPost(stack, instance.url, '{"jsonrpc":"2.0","id":1}'));
     expect((invalid.error as { code: number }).code).toBe(-32600);
   });
 
   it('refuses a wrong Accept with 406 and an unsupported MCP-Protocol-Version with 400', async () => {
-    const accept = await rawPost(instance.url, listTools, { accept: 'text/html' });
+    const accept = await rawPost(stack, instance.url, listTools, { accept: 'text/html' });
     expect(accept.status).toBe(406);
-    const version = await rawPost(instance.url, listTools, { 'mcp-protocol-version': '1999-01-01' });
+    const version = await rawPost(stack, instance.url, listTools, { 'mcp-protocol-version': '1999-01-01' });
     expect(version.status).toBe(400);
-    const contentType = await rawPost(instance.url, listTools, { 'content-type': 'text/plain' });
+    const contentType = await rawPost(stack, instance.url, listTools, { 'content-type': 'text/plain' });
     expect(contentType.status).toBe(415);
   });
 
   it('answers GET and DELETE with 405 and Allow: POST', async () => {
     for (const method of ['GET', 'DELETE']) {
-      const response = await fetch(instance.url, { method, headers: { accept: 'text/event-stream' } });
+      const response = await stack.fetch(instance.url, { method, headers: { accept: 'text/event-stream' } });
       expect(response.status, method).toBe(405);
       expect(response.headers.get('allow'), method).toBe('POST');
     }
   });
 
   it('rejects a foreign Origin or Host (DNS rebinding) and accepts its own origin', async () => {
-    const foreignOrigin = await rawPost(instance.url, listTools, { origin: 'http://evil.example.com' });
+    const foreignOrigin = await rawPost(stack, instance.url, listTools, { origin: 'http://evil.example.com' });
     expect(foreignOrigin.status).toBe(403);
-    const nullOrigin = await rawPost(instance.url, listTools, { origin: 'null' });
+    const nullOrigin = await rawPost(stack, instance.url, listTools, { origin: 'null' });
     expect(nullOrigin.status).toBe(403);
-    const ownOrigin = await rawPost(instance.url, listTools, { origin: stack.url });
+    const ownOrigin = await rawPost(stack, instance.url, listTools, { origin: stack.url });
     expect(ownOrigin.status).toBe(200);
-    // fetch() will not forge Host, so this request goes through the app in-process.
+    // stack.fetch() will not forge Host, so this request goes through the app in-process.
     const foreignHost = await stack.app.request(new URL(instance.url).pathname, {
       method: 'POST',
       headers: {
@@ -158,6 +158,7 @@ describe('the MCP endpoint speaks the protocol and its errors', () => {
   it('serves 2026-07-28, 2025-11-25, 2025-06-18 and 2025-03-26 clients', async () => {
     for (const version of ['2025-11-25', '2025-06-18', '2025-03-26']) {
       const init = await rawPost(
+        stack,
         instance.url,
         JSON.stringify({
           jsonrpc: '2.0',
@@ -167,11 +168,11 @@ describe('the MCP endpoint speaks the protocol and its errors', () => {
         }),
       );
       expect(((await readRpc(init)).result as { protocolVersion: string }).protocolVersion, version).toBe(version);
-      const list = await rawPost(instance.url, listTools, { 'mcp-protocol-version': version });
+      const list = await rawPost(stack, instance.url, listTools, { 'mcp-protocol-version': version });
       expect(((await readRpc(list)).result as { tools: unknown[] }).tools, version).toHaveLength(2);
     }
     const modern = new Client({ name: 'modern', version: '1' }, { versionNegotiation: { mode: 'auto' } });
-    await modern.connect(new StreamableHTTPClientTransport(new URL(instance.url)));
+    await modern.connect(new StreamableHTTPClientTransport(new URL(instance.url), { fetch: stack.fetch }));
     expect(modern.getNegotiatedProtocolVersion?.()).toBe('2026-07-28');
     expect((await modern.listTools()).tools).toHaveLength(2);
     await modern.close();
@@ -191,7 +192,7 @@ describe('the MCP endpoint speaks the protocol and its errors', () => {
       const page = await stack.consent(params.url, { email: 'john.doe@example.com' });
       return { action: page.status === 200 ? 'accept' : 'decline' };
     });
-    await client.connect(new StreamableHTTPClientTransport(new URL(instance.url)));
+    await client.connect(new StreamableHTTPClientTransport(new URL(instance.url), { fetch: stack.fetch }));
     const result = (await client.callTool({
       name: 'gmail_fetch_mails',
       arguments: { max_results: 1 },
@@ -210,7 +211,7 @@ describe('the MCP endpoint speaks the protocol and its errors', () => {
       asked++;
       return { action: 'decline' };
     });
-    await declining.connect(new StreamableHTTPClientTransport(new URL(instance.url)));
+    await declining.connect(new StreamableHTTPClientTransport(new URL(instance.url), { fetch: stack.fetch }));
     const refused = (await declining.callTool({
       name: 'googlecalendar_create_event',
       arguments: { summary: 'x', start_datetime: '2026-12-01T10:00:00Z' },

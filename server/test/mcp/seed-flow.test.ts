@@ -23,7 +23,7 @@ describe('the seed workflow, end to end', () => {
     expect(instance.url).toMatch(new RegExp(`^${stack.url}/mcp/i/`));
 
     // Before consent, a tool call is a readable error that carries the link.
-    const early = await connectV2(instance.url);
+    const early = await connectV2(stack, instance.url);
     const refused = (await early.callTool({ name: 'gmail_fetch_mails', arguments: {} })) as CallToolResult;
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toMatch(new RegExp(`john-doe has not connected MY_GMAIL.*${stack.url}/connect/`));
@@ -55,7 +55,7 @@ describe('the seed workflow, end to end', () => {
     expect(ready.body.connections.map((c) => c.connected_account_status)).toEqual(['ACTIVE', 'ACTIVE']);
 
     // 5. an MCP client lists exactly the mapped tools and calls them
-    const client = await connectV2(instance.url);
+    const client = await connectV2(stack, instance.url);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toEqual(SEED_TOOLS);
     const mails = (await client.callTool({
@@ -85,7 +85,7 @@ describe('the seed workflow, end to end', () => {
       email: 'john.doe@example.com',
       scopes: ['https://www.googleapis.com/auth/calendar.readonly'],
     });
-    const stored = await fetch(`${stack.sandbox.url}/calendar/v3/calendars/primary/events/${event.id}`, {
+    const stored = await stack.fetch(`${stack.sandbox.url}/calendar/v3/calendars/primary/events/${event.id}`, {
       headers: { authorization: `Bearer ${token.access_token}` },
     });
     expect(stored.status).toBe(200);

@@ -50,22 +50,32 @@ export async function mintToken(stack: Stack, configId: string, identifier: stri
   });
 }
 
-/** An official SDK v2 client connected to `url` (legacy initialize unless `modern`). */
-export async function connectV2(url: string, options: { token?: string; modern?: boolean } = {}): Promise<Client> {
+/** An official SDK v2 client connected to `url` through `stack.fetch` (legacy initialize unless `modern`). */
+export async function connectV2(
+  stack: Pick<Stack, 'fetch'>,
+  url: string,
+  options: { token?: string; modern?: boolean } = {},
+): Promise<Client> {
   const client = new Client(
     { name: 'switchboard-test', version: '1.0.0' },
     options.modern ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
   );
   const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: stack.fetch,
     ...(options.token ? { requestInit: { headers: { authorization: `Bearer ${options.token}` } } } : {}),
   });
   await client.connect(transport);
   return client;
 }
 
-/** Posts one raw JSON-RPC body to an MCP URL with the headers a 2025-06-18 client sends. */
-export async function rawPost(url: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, {
+/** Posts one raw JSON-RPC body to an MCP URL, through `stack.fetch`, with the headers a 2025-06-18 client sends. */
+export async function rawPost(
+  stack: Pick<Stack, 'fetch'>,
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return stack.fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',

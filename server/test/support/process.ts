@@ -1,10 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../src/free-port.js';
+import { freePort } from './loopback.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-
-export { freePort } from '../../src/free-port.js';
 
 export interface ServerProcess {
   url: string;

@@ -1,6 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { type AppEnv, createApp, type Services } from '../../src/app.js';
 import { createApiClient, type IssuedClient } from '../../src/auth/api-clients.js';
@@ -12,15 +9,26 @@ import type { Engine } from '../../src/db/database.js';
 import { createProviderTransport } from '../../src/execution/provider-transport.js';
 import { createLogger } from '../../src/logger.js';
 import { createCatalog } from '../../src/providers/index.js';
-import type { SandboxOptions } from '../../src/sandbox/state.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/testing.js';
+import type { SandboxOptions } from '../../src/sandbox/index.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './database.js';
+import { inProcessFetch } from './in-process.js';
+import { type LoopbackServer, serveOnLoopback } from './loopback.js';
+import { inProcessSandbox, type RunningSandbox, startSandbox } from './sandbox.js';
 
 /** A fixed test master key (32 bytes of base64), so tests can also decrypt what they inspect. */
 export const TEST_ENCRYPTION_KEY = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
 
+/** Where an in-process Switchboard pretends to live: nothing listens there, and a loopback name keeps the embedded (not production) mode. */
+export const IN_PROCESS_URL = 'http://switchboard.localhost';
+
 export interface Stack {
+  /** The public URL: a real loopback port with `listen`, else IN_PROCESS_URL. */
   url: string;
+  /**
+   * The fetch every test request goes through: it reaches the app and the sandbox in
+   * process (global fetch for any other origin), or over their sockets with `listen`.
+   */
+  fetch: typeof fetch;
   app: Hono<AppEnv>;
   services: Services;
   db: TestDatabase;
@@ -51,32 +59,36 @@ export interface StackOptions {
   /** Reuse an existing database (e.g. a second replica). */
   database?: TestDatabase;
   fetch?: typeof fetch;
+  /**
+   * Serve Switchboard and the sandbox on loopback ports, for tests where the socket is the
+   * point (other processes, real MCP clients, browsers). Default: in process, no socket.
+   */
+  listen?: boolean;
   /** Where the server's logs go (default: nowhere unless SWITCHBOARD_TEST_LOG_LEVEL is set). */
   logs?: NodeJS.WritableStream;
 }
 
-async function listen(
-  handler: (request: Request) => Response | Promise<Response>,
-): Promise<{ server: Server; port: number }> {
-  return new Promise((resolve) => {
-    const server = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
-      resolve({ server: server as Server, port: info.port }),
-    ) as Server;
-  });
-}
-
-/** A real Switchboard on a loopback port, a real sandbox on another, and a real database. */
+/**
+ * A real Switchboard, a real sandbox and a real database: in process by default (requests
+ * go through `stack.fetch` to `app.fetch`), or on loopback ports with `listen`.
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const clock = options.clock ?? systemClock;
-  const sandbox = await startSandbox({ clock, ...options.sandbox });
+  const sandboxOptions = { clock, ...options.sandbox };
+  const sandbox = options.listen ? await startSandbox(sandboxOptions) : inProcessSandbox(sandboxOptions);
   const db = options.database ?? (await createTestDatabase(options.engine));
   let app: Hono<AppEnv> | undefined;
-  const { server, port } = await listen((request) =>
-    app ? app.fetch(request) : new Response('starting', { status: 503 }),
-  );
-  const url = `http://127.0.0.1:${port}`;
+  const handler = (request: Request) => (app ? app.fetch(request) : new Response('starting', { status: 503 }));
+  let server: LoopbackServer | undefined;
+  let url = IN_PROCESS_URL;
+  let stackFetch: typeof fetch = inProcessFetch({ [IN_PROCESS_URL]: handler }, sandbox.fetch);
+  if (options.listen) {
+    server = await serveOnLoopback(handler);
+    url = server.url;
+    stackFetch = globalThis.fetch;
+  }
   const config = loadConfig({
-    PORT: String(port),
+    PORT: String(server?.port ?? 3000),
     SWITCHBOARD_PUBLIC_URL: url,
     SWITCHBOARD_DATA_DIR: db.dataDir,
     SWITCHBOARD_SANDBOX_URL: sandbox.url,
@@ -88,14 +100,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const encryptor = createEncryptor(TEST_ENCRYPTION_KEY);
   const signingKeys = new SigningKeys(db.db, encryptor, clock);
   await signingKeys.init();
-  // The server's own provider client, unless the test injects faults through a fetch.
-  const providerTransport = options.fetch ? undefined : createProviderTransport();
+  // The server's own provider client over sockets; in process, the sandbox's fetch (or the
+  // test's, which injects faults).
+  const providerTransport = options.fetch || !options.listen ? undefined : createProviderTransport();
   const created = createApp({
     config,
     db: db.db,
     engine: db.engine,
     clock,
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? (options.listen ? globalThis.fetch : stackFetch),
     ...(providerTransport ? { providerTransport } : {}),
     logger: createLogger(config.logLevel, options.logs),
     catalog: createCatalog(),
@@ -108,7 +121,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let cached: { token: string; until: number } | undefined;
   const token = async () => {
     if (cached && cached.until > clock.now()) return cached.token;
-    const response = await fetch(`${url}/oauth/token`, {
+    const response = await stackFetch(`${url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
@@ -123,7 +136,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   const api: Stack['api'] = async (method, path, body) => {
-    const response = await fetch(`${url}${path}`, {
+    const response = await stackFetch(`${url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${await token()}`,
@@ -136,16 +149,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   const consent: Stack['consent'] = async (link, consentOptions = {}) => {
-    const opened = await fetch(link, { redirect: 'manual' });
+    const opened = await stackFetch(link, { redirect: 'manual' });
     const location = opened.headers.get('location');
     if (opened.status !== 302 || !location) return opened;
     const authorize = new URL(location);
     authorize.searchParams.set('login_hint', consentOptions.email ?? 'john.doe@example.com');
     authorize.searchParams.set('sandbox_auto_consent', consentOptions.decision ?? 'allow');
-    const decided = await fetch(authorize, { redirect: 'manual' });
+    const decided = await stackFetch(authorize, { redirect: 'manual' });
     const callback = decided.headers.get('location');
     if (!callback) return decided;
-    return fetch(callback, { redirect: 'manual' });
+    return stackFetch(callback, { redirect: 'manual' });
   };
 
   const createConnection: Stack['createConnection'] = async (name, provider, extra = {}) => {
@@ -174,6 +187,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   return {
     url,
+    fetch: stackFetch,
     app,
     services: created.services,
     db,
@@ -185,10 +199,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     createConnection,
     connectAccount,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
+      await server?.close();
       await created.services.callLog.close();
       await created.services.usage.flush();
       await providerTransport?.close();

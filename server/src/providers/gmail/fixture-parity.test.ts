@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { inProcessFetch } from '../../../test/support/in-process.js';
+import {
+  ALL_GMAIL_SCOPES,
+  runTool,
+  startToolHarness,
+  type ToolHarness,
+  toolContext,
+} from '../../../test/support/tool-harness.js';
 import type { CompactMessage } from './message-format.js';
-import { apiFor, contextFor, type GmailHarness, runTool, startGmailHarness } from './test-harness.js';
+import { gmail } from './provider.js';
 import { fetchMails } from './tools/fetch-mails.js';
 import { insertMessage } from './tools/insert-message.js';
 
@@ -16,12 +22,13 @@ import { insertMessage } from './tools/insert-message.js';
  */
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
-let h: GmailHarness;
-let closeRecorded: () => void;
-let recordedUrl: string;
+/** Recorded Google answers, served in process at this made-up origin. */
+const RECORDED_URL = 'http://recorded-google.test';
+let h: ToolHarness;
+let recordedFetch: typeof fetch;
 
 beforeAll(async () => {
-  h = await startGmailHarness();
+  h = await startToolHarness({ provider: gmail, scopes: ALL_GMAIL_SCOPES });
   const recorded = new Hono();
   const byId: Record<string, string> = {
     '18f3a1c2d4e5f601': fixture('message-alternative.json'),
@@ -34,17 +41,10 @@ beforeAll(async () => {
     const body = byId[c.req.param('id')];
     return body ? c.body(body, 200, { 'content-type': 'application/json' }) : c.json({ error: { code: 404 } }, 404);
   });
-  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
-    const started = serve({ fetch: recorded.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
-      resolve({ server: started, port: info.port }),
-    );
-  });
-  closeRecorded = () => server.close();
-  recordedUrl = `http://127.0.0.1:${port}`;
+  recordedFetch = inProcessFetch({ [RECORDED_URL]: recorded.fetch });
 });
 
 afterAll(async () => {
-  closeRecorded?.();
   await h?.close();
 });
 
@@ -66,7 +66,12 @@ test('gmail_fetch_mails gives the same messages from recorded Google answers and
     query: 'from:example.org',
     max_results: 2,
   });
-  const recordedCtx = contextFor(apiFor(recordedUrl, () => 'token'));
+  const recordedCtx = toolContext({
+    apiOrigins: gmail.apiOrigins,
+    baseUrl: RECORDED_URL,
+    accessToken: 'token',
+    fetch: recordedFetch,
+  });
   const fromGoogle = (await runTool(fetchMails, { max_results: 2 }, recordedCtx)) as {
     messages: CompactMessage[];
     nextPageToken: string;

@@ -1,16 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ToolContext } from '../types.js';
+import { type LoopbackServer, serveOnLoopback } from '../../../test/support/loopback.js';
 import {
-  type CalendarSandbox,
-  calendarToolContext,
-  type LoopbackServer,
+  FULL_CALENDAR_SCOPE,
   type RecordedRequest,
   recordingFetch,
   runTool,
-  serveOnLoopback,
-  startCalendarSandbox,
-} from './testing/loopback.js';
+  SANDBOX_NOW,
+  startToolHarness,
+  type ToolHarness,
+  toolContext,
+} from '../../../test/support/tool-harness.js';
+import type { ToolContext } from '../types.js';
+import { googleCalendar } from './provider.js';
 import { createEvent } from './tools/create-event.js';
 import { listEvents } from './tools/list-events.js';
 
@@ -53,12 +55,12 @@ async function runBoth(ctx: ToolContext) {
 }
 
 describe('recorded Google responses and the sandbox', () => {
-  let sandbox: CalendarSandbox;
+  let sandbox: ToolHarness;
   let google: LoopbackServer;
   const googleRequests: RecordedRequest[] = [];
 
   beforeAll(async () => {
-    sandbox = await startCalendarSandbox();
+    sandbox = await startToolHarness({ provider: googleCalendar, scopes: [FULL_CALENDAR_SCOPE], now: SANDBOX_NOW });
     google = await serveOnLoopback(async (request) => {
       const url = new URL(request.url);
       if (url.pathname !== '/calendar/v3/calendars/primary/events')
@@ -76,7 +78,12 @@ describe('recorded Google responses and the sandbox', () => {
   it('give create_event and list_events the same output, from the same requests', async () => {
     const fromSandbox = await runBoth(sandbox.ctx);
     const fromGoogle = await runBoth(
-      calendarToolContext({ baseUrl: google.url, accessToken: 'recorded', fetch: recordingFetch(googleRequests) }),
+      toolContext({
+        apiOrigins: googleCalendar.apiOrigins,
+        baseUrl: google.url,
+        accessToken: 'recorded',
+        fetch: recordingFetch(googleRequests),
+      }),
     );
 
     expect(comparable(fromSandbox.created)).toEqual(comparable(fromGoogle.created));

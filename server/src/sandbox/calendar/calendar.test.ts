@@ -1,6 +1,7 @@
 import { auth, calendar, type calendar_v3 } from '@googleapis/calendar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manualClock, type RunningSandbox, startSandbox } from '../testing.js';
+import { manualClock } from '../../../test/support/clock.js';
+import { type RunningSandbox, startSandbox } from '../../../test/support/sandbox.js';
 
 const FULL = 'https://www.googleapis.com/auth/calendar';
 const READONLY = 'https://www.googleapis.com/auth/calendar.readonly';

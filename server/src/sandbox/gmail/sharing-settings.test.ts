@@ -1,6 +1,7 @@
 import { auth, gmail, type gmail_v1 } from '@googleapis/gmail';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manualClock, type RunningSandbox, startSandbox } from '../testing.js';
+import { manualClock } from '../../../test/support/clock.js';
+import { type RunningSandbox, startSandbox } from '../../../test/support/sandbox.js';
 
 const MAIL = 'https://mail.google.com/';
 const G = 'https://www.googleapis.com/auth/gmail.';

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { manualClock } from '../../../test/support/clock.js';
 import { createSandbox, type Sandbox } from '../app.js';
 import type { SandboxOptions } from '../state.js';
-import { manualClock } from '../testing.js';
 
 const BASE = 'http://sandbox.test';
 const CLIENT = { id: 'client-123.apps.googleusercontent.com', secret: 'shh-123' };

@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSandbox, startSandbox } from '../testing.js';
+import { type RunningSandbox, startSandbox } from '../../../test/support/sandbox.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const GMAIL_READONLY = 'https://www.googleapis.com/auth/gmail.readonly';

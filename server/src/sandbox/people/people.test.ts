@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { manualClock } from '../../../test/support/clock.js';
 import { createSandbox } from '../app.js';
-import { manualClock } from '../testing.js';
 
 const A = 'https://www.googleapis.com/auth/';
 const JOHN = 'john.doe@example.com';

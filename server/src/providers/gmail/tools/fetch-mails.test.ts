@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  ALL_GMAIL_SCOPES,
+  startToolHarness,
+  type ToolHarness,
+  toolContext,
+} from '../../../../test/support/tool-harness.js';
 import { ProviderError } from '../../../errors.js';
 import type { CompactMessage } from '../message-format.js';
+import { gmail } from '../provider.js';
 import { SCOPE } from '../scopes.js';
-import { apiFor, contextFor, type GmailHarness, startGmailHarness } from '../test-harness.js';
 import { fetchMails } from './fetch-mails.js';
 import { getAttachmentById } from './get-attachment-by-id.js';
 import { insertMessage } from './insert-message.js';
@@ -14,7 +20,7 @@ interface FetchResult {
   resultSizeEstimate: number;
 }
 
-let h: GmailHarness;
+let h: ToolHarness;
 
 function rfc822(headers: Record<string, string>, body: string): string {
   return `${Object.entries(headers)
@@ -48,7 +54,7 @@ async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
 }
 
 beforeAll(async () => {
-  h = await startGmailHarness();
+  h = await startToolHarness({ provider: gmail, scopes: ALL_GMAIL_SCOPES });
 });
 afterAll(async () => {
   await h?.close();
@@ -258,12 +264,16 @@ describe('gmail_fetch_mails', () => {
       peak = Math.max(peak, inFlight);
       try {
         await new Promise((resolve) => setTimeout(resolve, 5));
-        return await fetch(input, init);
+        return await h.sandbox.fetch(input, init);
       } finally {
         inFlight--;
       }
     };
-    const result = await h.run<FetchResult>(fetchMails, { query: 'cc8', max_results: 12 }, h.ctx({ fetch: counting }));
+    const result = await h.run<FetchResult>(
+      fetchMails,
+      { query: 'cc8', max_results: 12 },
+      h.contextFor({ fetch: counting }),
+    );
     expect(result.messages).toHaveLength(12);
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(5);
@@ -299,26 +309,30 @@ describe('gmail_fetch_mails', () => {
   });
 
   test('input outside the bounds is refused before any call', async () => {
-    await expect(h.run(fetchMails, { max_results: 0 })).rejects.toThrow();
-    await expect(h.run(fetchMails, { max_results: 501 })).rejects.toThrow();
-    await expect(h.run(fetchMails, { format: 'html' })).rejects.toThrow();
+    const before = h.requests.length;
+    for (const input of [{ max_results: 0 }, { max_results: 501 }, { format: 'html' }])
+      await expect(h.run(fetchMails, input)).rejects.toMatchObject({ code: 'tool_input_invalid' });
+    expect(h.requests.length).toBe(before);
   });
 
   test('a token Google rejects surfaces as provider_unauthorized after the engine retried once with a refresh', async () => {
     let tokenCalls = 0;
-    const ctx = contextFor(
-      apiFor(h.sandbox.url, () => {
+    const ctx = toolContext({
+      apiOrigins: gmail.apiOrigins,
+      baseUrl: h.sandbox.url,
+      fetch: h.sandbox.fetch,
+      accessToken: () => {
         tokenCalls++;
         return 'ya29.revoked';
-      }),
-    );
+      },
+    });
     const error = await rejection(h.run(fetchMails, {}, ctx));
     expect(error.code).toBe('provider_unauthorized');
     expect(tokenCalls).toBe(2);
   });
 
   test('with only gmail.metadata: metadata format works, full format is refused by Google', async () => {
-    const ctx = h.ctx({ scopes: [SCOPE.metadata] });
+    const ctx = h.contextFor({ scopes: [SCOPE.metadata] });
     const result = await h.run<FetchResult>(fetchMails, { format: 'metadata', max_results: 2 }, ctx);
     expect(result.messages[0]?.subject).toBeTruthy();
     // Google answers 403 PERMISSION_DENIED "Metadata scope doesn't allow format FULL".

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ALL_GMAIL_SCOPES, JOHN, startToolHarness, type ToolHarness } from '../../../../test/support/tool-harness.js';
 import type { CompactMessage } from '../message-format.js';
+import { gmail } from '../provider.js';
 import { SCOPE } from '../scopes.js';
-import { type GmailHarness, JOHN, startGmailHarness } from '../test-harness.js';
 import { batchDeleteMessages } from './batch-delete-messages.js';
 import { batchModifyMessages } from './batch-modify-messages.js';
 import { createDelegate } from './create-delegate.js';
@@ -64,7 +65,7 @@ interface Messages {
   messages: CompactMessage[];
 }
 
-let h: GmailHarness;
+let h: ToolHarness;
 let counter = 0;
 
 function raw(subject: string, body = 'hello', from = 'sender@ext.example'): string {
@@ -86,7 +87,7 @@ async function readOne(id: string): Promise<CompactMessage> {
 }
 
 beforeAll(async () => {
-  h = await startGmailHarness();
+  h = await startToolHarness({ provider: gmail, scopes: ALL_GMAIL_SCOPES });
 });
 afterAll(async () => {
   await h?.close();
@@ -208,7 +209,7 @@ describe('gmail sending tools against the sandbox', () => {
     const inJane = await h.run<Messages>(
       fetchMails,
       { query: 'subject:plans', max_results: 1 },
-      h.ctx({ email: 'jane.doe@example.com' }),
+      h.contextFor({ email: 'jane.doe@example.com' }),
     );
     expect(inJane.messages[0]).toMatchObject({ subject: 'Café ☕ plans', body: 'Grüße — see you at 10?' });
     expect(inJane.messages[0]?.from).toContain(JOHN);
@@ -422,7 +423,7 @@ describe('gmail sharing settings tools against the sandbox', () => {
       code: 'provider_not_found',
     });
     await expect(
-      h.run(createForwardingAddress, { forwarding_email: 'x@ext.example' }, h.ctx({ scopes: [SCOPE.full] })),
+      h.run(createForwardingAddress, { forwarding_email: 'x@ext.example' }, h.contextFor({ scopes: [SCOPE.full] })),
     ).rejects.toMatchObject({
       code: 'insufficient_scope',
     });
@@ -456,7 +457,7 @@ describe('gmail sharing settings tools against the sandbox', () => {
   });
 
   test('gmail_list_delegates and gmail_create_delegate', async () => {
-    const alex = h.ctx({ email: 'alex.rivera@example.com' });
+    const alex = h.contextFor({ email: 'alex.rivera@example.com' });
     expect(await h.run(listDelegates, {}, alex)).toEqual({ delegates: [] });
     expect(await h.run(createDelegate, { delegate_email: 'mei.tanaka@example.com' }, alex)).toEqual({
       delegateEmail: 'mei.tanaka@example.com',
@@ -485,7 +486,7 @@ describe('gmail contact tools against the sandbox People API', () => {
     const urls: URL[] = [];
     const spy: typeof fetch = (input, init) => {
       urls.push(new URL(input instanceof Request ? input.url : String(input)));
-      return fetch(input, init);
+      return h.sandbox.fetch(input, init);
     };
     return { urls, fetch: spy };
   }
@@ -522,7 +523,7 @@ describe('gmail contact tools against the sandbox People API', () => {
     });
     expect(some.connections.find((person) => person.organizations?.[0]?.name === 'Globex')).toBeDefined();
     expect(some.connections.every((person) => person.emailAddresses === undefined)).toBe(true);
-    await expect(h.run(getContacts, {}, h.ctx({ scopes: [SCOPE.full] }))).rejects.toMatchObject({
+    await expect(h.run(getContacts, {}, h.contextFor({ scopes: [SCOPE.full] }))).rejects.toMatchObject({
       code: 'insufficient_scope',
     });
   });
@@ -532,7 +533,7 @@ describe('gmail contact tools against the sandbox People API', () => {
     const found = await h.run<{ results: { person: Person }[] }>(
       searchPeople,
       { query: 'sarah' },
-      h.ctx({ fetch: spy.fetch }),
+      h.contextFor({ fetch: spy.fetch }),
     );
     expect(spy.urls.map((url) => [url.pathname, url.searchParams.get('query')])).toEqual([
       ['/v1/people:searchContacts', ''],
@@ -551,7 +552,7 @@ describe('gmail contact tools against the sandbox People API', () => {
 
   test('gmail_search_people searches other contacts with their allowed fields and scope', async () => {
     const spy = spying();
-    const other = h.ctx({ scopes: [SCOPE.otherContactsReadonly], fetch: spy.fetch });
+    const other = h.contextFor({ scopes: [SCOPE.otherContactsReadonly], fetch: spy.fetch });
     const found = await h.run<{ results: { person: Person }[] }>(
       searchPeople,
       { query: 'billing', other_contacts: true, person_fields: ['names', 'organizations'] },
@@ -565,7 +566,11 @@ describe('gmail contact tools against the sandbox People API', () => {
     expect(found.results[0]?.person.names?.[0]?.displayName).toBe('Acme Billing');
     // contacts.readonly alone does not reach "other contacts".
     await expect(
-      h.run(searchPeople, { query: 'billing', other_contacts: true }, h.ctx({ scopes: [SCOPE.contactsReadonly] })),
+      h.run(
+        searchPeople,
+        { query: 'billing', other_contacts: true },
+        h.contextFor({ scopes: [SCOPE.contactsReadonly] }),
+      ),
     ).rejects.toMatchObject({ code: 'insufficient_scope' });
   });
 });

@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderError } from '../../../errors.js';
-import type { ToolDefinition } from '../../types.js';
+import { serveOnLoopback } from '../../../../test/support/loopback.js';
 import {
-  type CalendarSandbox,
-  calendarToolContext,
+  FULL_CALENDAR_SCOPE,
   type RecordedRequest,
   runTool,
-  serveOnLoopback,
-  startCalendarSandbox,
-} from '../testing/loopback.js';
+  SANDBOX_NOW,
+  startToolHarness,
+  type ToolHarness,
+  toolContext,
+} from '../../../../test/support/tool-harness.js';
+import { ProviderError } from '../../../errors.js';
+import type { ToolDefinition } from '../../types.js';
+import { googleCalendar } from '../provider.js';
 import { addCalendarToList } from './add-calendar-to-list.js';
 import { clearCalendar } from './clear-calendar.js';
 import { createCalendar } from './create-calendar.js';
@@ -80,10 +83,10 @@ interface CalendarEntry {
 const USER = 'john.doe@example.com';
 const HOLIDAYS = 'en.usa#holiday@group.v.calendar.google.com';
 
-let env: CalendarSandbox;
+let env: ToolHarness;
 
 beforeAll(async () => {
-  env = await startCalendarSandbox();
+  env = await startToolHarness({ provider: googleCalendar, scopes: [FULL_CALENDAR_SCOPE], now: SANDBOX_NOW });
 });
 
 afterAll(async () => {
@@ -433,7 +436,12 @@ describe('calendar tools', () => {
   });
 
   it('clear_calendar empties the primary calendar', async () => {
-    const own = await startCalendarSandbox({ email: 'jane.doe@example.com' });
+    const own = await startToolHarness({
+      provider: googleCalendar,
+      scopes: [FULL_CALENDAR_SCOPE],
+      now: SANDBOX_NOW,
+      email: 'jane.doe@example.com',
+    });
     try {
       const before = await runTool<EventPage>(searchEvents, { calendar_id: 'primary' }, own.ctx);
       expect(before.events.length).toBeGreaterThan(0);
@@ -462,7 +470,7 @@ describe('calendar tools', () => {
       return new Response(null, { status: 204 });
     });
     try {
-      const ctx = calendarToolContext({ baseUrl: stub.url, accessToken: 'test-token' });
+      const ctx = toolContext({ apiOrigins: googleCalendar.apiOrigins, baseUrl: stub.url, accessToken: 'test-token' });
       const result = await runTool(
         transferCalendarOwnership,
         { calendar_id: 'team@group.calendar.google.com', new_data_owner: 'ana@example.com' },

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  FULL_CALENDAR_SCOPE,
+  runTool,
+  SANDBOX_NOW,
+  startToolHarness,
+  type ToolHarness,
+} from '../../../../test/support/tool-harness.js';
 import { ProviderError } from '../../../errors.js';
-import { type CalendarSandbox, runTool, startCalendarSandbox } from '../testing/loopback.js';
+import { googleCalendar } from '../provider.js';
 import { createEvent } from './create-event.js';
 import { getEventById } from './get-event-by-id.js';
 import { listCalendars } from './list-calendars.js';
@@ -34,10 +41,10 @@ interface GoogleEvent {
   colorId?: string;
 }
 
-let env: CalendarSandbox;
+let env: ToolHarness;
 
 beforeAll(async () => {
-  env = await startCalendarSandbox();
+  env = await startToolHarness({ provider: googleCalendar, scopes: [FULL_CALENDAR_SCOPE], now: SANDBOX_NOW });
 });
 
 afterAll(async () => {
@@ -280,7 +287,7 @@ describe('googlecalendar_create_event', () => {
   });
 
   it('surfaces a read-only grant as a ProviderError insufficient_scope', async () => {
-    const readOnly = env.contextFor('john.doe@example.com', ['https://www.googleapis.com/auth/calendar.readonly']);
+    const readOnly = env.contextFor({ scopes: ['https://www.googleapis.com/auth/calendar.readonly'] });
     const error = await runTool(createEvent, { summary: 'x', start_datetime: '2026-03-10T09:00:00Z' }, readOnly)
       .then(() => undefined)
       .catch((e: unknown) => e);
@@ -289,7 +296,7 @@ describe('googlecalendar_create_event', () => {
   });
 
   it('runs with the narrower calendar.events scope it declares', async () => {
-    const eventsOnly = env.contextFor('john.doe@example.com', ['https://www.googleapis.com/auth/calendar.events']);
+    const eventsOnly = env.contextFor({ scopes: ['https://www.googleapis.com/auth/calendar.events'] });
     const event = await runTool<GoogleEvent>(
       createEvent,
       { summary: 'Scoped', start_datetime: '2026-03-10T10:00:00' },

@@ -1,16 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { referenceTools } from '../../../../test/support/reference.js';
 import { extensionsOf } from '../../extensions.js';
 import { googleCalendarTools } from './index.js';
-
-// The wire contract lives outside the repository; the check runs where it is present.
-const REFERENCE = process.env.SWITCHBOARD_TOOL_SIGNATURES ?? '/work/shared/reference/tool-signatures.json';
-
-interface ReferenceTool {
-  name: string;
-  params: { name: string; type: string; required: boolean }[];
-}
 
 interface JsonSchemaObject {
   properties?: Record<string, { type?: string; description?: string }>;
@@ -40,48 +32,44 @@ describe('googleCalendarTools', () => {
     }
   });
 
-  it.skipIf(!existsSync(REFERENCE))(
-    'matches the reference signatures: names, JSON types and required flags; extras only optional allowlisted extensions',
-    () => {
-      const reference = (JSON.parse(readFileSync(REFERENCE, 'utf8')) as Record<string, ReferenceTool[]>).googlecalendar;
-      expect(reference).toBeDefined();
-      const byName = new Map(googleCalendarTools.map((tool) => [tool.name, tool]));
-      expect([...byName.keys()].sort()).toEqual((reference ?? []).map((tool) => tool.name).sort());
-      for (const expected of reference ?? []) {
-        const tool = byName.get(expected.name);
-        const extensions = extensionsOf(expected.name);
-        for (const io of ['input', 'output'] as const) {
-          const schema = z.toJSONSchema(tool?.input ?? z.object({}), { io }) as JsonSchemaObject;
-          const properties = schema.properties ?? {};
-          const required = schema.required ?? [];
-          const referenceNames = new Set(expected.params.map((p) => p.name));
-          const types = Object.fromEntries(
-            Object.entries(properties)
-              .filter(([name]) => referenceNames.has(name))
-              .map(([name, property]) => [name, property.type]),
-          );
-          expect(types, `${expected.name} (${io})`).toEqual(
-            Object.fromEntries(expected.params.map((p) => [p.name, p.type])),
-          );
-          const extras = Object.keys(properties).filter((name) => !referenceNames.has(name));
-          expect(
-            extras.filter((name) => !extensions.includes(name)),
-            `${expected.name} unlisted extras`,
-          ).toEqual([]);
-          expect(
-            extras.filter((name) => required.includes(name)),
-            `${expected.name} required extras (${io})`,
-          ).toEqual([]);
-          expect([...required].sort(), `${expected.name} required (${io})`).toEqual(
-            expected.params
-              .filter((p) => p.required)
-              .map((p) => p.name)
-              .sort(),
-          );
-        }
+  it('matches the reference signatures: names, JSON types and required flags; extras only optional allowlisted extensions', () => {
+    const reference = referenceTools('googlecalendar');
+    const byName = new Map(googleCalendarTools.map((tool) => [tool.name, tool]));
+    expect([...byName.keys()].sort()).toEqual(reference.map((tool) => tool.name).sort());
+    for (const expected of reference) {
+      const tool = byName.get(expected.name);
+      const extensions = extensionsOf(expected.name);
+      for (const io of ['input', 'output'] as const) {
+        const schema = z.toJSONSchema(tool?.input ?? z.object({}), { io }) as JsonSchemaObject;
+        const properties = schema.properties ?? {};
+        const required = schema.required ?? [];
+        const referenceNames = new Set(expected.params.map((p) => p.name));
+        const types = Object.fromEntries(
+          Object.entries(properties)
+            .filter(([name]) => referenceNames.has(name))
+            .map(([name, property]) => [name, property.type]),
+        );
+        expect(types, `${expected.name} (${io})`).toEqual(
+          Object.fromEntries(expected.params.map((p) => [p.name, p.type])),
+        );
+        const extras = Object.keys(properties).filter((name) => !referenceNames.has(name));
+        expect(
+          extras.filter((name) => !extensions.includes(name)),
+          `${expected.name} unlisted extras`,
+        ).toEqual([]);
+        expect(
+          extras.filter((name) => required.includes(name)),
+          `${expected.name} required extras (${io})`,
+        ).toEqual([]);
+        expect([...required].sort(), `${expected.name} required (${io})`).toEqual(
+          expected.params
+            .filter((p) => p.required)
+            .map((p) => p.name)
+            .sort(),
+        );
       }
-    },
-  );
+    }
+  });
 
   it('lists only extensions that exist on their tool and are optional', () => {
     for (const tool of googleCalendarTools) {
