@@ -220,9 +220,10 @@ export class ConnectedAccounts {
   async delete(ref: AccountRef): Promise<void> {
     const { account, connection } = await this.get(ref);
     await this.revokeAtProvider(account, connection);
-    await this.deps.db.deleteFrom('connected_accounts').where('id', '=', account.id).execute();
+    await this.deps.changes.write(['accounts'], (trx) =>
+      trx.deleteFrom('connected_accounts').where('id', '=', account.id).execute(),
+    );
     this.deps.vault.forget(account.id);
-    await this.deps.changes.changed('accounts');
   }
 
   /** Revokes the grant and forgets the tokens; the account stays, DISCONNECTED, until a new consent. */
@@ -238,9 +239,10 @@ export class ConnectedAccounts {
       token_version: account.token_version + 1,
       updated_at: this.now(),
     };
-    await this.deps.db.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute();
+    await this.deps.changes.write(['accounts'], (trx) =>
+      trx.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute(),
+    );
     this.deps.vault.forget(account.id);
-    await this.deps.changes.changed('accounts');
     return { account: { ...account, ...values }, connection };
   }
 
@@ -275,9 +277,10 @@ export class ConnectedAccounts {
       token_version: account.token_version + 1,
       updated_at: this.now(),
     };
-    await this.deps.db.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute();
+    await this.deps.changes.write(['accounts'], (trx) =>
+      trx.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute(),
+    );
     this.deps.vault.forget(account.id);
-    await this.deps.changes.changed('accounts');
     return { ...account, ...values };
   }
 

@@ -1,25 +1,29 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
-import { ScopedCache } from './scoped-cache.js';
+import { DEFAULT_MAX_AGE_MS, ScopedCache } from './scoped-cache.js';
 
 /**
  * What a cached value depends on. `mcp`: connections, configs, mappings, instances.
  * `accounts`: a connected account's existence or status (not token refreshes, which
- * caches check by token_version instead).
+ * caches check by token_version instead). `clients`: a management client's revocation,
+ * secret rotation, or an MCP session-token revocation.
  */
-export type ChangeScope = 'mcp' | 'accounts';
+export type ChangeScope = 'mcp' | 'accounts' | 'clients';
 
 /** How stale another replica's change may be here, at most. */
 export const DEFAULT_POLL_MS = 250;
 
 /**
  * Cache invalidation across replicas through the `change_versions` table: a write bumps
- * its scope's version after it commits and empties this process's caches at once; every
- * process reads the versions at most every `pollMs` (lazily, on the next request that
- * uses a cache) and empties the caches of a scope whose version moved. Works the same on
- * SQLite (processes sharing a file) and Postgres (replicas), and needs no listener
- * connection. Caches are only caches: a process with none behaves the same, slower.
+ * its scope's version in the same transaction as the write (`write`, or `changedIn` inside
+ * a transaction the caller runs), so the two commit together or not at all, and this
+ * process empties its caches once it committed; every process reads the versions at most
+ * every `pollMs` (lazily, on the next request that uses a cache) and empties the caches of
+ * a scope whose version moved. Works the same on SQLite (processes sharing a file) and
+ * Postgres (replicas), and needs no listener connection. Every cache entry also expires
+ * after its cache's max age (60 s by default), the bound for a change that never went
+ * through the feed. Caches are only caches: a process with none behaves the same, slower.
  */
 export class ChangeFeed {
   private readonly versions = new Map<string, number>();
@@ -34,8 +38,8 @@ export class ChangeFeed {
   ) {}
 
   /** A cache emptied whenever one of `scopes` changes, here or on another replica. */
-  cache<K, V>(scopes: ChangeScope[], maxEntries: number): ScopedCache<K, V> {
-    const cache = new ScopedCache<K, V>(maxEntries);
+  cache<K, V>(scopes: ChangeScope[], maxEntries: number, maxAgeMs = DEFAULT_MAX_AGE_MS): ScopedCache<K, V> {
+    const cache = new ScopedCache<K, V>(maxEntries, this.deps.clock, maxAgeMs);
     this.registered.push(cache as ScopedCache<unknown, unknown>);
     for (const scope of scopes) {
       const list = this.caches.get(scope) ?? [];
@@ -54,14 +58,39 @@ export class ChangeFeed {
     for (const cache of this.caches.get(scope as ChangeScope) ?? []) cache.clear();
   }
 
-  /** Call after a committed write: this process forgets now, the others at their next poll. */
-  async changed(scope: ChangeScope): Promise<void> {
-    this.clear(scope);
-    await this.deps.db
+  /**
+   * Runs `work` and the version bump of `scopes` in one transaction; once it committed,
+   * this process forgets at once and the others at their next poll. A failure anywhere
+   * rolls back the write and the bump together.
+   */
+  async write<T>(scopes: ChangeScope[], work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    const result = await this.deps.db.transaction().execute(async (trx) => {
+      const value = await work(trx);
+      await this.changedIn(trx, scopes);
+      return value;
+    });
+    this.forget(scopes);
+    return result;
+  }
+
+  /**
+   * Bumps `scopes` inside the caller's transaction, after its writes (the version rows stay
+   * locked only until the commit). Call `forget(scopes)` once the transaction committed.
+   */
+  async changedIn(trx: Transaction<Database>, scopes: ChangeScope[]): Promise<void> {
+    // One statement, scopes sorted: concurrent writers lock the version rows in one order.
+    const values = [...new Set(scopes)].sort().map((scope) => ({ scope, version: 1 }));
+    if (!values.length) return;
+    await trx
       .insertInto('change_versions')
-      .values({ scope, version: 1 })
+      .values(values)
       .onConflict((oc) => oc.column('scope').doUpdateSet({ version: sql<number>`change_versions.version + 1` }))
       .execute();
+  }
+
+  /** Empties this process's caches of `scopes` now (after a commit that bumped them). */
+  forget(scopes: ChangeScope[]): void {
+    for (const scope of scopes) this.clear(scope);
   }
 
   /** Catches up with other processes' changes when the last look is older than pollMs. */

@@ -1,13 +1,28 @@
+import type { Clock } from '../clock.js';
+
 /**
- * A bounded in-process map that a ChangeFeed empties when its scope changes. Loads race
- * with invalidation, so a value is stored only if no clear happened since its load began
- * (the caller passes the `generation` it read before loading).
+ * How long a cached value may be served without a reload, at most. The change feed empties
+ * caches within a poll of a write; this age is the backstop for a change that never went
+ * through the feed (a write made by hand in the database, a process that died mid-way), so
+ * no replica serves such a value for longer than this.
+ */
+export const DEFAULT_MAX_AGE_MS = 60_000;
+
+/**
+ * A bounded in-process map that a ChangeFeed empties when its scope changes, and whose
+ * entries expire `maxAgeMs` after they were stored. Loads race with invalidation, so a value
+ * is stored only if no clear happened since its load began (the caller passes the
+ * `generation` it read before loading).
  */
 export class ScopedCache<K, V> {
-  private readonly entries = new Map<K, V>();
+  private readonly entries = new Map<K, { value: V; storedAt: number }>();
   private epoch = 0;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly clock: Clock,
+    readonly maxAgeMs = DEFAULT_MAX_AGE_MS,
+  ) {}
 
   /** Read before loading; pass to `set` so a value loaded before a clear is not kept. */
   get generation(): number {
@@ -19,7 +34,13 @@ export class ScopedCache<K, V> {
   }
 
   get(key: K): V | undefined {
-    return this.entries.get(key);
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (this.clock.now() - entry.storedAt >= this.maxAgeMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
   }
 
   set(key: K, value: V, generation: number): void {
@@ -29,7 +50,7 @@ export class ScopedCache<K, V> {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, value);
+    this.entries.set(key, { value, storedAt: this.clock.now() });
   }
 
   delete(key: K): void {

@@ -73,15 +73,15 @@ export class Connections {
       values.key_id = secret.keyId;
     }
     try {
-      await this.deps.db.updateTable('connections').set(values).where('id', '=', id).execute();
+      // Mappings and accounts name their connection: cached targets and accounts carry its row.
+      await this.deps.changes.write(['mcp', 'accounts'], (trx) =>
+        trx.updateTable('connections').set(values).where('id', '=', id).execute(),
+      );
     } catch (error) {
       if (isUniqueViolation(error))
         throw new AppError('already_exists', `a connection named ${patch.name} already exists`);
       throw error;
     }
-    // Mappings and accounts name their connection: cached targets and accounts carry its row.
-    await this.deps.changes.changed('mcp');
-    await this.deps.changes.changed('accounts');
     return { ...existing, ...values };
   }
 
@@ -118,10 +118,10 @@ export class Connections {
   }
 
   async delete(id: string): Promise<void> {
-    const result = await this.deps.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `connection ${id} not found`);
-    await this.deps.changes.changed('mcp');
-    await this.deps.changes.changed('accounts');
+    await this.deps.changes.write(['mcp', 'accounts'], async (trx) => {
+      const result = await trx.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `connection ${id} not found`);
+    });
   }
 
   /** The OAuth app of a connection, decrypting its secret only when a token call needs it. */

@@ -220,7 +220,7 @@ export class TokenVault {
   /** After the refresh committed: an account that just expired leaves every replica's caches. */
   private async settle(outcome: AccessGrant | AppError): Promise<AccessGrant> {
     if (outcome instanceof AppError) {
-      if (outcome.code === 'account_expired') await this.deps.changes.changed('accounts');
+      if (outcome.code === 'account_expired') this.deps.changes.forget(['accounts']);
       throw outcome;
     }
     return outcome;
@@ -297,11 +297,17 @@ export class TokenVault {
     reason: string,
     now: string,
   ) {
-    await db
-      .updateTable('connected_accounts')
-      .set({ status: 'EXPIRED', status_reason: reason, updated_at: now })
-      .where('id', '=', row.id)
-      .execute();
+    const expire = async (trx: Transaction<Database>) => {
+      await trx
+        .updateTable('connected_accounts')
+        .set({ status: 'EXPIRED', status_reason: reason, updated_at: now })
+        .where('id', '=', row.id)
+        .execute();
+      await this.deps.changes.changedIn(trx, ['accounts']);
+    };
+    // On Postgres this is the refresh's own transaction, which commits the bump with the status.
+    if (db.isTransaction) await expire(db as Transaction<Database>);
+    else await db.transaction().execute(expire);
     this.forget(row.id);
   }
 }

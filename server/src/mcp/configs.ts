@@ -199,22 +199,22 @@ export class McpConfigs {
     const mappings = patch.mappings ? await this.resolveMappings(patch.mappings) : existing.mappings;
     const updatedAt = this.now();
     const description = patch.description ?? existing.description;
-    await this.deps.db.transaction().execute(async (trx) => {
+    await this.deps.changes.write(['mcp'], async (trx) => {
       await trx.updateTable('mcp_configs').set({ description, updated_at: updatedAt }).where('id', '=', id).execute();
       if (patch.mappings) {
         await trx.deleteFrom('mcp_config_mappings').where('config_id', '=', id).execute();
         await this.insertMappings(trx, id, mappings);
       }
     });
-    await this.deps.changes.changed('mcp');
     return { ...existing, description, updated_at: updatedAt, mappings };
   }
 
   async delete(id: string): Promise<void> {
     // Mappings and instances go with the config (ON DELETE CASCADE).
-    const result = await this.deps.db.deleteFrom('mcp_configs').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `MCP config ${id} not found`);
-    await this.deps.changes.changed('mcp');
+    await this.deps.changes.write(['mcp'], async (trx) => {
+      const result = await trx.deleteFrom('mcp_configs').where('id', '=', id).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `MCP config ${id} not found`);
+    });
   }
 
   async get(id: string): Promise<ConfigDetail> {

@@ -177,8 +177,9 @@ export class McpInstances {
     const config = patch.configName ? await this.deps.configs.getByName(patch.configName) : current;
     const values = { name: patch.name ?? row.name, config_id: config.id, updated_at: this.now() };
     try {
-      await this.deps.db.updateTable('mcp_instances').set(values).where('id', '=', id).execute();
-      await this.deps.changes.changed('mcp');
+      await this.deps.changes.write(['mcp'], (trx) =>
+        trx.updateTable('mcp_instances').set(values).where('id', '=', id).execute(),
+      );
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new AppError(
@@ -192,17 +193,19 @@ export class McpInstances {
   }
 
   async delete(id: string): Promise<void> {
-    const result = await this.deps.db.deleteFrom('mcp_instances').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `MCP instance ${id} not found`);
-    await this.deps.changes.changed('mcp');
+    await this.deps.changes.write(['mcp'], async (trx) => {
+      const result = await trx.deleteFrom('mcp_instances').where('id', '=', id).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `MCP instance ${id} not found`);
+    });
   }
 
   /** A new URL secret; the old URL stops working with this write. */
   async rotateUrl(id: string) {
     const { row, config } = await this.get(id);
     const values = { ...this.sealSecret(id), updated_at: this.now() };
-    await this.deps.db.updateTable('mcp_instances').set(values).where('id', '=', id).execute();
-    await this.deps.changes.changed('mcp');
+    await this.deps.changes.write(['mcp'], (trx) =>
+      trx.updateTable('mcp_instances').set(values).where('id', '=', id).execute(),
+    );
     return { row: { ...row, ...values }, config };
   }
 }
