@@ -36,6 +36,7 @@ const envSchema = z.object({
     .min(60)
     .max(7 * 86400)
     .default(86400),
+  SWITCHBOARD_LOG_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
   SWITCHBOARD_ALLOWED_ORIGINS: z.string().optional(),
   SWITCHBOARD_ALLOWED_HOSTS: z.string().optional(),
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
@@ -83,6 +84,8 @@ export interface Config {
   };
   accessTokenTtlSeconds: number;
   authLinkTtlSeconds: number;
+  /** Days tool_call_logs rows are kept (0: forever); expired links and auth requests go a day after expiry. */
+  logRetentionDays: number;
   /** Origins allowed to call the MCP endpoint from a browser; empty = same origin only. */
   allowedOrigins: string[];
   /** Host header values accepted by the MCP endpoint; always includes the public URL's host. */
@@ -164,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     accessTokenTtlSeconds: e.SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS,
     authLinkTtlSeconds: e.SWITCHBOARD_AUTH_LINK_TTL_SECONDS,
+    logRetentionDays: e.SWITCHBOARD_LOG_RETENTION_DAYS,
     allowedOrigins: list(e.SWITCHBOARD_ALLOWED_ORIGINS),
     allowedHosts: [
       ...new Set([publicHost, `localhost:${e.PORT}`, `127.0.0.1:${e.PORT}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)]),

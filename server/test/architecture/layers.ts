@@ -49,8 +49,9 @@ export const LAYERS: Layer[] = [
   },
   {
     name: 'domain',
-    members: ['oauth/', 'auth/', 'connections/', 'accounts/', 'mcp/', 'execution/'],
-    description: 'the services: OAuth client, credentials, connections, accounts, MCP configs, execution',
+    members: ['oauth/', 'auth/', 'connections/', 'accounts/', 'mcp/', 'execution/', 'maintenance/'],
+    description:
+      'the services: OAuth client, credentials, connections, accounts, MCP configs, execution, retention of old rows',
   },
   {
     name: 'root',
