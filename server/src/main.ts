@@ -18,6 +18,7 @@ import {
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createProviderTransport } from './execution/provider-transport.js';
 import { createLogger, type Logger } from './logger.js';
+import { Retention } from './maintenance/retention.js';
 import { createCatalog } from './providers/index.js';
 import { createSandbox } from './sandbox/app.js';
 
@@ -209,6 +210,8 @@ async function startServing(
     );
   });
   limitConnections(server, config.http);
+  const retention = new Retention({ db: handle.db, clock, logger }, { logRetentionDays: config.logRetentionDays });
+  retention.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
@@ -225,6 +228,7 @@ async function startServing(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await retention.stop();
       await services.callLog.close();
       await services.usage.flush();
       await providerTransport.close();
