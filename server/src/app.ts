@@ -9,6 +9,7 @@ import { AppError, errorBody } from './errors.js';
 import { redactUrl } from './logger.js';
 import { mcpEndpoint } from './mcp-endpoint/endpoint.js';
 import { jsonRpcError } from './mcp-endpoint/request-guard.js';
+import { retryAfterSeconds } from './rate-limits/rate-limiter.js';
 import { createServices } from './services.js';
 
 export type { AppDeps, AppEnv, Services } from './context.js';
@@ -81,6 +82,8 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
     if (error instanceof AppError) {
       const headers: Record<string, string> =
         error.code === 'unauthenticated' ? { 'www-authenticate': 'Bearer realm="switchboard"' } : {};
+      const retryAfter = retryAfterSeconds(error);
+      if (retryAfter) headers['retry-after'] = retryAfter;
       return c.json({ ...error.toJSON(), request_id: requestId }, error.status as 400, headers);
     }
     logger.error({ requestId, err: error }, 'unhandled error');

@@ -7,6 +7,7 @@ import { ToolExecutionError } from '../execution/tool-execution-error.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
 import { toolInputSchema } from '../providers/json-schema.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
+import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 
 /** A tool in the reference's wire shape (toolsTool), with its JSON Schema. */
 export function toolToApi(provider: ProviderDefinition, tool: ToolDefinition): Tool {
@@ -143,12 +144,21 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
         source: 'API',
         signal: c.req.raw.signal,
       });
-      return c.json({ data: result.data, execution_id: result.executionId } satisfies ExecuteToolResult<unknown>);
+      // The executor's bounded serialization of `data`, sent as is: { data, execution_id }.
+      const parts: Record<keyof ExecuteToolResult<unknown>, string> = {
+        data: result.json,
+        execution_id: JSON.stringify(result.executionId),
+      };
+      return c.body(`{"data":${parts.data},"execution_id":${parts.execution_id}}`, 200, {
+        'content-type': 'application/json',
+      });
     } catch (error) {
       if (error instanceof ToolExecutionError) {
+        const retryAfter = retryAfterSeconds(error);
         return c.json(
           { ...error.toJSON(), execution_id: error.executionId, request_id: c.get('requestId') },
           error.status as 400,
+          retryAfter ? { 'retry-after': retryAfter } : {},
         );
       }
       throw error;

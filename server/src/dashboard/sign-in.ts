@@ -2,6 +2,9 @@ import type { Context, Hono } from 'hono';
 import { verifyApiClient } from '../auth/api-clients.js';
 import type { Services } from '../context.js';
 import { safeEqual } from '../crypto/random.js';
+import { isAppError } from '../errors.js';
+import { clientAddress } from '../http/client-address.js';
+import { type RateKey, retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 import { CSRF_FIELD, sameOrigin } from './csrf.js';
 import { field, readForm } from './form.js';
 import { html } from './html.js';
@@ -61,6 +64,23 @@ export function registerSignIn(dashboard: Hono<DashboardEnv>, services: Services
       return c.html(signInPage(c, services, { next, error: 'The sign-in form expired. Please try again.' }), 403);
     }
     const clientId = field(form, 'client_id');
+    // Counted before the secret is checked (a deliberately slow hash), per address and per client id.
+    const keys: RateKey[] = [`ip:${clientAddress(c, config)}`, ...(clientId ? [`client:${clientId}` as const] : [])];
+    try {
+      await services.rateLimiter.consume('signIn', keys);
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'rate_limited') throw error;
+      const retryAfter = retryAfterSeconds(error) ?? '1';
+      c.header('retry-after', retryAfter);
+      return c.html(
+        signInPage(c, services, {
+          next,
+          clientId,
+          error: `Too many sign-in attempts. Wait ${retryAfter} seconds, then try again.`,
+        }),
+        429,
+      );
+    }
     const client = await verifyApiClient(db, clientId, field(form, 'client_secret'));
     if (!client) {
       return c.html(

@@ -202,6 +202,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await server?.close();
       await created.services.callLog.close();
       await created.services.usage.flush();
+      await created.services.rateLimiter.close();
       await providerTransport?.close();
       await sandbox.close();
       if (!options.database) await db.close();

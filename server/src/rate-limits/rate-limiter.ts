@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Clock } from '../clock.js';
+import type { Config, RateLimit } from '../config.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { FixedWindowCounter } from './fixed-window.js';
+
+/** The limited entry points; each has its limit in `config.rateLimits`. */
+export type RateRule = keyof Config['rateLimits'];
+
+/** Where the request came from: a `client:` id and/or an `ip:` address; each is counted on its own. */
+export type RateKey = `client:${string}` | `ip:${string}`;
+
+interface Deps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * A Redis command that takes longer than this counts as Redis being unavailable: the request
+ * is counted in this process instead (fail over to per-replica limits, never to no limits).
+ */
+const REDIS_COMMAND_TIMEOUT_MS = 500;
+
+/** Client ids come from strangers; a long one is stored as its hash, so no key grows without bound. */
+function storedKey(key: RateKey): string {
+  return key.length <= 128
+    ? key
+    : `${key.slice(0, key.indexOf(':') + 1)}#${createHash('sha256').update(key).digest('base64url')}`;
+}
+
+/**
+ * Request rate limits of the public entry points (dashboard sign-in, /oauth/token, connect
+ * pages, magic links): fixed windows counted in this process by default, and in Redis
+ * (rate-limiter-flexible, one atomic increment per key) when REDIS_URL is set, so N replicas
+ * share one limit. While Redis does not answer, each replica counts alone.
+ */
+export class RateLimiter {
+  private readonly redis: Redis | undefined;
+  private readonly local = new Map<RateRule, FixedWindowCounter>();
+  private readonly shared = new Map<RateRule, RateLimiterRedis>();
+  private redisDown = false;
+
+  constructor(private readonly deps: Deps) {
+    const { config, clock, logger } = deps;
+    if (config.redis) {
+      this.redis = new Redis(config.redis.url, {
+        commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+        maxRetriesPerRequest: 1,
+        lazyConnect: false,
+      });
+      // Without a listener ioredis prints every reconnect failure; one line per outage is enough.
+      this.redis.on('error', (err) => {
+        if (!this.redisDown) logger.warn({ err }, 'redis is unavailable: rate limits are counted per replica');
+        this.redisDown = true;
+      });
+      this.redis.on('ready', () => {
+        this.redisDown = false;
+      });
+    }
+    for (const [rule, limit] of Object.entries(config.rateLimits) as [RateRule, RateLimit | undefined][]) {
+      if (!limit) continue;
+      this.local.set(rule, new FixedWindowCounter(limit, () => clock.now()));
+      if (this.redis && config.redis) {
+        this.shared.set(
+          rule,
+          new RateLimiterRedis({
+            storeClient: this.redis,
+            keyPrefix: `${config.redis.keyPrefix}rate:${rule}`,
+            points: limit.points,
+            duration: limit.seconds,
+          }),
+        );
+      }
+    }
+  }
+
+  /**
+   * Counts one request of `rule` under every key; throws `rate_limited` (with the seconds to
+   * wait in `details.retry_after_seconds`) when any of them is over its limit.
+   */
+  async consume(rule: RateRule, keys: RateKey[]): Promise<void> {
+    const counter = this.local.get(rule);
+    if (!counter) return;
+    let waitMs = 0;
+    for (const key of keys) {
+      const wait = await this.hit(rule, counter, storedKey(key));
+      waitMs = Math.max(waitMs, wait);
+    }
+    if (waitMs > 0) throw rateLimited(`too many requests; try again in ${Math.ceil(waitMs / 1000)} s`, waitMs);
+  }
+
+  /** Milliseconds to wait when this hit was over the limit, else 0. */
+  private async hit(rule: RateRule, counter: FixedWindowCounter, key: string): Promise<number> {
+    const shared = this.shared.get(rule);
+    if (shared) {
+      try {
+        await shared.consume(key);
+        return 0;
+      } catch (outcome) {
+        if (outcome instanceof RateLimiterRes) return Math.max(1, outcome.msBeforeNext);
+        if (!this.redisDown) this.deps.logger.warn({ err: outcome }, 'redis did not count a request: counted here');
+      }
+    }
+    const local = counter.hit(key);
+    return local.allowed ? 0 : Math.max(1, local.retryAfterMs);
+  }
+
+  async close(): Promise<void> {
+    if (!this.redis) return;
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+}
+
+/** The error of a limited request; `retry_after_seconds` becomes the answer's Retry-After header. */
+export function rateLimited(message: string, waitMs: number): AppError {
+  return new AppError('rate_limited', message, {
+    details: { retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)) },
+  });
+}
+
+/** The Retry-After value of a `rate_limited` error (whole seconds, at least 1). */
+export function retryAfterSeconds(error: AppError): string | undefined {
+  if (error.code !== 'rate_limited') return undefined;
+  const seconds = error.details?.retry_after_seconds;
+  return String(typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : 1);
+}
