@@ -1,3 +1,4 @@
+import { ApiClients } from './clients.js';
 import { ConnectedAccounts } from './connected-accounts.js';
 import { Connections } from './connections.js';
 import { Logs } from './logs.js';
@@ -29,6 +30,8 @@ export class Switchboard {
   readonly mcp: Mcp;
   /** The audit log of tool calls. */
   readonly logs: Logs;
+  /** Management API clients: list, create, revoke, rotate secret (admin clients only). */
+  readonly clients: ApiClients;
   private readonly transport: Transport;
 
   /** @throws TypeError when `url`, `clientId` or `clientSecret` is missing. */
@@ -39,6 +42,7 @@ export class Switchboard {
     this.tools = new Tools(this.transport);
     this.mcp = new Mcp(this.transport);
     this.logs = new Logs(this.transport);
+    this.clients = new ApiClients(this.transport);
   }
 
   /** The server's base URL, without a trailing slash. */

@@ -1,4 +1,5 @@
 export { Switchboard, type SwitchboardOptions } from './client.js';
+export { ApiClients } from './clients.js';
 export { ConnectedAccounts } from './connected-accounts.js';
 export { Connections } from './connections.js';
 export { SwitchboardError } from './errors.js';

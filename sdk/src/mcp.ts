@@ -168,6 +168,19 @@ export class Mcp {
   }
 
   /**
+   * Revokes every session token of `identifier` at this config issued until now; tokens
+   * minted afterwards work.
+   */
+  async revokeSessionTokens(configId: string, input: { identifier: string }): Promise<void> {
+    await this.http.request({
+      method: 'POST',
+      path: `${configPath(configId)}/tokens:revoke`,
+      body: input,
+      idempotent: true,
+    });
+  }
+
+  /**
    * The user's account state on each connection of a config; with `include_auth_link`,
    * creates missing accounts and returns fresh links.
    */

@@ -53,7 +53,12 @@ export interface CreateConnectionInput {
 
 export interface UpdateConnectionInput {
   name?: string;
+  /**
+   * Switching between `sandbox` and `provider` drops every grant of the connection's
+   * accounts (they need a new consent), so it must be confirmed with `confirm_target_change`.
+   */
   target?: ConnectionTarget;
+  confirm_target_change?: boolean;
   oauth_client_id?: string;
   /** `null` clears the stored secret. */
   oauth_client_secret?: string | null;
@@ -366,4 +371,34 @@ export interface ListToolCallLogsParams extends PageParams {
 
 export interface ToolCallLogList extends Page {
   tool_call_logs: ToolCallLog[];
+}
+
+// ---------------------------------------------------------------- API clients
+
+/** What a management API client may do: `admin` everything, `read` only GET calls. */
+export type ApiClientScope = 'admin' | 'read';
+
+/** A management API client. Its secret is never returned after creation or rotation. */
+export interface ApiClient {
+  id: string;
+  client_id: string;
+  name: string;
+  scope: ApiClientScope;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** A client with its secret: the answer of create and rotate_secret, the only time it is shown. */
+export interface IssuedApiClient extends ApiClient {
+  client_secret: string;
+}
+
+export interface ApiClientList {
+  clients: ApiClient[];
+}
+
+export interface CreateApiClientInput {
+  name: string;
+  /** Default `admin`. */
+  scope?: ApiClientScope;
 }

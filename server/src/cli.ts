@@ -7,7 +7,7 @@ const HELP = `switchboard — agent auth and MCP gateway
 
 Usage:
   switchboard start              start the server (embedded SQLite and sandbox by default)
-  switchboard clients create     create management API credentials
+  switchboard clients list|create|revoke|rotate-secret   management API credentials
   switchboard keys reencrypt     re-encrypt stored secrets with the current encryption key
   switchboard connections list|create   list or create connections on a running server
   switchboard demo [--auto-consent]     the reminder-agent workflow on an embedded server and sandbox
@@ -57,9 +57,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'start') return start();
-  if (command === 'clients' && sub === 'create') {
-    const { createClientCommand } = await import('./commands/clients.js');
-    return createClientCommand(process.env, argv.slice(2));
+  if (command === 'clients') {
+    const { clientsCommand } = await import('./commands/clients.js');
+    return clientsCommand(process.env, argv.slice(1));
   }
   if (command === 'keys' && sub === 'reencrypt') {
     const { reencryptCommand } = await import('./commands/keys.js');

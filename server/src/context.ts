@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { ConnectFlow } from './accounts/connect-flow.js';
 import type { ConnectedAccounts } from './accounts/connected-accounts.js';
+import type { ApiClients } from './auth/api-clients.js';
 import type { SigningKeys } from './auth/signing-keys.js';
 import type { ChangeFeed } from './cache/change-feed.js';
 import type { Clock } from './clock.js';
@@ -51,6 +52,8 @@ export interface AppDeps {
 export interface Services extends AppDeps {
   /** Invalidation of the process's caches, across replicas (see cache/change-feed.ts). */
   changes: ChangeFeed;
+  /** Management API clients, and the live check of every access token. */
+  apiClients: ApiClients;
   oauth: OAuthClient;
   connections: Connections;
   vault: TokenVault;
@@ -70,4 +73,4 @@ export interface Services extends AppDeps {
 }
 
 /** Per-request values every edge may set or read. */
-export type AppEnv = { Variables: { requestId: string; clientId?: string } };
+export type AppEnv = { Variables: { requestId: string; clientId?: string; clientScope?: 'admin' | 'read' } };

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   unsupported_media_type: 415,
   // management auth
   unauthenticated: 401,
+  forbidden: 403,
   // resources
   not_found: 404,
   already_exists: 409,

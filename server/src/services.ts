@@ -1,5 +1,6 @@
 import { ConnectFlow } from './accounts/connect-flow.js';
 import { ConnectedAccounts } from './accounts/connected-accounts.js';
+import { ApiClients } from './auth/api-clients.js';
 import { ChangeFeed } from './cache/change-feed.js';
 import { Connections } from './connections/connections.js';
 import { TokenVault } from './connections/token-vault.js';
@@ -45,6 +46,7 @@ export function createServices(deps: AppDeps): Services {
   return {
     ...deps,
     changes,
+    apiClients: new ApiClients({ ...deps, changes }),
     oauth,
     connections,
     vault,
@@ -57,6 +59,6 @@ export function createServices(deps: AppDeps): Services {
     mcpInstances: new McpInstances({ ...deps, configs: mcpConfigs, changes, usage }),
     mcpTargets: new McpTargets({ ...deps, changes, usage }),
     toolSurface: new ToolSurface(deps.catalog),
-    sessionTokens: new SessionTokens(deps),
+    sessionTokens: new SessionTokens({ ...deps, changes }),
   };
 }

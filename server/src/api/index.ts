@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv, Services } from '../context.js';
+import { registerClientRoutes } from './clients.js';
 import { registerConnectedAccountRoutes } from './connected-accounts.js';
 import { registerConnectionRoutes } from './connections.js';
 import { requireManagementToken } from './management-auth.js';
@@ -16,6 +17,7 @@ export function managementApi(services: Services): Hono<AppEnv> {
   registerToolRoutes(api, services);
   registerMcpConfigRoutes(api, services);
   registerMcpInstanceRoutes(api, services);
+  registerClientRoutes(api, services);
   return api;
 }
 

@@ -1,6 +1,5 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { verifyApiClient } from '../auth/api-clients.js';
 import type { AppEnv, Services } from '../context.js';
 import { AppError, isAppError } from '../errors.js';
 import { readBodyText } from '../http/body.js';
@@ -34,7 +33,7 @@ const TOKEN_REQUEST_MAX_BYTES = 16 * 1024;
 
 /** POST /oauth/token: client credentials → a short-lived signed access token. */
 export function tokenEndpoint(services: Services): Hono<AppEnv> {
-  const { config, db, signingKeys } = services;
+  const { config, apiClients, signingKeys } = services;
   const app = new Hono<AppEnv>();
   app.post('/token', async (c) => {
     const type = c.req.header('content-type') ?? '';
@@ -71,23 +70,33 @@ export function tokenEndpoint(services: Services): Hono<AppEnv> {
     }
     if (!clientId || !clientSecret)
       return oauthError('invalid_client', 'client_id and client_secret are required', 401);
-    const client = await verifyApiClient(db, clientId, clientSecret);
+    const client = await apiClients.verify(clientId, clientSecret);
     if (!client) return oauthError('invalid_client', 'the client credentials are not valid', 401);
     const expiresIn = config.accessTokenTtlSeconds;
     const accessToken = await signingKeys.sign(
-      { sub: clientId, scope: 'api' },
+      // `ver`: the client's token_version, so a secret rotation ends the tokens issued before it.
+      { sub: clientId, scope: client.scope, ver: client.tokenVersion },
       { audience: managementAudience(config.publicUrl), issuer: config.publicUrl, expiresInSeconds: expiresIn },
     );
-    return c.json({ access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn }, 200, {
-      'cache-control': 'no-store',
-    });
+    return c.json(
+      { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: client.scope },
+      200,
+      { 'cache-control': 'no-store' },
+    );
   });
   return app;
 }
 
-/** Every /api/v1 call needs a valid management access token. */
+/** Methods a `read` client may call; anything else changes state and needs `admin`. */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Every /api/v1 call needs a valid management access token whose client is still live: not
+ * revoked, and not rotated since the token was issued (checked through a per-process cache
+ * that every replica empties within a poll of the change feed). `read` tokens may only read.
+ */
 export function requireManagementToken(services: Services): MiddlewareHandler<AppEnv> {
-  const { config, signingKeys } = services;
+  const { config, signingKeys, apiClients } = services;
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -97,15 +106,41 @@ export function requireManagementToken(services: Services): MiddlewareHandler<Ap
         'send Authorization: Bearer <access token> (get one from POST /oauth/token)',
       );
     }
+    let clientId: string;
+    let version: number;
     try {
       const payload = await signingKeys.verify(match[1], {
         audience: managementAudience(config.publicUrl),
         issuer: config.publicUrl,
       });
-      c.set('clientId', String(payload.sub));
+      clientId = String(payload.sub);
+      // Tokens from before secret rotation existed carry no `ver`: they belong to version 0.
+      version = typeof payload.ver === 'number' ? payload.ver : 0;
     } catch {
       throw new AppError('unauthenticated', 'the access token is invalid or expired');
     }
+    const scope = await apiClients.tokenScope(clientId, version);
+    if (!scope) {
+      throw new AppError(
+        'unauthenticated',
+        'the access token was revoked (its client was revoked or rotated its secret)',
+      );
+    }
+    if (scope !== 'admin' && !READ_METHODS.has(c.req.method.toUpperCase())) {
+      throw new AppError(
+        'forbidden',
+        'this API client may only read (scope "read"); use an admin client to make changes',
+      );
+    }
+    c.set('clientId', clientId);
+    c.set('clientScope', scope);
     await next();
   };
+}
+
+/** For routes that even read more than a `read` client may see (other clients' details). */
+export function requireAdmin(c: Context<AppEnv>): void {
+  if (c.get('clientScope') !== 'admin') {
+    throw new AppError('forbidden', 'this route needs an admin API client (scope "admin")');
+  }
 }

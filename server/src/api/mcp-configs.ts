@@ -41,6 +41,8 @@ const identifier = z.string().min(1).max(255);
 
 const tokenBody = z.strictObject({ identifier, expiry: z.string().max(32).optional() });
 
+const revokeBody = z.strictObject({ identifier });
+
 const readinessBody = z.strictObject({ identifier, include_auth_link: z.boolean().optional() });
 
 function toInputs(list: z.output<typeof mappings> | undefined): MappingInput[] {
@@ -101,6 +103,14 @@ export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: Services): 
     return c.json(await services.sessionTokens.mint(detail, body.identifier, seconds), 200, {
       'cache-control': 'no-store',
     });
+  });
+
+  // Ends every session token of the identifier at this config minted until now.
+  app.post('/mcp/configs/:id/tokens:revoke', async (c) => {
+    const body = await readJson(c, revokeBody, max);
+    const detail = await services.mcpConfigs.get(c.req.param('id'));
+    await services.sessionTokens.revoke(detail.id, body.identifier);
+    return c.json({});
   });
 
   app.post('/mcp/configs/:id/connected_accounts', async (c) => {

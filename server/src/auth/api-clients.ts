@@ -1,20 +1,65 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { ChangeFeed } from '../cache/change-feed.js';
+import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import { hashSecret, newId, newSecret, safeEqual } from '../crypto/random.js';
-import type { Database } from '../db/schema.js';
+import type { ApiClientsTable, Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+
+/** What a management client may do: `admin` everything, `read` only reads (GET). */
+export type ClientScope = 'admin' | 'read';
+export const CLIENT_SCOPES: readonly ClientScope[] = ['admin', 'read'];
+
+export type ApiClientRow = Omit<Selectable<ApiClientsTable>, 'secret_hash'>;
 
 export interface IssuedClient {
   id: string;
   client_id: string;
   client_secret: string;
   name: string;
+  scope: ClientScope;
 }
 
+/** A client whose id and secret matched: what an access token is minted from. */
+export interface VerifiedClient {
+  id: string;
+  name: string;
+  scope: ClientScope;
+  tokenVersion: number;
+}
+
+/** What an access token is checked against on every call (cached, emptied on change). */
+interface ClientState {
+  revoked: boolean;
+  scope: ClientScope;
+  tokenVersion: number;
+}
+
+const PUBLIC_COLUMNS = [
+  'id',
+  'client_id',
+  'name',
+  'scope',
+  'token_version',
+  'created_at',
+  'last_used_at',
+  'revoked_at',
+] as const;
+
+/** Clients whose state is kept per process; a miss costs one primary-key read. */
+const MAX_CACHED_CLIENTS = 10_000;
+
 /** Creates management API credentials. The secret is returned once and stored only hashed. */
-export async function createApiClient(db: Kysely<Database>, clock: Clock, name: string): Promise<IssuedClient> {
+export async function createApiClient(
+  db: Kysely<Database>,
+  clock: Clock,
+  name: string,
+  options: { scope?: ClientScope } = {},
+): Promise<IssuedClient> {
   const id = newId('cli');
   const clientId = `sbc_${newSecret(12)}`;
   const clientSecret = `sbs_${newSecret(32)}`;
+  const scope = options.scope ?? 'admin';
   await db
     .insertInto('api_clients')
     .values({
@@ -25,20 +70,22 @@ export async function createApiClient(db: Kysely<Database>, clock: Clock, name: 
       created_at: new Date(clock.now()).toISOString(),
       last_used_at: null,
       revoked_at: null,
+      scope,
+      token_version: 0,
     })
     .execute();
-  return { id, client_id: clientId, client_secret: clientSecret, name };
+  return { id, client_id: clientId, client_secret: clientSecret, name, scope };
 }
 
-/** The client's id when the pair is valid and not revoked, else undefined. */
+/** The client when the pair is valid and not revoked, else undefined. */
 export async function verifyApiClient(
   db: Kysely<Database>,
   clientId: string,
   clientSecret: string,
-): Promise<{ id: string; name: string } | undefined> {
+): Promise<VerifiedClient | undefined> {
   const row = await db
     .selectFrom('api_clients')
-    .select(['id', 'name', 'secret_hash', 'revoked_at'])
+    .select(['id', 'name', 'secret_hash', 'revoked_at', 'scope', 'token_version'])
     .where('client_id', '=', clientId)
     .executeTakeFirst();
   // Hash anyway when the client is unknown, so timing does not reveal which ids exist.
@@ -47,7 +94,8 @@ export async function verifyApiClient(
     safeEqual(presented, presented);
     return undefined;
   }
-  return safeEqual(presented, row.secret_hash) ? { id: row.id, name: row.name } : undefined;
+  if (!safeEqual(presented, row.secret_hash)) return undefined;
+  return { id: row.id, name: row.name, scope: row.scope, tokenVersion: Number(row.token_version) };
 }
 
 export async function countApiClients(db: Kysely<Database>): Promise<number> {
@@ -56,4 +104,107 @@ export async function countApiClients(db: Kysely<Database>): Promise<number> {
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * Management API clients: listing, creation, revocation and secret rotation, and the check
+ * every access token passes. Revoking or rotating bumps the `clients` scope of the change
+ * feed, so every replica forgets the client's cached state within one poll (≤ 250 ms) and
+ * the next call with an older token is refused.
+ */
+export class ApiClients {
+  private readonly states: ScopedCache<string, ClientState | null>;
+
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; changes: ChangeFeed }) {
+    this.states = deps.changes.cache(['clients'], MAX_CACHED_CLIENTS);
+  }
+
+  create(name: string, scope: ClientScope = 'admin'): Promise<IssuedClient> {
+    return createApiClient(this.deps.db, this.deps.clock, name, { scope });
+  }
+
+  verify(clientId: string, clientSecret: string): Promise<VerifiedClient | undefined> {
+    return verifyApiClient(this.deps.db, clientId, clientSecret);
+  }
+
+  async list(): Promise<ApiClientRow[]> {
+    return this.deps.db
+      .selectFrom('api_clients')
+      .select(PUBLIC_COLUMNS)
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+  }
+
+  /** By its id (`cli_…`) or its client_id (`sbc_…`). */
+  async get(idOrClientId: string): Promise<ApiClientRow> {
+    const row = await this.deps.db
+      .selectFrom('api_clients')
+      .select(PUBLIC_COLUMNS)
+      .where((eb) => eb.or([eb('id', '=', idOrClientId), eb('client_id', '=', idOrClientId)]))
+      .executeTakeFirst();
+    if (!row) throw new AppError('not_found', `API client ${idOrClientId} not found`);
+    return row;
+  }
+
+  /** Ends the client: no new tokens, and its issued tokens stop working on every replica. */
+  async revoke(idOrClientId: string): Promise<ApiClientRow> {
+    const row = await this.get(idOrClientId);
+    if (row.revoked_at) return row;
+    const revokedAt = new Date(this.deps.clock.now()).toISOString();
+    await this.deps.changes.write(['clients'], async (trx) => {
+      await trx
+        .updateTable('api_clients')
+        .set({ revoked_at: revokedAt })
+        .where('id', '=', row.id)
+        .where('revoked_at', 'is', null)
+        .execute();
+      await endDashboardSessions(trx, row.id);
+    });
+    return { ...row, revoked_at: revokedAt };
+  }
+
+  /** A new secret (shown once); the old secret and every token issued under it stop working. */
+  async rotateSecret(idOrClientId: string): Promise<IssuedClient> {
+    const row = await this.get(idOrClientId);
+    if (row.revoked_at) throw new AppError('failed_precondition', `API client ${row.id} is revoked`);
+    const clientSecret = `sbs_${newSecret(32)}`;
+    await this.deps.changes.write(['clients'], async (trx) => {
+      await trx
+        .updateTable('api_clients')
+        .set((eb) => ({ secret_hash: hashSecret(clientSecret), token_version: eb('token_version', '+', 1) }))
+        .where('id', '=', row.id)
+        .execute();
+      // A dashboard sign-in was made with the old secret too.
+      await endDashboardSessions(trx, row.id);
+    });
+    return { id: row.id, client_id: row.client_id, client_secret: clientSecret, name: row.name, scope: row.scope };
+  }
+
+  /**
+   * The scope a token of `clientId` minted at `tokenVersion` may use now, or undefined when
+   * the client is unknown, revoked, or rotated its secret since. Cached per process.
+   */
+  async tokenScope(clientId: string, tokenVersion: number): Promise<ClientScope | undefined> {
+    await this.deps.changes.sync();
+    let state = this.states.get(clientId);
+    if (state === undefined) {
+      const generation = this.states.generation;
+      const row = await this.deps.db
+        .selectFrom('api_clients')
+        .select(['revoked_at', 'scope', 'token_version'])
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      state = row
+        ? { revoked: row.revoked_at !== null, scope: row.scope, tokenVersion: Number(row.token_version) }
+        : null;
+      this.states.set(clientId, state, generation);
+    }
+    if (!state || state.revoked || state.tokenVersion !== tokenVersion) return undefined;
+    return state.scope;
+  }
+}
+
+async function endDashboardSessions(trx: Transaction<Database>, apiClientId: string): Promise<void> {
+  await trx.deleteFrom('dashboard_sessions').where('api_client_id', '=', apiClientId).execute();
 }

@@ -30,10 +30,13 @@ export const updateBody = z.strictObject({
   oauth_client_id: z.string().min(1).max(500).optional(),
   oauth_client_secret: z.string().min(1).max(500).nullable().optional(),
   scopes: scopes.optional(),
+  /** Required (true) with a `target` that differs from the current one: the switch drops every grant. */
+  confirm_target_change: z.boolean().optional(),
 });
 
 /** The sandbox accepts any OAuth app; these stand in when a sandbox connection names none. */
 const SANDBOX_CLIENT_ID = 'switchboard-sandbox-client';
+const SANDBOX_CLIENT_SECRET = 'sandbox-secret';
 
 /** A connection to the sandbox needs a sandbox: in production mode there is none unless asked for. */
 function assertSandboxAvailable(config: Pick<Config, 'sandbox'>): void {
@@ -76,23 +79,51 @@ export async function createConnection(
     provider: body.provider,
     target: chosenTarget,
     oauthClientId: body.oauth_client_id ?? SANDBOX_CLIENT_ID,
-    oauthClientSecret: body.oauth_client_secret ?? (chosenTarget === 'sandbox' ? 'sandbox-secret' : undefined),
+    oauthClientSecret: body.oauth_client_secret ?? (chosenTarget === 'sandbox' ? SANDBOX_CLIENT_SECRET : undefined),
     scopes: body.scopes ?? [],
   });
 }
 
-/** Applies a validated update body to a connection. */
+/**
+ * Applies a validated update body to a connection. Switching between sandbox and provider
+ * must be confirmed (`confirm_target_change: true`): it drops every grant of the
+ * connection's accounts. The OAuth app never crosses over: a switch to the sandbox replaces
+ * the provider's client id and secret with the sandbox stand-ins (unless new ones are
+ * given), and a switch to the provider needs the real app's id and secret in the same call.
+ */
 export async function updateConnection(
   services: { connections: Connections; config: Pick<Config, 'sandbox'> },
   id: string,
   body: z.output<typeof updateBody>,
 ): Promise<ConnectionRow> {
   if (body.target === 'sandbox') assertSandboxAvailable(services.config);
+  let oauthClientId = body.oauth_client_id;
+  let oauthClientSecret = body.oauth_client_secret;
+  if (body.target !== undefined) {
+    const existing = await services.connections.get(id);
+    if (existing.target !== body.target) {
+      if (body.confirm_target_change !== true) {
+        throw new AppError(
+          'validation_failed',
+          `confirm_target_change: switching ${existing.name} from ${existing.target} to ${body.target} drops the tokens of all its connected accounts (every user must consent again); send confirm_target_change: true to go ahead`,
+        );
+      }
+      if (body.target === 'sandbox') {
+        oauthClientId ??= SANDBOX_CLIENT_ID;
+        oauthClientSecret ??= SANDBOX_CLIENT_SECRET;
+      } else if (!oauthClientId || !oauthClientSecret) {
+        throw new AppError(
+          'validation_failed',
+          'oauth_client_id and oauth_client_secret: required to switch to the real provider (the sandbox stand-ins are never sent to it)',
+        );
+      }
+    }
+  }
   return services.connections.update(id, {
     name: body.name,
     target: body.target,
-    oauthClientId: body.oauth_client_id,
-    oauthClientSecret: body.oauth_client_secret,
+    oauthClientId,
+    oauthClientSecret,
     scopes: body.scopes,
   });
 }

@@ -57,9 +57,16 @@ export class Connections {
     return row;
   }
 
+  /**
+   * Changes a connection. A new target (sandbox ⇄ provider) drops every grant of its
+   * accounts in the same transaction: a token obtained at one target is never sent to the
+   * other (a refresh on Postgres holds the account row, so it sees the old target or no
+   * token at all), and the accounts wait for a new consent at the new target.
+   */
   async update(id: string, patch: Partial<ConnectionInput>): Promise<ConnectionRow> {
     const existing = await this.get(id);
-    const values: Partial<ConnectionRow> = { updated_at: new Date(this.deps.clock.now()).toISOString() };
+    const now = new Date(this.deps.clock.now()).toISOString();
+    const values: Partial<ConnectionRow> = { updated_at: now };
     if (patch.name !== undefined) values.name = patch.name;
     if (patch.target !== undefined) values.target = patch.target;
     if (patch.oauthClientId !== undefined) values.oauth_client_id = patch.oauthClientId;
@@ -72,11 +79,13 @@ export class Connections {
       values.oauth_client_secret_enc = secret.ciphertext;
       values.key_id = secret.keyId;
     }
+    const targetChanged = patch.target !== undefined && patch.target !== existing.target;
     try {
       // Mappings and accounts name their connection: cached targets and accounts carry its row.
-      await this.deps.changes.write(['mcp', 'accounts'], (trx) =>
-        trx.updateTable('connections').set(values).where('id', '=', id).execute(),
-      );
+      await this.deps.changes.write(['mcp', 'accounts'], async (trx) => {
+        await trx.updateTable('connections').set(values).where('id', '=', id).execute();
+        if (targetChanged) await dropGrants(trx, id, now);
+      });
     } catch (error) {
       if (isUniqueViolation(error))
         throw new AppError('already_exists', `a connection named ${patch.name} already exists`);
@@ -137,6 +146,33 @@ export class Connections {
       scopes: JSON.parse(row.scopes) as string[],
     };
   }
+}
+
+/**
+ * Forgets the tokens of every account of a connection and puts them back to PENDING_AUTH
+ * (disconnected ones stay so); token_version moves on, so no cache or racing refresh keeps
+ * an old grant. Grants are not revoked at the old target: its OAuth app may already be gone.
+ */
+async function dropGrants(db: Kysely<Database>, connectionId: string, now: string): Promise<void> {
+  await db
+    .updateTable('connected_accounts')
+    .set((eb) => ({
+      status: eb.case().when('status', '=', 'DISCONNECTED').then('DISCONNECTED').else('PENDING_AUTH').end(),
+      status_reason: eb
+        .case()
+        .when('status', '=', 'DISCONNECTED')
+        .then(eb.ref('status_reason'))
+        .else('target_changed')
+        .end(),
+      tokens_enc: null,
+      key_id: null,
+      token_expires_at: null,
+      provider_account: null,
+      token_version: eb('token_version', '+', 1),
+      updated_at: now,
+    }))
+    .where('connection_id', '=', connectionId)
+    .execute();
 }
 
 /** Unique-constraint violation on SQLite or Postgres. */

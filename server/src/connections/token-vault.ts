@@ -240,6 +240,11 @@ export class TokenVault {
       .where('id', '=', row.connection_id)
       .executeTakeFirst();
     if (!connection) return new AppError('not_found', 'the connection of this account no longer exists');
+    if (this.deps.engine !== 'postgres' && !(await this.sameVersion(db, row))) {
+      // Unlocked (SQLite): the row changed after it was read, perhaps by a target switch that
+      // dropped its grant; a token is only ever sent to the target it was read with.
+      return this.latestGrant(row.id, connection.name);
+    }
     if (row.status !== 'ACTIVE') return statusError(row, connection.name);
     const tokens = this.openTokens(row);
     if (!tokens) return statusError({ ...row, status: 'PENDING_AUTH' }, connection.name);
@@ -274,10 +279,7 @@ export class TokenVault {
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) {
       // Another process on the same SQLite file stored a newer token meanwhile: use theirs.
-      const latest = await this.loadRow(row.id);
-      const latestTokens = this.openTokens(latest);
-      if (latest.status !== 'ACTIVE' || !latestTokens) return statusError(latest, connection.name);
-      return this.grant(latest, latestTokens);
+      return this.latestGrant(row.id, connection.name);
     }
     const grant: AccessGrant = {
       accountId: row.id,
@@ -288,6 +290,22 @@ export class TokenVault {
     // On Postgres the transaction commits after this returns; a reader that sees the
     // cached grant before then still gets the token the provider just issued.
     return this.remember(grant, fresh.expiresAt, this.grants.generation);
+  }
+
+  private async sameVersion(db: Kysely<Database> | Transaction<Database>, row: AccountRow): Promise<boolean> {
+    const current = await db
+      .selectFrom('connected_accounts')
+      .select('token_version')
+      .where('id', '=', row.id)
+      .executeTakeFirst();
+    return current !== undefined && Number(current.token_version) === row.token_version;
+  }
+
+  private async latestGrant(accountId: string, connectionName: string): Promise<AccessGrant | AppError> {
+    const latest = await this.loadRow(accountId);
+    const latestTokens = this.openTokens(latest);
+    if (latest.status !== 'ACTIVE' || !latestTokens) return statusError(latest, connectionName);
+    return this.grant(latest, latestTokens);
   }
 
   /** EXPIRED keeps the old record (tokens included) so nothing is lost; a new consent replaces it. */

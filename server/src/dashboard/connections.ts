@@ -62,6 +62,12 @@ ${csrfField(c.get('session'))}
 <label class="choice"><input type="radio" name="target" value="provider"${values.target === 'provider' ? html` checked` : ''}>
 <span><strong>The real ${provider.displayName}</strong><span class="hint">Needs an OAuth app registered at the provider.</span></span></label>
 </fieldset>
+${
+  editing
+    ? html`<div class="field"><label class="choice"><input type="checkbox" name="confirm_target_change" value="1" aria-describedby="switch-hint"> I understand that changing where it signs in drops every user's grant</label>
+<p class="hint" id="switch-hint">Currently: <strong>${editing.target}</strong>. Switching between the sandbox and the real provider forgets the tokens of the accounts of this connection; every user consents again. Switching to the real provider needs its OAuth client id and secret below.</p></div>`
+    : ''
+}
 <div class="field"><label for="oauth_client_id">OAuth client id</label>
 <input type="text" id="oauth_client_id" name="oauth_client_id" maxlength="500" value="${values.oauthClientId}" spellcheck="false" autocomplete="off"></div>
 <div class="field"><label for="oauth_client_secret">OAuth client secret</label>
@@ -242,9 +248,15 @@ ${connectionForm(c, {
     const form = await readForm(c, config.maxBodyBytes);
     const values = valuesOf(form);
     const secret = field(form, 'oauth_client_secret');
+    const confirmed = field(form, 'confirm_target_change') === '1';
+    if (values.target !== row.target && !confirmed) {
+      const problem = `Switching ${row.name} from ${row.target} to ${values.target} drops every user's grant: tick the confirmation box to go ahead.`;
+      return c.html(editPage(c, row, values, [problem]), 400);
+    }
     const parsed = updateBody.safeParse({
       name: values.name,
       target: values.target,
+      confirm_target_change: confirmed,
       oauth_client_id: values.oauthClientId || undefined,
       oauth_client_secret: field(form, 'clear_secret') ? null : secret || undefined,
       scopes: scopeList(values.scopes),

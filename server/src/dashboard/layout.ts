@@ -17,13 +17,14 @@ export const ASSETS = {
   },
 };
 
-export type Section = 'connections' | 'mcp' | 'users' | 'logs';
+export type Section = 'connections' | 'mcp' | 'users' | 'logs' | 'clients';
 
 const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'connections', href: '/dashboard/connections', label: 'Connections' },
   { section: 'mcp', href: '/dashboard/mcp-configs', label: 'MCP configs' },
   { section: 'users', href: '/dashboard/users', label: 'Users' },
   { section: 'logs', href: '/dashboard/logs', label: 'Tool-call logs' },
+  { section: 'clients', href: '/dashboard/clients', label: 'API clients' },
 ];
 
 export interface PageOptions {
@@ -77,6 +78,7 @@ const NOTICES: Record<string, string> = {
   'config-deleted': 'MCP config deleted.',
   disconnected: 'Account disconnected. Its tokens were revoked and forgotten.',
   'instance-rotated': 'A new URL was issued; the old one no longer works.',
+  'client-revoked': 'API client revoked. Its access tokens no longer work.',
 };
 
 export function noticeFromQuery(key: string | undefined): Html | string {

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
+import { registerClientPages } from './clients.js';
 import { registerConnectionPages } from './connections.js';
 import { isUnsafe, validCsrf } from './csrf.js';
 import { html } from './html.js';
@@ -78,6 +79,16 @@ export function dashboard(services: Services): Hono<DashboardEnv> {
       );
     }
     c.set('session', session);
+    if (session.scope !== 'admin' && isUnsafe(c.req.method) && path !== '/dashboard/sign-out') {
+      return c.html(
+        page({
+          title: 'Read-only',
+          session,
+          body: html`<h1>Read-only access</h1>${notice('bad', 'You signed in with a read-only API client: it may look, not change anything.')}`,
+        }),
+        403,
+      );
+    }
     return next();
   });
 
@@ -92,6 +103,7 @@ export function dashboard(services: Services): Hono<DashboardEnv> {
   registerMcpConfigPages(dashboard, services);
   registerUserPages(dashboard, services);
   registerLogPages(dashboard, services);
+  registerClientPages(dashboard, services);
 
   dashboard.all('*', (c) =>
     c.html(

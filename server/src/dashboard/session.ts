@@ -19,6 +19,8 @@ export interface DashboardSession {
   apiClientId: string;
   clientName: string;
   clientId: string;
+  /** The API client's scope: a `read` session may look but not change anything. */
+  scope: 'admin' | 'read';
   csrfToken: string;
 }
 
@@ -108,6 +110,7 @@ export class DashboardSessions {
         'a.name',
         'a.client_id',
         'a.revoked_at',
+        'a.scope',
       ])
       .where('s.id_hash', '=', idHash)
       .executeTakeFirst();
@@ -130,6 +133,7 @@ export class DashboardSessions {
       apiClientId: row.api_client_id,
       clientName: row.name,
       clientId: row.client_id,
+      scope: row.scope,
       csrfToken: row.csrf_token,
     };
   }

@@ -169,6 +169,28 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_client_revocation': {
+    async up(db: Kysely<unknown>) {
+      // What a management client may do, and a counter that a secret rotation bumps so the
+      // access tokens issued before it stop working. Existing clients keep full access.
+      await db.schema
+        .alterTable('api_clients')
+        .addColumn('scope', 'text', (c) => c.notNull().defaultTo('admin'))
+        .execute();
+      await db.schema
+        .alterTable('api_clients')
+        .addColumn('token_version', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      // MCP session tokens of (config, identifier) issued before not_before are dead.
+      await db.schema
+        .createTable('mcp_session_revocations')
+        .addColumn('config_id', 'text', (c) => c.notNull().references('mcp_configs.id').onDelete('cascade'))
+        .addColumn('identifier', 'text', (c) => c.notNull())
+        .addColumn('not_before', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mcp_session_revocations_pk', ['config_id', 'identifier'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

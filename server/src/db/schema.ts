@@ -11,6 +11,10 @@ export interface ApiClientsTable {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** `admin` (every call) or `read` (GET only). */
+  scope: 'admin' | 'read';
+  /** Bumped by a secret rotation: access tokens carry it, and older ones are refused. */
+  token_version: number;
 }
 
 export interface SigningKeysTable {
@@ -139,6 +143,13 @@ export interface DashboardSessionsTable {
   expires_at: string;
 }
 
+/** Per (config, identifier): MCP session tokens issued before `not_before` are refused. */
+export interface McpSessionRevocationsTable {
+  config_id: string;
+  identifier: string;
+  not_before: string;
+}
+
 export interface Database {
   api_clients: ApiClientsTable;
   signing_keys: SigningKeysTable;
@@ -152,4 +163,5 @@ export interface Database {
   tool_call_logs: ToolCallLogsTable;
   change_versions: ChangeVersionsTable;
   dashboard_sessions: DashboardSessionsTable;
+  mcp_session_revocations: McpSessionRevocationsTable;
 }

@@ -1,8 +1,11 @@
 import type { McpSessionToken } from '@switchboard/sdk';
 import type { Kysely } from 'kysely';
 import type { SigningKeys } from '../auth/signing-keys.js';
+import type { ChangeFeed } from '../cache/change-feed.js';
+import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { hashSecret } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { type ConfigDetail, configServerUrl } from './configs.js';
@@ -30,6 +33,24 @@ interface Deps {
   clock: Clock;
   config: Config;
   signingKeys: SigningKeys;
+  changes: ChangeFeed;
+}
+
+/**
+ * What a token of (config, identifier) is checked against: the user's ACTIVE accounts on
+ * the config's connections (id → who consented), and the revocation time, if any.
+ */
+interface Standing {
+  accounts: Map<string, string>;
+  notBefore: number | undefined;
+}
+
+/** (config, identifier) pairs whose standing is kept per process. */
+const MAX_CACHED_STANDINGS = 50_000;
+
+/** Who consented to an account, as a token may carry it: a short digest, never the address. */
+function consentedBy(providerAccount: string | null): string {
+  return hashSecret(`who:${providerAccount ?? ''}`).slice(0, 16);
 }
 
 export interface SessionClaims {
@@ -43,7 +64,12 @@ export interface SessionClaims {
  * connected already, so an agent handed a token never starts a run that cannot finish.
  */
 export class SessionTokens {
-  constructor(private readonly deps: Deps) {}
+  /** Emptied when a mapping, an account's existence or status, or a revocation changes. */
+  private readonly standings: ScopedCache<string, Standing>;
+
+  constructor(private readonly deps: Deps) {
+    this.standings = deps.changes.cache(['mcp', 'accounts', 'clients'], MAX_CACHED_STANDINGS);
+  }
 
   async mint(config: ConfigDetail, identifier: string, expiresInSeconds: number): Promise<McpSessionToken> {
     if (!config.mappings.length) {
@@ -51,7 +77,7 @@ export class SessionTokens {
     }
     const accounts = await this.deps.db
       .selectFrom('connected_accounts')
-      .select(['id', 'connection_id'])
+      .select(['id', 'connection_id', 'provider_account'])
       .where(
         'connection_id',
         'in',
@@ -61,6 +87,7 @@ export class SessionTokens {
       .where('status', '=', 'ACTIVE')
       .execute();
     const active = new Map(accounts.map((a) => [a.connection_id, a.id]));
+    const who = new Map(accounts.map((a) => [a.id, consentedBy(a.provider_account)]));
     const missing = config.mappings.filter((m) => !active.has(m.connection_id)).map((m) => m.connection_name);
     if (missing.length) {
       throw new AppError(
@@ -70,8 +97,17 @@ export class SessionTokens {
       );
     }
     const { publicUrl } = this.deps.config;
+    const ids = config.mappings.map((m) => active.get(m.connection_id) ?? '');
     const token = await this.deps.signingKeys.sign(
-      { sub: identifier, mcp_cfg: config.id, ca_ids: config.mappings.map((m) => active.get(m.connection_id)) },
+      // ca_ids/ca_who: the accounts the token is for and who consented to each; `mint_ms`
+      // orders the token against a revocation more finely than `iat` (whole seconds).
+      {
+        sub: identifier,
+        mcp_cfg: config.id,
+        ca_ids: ids,
+        ca_who: ids.map((id) => who.get(id) ?? ''),
+        mint_ms: this.deps.clock.now(),
+      },
       { audience: configServerUrl(publicUrl, config.id), issuer: publicUrl, expiresInSeconds },
     );
     // sign() stamps exp from the same clock, in whole seconds.
@@ -80,20 +116,78 @@ export class SessionTokens {
   }
 
   /**
+   * Ends every token of `identifier` at config `configId` issued until now, on every
+   * replica within a poll of the change feed; tokens minted afterwards work.
+   */
+  async revoke(configId: string, identifier: string): Promise<void> {
+    const notBefore = new Date(this.deps.clock.now()).toISOString();
+    await this.deps.changes.write(['clients'], (trx) =>
+      trx
+        .insertInto('mcp_session_revocations')
+        .values({ config_id: configId, identifier, not_before: notBefore })
+        .onConflict((oc) => oc.columns(['config_id', 'identifier']).doUpdateSet({ not_before: notBefore }))
+        .execute(),
+    );
+  }
+
+  /**
    * The claims of a token presented at config `configId`'s URL, or undefined when it is
-   * invalid, expired, or minted for another config (audience and mcp_cfg both checked).
+   * invalid, expired, minted for another config (audience and mcp_cfg both checked),
+   * revoked, or names an account that is gone, not ACTIVE, no longer mapped by the config,
+   * or now consented by someone else (deleted and re-created accounts have new ids).
    */
   async verify(token: string, configId: string): Promise<SessionClaims | undefined> {
     const { publicUrl } = this.deps.config;
+    let payload: Awaited<ReturnType<SigningKeys['verify']>>;
     try {
-      const payload = await this.deps.signingKeys.verify(token, {
+      payload = await this.deps.signingKeys.verify(token, {
         audience: configServerUrl(publicUrl, configId),
         issuer: publicUrl,
       });
-      if (payload.mcp_cfg !== configId || typeof payload.sub !== 'string' || !payload.sub) return undefined;
-      return { identifier: payload.sub, configId };
     } catch {
       return undefined;
     }
+    const identifier = payload.sub;
+    if (payload.mcp_cfg !== configId || typeof identifier !== 'string' || !identifier) return undefined;
+    const ids = payload.ca_ids;
+    const who = payload.ca_who;
+    if (!Array.isArray(ids) || !ids.length || !Array.isArray(who) || who.length !== ids.length) return undefined;
+    const standing = await this.standing(configId, identifier);
+    const minted = typeof payload.mint_ms === 'number' ? payload.mint_ms : (payload.iat ?? 0) * 1000;
+    if (standing.notBefore !== undefined && minted < standing.notBefore) return undefined;
+    for (const [index, id] of ids.entries()) {
+      if (typeof id !== 'string' || standing.accounts.get(id) !== who[index]) return undefined;
+    }
+    return { identifier, configId };
+  }
+
+  private async standing(configId: string, identifier: string): Promise<Standing> {
+    await this.deps.changes.sync();
+    const key = `${configId}\u0000${identifier}`;
+    const cached = this.standings.get(key);
+    if (cached) return cached;
+    const generation = this.standings.generation;
+    const [accounts, revocation] = await Promise.all([
+      this.deps.db
+        .selectFrom('connected_accounts as a')
+        .innerJoin('mcp_config_mappings as m', 'm.connection_id', 'a.connection_id')
+        .select(['a.id', 'a.provider_account'])
+        .where('m.config_id', '=', configId)
+        .where('a.identifier', '=', identifier)
+        .where('a.status', '=', 'ACTIVE')
+        .execute(),
+      this.deps.db
+        .selectFrom('mcp_session_revocations')
+        .select('not_before')
+        .where('config_id', '=', configId)
+        .where('identifier', '=', identifier)
+        .executeTakeFirst(),
+    ]);
+    const standing: Standing = {
+      accounts: new Map(accounts.map((a) => [a.id, consentedBy(a.provider_account)])),
+      notBefore: revocation ? Date.parse(revocation.not_before) : undefined,
+    };
+    this.standings.set(key, standing, generation);
+    return standing;
   }
 }

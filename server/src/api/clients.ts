@@ -1,0 +1,68 @@
+import type { ApiClient, ApiClientList, IssuedApiClient } from '@switchboard/sdk';
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { type ApiClientRow, CLIENT_SCOPES, type ClientScope, type IssuedClient } from '../auth/api-clients.js';
+import type { AppEnv, Services } from '../context.js';
+import { AppError } from '../errors.js';
+import { readJson } from '../http/request.js';
+import { requireAdmin } from './management-auth.js';
+
+const createBody = z.strictObject({
+  name: z.string().min(1).max(100),
+  scope: z.enum(CLIENT_SCOPES as [ClientScope, ...ClientScope[]]).optional(),
+});
+
+export function clientToApi(row: ApiClientRow): ApiClient {
+  return {
+    id: row.id,
+    client_id: row.client_id,
+    name: row.name,
+    scope: row.scope,
+    created_at: row.created_at,
+    revoked_at: row.revoked_at,
+  };
+}
+
+function issuedToApi(issued: IssuedClient, row: ApiClientRow): IssuedApiClient {
+  return { ...clientToApi(row), client_secret: issued.client_secret };
+}
+
+const noStore = { 'cache-control': 'no-store' };
+
+/** Management API clients: admin clients only, since a client can mint admin credentials. */
+export function registerClientRoutes(app: Hono<AppEnv>, services: Services): void {
+  const { apiClients, config } = services;
+
+  app.use('/clients', async (c, next) => {
+    requireAdmin(c);
+    await next();
+  });
+  app.use('/clients/*', async (c, next) => {
+    requireAdmin(c);
+    await next();
+  });
+
+  app.get('/clients', async (c) => {
+    const rows = await apiClients.list();
+    return c.json({ clients: rows.map(clientToApi) } satisfies ApiClientList);
+  });
+
+  app.post('/clients', async (c) => {
+    const body = await readJson(c, createBody, config.maxBodyBytes);
+    const issued = await apiClients.create(body.name, body.scope ?? 'admin');
+    return c.json({ client: issuedToApi(issued, await apiClients.get(issued.id)) }, 201, noStore);
+  });
+
+  app.get('/clients/:id', async (c) => c.json({ client: clientToApi(await apiClients.get(c.req.param('id'))) }));
+
+  // Custom methods in the reference's `{id}:verb` style.
+  app.post('/clients/:action', async (c) => {
+    const [id, verb] = c.req.param('action').split(':');
+    if (id && verb === 'revoke') return c.json({ client: clientToApi(await apiClients.revoke(id)) });
+    if (id && verb === 'rotate_secret') {
+      const issued = await apiClients.rotateSecret(id);
+      return c.json({ client: issuedToApi(issued, await apiClients.get(issued.id)) }, 200, noStore);
+    }
+    throw new AppError('not_found', `no route for POST ${new URL(c.req.url).pathname}`);
+  });
+}

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from '../support/database.js';
+import { type Stack, startStack } from '../support/stack.js';
+import { type ApiConfig, mintToken } from './support.js';
+
+const MODERN = '2026-07-28';
+
+describe.each(ENGINES)('session tokens are bound to their accounts and revocable (%s)', (engine) => {
+  let stack: Stack;
+  let config: ApiConfig;
+  beforeAll(async () => {
+    stack = await startStack({ engine });
+    await stack.createConnection('MY_GMAIL', 'gmail');
+    const created = await stack.api<{ config: ApiConfig }>('POST', '/api/v1/mcp/configs', {
+      name: 'bound',
+      connection_tool_mappings: [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
+    });
+    config = created.body.config;
+  });
+  afterAll(() => stack?.close());
+
+  /** A stateless tools/list at the config's URL with the token: the HTTP status answers. */
+  async function listWith(token: string): Promise<number> {
+    const response = await stack.fetch(`${stack.url}/mcp/c/${config.id}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json, text/event-stream',
+        'content-type': 'application/json',
+        'mcp-protocol-version': MODERN,
+        'mcp-method': 'tools/list',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/list',
+        params: {
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': MODERN,
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    });
+    await response.text();
+    return response.status;
+  }
+
+  async function tokenFor(identifier: string): Promise<string> {
+    const minted = await mintToken(stack, config.id, identifier);
+    expect(minted.status).toBe(200);
+    return minted.body.token;
+  }
+
+  it('rejects a token whose account was deleted and connected again (a new account id)', async () => {
+    const first = await stack.connectAccount('MY_GMAIL', 'deleted-user');
+    const token = await tokenFor('deleted-user');
+    expect(await listWith(token)).toBe(200);
+    expect((await stack.api('DELETE', `/api/v1/connected_accounts/${first}`)).status).toBe(200);
+    expect(await listWith(token)).toBe(401);
+    const second = await stack.connectAccount('MY_GMAIL', 'deleted-user');
+    expect(second).not.toBe(first);
+    expect(await listWith(token)).toBe(401);
+    expect(await listWith(await tokenFor('deleted-user'))).toBe(200);
+  });
+
+  it('rejects a token while its account is disconnected', async () => {
+    await stack.connectAccount('MY_GMAIL', 'disconnected-user');
+    const token = await tokenFor('disconnected-user');
+    expect(await listWith(token)).toBe(200);
+    const done = await stack.api('POST', '/api/v1/connected_accounts:disconnect', {
+      connector: 'MY_GMAIL',
+      identifier: 'disconnected-user',
+    });
+    expect(done.status).toBe(200);
+    expect(await listWith(token)).toBe(401);
+  });
+
+  it('rejects a token whose account was re-bound to another provider account', async () => {
+    await stack.connectAccount('MY_GMAIL', 'rebound-user', 'john.doe@example.com');
+    const token = await tokenFor('rebound-user');
+    expect(await listWith(token)).toBe(200);
+    // Writing the account's tokens by API, as a backend that brings its own grant does, keeps
+    // the id; what the token checks is who consented.
+    await stack.db.db
+      .updateTable('connected_accounts')
+      .set({ provider_account: 'someone.else@example.com' })
+      .where('identifier', '=', 'rebound-user')
+      .execute();
+    await stack.services.changes.write(['accounts'], async () => {});
+    expect(await listWith(token)).toBe(401);
+  });
+
+  it("revokes an identifier's tokens at a config: older tokens die, newer ones and other users' work", async () => {
+    await stack.connectAccount('MY_GMAIL', 'revoked-user');
+    await stack.connectAccount('MY_GMAIL', 'other-user');
+    const old = await tokenFor('revoked-user');
+    const others = await tokenFor('other-user');
+    expect(await listWith(old)).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const revoked = await stack.api('POST', `/api/v1/mcp/configs/${config.id}/tokens:revoke`, {
+      identifier: 'revoked-user',
+    });
+    expect(revoked.status).toBe(200);
+    expect(await listWith(old)).toBe(401);
+    expect(await listWith(others)).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await listWith(await tokenFor('revoked-user'))).toBe(200);
+    expect(await listWith(old)).toBe(401);
+  });
+
+  it('answers 404 when revoking at an unknown config and 400 without an identifier', async () => {
+    expect((await stack.api('POST', '/api/v1/mcp/configs/cfg_nope/tokens:revoke', { identifier: 'x' })).status).toBe(
+      404,
+    );
+    expect((await stack.api('POST', `/api/v1/mcp/configs/${config.id}/tokens:revoke`, {})).status).toBe(400);
+  });
+});
