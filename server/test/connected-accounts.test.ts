@@ -13,7 +13,7 @@ describe('connected accounts API', () => {
   afterAll(() => stack?.close());
 
   it('creates an ACTIVE account from tokens a backend brings, and refuses a duplicate', async () => {
-    const token = stack.sandbox.state.issueTokenDirectly({
+    const token = stack.sandbox.state.oauth.issueTokenDirectly({
       email: 'john.doe@example.com',
       scopes: ['https://www.googleapis.com/auth/gmail.readonly'],
       offline: true,

@@ -41,7 +41,7 @@ describe('refresh across processes on Postgres', () => {
     // Both the provider and Switchboard consider the access token dead.
     const user = stack.sandbox.state.findUser(email);
     if (!user) throw new Error('seeded user missing');
-    stack.sandbox.state.expireAccessTokensOf(user);
+    stack.sandbox.state.oauth.expireAccessTokensOf(user);
     await stack.db.db
       .updateTable('connected_accounts')
       .set({ token_expires_at: new Date(Date.now() - 60_000).toISOString() })

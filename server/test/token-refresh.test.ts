@@ -56,7 +56,7 @@ describe.each(ENGINES)('token refresh on %s', (engine) => {
     const accountId = await stack.connectAccount('MY_GMAIL', 'carol', 'john.doe@example.com');
     const user = stack.sandbox.state.findUser('john.doe@example.com');
     if (!user) throw new Error('seeded user missing');
-    stack.sandbox.state.expireAccessTokensOf(user);
+    stack.sandbox.state.oauth.expireAccessTokensOf(user);
     const calls = refreshCalls();
     const result = await stack.api<{ data: { messages: unknown[] } }>('POST', '/api/v1/execute_tool', {
       tool_name: 'gmail_fetch_mails',
@@ -71,7 +71,7 @@ describe.each(ENGINES)('token refresh on %s', (engine) => {
     const accountId = await stack.connectAccount('MY_GMAIL', 'dave', 'jane.doe@example.com');
     const user = stack.sandbox.state.findUser('jane.doe@example.com');
     if (!user) throw new Error('seeded user missing');
-    stack.sandbox.state.revokeGrantOf(user);
+    stack.sandbox.state.oauth.revokeGrantOf(user);
     clock.advance(2 * 3600_000);
     const result = await stack.api<{
       error: { code: string; message: string; details: { authentication_link: string } };

@@ -167,7 +167,7 @@ describe('the tools REST API and the execution engine', () => {
   });
 
   it('maps a provider 403 for a missing scope to insufficient_scope', async () => {
-    const limited = stack.sandbox.state.issueTokenDirectly({
+    const limited = stack.sandbox.state.oauth.issueTokenDirectly({
       email: 'john.doe@example.com',
       scopes: ['https://www.googleapis.com/auth/gmail.labels'],
     });
@@ -249,7 +249,7 @@ describe('the tools REST API and the execution engine', () => {
     await stack.connectAccount('MY_CALENDAR', 'revoked-user', 'jane.doe@example.com');
     const user = stack.sandbox.state.findUser('jane.doe@example.com');
     if (!user) throw new Error('seeded user missing');
-    stack.sandbox.state.revokeGrantOf(user);
+    stack.sandbox.state.oauth.revokeGrantOf(user);
     const result = await execute('googlecalendar_list_calendars', {}, 'revoked-user', 'MY_CALENDAR');
     expect(result.status).toBe(409);
     expect(result.body.error?.code).toBe('account_expired');

@@ -169,7 +169,7 @@ describe('the sandbox mounted under a prefix', () => {
   });
 
   it('serves Gmail and matches faults by the path below the prefix', async () => {
-    const { access_token } = mounted.state.issueTokenDirectly({ email: JOHN, scopes: [MAIL] });
+    const { access_token } = mounted.state.oauth.issueTokenDirectly({ email: JOHN, scopes: [MAIL] });
     const headers = { authorization: `Bearer ${access_token}` };
     expect((await main.request(`${BASE}/gmail/v1/users/me/profile`, { headers })).status).toBe(200);
     mounted.state.addFault({ match: { pathPrefix: '/gmail/v1/users/me/profile' }, status: 500 });

@@ -104,14 +104,14 @@ export function createControlRoutes(state: SandboxState, access: ControlAccess =
     if (!state.findUser(input.email)) return problem(c, 404, 'not_found', `no sandbox user ${input.email}`);
     const scopes = parseScopeParam(Array.isArray(input.scopes) ? input.scopes.join(' ') : input.scopes);
     return c.json(
-      state.issueTokenDirectly({ email: input.email, scopes, clientId: input.clientId, offline: input.offline }),
+      state.oauth.issueTokenDirectly({ email: input.email, scopes, clientId: input.clientId, offline: input.offline }),
     );
   });
 
   app.post('/users/:email/expire-tokens', (c) => {
     const user = state.findUser(c.req.param('email'));
     if (!user) return problem(c, 404, 'not_found', `no sandbox user ${c.req.param('email')}`);
-    return c.json({ expired: state.expireAccessTokensOf(user) });
+    return c.json({ expired: state.oauth.expireAccessTokensOf(user) });
   });
 
   app.post('/users/:email/revoke', async (c) => {
@@ -119,7 +119,7 @@ export function createControlRoutes(state: SandboxState, access: ControlAccess =
     if (!user) return problem(c, 404, 'not_found', `no sandbox user ${c.req.param('email')}`);
     const input = await body(c, z.object({ clientId: z.string().optional() }));
     if (input instanceof Response) return input;
-    return c.json({ revoked: state.revokeGrantOf(user, input.clientId) });
+    return c.json({ revoked: state.oauth.revokeGrantOf(user, input.clientId) });
   });
 
   app.get('/counters', (c) => c.json(state.readCounters()));

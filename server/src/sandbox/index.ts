@@ -4,10 +4,10 @@ export type { Fault, FaultSpec } from './faults.js';
 export { createGmailApi, type GmailContext } from './gmail/index.js';
 export { googleError, googleErrorBody } from './google-errors.js';
 export {
+  BUILT_IN_CLIENT,
+  type SandboxAuthorizationServer,
   type SandboxClient,
-  type SandboxCounters,
-  type SandboxOptions,
-  SandboxState,
   type TokenResponse,
-} from './state.js';
+} from './oauth/authorization-server.js';
+export { type SandboxCounters, type SandboxOptions, SandboxState } from './state.js';
 export { DEFAULT_SANDBOX_USERS } from './users.js';

@@ -81,7 +81,7 @@ describe('the seed workflow, end to end', () => {
     await client.close();
 
     // The event exists in john's sandbox calendar, read back through Google's REST path.
-    const token = stack.sandbox.state.issueTokenDirectly({
+    const token = stack.sandbox.state.oauth.issueTokenDirectly({
       email: 'john.doe@example.com',
       scopes: ['https://www.googleapis.com/auth/calendar.readonly'],
     });

@@ -121,7 +121,7 @@ export async function startToolHarness(options: ToolHarnessOptions): Promise<Too
     toolContext({
       apiOrigins: options.provider.apiOrigins,
       baseUrl: sandbox.url,
-      accessToken: sandbox.state.issueTokenDirectly({
+      accessToken: sandbox.state.oauth.issueTokenDirectly({
         email: context.email ?? options.email ?? JOHN,
         scopes: context.scopes ?? options.scopes,
       }).access_token,

@@ -18,7 +18,7 @@ let johnReadonly: calendar_v3.Calendar;
 let johnToken: string;
 
 function clientFor(email: string, scopes: string[]): { api: calendar_v3.Calendar; token: string } {
-  const token = sandbox.state.issueTokenDirectly({ email, scopes }).access_token;
+  const token = sandbox.state.oauth.issueTokenDirectly({ email, scopes }).access_token;
   const oauth = new auth.OAuth2();
   oauth.setCredentials({ access_token: token });
   return { api: calendar({ version: 'v3', rootUrl: `${sandbox.url}/`, auth: oauth }), token };

@@ -21,7 +21,7 @@ afterAll(async () => {
 
 /** Google's own client, pointed at the sandbox with a sandbox-issued token. */
 function clientFor(email: string, scopes: string[] = [MAIL, `${G}settings.basic`]): gmail_v1.Gmail {
-  const { access_token } = sandbox.state.issueTokenDirectly({ email, scopes });
+  const { access_token } = sandbox.state.oauth.issueTokenDirectly({ email, scopes });
   const credentials = new auth.OAuth2();
   credentials.setCredentials({ access_token });
   return gmail({ version: 'v1', rootUrl: `${sandbox.url}/`, auth: credentials });
@@ -359,7 +359,7 @@ describe('Gmail v1 through @googleapis/gmail', () => {
   it("answers an unknown message id with Google's 404 body", async () => {
     const response = await fetch(`${sandbox.url}/gmail/v1/users/me/messages/0000000000000000`, {
       headers: {
-        authorization: `Bearer ${sandbox.state.issueTokenDirectly({ email: JOHN, scopes: [MAIL] }).access_token}`,
+        authorization: `Bearer ${sandbox.state.oauth.issueTokenDirectly({ email: JOHN, scopes: [MAIL] }).access_token}`,
       },
     });
     expect(response.status).toBe(404);
@@ -398,9 +398,13 @@ describe('Gmail v1 through @googleapis/gmail', () => {
   });
 
   it("refreshes by itself through google-auth-library against the sandbox's token endpoint", async () => {
-    const issued = sandbox.state.issueTokenDirectly({ email: JOHN, scopes: [`${G}readonly`], clientId: 'lib-client' });
+    const issued = sandbox.state.oauth.issueTokenDirectly({
+      email: JOHN,
+      scopes: [`${G}readonly`],
+      clientId: 'lib-client',
+    });
     const john = sandbox.state.findUser(JOHN);
-    if (john) sandbox.state.expireAccessTokensOf(john);
+    if (john) sandbox.state.oauth.expireAccessTokensOf(john);
     const credentials = new auth.OAuth2({
       clientId: 'lib-client',
       clientSecret: 'lib-secret',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { addressParser } from 'postal-mime';
 import type { SandboxUser } from '../context.js';
+import { htmlToText } from './html-text.js';
 import { type Label, SYSTEM_LABELS } from './labels.js';
 import { headerValue, isAttachment, leavesOf, type MimeNode, parseMime, textOf } from './mime.js';
 
@@ -90,18 +91,6 @@ function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-function htmlToText(html: string): string {
-  return html
-    .replace(/<(style|script)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'");
-}
-
 // Gmail's snippet is HTML-escaped plain text of about 200 characters.
 function snippetOf(text: string): string {
   return collapseWhitespace(text)
@@ -188,7 +177,8 @@ export class Mailbox {
 
   findThreadFor(tree: MimeNode): string | undefined {
     const refs = `${headerValue(tree.headers, 'in-reply-to') ?? ''} ${headerValue(tree.headers, 'references') ?? ''}`;
-    const ids: string[] = refs.match(/<[^>]+>/g) ?? [];
+    // `[^<>]`: a match attempt stops at the next `<`, so a `<` without `>` costs no rescan.
+    const ids: string[] = refs.match(/<[^<>]+>/g) ?? [];
     if (ids.length === 0) return undefined;
     for (const message of this.messages.values()) {
       if (ids.includes(message.search.messageId)) return message.threadId;

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 function clientFor(email: string, scopes: string[]): gmail_v1.Gmail {
-  const { access_token } = sandbox.state.issueTokenDirectly({ email, scopes });
+  const { access_token } = sandbox.state.oauth.issueTokenDirectly({ email, scopes });
   const credentials = new auth.OAuth2();
   credentials.setCredentials({ access_token });
   return gmail({ version: 'v1', rootUrl: `${sandbox.url}/`, auth: credentials });
@@ -189,7 +189,7 @@ describe('Gmail label filters on lists', () => {
   it("answers Google's 400 for a label id the mailbox does not have", async () => {
     const response = await fetch(`${sandbox.url}/gmail/v1/users/me/messages?labelIds=INBOX&labelIds=Receipts`, {
       headers: {
-        authorization: `Bearer ${sandbox.state.issueTokenDirectly({ email: JOHN, scopes: [MAIL] }).access_token}`,
+        authorization: `Bearer ${sandbox.state.oauth.issueTokenDirectly({ email: JOHN, scopes: [MAIL] }).access_token}`,
       },
     });
     expect(response.status).toBe(400);

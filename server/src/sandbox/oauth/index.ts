@@ -3,7 +3,8 @@ import { sandboxBaseUrl } from '../base-url.js';
 import type { SandboxUser } from '../context.js';
 import { oauthError } from '../google-errors.js';
 import { IDENTITY_SCOPES, isKnownScopeSpelling, parseScopeParam } from '../scopes.js';
-import type { AuthorizationRequest, SandboxState, TokenResponse } from '../state.js';
+import type { SandboxState } from '../state.js';
+import type { AuthorizationRequest, TokenResponse } from './authorization-server.js';
 import { renderConsentPage, renderErrorPage } from './pages.js';
 
 const AUTHORIZE_PATH = '/o/oauth2/v2/auth';
@@ -74,9 +75,9 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
   const app = new Hono();
 
   function finishConsent(request: AuthorizationRequest, user: SandboxUser, scopes: string[]): Response {
-    const code = state.issueAuthorizationCode(request, user, scopes);
+    const code = state.oauth.issueAuthorizationCode(request, user, scopes);
     const granted = request.includeGrantedScopes
-      ? [...new Set([...state.grantedScopes(user, request.clientId), ...scopes])]
+      ? [...new Set([...state.oauth.grantedScopes(user, request.clientId), ...scopes])]
       : scopes;
     return redirectTo(request.redirectUri, {
       state: request.state,
@@ -95,7 +96,7 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
     if (!redirectUri || !isAcceptableRedirectUri(redirectUri)) {
       return errorPage(c, 400, 'invalid_request', 'Missing required parameter: redirect_uri');
     }
-    const registered = state.registeredClient(clientId);
+    const registered = state.oauth.registeredClient(clientId);
     // Only a registered or allowed URI may receive the browser: otherwise this is an open redirect.
     const allowed = registered?.redirectUris
       ? registered.redirectUris.includes(redirectUri)
@@ -159,14 +160,14 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
     }
     if (q('prompt')?.split(' ').includes('none')) {
       if (!hinted) return redirectTo(redirectUri, { error: 'interaction_required', state: stateParam });
-      const granted = state.grantedScopes(hinted, clientId);
+      const granted = state.oauth.grantedScopes(hinted, clientId);
       if (!scopes.every((scope) => granted.includes(scope))) {
         return redirectTo(redirectUri, { error: 'consent_required', state: stateParam });
       }
       return finishConsent(request, hinted, scopes);
     }
 
-    const requestId = state.savePendingAuthorization(request);
+    const requestId = state.oauth.savePendingAuthorization(request);
     const base = sandboxBaseUrl(c, AUTHORIZE_PATH);
     return c.html(
       renderConsentPage({
@@ -185,7 +186,7 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
 
   app.post(`${AUTHORIZE_PATH}/decision`, async (c) => {
     const form = await readForm(c);
-    const request = state.takePendingAuthorization(form.get('request')?.[0] ?? '');
+    const request = state.oauth.takePendingAuthorization(form.get('request')?.[0] ?? '');
     if (!request) return errorPage(c, 400, 'invalid_request', 'This sign-in request expired or was already used.');
     if (form.get('decision')?.[0] !== 'allow') {
       return redirectTo(request.redirectUri, { error: 'access_denied', state: request.state });
@@ -204,20 +205,24 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
     const field = (name: string) => form.get(name)?.[0] || undefined;
     const grantType = field('grant_type') ?? '';
     const credential = grantType === 'authorization_code' ? field('code') : field('refresh_token');
-    state.countTokenCall(grantType || '(none)', credential ? state.userOfCredential(credential) : undefined);
+    state.oauth.countTokenCall(
+      grantType || '(none)',
+      credential ? state.oauth.userOfCredential(credential) : undefined,
+    );
 
     const basic = basicCredentials(c.req.header('authorization'));
     const clientId = basic?.id ?? field('client_id');
     const clientSecret = basic?.secret ?? field('client_secret');
     if (!clientId) return oauthError(400, 'invalid_request', 'Could not determine client ID from request.');
     if (clientSecret === undefined) return oauthError(400, 'invalid_request', 'client_secret is missing.');
-    if (!state.authenticateClient(clientId, clientSecret)) return oauthError(401, 'invalid_client', 'Unauthorized');
+    if (!state.oauth.authenticateClient(clientId, clientSecret))
+      return oauthError(401, 'invalid_client', 'Unauthorized');
 
     let result: TokenResponse | { error: string; description: string };
     if (grantType === 'authorization_code') {
       const code = field('code');
       if (!code) return oauthError(400, 'invalid_request', 'Missing required parameter: code');
-      result = state.exchangeCode({
+      result = state.oauth.exchangeCode({
         code,
         clientId,
         redirectUri: field('redirect_uri'),
@@ -226,7 +231,7 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
     } else if (grantType === 'refresh_token') {
       const refreshToken = field('refresh_token');
       if (!refreshToken) return oauthError(400, 'invalid_request', 'Missing required parameter: refresh_token');
-      result = state.refresh({ refreshToken, clientId, scopes: parseScopeParam(field('scope')) });
+      result = state.oauth.refresh({ refreshToken, clientId, scopes: parseScopeParam(field('scope')) });
     } else {
       return oauthError(400, 'unsupported_grant_type', `Invalid grant_type: ${grantType}`);
     }
@@ -237,7 +242,7 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
   const revoke = async (c: Context) => {
     const form = await readForm(c);
     const token = form.get('token')?.[0];
-    if (!token || !state.revokeToken(token)) return oauthError(400, 'invalid_token', 'Token expired or revoked');
+    if (!token || !state.oauth.revokeToken(token)) return oauthError(400, 'invalid_token', 'Token expired or revoked');
     return c.json({}, 200, NO_STORE);
   };
   app.post('/revoke', revoke);
@@ -256,7 +261,7 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
 
   const openIdUserinfo = (c: Context) => {
     const token = bearer(c);
-    const principal = token ? state.principalOf(token) : undefined;
+    const principal = token ? state.oauth.principalOf(token) : undefined;
     if (!principal) return userinfoUnauthorized(c);
     return c.json(userinfoOf(principal.user, principal.scopes));
   };
@@ -266,7 +271,7 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
   }
   app.get('/oauth2/v2/userinfo', (c) => {
     const token = bearer(c);
-    const principal = token ? state.principalOf(token) : undefined;
+    const principal = token ? state.oauth.principalOf(token) : undefined;
     if (!principal) return userinfoUnauthorized(c);
     const info = userinfoOf(principal.user, principal.scopes);
     const { sub, email_verified, ...rest } = info as ReturnType<typeof userinfoOf> & { email_verified?: boolean };
@@ -276,7 +281,7 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
   const tokeninfo = async (c: Context) => {
     const form = await readForm(c);
     const token = form.get('access_token')?.[0];
-    const principal = token ? state.principalOf(token) : undefined;
+    const principal = token ? state.oauth.principalOf(token) : undefined;
     if (!principal) return c.json({ error: 'invalid_token', error_description: 'Invalid Value' }, 400);
     const expiresIn = Math.max(0, Math.floor((principal.expiresAt - state.clock.now()) / 1000));
     return c.json({

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../../test/support/clock.js';
 import { createSandbox, type Sandbox } from '../app.js';
 import type { SandboxOptions } from '../state.js';
+import { BUILT_IN_CLIENT } from './authorization-server.js';
 
 const BASE = 'http://sandbox.test';
 const CLIENT = { id: 'client-123.apps.googleusercontent.com', secret: 'shh-123' };
@@ -274,6 +275,27 @@ describe('the sandbox OAuth server', () => {
     expect(await wrong.json()).toEqual({ error: 'invalid_client', error_description: 'Unauthorized' });
   });
 
+  it("refuses to pin another secret for Switchboard's built-in client, and accepts the one the server uses", async () => {
+    const pinning = await token({
+      grant_type: 'authorization_code',
+      code: 'whatever',
+      client_id: BUILT_IN_CLIENT.clientId,
+      client_secret: 'pinned-by-a-stranger',
+    });
+    expect(pinning.status).toBe(401);
+    expect((await pinning.json()).error).toBe('invalid_client');
+    const { code, verifier } = await codeFor({ client_id: BUILT_IN_CLIENT.clientId });
+    const exchanged = await token({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: BUILT_IN_CLIENT.clientId,
+      client_secret: BUILT_IN_CLIENT.clientSecret,
+    });
+    expect(exchanged.status).toBe(200);
+  });
+
   it('answers unsupported_grant_type to a grant it does not know', async () => {
     const response = await token({ grant_type: 'password', client_id: CLIENT.id, client_secret: CLIENT.secret });
     expect(response.status).toBe(400);
@@ -358,7 +380,10 @@ describe('the sandbox OAuth server', () => {
   });
 
   it('answers a token without a Gmail read scope with 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT', async () => {
-    const { access_token } = sandbox.state.issueTokenDirectly({ email: 'john.doe@example.com', scopes: [GMAIL_SEND] });
+    const { access_token } = sandbox.state.oauth.issueTokenDirectly({
+      email: 'john.doe@example.com',
+      scopes: [GMAIL_SEND],
+    });
     const response = await request('/gmail/v1/users/me/messages', {
       headers: { authorization: `Bearer ${access_token}` },
     });

@@ -18,7 +18,7 @@ interface Person {
 }
 
 async function call(path: string, scopes: string[] = [`${A}contacts.readonly`], email = JOHN) {
-  const token = state.issueTokenDirectly({ email, scopes }).access_token;
+  const token = state.oauth.issueTokenDirectly({ email, scopes }).access_token;
   const response = await app.request(path, { headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
