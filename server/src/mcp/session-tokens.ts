@@ -150,13 +150,15 @@ export class SessionTokens {
     const identifier = payload.sub;
     if (payload.mcp_cfg !== configId || typeof identifier !== 'string' || !identifier) return undefined;
     const ids = payload.ca_ids;
-    const who = payload.ca_who;
-    if (!Array.isArray(ids) || !ids.length || !Array.isArray(who) || who.length !== ids.length) return undefined;
+    // Tokens minted before ca_who existed name their accounts only; they live out their hour.
+    const who = Array.isArray(payload.ca_who) ? payload.ca_who : undefined;
+    if (!Array.isArray(ids) || !ids.length || (who && who.length !== ids.length)) return undefined;
     const standing = await this.standing(configId, identifier);
     const minted = typeof payload.mint_ms === 'number' ? payload.mint_ms : (payload.iat ?? 0) * 1000;
     if (standing.notBefore !== undefined && minted < standing.notBefore) return undefined;
     for (const [index, id] of ids.entries()) {
-      if (typeof id !== 'string' || standing.accounts.get(id) !== who[index]) return undefined;
+      const consented = typeof id === 'string' ? standing.accounts.get(id) : undefined;
+      if (consented === undefined || (who && consented !== who[index])) return undefined;
     }
     return { identifier, configId };
   }

@@ -109,6 +109,17 @@ describe.each(ENGINES)('session tokens are bound to their accounts and revocable
     expect(await listWith(old)).toBe(401);
   });
 
+  it('still checks the accounts of a token minted before ca_who existed (ca_ids only)', async () => {
+    const account = await stack.connectAccount('MY_GMAIL', 'legacy-user');
+    const legacy = await stack.services.signingKeys.sign(
+      { sub: 'legacy-user', mcp_cfg: config.id, ca_ids: [account] },
+      { audience: config.mcp_server_url, issuer: stack.url, expiresInSeconds: 600 },
+    );
+    expect(await listWith(legacy)).toBe(200);
+    expect((await stack.api('DELETE', `/api/v1/connected_accounts/${account}`)).status).toBe(200);
+    expect(await listWith(legacy)).toBe(401);
+  });
+
   it('answers 404 when revoking at an unknown config and 400 without an identifier', async () => {
     expect((await stack.api('POST', '/api/v1/mcp/configs/cfg_nope/tokens:revoke', { identifier: 'x' })).status).toBe(
       404,
