@@ -1,13 +1,18 @@
 import type { Transport } from './transport.js';
 import type {
+  AccountEventList,
+  AccountEventType,
   AccountRef,
   AuthorizationLink,
+  AuthorizationLinkOptions,
   ConnectedAccount,
   ConnectedAccountList,
   CreateConnectedAccountInput,
   ListConnectedAccountsParams,
   SearchConnectedAccountsParams,
   UpdateConnectedAccountInput,
+  VerifyUserInput,
+  VerifyUserResult,
 } from './types.js';
 
 type Answer = { connected_account: ConnectedAccount };
@@ -93,12 +98,37 @@ export class ConnectedAccounts {
    * A link for the user to open: it leads to the provider's consent screen and back, after
    * which the account is ACTIVE. Creates the account (PENDING_AUTH) if it does not exist yet.
    */
-  getAuthorizationLink(ref: AccountRef): Promise<AuthorizationLink> {
+  getAuthorizationLink(ref: AccountRef, options: AuthorizationLinkOptions = {}): Promise<AuthorizationLink> {
+    // Not idempotent: every link revokes the account's older ones.
     return this.http.request<AuthorizationLink>({
       method: 'POST',
       path: '/api/v1/connected_accounts/magic_link',
-      body: ref,
-      idempotent: true,
+      body: { ...ref, ...options },
+    });
+  }
+
+  /**
+   * User verification (reference: VerifyConnectedAccountUser): confirms that the person who
+   * consented is `identifier`, which activates the account. Throws `user_verification_mismatch`,
+   * `user_verification_used`, `user_verification_expired` or `user_verification_invalid`.
+   */
+  verifyUser(input: VerifyUserInput): Promise<VerifyUserResult> {
+    return this.http.request<VerifyUserResult>({
+      method: 'POST',
+      path: '/api/v1/connected_accounts/user/verify',
+      body: input,
+    });
+  }
+
+  /** The account's lifecycle history, oldest first. */
+  listEvents(
+    id: string,
+    params: { type?: AccountEventType; page_size?: number; page_token?: string } = {},
+  ): Promise<AccountEventList> {
+    return this.http.request<AccountEventList>({
+      method: 'GET',
+      path: `/api/v1/connected_accounts/${encodeURIComponent(id)}/events`,
+      query: params,
     });
   }
 }

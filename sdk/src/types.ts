@@ -35,6 +35,8 @@ export interface Connection {
   effective_scopes: string[];
   /** The redirect URI to register in the OAuth app at the provider. */
   redirect_uri: string;
+  /** The app page that confirms who consented (user verification) for this connection's links; empty = none. */
+  user_verify_url: string;
   created_at: string;
   updated_at: string;
 }
@@ -49,6 +51,8 @@ export interface CreateConnectionInput {
   oauth_client_id?: string;
   oauth_client_secret?: string;
   scopes?: string[];
+  /** Links of this connection send the browser here for user verification after the consent. */
+  user_verify_url?: string;
 }
 
 export interface UpdateConnectionInput {
@@ -63,6 +67,8 @@ export interface UpdateConnectionInput {
   /** `null` clears the stored secret. */
   oauth_client_secret?: string | null;
   scopes?: string[];
+  /** `null` clears it. */
+  user_verify_url?: string | null;
 }
 
 export interface ListConnectionsParams extends PageParams {
@@ -146,6 +152,57 @@ export interface AuthorizationLink {
   link: string;
   /** When the link stops working, RFC 3339. */
   expiry: string;
+}
+
+export interface AuthorizationLinkOptions {
+  /**
+   * User verification: after the consent the browser goes here with `auth_request_id` (and
+   * `state`); the account stays PENDING_VERIFICATION until your app calls `verifyUser`.
+   * Defaults to the connection's `user_verify_url`, then the server's SWITCHBOARD_USER_VERIFY_URL.
+   */
+  user_verify_url?: string;
+  /** Opaque value handed back to `user_verify_url`. */
+  state?: string;
+}
+
+export interface VerifyUserInput {
+  /** From the user verify URL's query. Single-use; expires 10 minutes after the consent. */
+  auth_request_id: string;
+  /** The identifier of the user logged in to your app; only the account's own activates it. */
+  identifier: string;
+}
+
+export interface VerifyUserResult {
+  /** Where to send the browser next: a Switchboard success page. */
+  post_user_verify_redirect_url: string;
+}
+
+export type AccountEventType =
+  | 'account.link_issued'
+  | 'account.consent_completed'
+  | 'account.consent_failed'
+  | 'account.verification_requested'
+  | 'account.verified'
+  | 'account.verification_failed'
+  | 'account.verification_expired'
+  | 'account.identity_mismatch'
+  | 'account.refresh_failed'
+  | 'account.disconnected'
+  | 'account.deleted';
+
+/** One entry of an account's lifecycle history; never carries a token or link secret. */
+export interface AccountEvent {
+  id: string;
+  connected_account_id: string;
+  connection_id: string;
+  identifier: string;
+  type: AccountEventType;
+  detail: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface AccountEventList extends Page {
+  events: AccountEvent[];
 }
 
 // ---------------------------------------------------------------------- tools

@@ -10,6 +10,16 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** `points/seconds` (at most `points` requests per `seconds`), or `off`. */
+const rateFromEnv = z
+  .string()
+  .regex(/^(off|[1-9]\d{0,8}\/[1-9]\d{0,6})$/, 'must be points/seconds (e.g. 10/60) or off')
+  .transform((value): RateLimit | undefined => {
+    if (value === 'off') return undefined;
+    const [points, seconds] = value.split('/').map(Number) as [number, number];
+    return { points, seconds };
+  });
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -35,18 +45,38 @@ const envSchema = z.object({
     .int()
     .min(60)
     .max(7 * 86400)
-    .default(86400),
+    .default(3600),
   SWITCHBOARD_LOG_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  SWITCHBOARD_USER_VERIFY_URL: z.url({ protocol: /^https?$/ }).optional(),
   SWITCHBOARD_ALLOWED_ORIGINS: z.string().optional(),
   SWITCHBOARD_ALLOWED_HOSTS: z.string().optional(),
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   SWITCHBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   SWITCHBOARD_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(100),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  SWITCHBOARD_REDIS_KEY_PREFIX: z.string().min(1).max(100).default('switchboard:'),
+  SWITCHBOARD_TRUST_PROXY: booleanFromEnv.default(false),
+  SWITCHBOARD_RATE_LIMIT_SIGN_IN: rateFromEnv.prefault('10/60'),
+  SWITCHBOARD_RATE_LIMIT_TOKEN: rateFromEnv.prefault('60/60'),
+  SWITCHBOARD_RATE_LIMIT_CONNECT: rateFromEnv.prefault('60/60'),
+  SWITCHBOARD_RATE_LIMIT_MAGIC_LINK: rateFromEnv.prefault('120/60'),
+  SWITCHBOARD_MAX_TOOL_CALLS_IN_FLIGHT: z.coerce.number().int().min(1).default(64),
+  SWITCHBOARD_MAX_TOOL_CALLS_IN_FLIGHT_PER_USER: z.coerce.number().int().min(1).default(16),
+  SWITCHBOARD_MAX_TOOL_RESULT_BYTES: z.coerce.number().int().min(1024).default(10_485_760),
   SWITCHBOARD_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   SWITCHBOARD_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   SWITCHBOARD_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(2048),
 });
+
+/** At most `points` requests per `seconds`, per key (client address or client id). */
+export interface RateLimit {
+  points: number;
+  seconds: number;
+}
 
 export interface EncryptionKeyConfig {
   /** Base64 (or base64url) 32-byte key of the form `id:base64` or just `base64` (id "k1"). */
@@ -83,9 +113,15 @@ export interface Config {
     controlLoopbackOnly: boolean;
   };
   accessTokenTtlSeconds: number;
+  /** How long an authentication link stays valid; it is spent by the first completed consent anyway. */
   authLinkTtlSeconds: number;
   /** Days tool_call_logs rows are kept (0: forever); expired links and auth requests go a day after expiry. */
   logRetentionDays: number;
+  /**
+   * The app page that confirms who completed a consent (user verification), unless the link
+   * or its connection names one; undefined = accounts become ACTIVE at the provider's callback.
+   */
+  userVerifyUrl: string | undefined;
   /** Origins allowed to call the MCP endpoint from a browser; empty = same origin only. */
   allowedOrigins: string[];
   /** Host header values accepted by the MCP endpoint; always includes the public URL's host. */
@@ -94,6 +130,22 @@ export interface Config {
   /** V8's old-space growth per major GC, in percent (0 = V8's own, up to 4× the live heap). */
   heapGrowingPercent: number;
   providerTimeoutMs: number;
+  /** Redis, when replicas share their rate limits; undefined = each process counts alone. */
+  redis: { url: string; keyPrefix: string } | undefined;
+  /** Take the client address from X-Forwarded-For (its last entry: what our proxy saw). */
+  trustProxy: boolean;
+  /** Requests per client address and per client id; undefined = not limited. */
+  rateLimits: {
+    signIn: RateLimit | undefined;
+    token: RateLimit | undefined;
+    connect: RateLimit | undefined;
+    magicLink: RateLimit | undefined;
+  };
+  /**
+   * Tool calls running at once, in all and per user, and the largest result (serialized JSON)
+   * a call may return. In-flight counts are per process by nature: N replicas run N times as many.
+   */
+  toolCalls: { maxInFlight: number; maxInFlightPerUser: number; maxResultBytes: number };
   /** Limits of the HTTP server itself, against slow or too many clients. */
   http: {
     /** A request (headers and body) must have arrived within this; 408 and close otherwise. */
@@ -168,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     accessTokenTtlSeconds: e.SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS,
     authLinkTtlSeconds: e.SWITCHBOARD_AUTH_LINK_TTL_SECONDS,
     logRetentionDays: e.SWITCHBOARD_LOG_RETENTION_DAYS,
+    userVerifyUrl: e.SWITCHBOARD_USER_VERIFY_URL,
     allowedOrigins: list(e.SWITCHBOARD_ALLOWED_ORIGINS),
     allowedHosts: [
       ...new Set([publicHost, `localhost:${e.PORT}`, `127.0.0.1:${e.PORT}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)]),
@@ -175,6 +228,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     heapGrowingPercent: e.SWITCHBOARD_HEAP_GROWING_PERCENT,
     providerTimeoutMs: e.SWITCHBOARD_PROVIDER_TIMEOUT_MS,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.SWITCHBOARD_REDIS_KEY_PREFIX } : undefined,
+    trustProxy: e.SWITCHBOARD_TRUST_PROXY,
+    rateLimits: {
+      signIn: e.SWITCHBOARD_RATE_LIMIT_SIGN_IN,
+      token: e.SWITCHBOARD_RATE_LIMIT_TOKEN,
+      connect: e.SWITCHBOARD_RATE_LIMIT_CONNECT,
+      magicLink: e.SWITCHBOARD_RATE_LIMIT_MAGIC_LINK,
+    },
+    toolCalls: {
+      maxInFlight: e.SWITCHBOARD_MAX_TOOL_CALLS_IN_FLIGHT,
+      maxInFlightPerUser: e.SWITCHBOARD_MAX_TOOL_CALLS_IN_FLIGHT_PER_USER,
+      maxResultBytes: e.SWITCHBOARD_MAX_TOOL_RESULT_BYTES,
+    },
     http: {
       requestTimeoutMs: e.SWITCHBOARD_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: Math.min(e.SWITCHBOARD_HEADERS_TIMEOUT_MS, e.SWITCHBOARD_REQUEST_TIMEOUT_MS),

@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { Kysely } from 'kysely';
+import type { AccountEvents } from './accounts/account-events.js';
 import type { ConnectFlow } from './accounts/connect-flow.js';
 import type { ConnectedAccounts } from './accounts/connected-accounts.js';
 import type { ApiClients } from './auth/api-clients.js';
@@ -24,6 +25,7 @@ import type { McpTargets } from './mcp/targets.js';
 import type { ToolSurface } from './mcp/tool-surface.js';
 import type { OAuthClient } from './oauth/client.js';
 import type { Catalog } from './providers/index.js';
+import type { RateLimiter } from './rate-limits/rate-limiter.js';
 
 /**
  * The types every edge is written against: what the app needs from outside, the services
@@ -58,6 +60,8 @@ export interface Services extends AppDeps {
   connections: Connections;
   vault: TokenVault;
   accounts: ConnectedAccounts;
+  /** The append-only lifecycle history of accounts (account_events). */
+  accountEvents: AccountEvents;
   /** Authentication links, and the OAuth consent that activates an account through one. */
   connectFlow: ConnectFlow;
   executor: ToolExecutor;
@@ -70,6 +74,8 @@ export interface Services extends AppDeps {
   mcpTargets: McpTargets;
   toolSurface: ToolSurface;
   sessionTokens: SessionTokens;
+  /** Request rate limits of the public entry points (per process, or shared through Redis); close at shutdown. */
+  rateLimiter: RateLimiter;
 }
 
 /** Per-request values every edge may set or read. */

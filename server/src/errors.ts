@@ -19,10 +19,18 @@ export const ERROR_CODES = {
   // connect flow (the pages people reach through authentication links)
   auth_link_invalid: 404,
   auth_link_expired: 410,
+  auth_link_used: 410,
+  auth_link_revoked: 410,
   auth_state_invalid: 400,
   auth_state_reused: 400,
   auth_state_expired: 400,
   consent_denied: 400,
+  identity_mismatch: 409,
+  // user verification (reference: VerifyConnectedAccountUser answers 403 on a mismatch, 404 otherwise)
+  user_verification_invalid: 404,
+  user_verification_used: 404,
+  user_verification_expired: 404,
+  user_verification_mismatch: 403,
   // accounts and tools
   account_not_connected: 409,
   account_expired: 409,
@@ -40,6 +48,9 @@ export const ERROR_CODES = {
   provider_timeout: 504,
   provider_error: 502,
   provider_host_not_allowed: 500,
+  // limits (rate_limited answers carry retry-after; tool_result_too_large: narrow the request)
+  rate_limited: 429,
+  tool_result_too_large: 502,
   // service
   internal: 500,
 } as const;
@@ -47,14 +58,15 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /**
- * The codes a user fixes by (re-)connecting an account: a failed tool call with one of these
- * carries a fresh authentication link.
+ * The codes a user fixes by (re-)connecting an account that is not ACTIVE: a failed tool call
+ * with one of these carries a fresh authentication link. Not insufficient_scope: its account
+ * is ACTIVE, and a link in an agent's hands could re-bind it; the user re-authorizes through
+ * the app instead.
  */
 export const ACCOUNT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'account_not_connected',
   'account_expired',
   'account_disconnected',
-  'insufficient_scope',
 ]);
 
 export interface ErrorDetails {

@@ -231,6 +231,7 @@ async function startServing(
       await retention.stop();
       await services.callLog.close();
       await services.usage.flush();
+      await services.rateLimiter.close();
       await providerTransport.close();
       await handle.close();
     })();

@@ -1,3 +1,4 @@
+import { AccountEvents } from './accounts/account-events.js';
 import { ConnectFlow } from './accounts/connect-flow.js';
 import { ConnectedAccounts } from './accounts/connected-accounts.js';
 import { ApiClients } from './auth/api-clients.js';
@@ -14,6 +15,7 @@ import { SessionTokens } from './mcp/session-tokens.js';
 import { McpTargets } from './mcp/targets.js';
 import { ToolSurface } from './mcp/tool-surface.js';
 import { OAuthClient } from './oauth/client.js';
+import { RateLimiter } from './rate-limits/rate-limiter.js';
 
 /**
  * The composition root: every domain service, built exactly once from the injected
@@ -29,9 +31,10 @@ export function createServices(deps: AppDeps): Services {
   const usage = new UsageMarks(deps);
   const oauth = new OAuthClient(deps);
   const connections = new Connections({ ...deps, changes });
-  const vault = new TokenVault({ ...deps, oauth, changes, connections });
-  const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes, usage, connections });
-  const connectFlow = new ConnectFlow({ ...deps, oauth, connections, accounts });
+  const accountEvents = new AccountEvents(deps);
+  const vault = new TokenVault({ ...deps, oauth, changes, connections, events: accountEvents });
+  const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes, usage, connections, events: accountEvents });
+  const connectFlow = new ConnectFlow({ ...deps, oauth, connections, accounts, events: accountEvents });
   const callLog = new ToolCallLog(deps);
   const executor = new ToolExecutor({
     ...deps,
@@ -51,6 +54,7 @@ export function createServices(deps: AppDeps): Services {
     connections,
     vault,
     accounts,
+    accountEvents,
     connectFlow,
     executor,
     callLog,
@@ -60,5 +64,6 @@ export function createServices(deps: AppDeps): Services {
     mcpTargets: new McpTargets({ ...deps, changes, usage }),
     toolSurface: new ToolSurface(deps.catalog),
     sessionTokens: new SessionTokens({ ...deps, changes }),
+    rateLimiter: new RateLimiter(deps),
   };
 }

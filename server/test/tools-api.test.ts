@@ -153,7 +153,7 @@ describe('the tools REST API and the execution engine', () => {
     expect(result.body.error?.message).toContain('/connect/');
   });
 
-  it('refuses a tool whose scope was not granted, naming the scope and giving a re-connect link', async () => {
+  it('refuses a tool whose scope was not granted, naming the scope, and gives an ACTIVE account no link', async () => {
     const result = await execute(
       'gmail_send_message',
       { to: 'a@example.com', subject: 's', body: 'b' },
@@ -163,7 +163,21 @@ describe('the tools REST API and the execution engine', () => {
     expect(result.status).toBe(403);
     expect(result.body.error?.code).toBe('insufficient_scope');
     expect(result.body.error?.message).toContain('https://www.googleapis.com/auth/gmail');
-    expect(result.body.error?.details?.authentication_link).toBeTruthy();
+    expect(result.body.error?.message).toContain('re-authorize READONLY_GMAIL through your app');
+    expect(result.body.error?.details?.authentication_link).toBeUndefined();
+    expect(JSON.stringify(result.body)).not.toContain('/connect/');
+    const account = await stack.api<{ connected_account: { id: string } }>(
+      'GET',
+      '/api/v1/connected_accounts/details?connector=READONLY_GMAIL&identifier=john-doe',
+    );
+    const links = await stack.db.db
+      .selectFrom('auth_links')
+      .select('id')
+      .where('connected_account_id', '=', account.body.connected_account.id)
+      .where('used_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .execute();
+    expect(links).toEqual([]);
   });
 
   it('maps a provider 403 for a missing scope to insufficient_scope', async () => {
@@ -180,7 +194,8 @@ describe('the tools REST API and the execution engine', () => {
     const result = await execute('gmail_fetch_mails', {}, 'limited-user');
     expect(result.status).toBe(403);
     expect(result.body.error?.code).toBe('insufficient_scope');
-    expect(result.body.error?.details?.authentication_link).toBeTruthy();
+    expect(result.body.error?.details?.required_scopes).toBeTruthy();
+    expect(result.body.error?.details?.authentication_link).toBeUndefined();
     expect(JSON.stringify(result.body)).not.toContain(limited.access_token);
   });
 

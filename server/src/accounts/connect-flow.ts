@@ -10,11 +10,26 @@ import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OAuthClient, TokenSet } from '../oauth/client.js';
+import type { AccountEvents } from './account-events.js';
 import type { ConnectedAccounts } from './connected-accounts.js';
 
 export interface AuthLink {
   link: string;
   expiry: string;
+}
+
+export interface AuthLinkOptions {
+  /** The app page that confirms who consented; else the connection's, else the server's. */
+  userVerifyUrl?: string;
+  /** Opaque state handed back to that page. */
+  state?: string;
+  /** What asked for the link, for the account's history. */
+  source?: 'api' | 'tool_error' | 'mcp_auth_state' | 'dashboard';
+}
+
+/** Where the browser goes after a consent that waits for user verification. */
+export interface PendingVerification {
+  url: string;
 }
 
 interface Deps {
@@ -26,18 +41,22 @@ interface Deps {
   logger: Logger;
   connections: Connections;
   accounts: ConnectedAccounts;
+  events: AccountEvents;
 }
 
 /** The consent must finish within this long of opening the link. */
 const AUTH_REQUEST_TTL_MS = 10 * 60_000;
+/** The app must confirm the user within this long of the consent; then the pending grant expires. */
+export const USER_VERIFICATION_TTL_MS = 10 * 60_000;
 
 const verifierContext = ENCRYPTED_COLUMNS.authRequestVerifier.context;
 
 /**
  * The OAuth connect flow that activates a connected account: authentication links, then for
- * each opening a single-use `state` with a PKCE verifier, then the provider's redirect back.
+ * each opening a single-use `state` with a PKCE verifier, then the provider's redirect back,
+ * then (when a verify URL applies) the app's confirmation of who consented.
  * Every failure is an AppError with a connect-flow code (auth_link_*, auth_state_*,
- * consent_denied, provider_error) that the connect pages translate.
+ * consent_denied, identity_mismatch, provider_error, user_verification_*) that the edges translate.
  */
 export class ConnectFlow {
   constructor(private readonly deps: Deps) {}
@@ -46,28 +65,49 @@ export class ConnectFlow {
     return new Date(this.deps.clock.now()).toISOString();
   }
 
-  /** A fresh authentication link for the account (created PENDING_AUTH when missing). */
-  async authLink(connection: ConnectionRow, identifier: string): Promise<AuthLink & { account: AccountRow }> {
+  /**
+   * A fresh authentication link for the account (created PENDING_AUTH when missing). Older
+   * unspent links of the account are revoked: only the newest one can bind a provider account.
+   */
+  async authLink(
+    connection: ConnectionRow,
+    identifier: string,
+    options: AuthLinkOptions = {},
+  ): Promise<AuthLink & { account: AccountRow }> {
     const { account } = await this.deps.accounts.ensureFor(connection, identifier);
     const token = newSecret(24);
+    const now = this.now();
     const expiresAt = new Date(this.deps.clock.now() + this.deps.config.authLinkTtlSeconds * 1000).toISOString();
+    const verifyUrl = options.userVerifyUrl ?? connection.user_verify_url ?? this.deps.config.userVerifyUrl ?? null;
+    const id = newId('al');
+    await this.deps.accounts.revokeLinks(account.id);
     await this.deps.db
       .insertInto('auth_links')
       .values({
-        id: newId('al'),
+        id,
         token_hash: hashSecret(token),
         connected_account_id: account.id,
         expires_at: expiresAt,
-        created_at: this.now(),
+        used_at: null,
+        revoked_at: null,
+        user_verify_url: verifyUrl,
+        verify_state: verifyUrl ? (options.state ?? null) : null,
+        created_at: now,
       })
       .execute();
+    await this.deps.events.record(account, 'account.link_issued', {
+      link_id: id,
+      link_expiry: expiresAt,
+      source: options.source ?? 'api',
+      user_verification: verifyUrl !== null,
+    });
     return { link: `${this.deps.config.publicUrl}/connect/${token}`, expiry: expiresAt, account };
   }
 
   /**
    * Opening an authentication link: a new single-use `state` and PKCE verifier, then the
-   * provider's authorize URL. A link may be opened again until it expires; each opening
-   * starts a new authorization request.
+   * provider's authorize URL. A link may be opened again until a consent through it
+   * completes, a newer link revokes it, or it expires.
    */
   async startAuthorization(linkToken: string, loginHint?: string): Promise<{ url: string }> {
     const link = await this.deps.db
@@ -76,9 +116,7 @@ export class ConnectFlow {
       .where('token_hash', '=', hashSecret(linkToken))
       .executeTakeFirst();
     if (!link) throw new AppError('auth_link_invalid', 'this authentication link is not valid');
-    if (Date.parse(link.expires_at) <= this.deps.clock.now()) {
-      throw new AppError('auth_link_expired', 'this authentication link has expired');
-    }
+    assertLinkUsable(link, this.deps.clock.now());
     const { account, connection } = await this.deps.accounts.get({ id: link.connected_account_id });
     const state = newSecret(32);
     const verifier = newSecret(48);
@@ -92,6 +130,7 @@ export class ConnectFlow {
         connected_account_id: account.id,
         code_verifier_enc: sealed.ciphertext,
         key_id: sealed.keyId,
+        auth_link_id: link.id,
         expires_at: new Date(this.deps.clock.now() + AUTH_REQUEST_TTL_MS).toISOString(),
         used_at: null,
         created_at: this.now(),
@@ -102,11 +141,16 @@ export class ConnectFlow {
   }
 
   /**
-   * The provider's redirect back. The state is claimed atomically before the code is
-   * exchanged, so a replayed or concurrent callback cannot use it twice. Whatever fails,
-   * the account keeps its previous status and tokens.
+   * The provider's redirect back. The state, then the link, are claimed atomically before the
+   * code is exchanged, so a replayed or concurrent callback cannot use either twice; the link
+   * is spent whatever the consent's outcome. A consent by another provider account than the
+   * bound one is refused. Whatever fails, the account keeps its previous status and tokens.
+   * With a verify URL the account waits in PENDING_VERIFICATION and `verification` says where
+   * the browser goes next.
    */
-  async completeAuthorization(params: URLSearchParams): Promise<{ account: AccountRow; connection: ConnectionRow }> {
+  async completeAuthorization(
+    params: URLSearchParams,
+  ): Promise<{ account: AccountRow; connection: ConnectionRow; verification?: PendingVerification }> {
     const state = params.get('state');
     const request = state
       ? await this.deps.db
@@ -131,10 +175,17 @@ export class ConnectFlow {
       .where('used_at', 'is', null)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) throw reused();
+    const link = request.auth_link_id ? await this.spendLink(request.auth_link_id) : undefined;
 
+    const failed = async (error: AppError) => {
+      await this.deps.events.record(found.account, 'account.consent_failed', { link_id: link?.id, reason: error.code });
+      return error;
+    };
     const error = params.get('error');
-    if (error === 'access_denied') throw new AppError('consent_denied', 'the user declined the request');
-    if (error) throw new AppError('provider_error', `the provider answered the authorization with ${error}`);
+    if (error === 'access_denied') throw await failed(new AppError('consent_denied', 'the user declined the request'));
+    if (error) {
+      throw await failed(new AppError('provider_error', `the provider answered the authorization with ${error}`));
+    }
     const verifier = this.deps.encryptor.decrypt(
       request.code_verifier_enc,
       request.key_id,
@@ -147,10 +198,139 @@ export class ConnectFlow {
     } catch (cause) {
       const detail = cause instanceof AppError ? cause.message : 'the provider could not be reached';
       this.deps.logger.warn({ accountId: found.account.id, detail }, 'authorization code exchange failed');
-      throw new AppError('provider_error', detail, { cause });
+      throw await failed(new AppError('provider_error', detail, { cause }));
     }
-    const email = await this.deps.oauth.accountEmail(app, tokens.accessToken);
-    const account = await this.deps.accounts.activate(found.account, connection, tokens, email);
+    const identity = await this.deps.oauth.accountIdentity(app, tokens.accessToken);
+    // Read again: a disconnect or another consent may have changed the binding meanwhile.
+    const current = (await this.deps.accounts.get({ id: found.account.id })).account;
+    if (current.provider_subject && identity.subject !== current.provider_subject) {
+      await this.deps.oauth.revoke(app, tokens.refreshToken ?? tokens.accessToken);
+      if (!identity.subject) {
+        throw await failed(new AppError('provider_error', 'the provider did not say which account consented'));
+      }
+      await this.deps.events.record(current, 'account.identity_mismatch', {
+        link_id: link?.id,
+        provider_account: current.provider_account ?? undefined,
+        attempted_provider_account: identity.account,
+      });
+      throw new AppError(
+        'identity_mismatch',
+        `this account is connected to ${current.provider_account ?? 'another provider account'}; a different account cannot replace it`,
+      );
+    }
+
+    if (link?.user_verify_url) {
+      const authRequestId = newSecret(32);
+      const account = await this.deps.accounts.holdForVerification(current, connection, tokens);
+      await this.deps.db.deleteFrom('user_verifications').where('connected_account_id', '=', account.id).execute();
+      await this.deps.db
+        .insertInto('user_verifications')
+        .values({
+          id: newId('uv'),
+          request_hash: hashSecret(authRequestId),
+          connected_account_id: account.id,
+          provider_subject: identity.subject ?? null,
+          provider_account: identity.account ?? null,
+          expires_at: new Date(this.deps.clock.now() + USER_VERIFICATION_TTL_MS).toISOString(),
+          used_at: null,
+          created_at: this.now(),
+        })
+        .execute();
+      await this.deps.events.record(account, 'account.verification_requested', {
+        link_id: link.id,
+        provider_account: identity.account,
+      });
+      const url = new URL(link.user_verify_url);
+      url.searchParams.set('auth_request_id', authRequestId);
+      if (link.verify_state !== null) url.searchParams.set('state', link.verify_state);
+      return { account, connection, verification: { url: url.toString() } };
+    }
+    const account = await this.deps.accounts.activate(current, connection, tokens, identity);
+    await this.deps.events.record(account, 'account.consent_completed', {
+      link_id: link?.id,
+      provider_account: identity.account,
+    });
     return { account, connection };
   }
+
+  /**
+   * The app's confirmation that the person who consented is `identifier` (reference:
+   * VerifyConnectedAccountUser). The auth request is spent by any answer; only the account's
+   * own identifier activates it. A mismatch drops the pending grant.
+   */
+  async verifyUser(authRequestId: string, identifier: string): Promise<{ postUserVerifyRedirectUrl: string }> {
+    await this.deps.accounts.expireUnverified();
+    const request = await this.deps.db
+      .selectFrom('user_verifications')
+      .selectAll()
+      .where('request_hash', '=', hashSecret(authRequestId))
+      .executeTakeFirst();
+    const unknown = () =>
+      new AppError('user_verification_invalid', 'no user verification is pending for this auth_request_id');
+    if (!request) throw unknown();
+    const used = () => new AppError('user_verification_used', 'this auth_request_id was already used');
+    if (request.used_at) throw used();
+    if (Date.parse(request.expires_at) <= this.deps.clock.now()) {
+      throw new AppError('user_verification_expired', 'this auth_request_id has expired; the user must connect again');
+    }
+    const claimed = await this.deps.db
+      .updateTable('user_verifications')
+      .set({ used_at: this.now() })
+      .where('id', '=', request.id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 0) throw used();
+    const found = await this.deps.accounts.find({ id: request.connected_account_id });
+    if (!found || found.account.status !== 'PENDING_VERIFICATION') throw unknown();
+    const { account, connection } = found;
+    if (identifier !== account.identifier) {
+      await this.deps.accounts.dropPendingGrant(account, connection, 'user_verification_mismatch');
+      await this.deps.events.record(account, 'account.verification_failed', {
+        reason: 'identifier_mismatch',
+        attempted_provider_account: request.provider_account ?? undefined,
+      });
+      throw new AppError(
+        'user_verification_mismatch',
+        'the identifier does not match the connected account; the consent was discarded',
+      );
+    }
+    const verified = await this.deps.accounts.confirmVerification(account, {
+      subject: request.provider_subject ?? undefined,
+      account: request.provider_account ?? undefined,
+    });
+    await this.deps.events.record(verified, 'account.verified', {
+      provider_account: request.provider_account ?? undefined,
+    });
+    return { postUserVerifyRedirectUrl: `${this.deps.config.publicUrl}/connect/verified` };
+  }
+
+  /** Claims the link for this consent; a link already spent or revoked refuses it. */
+  private async spendLink(linkId: string) {
+    const spent = await this.deps.db
+      .updateTable('auth_links')
+      .set({ used_at: this.now() })
+      .where('id', '=', linkId)
+      .where('used_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    const link = await this.deps.db.selectFrom('auth_links').selectAll().where('id', '=', linkId).executeTakeFirst();
+    if (!link) throw new AppError('auth_link_revoked', 'the authentication link of this sign-in was revoked');
+    if (Number(spent.numUpdatedRows) === 0) {
+      assertLinkUsable(link, Number.NEGATIVE_INFINITY);
+      throw new AppError('auth_link_used', 'the authentication link of this sign-in was already used');
+    }
+    return link;
+  }
+}
+
+function assertLinkUsable(
+  link: { used_at: string | null; revoked_at: string | null; expires_at: string },
+  now: number,
+): void {
+  if (link.revoked_at) {
+    throw new AppError('auth_link_revoked', 'this authentication link was replaced by a newer one or revoked');
+  }
+  if (link.used_at) throw new AppError('auth_link_used', 'this authentication link was already used');
+  if (Date.parse(link.expires_at) <= now)
+    throw new AppError('auth_link_expired', 'this authentication link has expired');
 }

@@ -1,5 +1,5 @@
 import type { ConnectedAccount } from '@switchboard/sdk';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
@@ -10,6 +10,7 @@ import type { Database } from '../db/schema.js';
 import type { UsageMarks } from '../db/usage-marks.js';
 import { AppError } from '../errors.js';
 import type { OAuthClient, TokenSet } from '../oauth/client.js';
+import type { AccountEvents } from './account-events.js';
 
 export const ACCOUNT_STATUSES = ['ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
@@ -48,6 +49,13 @@ interface Deps {
   changes: ChangeFeed;
   usage: UsageMarks;
   connections: Connections;
+  events: AccountEvents;
+}
+
+/** What the provider said about who consented (oauth/client.ts accountIdentity). */
+export interface ProviderIdentity {
+  account?: string;
+  subject?: string;
 }
 
 /** Accounts kept for tool calls per process; beyond this the oldest go first. */
@@ -106,6 +114,7 @@ export class ConnectedAccounts {
 
   async get(ref: AccountRef) {
     await this.deps.usage.flush();
+    await this.expireUnverified();
     const found = await this.find(ref);
     if (!found) {
       const what = 'id' in ref ? ref.id : `${ref.connector} / ${ref.identifier}`;
@@ -155,6 +164,7 @@ export class ConnectedAccounts {
       token_expires_at: null,
       granted_scopes: JSON.stringify(tokens?.scopes ?? []),
       provider_account: null,
+      provider_subject: null,
       token_version: 0,
       last_used_at: null,
       created_at: now,
@@ -192,6 +202,7 @@ export class ConnectedAccounts {
     offset: number;
   }) {
     await this.deps.usage.flush();
+    await this.expireUnverified();
     let q = this.deps.db.selectFrom('connected_accounts as a').innerJoin('connections as c', 'c.id', 'a.connection_id');
     if (filter.connectionNames?.length) q = q.where('c.name', 'in', filter.connectionNames);
     if (filter.connectionId) q = q.where('c.id', '=', filter.connectionId);
@@ -216,7 +227,7 @@ export class ConnectedAccounts {
     return { rows, total: Number(total.n) };
   }
 
-  /** Revokes the grant at the provider (best effort), then removes the account. */
+  /** Revokes the grant at the provider (best effort), then removes the account (its links and history row stay void). */
   async delete(ref: AccountRef): Promise<void> {
     const { account, connection } = await this.get(ref);
     await this.revokeAtProvider(account, connection);
@@ -224,9 +235,14 @@ export class ConnectedAccounts {
       trx.deleteFrom('connected_accounts').where('id', '=', account.id).execute(),
     );
     this.deps.vault.forget(account.id);
+    await this.deps.events.record(account, 'account.deleted');
   }
 
-  /** Revokes the grant and forgets the tokens; the account stays, DISCONNECTED, until a new consent. */
+  /**
+   * Revokes the grant and forgets the tokens; the account stays, DISCONNECTED, until a new
+   * consent. Every link is revoked and the bound provider identity is reset: the next
+   * consent may come from any provider account.
+   */
   async disconnect(ref: AccountRef) {
     const { account, connection } = await this.get(ref);
     await this.revokeAtProvider(account, connection);
@@ -236,14 +252,29 @@ export class ConnectedAccounts {
       tokens_enc: null,
       key_id: null,
       token_expires_at: null,
+      provider_subject: null,
       token_version: account.token_version + 1,
       updated_at: this.now(),
     };
-    await this.deps.changes.write(['accounts'], (trx) =>
-      trx.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute(),
-    );
+    await this.deps.changes.write(['accounts'], async (trx) => {
+      await trx.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute();
+      await this.revokeLinks(account.id, trx);
+      await trx.deleteFrom('user_verifications').where('connected_account_id', '=', account.id).execute();
+    });
     this.deps.vault.forget(account.id);
+    await this.deps.events.record(account, 'account.disconnected');
     return { account: { ...account, ...values }, connection };
+  }
+
+  /** Revokes every unspent authentication link of the account. */
+  async revokeLinks(accountId: string, db: Kysely<Database> | Transaction<Database> = this.deps.db): Promise<void> {
+    await db
+      .updateTable('auth_links')
+      .set({ revoked_at: this.now() })
+      .where('connected_account_id', '=', accountId)
+      .where('used_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .execute();
   }
 
   private async revokeAtProvider(account: AccountRow, connection: ConnectionRow): Promise<void> {
@@ -257,26 +288,7 @@ export class ConnectedAccounts {
     if (token) await this.deps.oauth.revoke(this.deps.connections.oauthApp(connection), token);
   }
 
-  /** Stores a new grant for the account (a finished consent, or tokens a backend brought): it becomes ACTIVE. */
-  async activate(
-    account: AccountRow,
-    connection: ConnectionRow,
-    tokens: TokenSet,
-    providerAccount: string | undefined,
-  ) {
-    // refresh_token is optional in a token response (RFC 6749 §5.1), often absent on a re-consent: keep ours.
-    const previous = account.status === 'DISCONNECTED' ? undefined : safeOpen(this.deps.vault, account)?.refresh_token;
-    const values = {
-      ...this.deps.vault.sealTokens(account.id, tokens, previous),
-      status: 'ACTIVE',
-      status_reason: null,
-      granted_scopes: JSON.stringify(
-        tokens.scopes ?? this.deps.oauth.requestedScopes(this.deps.connections.oauthApp(connection)),
-      ),
-      provider_account: providerAccount ?? account.provider_account,
-      token_version: account.token_version + 1,
-      updated_at: this.now(),
-    };
+  private async write(account: AccountRow, values: Partial<AccountRow>): Promise<AccountRow> {
     await this.deps.changes.write(['accounts'], (trx) =>
       trx.updateTable('connected_accounts').set(values).where('id', '=', account.id).execute(),
     );
@@ -284,9 +296,119 @@ export class ConnectedAccounts {
     return { ...account, ...values };
   }
 
+  private grantValues(account: AccountRow, connection: ConnectionRow, tokens: TokenSet, previousRefresh?: string) {
+    return {
+      ...this.deps.vault.sealTokens(account.id, tokens, previousRefresh),
+      granted_scopes: JSON.stringify(
+        tokens.scopes ?? this.deps.oauth.requestedScopes(this.deps.connections.oauthApp(connection)),
+      ),
+      token_version: account.token_version + 1,
+      updated_at: this.now(),
+    };
+  }
+
+  /**
+   * Stores a new grant for the account (a finished consent, or tokens a backend brought): it
+   * becomes ACTIVE, bound to the provider identity when it was not bound yet.
+   */
+  async activate(account: AccountRow, connection: ConnectionRow, tokens: TokenSet, identity: ProviderIdentity = {}) {
+    // refresh_token is optional in a token response (RFC 6749 §5.1), often absent on a re-consent:
+    // keep ours, unless it was dropped or never confirmed as this user's.
+    const keepRefresh = account.status !== 'DISCONNECTED' && account.status !== 'PENDING_VERIFICATION';
+    const previous = keepRefresh ? safeOpen(this.deps.vault, account)?.refresh_token : undefined;
+    return this.write(account, {
+      ...this.grantValues(account, connection, tokens, previous),
+      status: 'ACTIVE',
+      status_reason: null,
+      provider_account: identity.account ?? account.provider_account,
+      provider_subject: account.provider_subject ?? identity.subject ?? null,
+    });
+  }
+
+  /** A consent waiting for user verification: its tokens are stored, encrypted, but no tool may use them. */
+  async holdForVerification(account: AccountRow, connection: ConnectionRow, tokens: TokenSet): Promise<AccountRow> {
+    return this.write(account, {
+      ...this.grantValues(account, connection, tokens),
+      status: 'PENDING_VERIFICATION',
+      status_reason: 'awaiting_user_verification',
+    });
+  }
+
+  /** The app confirmed the user: the held grant becomes usable and the provider identity is bound. */
+  async confirmVerification(account: AccountRow, identity: ProviderIdentity): Promise<AccountRow> {
+    return this.write(account, {
+      status: 'ACTIVE',
+      status_reason: null,
+      provider_account: identity.account ?? account.provider_account,
+      provider_subject: account.provider_subject ?? identity.subject ?? null,
+      token_version: account.token_version + 1,
+      updated_at: this.now(),
+    });
+  }
+
+  /** Discards a held grant (revoked at the provider, best effort); the account stays unverified. */
+  async dropPendingGrant(account: AccountRow, connection: ConnectionRow, reason: string): Promise<AccountRow> {
+    await this.revokeAtProvider(account, connection);
+    return this.write(account, {
+      status: 'PENDING_VERIFICATION',
+      status_reason: reason,
+      tokens_enc: null,
+      key_id: null,
+      token_expires_at: null,
+      token_version: account.token_version + 1,
+      updated_at: this.now(),
+    });
+  }
+
+  /**
+   * Accounts whose user verification ran out become EXPIRED and lose their held grant. Run
+   * before accounts are read, so nobody sees a stale PENDING_VERIFICATION; tools never use
+   * such an account anyway (only ACTIVE accounts hand out tokens).
+   */
+  async expireUnverified(): Promise<void> {
+    const now = this.now();
+    const stale = await this.deps.db
+      .selectFrom('connected_accounts as a')
+      .selectAll('a')
+      .where('a.status', '=', 'PENDING_VERIFICATION')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('user_verifications as v')
+              .select('v.id')
+              .whereRef('v.connected_account_id', '=', 'a.id')
+              .where('v.expires_at', '>', now),
+          ),
+        ),
+      )
+      .execute();
+    for (const account of stale) {
+      const done = await this.deps.changes.write(['accounts'], (trx) =>
+        trx
+          .updateTable('connected_accounts')
+          .set({
+            status: 'EXPIRED',
+            status_reason: 'user_verification_expired',
+            tokens_enc: null,
+            key_id: null,
+            token_expires_at: null,
+            token_version: account.token_version + 1,
+            updated_at: now,
+          })
+          .where('id', '=', account.id)
+          .where('status', '=', 'PENDING_VERIFICATION')
+          .executeTakeFirst(),
+      );
+      if (Number(done.numUpdatedRows) === 0) continue;
+      this.deps.vault.forget(account.id);
+      await this.deps.events.record(account, 'account.verification_expired');
+    }
+  }
+
   /** Stores tokens a backend brought (reference: UpdateConnectedAccount); the account becomes ACTIVE. */
   async replaceTokens(account: AccountRow, connection: ConnectionRow, tokens: TokenSet): Promise<AccountRow> {
-    return this.activate(account, connection, tokens, undefined);
+    return this.activate(account, connection, tokens);
   }
 
   /** Notes a use of the account; last_used_at follows within about a second (db/usage-marks.ts). */

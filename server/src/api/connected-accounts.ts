@@ -1,6 +1,7 @@
 import type { AuthorizationLink } from '@switchboard/sdk';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
+import { ACCOUNT_EVENT_TYPES } from '../accounts/account-events.js';
 import { ACCOUNT_STATUSES, type AccountRef, accountToApi } from '../accounts/connected-accounts.js';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
@@ -47,8 +48,23 @@ const updateBody = z.strictObject({ ...refFields, connected_account: accountBody
 const refBody = z.strictObject(refFields);
 const magicLinkBody = z.strictObject({
   ...refFields,
-  state: z.string().optional(),
-  user_verify_url: z.string().optional(),
+  /** Handed back, as given, on the user verify URL. */
+  state: z.string().max(1024).optional(),
+  user_verify_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
+});
+
+const verifyBody = z.strictObject({
+  auth_request_id: z.string().min(1).max(200),
+  identifier,
+});
+
+const eventsQuery = z.strictObject({
+  type: z.enum(ACCOUNT_EVENT_TYPES).optional(),
+  page_size: pageSize(100, 50),
+  page_token: z.string().optional(),
 });
 
 const listQuery = z.strictObject({
@@ -142,6 +158,8 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: Serv
   app.get('/connected_accounts/details', getOne);
 
   app.post('/connected_accounts/magic_link', async (c) => {
+    // Per management client: each link is a database row and a consent a stranger may open.
+    await services.rateLimiter.consume('magicLink', [`client:${c.get('clientId') ?? 'unknown'}`]);
     const body = await readJson(c, magicLinkBody, max);
     let connection: Awaited<ReturnType<typeof accounts.get>>['connection'];
     let identifierValue: string;
@@ -155,8 +173,19 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: Serv
       connection = await services.connections.getByName(body.connector);
       identifierValue = body.identifier;
     }
-    const { link, expiry } = await services.connectFlow.authLink(connection, identifierValue);
-    return c.json({ link, expiry } satisfies AuthorizationLink);
+    const { link, expiry } = await services.connectFlow.authLink(connection, identifierValue, {
+      userVerifyUrl: body.user_verify_url,
+      state: body.state,
+      source: 'api',
+    });
+    return c.json({ link, expiry } satisfies AuthorizationLink, 200, { 'cache-control': 'no-store' });
+  });
+
+  // Reference: VerifyConnectedAccountUser. The app confirms that the person who consented is `identifier`.
+  app.post('/connected_accounts/user/verify', async (c) => {
+    const body = await readJson(c, verifyBody, max);
+    const { postUserVerifyRedirectUrl } = await services.connectFlow.verifyUser(body.auth_request_id, body.identifier);
+    return c.json({ post_user_verify_redirect_url: postUserVerifyRedirectUrl });
   });
 
   app.post('/connected_accounts:delete', async (c) => {
@@ -172,6 +201,22 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: Serv
   app.get('/connected_accounts/:id', async (c) => {
     const { account, connection } = await accounts.get({ id: c.req.param('id') });
     return c.json({ connected_account: accountToApi(account, connection) });
+  });
+
+  // The account's lifecycle history (links, consents, verification, refresh failures, disconnects).
+  app.get('/connected_accounts/:id/events', async (c) => {
+    const q = readQuery(c, eventsQuery);
+    const offset = decodePageToken(q.page_token);
+    const id = c.req.param('id');
+    const { events, total } = await services.accountEvents.list({
+      accountId: id,
+      type: q.type,
+      limit: q.page_size,
+      offset,
+    });
+    // A deleted account keeps its history; an id that never had one is unknown.
+    if (total === 0) await accounts.get({ id });
+    return c.json({ events, ...pageTokens(offset, q.page_size, total) });
   });
 
   app.delete('/connected_accounts/:id', async (c) => {

@@ -27,6 +27,7 @@ export function connectionToApi(row: ConnectionRow, services: Services): Connect
     scopes: configured,
     effective_scopes: configured.length ? configured : (provider?.defaultScopes ?? []),
     redirect_uri: services.oauth.redirectUri(),
+    user_verify_url: row.user_verify_url ?? '',
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

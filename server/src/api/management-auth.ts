@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { AppError, isAppError } from '../errors.js';
 import { readBodyText } from '../http/body.js';
+import { clientAddress } from '../http/client-address.js';
+import { type RateKey, retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 
 export function managementAudience(publicUrl: string): string {
   return `${publicUrl}/api`;
@@ -33,7 +35,7 @@ const TOKEN_REQUEST_MAX_BYTES = 16 * 1024;
 
 /** POST /oauth/token: client credentials → a short-lived signed access token. */
 export function tokenEndpoint(services: Services): Hono<AppEnv> {
-  const { config, apiClients, signingKeys } = services;
+  const { config, apiClients, signingKeys, rateLimiter } = services;
   const app = new Hono<AppEnv>();
   app.post('/token', async (c) => {
     const type = c.req.header('content-type') ?? '';
@@ -64,6 +66,17 @@ export function tokenEndpoint(services: Services): Hono<AppEnv> {
           return oauthError('invalid_request', 'the Basic credentials are not validly encoded', 400);
         }
       }
+    }
+    // Counted before the secret is checked: that check is a deliberately slow hash.
+    const keys: RateKey[] = [`ip:${clientAddress(c, config)}`, ...(clientId ? [`client:${clientId}` as const] : [])];
+    try {
+      await rateLimiter.consume('token', keys);
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'rate_limited') throw error;
+      return Response.json(
+        { error: 'rate_limited', error_description: error.message },
+        { status: 429, headers: { 'cache-control': 'no-store', 'retry-after': retryAfterSeconds(error) ?? '1' } },
+      );
     }
     if (parsed.data.grant_type !== 'client_credentials') {
       return oauthError('unsupported_grant_type', 'only grant_type=client_credentials is supported', 400);

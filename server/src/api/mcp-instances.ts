@@ -18,7 +18,15 @@ const ensureBody = z.strictObject({
 
 const updateBody = z.strictObject({ name: instanceName.optional(), config_name: configName.optional() });
 
-const authStateBody = z.strictObject({ include_auth_links: z.boolean().optional() });
+const authStateBody = z.strictObject({
+  include_auth_links: z.boolean().optional(),
+  /** User verification for the links issued (as magic_link's). */
+  user_verify_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
+  state: z.string().max(1024).optional(),
+});
 
 const listQuery = z.strictObject({
   'filter.id': z.string().optional(),
@@ -99,6 +107,8 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
       const connections = await authState(services, config.mappings, row.user_identifier, {
         create: true,
         links: body.include_auth_links === true,
+        userVerifyUrl: body.user_verify_url,
+        state: body.state,
       });
       return c.json({ connections } satisfies McpAuthState);
     }

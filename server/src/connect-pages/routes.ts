@@ -1,6 +1,8 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { AppEnv, Services } from '../context.js';
 import { AppError, type ErrorCode } from '../errors.js';
+import { clientAddress } from '../http/client-address.js';
+import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 import { statusPage } from './pages.js';
 
 const SECURITY_HEADERS = {
@@ -20,6 +22,19 @@ const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> =
     title: 'This authentication link has expired',
     message: 'Ask the app that sent it for a new link.',
   },
+  auth_link_used: {
+    title: 'This authentication link was already used',
+    message: 'Each link connects an account once. Ask the app that sent it for a new link.',
+  },
+  auth_link_revoked: {
+    title: 'This authentication link is no longer valid',
+    message: 'A newer link was sent, or the account was disconnected. Use the newest link from your app.',
+  },
+  identity_mismatch: {
+    title: 'A different account is already connected',
+    message:
+      'This connection is bound to another account at the provider, so nothing was changed. Sign in with that account, or ask the app to disconnect it first.',
+  },
   auth_state_invalid: {
     title: 'This sign-in link is not valid',
     message: 'Switchboard does not know this authorization request. Open the authentication link you were sent again.',
@@ -38,6 +53,10 @@ const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> =
     message:
       'You declined the request, so nothing was connected. Open the authentication link again if you change your mind.',
   },
+  rate_limited: {
+    title: 'Too many attempts',
+    message: 'This browser opened too many sign-in pages in a short time. Wait a minute, then open the link again.',
+  },
   provider_error: {
     title: 'The provider could not complete the sign-in',
     message: 'Nothing was changed on your account. Please try the authentication link again in a moment.',
@@ -48,17 +67,46 @@ const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> =
 function failurePage(error: unknown): Response {
   const failure = error instanceof AppError ? FAILURES[error.code] : undefined;
   if (!failure || !(error instanceof AppError)) throw error;
+  const retryAfter = retryAfterSeconds(error);
   return new Response(statusPage({ tone: 'error', title: failure.title, message: failure.message }), {
     status: error.status,
-    headers: { 'content-type': 'text/html; charset=UTF-8', ...SECURITY_HEADERS },
+    headers: {
+      'content-type': 'text/html; charset=UTF-8',
+      ...SECURITY_HEADERS,
+      ...(retryAfter ? { 'retry-after': retryAfter } : {}),
+    },
   });
 }
 
 /** The pages people reach through authentication links: /connect/{token} and the OAuth callback. */
 export function connectPages(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { connectFlow } = services;
+  const { connectFlow, config, rateLimiter } = services;
 
+  // Links and callbacks are unguessable, but each try costs a database lookup: per address.
+  const perAddress: MiddlewareHandler<AppEnv> = async (c, next) => {
+    try {
+      await rateLimiter.consume('connect', [`ip:${clientAddress(c, config)}`]);
+    } catch (error) {
+      return failurePage(error);
+    }
+    await next();
+  };
+  app.use('/connect/*', perAddress);
+  app.use('/oauth/callback', perAddress);
+
+  // Where the app sends the browser after a successful user verification (post_user_verify_redirect_url).
+  app.get('/connect/verified', (c) =>
+    c.html(
+      statusPage({
+        tone: 'success',
+        title: 'Your account is connected',
+        message: 'You can close this window and go back to your app.',
+      }),
+      200,
+      SECURITY_HEADERS,
+    ),
+  );
   app.get('/connect/:token', async (c) => {
     try {
       const { url } = await connectFlow.startAuthorization(
@@ -78,7 +126,9 @@ export function connectPages(services: Services): Hono<AppEnv> {
     } catch (error) {
       return failurePage(error);
     }
-    const { account, connection } = connected;
+    const { account, connection, verification } = connected;
+    // The app confirms who consented; the browser carries the single-use auth_request_id there.
+    if (verification) return c.redirect(verification.url, 302);
     const provider = services.catalog.providers.get(connection.provider);
     return c.html(
       statusPage({

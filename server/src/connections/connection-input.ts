@@ -14,6 +14,8 @@ const connectionName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'use 1–64 letters, digits, "_" or "-", starting with a letter or digit');
 const scopes = z.array(z.string().min(1).max(300)).max(50);
 const target = z.enum(['sandbox', 'provider']);
+/** The app page that confirms who consented (user verification) for this connection's links. */
+const userVerifyUrl = z.url({ protocol: /^https?$/ }).max(2000);
 
 export const createBody = z.strictObject({
   name: connectionName,
@@ -22,6 +24,7 @@ export const createBody = z.strictObject({
   oauth_client_id: z.string().min(1).max(500).optional(),
   oauth_client_secret: z.string().min(1).max(500).optional(),
   scopes: scopes.optional(),
+  user_verify_url: userVerifyUrl.optional(),
 });
 
 export const updateBody = z.strictObject({
@@ -30,6 +33,8 @@ export const updateBody = z.strictObject({
   oauth_client_id: z.string().min(1).max(500).optional(),
   oauth_client_secret: z.string().min(1).max(500).nullable().optional(),
   scopes: scopes.optional(),
+  /** `null` clears it (the server's SWITCHBOARD_USER_VERIFY_URL, if any, applies again). */
+  user_verify_url: userVerifyUrl.nullable().optional(),
   /** Required (true) with a `target` that differs from the current one: the switch drops every grant. */
   confirm_target_change: z.boolean().optional(),
 });
@@ -81,6 +86,7 @@ export async function createConnection(
     oauthClientId: body.oauth_client_id ?? SANDBOX_CLIENT_ID,
     oauthClientSecret: body.oauth_client_secret ?? (chosenTarget === 'sandbox' ? SANDBOX_CLIENT_SECRET : undefined),
     scopes: body.scopes ?? [],
+    userVerifyUrl: body.user_verify_url ?? null,
   });
 }
 
@@ -125,5 +131,6 @@ export async function updateConnection(
     oauthClientId,
     oauthClientSecret,
     scopes: body.scopes,
+    userVerifyUrl: body.user_verify_url,
   });
 }

@@ -19,6 +19,8 @@ export interface ConnectionInput {
   /** undefined = keep; null = clear */
   oauthClientSecret?: string | null;
   scopes: string[];
+  /** undefined = keep; null = none */
+  userVerifyUrl?: string | null;
 }
 
 const secretContext = ENCRYPTED_COLUMNS.connectionClientSecret.context;
@@ -44,6 +46,7 @@ export class Connections {
       oauth_client_secret_enc: secret?.ciphertext ?? null,
       key_id: secret?.keyId ?? null,
       scopes: JSON.stringify(input.scopes),
+      user_verify_url: input.userVerifyUrl ?? null,
       created_at: now,
       updated_at: now,
     };
@@ -71,6 +74,7 @@ export class Connections {
     if (patch.target !== undefined) values.target = patch.target;
     if (patch.oauthClientId !== undefined) values.oauth_client_id = patch.oauthClientId;
     if (patch.scopes !== undefined) values.scopes = JSON.stringify(patch.scopes);
+    if (patch.userVerifyUrl !== undefined) values.user_verify_url = patch.userVerifyUrl;
     if (patch.oauthClientSecret === null) {
       values.oauth_client_secret_enc = null;
       values.key_id = null;

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { AccountEvents } from '../accounts/account-events.js';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
@@ -79,6 +80,7 @@ export class TokenVault {
       logger: Logger;
       changes: ChangeFeed;
       connections: Connections;
+      events: AccountEvents;
     },
   ) {
     this.grants = deps.changes.cache([], MAX_CACHED_GRANTS);
@@ -321,6 +323,7 @@ export class TokenVault {
         .set({ status: 'EXPIRED', status_reason: reason, updated_at: now })
         .where('id', '=', row.id)
         .execute();
+      await this.deps.events.record(row, 'account.refresh_failed', { reason }, trx);
       await this.deps.changes.changedIn(trx, ['accounts']);
     };
     // On Postgres this is the refresh's own transaction, which commits the bump with the status.

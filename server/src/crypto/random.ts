@@ -18,7 +18,7 @@ function base32(bytes: Uint8Array): string {
   return out;
 }
 
-export type IdPrefix = 'conn' | 'ca' | 'cfg' | 'inst' | 'tcl' | 'exec' | 'ar' | 'al' | 'cli' | 'key' | 'evt';
+export type IdPrefix = 'conn' | 'ca' | 'cfg' | 'inst' | 'tcl' | 'exec' | 'ar' | 'al' | 'uv' | 'cli' | 'key' | 'evt';
 
 /**
  * Ids are drawn from a buffer refilled from the CSPRNG 4 KB at a time (as Node does for

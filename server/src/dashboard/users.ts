@@ -166,7 +166,7 @@ ${noticeFromQuery(c.req.query('notice'))}${extra ?? ''}
     const form = await readForm(c, config.maxBodyBytes);
     const identifier = identifierOf(field(form, 'identifier'));
     const connection: ConnectionRow = await services.connections.get(field(form, 'connection_id'));
-    const link: AuthLink = await services.connectFlow.authLink(connection, identifier);
+    const link: AuthLink = await services.connectFlow.authLink(connection, identifier, { source: 'dashboard' });
     const panel = notice(
       'ok',
       html`<p><strong>Authentication link for ${connection.name}</strong>: send it to ${identifier}. It expires ${time(link.expiry)}.</p>

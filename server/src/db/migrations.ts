@@ -191,6 +191,59 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_connect_trust': {
+    async up(db: Kysely<unknown>) {
+      // User verification, single-use links, a bound provider identity and the account history.
+      await db.schema.alterTable('connections').addColumn('user_verify_url', 'text').execute();
+      await db.schema.alterTable('connected_accounts').addColumn('provider_subject', 'text').execute();
+      await db.schema.alterTable('auth_links').addColumn('used_at', 'text').execute();
+      await db.schema.alterTable('auth_links').addColumn('revoked_at', 'text').execute();
+      await db.schema.alterTable('auth_links').addColumn('user_verify_url', 'text').execute();
+      await db.schema.alterTable('auth_links').addColumn('verify_state', 'text').execute();
+      await db.schema.alterTable('auth_requests').addColumn('auth_link_id', 'text').execute();
+      await db.schema
+        .createIndex('auth_links_connected_account')
+        .on('auth_links')
+        .column('connected_account_id')
+        .execute();
+
+      await db.schema
+        .createTable('user_verifications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('request_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('connected_account_id', 'text', (c) =>
+          c.notNull().references('connected_accounts.id').onDelete('cascade'),
+        )
+        .addColumn('provider_subject', 'text')
+        .addColumn('provider_account', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('user_verifications_connected_account')
+        .on('user_verifications')
+        .column('connected_account_id')
+        .execute();
+
+      // No foreign key: the history of a deleted account stays.
+      await db.schema
+        .createTable('account_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('connected_account_id', 'text', (c) => c.notNull())
+        .addColumn('connection_id', 'text')
+        .addColumn('identifier', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('account_events_account_created')
+        .on('account_events')
+        .columns(['connected_account_id', 'created_at'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

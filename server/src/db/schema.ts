@@ -36,6 +36,8 @@ export interface ConnectionsTable {
   oauth_client_secret_enc: string | null;
   key_id: string | null;
   scopes: string;
+  /** The app page that confirms who consented (user verification) for links of this connection; null = none. */
+  user_verify_url: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -54,6 +56,11 @@ export interface ConnectedAccountsTable {
   granted_scopes: string;
   /** The provider account that consented (e.g. the Google email). */
   provider_account: string | null;
+  /**
+   * The provider's stable id of that account (OpenID `sub`), bound at the first consent: a
+   * consent by another provider account is refused until a disconnect or delete resets it.
+   */
+  provider_subject: string | null;
   /** Bumped on every token write, so caches and racing refreshes can tell versions apart. */
   token_version: number;
   last_used_at: string | null;
@@ -66,6 +73,14 @@ export interface AuthLinksTable {
   token_hash: string;
   connected_account_id: string;
   expires_at: string;
+  /** Spent by the first consent that completes through it, successful or not. */
+  used_at: string | null;
+  /** Revoked by a newer link for the account, a disconnect or a delete. */
+  revoked_at: string | null;
+  /** Where the browser goes for user verification after the consent; null = none. */
+  user_verify_url: string | null;
+  /** The caller's opaque state, handed back on the verify URL. */
+  verify_state: string | null;
   created_at: string;
 }
 
@@ -75,8 +90,42 @@ export interface AuthRequestsTable {
   connected_account_id: string;
   code_verifier_enc: string;
   key_id: string;
+  /** The authentication link this request was opened from (null for rows older than 0003). */
+  auth_link_id: string | null;
   expires_at: string;
   used_at: string | null;
+  created_at: string;
+}
+
+/**
+ * A finished consent waiting for the app to confirm who gave it (reference:
+ * VerifyConnectedAccountUser). The `auth_request_id` the app receives is a secret: only its
+ * SHA-256 is kept. The account's tokens wait, unusable, on the account (PENDING_VERIFICATION).
+ */
+export interface UserVerificationsTable {
+  id: string;
+  request_hash: string;
+  connected_account_id: string;
+  /** The provider account that consented, bound to the account only once verified. */
+  provider_subject: string | null;
+  provider_account: string | null;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+/**
+ * Append-only history of an account's lifecycle (links, consents, verification, refresh
+ * failures, disconnects, deletes). Never holds tokens or link secrets; outlives the account.
+ */
+export interface AccountEventsTable {
+  id: string;
+  connected_account_id: string;
+  connection_id: string | null;
+  identifier: string;
+  type: string;
+  /** JSON object of non-secret facts (link id and expiry, provider account, reason). */
+  detail: string;
   created_at: string;
 }
 
@@ -157,6 +206,8 @@ export interface Database {
   connected_accounts: ConnectedAccountsTable;
   auth_links: AuthLinksTable;
   auth_requests: AuthRequestsTable;
+  user_verifications: UserVerificationsTable;
+  account_events: AccountEventsTable;
   mcp_configs: McpConfigsTable;
   mcp_config_mappings: McpConfigMappingsTable;
   mcp_instances: McpInstancesTable;

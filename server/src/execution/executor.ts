@@ -13,6 +13,7 @@ import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
 import { validationError } from '../validation.js';
 import type { ToolCallLog } from './call-log.js';
+import { InFlightLimits } from './in-flight.js';
 import { createProviderClient } from './provider-client.js';
 import type { ProviderTransport } from './provider-transport.js';
 import { ToolExecutionError } from './tool-execution-error.js';
@@ -32,6 +33,8 @@ export interface ExecuteRequest {
 
 export interface ExecuteResult {
   data: unknown;
+  /** `data` serialized as JSON, at most `config.toolCalls.maxResultBytes` bytes; edges may send it as is. */
+  json: string;
   executionId: string;
 }
 
@@ -56,7 +59,11 @@ interface Deps {
  * with a token the tool never sees, and record one tool_call_logs row (no tokens, no bodies; written in batches, see call-log.ts).
  */
 export class ToolExecutor {
-  constructor(private readonly deps: Deps) {}
+  private readonly inFlight: InFlightLimits;
+
+  constructor(private readonly deps: Deps) {
+    this.inFlight = new InFlightLimits(deps.config.toolCalls);
+  }
 
   tool(name: string): { provider: ProviderDefinition; tool: ToolDefinition } {
     const entry = this.deps.catalog.tools.get(name);
@@ -71,10 +78,13 @@ export class ToolExecutor {
     let connection: ConnectionRow | undefined;
     let account: AccountRow | undefined;
     let providerName: string | undefined;
+    let toolScopes: string[] = [];
     const identifierHint = 'identifier' in request.account ? request.account.identifier : undefined;
+    let release: (() => void) | undefined;
     try {
       const { provider, tool } = this.tool(request.toolName);
       providerName = provider.name;
+      toolScopes = tool.scopes;
       const parsed = tool.input.safeParse(request.params ?? {});
       if (!parsed.success) throw validationError(parsed.error, 'tool_input_invalid');
 
@@ -103,6 +113,8 @@ export class ToolExecutor {
       account = found.account;
       await this.checkProvider(connection, provider, tool);
       this.checkScopes(account, tool);
+      // Taken before the token and the provider call: those are what hold memory and sockets.
+      release = this.inFlight.acquire(account.identifier);
 
       let grant: AccessGrant | undefined;
       const accountId = account.id;
@@ -128,12 +140,18 @@ export class ToolExecutor {
         signal: request.signal ?? new AbortController().signal,
         now: () => this.deps.clock.now(),
       });
+      const json = this.boundedJson(tool.name, data ?? {});
+      release();
+      release = undefined;
       this.log(request, executionId, started, { connection, account, providerName, status: 'SUCCESS' });
       this.deps.accounts.touch(account.id);
-      return { data: data ?? {}, executionId };
+      return { data: data ?? {}, json, executionId };
     } catch (error) {
+      release?.();
       let failure = error instanceof AppError ? error : undefined;
-      if (failure && ACCOUNT_ERRORS.has(failure.code) && connection && !failure.details?.authentication_link) {
+      if (failure?.code === 'insufficient_scope' && connection) {
+        failure = reauthorizeThroughApp(failure, connection, toolScopes);
+      } else if (failure && ACCOUNT_ERRORS.has(failure.code) && connection && !failure.details?.authentication_link) {
         failure = await this.withAuthLink(failure, connection, account?.identifier ?? identifierHint ?? '');
       }
       this.log(request, executionId, started, {
@@ -149,6 +167,23 @@ export class ToolExecutor {
       }
       throw new ToolExecutionError(failure, executionId);
     }
+  }
+
+  /**
+   * The result as JSON, refused whole when it is over the configured size: an edge never sends
+   * a partial result, and a caller that asked for too much learns how to ask for less.
+   */
+  private boundedJson(toolName: string, data: unknown): string {
+    const json = JSON.stringify(data) ?? '{}';
+    const max = this.deps.config.toolCalls.maxResultBytes;
+    // A JS string never has more UTF-8 bytes than 3 per UTF-16 unit; count exactly only near the limit.
+    const bytes = json.length * 3 <= max ? json.length : Buffer.byteLength(json);
+    if (bytes <= max) return json;
+    throw new AppError(
+      'tool_result_too_large',
+      `the result of ${toolName} is ${bytes} bytes, over this server's limit of ${max} bytes; ask for less (fewer or smaller items, a narrower query)`,
+      { details: { result_bytes: bytes, max_result_bytes: max } },
+    );
   }
 
   private async checkProvider(connection: ConnectionRow, provider: ProviderDefinition, tool: ToolDefinition) {
@@ -175,11 +210,8 @@ export class ToolExecutor {
 
   private async withAuthLink(error: AppError, connection: ConnectionRow, identifier: string): Promise<AppError> {
     if (!identifier) return error;
-    const { link, expiry } = await this.deps.connectFlow.authLink(connection, identifier);
-    const message =
-      error.code === 'insufficient_scope'
-        ? `${error.message}. Ask the user to re-connect ${connection.name} and grant access: ${link}`
-        : `${error.message}. Ask the user to open this link to connect ${connection.name}: ${link}`;
+    const { link, expiry } = await this.deps.connectFlow.authLink(connection, identifier, { source: 'tool_error' });
+    const message = `${error.message}. Ask the user to open this link to connect ${connection.name}: ${link}`;
     const Kind = error instanceof ProviderError ? ProviderError : AppError;
     return new Kind(error.code, message, {
       cause: error,
@@ -216,4 +248,18 @@ export class ToolExecutor {
       created_at: new Date(this.deps.clock.now()).toISOString(),
     });
   }
+}
+
+/**
+ * A missing scope on an ACTIVE account: the agent gets no link, since a link lets whoever
+ * opens it re-bind the account; the user re-authorizes through the app (magic_link there).
+ */
+function reauthorizeThroughApp(error: AppError, connection: ConnectionRow, toolScopes: string[]): AppError {
+  const required = (error.details?.required_scopes as string[] | undefined) ?? toolScopes;
+  const Kind = error instanceof ProviderError ? ProviderError : AppError;
+  return new Kind(
+    error.code,
+    `${error.message}. The user has not granted ${required.length ? required.join(' or ') : 'the scope this tool needs'} on ${connection.name}: ask the user to re-authorize ${connection.name} through your app.`,
+    { cause: error, details: { ...error.details, connection_name: connection.name, required_scopes: required } },
+  );
 }

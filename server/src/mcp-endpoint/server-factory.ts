@@ -116,10 +116,7 @@ export function buildMcpServer(request: McpRequestState, era: 'legacy' | 'modern
         instanceId: target.instanceId,
         signal: ctx.mcpReq.signal,
       });
-      return server.projectCallToolResult(
-        { content: [{ type: 'text', text: JSON.stringify(result.data) }] },
-        undefined,
-      );
+      return server.projectCallToolResult({ content: [{ type: 'text', text: result.json }] }, undefined);
     } catch (error) {
       const failure = error instanceof AppError ? error : new AppError('internal', 'the tool failed unexpectedly');
       return urlElicitation(failure, ctx, era) ?? errorResult(failure, name);

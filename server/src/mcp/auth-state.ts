@@ -10,6 +10,9 @@ export interface AuthStateOptions {
   create: boolean;
   /** Issue a fresh authentication link for every account that is not ACTIVE. */
   links: boolean;
+  /** User verification for those links (see ConnectFlow.authLink). */
+  userVerifyUrl?: string;
+  state?: string;
 }
 
 /**
@@ -43,7 +46,11 @@ export async function authState(
     let account: { id: string; status: string } | undefined = accountByConnection.get(connection.id);
     let link = '';
     if (options.links && account?.status !== 'ACTIVE' && (account || options.create)) {
-      const issued = await deps.connectFlow.authLink(connection, identifier);
+      const issued = await deps.connectFlow.authLink(connection, identifier, {
+        userVerifyUrl: options.userVerifyUrl,
+        state: options.state,
+        source: 'mcp_auth_state',
+      });
       account = issued.account;
       link = issued.link;
     } else if (!account && options.create) {

@@ -204,19 +204,31 @@ export class OAuthClient {
 
   /** The provider account's email (or subject) behind an access token; undefined when unavailable. */
   async accountEmail(app: OAuthApp, accessToken: string): Promise<string | undefined> {
+    return (await this.accountIdentity(app, accessToken)).account;
+  }
+
+  /**
+   * Who is behind an access token: `account`, what people read (the provider's identity hook,
+   * by default the email), and `subject`, what never changes for that account (OpenID `sub`,
+   * else the hook's answer). Both undefined when the provider has no userinfo or it failed.
+   */
+  async accountIdentity(app: OAuthApp, accessToken: string): Promise<{ account?: string; subject?: string }> {
     const as = this.server(app);
-    if (!as.userinfo_endpoint) return undefined;
+    if (!as.userinfo_endpoint) return {};
     const readIdentity = this.endpoints(app).readIdentity ?? readOidcIdentity;
     try {
       const response = await this.deps.fetch(as.userinfo_endpoint, {
         headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
         signal: AbortSignal.timeout(this.deps.config.providerTimeoutMs),
       });
-      if (!response.ok) return undefined;
+      if (!response.ok) return {};
       const body: unknown = await response.json();
-      return readIdentity(body);
+      const account = readIdentity(body);
+      const oidc = oidcUserinfo.safeParse(body);
+      const subject = (oidc.success ? oidc.data.sub : undefined) ?? account;
+      return { account, subject: subject ?? undefined };
     } catch {
-      return undefined;
+      return {};
     }
   }
 
