@@ -1,30 +1,12 @@
-import type { ExecuteToolResult, ScopedToolList, Tool, ToolCallLogList, ToolList } from '@switchboard/sdk';
+import type { ExecuteToolResult, ScopedToolList, ToolCallLogList, ToolList } from '@switchboard/sdk';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { ToolExecutionError } from '../execution/tool-execution-error.js';
+import { listScopedTools, listTools } from '../execution/tool-listing.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
-import { toolInputSchema } from '../providers/json-schema.js';
-import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
 import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
-
-/** A tool in the reference's wire shape (toolsTool), with its JSON Schema. */
-export function toolToApi(provider: ProviderDefinition, tool: ToolDefinition): Tool {
-  return {
-    id: tool.name,
-    provider: provider.name.toUpperCase(),
-    is_default: true,
-    tags: [provider.name],
-    metadata: { provider: provider.name, scopes: tool.scopes },
-    definition: {
-      name: tool.name,
-      description: tool.description,
-      input_schema: toolInputSchema(tool),
-      annotations: tool.annotations,
-    },
-  };
-}
 
 const listQuery = z.strictObject({
   'filter.summary': z.enum(['true', 'false']).optional(),
@@ -74,60 +56,43 @@ const logsQuery = z.strictObject({
 });
 
 export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void {
-  const { catalog, executor, accounts, db, config, callLog } = services;
+  const { executor, db, config, callLog } = services;
 
   app.get('/tools', async (c) => {
     const q = readQuery(c, listQuery);
-    let providerNames: string[] | undefined = q['filter.provider'] ? [q['filter.provider'].toLowerCase()] : undefined;
-    if (q['filter.connector']) {
-      const connection = await services.connections.getByName(q['filter.connector']);
-      providerNames = [connection.provider];
-    }
-    if (q['filter.connected_account_id']) {
-      const { connection } = await accounts.get({ id: q['filter.connected_account_id'] });
-      providerNames = [connection.provider];
-    }
-    const names = q['filter.tool_name'];
-    const text = q['filter.query']?.toLowerCase();
-    const all = [...catalog.tools.values()].filter(
-      ({ provider, tool }) =>
-        (!providerNames || providerNames.includes(provider.name)) &&
-        (!names?.length || names.includes(tool.name)) &&
-        (!text || tool.name.includes(text) || tool.description.toLowerCase().includes(text)),
-    );
     const offset = decodePageToken(q.page_token);
-    const page = all.slice(offset, offset + q.page_size);
-    const summary = q['filter.summary'] === 'true';
+    const { tools, toolNames, total } = await listTools(
+      services,
+      {
+        provider: q['filter.provider'],
+        toolNames: q['filter.tool_name'],
+        query: q['filter.query'],
+        connector: q['filter.connector'],
+        connectedAccountId: q['filter.connected_account_id'],
+      },
+      { offset, limit: q.page_size },
+    );
     return c.json({
-      tools: summary ? [] : page.map(({ provider, tool }) => toolToApi(provider, tool)),
-      tool_names: page.map(({ tool }) => tool.name),
-      ...pageTokens(offset, q.page_size, all.length),
+      tools: q['filter.summary'] === 'true' ? [] : tools,
+      tool_names: toolNames,
+      ...pageTokens(offset, q.page_size, total),
     } satisfies ToolList);
   });
 
   app.get('/tools/scoped', async (c) => {
     const q = readQuery(c, scopedQuery);
-    const { rows } = await accounts.list({
-      identifier: q.identifier,
-      status: 'ACTIVE',
-      connectionNames: q['filter.connection_names'],
-      limit: 1000,
-      offset: 0,
-    });
-    const scoped = rows.flatMap((row) => {
-      const provider = catalog.providers.get(row.c_provider);
-      if (!provider) return [];
-      if (q['filter.providers']?.length && !q['filter.providers'].map((p) => p.toLowerCase()).includes(provider.name))
-        return [];
-      return provider.tools
-        .filter((tool) => !q['filter.tool_names']?.length || q['filter.tool_names'].includes(tool.name))
-        .map((tool) => ({ connected_account_id: row.id, identifier: row.identifier, tool: toolToApi(provider, tool) }));
-    });
     const offset = decodePageToken(q.page_token);
-    return c.json({
-      tools: scoped.slice(offset, offset + q.page_size),
-      ...pageTokens(offset, q.page_size, scoped.length),
-    } satisfies ScopedToolList);
+    const { tools, total } = await listScopedTools(
+      services,
+      q.identifier,
+      {
+        providers: q['filter.providers'],
+        toolNames: q['filter.tool_names'],
+        connectionNames: q['filter.connection_names'],
+      },
+      { offset, limit: q.page_size },
+    );
+    return c.json({ tools, ...pageTokens(offset, q.page_size, total) } satisfies ScopedToolList);
   });
 
   app.post('/execute_tool', async (c) => {

@@ -65,8 +65,9 @@ export const LAYERS: Layer[] = [
   },
   {
     name: 'edges',
-    members: ['api/', 'connect-pages/', 'mcp-endpoint/', 'dashboard/'],
-    description: 'protocol ⇄ domain translation (REST, connect pages, MCP, dashboard); errors are translated only here',
+    members: ['api/', 'grpc/', 'connect-pages/', 'mcp-endpoint/', 'dashboard/'],
+    description:
+      'protocol ⇄ domain translation (REST, gRPC, connect pages, MCP, dashboard); errors are translated only here',
     isolated: true,
   },
   {
