@@ -1,14 +1,11 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { managementAudience, verifyManagementToken } from '../auth/management-tokens.js';
 import type { AppEnv, Services } from '../context.js';
 import { AppError, isAppError } from '../errors.js';
 import { readBodyText } from '../http/body.js';
 import { clientAddress } from '../http/client-address.js';
 import { type RateKey, retryAfterSeconds } from '../rate-limits/rate-limiter.js';
-
-export function managementAudience(publicUrl: string): string {
-  return `${publicUrl}/api`;
-}
 
 const tokenRequest = z.object({
   grant_type: z.string().optional(),
@@ -109,36 +106,8 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * that every replica empties within a poll of the change feed). `read` tokens may only read.
  */
 export function requireManagementToken(services: Services): MiddlewareHandler<AppEnv> {
-  const { config, signingKeys, apiClients } = services;
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) {
-      throw new AppError(
-        'unauthenticated',
-        'send Authorization: Bearer <access token> (get one from POST /oauth/token)',
-      );
-    }
-    let clientId: string;
-    let version: number;
-    try {
-      const payload = await signingKeys.verify(match[1], {
-        audience: managementAudience(config.publicUrl),
-        issuer: config.publicUrl,
-      });
-      clientId = String(payload.sub);
-      // Tokens from before secret rotation existed carry no `ver`: they belong to version 0.
-      version = typeof payload.ver === 'number' ? payload.ver : 0;
-    } catch {
-      throw new AppError('unauthenticated', 'the access token is invalid or expired');
-    }
-    const scope = await apiClients.tokenScope(clientId, version);
-    if (!scope) {
-      throw new AppError(
-        'unauthenticated',
-        'the access token was revoked (its client was revoked or rotated its secret)',
-      );
-    }
+    const { clientId, scope } = await verifyManagementToken(services, c.req.header('authorization'));
     if (scope !== 'admin' && !READ_METHODS.has(c.req.method.toUpperCase())) {
       throw new AppError(
         'forbidden',
