@@ -96,12 +96,17 @@ describe('logs', () => {
     });
     const stack = await startStack({ listen: true, env: { SWITCHBOARD_LOG_LEVEL: 'trace' }, logs });
     try {
-      await stack.createConnection('MY_GMAIL', 'gmail', { oauth_client_secret: 'GOCSPX-log-leak', target: 'sandbox' });
+      // Its own client id: the sandbox's built-in client only takes the built-in secret.
+      await stack.createConnection('MY_GMAIL', 'gmail', {
+        oauth_client_id: 'log-leak-client',
+        oauth_client_secret: 'GOCSPX-log-leak',
+        target: 'sandbox',
+      });
       const { body } = await stack.api<{ link: string }>('POST', '/api/v1/connected_accounts/magic_link', {
         connector: 'MY_GMAIL',
         identifier: 'john-doe',
       });
-      await stack.consent(body.link);
+      expect((await stack.consent(body.link)).status).toBe(200);
       await stack.api('POST', '/api/v1/execute_tool', {
         tool_name: 'gmail_fetch_mails',
         connector: 'MY_GMAIL',

@@ -322,7 +322,8 @@ export class McpConfigs {
       q
         .select('c.id')
         .orderBy('c.created_at', 'asc')
-        .orderBy('c.id', 'asc')
+        // Names are unique: configs made in the same millisecond still list in a stable, readable order.
+        .orderBy('c.name', 'asc')
         .limit(filter.limit)
         .offset(filter.offset)
         .execute(),
