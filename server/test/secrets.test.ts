@@ -24,6 +24,26 @@ describe('envelope encryption', () => {
     expect(encryptor.decrypt(ciphertext, keyId, 'connections:conn_1:secret')).toBe('hello');
   });
 
+  it('seals the same plaintext differently each time, never reusing a GCM IV under the master key', () => {
+    const encryptor = createEncryptor(`a:${key}`);
+    const first = encryptor.encrypt('the same token', 'ctx').ciphertext;
+    const second = encryptor.encrypt('the same token', 'ctx').ciphertext;
+    expect(first).not.toBe(second);
+    // Each part is base64url of iv(12) | ciphertext | tag(16); the wrapped data keys are all
+    // sealed under the one master key, where a repeated IV would reveal the GCM auth key.
+    const ivs = new Set<string>();
+    const count = 200;
+    for (let i = 0; i < count; i++) {
+      const [, wrapped = '', value = ''] = encryptor.encrypt('the same token', 'ctx').ciphertext.split('.');
+      for (const part of [wrapped, value]) {
+        const raw = Buffer.from(part, 'base64url');
+        expect(raw.length).toBeGreaterThanOrEqual(12 + 16);
+        ivs.add(raw.subarray(0, 12).toString('hex'));
+      }
+    }
+    expect(ivs.size).toBe(2 * count);
+  });
+
   it('refuses a ciphertext moved to another row', () => {
     const encryptor = createEncryptor(`a:${key}`);
     const { ciphertext, keyId } = encryptor.encrypt('hello', 'connections:conn_1:secret');

@@ -139,6 +139,20 @@ describe('dashboard security', () => {
     expect(expired.headers.get('location')).toMatch(/^\/dashboard\/sign-in/);
   });
 
+  it('ends a session 12 hours after sign-in however active it stays', async () => {
+    const client = new DashboardClient(stack);
+    await client.signIn();
+    // A request every 20 minutes keeps the idle timer from ever running out.
+    for (let elapsed = 0; elapsed < 11 * 60 + 40; elapsed += 20) {
+      clock.at += 20 * 60_000;
+      expect((await client.get('/dashboard/connections')).status, `after ${elapsed + 20} minutes`).toBe(200);
+    }
+    clock.at += 21 * 60_000;
+    const expired = await client.get('/dashboard/connections');
+    expect(expired.status).toBe(303);
+    expect(expired.headers.get('location')).toMatch(/^\/dashboard\/sign-in/);
+  });
+
   it('serves pages with a strict CSP and no inline script', async () => {
     const client = new DashboardClient(stack);
     await client.signIn();

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../support/database.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -118,6 +119,43 @@ describe.each(ENGINES)('session tokens are bound to their accounts and revocable
     expect(await listWith(legacy)).toBe(200);
     expect((await stack.api('DELETE', `/api/v1/connected_accounts/${account}`)).status).toBe(200);
     expect(await listWith(legacy)).toBe(401);
+  });
+
+  describe('a token made for another config of the same user', () => {
+    let other: ApiConfig;
+    let claims: Record<string, unknown>;
+    beforeAll(async () => {
+      const created = await stack.api<{ config: ApiConfig }>('POST', '/api/v1/mcp/configs', {
+        name: 'bound-too',
+        connection_tool_mappings: [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
+      });
+      other = created.body.config;
+      await stack.connectAccount('MY_GMAIL', 'two-configs-user');
+      // The same account is mapped by both configs, so only the audience and mcp_cfg tell them apart.
+      claims = decodeJwt(await tokenFor('two-configs-user'));
+    });
+
+    const forge = (mcpCfg: string, audience: string) =>
+      stack.services.signingKeys.sign(
+        { sub: claims.sub, mcp_cfg: mcpCfg, ca_ids: claims.ca_ids, ca_who: claims.ca_who, mint_ms: Date.now() },
+        { audience, issuer: stack.url, expiresInSeconds: 600 },
+      );
+
+    it('accepts the same claims signed for this config (the forgeries below differ in one claim only)', async () => {
+      expect(await listWith(await forge(config.id, config.mcp_server_url))).toBe(200);
+    });
+
+    it('rejects a token whose audience is the other config although mcp_cfg names this one', async () => {
+      const token = await forge(config.id, other.mcp_server_url);
+      expect(await listWith(token)).toBe(401);
+      expect(await stack.services.sessionTokens.verify(token, config.id)).toBeUndefined();
+    });
+
+    it('rejects a token whose mcp_cfg is the other config although the audience is this one', async () => {
+      const token = await forge(other.id, config.mcp_server_url);
+      expect(await listWith(token)).toBe(401);
+      expect(await stack.services.sessionTokens.verify(token, config.id)).toBeUndefined();
+    });
   });
 
   it('answers 404 when revoking at an unknown config and 400 without an identifier', async () => {
