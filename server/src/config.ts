@@ -70,6 +70,9 @@ const envSchema = z.object({
   SWITCHBOARD_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   SWITCHBOARD_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(2048),
+  SWITCHBOARD_TLS_CERT: z.string().min(1).optional(),
+  SWITCHBOARD_TLS_KEY: z.string().min(1).optional(),
+  SWITCHBOARD_TLS_SELF_SIGNED: booleanFromEnv.default(false),
 });
 
 /** At most `points` requests per `seconds`, per key (client address or client id). */
@@ -157,6 +160,11 @@ export interface Config {
     /** Open connections beyond this are closed as they arrive; keep it below `ulimit -n`. */
     maxConnections: number;
   };
+  /**
+   * HTTPS on the one port (ALPN h2 and http/1.1): PEM files, or a localhost certificate made
+   * in the data directory for development; undefined = cleartext HTTP/1.1 and h2c.
+   */
+  tls: { kind: 'files'; certFile: string; keyFile: string } | { kind: 'self-signed' } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -193,7 +201,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
   }
   const e = parsed.data;
-  const publicUrl = (e.SWITCHBOARD_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const tls = tlsConfig(e);
+  const publicUrl = (e.SWITCHBOARD_PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${e.PORT}`).replace(/\/+$/, '');
   const publicHost = new URL(publicUrl).host;
   const production = e.DATABASE_URL !== undefined || !isLoopbackHostname(new URL(publicUrl).hostname);
   // The embedded default (SQLite on this machine) has the sandbox; production only when asked
@@ -247,5 +256,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       keepAliveTimeoutMs: e.SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS,
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
     },
+    tls,
   };
+}
+
+function tlsConfig(e: z.output<typeof envSchema>): Config['tls'] {
+  const files = e.SWITCHBOARD_TLS_CERT !== undefined || e.SWITCHBOARD_TLS_KEY !== undefined;
+  if (files && e.SWITCHBOARD_TLS_SELF_SIGNED) {
+    throw new ConfigError([
+      'SWITCHBOARD_TLS_SELF_SIGNED: set it, or SWITCHBOARD_TLS_CERT and SWITCHBOARD_TLS_KEY, not both',
+    ]);
+  }
+  if (e.SWITCHBOARD_TLS_SELF_SIGNED) return { kind: 'self-signed' };
+  if (!files) return undefined;
+  if (!e.SWITCHBOARD_TLS_CERT || !e.SWITCHBOARD_TLS_KEY) {
+    throw new ConfigError([
+      `${e.SWITCHBOARD_TLS_CERT ? 'SWITCHBOARD_TLS_KEY' : 'SWITCHBOARD_TLS_CERT'}: HTTPS needs both the certificate and the key (PEM file paths)`,
+    ]);
+  }
+  return { kind: 'files', certFile: e.SWITCHBOARD_TLS_CERT, keyFile: e.SWITCHBOARD_TLS_KEY };
 }

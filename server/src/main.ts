@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import type { Server, ServerOptions } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import v8 from 'node:v8';
-import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { countApiClients, createApiClient, type IssuedClient } from './auth/api-clients.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { type Clock, systemClock } from './clock.js';
-import { type Config, isLoopbackHostname, loadConfig, productionReason } from './config.js';
+import { type Config, ConfigError, isLoopbackHostname, loadConfig, productionReason } from './config.js';
 import {
   assertKeyConfigured,
   EncryptionKeyError,
@@ -17,6 +16,9 @@ import {
 } from './crypto/envelope.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createProviderTransport } from './execution/provider-transport.js';
+import { httpServerOptions, limitConnections } from './listener/http1-options.js';
+import { listen } from './listener/listen.js';
+import { fetchTrusting } from './listener/trusting-fetch.js';
 import { createLogger, type Logger } from './logger.js';
 import { Retention } from './maintenance/retention.js';
 import { createCatalog } from './providers/index.js';
@@ -25,7 +27,10 @@ import { createSandbox } from './sandbox/app.js';
 export interface RunningServer {
   config: Config;
   url: string;
+  /** The HTTP/1.1 server (its limits); HTTP/2 and gRPC share its port (see listener/listen.ts). */
   server: Server;
+  /** HTTPS: where its certificate is, and whether this start made it (SWITCHBOARD_TLS_SELF_SIGNED). */
+  tls?: { certFile: string; keyFile: string; selfSigned: boolean };
   /** Set when this start created the first admin client. */
   adminClient?: IssuedClient;
   logger: Logger;
@@ -48,30 +53,7 @@ function tuneHeap(percent: number): void {
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
-/**
- * Node's defaults let a client take 300 s to send a request and open connections without
- * end: 1,000 slow POSTs made an instance refuse all traffic. Requests must arrive within
- * the configured timeouts (408 otherwise), and Node checks them often enough for a timeout
- * of a second to mean about a second (its default check runs every 30 s).
- */
-export function httpServerOptions(http: Config['http']): ServerOptions {
-  return {
-    requestTimeout: http.requestTimeoutMs,
-    headersTimeout: http.headersTimeoutMs,
-    keepAliveTimeout: http.keepAliveTimeoutMs,
-    connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(http.headersTimeoutMs / 4))),
-    // Node's own default, stated: no header section past 16 KB (a session token is about 1 KB).
-    maxHeaderSize: 16 * 1024,
-  };
-}
-
-/** The settings `createServer` does not take: the connection cap and the header count. */
-export function limitConnections(server: Server, http: Config['http']): void {
-  server.maxConnections = http.maxConnections;
-  // Our clients send about 10 headers; Node's default allows 2,000.
-  server.maxHeadersCount = 100;
-  server.keepAliveTimeout = http.keepAliveTimeoutMs;
-}
+export { httpServerOptions, limitConnections };
 
 /** Files others on this machine can read (the data directory, the SQLite file): one warning each. */
 function warnAboutSharedFiles(dataDir: string, warn: (message: string) => void): void {
@@ -151,6 +133,30 @@ export async function startServer(
   }
 }
 
+/** The certificate and key to serve HTTPS with: the configured files, or the development certificate. */
+async function loadTls(
+  config: Config,
+  now: number,
+): Promise<{ cert: string; key: string; certFile: string; keyFile: string; selfSigned: boolean } | undefined> {
+  if (!config.tls) return undefined;
+  if (config.tls.kind === 'self-signed') {
+    // Loaded only here: the certificate builder is a few hundred KB no other start needs.
+    const { ensureSelfSignedCertificate } = await import('./listener/self-signed.js');
+    return { ...(await ensureSelfSignedCertificate(config.dataDir, now)), selfSigned: true };
+  }
+  const { certFile, keyFile } = config.tls;
+  const read = (file: string, name: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError([`${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? error})`]);
+    }
+  };
+  const cert = read(certFile, 'SWITCHBOARD_TLS_CERT');
+  const key = read(keyFile, 'SWITCHBOARD_TLS_KEY');
+  return { cert, key, certFile, keyFile, selfSigned: false };
+}
+
 async function startServing(
   config: Config,
   options: { onAdminCreated?: (client: IssuedClient, file: string | undefined) => void },
@@ -188,13 +194,16 @@ async function startServing(
         allowRedirectUri: sandboxRedirectRule(config),
       }).app
     : undefined;
-  const providerTransport = createProviderTransport();
+  const tls = await loadTls(config, clock.now());
+  // This server calls itself when the sandbox is mounted: over HTTPS, it trusts its own development certificate.
+  const trust = tls?.selfSigned ? [tls.cert] : undefined;
+  const providerTransport = createProviderTransport({ extraCa: trust });
   const { app, services } = createApp({
     config,
     db: handle.db,
     engine: handle.engine,
     clock,
-    fetch: globalThis.fetch,
+    fetch: trust ? fetchTrusting(trust) : globalThis.fetch,
     providerTransport,
     logger,
     catalog: createCatalog(),
@@ -203,19 +212,26 @@ async function startServing(
     sandbox,
   });
 
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve(
-      { fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config.http) },
-      () => resolve(s as Server),
-    );
+  const listener = await listen({
+    port: config.port,
+    host: config.host,
+    http: config.http,
+    tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
+    fetch: app.fetch,
+    logger,
   });
-  limitConnections(server, config.http);
+  const server = listener.http1;
   const retention = new Retention({ db: handle.db, clock, logger }, { logRetentionDays: config.logRetentionDays });
   retention.start();
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  const port = listener.port;
   logger.info(
-    { port, database: handle.engine, production: config.production, sandbox: config.sandbox.mounted },
+    {
+      port,
+      database: handle.engine,
+      production: config.production,
+      sandbox: config.sandbox.mounted,
+      tls: tls ? tls.certFile : false,
+    },
     'switchboard is listening',
   );
   logger.info(describeSandbox(config));
@@ -224,10 +240,7 @@ async function startServing(
   const stop = () => {
     stopping ??= (async () => {
       // Stop accepting, let in-flight requests finish, write the last audit rows, then release the database.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await listener.close();
       await retention.stop();
       await services.callLog.close();
       await services.usage.flush();
@@ -237,7 +250,15 @@ async function startServing(
     })();
     return stopping;
   };
-  return { config, url: `http://${config.host}:${port}`, server, adminClient, logger, stop };
+  return {
+    config,
+    url: `${tls ? 'https' : 'http'}://${config.host}:${port}`,
+    server,
+    tls: tls ? { certFile: tls.certFile, keyFile: tls.keyFile, selfSigned: tls.selfSigned } : undefined,
+    adminClient,
+    logger,
+    stop,
+  };
 }
 
 export { loadConfig };

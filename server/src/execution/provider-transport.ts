@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 
 /** The part of a fetch Response that provider calls read. */
@@ -32,8 +33,17 @@ const KEEP_ALIVE_MS = 30_000;
  * CPU per call with fetch against 0.05 ms here). Behaves like fetch with `redirect: 'error'`:
  * a redirect is a network error, and an aborted signal rejects with the signal's reason.
  */
-export function createProviderTransport(): ProviderTransport & { close(): Promise<void> } {
-  const dispatcher = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, keepAliveMaxTimeout: KEEP_ALIVE_MS });
+export function createProviderTransport(
+  options: {
+    /** Certificates trusted besides the system's (the development certificate, when the sandbox is this server). */
+    extraCa?: string[];
+  } = {},
+): ProviderTransport & { close(): Promise<void> } {
+  const dispatcher = new Agent({
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveMaxTimeout: KEEP_ALIVE_MS,
+    ...(options.extraCa ? { connect: { ca: [...rootCertificates, ...options.extraCa] } } : {}),
+  });
   const send = async (url: URL, init: ProviderRequestInit): Promise<ProviderResponse> => {
     const answer = await request(url, {
       method: init.method as 'GET',

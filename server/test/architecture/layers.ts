@@ -77,7 +77,8 @@ export const LAYERS: Layer[] = [
   },
   {
     name: 'process',
-    members: ['main.ts', 'cli.ts', 'commands/', 'index.ts'],
-    description: 'starting the server, the command line, and the package surface (index.ts)',
+    members: ['main.ts', 'cli.ts', 'commands/', 'listener/', 'index.ts'],
+    description:
+      'starting the server, the one port that serves HTTP/1.1, HTTP/2 and gRPC (listener/), the command line, and the package surface (index.ts)',
   },
 ];

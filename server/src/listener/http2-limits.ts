@@ -1,0 +1,93 @@
+import {
+  constants,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+} from 'node:http2';
+import type { Config } from '../config.js';
+
+export type Http2Handler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+
+/**
+ * The HTTP/1.1 limits of `config.http`, as HTTP/2 can have them. Node's own HTTP/2 timeout
+ * counts socket inactivity, which would also cut a session waiting on a slow tool call; so:
+ * - a session must open its first stream within `headersTimeoutMs`, and is closed (GOAWAY)
+ *   once it has had no open stream for `keepAliveTimeoutMs`;
+ * - a request must have arrived whole (headers and body) within `requestTimeoutMs`: 408
+ *   before an answer started, the stream cancelled after;
+ * - sessions are tracked, so shutdown can close every one of them.
+ */
+export class Http2Limits {
+  readonly sessions = new Set<Http2Session>();
+
+  constructor(private readonly http: Config['http']) {}
+
+  watch(server: Http2Server): void {
+    server.on('session', (session) => this.track(session));
+  }
+
+  /** Wraps a handler with the request timeout. */
+  timed(handler: Http2Handler): Http2Handler {
+    const ms = this.http.requestTimeoutMs;
+    return (req, res) => {
+      const stream = req.stream;
+      let arrived = stream.endAfterHeaders;
+      if (!arrived) {
+        const timer = setTimeout(() => {
+          if (arrived || stream.closed || stream.destroyed) return;
+          if (!res.headersSent) {
+            res.writeHead(408, { 'content-type': 'text/plain; charset=utf-8' });
+            res.end(`the request did not arrive within ${ms} ms\n`);
+          }
+          stream.close(constants.NGHTTP2_CANCEL);
+        }, ms);
+        const done = () => {
+          arrived = true;
+          clearTimeout(timer);
+        };
+        req.once('end', done);
+        stream.once('close', done);
+      }
+      handler(req, res);
+    };
+  }
+
+  /** GOAWAY to every session: streams in flight finish, no new ones start. */
+  closeAll(): void {
+    for (const session of this.sessions) session.close();
+  }
+
+  /** Ends the sessions that have not finished within the grace period. */
+  destroyAll(): void {
+    for (const session of this.sessions) session.destroy();
+  }
+
+  private track(session: Http2Session): void {
+    this.sessions.add(session);
+    let open = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const closeWhenIdle = (ms: number) => {
+      idle = setTimeout(() => {
+        session.close();
+        // A peer that does not read our GOAWAY must not keep the socket.
+        setTimeout(() => session.destroy(), 1_000).unref();
+      }, ms);
+      idle.unref();
+    };
+    closeWhenIdle(this.http.headersTimeoutMs);
+    session.on('stream', (stream) => {
+      open++;
+      clearTimeout(idle);
+      stream.once('close', () => {
+        open--;
+        if (open === 0 && !session.closed && !session.destroyed) closeWhenIdle(this.http.keepAliveTimeoutMs);
+      });
+    });
+    session.on('error', () => undefined);
+    session.once('close', () => {
+      clearTimeout(idle);
+      this.sessions.delete(session);
+    });
+  }
+}
