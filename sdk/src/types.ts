@@ -93,9 +93,10 @@ export interface ConnectedAccountSummary {
   provider: string;
   status: ConnectedAccountStatus;
   authorization_type: string;
-  /** RFC 3339, or `''` when no token is stored. */
-  token_expires_at: string;
-  last_used_at: string;
+  /** RFC 3339; absent when no token is stored (an unset timestamp is omitted, as protobuf JSON does). */
+  token_expires_at?: string;
+  /** Absent until the account is first used. */
+  last_used_at?: string;
   updated_at: string;
 }
 
@@ -337,7 +338,8 @@ export interface McpInstance {
   name: string;
   user_identifier: string;
   config: McpConfig;
-  last_used_at: string;
+  /** Absent until the instance is first used (an unset timestamp is omitted, as protobuf JSON does). */
+  last_used_at?: string;
   updated_at: string;
   /** This user's MCP URL. A capability: whoever has it acts as the user with the config's tools. */
   url: string;
@@ -390,7 +392,7 @@ export interface McpSessionToken {
 // ----------------------------------------------------------------------- logs
 
 export type ToolCallStatus = 'SUCCESS' | 'FAILED';
-export type ToolCallSource = 'API' | 'MCP';
+export type ToolCallSource = 'API' | 'MCP' | 'GRPC';
 
 /** One tool call as audited: who, what, how it ended, how long it took. Never payloads or tokens. */
 export interface ToolCallLog {

@@ -35,8 +35,9 @@ export function accountToApi(
     authorization_details: {
       oauth_token: { scopes: JSON.parse(row.granted_scopes) as string[], domain: row.provider_account ?? '' },
     },
-    token_expires_at: row.token_expires_at ?? '',
-    last_used_at: row.last_used_at ?? '',
+    // Unset timestamps are omitted, as protobuf JSON does, never sent as ''.
+    ...(row.token_expires_at ? { token_expires_at: row.token_expires_at } : {}),
+    ...(row.last_used_at ? { last_used_at: row.last_used_at } : {}),
     updated_at: row.updated_at,
   };
 }

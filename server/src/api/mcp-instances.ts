@@ -28,6 +28,13 @@ const authStateBody = z.strictObject({
   state: z.string().max(1024).optional(),
 });
 
+const authStateQuery = z.object({
+  include_auth_links: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
+});
+
 const listQuery = z.strictObject({
   'filter.id': z.string().optional(),
   'filter.name': z.string().optional(),
@@ -103,10 +110,12 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
     }
     if (id && verb === 'get_auth_state') {
       const body = await readJson(c, authStateBody, max);
+      // The reference's gateway also takes it from the query (`?include_auth_links=true`).
+      const fromQuery = readQuery(c, authStateQuery).include_auth_links;
       const { row, config } = await instances.get(id);
       const connections = await authState(services, config.mappings, row.user_identifier, {
         create: true,
-        links: body.include_auth_links === true,
+        links: (body.include_auth_links ?? fromQuery) === true,
         userVerifyUrl: body.user_verify_url,
         state: body.state,
       });

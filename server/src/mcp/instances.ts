@@ -71,7 +71,8 @@ export class McpInstances {
       name: row.name,
       user_identifier: row.user_identifier,
       config: configToApi(config, this.deps.config.publicUrl),
-      last_used_at: row.last_used_at ?? '',
+      // Omitted until first use, as protobuf JSON omits an unset timestamp.
+      ...(row.last_used_at ? { last_used_at: row.last_used_at } : {}),
       updated_at: row.updated_at,
       url: this.url(row),
     };
