@@ -1,5 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectFlow } from '../src/accounts/connect-flow.js';
+import { AppError } from '../src/errors.js';
 import { manualClock } from './support/clock.js';
+import { ENGINES } from './support/database.js';
 import { type Stack, startStack } from './support/stack.js';
 
 type Account = {
@@ -91,9 +94,22 @@ describe('the OAuth connect flow', () => {
   });
 
   it('refuses an unknown state without touching any account', async () => {
+    // A pending account with a consent under way and an active one, both left as they were.
+    await decide(await open((await link(fresh())).link));
+    const callback = await decide(await open((await link(fresh())).link));
+    expect((await stack.fetch(callback)).status).toBe(200);
+    const snapshot = async () => ({
+      accounts: await stack.db.db.selectFrom('connected_accounts').selectAll().orderBy('id').execute(),
+      requests: await stack.db.db.selectFrom('auth_requests').selectAll().orderBy('id').execute(),
+      links: await stack.db.db.selectFrom('auth_links').selectAll().orderBy('id').execute(),
+    });
+    const before = await snapshot();
+    const exchanges = stack.sandbox.state.readCounters().tokenCalls.authorization_code ?? 0;
     const response = await stack.fetch(`${stack.url}/oauth/callback?state=forged&code=abc`);
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('not valid');
+    expect(await snapshot()).toEqual(before);
+    expect(stack.sandbox.state.readCounters().tokenCalls.authorization_code ?? 0).toBe(exchanges);
   });
 
   it('refuses an expired authentication link with its own message', async () => {
@@ -111,9 +127,12 @@ describe('the OAuth connect flow', () => {
     const authorize = await open((await link(id)).link);
     const callback = await decide(authorize);
     clock.advance(11 * 60_000);
+    const exchanges = stack.sandbox.state.readCounters().tokenCalls.authorization_code ?? 0;
     const response = await stack.fetch(callback);
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('took too long');
+    // Refused on the state's own lifetime, before the code ever reaches the provider.
+    expect(stack.sandbox.state.readCounters().tokenCalls.authorization_code ?? 0).toBe(exchanges);
     expect((await account(id)).status).toBe('PENDING_AUTH');
   });
 
@@ -177,5 +196,74 @@ describe('the OAuth connect flow with the sandbox unreachable', () => {
     } finally {
       await stack.close().catch(() => undefined);
     }
+  });
+});
+
+/**
+ * Two callbacks with one state, held together between reading the state and claiming it
+ * (ConnectFlow's beforeClaim hook), so both have passed every check when they claim: only
+ * the atomic claim (used_at IS NULL) can let exactly one through.
+ */
+describe.each(ENGINES)('two callbacks racing with one state on %s', (engine) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ engine });
+    await stack.createConnection('MY_GMAIL', 'gmail');
+  });
+  afterAll(() => stack?.close());
+
+  it('lets exactly one complete; the other is refused as a reused state', async () => {
+    const { body } = await stack.api<{ link: string }>('POST', '/api/v1/connected_accounts/magic_link', {
+      connector: 'MY_GMAIL',
+      identifier: 'racer',
+    });
+    const opened = await stack.fetch(body.link, { redirect: 'manual' });
+    const authorize = new URL(opened.headers.get('location') ?? '');
+    authorize.searchParams.set('login_hint', 'john.doe@example.com');
+    authorize.searchParams.set('sandbox_auto_consent', 'allow');
+    const callback = new URL((await stack.fetch(authorize, { redirect: 'manual' })).headers.get('location') ?? '');
+
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const bothRead = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { services } = stack;
+    const flow = new ConnectFlow({
+      db: services.db,
+      config: services.config,
+      clock: services.clock,
+      encryptor: services.encryptor,
+      oauth: services.oauth,
+      logger: services.logger,
+      connections: services.connections,
+      accounts: services.accounts,
+      events: services.accountEvents,
+      beforeClaim: async () => {
+        arrived++;
+        if (arrived === 2) release();
+        await bothRead;
+      },
+    });
+    const exchanges = stack.sandbox.state.readCounters().tokenCalls.authorization_code ?? 0;
+    const outcomes = await Promise.allSettled([
+      flow.completeAuthorization(new URLSearchParams(callback.search)),
+      flow.completeAuthorization(new URLSearchParams(callback.search)),
+    ]);
+    expect(arrived).toBe(2);
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o) => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    const reason = (lost[0] as PromiseRejectedResult).reason;
+    expect(reason).toBeInstanceOf(AppError);
+    expect((reason as AppError).code).toBe('auth_state_reused');
+    expect(stack.sandbox.state.readCounters().tokenCalls.authorization_code ?? 0).toBe(exchanges + 1);
+    const account = await stack.db.db
+      .selectFrom('connected_accounts')
+      .select('status')
+      .where('identifier', '=', 'racer')
+      .executeTakeFirstOrThrow();
+    expect(account.status).toBe('ACTIVE');
   });
 });

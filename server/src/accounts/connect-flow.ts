@@ -42,6 +42,11 @@ interface Deps {
   connections: Connections;
   accounts: ConnectedAccounts;
   events: AccountEvents;
+  /**
+   * Test hook: awaited after a callback has read and checked its state, right before the
+   * atomic claim, so a test can hold two callbacks there and make them race for real.
+   */
+  beforeClaim?: (requestId: string) => Promise<void>;
 }
 
 /** The consent must finish within this long of opening the link. */
@@ -168,6 +173,7 @@ export class ConnectFlow {
       throw new AppError('auth_state_expired', 'this authorization request has expired');
     }
 
+    await this.deps.beforeClaim?.(request.id);
     const claimed = await this.deps.db
       .updateTable('auth_requests')
       .set({ used_at: this.now() })
