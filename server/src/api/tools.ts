@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { ToolExecutionError } from '../execution/tool-execution-error.js';
-import { listScopedTools, listTools } from '../execution/tool-listing.js';
+import { listAvailableTools, listScopedTools, listTools } from '../execution/tool-listing.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
 import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 
@@ -27,6 +27,12 @@ const scopedQuery = z.strictObject({
   'filter.providers': queryList.optional(),
   'filter.tool_names': queryList.optional(),
   'filter.connection_names': queryList.optional(),
+  page_size: pageSize(500, 100),
+  page_token: z.string().optional(),
+});
+
+const availableQuery = z.strictObject({
+  identifier: z.string().min(1),
   page_size: pageSize(500, 100),
   page_token: z.string().optional(),
 });
@@ -93,6 +99,14 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
       { offset, limit: q.page_size },
     );
     return c.json({ tools, ...pageTokens(offset, q.page_size, total) } satisfies ScopedToolList);
+  });
+
+  // The REST twin of ListAvailableTools: the tools of every provider the identifier has an account at.
+  app.get('/tools/available', async (c) => {
+    const q = readQuery(c, availableQuery);
+    const offset = decodePageToken(q.page_token);
+    const { tools, total } = await listAvailableTools(services, q.identifier, { offset, limit: q.page_size });
+    return c.json({ tools, ...pageTokens(offset, q.page_size, total) });
   });
 
   app.post('/execute_tool', async (c) => {

@@ -155,6 +155,9 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
     );
   });
 
-  app.get('/.well-known/jwks.json', (c) => c.json(signingKeys.jwks(), 200, { 'cache-control': 'max-age=300' }));
+  const jwks = (c: Context) => c.json(signingKeys.jwks(), 200, { 'cache-control': 'max-age=300' });
+  app.get('/.well-known/jwks.json', jwks);
+  // Where Scalekit's SDKs fetch the same keys (their getJwks: GET {env_url}/keys).
+  app.get('/keys', jwks);
   return app;
 }
