@@ -78,7 +78,7 @@ describe('changes on one replica reach the others within a second', () => {
   const errorCode = (body: Record<string, unknown>) =>
     (body.result as { structuredContent?: { error?: { code?: string } } } | undefined)?.structuredContent?.error?.code;
 
-  it('stops tool calls on the other replica within a second of a disconnect', async () => {
+  it('stops tool calls on the other replica within a second of a disconnect whose revocation failed', async () => {
     const instance = await instanceFor('disconnect-user');
     const accountId = await stack.connectAccount('MY_GMAIL', 'disconnect-user');
     const otherUrl = other?.url ?? '';
@@ -88,8 +88,16 @@ describe('changes on one replica reach the others within a second', () => {
       expect(warm.body.result).toBeDefined();
       expect(errorCode(warm.body)).toBeUndefined();
     }
+    // The provider refuses the revocation (Switchboard only logs it), so the token stays valid
+    // at the provider: the other replica can only learn of the disconnect from the change feed,
+    // not from a 401 on its next call.
+    const faults = stack.sandbox.state.faults;
+    faults.clear();
+    for (const pathPrefix of ['/revoke', '/o/oauth2/revoke']) faults.add({ match: { pathPrefix }, status: 503 });
     const disconnected = await stack.api('POST', `/api/v1/connected_accounts/${accountId}:disconnect`);
     expect(disconnected.status).toBe(200);
+    expect(faults.size, 'the revocation was attempted and refused').toBe(1);
+    faults.clear();
 
     const here = await rpc(stack.url, instance.url, 'tools/call', fetchMails);
     expect(errorCode(here.body)).toBe('account_disconnected');
