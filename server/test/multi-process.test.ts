@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresAvailableFor, WITHOUT_POSTGRES } from './support/database.js';
 import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
 import { replicaEnv, type Stack, startStack } from './support/stack.js';
 
@@ -7,7 +8,10 @@ import { replicaEnv, type Stack, startStack } from './support/stack.js';
  * Two real Switchboard processes share one Postgres: the test's own in-process server and a
  * child process running the built CLI.
  */
-describe('refresh across processes on Postgres', () => {
+// Needs Postgres whatever SWITCHBOARD_TEST_ENGINE says; skipped, with a warning, when none answers.
+const withPostgres = describe.skipIf(!postgresAvailableFor('multi-process.test.ts'));
+
+withPostgres(`refresh across processes on Postgres${WITHOUT_POSTGRES}`, () => {
   let stack: Stack;
   let other: ServerProcess | undefined;
   let env: Record<string, string>;

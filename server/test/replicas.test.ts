@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresAvailableFor, WITHOUT_POSTGRES } from './support/database.js';
 import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
 import { replicaEnv, type Stack, startStack } from './support/stack.js';
 
@@ -46,7 +47,10 @@ async function msUntil(probe: () => Promise<boolean>): Promise<number> {
  * through one of them reaches every other within a second: the test's in-process server
  * and a child process running the built CLI share one Postgres schema.
  */
-describe('changes on one replica reach the others within a second', () => {
+// Needs Postgres whatever SWITCHBOARD_TEST_ENGINE says; skipped, with a warning, when none answers.
+const withPostgres = describe.skipIf(!postgresAvailableFor('replicas.test.ts'));
+
+withPostgres(`changes on one replica reach the others within a second${WITHOUT_POSTGRES}`, () => {
   let stack: Stack;
   let other: ServerProcess | undefined;
 

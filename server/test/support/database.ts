@@ -44,11 +44,56 @@ export async function createTestDatabase(engine: Engine = TEST_ENGINE): Promise<
   };
 }
 
+/** Why the test Postgres cannot be used, or undefined when it answers a query within a second. */
+async function postgresUnreachableBecause(): Promise<string | undefined> {
+  const pg = await import('pg');
+  const client = new pg.default.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message || error.name : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /**
- * The engines storage tests run on (`describe.each(ENGINES)`): both by default; only the
- * chosen one when SWITCHBOARD_TEST_ENGINE is set, as CI runs the suite once per engine.
+ * Why tests that need Postgres are skipped in this run, or undefined when they run. With
+ * SWITCHBOARD_TEST_ENGINE=postgres they always run, so a missing Postgres fails loudly there.
  */
-export const ENGINES: Engine[] = process.env.SWITCHBOARD_TEST_ENGINE ? [TEST_ENGINE] : ['sqlite', 'postgres'];
+const postgresSkipReason =
+  process.env.SWITCHBOARD_TEST_ENGINE === 'postgres'
+    ? undefined
+    : await postgresUnreachableBecause().then((why) =>
+        why === undefined ? undefined : `no Postgres at ${TEST_POSTGRES_URL} (${why})`,
+      );
+
+/**
+ * Whether tests that need Postgres whatever the engine (replicas, other processes) run: when
+ * Postgres is reachable, in the default `npm test` and under either engine. Otherwise it
+ * warns that `what` was skipped and why.
+ */
+export function postgresAvailableFor(what: string): boolean {
+  if (postgresSkipReason === undefined) return true;
+  console.warn(`SKIPPED ${what}: ${postgresSkipReason}; start one (or set SWITCHBOARD_TEST_POSTGRES_URL) to run them`);
+  return false;
+}
+
+/** Appended to the name of a suite skipped for want of Postgres, so the reporter says why. */
+export const WITHOUT_POSTGRES = postgresSkipReason === undefined ? '' : ` (skipped: ${postgresSkipReason})`;
+
+/**
+ * The engines storage tests run on (`describe.each(ENGINES)`): both by default (Postgres only
+ * when reachable); only the chosen one when SWITCHBOARD_TEST_ENGINE is set, as CI runs the
+ * suite once per engine.
+ */
+export const ENGINES: Engine[] = process.env.SWITCHBOARD_TEST_ENGINE
+  ? [TEST_ENGINE]
+  : postgresAvailableFor('the Postgres half of describe.each(ENGINES) suites')
+    ? ['sqlite', 'postgres']
+    : ['sqlite'];
 
 /** A sandbox gmail connection row written straight to the database, for tests that build rows by hand. */
 export async function insertConnection(db: Kysely<Database>, id: string, name: string, now: string): Promise<void> {
