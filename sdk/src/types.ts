@@ -408,6 +408,13 @@ export interface ToolCallLog {
   status: ToolCallStatus;
   /** The error code of a failed call. */
   error_code: string | null;
+  /** The failed call's error message, with links and secrets redacted. */
+  error_message: string | null;
+  /**
+   * What the call was asked, summarized: keys and short values, long strings cut, fields named
+   * like a body or a secret (body, raw, content, token, secret, …) left out; at most 1 KB.
+   */
+  argument_summary: Record<string, unknown> | null;
   duration_ms: number;
   source: ToolCallSource;
   /** The MCP instance, for calls that came through MCP. */
@@ -417,6 +424,12 @@ export interface ToolCallLog {
 
 export interface ListToolCallLogsParams extends PageParams {
   tool_name?: string;
+  /** Tools whose name starts with this (case-insensitive), e.g. `gmail_`. */
+  tool_name_prefix?: string;
+  /** Tools whose name contains this (case-insensitive), e.g. `label`. */
+  tool_name_contains?: string;
+  /** The one call with this execution id. */
+  execution_id?: string;
   connection_name?: string;
   identifier?: string;
   connected_account_id?: string;

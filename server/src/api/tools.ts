@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
+import { toolNameCondition } from '../execution/call-log.js';
 import { ToolExecutionError } from '../execution/tool-execution-error.js';
 import { listAvailableTools, listScopedTools, listTools } from '../execution/tool-listing.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
@@ -50,6 +51,10 @@ const executeBody = z.strictObject({
 
 const logsQuery = z.strictObject({
   tool_name: z.string().optional(),
+  /** Tool names that start with, or contain, this text (case-insensitive). */
+  tool_name_prefix: z.string().min(1).max(200).optional(),
+  tool_name_contains: z.string().min(1).max(200).optional(),
+  execution_id: z.string().max(100).optional(),
   connection_name: z.string().optional(),
   identifier: z.string().optional(),
   connected_account_id: z.string().optional(),
@@ -149,6 +154,9 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
     await callLog.flush();
     let query = db.selectFrom('tool_call_logs');
     if (q.tool_name) query = query.where('tool_name', '=', q.tool_name);
+    if (q.tool_name_prefix) query = query.where(toolNameCondition('prefix', q.tool_name_prefix));
+    if (q.tool_name_contains) query = query.where(toolNameCondition('contains', q.tool_name_contains));
+    if (q.execution_id) query = query.where('execution_id', '=', q.execution_id);
     if (q.connection_name) query = query.where('connection_name', '=', q.connection_name);
     if (q.identifier) query = query.where('identifier', '=', q.identifier);
     if (q.connected_account_id) query = query.where('connected_account_id', '=', q.connected_account_id);
@@ -162,7 +170,10 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
       query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
     return c.json({
-      tool_call_logs: rows,
+      tool_call_logs: rows.map(({ argument_summary, ...row }) => ({
+        ...row,
+        argument_summary: argument_summary ? (JSON.parse(argument_summary) as Record<string, unknown>) : null,
+      })),
       ...pageTokens(offset, q.page_size, Number(total.n)),
     } satisfies ToolCallLogList);
   });

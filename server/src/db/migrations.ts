@@ -169,6 +169,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_call_log_details': {
+    async up(db: Kysely<unknown>) {
+      // What a failed call said (redacted) and what it was asked (a redacted, capped summary).
+      await db.schema.alterTable('tool_call_logs').addColumn('error_message', 'text').execute();
+      await db.schema.alterTable('tool_call_logs').addColumn('argument_summary', 'text').execute();
+      // Scopes a link asks for besides its connection's (its config's tools need them), as JSON.
+      await db.schema.alterTable('auth_links').addColumn('extra_scopes', 'text').execute();
+    },
+  },
   '0004_client_revocation': {
     async up(db: Kysely<unknown>) {
       // What a management client may do, and a counter that a secret rotation bumps so the

@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * The tables, as Kysely sees them. Times are ISO-8601 UTC strings (sortable as text on both
  * engines), lists are JSON text, booleans are 0/1. Secret columns end in `_enc` and are
@@ -81,6 +83,8 @@ export interface AuthLinksTable {
   user_verify_url: string | null;
   /** The caller's opaque state, handed back on the verify URL. */
   verify_state: string | null;
+  /** JSON array of scopes asked for besides the connection's (its config's tools need them); null = none. */
+  extra_scopes: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
 }
 
@@ -169,6 +173,10 @@ export interface ToolCallLogsTable {
   identifier: string | null;
   status: 'SUCCESS' | 'FAILED';
   error_code: string | null;
+  /** The failure's message with secrets and links redacted (execution/call-details.ts). */
+  error_message: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON: the call's arguments as a redacted, size-capped summary, never bodies or tokens. */
+  argument_summary: ColumnType<string | null, string | null | undefined, string | null>;
   duration_ms: number;
   source: 'API' | 'MCP';
   instance_id: string | null;

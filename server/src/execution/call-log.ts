@@ -1,9 +1,24 @@
-import type { Insertable, Kysely } from 'kysely';
+import { type Expression, type Insertable, type Kysely, type SqlBool, sql } from 'kysely';
 import type { Database, ToolCallLogsTable } from '../db/schema.js';
 import { WriteBehind } from '../db/write-behind.js';
 import type { Logger } from '../logger.js';
 
 export type ToolCallLogRow = Insertable<ToolCallLogsTable>;
+
+/** How a tool-name filter matches: the whole name, its start, or any part of it. */
+export type ToolNameMatch = 'exact' | 'prefix' | 'contains';
+
+/**
+ * A tool-name condition that means the same on both engines: case-insensitive (SQLite's LIKE
+ * is, Postgres's is not, so both sides are lowered), and `_`, common in tool names, and `%`
+ * taken literally rather than as wildcards.
+ */
+export function toolNameCondition(match: ToolNameMatch, value: string): Expression<SqlBool> {
+  if (match === 'exact') return sql<SqlBool>`tool_name = ${value}`;
+  const literal = value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+  const pattern = match === 'prefix' ? `${literal}%` : `%${literal}%`;
+  return sql<SqlBool>`lower(tool_name) like ${pattern} escape '\\'`;
+}
 
 /** A batch is written after this long, or sooner once it holds MAX_BATCH rows. */
 export const FLUSH_INTERVAL_MS = 100;

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
 import { validationError } from '../validation.js';
+import { redactErrorMessage, summarizeArguments } from './call-details.js';
 import type { ToolCallLog } from './call-log.js';
 import { InFlightLimits } from './in-flight.js';
 import { createProviderClient } from './provider-client.js';
@@ -160,6 +161,7 @@ export class ToolExecutor {
         providerName,
         status: 'FAILED',
         errorCode: failure?.code ?? 'internal',
+        errorMessage: failure?.message ?? 'the tool failed unexpectedly',
       });
       if (!failure) {
         this.deps.logger.error({ err: error, tool: request.toolName, executionId }, 'tool crashed');
@@ -229,6 +231,7 @@ export class ToolExecutor {
       providerName?: string;
       status: 'SUCCESS' | 'FAILED';
       errorCode?: string;
+      errorMessage?: string;
     },
   ) {
     this.deps.callLog.record({
@@ -242,6 +245,8 @@ export class ToolExecutor {
       identifier: outcome.account?.identifier ?? ('identifier' in request.account ? request.account.identifier : null),
       status: outcome.status,
       error_code: outcome.errorCode ?? null,
+      error_message: outcome.errorMessage ? redactErrorMessage(outcome.errorMessage) : null,
+      argument_summary: summarizeArguments(request.params),
       duration_ms: Math.round(performance.now() - started),
       source: request.source,
       instance_id: request.instanceId ?? null,

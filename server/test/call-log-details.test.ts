@@ -1,0 +1,134 @@
+import type { ToolCallLog, ToolCallLogList } from '@switchboard/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redactErrorMessage, summarizeArguments } from '../src/execution/call-details.js';
+import { DashboardClient } from './dashboard/dashboard-client.js';
+import { type Stack, startStack } from './support/stack.js';
+
+describe('the argument summary of a logged call', () => {
+  it('keeps keys and short values, cuts long strings, drops bodies and secrets', () => {
+    const summary = JSON.parse(
+      summarizeArguments({
+        query: 'from:boss is:unread',
+        max_results: 5,
+        include_spam_trash: false,
+        subject: 's'.repeat(300),
+        body: 'Dear John, the secret plan is…',
+        raw: 'RnJvbTogYm9zcw==',
+        html_content: '<p>hi</p>',
+        access_token: 'ya29.a0AfH6SMB',
+        client_secret: 'GOCSPX-x',
+        label_ids: ['INBOX', 'UNREAD', 'A', 'B', 'C', 'D', 'E'],
+        attachment: { filename: 'a.pdf', data: 'JVBERi0x' },
+      }) ?? 'null',
+    ) as Record<string, unknown>;
+    expect(summary).toMatchObject({ query: 'from:boss is:unread', max_results: 5, include_spam_trash: false });
+    expect(summary.subject).toBe(`${'s'.repeat(64)}…`);
+    expect(summary.label_ids).toEqual(['INBOX', 'UNREAD', 'A', 'B', 'C', '… 2 more']);
+    for (const dropped of ['body', 'raw', 'html_content', 'access_token', 'client_secret', 'attachment']) {
+      expect(summary).not.toHaveProperty(dropped);
+    }
+    expect(JSON.stringify(summary)).not.toMatch(/secret plan|ya29|GOCSPX|RnJvbTo|JVBERi0x/);
+  });
+
+  it('stays under 1 KB whatever it is given', () => {
+    const wide = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`key_${i}`, 'v'.repeat(60)]));
+    const json = summarizeArguments(wide) ?? '';
+    expect(json.length).toBeLessThanOrEqual(1024);
+    expect(JSON.parse(json)).toHaveProperty('…');
+    expect(summarizeArguments(undefined)).toBeNull();
+  });
+
+  it('redacts links, bearer tokens and token-like strings from error messages', () => {
+    const message = redactErrorMessage(
+      'not connected. Ask the user to open this link: http://localhost:3000/connect/Ab3dEf_ghIJkl-mnop then retry; Authorization: Bearer ya29.A0ARrdaM-xyz; refresh_token=1//0gAbC&x=1 and sk_live_0123456789abcdefghijklmnopqrstuvwxyzABCD',
+    );
+    expect(message).toContain('/connect/[redacted]');
+    expect(message).toContain('Bearer [redacted]');
+    expect(message).toContain('refresh_token=[redacted]');
+    expect(message).not.toMatch(/Ab3dEf|ya29|1\/\/0gAbC|sk_live_0123/);
+    expect(redactErrorMessage('x'.repeat(5000)).length).toBeLessThanOrEqual(1001);
+  });
+});
+
+describe('tool-call logs to debug with', () => {
+  let stack: Stack;
+  let accountId: string;
+  const logs = async (query: string) => {
+    const answer = await stack.api<ToolCallLogList>('GET', `/api/v1/agentkit/tool_call_logs${query}`);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body.tool_call_logs;
+  };
+  const execute = (body: Record<string, unknown>) =>
+    stack.api<{ execution_id: string }>('POST', '/api/v1/execute_tool', body);
+
+  beforeAll(async () => {
+    stack = await startStack();
+    await stack.createConnection('MY_GMAIL', 'gmail', { target: 'sandbox' });
+    accountId = await stack.connectAccount('MY_GMAIL', 'john-doe');
+  });
+  afterAll(() => stack?.close());
+
+  it('stores a failed call’s message, redacted, and a summary of its arguments without the body', async () => {
+    const failed = await execute({
+      tool_name: 'gmail_send_message',
+      connector: 'MY_GMAIL',
+      identifier: 'nobody-yet',
+      params: { to: 'jane@example.com', subject: 'Lunch', body: 'the whole private message' },
+    });
+    expect(failed.status).toBe(409);
+    const [row] = await logs(`?execution_id=${failed.body.execution_id}`);
+    expect(row).toMatchObject({
+      execution_id: failed.body.execution_id,
+      status: 'FAILED',
+      error_code: 'account_not_connected',
+      argument_summary: { to: 'jane@example.com', subject: 'Lunch' },
+    } satisfies Partial<ToolCallLog>);
+    expect(row?.error_message).toContain('nobody-yet has not connected MY_GMAIL yet');
+    expect(row?.error_message).toContain('/connect/[redacted]');
+    expect(JSON.stringify(row)).not.toContain('private message');
+
+    const ok = await execute({
+      tool_name: 'gmail_fetch_mails',
+      connected_account_id: accountId,
+      params: { max_results: 1 },
+    });
+    expect(ok.status).toBe(200);
+    const [success] = await logs(`?execution_id=${ok.body.execution_id}`);
+    expect(success).toMatchObject({ status: 'SUCCESS', error_message: null, argument_summary: { max_results: 1 } });
+  });
+
+  it('filters tool names by prefix and by part, case-insensitively, with _ taken literally', async () => {
+    await execute({ tool_name: 'gmail_list_labels', connected_account_id: accountId, params: {} });
+    const names = async (query: string) => [...new Set((await logs(query)).map((row) => row.tool_name))].sort();
+    expect(await names('?tool_name_prefix=gmail_')).toEqual([
+      'gmail_fetch_mails',
+      'gmail_list_labels',
+      'gmail_send_message',
+    ]);
+    expect(await names('?tool_name_prefix=GMAIL_F')).toEqual(['gmail_fetch_mails']);
+    expect(await names('?tool_name_contains=label')).toEqual(['gmail_list_labels']);
+    expect(await names('?tool_name_contains=_mails')).toEqual(['gmail_fetch_mails']);
+    // `_` is not a wildcard: "gmail_fetch_" does not match "gmailXfetch…"-like names, nor does "%" match all.
+    expect(await names('?tool_name_contains=%25')).toEqual([]);
+    expect(await names('?tool_name_prefix=gmail%5F%5Fetch')).toEqual([]);
+    expect(await names('?tool_name=gmail_fetch_mails')).toEqual(['gmail_fetch_mails']);
+  });
+
+  it('shows the execution id in the dashboard logs page and finds a call by it', async () => {
+    const ok = await execute({ tool_name: 'gmail_list_labels', connected_account_id: accountId, params: {} });
+    const dashboard = new DashboardClient(stack);
+    await dashboard.signIn();
+    const all = await (await dashboard.get('/dashboard/logs')).text();
+    expect(all).toContain(`<code>${ok.body.execution_id}</code>`);
+    expect(all).toContain('Execution id');
+    const found = await (await dashboard.get(`/dashboard/logs?execution=${ok.body.execution_id}`)).text();
+    expect(found).toContain('(1 calls)');
+    expect(found).toContain(ok.body.execution_id);
+    const byPrefix = await (await dashboard.get('/dashboard/logs?tool=gmail_list&match=prefix')).text();
+    expect(byPrefix).toContain('gmail_list_labels');
+    expect(byPrefix).not.toContain('<code>gmail_fetch_mails</code>');
+    const failed = await (await dashboard.get('/dashboard/logs?status=FAILED')).text();
+    expect(failed).toContain('has not connected MY_GMAIL yet');
+    expect(failed).toContain('/connect/[redacted]');
+  });
+});
