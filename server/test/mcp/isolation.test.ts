@@ -48,18 +48,32 @@ describe('isolation between users, configs and URLs', () => {
     const refused = await asJohn.callTool({ name: 'gmail_fetch_mails', arguments: { max_results: 1 } });
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toContain('john-doe has not connected MY_GMAIL');
-    // Arguments cannot name another user: unknown fields are refused by the tool's schema.
-    const smuggled = await asJohn.callTool({
-      name: 'gmail_fetch_mails',
-      arguments: { identifier: 'jane-doe', user_id: 'jane-doe' },
-    });
-    expect(smuggled.isError).toBe(true);
-    expect(textOf(smuggled)).not.toContain('jane');
     await asJohn.close();
 
     const asJane = await connectV2(stack, jane.url);
     const ok = await asJane.callTool({ name: 'gmail_fetch_mails', arguments: { max_results: 1 } });
     expect(ok.isError).toBeFalsy();
+    await asJane.close();
+  });
+
+  it("arguments cannot name another user: a call that names jane-doe still reads the caller's own mailbox", async () => {
+    // jim-doe has his own mailbox (john.doe@example.com's), so a call that named another user
+    // and were obeyed would show jane-doe's mail instead of his.
+    await stack.connectAccount('MY_GMAIL', 'jim-doe', 'john.doe@example.com');
+    const jim = await ensureInstance(stack, 'reminder-manager', 'jim-doe');
+    const asJim = await connectV2(stack, jim.url);
+    const asJane = await connectV2(stack, jane.url);
+    const own = textOf(await asJim.callTool({ name: 'gmail_fetch_mails', arguments: { max_results: 1 } }));
+    const janes = textOf(await asJane.callTool({ name: 'gmail_fetch_mails', arguments: { max_results: 1 } }));
+    expect(own).not.toBe(janes);
+    const smuggled = await asJim.callTool({
+      name: 'gmail_fetch_mails',
+      arguments: { max_results: 1, identifier: 'jane-doe', user_id: 'jane-doe', connected_account_id: 'x' },
+    });
+    // Unknown fields are dropped by the tool's schema (not refused): the call is jim-doe's own.
+    expect(smuggled.isError).toBeFalsy();
+    expect(textOf(smuggled)).toBe(own);
+    await asJim.close();
     await asJane.close();
   });
 
