@@ -90,7 +90,9 @@ export class Transport {
   constructor(private readonly options: TransportOptions) {
     if (!options.url) throw new TypeError('Switchboard: `url` is required, e.g. http://localhost:3000');
     if (!options.clientId || !options.clientSecret) {
-      throw new TypeError('Switchboard: `clientId` and `clientSecret` are required (see `switchboard clients create`)');
+      throw new TypeError(
+        'Switchboard: `clientId` and `clientSecret` are required (see `npx switchboard clients create`)',
+      );
     }
     this.baseUrl = options.url.replace(/\/+$/, '');
     this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);

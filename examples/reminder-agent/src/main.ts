@@ -10,7 +10,9 @@ import { sandboxConsent } from './sandbox-consent.js';
 const env = process.env;
 if (!env.SWITCHBOARD_CLIENT_ID || !env.SWITCHBOARD_CLIENT_SECRET) {
   console.error('error: set SWITCHBOARD_CLIENT_ID and SWITCHBOARD_CLIENT_SECRET');
-  console.error('hint: they were printed at the first `switchboard start` (and saved in .data/admin-credentials.json)');
+  console.error(
+    'hint: the first `npx switchboard start` printed them and saved them in .data/admin-credentials.json (after `npm start`: .data/demo/admin-credentials.json); new ones: `npx switchboard clients create`',
+  );
   process.exit(1);
 }
 const switchboard = new Switchboard({

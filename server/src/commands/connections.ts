@@ -3,20 +3,23 @@ import type { Connection, ConnectionList } from '@switchboard/sdk';
 import { loadConfig } from '../config.js';
 import { readAdminCredentials } from './admin-credentials.js';
 import { CommandError, parseOptions } from './command-error.js';
+import { CLI, cliCommand, DEFAULT_DATA_DIR, withDataDir } from './invocation.js';
 
-export const CONNECTIONS_HELP = `switchboard connections — list or create connections on a running server
+export const CONNECTIONS_HELP = `${CLI} connections — list or create connections on a running server
 
 Usage:
-  switchboard connections list   [--provider P]
-  switchboard connections create --name NAME --provider P [--oauth-client-id ID --oauth-client-secret SECRET] [--scopes a,b]
+  ${CLI} connections list   [--provider P]
+  ${CLI} connections create --name NAME --provider P [--oauth-client-id ID --oauth-client-secret SECRET] [--scopes a,b]
 
 Without OAuth app credentials a connection uses the built-in sandbox (a production server
 has none unless SWITCHBOARD_SANDBOX=true); with them, the real provider.
 
 Server options (both subcommands):
   --url URL              the server (default: SWITCHBOARD_PUBLIC_URL, or http://localhost:PORT)
-  --client-id ID         management API credentials (default: <SWITCHBOARD_DATA_DIR>/admin-credentials.json,
-  --client-secret SECRET   written at the first start)
+  --client-id ID         management API credentials (default: the admin credentials the first
+  --client-secret SECRET   start wrote to DIR/admin-credentials.json)
+  --data-dir DIR         the server's data directory (default: SWITCHBOARD_DATA_DIR, or ${DEFAULT_DATA_DIR};
+                         the demo's is .data/demo)
   --help                 this help`;
 
 /** The management API over plain fetch: a token from the client credentials, then JSON calls. */
@@ -49,7 +52,7 @@ class Api {
     if (response.status === 401) {
       throw new CommandError(
         'the server rejected the client credentials',
-        'check --client-id/--client-secret, or create new ones with `switchboard clients create`',
+        `check --client-id/--client-secret, or create new ones with \`${CLI} clients create\``,
       );
     }
     return ((await this.read(response)) as { access_token: string }).access_token;
@@ -61,7 +64,7 @@ class Api {
     } catch {
       throw new CommandError(
         `could not reach Switchboard at ${this.url}`,
-        'start it with `switchboard start`, or pass --url',
+        `start it with \`${CLI} start\`, or pass --url`,
       );
     }
   }
@@ -89,13 +92,15 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** `switchboard connections list|create …` against a running server, through the REST API. */
+/** `npx switchboard connections list|create …` against a running server, through the REST API. */
 export async function connectionsCommand(
   env: Record<string, string | undefined>,
   args: string[],
   out: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<void> {
-  const [sub, ...rest] = args;
+  // Options may come first (`--help`); the subcommand is the first word that is not one.
+  const sub = args[0]?.startsWith('-') ? undefined : args[0];
+  const rest = sub === undefined ? args : args.slice(1);
   const { values } = parseOptions(
     () =>
       parseArgs({
@@ -109,36 +114,40 @@ export async function connectionsCommand(
           'oauth-client-id': { type: 'string' },
           'oauth-client-secret': { type: 'string' },
           scopes: { type: 'string' },
+          'data-dir': { type: 'string' },
           help: { type: 'boolean', default: false },
         },
         strict: true,
       }),
-    'switchboard connections --help',
+    `${CLI} connections --help`,
+    `${CLI} connections list|create [--name NAME] [--provider P] [--url URL] [--client-id ID --client-secret SECRET] [--data-dir DIR]`,
   );
-  if (values.help || !sub || sub === '--help' || sub === 'help') {
+  if (values.help || !sub || sub === 'help') {
     out(`${CONNECTIONS_HELP}\n`);
     return;
   }
   if (sub !== 'list' && sub !== 'create') {
     throw new CommandError(
       `unknown subcommand "connections ${sub}"`,
-      'use `switchboard connections list` or `switchboard connections create`',
+      `use \`${CLI} connections list\` or \`${CLI} connections create\``,
     );
   }
 
-  const config = loadConfig(env);
+  const config = loadConfig(withDataDir(env, values['data-dir']));
   const url = (values.url ?? config.publicUrl).replace(/\/+$/, '');
   const credentials =
     values['client-id'] && values['client-secret']
       ? { client_id: values['client-id'], client_secret: values['client-secret'] }
-      : readAdminCredentials(config.dataDir);
+      : readAdminCredentials(config.dataDir, values['data-dir']);
   const api = new Api(url, credentials);
 
   if (sub === 'list') {
     const query = values.provider ? `?provider=${encodeURIComponent(values.provider)}&page_size=100` : '?page_size=100';
     const { connections, total_size } = await api.call<ConnectionList>('GET', `/api/v1/connections${query}`);
     if (connections.length === 0) {
-      out('No connections yet. Create one: switchboard connections create --name MY_GMAIL --provider gmail\n');
+      out(
+        `No connections yet. Create one: ${cliCommand('connections create --name MY_GMAIL --provider gmail', values['data-dir'])}\n`,
+      );
       return;
     }
     const rows = connections.map((c) => [c.name, c.provider, c.target, c.id]);
@@ -150,7 +159,7 @@ export async function connectionsCommand(
   if (!values.name || !values.provider) {
     throw new CommandError(
       'connections create needs --name and --provider',
-      'e.g. switchboard connections create --name MY_GMAIL --provider gmail',
+      `e.g. ${CLI} connections create --name MY_GMAIL --provider gmail`,
     );
   }
   if (Boolean(values['oauth-client-id']) !== Boolean(values['oauth-client-secret'])) {

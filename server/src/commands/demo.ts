@@ -5,8 +5,14 @@ import { freePort as probeFreePort } from '../free-port.js';
 import { type RunningServer, startServer } from '../main.js';
 import { readAdminCredentials } from './admin-credentials.js';
 import { CommandError, parseOptions } from './command-error.js';
+import { CLI, cliCommand, DEFAULT_DATA_DIR } from './invocation.js';
 
-export const DEMO_HELP = `switchboard demo — the seed workflow on this machine, no accounts needed
+/** Apart from `start`'s: each run wipes it (see prepareDataDir). */
+const DEMO_DATA_DIR = `${DEFAULT_DATA_DIR}/demo`;
+
+const DEMO_USAGE = `${CLI} demo [--auto-consent] [--serve] [--port N] [--data-dir DIR] [--verbose]`;
+
+export const DEMO_HELP = `${CLI} demo — the seed workflow on this machine, no accounts needed
 
 Starts Switchboard with embedded SQLite and the sandbox (a local stand-in for Google), then
 runs the reminder agent: connections MY_GMAIL and MY_CALENDAR, MCP config reminder-manager,
@@ -14,14 +20,17 @@ an instance for john-doe, consent, and an agent that reads the latest email and 
 15-minute reminder in 15 minutes through the MCP URL.
 
 Usage:
-  switchboard demo [--auto-consent] [--serve] [--port N] [--data-dir DIR] [--verbose]
+  ${DEMO_USAGE}
 
 Options:
   --auto-consent   consent on the sandbox as john.doe@example.com instead of waiting for you
   --serve          keep Switchboard running after the demo (what \`npm start\` does); with no
                    terminal to answer in, the sandbox consent is given automatically
-  --port N         listen on N (default: a free port)
-  --data-dir DIR   where the demo keeps its database and keys (default: .data/demo)
+  --port N         listen on N (default: a free port; with --serve, 3000 when it is free)
+  --data-dir DIR   where the demo keeps its database and keys (default: ${DEMO_DATA_DIR}, apart from
+                   the ${DEFAULT_DATA_DIR} of \`${CLI} start\` because every run wipes it); other commands
+                   reach the demo's server with the same option, e.g.
+                   \`${CLI} clients create --data-dir ${DEMO_DATA_DIR}\`
   --verbose        show the server's logs
   --help           this help
 
@@ -50,6 +59,8 @@ export interface DemoAgentResult {
 /** A workspace package: `npm install` links it, `npm run build` builds it. */
 const REMINDER_AGENT_PACKAGE = '@switchboard/example-reminder-agent';
 const SANDBOX_USER = 'john.doe@example.com';
+/** Where `npm start` serves when it can, like `npx switchboard start`. */
+const USUAL_PORT = 3000;
 
 async function loadReminderAgent(): Promise<ReminderAgentModule> {
   let loaded: Partial<ReminderAgentModule>;
@@ -94,7 +105,7 @@ function prepareDataDir(dir: string): void {
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, DEMO_MARKER), 'Made by `switchboard demo`; the next run deletes this directory.\n');
+  writeFileSync(join(dir, DEMO_MARKER), 'Made by `npx switchboard demo`; the next run deletes this directory.\n');
 }
 
 /** A free port (or checks that `wanted` is free), with a hint when it is taken. */
@@ -113,7 +124,7 @@ function minutes(from: string | undefined, to: string | undefined): string {
 }
 
 /**
- * `switchboard demo`: starts an embedded Switchboard (SQLite + sandbox), runs the reminder
+ * `npx switchboard demo`: starts an embedded Switchboard (SQLite + sandbox), runs the reminder
  * agent against it, shows the event read back from the calendar, and stops the server.
  */
 export async function demoCommand(
@@ -129,13 +140,14 @@ export async function demoCommand(
           'auto-consent': { type: 'boolean', default: false },
           serve: { type: 'boolean', default: false },
           port: { type: 'string' },
-          'data-dir': { type: 'string', default: '.data/demo' },
+          'data-dir': { type: 'string', default: DEMO_DATA_DIR },
           verbose: { type: 'boolean', default: false },
           help: { type: 'boolean', default: false },
         },
         strict: true,
       }),
-    'switchboard demo --help',
+    `${CLI} demo --help`,
+    DEMO_USAGE,
   );
   if (values.help) {
     out(`${DEMO_HELP}\n`);
@@ -147,10 +159,18 @@ export async function demoCommand(
     throw new CommandError(`--port must be a port number, got "${values.port}"`, 'for example --port 3000');
   }
   // Serving for a person: the usual port when it is free, so the printed URLs stay the same.
-  const port =
-    values.port === undefined && values.serve
-      ? await freePort(3000).catch(() => freePort(0))
-      : await freePort(wantedPort);
+  let port: number;
+  if (values.port === undefined && values.serve) {
+    port = await freePort(USUAL_PORT).catch(async () => {
+      const other = await freePort(0);
+      print(
+        `Port ${USUAL_PORT} is in use (another Switchboard?), so the demo serves on port ${other} instead; pass --port N to choose.`,
+      );
+      return other;
+    });
+  } else {
+    port = await freePort(wantedPort);
+  }
   const dataDir = resolve(values['data-dir']);
   const url = `http://127.0.0.1:${port}`;
   const agent = await loadReminderAgent();
@@ -216,11 +236,14 @@ export async function demoCommand(
     }
     print('');
     print('Next:');
-    print('  • Your own server: `switchboard start`, then `npm start -w examples/reminder-agent` with the');
-    print('    credentials it prints, or point any MCP client (MCP Inspector, Claude Desktop) at an instance URL.');
+    print(
+      `  • Your own server: \`${CLI} start\` (its data in ${DEFAULT_DATA_DIR}), then \`npm start -w examples/reminder-agent\``,
+    );
+    print('    with the credentials it prints, or point any MCP client (MCP Inspector, Claude Desktop) at an');
+    print("    instance URL (transport Streamable HTTP; MCP Inspector's CLI needs /mcp added at its end).");
     print('  • Real Google: create connections with your OAuth app (oauth_client_id, oauth_client_secret)');
     print(`    and register the redirect URI ${url}/oauth/callback (your public URL in production).`);
-    print('  • Production: set DATABASE_URL=postgres://… and SWITCHBOARD_ENCRYPTION_KEY, then `switchboard start`.');
+    print(`  • Production: set DATABASE_URL=postgres://… and SWITCHBOARD_ENCRYPTION_KEY, then \`${CLI} start\`.`);
     if (!env.OPENAI_API_KEY) print('  • Set OPENAI_API_KEY to let a real model drive the agent.');
     if (values.serve) {
       print('');
@@ -229,6 +252,7 @@ export async function demoCommand(
       print(
         `  admin client_secret: ${credentials.client_secret}  (also in ${join(dataDir, 'admin-credentials.json')})`,
       );
+      print(`  more API clients for this server: ${cliCommand('clients create --name NAME', dataDir)}`);
       process.removeListener('SIGINT', stop);
       await new Promise<void>((resolveStop) => {
         process.once('SIGTERM', () => resolveStop());

@@ -1,11 +1,55 @@
+import { parseArgs } from 'node:util';
 import { loadConfig, productionReason } from '../config.js';
 import { loadEncryptor } from '../crypto/envelope.js';
 import { reencryptAll } from '../crypto/reencrypt.js';
 import { openDatabase } from '../db/database.js';
+import { CommandError, parseOptions } from './command-error.js';
+import { CLI, DEFAULT_DATA_DIR, withDataDir } from './invocation.js';
 
-/** `switchboard keys reencrypt`: after rotating SWITCHBOARD_ENCRYPTION_KEY (old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD). */
-export async function reencryptCommand(env: Record<string, string | undefined>): Promise<void> {
-  const config = loadConfig(env);
+const KEYS_USAGE = `${CLI} keys reencrypt [--data-dir DIR]`;
+
+export const KEYS_HELP = `${CLI} keys — encryption keys of the stored secrets
+
+Usage:
+  ${KEYS_USAGE}
+
+reencrypt: after rotating SWITCHBOARD_ENCRYPTION_KEY (the old key in
+SWITCHBOARD_ENCRYPTION_KEYS_OLD), seal every stored secret with the current key.
+
+Options:
+  --data-dir DIR   the server's data directory (default: SWITCHBOARD_DATA_DIR, or ${DEFAULT_DATA_DIR})
+  --help           this help
+Configuration: DATABASE_URL and the key variables as for \`${CLI} start\`.`;
+
+/** `npx switchboard keys reencrypt`: after rotating SWITCHBOARD_ENCRYPTION_KEY (old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD). */
+export async function keysCommand(
+  env: Record<string, string | undefined>,
+  args: string[],
+  out: (text: string) => void = (text) => process.stdout.write(text),
+): Promise<void> {
+  const { values, positionals } = parseOptions(
+    () =>
+      parseArgs({
+        args,
+        allowPositionals: true,
+        options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', default: false } },
+        strict: true,
+      }),
+    `${CLI} keys --help`,
+    KEYS_USAGE,
+  );
+  const [sub, ...extra] = positionals;
+  if (values.help || !sub) {
+    out(`${KEYS_HELP}\n`);
+    return;
+  }
+  if (sub !== 'reencrypt') {
+    throw new CommandError(`unknown subcommand "keys ${sub}"`, `see \`${CLI} keys --help\``);
+  }
+  if (extra.length > 0) {
+    throw new CommandError(`unexpected argument "${extra[0]}"`, `see \`${CLI} keys --help\``);
+  }
+  const config = loadConfig(withDataDir(env, values['data-dir']));
   const encryptor = loadEncryptor(config.encryption, config.dataDir, (m) => process.stderr.write(`${m}\n`), {
     production: productionReason(config),
   });
@@ -13,9 +57,7 @@ export async function reencryptCommand(env: Record<string, string | undefined>):
   try {
     const counts = await reencryptAll(handle.db, encryptor);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    process.stdout.write(
-      `Re-encrypted ${total} secret(s) with key ${encryptor.currentKeyId}: ${JSON.stringify(counts)}\n`,
-    );
+    out(`Re-encrypted ${total} secret(s) with key ${encryptor.currentKeyId}: ${JSON.stringify(counts)}\n`);
   } finally {
     await handle.close();
   }

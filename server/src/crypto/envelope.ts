@@ -167,6 +167,6 @@ export function keyMismatchMessage(keyId: string | undefined, dataDir: string, f
     `the encryption key (${source}) cannot decrypt the secrets already in the database` +
     `${keyId ? ` (sealed with key "${keyId}")` : ''}; nothing was changed. ` +
     'Restore the key that sealed them (the key file from a backup, or the earlier SWITCHBOARD_ENCRYPTION_KEY), ' +
-    'or, after a deliberate rotation, put the old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD and run `switchboard keys reencrypt`.'
+    'or, after a deliberate rotation, put the old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD and run `npx switchboard keys reencrypt`.'
   );
 }

@@ -32,7 +32,7 @@ function signInPage(c: Context, services: Services, options: { next: string; err
     title: 'Sign in',
     body: html`<section class="signin panel" aria-labelledby="signin-title">
 <h1 id="signin-title">Sign in to the dashboard</h1>
-<p class="muted">Use management API credentials: a client id and secret created with <code>switchboard clients create</code>.</p>
+<p class="muted">Use management API credentials: a client id and secret the first start printed, or new ones from <code>npx switchboard clients create --data-dir DIR</code> (DIR: the server's data directory, <code>.data</code> by default, <code>.data/demo</code> for <code>npm start</code>).</p>
 ${options.error ? notice('bad', options.error) : ''}
 <form method="post" action="/dashboard/sign-in">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">

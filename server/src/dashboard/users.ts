@@ -10,6 +10,9 @@ import { type Html, html, queryString } from './html.js';
 import { copyable, csrfField, notice, noticeFromQuery, page, statusBadge, time } from './layout.js';
 import type { DashboardEnv } from './session.js';
 
+/** MCP Inspector's CLI swaps any path not ending in /mcp for /mcp, dropping the URL's secret (see mcp-endpoint/endpoint.ts). */
+const INSPECTOR_NOTE = html`<p class="muted">MCP clients take the URL as it is (transport: Streamable HTTP). For MCP Inspector's CLI, add <code>/mcp</code> at its end.</p>`;
+
 type Ctx = Context<DashboardEnv>;
 
 const userHref = (identifier: string) => `/dashboard/user${queryString({ identifier })}`;
@@ -140,7 +143,7 @@ ${
 <form method="post" action="/dashboard/instances/${row.id}/rotate" class="inline" data-reveal="url-${row.id}" data-confirm="Issue a new URL? The current URL stops working at once.">${csrfField(session)}<button type="submit" aria-label="Rotate the URL of instance ${row.name} of ${cfg.name}">Rotate URL</button></form>
 </div></td>
 <td data-label="Last used">${time(row.last_used_at)}</td></tr>`,
-        )}</tbody></table></div>`
+        )}</tbody></table></div>${INSPECTOR_NOTE}`
       : html`<p class="muted">No MCP instances. A backend creates them with <code>POST /api/v1/mcp/instances:ensure</code>.</p>`;
     return page({
       title: `User ${identifier}`,
@@ -192,7 +195,7 @@ ${copyable('auth-link', link.link, 'Copy link')}
     }
     const panel = notice(
       'ok',
-      html`<p><strong>${rotate ? 'New URL' : 'URL'} of instance ${row.name} of ${cfg.name}</strong>${rotate ? ' (the old one no longer works)' : ''}. Treat it as a password.</p>${copyable('instance-url', url)}`,
+      html`<p><strong>${rotate ? 'New URL' : 'URL'} of instance ${row.name} of ${cfg.name}</strong>${rotate ? ' (the old one no longer works)' : ''}. Treat it as a password.</p>${copyable('instance-url', url)}${INSPECTOR_NOTE}`,
     );
     return c.html(await userPage(c, row.user_identifier, panel));
   };

@@ -110,6 +110,18 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
   // MCP Inspector 0.15's CLI replaces any URL path not ending in /mcp with "/mcp"
   // (inspector-cli/build/transport.js), which drops the secret; `<instance url>/mcp` survives it.
   app.all('/mcp/i/:secret/mcp', byInstance);
+  // What that rewrite (or a guessed URL) reaches: no server lives here, so say where one does.
+  app.all('/mcp', (c) => {
+    const rejected = guard.reject(c.req.raw);
+    if (rejected) return rejected;
+    return jsonRpcError(
+      404,
+      -32001,
+      'No MCP server at /mcp: use an instance URL (…/mcp/i/<secret>, from ensure instance or the dashboard). ' +
+        "MCP Inspector's CLI replaces a URL path that does not end in /mcp, so give it the instance URL followed by /mcp.",
+      guard.corsHeaders(c.req.raw),
+    );
+  });
 
   app.all('/mcp/c/:configId', async (c) => {
     const rejected = guard.reject(c.req.raw);

@@ -48,7 +48,15 @@ export class RequestGuard {
       return jsonRpcError(403, -32000, 'Forbidden: the Host header does not name this server');
     const origin = request.headers.get('origin');
     if (origin !== null && !this.allowsOrigin(origin)) {
-      return jsonRpcError(403, -32000, 'Forbidden: requests from this Origin are not allowed');
+      // The next step, named: a browser-based client (MCP Inspector's UI, a web agent) is let in by the operator.
+      const allowed = normalizeOrigin(origin);
+      return jsonRpcError(
+        403,
+        -32000,
+        allowed
+          ? `Forbidden: requests from the Origin ${allowed} are not allowed; the operator can allow it with SWITCHBOARD_ALLOWED_ORIGINS=${allowed} (comma-separated origins)`
+          : 'Forbidden: requests from this Origin are not allowed; browser clients need an origin listed in SWITCHBOARD_ALLOWED_ORIGINS',
+      );
     }
     return undefined;
   }

@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { freePort } from '../free-port.js';
+import { startServer } from '../main.js';
+import { CommandError, parseOptions } from './command-error.js';
+import { CLI, cliCommand, DEFAULT_DATA_DIR, withDataDir } from './invocation.js';
+
+const START_USAGE = `${CLI} start [--port N] [--data-dir DIR] [--tls-self-signed]`;
+
+export const START_HELP = `${CLI} start — run the server
+
+Usage:
+  ${START_USAGE}
+
+Options:
+  --port N           listen on N (default: PORT, or 3000)
+  --data-dir DIR     the SQLite database, key file and first admin credentials
+                     (default: SWITCHBOARD_DATA_DIR, or ${DEFAULT_DATA_DIR}); every command takes the same option
+  --tls-self-signed  HTTPS with a certificate for localhost made in the data directory
+                     (= SWITCHBOARD_TLS_SELF_SIGNED=true; for development only)
+  --help             this help
+
+Without DATABASE_URL the server keeps everything in the data directory (SQLite) and mounts
+the sandbox; see the README for every variable (DATABASE_URL, SWITCHBOARD_PUBLIC_URL,
+SWITCHBOARD_ENCRYPTION_KEY, SWITCHBOARD_ALLOWED_ORIGINS, …).`;
+
+/** `npx switchboard start`: the server in the foreground until SIGINT or SIGTERM. */
+export async function startCommand(
+  env: Record<string, string | undefined>,
+  args: string[],
+  out: (text: string) => void = (text) => process.stdout.write(text),
+): Promise<void> {
+  const { values } = parseOptions(
+    () =>
+      parseArgs({
+        args,
+        options: {
+          port: { type: 'string' },
+          'data-dir': { type: 'string' },
+          'tls-self-signed': { type: 'boolean', default: false },
+          help: { type: 'boolean', default: false },
+        },
+        strict: true,
+      }),
+    `${CLI} start --help`,
+    START_USAGE,
+  );
+  if (values.help) {
+    out(`${START_HELP}\n`);
+    return;
+  }
+  const startEnv = withDataDir(
+    {
+      ...env,
+      ...(values.port === undefined ? {} : { PORT: values.port }),
+      ...(values['tls-self-signed'] ? { SWITCHBOARD_TLS_SELF_SIGNED: 'true' } : {}),
+    },
+    values['data-dir'],
+  );
+  const config = loadConfig(startEnv);
+  // Said before anything is opened, rather than as a listen error after the database is.
+  if (config.port !== 0) {
+    await freePort(config.port, config.host).catch(() => {
+      throw new CommandError(
+        `port ${config.port} on ${config.host} is already in use (another Switchboard, or \`npm start\`?)`,
+        `stop that process, or pick another port: ${cliCommand(`start --port ${config.port + 1}`, values['data-dir'])}`,
+      );
+    });
+  }
+  const running = await startServer(startEnv, {
+    onAdminCreated: (client, file) => {
+      out(
+        [
+          '',
+          'First start: created an admin API client. Its secret is shown only this once:',
+          `  client_id:     ${client.client_id}`,
+          `  client_secret: ${client.client_secret}`,
+          file
+            ? `  (also written to ${file}, mode 0600)`
+            : '  (production mode: written nowhere; keep it in your secret manager now)',
+          `  More clients: ${cliCommand('clients create --name NAME', config.databaseUrl ? undefined : config.dataDir)}`,
+          '',
+        ].join('\n'),
+      );
+    },
+  });
+  out(`Switchboard is ready at ${running.config.publicUrl}\n`);
+  if (running.tls?.selfSigned) {
+    out(
+      [
+        `HTTPS with a development certificate (${running.tls.certFile}). Clients must trust it; for Python:`,
+        `  export GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=${running.tls.certFile}`,
+        `  export REQUESTS_CA_BUNDLE=${running.tls.certFile}`,
+        `and for Node: NODE_EXTRA_CA_CERTS=${running.tls.certFile}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      running.logger.info({ signal }, 'shutting down');
+      running.stop().then(
+        () => resolve(),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  process.exit(0);
+}
