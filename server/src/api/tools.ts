@@ -59,7 +59,7 @@ const logsQuery = z.strictObject({
   identifier: z.string().optional(),
   connected_account_id: z.string().optional(),
   status: z.enum(['SUCCESS', 'FAILED']).optional(),
-  source: z.enum(['API', 'MCP']).optional(),
+  source: z.enum(['API', 'MCP', 'GRPC']).optional(),
   start_time: z.iso.datetime({ offset: true }).optional(),
   end_time: z.iso.datetime({ offset: true }).optional(),
   page_size: pageSize(500, 50),

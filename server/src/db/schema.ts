@@ -178,7 +178,7 @@ export interface ToolCallLogsTable {
   /** JSON: the call's arguments as a redacted, size-capped summary, never bodies or tokens. */
   argument_summary: ColumnType<string | null, string | null | undefined, string | null>;
   duration_ms: number;
-  source: 'API' | 'MCP';
+  source: 'API' | 'MCP' | 'GRPC';
   instance_id: string | null;
   created_at: string;
 }

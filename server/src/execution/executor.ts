@@ -19,7 +19,7 @@ import { createProviderClient } from './provider-client.js';
 import type { ProviderTransport } from './provider-transport.js';
 import { ToolExecutionError } from './tool-execution-error.js';
 
-export type ToolCallSource = 'API' | 'MCP';
+export type ToolCallSource = 'API' | 'MCP' | 'GRPC';
 
 export type AccountSelector = { connectedAccountId: string } | { connector: string; identifier: string };
 

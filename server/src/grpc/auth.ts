@@ -1,0 +1,78 @@
+import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
+import { type ManagementCaller, verifyManagementToken } from '../auth/management-tokens.js';
+import type { Services } from '../context.js';
+import { AppError, isAppError } from '../errors.js';
+
+/** Every `authorization` value of the request, in order (Node keeps only the first in `headers`). */
+export const authorizationValues = createContextKey<string[]>([]);
+
+/** The management client the call was authenticated as; set by `authenticate` before any handler runs. */
+export const callerKey = createContextKey<ManagementCaller | undefined>(undefined);
+
+/** From a Node request's raw header list: the Python SDK sends two, which differ after it refreshed its token. */
+export function readAuthorizationValues(rawHeaders: string[]): string[] {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === 'authorization') values.push(rawHeaders[i + 1] ?? '');
+  }
+  return values;
+}
+
+/**
+ * The methods a `read` client may call: those whose HTTP twin is a GET. Every other method
+ * changes state (GetMagicLink issues a link, GetMcpInstanceAuthState creates accounts).
+ */
+const READ_METHODS = new Set([
+  'ListTools',
+  'ListScopedTools',
+  'ListAvailableTools',
+  'GetConnectedAccountAuth',
+  'GetConnectedAccountDetails',
+  'ListConnectedAccounts',
+  'ListAppConnections',
+  'ListMcpConfigs',
+  'GetMcpConfig',
+  'ListMcpInstances',
+  'GetMcpInstance',
+]);
+
+/**
+ * The management token check of REST, for gRPC: no token or a bad one is UNAUTHENTICATED,
+ * which is what makes the Node SDK fetch its first token. A request passes when any of its
+ * authorization values is valid.
+ */
+export function authenticate(services: Services): Interceptor {
+  return (next) => async (req) => {
+    const values = req.contextValues.get(authorizationValues);
+    let caller: ManagementCaller | undefined;
+    let failure: unknown = new AppError(
+      'unauthenticated',
+      'send authorization: Bearer <access token> (get one from POST /oauth/token)',
+    );
+    for (const value of values.length ? values : [req.header.get('authorization') ?? '']) {
+      try {
+        caller = await verifyManagementToken(services, value);
+        break;
+      } catch (error) {
+        if (!isAppError(error) || error.code !== 'unauthenticated') throw error;
+        failure = error;
+      }
+    }
+    if (!caller) throw failure;
+    if (caller.scope !== 'admin' && !READ_METHODS.has(req.method.name)) {
+      throw new AppError(
+        'forbidden',
+        'this API client may only read (scope "read"); use an admin client to make changes',
+      );
+    }
+    req.contextValues.set(callerKey, caller);
+    return next(req);
+  };
+}
+
+/** The authenticated client of a call (the interceptor has run by the time a handler does). */
+export function callerOf(context: HandlerContext): ManagementCaller {
+  const caller = context.values.get(callerKey);
+  if (!caller) throw new AppError('unauthenticated', 'the call was not authenticated');
+  return caller;
+}

@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { createContextValues } from '@connectrpc/connect';
+import { setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import type { Services } from '../context.js';
+import { authorizationValues, readAuthorizationValues } from './auth.js';
+import { unimplemented } from './errors.js';
+import { grpcInterceptors, grpcRoutes } from './routes.js';
+
+/** A Node request listener for http2 (and http) servers. */
+export type NodeHandler = ReturnType<typeof connectNodeAdapter>;
+type NodeServerRequest = Parameters<NodeHandler>[0];
+type NodeServerResponse = Parameters<NodeHandler>[1];
+/** A plain Node request listener, such as @hono/node-server's getRequestListener(app.fetch). */
+export type NodeListener = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => unknown;
+
+/**
+ * What a request no gRPC route matches gets: a gRPC call an UNIMPLEMENTED status (trailers-only,
+ * with its ErrorInfo), anything else a 404 unless the caller composes its own fallback.
+ */
+function isGrpc(req: NodeServerRequest): boolean {
+  return String(req.headers['content-type'] ?? '').startsWith('application/grpc');
+}
+
+export function notServed(req: NodeServerRequest, res: NodeServerResponse): void {
+  if (isGrpc(req)) {
+    const headers = setTrailerStatus(
+      new Headers({ 'content-type': 'application/grpc+proto' }),
+      unimplemented(`${req.url ?? ''} is not served here`),
+    );
+    res.writeHead(200, Object.fromEntries(headers));
+    res.end();
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end('not found\n');
+}
+
+/**
+ * A Node request handler (http2, or http for the fallback's sake) serving the gRPC services
+ * (the gRPC protocol only: no Connect or gRPC-Web). Pass `fallback` to serve everything else,
+ * for example the Hono app, on the same server.
+ */
+export function createGrpcHandler(services: Services, options: { fallback?: NodeListener } = {}): NodeHandler {
+  const fallback = options.fallback as NodeHandler | undefined;
+  const handler = connectNodeAdapter({
+    routes: grpcRoutes(services),
+    grpc: true,
+    connect: false,
+    grpcWeb: false,
+    interceptors: grpcInterceptors(services),
+    readMaxBytes: services.config.maxBodyBytes,
+    // An unknown gRPC method is answered in gRPC (UNIMPLEMENTED with its ErrorInfo), never by the
+    // fallback's HTTP 404, which the Python SDK could not decode. connect-node types its response
+    // without `write`; what it hands the fallback is the server's own response.
+    fallback: (req, res) => (isGrpc(req) || !fallback ? notServed(req, res) : fallback(req, res)),
+    contextValues: (req) => createContextValues().set(authorizationValues, readAuthorizationValues(req.rawHeaders)),
+  });
+  return handler;
+}

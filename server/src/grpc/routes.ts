@@ -1,0 +1,38 @@
+import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import type { Services } from '../context.js';
+import { authenticate } from './auth.js';
+import { connectedAccountService } from './connected-account-service.js';
+import { connectionService } from './connection-service.js';
+import { toConnectError } from './errors.js';
+import { ConnectedAccountService } from './gen/scalekit/v1/connected_accounts/connected_accounts_pb.js';
+import { ConnectionService } from './gen/scalekit/v1/connections/connections_pb.js';
+import { McpService } from './gen/scalekit/v1/mcp/mcp_pb.js';
+import { ToolService } from './gen/scalekit/v1/tools/tools_pb.js';
+import { mcpService } from './mcp-service.js';
+import { toolService } from './tool-service.js';
+
+/** Outermost: whatever the auth check or a handler throws leaves as a ConnectError with an ErrorInfo. */
+function translateErrors(services: Services): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (error) {
+      throw toConnectError(error, services.logger);
+    }
+  };
+}
+
+/** The interceptors every gRPC call goes through, outermost first. */
+export function grpcInterceptors(services: Services): Interceptor[] {
+  return [translateErrors(services), authenticate(services)];
+}
+
+/** The scalekit.v1.* services Scalekit's SDKs call, each a thin adapter over the domain services. */
+export function grpcRoutes(services: Services): (router: ConnectRouter) => void {
+  return (router) => {
+    router.service(ToolService, toolService(services));
+    router.service(ConnectedAccountService, connectedAccountService(services));
+    router.service(ConnectionService, connectionService(services));
+    router.service(McpService, mcpService(services));
+  };
+}
