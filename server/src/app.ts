@@ -9,6 +9,7 @@ import { AppError, errorBody } from './errors.js';
 import { redactUrl } from './logger.js';
 import { mcpEndpoint } from './mcp-endpoint/endpoint.js';
 import { jsonRpcError } from './mcp-endpoint/request-guard.js';
+import { oauthServer } from './oauth-server/routes.js';
 import { retryAfterSeconds } from './rate-limits/rate-limiter.js';
 import { createServices } from './services.js';
 
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
   app.route('/api/v1', managementApi(services));
   app.route('/', connectPages(services));
   app.route('/', mcpEndpoint(services));
+  app.route('/', oauthServer(services));
   app.route('/dashboard', dashboard(services));
   if (deps.sandbox && config.sandbox.mounted) app.route('/sandbox', deps.sandbox);
 

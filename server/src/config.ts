@@ -73,6 +73,24 @@ const envSchema = z.object({
   SWITCHBOARD_TLS_CERT: z.string().min(1).optional(),
   SWITCHBOARD_TLS_KEY: z.string().min(1).optional(),
   SWITCHBOARD_TLS_SELF_SIGNED: booleanFromEnv.default(false),
+  SWITCHBOARD_MCP_OAUTH: booleanFromEnv.default(true),
+  SWITCHBOARD_MCP_OAUTH_LOGIN_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SWITCHBOARD_MCP_OAUTH_REGISTRATION: booleanFromEnv.default(true),
+  SWITCHBOARD_MCP_OAUTH_CLIENT_METADATA_DOCUMENTS: booleanFromEnv.default(true),
+  SWITCHBOARD_MCP_OAUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
+  SWITCHBOARD_MCP_OAUTH_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  SWITCHBOARD_MCP_OAUTH_METADATA_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+  SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA: booleanFromEnv.default(false),
+  SWITCHBOARD_METRICS_TOKEN: z
+    .string()
+    .min(24, 'use at least 24 characters (make one with: openssl rand -base64 32)')
+    .optional(),
+  SWITCHBOARD_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SWITCHBOARD_ACCESS_LOG: booleanFromEnv.default(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SDK_DISABLED: booleanFromEnv.default(false),
+  OTEL_SERVICE_NAME: z.string().min(1).default('switchboard'),
 });
 
 /** At most `points` requests per `seconds`, per key (client address or client id). */
@@ -165,6 +183,32 @@ export interface Config {
    * in the data directory for development; undefined = cleartext HTTP/1.1 and h2c.
    */
   tls: { kind: 'files'; certFile: string; keyFile: string } | { kind: 'self-signed' } | undefined;
+  /** Switchboard as the OAuth authorization server of its config URLs (mcp-auth/). */
+  mcpOAuth: {
+    /** The default of configs that do not say: MCP clients may sign their users in. */
+    enabled: boolean;
+    /** The app page that says who the user is (app hand-off), unless the config names one. */
+    loginUrl: string | undefined;
+    /** RFC 7591 dynamic client registration at /mcp-oauth/register. */
+    registration: boolean;
+    /** https URLs as client ids (Client ID Metadata Documents). */
+    clientMetadataDocuments: boolean;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    /** Fetching a client's metadata document: the whole answer within this. */
+    metadataTimeoutMs: number;
+    /** Tests only (refused in production): metadata documents over http on loopback addresses. */
+    loopbackMetadataForTests: boolean;
+  };
+  /**
+   * Prometheus metrics at /metrics: behind a bearer token on the main port, and/or alone on
+   * their own port (bind it to a private address); neither set = not served (404).
+   */
+  metrics: { token: string | undefined; port: number | undefined };
+  /** One info line per request (method, route pattern, status, duration, request and trace id). */
+  accessLog: boolean;
+  /** OpenTelemetry traces over OTLP/HTTP, on when an OTLP endpoint is set (the exporter reads the other OTEL_* variables). */
+  tracing: { enabled: boolean; serviceName: string };
 }
 
 export class ConfigError extends Error {
@@ -209,6 +253,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // (an external SWITCHBOARD_SANDBOX_URL is such an ask: nothing is mounted here for it).
   const sandboxEnabled = e.SWITCHBOARD_SANDBOX ?? (!production || e.SWITCHBOARD_SANDBOX_URL !== undefined);
   const sandboxMounted = sandboxEnabled && !e.SWITCHBOARD_SANDBOX_URL;
+  if (production && e.SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA) {
+    throw new ConfigError(['SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA: for tests only; production mode refuses it']);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -257,6 +304,24 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
     },
     tls,
+    mcpOAuth: {
+      enabled: e.SWITCHBOARD_MCP_OAUTH,
+      loginUrl: e.SWITCHBOARD_MCP_OAUTH_LOGIN_URL,
+      registration: e.SWITCHBOARD_MCP_OAUTH_REGISTRATION,
+      clientMetadataDocuments: e.SWITCHBOARD_MCP_OAUTH_CLIENT_METADATA_DOCUMENTS,
+      accessTokenTtlSeconds: e.SWITCHBOARD_MCP_OAUTH_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: e.SWITCHBOARD_MCP_OAUTH_REFRESH_TOKEN_TTL_DAYS * 86_400,
+      metadataTimeoutMs: e.SWITCHBOARD_MCP_OAUTH_METADATA_TIMEOUT_MS,
+      loopbackMetadataForTests: e.SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA,
+    },
+    metrics: { token: e.SWITCHBOARD_METRICS_TOKEN, port: e.SWITCHBOARD_METRICS_PORT },
+    accessLog: e.SWITCHBOARD_ACCESS_LOG,
+    tracing: {
+      enabled:
+        !e.OTEL_SDK_DISABLED &&
+        (e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined),
+      serviceName: e.OTEL_SERVICE_NAME,
+    },
   };
 }
 

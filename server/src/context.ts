@@ -23,7 +23,11 @@ import type { McpInstances } from './mcp/instances.js';
 import type { SessionTokens } from './mcp/session-tokens.js';
 import type { McpTargets } from './mcp/targets.js';
 import type { ToolSurface } from './mcp/tool-surface.js';
+import type { McpAuthorizationServer } from './mcp-auth/authorization-server.js';
+import type { McpOAuthClients } from './mcp-auth/clients.js';
+import type { McpConfigAccess } from './mcp-auth/config-access.js';
 import type { OAuthClient } from './oauth/client.js';
+import type { Metrics } from './observability/metrics.js';
 import type { Catalog } from './providers/index.js';
 import type { RateLimiter } from './rate-limits/rate-limiter.js';
 
@@ -48,10 +52,14 @@ export interface AppDeps {
   signingKeys: SigningKeys;
   /** The sandbox app, mounted at /sandbox when the config says so. */
   sandbox?: Hono;
+  /** The process's metrics (main.ts adds process metrics and the pool); a fresh registry when absent. */
+  metrics?: Metrics;
 }
 
 /** Every domain service, each built once per process by `createServices`. */
 export interface Services extends AppDeps {
+  /** Prometheus metrics, served at /metrics (see observability/metrics.ts). */
+  metrics: Metrics;
   /** Invalidation of the process's caches, across replicas (see cache/change-feed.ts). */
   changes: ChangeFeed;
   /** Management API clients, and the live check of every access token. */
@@ -74,6 +82,12 @@ export interface Services extends AppDeps {
   mcpTargets: McpTargets;
   toolSurface: ToolSurface;
   sessionTokens: SessionTokens;
+  /** Per config: which ways in (OAuth, instance URLs, session tokens) are open, and the login page. */
+  mcpConfigAccess: McpConfigAccess;
+  /** MCP clients' OAuth registrations (dynamic, or by metadata document). */
+  mcpOAuthClients: McpOAuthClients;
+  /** Switchboard as the OAuth authorization server of its config URLs. */
+  mcpAuthorizationServer: McpAuthorizationServer;
   /** Request rate limits of the public entry points (per process, or shared through Redis); close at shutdown. */
   rateLimiter: RateLimiter;
 }

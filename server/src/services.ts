@@ -14,7 +14,12 @@ import { McpInstances } from './mcp/instances.js';
 import { SessionTokens } from './mcp/session-tokens.js';
 import { McpTargets } from './mcp/targets.js';
 import { ToolSurface } from './mcp/tool-surface.js';
+import { McpAuthorizationServer } from './mcp-auth/authorization-server.js';
+import { MAX_METADATA_DOCUMENT_BYTES, McpOAuthClients } from './mcp-auth/clients.js';
+import { McpConfigAccess } from './mcp-auth/config-access.js';
+import { SafeDocumentFetcher } from './mcp-auth/document-fetcher.js';
 import { OAuthClient } from './oauth/client.js';
+import { Metrics } from './observability/metrics.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 
 /**
@@ -27,12 +32,13 @@ export function createServices(deps: AppDeps): Services {
   // config → mappings, account → connection, decrypted token) is served from caches that
   // it empties when any replica writes what they hold (change_versions, polled at most
   // every 250 ms); token grants are also checked against the row's token_version.
+  const metrics = deps.metrics ?? new Metrics();
   const changes = new ChangeFeed(deps);
   const usage = new UsageMarks(deps);
   const oauth = new OAuthClient(deps);
   const connections = new Connections({ ...deps, changes });
   const accountEvents = new AccountEvents(deps);
-  const vault = new TokenVault({ ...deps, oauth, changes, connections, events: accountEvents });
+  const vault = new TokenVault({ ...deps, oauth, changes, connections, events: accountEvents, metrics });
   const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes, usage, connections, events: accountEvents });
   const connectFlow = new ConnectFlow({ ...deps, oauth, connections, accounts, events: accountEvents });
   const callLog = new ToolCallLog(deps);
@@ -44,10 +50,25 @@ export function createServices(deps: AppDeps): Services {
     connectFlow,
     vault,
     callLog,
+    metrics,
   });
   const mcpConfigs = new McpConfigs({ ...deps, changes });
+  const mcpConfigAccess = new McpConfigAccess({ ...deps, changes });
+  const mcpOAuthClients = new McpOAuthClients({
+    ...deps,
+    documents: new SafeDocumentFetcher({
+      timeoutMs: deps.config.mcpOAuth.metadataTimeoutMs,
+      maxBytes: MAX_METADATA_DOCUMENT_BYTES,
+      allowLoopback: deps.config.mcpOAuth.loopbackMetadataForTests,
+    }),
+  });
+  metrics.watchCaches(() => changes.allCaches);
+  metrics.watchQueue('tool_call_log', () => callLog.pendingCount);
+  metrics.watchQueue('usage_marks', () => usage.pendingCount);
+  metrics.watchAccounts(() => accounts.countByStatus());
   return {
     ...deps,
+    metrics,
     changes,
     apiClients: new ApiClients({ ...deps, changes }),
     oauth,
@@ -64,6 +85,17 @@ export function createServices(deps: AppDeps): Services {
     mcpTargets: new McpTargets({ ...deps, changes, usage }),
     toolSurface: new ToolSurface(deps.catalog),
     sessionTokens: new SessionTokens({ ...deps, changes }),
-    rateLimiter: new RateLimiter(deps),
+    mcpConfigAccess,
+    mcpOAuthClients,
+    mcpAuthorizationServer: new McpAuthorizationServer({
+      ...deps,
+      changes,
+      clients: mcpOAuthClients,
+      access: mcpConfigAccess,
+      configs: mcpConfigs,
+      connections,
+      connectFlow,
+    }),
+    rateLimiter: new RateLimiter({ ...deps, metrics }),
   };
 }

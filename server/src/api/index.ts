@@ -6,6 +6,7 @@ import { registerConnectionRoutes } from './connections.js';
 import { requireManagementToken } from './management-auth.js';
 import { registerMcpConfigRoutes } from './mcp-configs.js';
 import { registerMcpInstanceRoutes } from './mcp-instances.js';
+import { registerMcpOAuthRoutes } from './mcp-oauth.js';
 import { registerToolRoutes } from './tools.js';
 
 /** The management REST API, mounted at /api/v1: every route needs a management access token. */
@@ -17,6 +18,7 @@ export function managementApi(services: Services): Hono<AppEnv> {
   registerToolRoutes(api, services);
   registerMcpConfigRoutes(api, services);
   registerMcpInstanceRoutes(api, services);
+  registerMcpOAuthRoutes(api, services);
   registerClientRoutes(api, services);
   return api;
 }

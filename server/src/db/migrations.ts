@@ -253,6 +253,97 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_mcp_oauth': {
+    async up(db: Kysely<unknown>) {
+      // Switchboard as the OAuth authorization server of its config URLs (mcp-auth/).
+      // How each config may be reached; a config without a row follows the server's defaults.
+      await db.schema
+        .createTable('mcp_config_access')
+        .addColumn('config_id', 'text', (c) => c.primaryKey().references('mcp_configs.id').onDelete('cascade'))
+        .addColumn('oauth_enabled', 'integer')
+        .addColumn('instance_urls_enabled', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('session_tokens_enabled', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('login_url', 'text')
+        .addColumn('require_active_accounts', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      // Dynamically registered clients (RFC 7591); metadata-document clients are not stored.
+      await db.schema
+        .createTable('mcp_oauth_clients')
+        .addColumn('client_id', 'text', (c) => c.primaryKey())
+        .addColumn('client_name', 'text', (c) => c.notNull())
+        .addColumn('redirect_uris', 'text', (c) => c.notNull())
+        .addColumn('token_endpoint_auth_method', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text')
+        .addColumn('logo_uri', 'text')
+        .addColumn('client_uri', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      // An authorize request while the user signs in and consents; single use, short-lived.
+      await db.schema
+        .createTable('mcp_oauth_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('handoff_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('browser_hash', 'text', (c) => c.notNull())
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('client_name', 'text', (c) => c.notNull())
+        .addColumn('client_logo', 'text')
+        .addColumn('redirect_uri', 'text', (c) => c.notNull())
+        .addColumn('code_challenge', 'text', (c) => c.notNull())
+        .addColumn('config_id', 'text', (c) => c.notNull().references('mcp_configs.id').onDelete('cascade'))
+        .addColumn('scope', 'text')
+        .addColumn('state', 'text')
+        .addColumn('identifier', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('completed_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      // What a user granted a client at a config; revoking it ends its refresh and access tokens.
+      await db.schema
+        .createTable('mcp_oauth_grants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('client_name', 'text', (c) => c.notNull())
+        .addColumn('client_logo', 'text')
+        .addColumn('config_id', 'text', (c) => c.notNull().references('mcp_configs.id').onDelete('cascade'))
+        .addColumn('identifier', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('revoked_reason', 'text')
+        .execute();
+      await db.schema
+        .createIndex('mcp_oauth_grants_identifier')
+        .on('mcp_oauth_grants')
+        .columns(['identifier', 'config_id'])
+        .execute();
+      await db.schema
+        .createTable('mcp_oauth_codes')
+        .addColumn('code_hash', 'text', (c) => c.primaryKey())
+        .addColumn('grant_id', 'text', (c) => c.notNull().references('mcp_oauth_grants.id').onDelete('cascade'))
+        .addColumn('redirect_uri', 'text', (c) => c.notNull())
+        .addColumn('code_challenge', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .execute();
+      // Every refresh token of a grant stays (spent ones too), so a replayed one is recognised.
+      await db.schema
+        .createTable('mcp_oauth_refresh_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('grant_id', 'text', (c) => c.notNull().references('mcp_oauth_grants.id').onDelete('cascade'))
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('mcp_oauth_refresh_tokens_grant')
+        .on('mcp_oauth_refresh_tokens')
+        .column('grant_id')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -103,7 +103,7 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
     if (rejected) return rejected;
     if (c.req.method === 'OPTIONS') return guard.preflight(c.req.raw);
     const target = await services.mcpTargets.byInstanceSecret(c.req.param('secret') ?? '');
-    if (!target) return notFound();
+    if (!target || !(await services.mcpConfigAccess.get(target.configId)).instanceUrlsEnabled) return notFound();
     return serve(c, target);
   };
   app.all('/mcp/i/:secret', byInstance);
@@ -129,12 +129,19 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
     if (c.req.method === 'OPTIONS') return guard.preflight(c.req.raw);
     const configId = c.req.param('configId');
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    const claims = match?.[1] ? await services.sessionTokens.verify(match[1], configId) : undefined;
+    const access = await services.mcpConfigAccess.get(configId);
+    // A session token (minted by the app's backend) or an OAuth access token (from our
+    // authorization server); each only while the config accepts that way in.
+    let claims: { identifier: string } | undefined;
+    if (match?.[1] && access.sessionTokensEnabled) claims = await services.sessionTokens.verify(match[1], configId);
+    if (match?.[1] && !claims && access.oauthEnabled) {
+      claims = await services.mcpAuthorizationServer.verifyAccessToken(match[1], configId);
+    }
     if (!claims) {
       const challenge = `Bearer resource_metadata="${protectedResourceMetadataUrl(config.publicUrl, configId)}"${match ? ', error="invalid_token"' : ''}`;
       const message = match
         ? 'the session token is invalid, expired, or not for this MCP server'
-        : 'send Authorization: Bearer <session token>';
+        : `send Authorization: Bearer <${access.oauthEnabled ? 'access token' : 'session token'}>`;
       return jsonRpcError(401, -32001, `Unauthorized: ${message}`, {
         'www-authenticate': challenge,
         ...guard.corsHeaders(c.req.raw),
@@ -145,8 +152,9 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
     return serve(c, target);
   });
 
-  // RFC 9728 protected-resource metadata of a config's URL. No authorization server is
-  // listed: session tokens come from the management API, not from an OAuth flow.
+  // RFC 9728 protected-resource metadata of a config's URL. Switchboard is its authorization
+  // server while the config accepts OAuth sign-in; otherwise none is listed, as session
+  // tokens come from the management API, not from an OAuth flow.
   app.get('/.well-known/oauth-protected-resource/mcp/c/:configId', async (c) => {
     const configId = c.req.param('configId');
     const exists = await services.db
@@ -155,9 +163,11 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
       .where('id', '=', configId)
       .executeTakeFirst();
     if (!exists) return c.json({ error: 'not_found', error_description: 'no such MCP server' }, 404);
+    const oauth = (await services.mcpConfigAccess.get(configId)).oauthEnabled;
     return c.json(
       {
         resource: configServerUrl(config.publicUrl, configId),
+        ...(oauth ? { authorization_servers: [services.mcpAuthorizationServer.issuer] } : {}),
         // Generic: anyone may fetch this document, and a config's name is the app's business.
         resource_name: 'Switchboard MCP server',
         bearer_methods_supported: ['header'],

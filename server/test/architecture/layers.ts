@@ -49,7 +49,7 @@ export const LAYERS: Layer[] = [
   },
   {
     name: 'domain',
-    members: ['oauth/', 'auth/', 'connections/', 'accounts/', 'mcp/', 'execution/', 'maintenance/'],
+    members: ['oauth/', 'auth/', 'connections/', 'accounts/', 'mcp/', 'mcp-auth/', 'execution/', 'maintenance/'],
     description:
       'the services: OAuth client, credentials, connections, accounts, MCP configs, execution, retention of old rows',
   },
@@ -65,7 +65,7 @@ export const LAYERS: Layer[] = [
   },
   {
     name: 'edges',
-    members: ['api/', 'grpc/', 'connect-pages/', 'mcp-endpoint/', 'dashboard/'],
+    members: ['api/', 'grpc/', 'connect-pages/', 'mcp-endpoint/', 'oauth-server/', 'dashboard/'],
     description:
       'protocol ⇄ domain translation (REST, gRPC, connect pages, MCP, dashboard); errors are translated only here',
     isolated: true,

@@ -1,0 +1,95 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv, Services } from '../context.js';
+import { readJson, readQuery } from '../http/request.js';
+import type { ConfigAccess } from '../mcp-auth/config-access.js';
+
+const verifyBody = z.strictObject({
+  auth_request_id: z.string().min(1).max(200),
+  identifier: z.string().min(1).max(255),
+});
+
+const accessBody = z.strictObject({
+  /** null: follow the server default (SWITCHBOARD_MCP_OAUTH). */
+  oauth_enabled: z.boolean().nullable().optional(),
+  instance_urls_enabled: z.boolean().optional(),
+  session_tokens_enabled: z.boolean().optional(),
+  login_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .nullable()
+    .optional(),
+  require_active_accounts: z.boolean().optional(),
+});
+
+const grantsQuery = z.strictObject({
+  identifier: z.string().min(1).max(255).optional(),
+  config_id: z.string().min(1).max(100).optional(),
+  include_revoked: z.enum(['true', 'false']).optional(),
+});
+
+function accessToApi(access: ConfigAccess) {
+  return {
+    oauth_enabled: access.oauthEnabled,
+    instance_urls_enabled: access.instanceUrlsEnabled,
+    session_tokens_enabled: access.sessionTokensEnabled,
+    login_url: access.loginUrl ?? null,
+    require_active_accounts: access.requireActiveAccounts,
+  };
+}
+
+/**
+ * MCP clients signing users in (OAuth): the app's hand-off answer, each config's ways in,
+ * and the grants users gave clients, listed and revoked.
+ */
+export function registerMcpOAuthRoutes(app: Hono<AppEnv>, services: Services): void {
+  const max = services.config.maxBodyBytes;
+  const server = services.mcpAuthorizationServer;
+
+  // The sibling of /connected_accounts/user/verify for the MCP sign-in hand-off: the app says
+  // who is signed in at its login page, then sends the browser to the returned URL.
+  app.post('/mcp/oauth/user/verify', async (c) => {
+    const body = await readJson(c, verifyBody, max);
+    const { postUserVerifyRedirectUrl } = await server.verifyUser(body.auth_request_id, body.identifier);
+    return c.json({ post_user_verify_redirect_url: postUserVerifyRedirectUrl });
+  });
+
+  app.get('/mcp/configs/:id/access', async (c) => {
+    await services.mcpConfigs.get(c.req.param('id'));
+    return c.json({ access: accessToApi(await services.mcpConfigAccess.get(c.req.param('id'))) });
+  });
+
+  app.put('/mcp/configs/:id/access', async (c) => {
+    const body = await readJson(c, accessBody, max);
+    const access = await services.mcpConfigAccess.update(c.req.param('id'), {
+      oauthEnabled: body.oauth_enabled,
+      instanceUrlsEnabled: body.instance_urls_enabled,
+      sessionTokensEnabled: body.session_tokens_enabled,
+      loginUrl: body.login_url,
+      requireActiveAccounts: body.require_active_accounts,
+    });
+    return c.json({ access: accessToApi(access) });
+  });
+
+  app.get('/mcp/oauth/grants', async (c) => {
+    const q = readQuery(c, grantsQuery);
+    const grants = await server.listGrants({
+      identifier: q.identifier,
+      configId: q.config_id,
+      includeRevoked: q.include_revoked === 'true',
+    });
+    return c.json({ grants });
+  });
+
+  app.get('/mcp/oauth/grants/:id', async (c) => c.json({ grant: await server.getGrant(c.req.param('id')) }));
+
+  // POST /mcp/oauth/grants/{id}:revoke — its refresh and access tokens stop on every replica within a poll.
+  app.post('/mcp/oauth/grants/:action', async (c) => {
+    const action = c.req.param('action');
+    const match = /^(.+):revoke$/.exec(action);
+    if (!match?.[1]) return c.json({ error: { code: 'not_found', message: `no route for POST ${c.req.path}` } }, 404);
+    const grant = await server.getGrant(match[1]);
+    await server.revokeGrant(grant.id, 'revoked_by_app');
+    return c.json({ grant: await server.getGrant(grant.id) });
+  });
+}

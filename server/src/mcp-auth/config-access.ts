@@ -1,0 +1,105 @@
+import type { Kysely } from 'kysely';
+import type { ChangeFeed } from '../cache/change-feed.js';
+import type { ScopedCache } from '../cache/scoped-cache.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import './tables.js';
+
+/** The ways a config's tools may be reached, and how its OAuth sign-in goes. */
+export interface ConfigAccess {
+  /** MCP clients may sign users in with OAuth at the config URL. */
+  oauthEnabled: boolean;
+  /** Instance URLs (/mcp/i/…) of the config work. */
+  instanceUrlsEnabled: boolean;
+  /** Session tokens minted by the app's backend work at the config URL. */
+  sessionTokensEnabled: boolean;
+  /** The app's login page for the hand-off (this config's, else the server's). */
+  loginUrl: string | undefined;
+  /** The client gets its code only once every mapped connection is ACTIVE for the user. */
+  requireActiveAccounts: boolean;
+}
+
+export interface ConfigAccessUpdate {
+  oauthEnabled?: boolean | null;
+  instanceUrlsEnabled?: boolean;
+  sessionTokensEnabled?: boolean;
+  loginUrl?: string | null;
+  requireActiveAccounts?: boolean;
+}
+
+const MAX_CACHED = 10_000;
+
+/** Per-config access settings, read on every MCP request, so cached until an `mcp` change. */
+export class McpConfigAccess {
+  private readonly cache: ScopedCache<string, ConfigAccess>;
+
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; config: Config; changes: ChangeFeed }) {
+    this.cache = deps.changes.cache(['mcp'], MAX_CACHED);
+  }
+
+  async get(configId: string): Promise<ConfigAccess> {
+    await this.deps.changes.sync();
+    const cached = this.cache.get(configId);
+    if (cached) return cached;
+    const generation = this.cache.generation;
+    const row = await this.deps.db
+      .selectFrom('mcp_config_access')
+      .selectAll()
+      .where('config_id', '=', configId)
+      .executeTakeFirst();
+    const defaults = this.deps.config.mcpOAuth;
+    const access: ConfigAccess = {
+      oauthEnabled: row?.oauth_enabled == null ? defaults.enabled : row.oauth_enabled === 1,
+      instanceUrlsEnabled: row ? row.instance_urls_enabled === 1 : true,
+      sessionTokensEnabled: row ? row.session_tokens_enabled === 1 : true,
+      loginUrl: row?.login_url ?? defaults.loginUrl,
+      requireActiveAccounts: row ? row.require_active_accounts === 1 : true,
+    };
+    this.cache.set(configId, access, generation);
+    return access;
+  }
+
+  async update(configId: string, update: ConfigAccessUpdate): Promise<ConfigAccess> {
+    const exists = await this.deps.db
+      .selectFrom('mcp_configs')
+      .select('id')
+      .where('id', '=', configId)
+      .executeTakeFirst();
+    if (!exists) throw new AppError('not_found', `no MCP config ${configId}`);
+    const flag = (value: boolean | undefined) => (value === undefined ? undefined : value ? 1 : 0);
+    const changes = {
+      ...(update.oauthEnabled !== undefined
+        ? { oauth_enabled: update.oauthEnabled === null ? null : update.oauthEnabled ? 1 : 0 }
+        : {}),
+      ...(update.instanceUrlsEnabled !== undefined
+        ? { instance_urls_enabled: flag(update.instanceUrlsEnabled) as number }
+        : {}),
+      ...(update.sessionTokensEnabled !== undefined
+        ? { session_tokens_enabled: flag(update.sessionTokensEnabled) as number }
+        : {}),
+      ...(update.loginUrl !== undefined ? { login_url: update.loginUrl } : {}),
+      ...(update.requireActiveAccounts !== undefined
+        ? { require_active_accounts: flag(update.requireActiveAccounts) as number }
+        : {}),
+      updated_at: new Date(this.deps.clock.now()).toISOString(),
+    };
+    await this.deps.changes.write(['mcp'], (trx) =>
+      trx
+        .insertInto('mcp_config_access')
+        .values({
+          config_id: configId,
+          oauth_enabled: null,
+          instance_urls_enabled: 1,
+          session_tokens_enabled: 1,
+          login_url: null,
+          require_active_accounts: 1,
+          ...changes,
+        })
+        .onConflict((oc) => oc.column('config_id').doUpdateSet(changes))
+        .execute(),
+    );
+    return this.get(configId);
+  }
+}
