@@ -123,7 +123,7 @@ describe.each(ENGINES)('session tokens are bound to their accounts and revocable
 
   describe('a token made for another config of the same user', () => {
     let other: ApiConfig;
-    let claims: Record<string, unknown>;
+    let claims: ReturnType<typeof decodeJwt>;
     beforeAll(async () => {
       const created = await stack.api<{ config: ApiConfig }>('POST', '/api/v1/mcp/configs', {
         name: 'bound-too',

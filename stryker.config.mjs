@@ -1,0 +1,72 @@
+// @ts-check
+/**
+ * Mutation testing of the security-critical modules (issue 18), one module at a time:
+ * `npm run test:mutation` runs them all, `npm run test:mutation -- vault` one. Not in CI (it
+ * takes minutes per module). Reports and incremental state go to reports/mutation/ (gitignored).
+ */
+export const MODULES = {
+  envelope: {
+    mutate: ['server/src/crypto/envelope.ts'],
+    tests: ['server/test/secrets.test.ts'],
+  },
+  vault: {
+    mutate: ['server/src/connections/token-vault.ts'],
+    tests: [
+      'server/test/token-refresh.test.ts',
+      'server/test/target-switch.test.ts',
+      'server/test/connected-accounts.test.ts',
+    ],
+  },
+  'connect-flow': {
+    mutate: ['server/src/accounts/connect-flow.ts'],
+    tests: ['server/test/connect-flow.test.ts', 'server/test/connect-trust.test.ts'],
+  },
+  'session-tokens': {
+    mutate: ['server/src/mcp/session-tokens.ts'],
+    tests: ['server/test/mcp/session-token-revocation.test.ts', 'server/test/mcp/isolation.test.ts'],
+  },
+  'management-auth': {
+    mutate: ['server/src/api/management-auth.ts', 'server/src/auth/api-clients.ts'],
+    tests: ['server/test/api-clients.test.ts', 'server/test/management-api.test.ts'],
+  },
+  executor: {
+    mutate: ['server/src/execution/executor.ts', 'server/src/execution/provider-client.ts'],
+    tests: [
+      'server/src/execution/provider-client.test.ts',
+      'server/src/execution/provider-transport.test.ts',
+      'server/test/tools-api.test.ts',
+    ],
+  },
+  targets: {
+    mutate: ['server/src/mcp/targets.ts'],
+    tests: [
+      'server/test/mcp/instances.test.ts',
+      'server/test/mcp/hot-path.test.ts',
+      'server/test/mcp/isolation.test.ts',
+    ],
+  },
+};
+
+const name = process.env.MUTATION_MODULE ?? 'envelope';
+const module = MODULES[/** @type {keyof typeof MODULES} */ (name)];
+if (!module) throw new Error(`unknown MUTATION_MODULE ${name}; one of ${Object.keys(MODULES).join(', ')}`);
+process.env.MUTATION_TESTS = module.tests.join(',');
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutation.config.ts', related: false },
+  mutate: module.mutate,
+  coverageAnalysis: 'perTest',
+  // Two cores shared with others.
+  concurrency: 2,
+  timeoutMS: 30_000,
+  incremental: true,
+  incrementalFile: `reports/mutation/${name}/stryker-incremental.json`,
+  reporters: ['html', 'json', 'clear-text', 'progress'],
+  htmlReporter: { fileName: `reports/mutation/${name}/index.html` },
+  jsonReporter: { fileName: `reports/mutation/${name}/mutation.json` },
+  tempDirName: '.stryker-tmp',
+  ignorePatterns: ['.data', '.tools', 'reports', 'bench', 'examples', 'test-artifacts', 'coverage'],
+  thresholds: { high: 95, low: 90, break: null },
+};

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The tests Stryker runs against one mutated module (`npm run test:mutation`): only those
+ * named in MUTATION_TESTS (comma-separated), on SQLite, so a module takes minutes.
+ */
+const tests = (process.env.MUTATION_TESTS ?? '').split(',').filter(Boolean);
+
+export default defineConfig({
+  test: {
+    include: tests.length ? tests : ['server/test/secrets.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    env: { SWITCHBOARD_TEST_ENGINE: 'sqlite' },
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
