@@ -81,16 +81,6 @@ const envSchema = z.object({
   SWITCHBOARD_MCP_OAUTH_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   SWITCHBOARD_MCP_OAUTH_METADATA_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
   SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA: booleanFromEnv.default(false),
-  SWITCHBOARD_METRICS_TOKEN: z
-    .string()
-    .min(24, 'use at least 24 characters (make one with: openssl rand -base64 32)')
-    .optional(),
-  SWITCHBOARD_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  SWITCHBOARD_ACCESS_LOG: booleanFromEnv.default(true),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
-  OTEL_SDK_DISABLED: booleanFromEnv.default(false),
-  OTEL_SERVICE_NAME: z.string().min(1).default('switchboard'),
 });
 
 /** At most `points` requests per `seconds`, per key (client address or client id). */
@@ -200,15 +190,6 @@ export interface Config {
     /** Tests only (refused in production): metadata documents over http on loopback addresses. */
     loopbackMetadataForTests: boolean;
   };
-  /**
-   * Prometheus metrics at /metrics: behind a bearer token on the main port, and/or alone on
-   * their own port (bind it to a private address); neither set = not served (404).
-   */
-  metrics: { token: string | undefined; port: number | undefined };
-  /** One info line per request (method, route pattern, status, duration, request and trace id). */
-  accessLog: boolean;
-  /** OpenTelemetry traces over OTLP/HTTP, on when an OTLP endpoint is set (the exporter reads the other OTEL_* variables). */
-  tracing: { enabled: boolean; serviceName: string };
 }
 
 export class ConfigError extends Error {
@@ -313,14 +294,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       refreshTokenTtlSeconds: e.SWITCHBOARD_MCP_OAUTH_REFRESH_TOKEN_TTL_DAYS * 86_400,
       metadataTimeoutMs: e.SWITCHBOARD_MCP_OAUTH_METADATA_TIMEOUT_MS,
       loopbackMetadataForTests: e.SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA,
-    },
-    metrics: { token: e.SWITCHBOARD_METRICS_TOKEN, port: e.SWITCHBOARD_METRICS_PORT },
-    accessLog: e.SWITCHBOARD_ACCESS_LOG,
-    tracing: {
-      enabled:
-        !e.OTEL_SDK_DISABLED &&
-        (e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined),
-      serviceName: e.OTEL_SERVICE_NAME,
     },
   };
 }
