@@ -190,7 +190,18 @@ async function chooseModel(
   if (options.openAiApiKey) {
     const name = options.openAiModel ?? 'gpt-4o-mini';
     // initChatModel imports @langchain/openai only now, so the offline path never needs it.
-    return { model: await initChatModel(`openai:${name}`, { apiKey: options.openAiApiKey }), label: `openai:${name}` };
+    try {
+      return {
+        model: await initChatModel(`openai:${name}`, { apiKey: options.openAiApiKey }),
+        label: `openai:${name}`,
+      };
+    } catch (error) {
+      if (!/@langchain\/openai/.test(String(error))) throw error;
+      throw new Error(
+        'OPENAI_API_KEY is set, but @langchain/openai is not installed: run `npm install @langchain/openai -w examples/reminder-agent` (or unset OPENAI_API_KEY to use the scripted offline model)',
+        { cause: error },
+      );
+    }
   }
   return { model: new ScriptedReminderModel({ now }), label: 'the scripted offline model (no OPENAI_API_KEY set)' };
 }
