@@ -377,6 +377,15 @@ export interface McpConnectionAuthState {
   connected_account_status: ConnectedAccountStatus | string;
   /** Empty unless links were asked for. */
   authentication_link: string;
+  /**
+   * The scopes a consent through this config asks for: the connection's, and those the
+   * config's tools need beyond them (requested incrementally, with the ones granted before).
+   */
+  required_scopes: string[];
+  /** Scopes the config's tools need that this ACTIVE account has not granted. */
+  missing_scopes: string[];
+  /** ACTIVE, but short of `missing_scopes`: the user re-authorizes through `authentication_link`. */
+  needs_reauthorization: boolean;
 }
 
 export interface McpAuthState {

@@ -25,6 +25,8 @@ export interface AuthLinkOptions {
   state?: string;
   /** What asked for the link, for the account's history. */
   source?: 'api' | 'tool_error' | 'mcp_auth_state' | 'dashboard';
+  /** Scopes to ask for besides the connection's (a config's tools need them). */
+  extraScopes?: string[];
 }
 
 /** Where the browser goes after a consent that waits for user verification. */
@@ -97,6 +99,7 @@ export class ConnectFlow {
         revoked_at: null,
         user_verify_url: verifyUrl,
         verify_state: verifyUrl ? (options.state ?? null) : null,
+        extra_scopes: options.extraScopes?.length ? JSON.stringify(options.extraScopes) : null,
         created_at: now,
       })
       .execute();
@@ -142,7 +145,9 @@ export class ConnectFlow {
       })
       .execute();
     const app = this.deps.connections.oauthApp(connection);
-    return { url: this.deps.oauth.authorizeUrl(app, state, pkceChallenge(verifier), loginHint) };
+    const extra = link.extra_scopes ? (JSON.parse(link.extra_scopes) as string[]) : [];
+    const scopes = extra.length ? [...new Set([...this.deps.oauth.requestedScopes(app), ...extra])] : app.scopes;
+    return { url: this.deps.oauth.authorizeUrl({ ...app, scopes }, state, pkceChallenge(verifier), loginHint) };
   }
 
   /**

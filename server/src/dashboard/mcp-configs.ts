@@ -9,6 +9,7 @@ import {
   MAX_MAPPINGS,
   type MappingInput,
 } from '../mcp/configs.js';
+import { scopeNeeds } from '../mcp/scope-needs.js';
 import type { ToolDefinition } from '../providers/types.js';
 import { providerIcon } from './connections.js';
 import { type FormFields, field, fieldList, readForm } from './form.js';
@@ -98,6 +99,22 @@ export function registerMcpConfigPages(dashboard: Hono<DashboardEnv>, services: 
 </fieldset>`;
   };
 
+  /** What each mapping's tools need of its connection's grant, the scopes beyond the connection's marked. */
+  const scopeNeedsPanel = (existing: ConfigDetail, connections: ConnectionRow[]): Html | string => {
+    if (!existing.mappings.length) return '';
+    const byId = new Map(connections.map((row) => [row.id, row]));
+    return html`<section class="panel" aria-labelledby="scopes-title"><h2 id="scopes-title">Scopes needed</h2>
+<p class="hint">A user's consent through this config asks for these. Scopes beyond the connection's are requested with the ones granted before (incremental authorization); an account granted before they were needed shows as needing re-authorization in the auth state.</p>
+<dl class="scope-needs">${existing.mappings.map((mapping) => {
+      const connection = byId.get(mapping.connection_id);
+      const needs = scopeNeeds(catalog, mapping, connection ? (JSON.parse(connection.scopes) as string[]) : []);
+      return html`<dt>${mapping.connection_name}</dt><dd><ul>${needs.required.map(
+        (scope) =>
+          html`<li><code>${scope}</code>${needs.extra.includes(scope) ? html` <span class="badge warn">beyond the connection's scopes</span>` : ''}</li>`,
+      )}</ul></dd>`;
+    })}</dl></section>`;
+  };
+
   const formPage = async (
     c: Ctx,
     options: { existing?: ConfigDetail; values: ConfigFormValues; problems: string[] },
@@ -117,7 +134,7 @@ ${copyable('server-url', configServerUrl(config.publicUrl, existing.id))}</secti
       section: 'mcp',
       body: html`<p><a href="/dashboard/mcp-configs">← MCP configs</a></p>
 <h1>${existing ? html`MCP config <code>${existing.name}</code>` : 'New MCP config'}</h1>
-${noticeFromQuery(c.req.query('notice'))}${serverUrl}${errorList(options.problems)}
+${noticeFromQuery(c.req.query('notice'))}${serverUrl}${existing ? scopeNeedsPanel(existing, connections) : ''}${errorList(options.problems)}
 <form method="post" action="${action}" class="panel">${csrfField(session)}
 ${
   existing

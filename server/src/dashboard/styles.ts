@@ -59,6 +59,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85
 .badge.bad{color:var(--bad);background:var(--bad-bg);border-color:#ff8182}
 .badge.info{color:#0a3069;background:var(--info-bg);border-color:#54aeff}
 .badge.muted{color:var(--muted);background:#eaeef2;border-color:#afb8c1}
+.scope-needs ul{margin:.25rem 0 .75rem;padding-left:1.25rem}.scope-needs code{overflow-wrap:anywhere}
 .notice{padding:.75rem 1rem;border-radius:8px;margin-bottom:1rem;border:1px solid}
 .notice.ok{background:var(--ok-bg);border-color:#4ac26b}
 .notice.bad{background:var(--bad-bg);border-color:#ff8182}

@@ -264,7 +264,7 @@ function reauthorizeThroughApp(error: AppError, connection: ConnectionRow, toolS
   const Kind = error instanceof ProviderError ? ProviderError : AppError;
   return new Kind(
     error.code,
-    `${error.message}. The user has not granted ${required.length ? required.join(' or ') : 'the scope this tool needs'} on ${connection.name}: ask the user to re-authorize ${connection.name} through your app.`,
+    `${error.message}. The user has not granted ${required.length ? required.join(' or ') : 'the scope this tool needs'} on ${connection.name}: ask the user to re-authorize ${connection.name} through your app (the instance's auth state with include_auth_links gives a link that asks for the missing scopes).`,
     { cause: error, details: { ...error.details, connection_name: connection.name, required_scopes: required } },
   );
 }

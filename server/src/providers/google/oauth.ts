@@ -13,6 +13,9 @@ export const googleOAuth: ProviderOAuth = {
   userinfoEndpoint: 'https://openidconnect.googleapis.com/v1/userinfo',
   // Google only issues a refresh token with access_type=offline, and only on the first
   // consent unless prompt=consent forces the consent screen again.
+  // include_granted_scopes: incremental authorization. A consent that asks for more scopes
+  // (a config's tools need them) returns a grant with the earlier ones too, not instead of them.
+  // https://developers.google.com/identity/protocols/oauth2/web-server#incrementalAuth
   authorizeParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
   // Lets the callback read which Google account was connected.
   identityScopes: ['https://www.googleapis.com/auth/userinfo.email'],
