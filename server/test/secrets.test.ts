@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SigningKeys } from '../src/auth/signing-keys.js';
 import { ENCRYPTED_COLUMNS } from '../src/crypto/contexts.js';
-import { createEncryptor, EncryptionKeyError, loadEncryptor } from '../src/crypto/envelope.js';
+import { createEncryptor, EncryptionKeyError, loadEncryptor, parseMasterKey } from '../src/crypto/envelope.js';
 import { reencryptAll } from '../src/crypto/reencrypt.js';
 import { createServices } from '../src/services.js';
 import { ENGINES, TEST_POSTGRES_URL } from './support/database.js';
@@ -72,6 +72,81 @@ describe('envelope encryption', () => {
     expect(warnings).toHaveLength(1);
     const { ciphertext, keyId } = first.encrypt('x', 'c');
     expect(second.decrypt(ciphertext, keyId, 'c')).toBe('x');
+  });
+
+  it('parses a key with its id, or names a bare key by its hash, in base64 or base64url, around blanks', () => {
+    const raw = Buffer.from(Array.from({ length: 32 }, (_, i) => 250 - i));
+    expect(parseMasterKey(` k-1_a:${raw.toString('base64')}\n`)).toEqual({ id: 'k-1_a', key: raw });
+    expect(parseMasterKey(`k2:${raw.toString('base64url')}`)).toEqual({ id: 'k2', key: raw });
+    const bare = parseMasterKey(raw.toString('base64'));
+    expect(bare.key).toEqual(raw);
+    expect(bare.id).toMatch(/^k[0-9a-f]{10}$/);
+    expect(parseMasterKey(raw.toString('base64url')).id).toBe(bare.id);
+    expect(() => parseMasterKey(`bad id:${raw.toString('base64')}`)).toThrow(/key id may only use/);
+    expect(() => parseMasterKey(`${'x'.repeat(33)}:${raw.toString('base64')}`)).toThrow(/key id may only use/);
+    expect(() => parseMasterKey(`ok!x:${raw.toString('base64')}`)).toThrow(/key id may only use/);
+  });
+
+  it('decrypts with an old key until rotation, refuses an unknown key id, and keeps the first of two keys with one id', () => {
+    const oldKey = `old:${Buffer.alloc(32, 2).toString('base64')}`;
+    const sealed = createEncryptor(oldKey).encrypt('secret', 'ctx');
+    const rotated = createEncryptor(`new:${key}`, [oldKey, `old:${Buffer.alloc(32, 3).toString('base64')}`]);
+    expect(rotated.currentKeyId).toBe('new');
+    expect(rotated.hasKey('old')).toBe(true);
+    expect(rotated.hasKey('gone')).toBe(false);
+    expect(rotated.decrypt(sealed.ciphertext, 'old', 'ctx')).toBe('secret');
+    expect(() => rotated.decrypt(sealed.ciphertext, 'gone', 'ctx')).toThrow(/no encryption key with id "gone"/);
+  });
+
+  it('refuses malformed and truncated ciphertexts with an EncryptionKeyError that keeps its cause', () => {
+    const encryptor = createEncryptor(`a:${key}`);
+    const { ciphertext } = encryptor.encrypt('hello', 'ctx');
+    const [, wrapped, value] = ciphertext.split('.');
+    for (const bad of [`v2.${wrapped}.${value}`, `v1.${wrapped}`, `v1..${value}`, `v1.${wrapped}.`]) {
+      expect(() => encryptor.decrypt(bad, 'a', 'ctx'), bad).toThrow(/unknown ciphertext format/);
+    }
+    const short = Buffer.alloc(27).toString('base64url');
+    try {
+      encryptor.decrypt(`v1.${short}.${value}`, 'a', 'ctx');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(EncryptionKeyError);
+      expect((error as Error).name).toBe('EncryptionKeyError');
+      expect((error as Error).message).toContain('could not be decrypted');
+      expect(((error as Error).cause as Error).message).toBe('ciphertext is truncated');
+    }
+    // Exactly 28 bytes is an empty value with its IV and tag: not truncated, just wrong.
+    const empty = Buffer.alloc(28).toString('base64url');
+    expect(() => encryptor.decrypt(`v1.${empty}.${value}`, 'a', 'ctx')).toThrow(
+      expect.objectContaining({ cause: expect.not.objectContaining({ message: 'ciphertext is truncated' }) }),
+    );
+  });
+
+  it('refuses to start in production without a key, and with one ignores the key file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-key-'));
+    expect(() => loadEncryptor({ old: [] }, dir, () => undefined, { production: 'DATABASE_URL is set' })).toThrow(
+      /SWITCHBOARD_ENCRYPTION_KEY is required in production mode \(DATABASE_URL is set\)/,
+    );
+    const configured = loadEncryptor({ current: `a:${key}`, old: [] }, dir, () => undefined, {
+      production: 'DATABASE_URL is set',
+    });
+    expect(configured.currentKeyId).toBe('a');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('never makes a new key file for a database that already holds sealed secrets', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-key-'));
+    expect(() => loadEncryptor({ old: [] }, dir, () => undefined, { sealedKeyId: 'k1' })).toThrow(
+      /encryption.key is missing, but the database holds secrets sealed with key "k1"/,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a key file that other users can read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-key-'));
+    writeFileSync(join(dir, 'encryption.key'), `k1:${key}\n`);
+    chmodSync(join(dir, 'encryption.key'), 0o640);
+    expect(() => loadEncryptor({ old: [] }, dir, () => undefined)).toThrow(/can be read by other users \(mode 0640\)/);
   });
 });
 
