@@ -31,8 +31,8 @@ export function redirectUriMatches(registered: readonly string[], requested: str
 
 /**
  * A redirect URI a client may register: https anywhere; http only on loopback (RFC 8252
- * §7.3; `localhost` is allowed as clients such as MCP Inspector use it); a private-use
- * scheme for native apps (RFC 8252 §7.1). Never a fragment.
+ * §7.3; `localhost` is allowed as clients such as MCP Inspector use it); a native app's own
+ * scheme (RFC 8252 §7.1). Never a fragment.
  */
 export function acceptableRedirectUri(uri: string): boolean {
   let url: URL;
@@ -44,9 +44,7 @@ export function acceptableRedirectUri(uri: string): boolean {
   if (url.hash) return false;
   if (url.protocol === 'https:') return true;
   if (url.protocol === 'http:') return isLoopbackIp(url.hostname) || url.hostname === 'localhost';
-  // Private-use schemes contain a dot (reverse domain name), e.g. com.example.app:/callback.
-  return (
-    /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/i.test(url.protocol) &&
-    !/^(javascript|data|file|vbscript):$/i.test(url.protocol)
-  );
+  // A native app's own scheme (RFC 8252 §7.1 asks for reverse domain names, but Cursor, for
+  // one, registers cursor://…); never a scheme a browser would run or read locally.
+  return !/^(javascript|data|file|vbscript|about|blob|filesystem|ws|wss|ftp):$/i.test(url.protocol);
 }

@@ -5,6 +5,8 @@
 export class TestBrowser {
   private readonly jar = new Map<string, { name: string; value: string; path: string }[]>();
 
+  constructor(private readonly fetchFn: typeof fetch = fetch) {}
+
   private cookiesFor(url: URL): string {
     return (this.jar.get(url.origin) ?? [])
       .filter((cookie) => url.pathname === cookie.path || url.pathname.startsWith(`${cookie.path.replace(/\/$/, '')}/`))
@@ -33,7 +35,7 @@ export class TestBrowser {
     const cookies = this.cookiesFor(url);
     if (cookies) headers.cookie = cookies;
     if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const response = await fetch(url, {
+    const response = await this.fetchFn(url, {
       method: init.method ?? (init.form ? 'POST' : 'GET'),
       headers,
       body: init.form ? new URLSearchParams(init.form) : undefined,
