@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { createContextValues } from '@connectrpc/connect';
+import { Code, ConnectError, createContextValues } from '@connectrpc/connect';
 import { setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Services } from '../context.js';
 import { authorizationValues, readAuthorizationValues } from './auth.js';
-import { unimplemented } from './errors.js';
+import { toConnectError, unimplemented } from './errors.js';
 import { grpcInterceptors, grpcRoutes } from './routes.js';
 
 /** A Node request listener for http2 (and http) servers. */
@@ -41,6 +41,23 @@ export function notServed(req: NodeServerRequest, res: NodeServerResponse): void
 }
 
 /**
+ * The backstop of "every error carries an ErrorInfo": errors connect raises before any
+ * interceptor runs (a body it cannot decode, a message over the size limit, a deadline) reach
+ * the trailers without details; they get a google.rpc.Status with the same code and message.
+ */
+function withErrorDetails(res: NodeServerResponse, services: Services): void {
+  const addTrailers = res.addTrailers.bind(res) as (trailers: Record<string, string | string[]>) => void;
+  res.addTrailers = (trailers: Record<string, string | string[]>) => {
+    const status = Number(trailers['grpc-status'] ?? 0);
+    if (status === 0 || trailers['grpc-status-details-bin'] !== undefined) return addTrailers(trailers);
+    const message = decodeURIComponent(String(trailers['grpc-message'] ?? ''));
+    const code = status in Code ? (status as Code) : Code.Unknown;
+    const detailed = setTrailerStatus(new Headers(), toConnectError(new ConnectError(message, code), services.logger));
+    addTrailers({ ...trailers, 'grpc-status-details-bin': detailed.get('grpc-status-details-bin') ?? '' });
+  };
+}
+
+/**
  * A Node request handler (http2, or http for the fallback's sake) serving the gRPC services
  * (the gRPC protocol only: no Connect or gRPC-Web). Pass `fallback` to serve everything else,
  * for example the Hono app, on the same server.
@@ -60,5 +77,8 @@ export function createGrpcHandler(services: Services, options: { fallback?: Node
     fallback: (req, res) => (isGrpc(req) || !fallback ? notServed(req, res) : fallback(req, res)),
     contextValues: (req) => createContextValues().set(authorizationValues, readAuthorizationValues(req.rawHeaders)),
   });
-  return handler;
+  return (req, res) => {
+    if (isGrpc(req)) withErrorDetails(res, services);
+    handler(req, res);
+  };
 }

@@ -55,7 +55,12 @@ async function serveOnePort(stack: Stack) {
 }
 
 /** One raw gRPC call (an empty request message); returns its response headers and trailers together. */
-async function rawCall(url: string, path: string, authorization?: string): Promise<Record<string, string>> {
+async function rawCall(
+  url: string,
+  path: string,
+  authorization?: string,
+  body: Buffer = Buffer.from([0, 0, 0, 0, 0]),
+): Promise<Record<string, string>> {
   const session = http2.connect(url);
   try {
     const request = session.request({
@@ -65,7 +70,7 @@ async function rawCall(url: string, path: string, authorization?: string): Promi
       te: 'trailers',
       ...(authorization ? { authorization } : {}),
     });
-    request.end(Buffer.from([0, 0, 0, 0, 0]));
+    request.end(body);
     return await new Promise((resolve, reject) => {
       const seen: Record<string, string> = {};
       const keep = (headers: http2.IncomingHttpHeaders) => {
@@ -239,8 +244,17 @@ describe('Scalekit official Node SDK 2.11.0 over h2c', () => {
   });
 
   it('carries a google.rpc.Status equal to the trailers, with an ErrorInfo, in grpc-status-details-bin', async () => {
-    for (const path of ['/scalekit.v1.tools.ToolService/ListTools', '/scalekit.v1.tools.ToolService/NoSuchMethod']) {
-      const answer = await rawCall(server.url, path);
+    const token = await stack.token();
+    const undecodable = Buffer.from([0, 0, 0, 0, 3, 0xff, 0xff, 0xff]);
+    const calls: [string, string | undefined, Buffer | undefined][] = [
+      ['/scalekit.v1.tools.ToolService/ListTools', undefined, undefined],
+      ['/scalekit.v1.tools.ToolService/NoSuchMethod', undefined, undefined],
+      // Refused by connect itself, before any interceptor runs.
+      ['/scalekit.v1.tools.ToolService/ListTools', `Bearer ${token}`, undecodable],
+    ];
+    for (const [path, authorization, body] of calls) {
+      const answer = await rawCall(server.url, path, authorization, body);
+      expect(answer['grpc-status']).not.toBe('0');
       expect(answer['grpc-status-details-bin'], JSON.stringify(answer)).toBeTruthy();
       // Decoded from grpc-status-details-bin alone (it is preferred over the other two).
       const decoded = findTrailerError(
