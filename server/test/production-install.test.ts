@@ -1,5 +1,15 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -332,3 +342,19 @@ describe.skipIf(!runInstall)(
     }, 600_000);
   },
 );
+
+describe('the operator guides', () => {
+  it('are linked from the README, and every relative link in them resolves', () => {
+    const guides = readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md'));
+    expect(guides.length).toBeGreaterThanOrEqual(7);
+    const readme = read('README.md');
+    for (const guide of guides) expect(readme, guide).toContain(`(docs/${guide})`);
+    for (const guide of guides) {
+      for (const [, target] of read(`docs/${guide}`).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target as string)) continue;
+        expect(existsSync(join(ROOT, 'docs', target as string)), `${guide} → ${target}`).toBe(true);
+      }
+    }
+    JSON.parse(read('docs/grafana-dashboard.json'));
+  });
+});
