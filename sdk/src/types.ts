@@ -426,6 +426,8 @@ export interface ToolCallLog {
   argument_summary: Record<string, unknown> | null;
   duration_ms: number;
   source: ToolCallSource;
+  /** 1, or n for the caller's (n-1)th retry of the same failed call (the Python SDK retries every failed gRPC call twice). */
+  attempt: number;
   /** The MCP instance, for calls that came through MCP. */
   instance_id: string | null;
   created_at: string;

@@ -34,6 +34,11 @@ const envSchema = z.object({
   SWITCHBOARD_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   SWITCHBOARD_SANDBOX: booleanFromEnv.optional(),
   SWITCHBOARD_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SWITCHBOARD_SANDBOX_PORT: z
+    .union([z.literal('off'), z.coerce.number().int().min(0).max(65535)], {
+      error: 'must be a port number (0: one the system picks) or off',
+    })
+    .optional(),
   SWITCHBOARD_SANDBOX_CONTROL_SECRET: z
     .string()
     .min(24, 'use at least 24 characters (make one with: openssl rand -base64 32)')
@@ -129,6 +134,14 @@ export interface Config {
   /** Days tool_call_logs rows are kept (0: forever); expired links and auth requests go a day after expiry. */
   logRetentionDays: number;
   /**
+    /**
+     * The sandbox's own listener, serving it at a host root as Google's client libraries need
+     * (googleapis-common 9 drops a rootUrl's path). Embedded default: PORT+1 (0 when PORT is 0);
+     * undefined = only under `/sandbox` (production mode unless SWITCHBOARD_SANDBOX_PORT is set).
+     */
+    port: number | undefined;
+    /** The port was not set explicitly: when it is taken, a port the system picks is used instead. */
+    portIsDefault: boolean;
    * The app page that confirms who completed a consent (user verification), unless the link
    * or its connection names one; undefined = accounts become ACTIVE at the provider's callback.
    */
@@ -249,7 +262,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sandbox: {
       enabled: sandboxEnabled,
       mounted: sandboxMounted,
-      url: (e.SWITCHBOARD_SANDBOX_URL ?? `${publicUrl}/sandbox`).replace(/\/+$/, ''),
+      port: sandboxPort,
+      portIsDefault: e.SWITCHBOARD_SANDBOX_PORT === undefined,
+      // With its own port, main.ts puts the port it got here once it listens.
+      url: (
+        e.SWITCHBOARD_SANDBOX_URL ??
+        (sandboxPort === undefined ? `${publicUrl}/sandbox` : sandboxRootUrl(publicUrl, sandboxPort))
+      ).replace(/\/+$/, ''),
       accessTokenTtlSeconds: e.SWITCHBOARD_SANDBOX_TOKEN_TTL_SECONDS,
       controlSecret: e.SWITCHBOARD_SANDBOX_CONTROL_SECRET,
       controlLoopbackOnly: production && e.SWITCHBOARD_SANDBOX_CONTROL_SECRET === undefined,
@@ -267,6 +286,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     providerTimeoutMs: e.SWITCHBOARD_PROVIDER_TIMEOUT_MS,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.SWITCHBOARD_REDIS_KEY_PREFIX } : undefined,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
+  const askedPort = e.SWITCHBOARD_SANDBOX_PORT;
+  const sandboxPort =
+    !sandboxMounted || askedPort === 'off'
+      ? undefined
+      : (askedPort ?? (production ? undefined : e.PORT === 0 ? 0 : Math.min(65535, e.PORT + 1)));
     rateLimits: {
       signIn: e.SWITCHBOARD_RATE_LIMIT_SIGN_IN,
       token: e.SWITCHBOARD_RATE_LIMIT_TOKEN,

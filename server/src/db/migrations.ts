@@ -344,6 +344,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007_tool_call_attempts': {
+    async up(db: Kysely<unknown>) {
+      // Retries show as such: the Python SDK repeats every failed gRPC call twice.
+      await db.schema
+        .alterTable('tool_call_logs')
+        .addColumn('attempt', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -179,6 +179,8 @@ export interface ToolCallLogsTable {
   argument_summary: ColumnType<string | null, string | null | undefined, string | null>;
   duration_ms: number;
   source: 'API' | 'MCP' | 'GRPC';
+  /** 1, or n for the caller's (n-1)th retry of the same failed call. */
+  attempt: ColumnType<number, number | undefined, number>;
   instance_id: string | null;
   created_at: string;
 }

@@ -30,6 +30,8 @@ export interface ExecuteRequest {
   source: ToolCallSource;
   instanceId?: string;
   signal?: AbortSignal;
+  /** 1 for a first call; n for the caller's (n-1)th retry of the same failed call (see grpc/retries.ts). */
+  attempt?: number;
 }
 
 export interface ExecuteResult {
@@ -249,6 +251,7 @@ export class ToolExecutor {
       argument_summary: summarizeArguments(request.params),
       duration_ms: Math.round(performance.now() - started),
       source: request.source,
+      attempt: request.attempt ?? 1,
       instance_id: request.instanceId ?? null,
       created_at: new Date(this.deps.clock.now()).toISOString(),
     });

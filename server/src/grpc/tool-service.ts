@@ -1,12 +1,14 @@
-import type { JsonObject } from '@bufbuild/protobuf';
+import { type JsonObject, toBinary } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { Tool } from '@switchboard/sdk';
 import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
 import type { AccountSelector } from '../execution/executor.js';
 import { listAvailableTools, listScopedTools, listTools } from '../execution/tool-listing.js';
+import { callerOf } from './auth.js';
 import { given, pageOf } from './convert.js';
-import type { ToolService } from './gen/scalekit/v1/tools/tools_pb.js';
+import { ExecuteToolRequestSchema, type ToolService } from './gen/scalekit/v1/tools/tools_pb.js';
+import { RetryWatch } from './retries.js';
 
 /** The REST shape of a tool (toolToApi) as a tools.Tool message. */
 export function toolMessage(tool: Tool) {
@@ -22,6 +24,7 @@ export function toolMessage(tool: Tool) {
 
 /** ToolService: the same executor and tool lists as /api/v1/execute_tool and /api/v1/tools*. */
 export function toolService(services: Services): ServiceImpl<typeof ToolService> {
+  const retries = new RetryWatch(() => services.clock.now());
   return {
     async executeTool(req, context) {
       let account: AccountSelector;
@@ -31,13 +34,23 @@ export function toolService(services: Services): ServiceImpl<typeof ToolService>
       if (connectedAccountId) account = { connectedAccountId };
       else if (connector && identifier) account = { connector, identifier };
       else throw new AppError('validation_failed', 'give connected_account_id, or connector and identifier');
-      const result = await services.executor.execute({
-        toolName: req.toolName,
-        params: req.params ?? {},
-        account,
-        source: 'GRPC',
-        signal: context.signal,
-      });
+      const key = retries.key(callerOf(context).clientId, toBinary(ExecuteToolRequestSchema, req));
+      const attempt = retries.attempt(key);
+      let result: Awaited<ReturnType<typeof services.executor.execute>>;
+      try {
+        result = await services.executor.execute({
+          toolName: req.toolName,
+          params: req.params ?? {},
+          account,
+          source: 'GRPC',
+          signal: context.signal,
+          attempt,
+        });
+      } catch (error) {
+        retries.failed(key, attempt);
+        throw error;
+      }
+      retries.succeeded(key);
       // A Struct holds an object; a tool that answers anything else is wrapped, as it is nowhere else.
       const data = isObject(result.data) ? result.data : { result: result.data };
       return { data: data as JsonObject, executionId: result.executionId };

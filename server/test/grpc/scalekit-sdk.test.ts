@@ -386,6 +386,34 @@ describe('Scalekit official Node SDK 2.11.0 over h2c', () => {
     expect(providerCalls.length).toBe(before);
   });
 
+  it('logs the Python SDK’s retries of a failed call as attempts 2 and 3, never reaching the provider', async () => {
+    const tools = grpcClient(ToolService, [bearer(() => stack.token())]);
+    const before = providerCalls.length;
+    const call = async (maxResults: string) => {
+      const request = { toolName: 'gmail_fetch_mails', params: { max_results: maxResults } };
+      const answer = await tools
+        .executeTool({ ...request, identifier: 'john-doe', connector: 'MY_GMAIL' })
+        .catch((e: unknown) => e);
+      expect(answer).toBeInstanceOf(ConnectError);
+      return answer as ConnectError;
+    };
+    // As grpc_exec does: the same request three times, then a different one.
+    const failures = [await call('eleven'), await call('eleven'), await call('eleven'), await call('twelve')];
+    expect(failures.map((f) => f.code)).toEqual(Array(4).fill(Code.InvalidArgument));
+    expect(providerCalls.length).toBe(before);
+
+    await stack.services.callLog.flush();
+    const ids = failures.map((f) => f.findDetails(ErrorInfoSchema)[0]?.toolErrorInfo?.executionId ?? '');
+    const rows = await stack.db.db
+      .selectFrom('tool_call_logs')
+      .select(['execution_id', 'attempt', 'source', 'error_code'])
+      .where('execution_id', 'in', ids)
+      .execute();
+    const attempts = ids.map((id) => rows.find((row) => row.execution_id === id)?.attempt);
+    expect(attempts).toEqual([1, 2, 3, 1]);
+    expect(rows.every((row) => row.source === 'GRPC' && row.error_code === 'tool_input_invalid')).toBe(true);
+  });
+
   it('creates with tokens, updates, and deletes a connected account', async () => {
     const created = await scalekit.actions.createConnectedAccount({
       connectionName: 'MY_CALENDAR',
