@@ -118,8 +118,16 @@ export interface Config {
   sandbox: {
     /** Connections may target the sandbox (mounted here, or the one at SWITCHBOARD_SANDBOX_URL). */
     enabled: boolean;
-    /** Mount the sandbox under `/sandbox` of the main server. */
+    /** Serve the sandbox from this process: under `/sandbox` of the main server, and on `port`. */
     mounted: boolean;
+    /**
+     * The sandbox's own listener, serving it at a host root as Google's client libraries need
+     * (googleapis-common 9 drops a rootUrl's path). Embedded default: PORT+1 (0 when PORT is 0);
+     * undefined = only under `/sandbox` (production mode unless SWITCHBOARD_SANDBOX_PORT is set).
+     */
+    port: number | undefined;
+    /** The port was not set explicitly: when it is taken, a port the system picks is used instead. */
+    portIsDefault: boolean;
     /** Where connections that target the sandbox send their OAuth and API calls. */
     url: string;
     accessTokenTtlSeconds: number;
@@ -134,14 +142,6 @@ export interface Config {
   /** Days tool_call_logs rows are kept (0: forever); expired links and auth requests go a day after expiry. */
   logRetentionDays: number;
   /**
-    /**
-     * The sandbox's own listener, serving it at a host root as Google's client libraries need
-     * (googleapis-common 9 drops a rootUrl's path). Embedded default: PORT+1 (0 when PORT is 0);
-     * undefined = only under `/sandbox` (production mode unless SWITCHBOARD_SANDBOX_PORT is set).
-     */
-    port: number | undefined;
-    /** The port was not set explicitly: when it is taken, a port the system picks is used instead. */
-    portIsDefault: boolean;
    * The app page that confirms who completed a consent (user verification), unless the link
    * or its connection names one; undefined = accounts become ACTIVE at the provider's callback.
    */
@@ -231,6 +231,11 @@ export function productionReason(config: Pick<Config, 'production' | 'databaseUr
   return config.databaseUrl ? 'DATABASE_URL is set' : `SWITCHBOARD_PUBLIC_URL ${config.publicUrl} is not this machine`;
 }
 
+/** The sandbox on its own port: the public URL's host name (the browser consents there), plain HTTP. */
+export function sandboxRootUrl(publicUrl: string, port: number): string {
+  return `http://${new URL(publicUrl).hostname}:${port}`;
+}
+
 /** Parses and validates an environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
@@ -247,6 +252,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // (an external SWITCHBOARD_SANDBOX_URL is such an ask: nothing is mounted here for it).
   const sandboxEnabled = e.SWITCHBOARD_SANDBOX ?? (!production || e.SWITCHBOARD_SANDBOX_URL !== undefined);
   const sandboxMounted = sandboxEnabled && !e.SWITCHBOARD_SANDBOX_URL;
+  const askedPort = e.SWITCHBOARD_SANDBOX_PORT;
+  const sandboxPort =
+    !sandboxMounted || askedPort === 'off'
+      ? undefined
+      : (askedPort ?? (production ? undefined : e.PORT === 0 ? 0 : Math.min(65535, e.PORT + 1)));
   if (production && e.SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA) {
     throw new ConfigError(['SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA: for tests only; production mode refuses it']);
   }
@@ -286,11 +296,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     providerTimeoutMs: e.SWITCHBOARD_PROVIDER_TIMEOUT_MS,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.SWITCHBOARD_REDIS_KEY_PREFIX } : undefined,
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
-  const askedPort = e.SWITCHBOARD_SANDBOX_PORT;
-  const sandboxPort =
-    !sandboxMounted || askedPort === 'off'
-      ? undefined
-      : (askedPort ?? (production ? undefined : e.PORT === 0 ? 0 : Math.min(65535, e.PORT + 1)));
     rateLimits: {
       signIn: e.SWITCHBOARD_RATE_LIMIT_SIGN_IN,
       token: e.SWITCHBOARD_RATE_LIMIT_TOKEN,

@@ -6,7 +6,14 @@ import { createApp } from './app.js';
 import { countApiClients, createApiClient, type IssuedClient } from './auth/api-clients.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { type Clock, systemClock } from './clock.js';
-import { type Config, ConfigError, isLoopbackHostname, loadConfig, productionReason } from './config.js';
+import {
+  type Config,
+  ConfigError,
+  isLoopbackHostname,
+  loadConfig,
+  productionReason,
+  sandboxRootUrl,
+} from './config.js';
 import {
   assertKeyConfigured,
   EncryptionKeyError,
@@ -18,6 +25,7 @@ import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createProviderTransport } from './execution/provider-transport.js';
 import { httpServerOptions, limitConnections } from './listener/http1-options.js';
 import { listen } from './listener/listen.js';
+import { type SandboxListener, serveSandbox } from './listener/sandbox-port.js';
 import { fetchTrusting } from './listener/trusting-fetch.js';
 import { createLogger, type Logger } from './logger.js';
 import { Retention } from './maintenance/retention.js';
@@ -33,6 +41,8 @@ export interface RunningServer {
   tls?: { certFile: string; keyFile: string; selfSigned: boolean };
   /** Set when this start created the first admin client. */
   adminClient?: IssuedClient;
+  /** The sandbox at a host root on its own port (what connections that target it use), when it has one. */
+  sandboxUrl?: string;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -89,11 +99,13 @@ function sandboxRedirectRule(config: Config): (uri: URL) => boolean {
 function describeSandbox(config: Config): string {
   if (!config.sandbox.enabled) return 'sandbox off (production mode; SWITCHBOARD_SANDBOX=true mounts it)';
   if (!config.sandbox.mounted) return `sandbox connections use ${config.sandbox.url}`;
-  if (config.sandbox.controlSecret) return 'sandbox mounted at /sandbox; its control API needs the bearer secret';
+  const at = config.sandbox.port === undefined ? '' : `, and at ${config.sandbox.url} for Google's client libraries`;
+  const mountedAt = `sandbox mounted at /sandbox${at}`;
+  if (config.sandbox.controlSecret) return `${mountedAt}; its control API needs the bearer secret`;
   if (config.sandbox.controlLoopbackOnly) {
-    return 'sandbox mounted at /sandbox; its control API answers only on this machine (set SWITCHBOARD_SANDBOX_CONTROL_SECRET to use it from elsewhere)';
+    return `${mountedAt}; its control API answers only on this machine (set SWITCHBOARD_SANDBOX_CONTROL_SECRET to use it from elsewhere)`;
   }
-  return 'sandbox mounted at /sandbox with an open control API (embedded default)';
+  return `${mountedAt} with an open control API (embedded default)`;
 }
 
 export async function startServer(
@@ -194,6 +206,18 @@ async function startServing(
         allowRedirectUri: sandboxRedirectRule(config),
       }).app
     : undefined;
+  // Its own port first: connections that target the sandbox use the URL it got.
+  let sandboxListener: SandboxListener | undefined;
+  if (sandbox && config.sandbox.port !== undefined) {
+    sandboxListener = await serveSandbox(sandbox.fetch, {
+      port: config.sandbox.port,
+      portIsDefault: config.sandbox.portIsDefault,
+      host: config.host,
+      http: config.http,
+    });
+    const url = sandboxRootUrl(config.publicUrl, sandboxListener.port);
+    config = { ...config, sandbox: { ...config.sandbox, port: sandboxListener.port, url } };
+  }
   const tls = await loadTls(config, clock.now());
   // This server calls itself when the sandbox is mounted: over HTTPS, it trusts its own development certificate.
   const trust = tls?.selfSigned ? [tls.cert] : undefined;
@@ -219,6 +243,9 @@ async function startServing(
     tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
     fetch: app.fetch,
     logger,
+  }).catch(async (error: unknown) => {
+    await sandboxListener?.close();
+    throw error;
   });
   const server = listener.http1;
   const retention = new Retention({ db: handle.db, clock, logger }, { logRetentionDays: config.logRetentionDays });
@@ -241,6 +268,7 @@ async function startServing(
     stopping ??= (async () => {
       // Stop accepting, let in-flight requests finish, write the last audit rows, then release the database.
       await listener.close();
+      await sandboxListener?.close();
       await retention.stop();
       await services.callLog.close();
       await services.usage.flush();
@@ -256,6 +284,7 @@ async function startServing(
     server,
     tls: tls ? { certFile: tls.certFile, keyFile: tls.keyFile, selfSigned: tls.selfSigned } : undefined,
     adminClient,
+    sandboxUrl: sandboxListener ? config.sandbox.url : undefined,
     logger,
     stop,
   };

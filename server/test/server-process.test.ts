@@ -81,7 +81,8 @@ describe('switchboard start', () => {
     expect(() => loadConfig({ PORT: '-1' })).toThrow(ConfigError);
     const config = loadConfig({ PORT: '4000' });
     expect(config.publicUrl).toBe('http://localhost:4000');
-    expect(config.sandbox).toMatchObject({ mounted: true, url: 'http://localhost:4000/sandbox' });
+    // Mounted under /sandbox, and served at a host root on PORT+1, where connections go.
+    expect(config.sandbox).toMatchObject({ mounted: true, port: 4001, url: 'http://localhost:4001' });
   });
 });
 

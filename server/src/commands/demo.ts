@@ -176,7 +176,7 @@ export async function demoCommand(
   const agent = await loadReminderAgent();
   prepareDataDir(dataDir);
 
-  print(`Starting Switchboard for the demo (SQLite in ${dataDir}, sandbox Google at ${url}/sandbox) …`);
+  print(`Starting Switchboard for the demo (SQLite in ${dataDir}, sandbox Google on its own port) …`);
   let server: RunningServer;
   let created: { client_id: string; client_secret: string } | undefined;
   try {
@@ -207,6 +207,7 @@ export async function demoCommand(
   try {
     const credentials = created ?? readAdminCredentials(dataDir);
     print(`✓ Switchboard is running at ${url}`);
+    if (server.sandboxUrl) print(`✓ Sandbox Google is running at ${server.sandboxUrl}`);
     const switchboard = new agent.Switchboard({
       url,
       clientId: credentials.client_id,

@@ -85,6 +85,11 @@ export async function startCommand(
     },
   });
   out(`Switchboard is ready at ${running.config.publicUrl}\n`);
+  if (running.sandboxUrl) {
+    out(
+      `Sandbox Google at ${running.sandboxUrl} (rootUrl for @googleapis clients; SWITCHBOARD_SANDBOX_PORT moves it)\n`,
+    );
+  }
   if (running.tls?.selfSigned) {
     out(
       [
