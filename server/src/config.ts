@@ -86,6 +86,10 @@ const envSchema = z.object({
   SWITCHBOARD_MCP_OAUTH_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   SWITCHBOARD_MCP_OAUTH_METADATA_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
   SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA: booleanFromEnv.default(false),
+  SWITCHBOARD_MCP_OAUTH_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  SWITCHBOARD_MCP_OAUTH_OIDC_CLAIM: z.enum(['sub', 'email']).default('sub'),
 });
 
 /** At most `points` requests per `seconds`, per key (client address or client id). */
@@ -202,6 +206,11 @@ export interface Config {
     metadataTimeoutMs: number;
     /** Tests only (refused in production): metadata documents over http on loopback addresses. */
     loopbackMetadataForTests: boolean;
+    /**
+     * The app's OpenID Connect issuer, when users sign in there (OIDC upstream) rather than by
+     * the hand-off to a login page; `claim` of its id_token becomes the identifier.
+     */
+    oidc: { issuer: string; clientId: string; clientSecret: string | undefined; claim: 'sub' | 'email' } | undefined;
   };
 }
 
@@ -323,7 +332,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       refreshTokenTtlSeconds: e.SWITCHBOARD_MCP_OAUTH_REFRESH_TOKEN_TTL_DAYS * 86_400,
       metadataTimeoutMs: e.SWITCHBOARD_MCP_OAUTH_METADATA_TIMEOUT_MS,
       loopbackMetadataForTests: e.SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA,
+      oidc: mcpOAuthOidc(e),
     },
+  };
+}
+
+function mcpOAuthOidc(e: z.output<typeof envSchema>): Config['mcpOAuth']['oidc'] {
+  if (!e.SWITCHBOARD_MCP_OAUTH_OIDC_ISSUER) return undefined;
+  if (!e.SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_ID) {
+    throw new ConfigError([
+      'SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_ID: the OIDC issuer needs the client id registered there',
+    ]);
+  }
+  return {
+    issuer: e.SWITCHBOARD_MCP_OAUTH_OIDC_ISSUER.replace(/\/+$/, ''),
+    clientId: e.SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_ID,
+    clientSecret: e.SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_SECRET,
+    claim: e.SWITCHBOARD_MCP_OAUTH_OIDC_CLAIM,
   };
 }
 

@@ -18,6 +18,7 @@ import { McpAuthorizationServer } from './mcp-auth/authorization-server.js';
 import { MAX_METADATA_DOCUMENT_BYTES, McpOAuthClients } from './mcp-auth/clients.js';
 import { McpConfigAccess } from './mcp-auth/config-access.js';
 import { SafeDocumentFetcher } from './mcp-auth/document-fetcher.js';
+import { OidcUpstream } from './mcp-auth/oidc-upstream.js';
 import { OAuthClient } from './oauth/client.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 
@@ -87,6 +88,7 @@ export function createServices(deps: AppDeps): Services {
       configs: mcpConfigs,
       connections,
       connectFlow,
+      upstream: new OidcUpstream(deps),
     }),
     rateLimiter: new RateLimiter(deps),
   };

@@ -20,6 +20,8 @@ const accessBody = z.strictObject({
     .nullable()
     .optional(),
   require_active_accounts: z.boolean().optional(),
+  /** app: the login page hand-off; oidc: the server's OpenID Connect issuer; null: the server's choice. */
+  login_mode: z.enum(['app', 'oidc']).nullable().optional(),
 });
 
 const grantsQuery = z.strictObject({
@@ -35,6 +37,7 @@ function accessToApi(access: ConfigAccess) {
     session_tokens_enabled: access.sessionTokensEnabled,
     login_url: access.loginUrl ?? null,
     require_active_accounts: access.requireActiveAccounts,
+    login_mode: access.loginMode,
   };
 }
 
@@ -67,6 +70,7 @@ export function registerMcpOAuthRoutes(app: Hono<AppEnv>, services: Services): v
       sessionTokensEnabled: body.session_tokens_enabled,
       loginUrl: body.login_url,
       requireActiveAccounts: body.require_active_accounts,
+      loginMode: body.login_mode,
     });
     return c.json({ access: accessToApi(access) });
   });

@@ -39,6 +39,12 @@ export const ENCRYPTED_COLUMNS = {
     column: 'url_secret_enc',
     context: (id: string) => `mcp_instances:${id}:url_secret`,
   },
+  mcpOAuthUpstreamVerifier: {
+    table: 'mcp_oauth_requests',
+    key: 'id',
+    column: 'upstream_verifier_enc',
+    context: (id: string) => `mcp_oauth_requests:${id}:upstream_verifier`,
+  },
   signingKey: {
     table: 'signing_keys',
     key: 'kid',

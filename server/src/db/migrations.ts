@@ -353,6 +353,22 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_mcp_oauth_oidc': {
+    async up(db: Kysely<unknown>) {
+      // How a config's users sign in (the app's login page, or its OpenID Connect issuer), and
+      // the upstream sign-in of an authorize request: its state, nonce and PKCE verifier.
+      await db.schema.alterTable('mcp_config_access').addColumn('login_mode', 'text').execute();
+      await db.schema.alterTable('mcp_oauth_requests').addColumn('upstream_state_hash', 'text').execute();
+      await db.schema.alterTable('mcp_oauth_requests').addColumn('upstream_nonce', 'text').execute();
+      await db.schema.alterTable('mcp_oauth_requests').addColumn('upstream_verifier_enc', 'text').execute();
+      await db.schema.alterTable('mcp_oauth_requests').addColumn('key_id', 'text').execute();
+      await db.schema
+        .createIndex('mcp_oauth_requests_upstream_state')
+        .on('mcp_oauth_requests')
+        .column('upstream_state_hash')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

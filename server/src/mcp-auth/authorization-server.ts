@@ -7,6 +7,8 @@ import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Connections } from '../connections/connections.js';
+import { ENCRYPTED_COLUMNS } from '../crypto/contexts.js';
+import type { Encryptor } from '../crypto/envelope.js';
 import { hashSecret, newSecret, pkceChallenge, safeEqual } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -16,6 +18,7 @@ import type { Catalog } from '../providers/index.js';
 import type { McpOAuthClients, OAuthClientInfo } from './clients.js';
 import type { McpConfigAccess } from './config-access.js';
 import { AuthorizeRefusal, OAuthError, type OAuthErrorCode } from './oauth-error.js';
+import type { OidcUpstream } from './oidc-upstream.js';
 import { redirectUriMatches } from './redirect-uris.js';
 import type { McpOAuthRequestsTable } from './tables.js';
 
@@ -104,7 +107,11 @@ interface Deps {
   connections: Connections;
   connectFlow: ConnectFlow;
   catalog: Catalog;
+  encryptor: Encryptor;
+  upstream: OidcUpstream;
 }
+
+const upstreamVerifierContext = ENCRYPTED_COLUMNS.mcpOAuthUpstreamVerifier.context;
 
 function oauthId(prefix: string): string {
   return `${prefix}_${newSecret(15)}`;
@@ -213,13 +220,19 @@ export class McpAuthorizationServer {
     if (!configId || !exists) fail('invalid_target', 'resource is not an MCP server of this authorization server');
     const access = await this.deps.access.get(configId as string);
     if (!access.oauthEnabled) fail('invalid_target', 'this MCP server does not accept OAuth sign-in');
-    if (!access.loginUrl) fail('server_error', 'no login page is configured for this MCP server');
+    const oidc = access.loginMode === 'oidc';
+    if (oidc && !this.deps.upstream.settings) fail('server_error', 'no OpenID Connect issuer is configured');
+    if (!oidc && !access.loginUrl) fail('server_error', 'no login page is configured for this MCP server');
     const scope = single('scope');
     if (scope && scope.length > 1000) fail('invalid_scope', 'scope is too long');
 
     const requestId = oauthId('mar');
     const handoff = newSecret(32);
     const browserSecret = newSecret(32);
+    const upstream = oidc ? { state: newSecret(32), nonce: newSecret(24), verifier: newSecret(48) } : undefined;
+    const sealed = upstream
+      ? this.deps.encryptor.encrypt(upstream.verifier, upstreamVerifierContext(requestId))
+      : undefined;
     await this.deps.db
       .insertInto('mcp_oauth_requests')
       .values({
@@ -239,8 +252,26 @@ export class McpAuthorizationServer {
         expires_at: new Date(this.deps.clock.now() + REQUEST_TTL_MS).toISOString(),
         completed_at: null,
         created_at: this.now(),
+        upstream_state_hash: upstream ? hashSecret(upstream.state) : null,
+        upstream_nonce: upstream?.nonce ?? null,
+        upstream_verifier_enc: sealed?.ciphertext ?? null,
+        key_id: sealed?.keyId ?? null,
       })
       .execute();
+    if (upstream) {
+      let loginUrl = '';
+      try {
+        loginUrl = await this.deps.upstream.authorizeUrl({
+          state: upstream.state,
+          nonce: upstream.nonce,
+          codeChallenge: pkceChallenge(upstream.verifier),
+        });
+      } catch (error) {
+        this.deps.logger.warn({ err: error }, 'OpenID Connect issuer unavailable');
+        fail('temporarily_unavailable', 'the sign-in provider could not be reached');
+      }
+      return { loginUrl, browserSecret, requestId };
+    }
     const login = new URL(access.loginUrl as string);
     login.searchParams.set('auth_request_id', handoff);
     login.searchParams.set('client_name', client.name);
@@ -285,6 +316,68 @@ export class McpAuthorizationServer {
       throw new AppError('user_verification_used', 'this auth_request_id was already used');
     }
     return { postUserVerifyRedirectUrl: `${this.deps.config.publicUrl}/mcp-oauth/consent/${request.id}` };
+  }
+
+  /**
+   * The OpenID Connect issuer's redirect back (OIDC upstream). The state is spent by the first
+   * answer; the id_token's claim becomes the identifier. Returns where the browser goes: the
+   * consent page, or the client's redirect URI with access_denied when the user declined there.
+   */
+  async completeUpstream(params: URLSearchParams): Promise<string> {
+    const state = params.get('state');
+    const request = state
+      ? await this.deps.db
+          .selectFrom('mcp_oauth_requests')
+          .selectAll()
+          .where('upstream_state_hash', '=', hashSecret(state))
+          .executeTakeFirst()
+      : undefined;
+    if (!request || !state) throw new AppError('auth_state_invalid', 'this sign-in is not known');
+    if (request.identifier !== null || request.completed_at) {
+      throw new AppError('auth_state_reused', 'this sign-in was already used');
+    }
+    if (Date.parse(request.expires_at) <= this.deps.clock.now()) {
+      throw new AppError('auth_state_expired', 'this sign-in took too long');
+    }
+    const claimed = await this.deps.db
+      .updateTable('mcp_oauth_requests')
+      .set({ upstream_state_hash: null })
+      .where('id', '=', request.id)
+      .where('upstream_state_hash', '=', hashSecret(state))
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 0) throw new AppError('auth_state_reused', 'this sign-in was already used');
+    if (params.get('error')) {
+      await this.deps.db
+        .updateTable('mcp_oauth_requests')
+        .set({ completed_at: this.now() })
+        .where('id', '=', request.id)
+        .execute();
+      const code = params.get('error') === 'access_denied' ? 'access_denied' : 'server_error';
+      return this.errorLocation(request.redirect_uri, code, 'the sign-in did not complete', request.state ?? undefined);
+    }
+    const verifier = this.deps.encryptor.decrypt(
+      request.upstream_verifier_enc ?? '',
+      request.key_id ?? '',
+      upstreamVerifierContext(request.id),
+    );
+    let identifier: string;
+    try {
+      identifier = await this.deps.upstream.identify(params, {
+        state,
+        nonce: request.upstream_nonce ?? '',
+        verifier,
+      });
+    } catch (cause) {
+      this.deps.logger.warn({ err: cause, requestId: request.id }, 'OpenID Connect sign-in failed');
+      throw new AppError('provider_error', 'the sign-in provider’s answer could not be verified', { cause });
+    }
+    await this.deps.db
+      .updateTable('mcp_oauth_requests')
+      .set({ identifier })
+      .where('id', '=', request.id)
+      .where('identifier', 'is', null)
+      .execute();
+    return `${this.deps.config.publicUrl}/mcp-oauth/consent/${request.id}`;
   }
 
   /** A request that this browser started, the app answered, and nobody finished yet. */

@@ -19,7 +19,11 @@ export interface ConfigAccess {
   loginUrl: string | undefined;
   /** The client gets its code only once every mapped connection is ACTIVE for the user. */
   requireActiveAccounts: boolean;
+  /** Who the user is: the app says so after its login page, or the app's OpenID Connect issuer does. */
+  loginMode: LoginMode;
 }
+
+export type LoginMode = 'app' | 'oidc';
 
 export interface ConfigAccessUpdate {
   oauthEnabled?: boolean | null;
@@ -27,6 +31,7 @@ export interface ConfigAccessUpdate {
   sessionTokensEnabled?: boolean;
   loginUrl?: string | null;
   requireActiveAccounts?: boolean;
+  loginMode?: LoginMode | null;
 }
 
 const MAX_CACHED = 10_000;
@@ -56,6 +61,9 @@ export class McpConfigAccess {
       sessionTokensEnabled: row ? row.session_tokens_enabled === 1 : true,
       loginUrl: row?.login_url ?? defaults.loginUrl,
       requireActiveAccounts: row ? row.require_active_accounts === 1 : true,
+      // Unless the config says: its own login page wins, then the server's OIDC issuer, then the server's login page.
+      loginMode:
+        (row?.login_mode as LoginMode | null | undefined) ?? (row?.login_url ? 'app' : defaults.oidc ? 'oidc' : 'app'),
     };
     this.cache.set(configId, access, generation);
     return access;
@@ -80,6 +88,7 @@ export class McpConfigAccess {
         ? { session_tokens_enabled: flag(update.sessionTokensEnabled) as number }
         : {}),
       ...(update.loginUrl !== undefined ? { login_url: update.loginUrl } : {}),
+      ...(update.loginMode !== undefined ? { login_mode: update.loginMode } : {}),
       ...(update.requireActiveAccounts !== undefined
         ? { require_active_accounts: flag(update.requireActiveAccounts) as number }
         : {}),
@@ -95,6 +104,7 @@ export class McpConfigAccess {
           session_tokens_enabled: 1,
           login_url: null,
           require_active_accounts: 1,
+          login_mode: null,
           ...changes,
         })
         .onConflict((oc) => oc.column('config_id').doUpdateSet(changes))

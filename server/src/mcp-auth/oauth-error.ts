@@ -14,6 +14,7 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'access_denied'
   | 'server_error'
+  | 'temporarily_unavailable'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata';
 
@@ -29,6 +30,7 @@ const STATUS: Record<OAuthErrorCode, number> = {
   invalid_target: 400,
   access_denied: 403,
   server_error: 500,
+  temporarily_unavailable: 503,
   invalid_redirect_uri: 400,
   invalid_client_metadata: 400,
 };

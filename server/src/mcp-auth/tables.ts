@@ -23,6 +23,8 @@ export interface McpConfigAccessTable {
   login_url: string | null;
   require_active_accounts: number;
   updated_at: string;
+  /** 'app' (hand-off to the login page) or 'oidc' (the OpenID Connect issuer); null: the server's choice. */
+  login_mode: string | null;
 }
 
 export interface McpOAuthClientsTable {
@@ -57,6 +59,11 @@ export interface McpOAuthRequestsTable {
   expires_at: string;
   completed_at: string | null;
   created_at: string;
+  /** OIDC upstream: SHA-256 of the state sent to the issuer, the nonce, and the PKCE verifier (encrypted). */
+  upstream_state_hash: string | null;
+  upstream_nonce: string | null;
+  upstream_verifier_enc: string | null;
+  key_id: string | null;
 }
 
 export interface McpOAuthGrantsTable {

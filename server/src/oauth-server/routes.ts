@@ -88,6 +88,7 @@ const FAILURE_TITLES: Partial<Record<string, string>> = {
   auth_state_expired: 'This sign-in took too long',
   forbidden: 'This form is stale',
   not_found: 'Not found',
+  provider_error: 'The sign-in could not be completed',
 };
 
 /**
@@ -153,6 +154,15 @@ export function oauthServer(services: Services): Hono<AppEnv> {
         );
       }
       throw error;
+    }
+  });
+
+  // The app's OpenID Connect issuer sends the browser back here (OIDC upstream), then on to consent.
+  app.get('/mcp-oauth/oidc/callback', async (c) => {
+    try {
+      return c.redirect(await server.completeUpstream(new URL(c.req.url).searchParams), 302);
+    } catch (error) {
+      return failure(c, error);
     }
   });
 

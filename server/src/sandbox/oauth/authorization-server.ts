@@ -282,6 +282,14 @@ export class SandboxAuthorizationServer {
     return refresh ? this.grants.get(refresh.grantId)?.user : undefined;
   }
 
+  /** Who a code was issued to, for what and with which nonce, without spending it (the id_token's claims). */
+  peekCode(
+    code: string,
+  ): { user: SandboxUser; clientId: string; scopes: string[]; nonce: string | undefined } | undefined {
+    const found = this.codes.get(code);
+    return found ? { user: found.user, clientId: found.clientId, scopes: found.scopes, nonce: found.nonce } : undefined;
+  }
+
   exchangeCode(input: {
     code: string;
     clientId: string;

@@ -1,4 +1,5 @@
 import { type Context, Hono } from 'hono';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { sandboxBaseUrl } from '../base-url.js';
 import type { SandboxUser } from '../context.js';
 import { oauthError } from '../google-errors.js';
@@ -200,6 +201,43 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
     return finishConsent(request, user, scopes);
   });
 
+  // The OpenID Connect face: an id_token signed with this sandbox's own RS256 key (JWKS at
+  // /oauth2/v3/certs). Unlike Google, only for a code whose request carried a nonce: clients
+  // that ask no OIDC question (Switchboard's connect flow) keep the plain answers they were
+  // built against.
+  const idTokenKey = generateKeyPair('RS256', { extractable: true });
+  const ID_TOKEN_KID = 'sandbox-rs256';
+  const idTokenFor = async (
+    c: Context,
+    who: ReturnType<typeof state.oauth.peekCode>,
+  ): Promise<{ id_token?: string }> => {
+    if (!who?.nonce || !who.scopes.includes('openid')) return {};
+    const issuer = sandboxBaseUrl(c, '/token');
+    const now = Math.floor(state.clock.now() / 1000);
+    const withEmail = who.scopes.includes('email') || who.scopes.includes(IDENTITY_SCOPES[1] ?? '');
+    const withProfile = who.scopes.includes('profile') || who.scopes.includes(IDENTITY_SCOPES[2] ?? '');
+    const token = await new SignJWT({
+      nonce: who.nonce,
+      azp: who.clientId,
+      ...(withEmail ? { email: who.user.email, email_verified: true } : {}),
+      ...(withProfile ? { name: who.user.name, given_name: who.user.givenName, family_name: who.user.familyName } : {}),
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: ID_TOKEN_KID, typ: 'JWT' })
+      .setIssuer(issuer)
+      .setSubject(who.user.sub)
+      .setAudience(who.clientId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign((await idTokenKey).privateKey);
+    return { id_token: token };
+  };
+  app.get('/oauth2/v3/certs', async (c) => {
+    const jwk = await exportJWK((await idTokenKey).publicKey);
+    return c.json({ keys: [{ ...jwk, kid: ID_TOKEN_KID, alg: 'RS256', use: 'sig' }] }, 200, {
+      'cache-control': 'public, max-age=3600',
+    });
+  });
+
   app.post('/token', async (c) => {
     const form = await readForm(c);
     const field = (name: string) => form.get(name)?.[0] || undefined;
@@ -219,9 +257,11 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
       return oauthError(401, 'invalid_client', 'Unauthorized');
 
     let result: TokenResponse | { error: string; description: string };
+    let identity: ReturnType<typeof state.oauth.peekCode>;
     if (grantType === 'authorization_code') {
       const code = field('code');
       if (!code) return oauthError(400, 'invalid_request', 'Missing required parameter: code');
+      identity = state.oauth.peekCode(code);
       result = state.oauth.exchangeCode({
         code,
         clientId,
@@ -236,7 +276,7 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
       return oauthError(400, 'unsupported_grant_type', `Invalid grant_type: ${grantType}`);
     }
     if ('error' in result) return oauthError(400, result.error, result.description);
-    return c.json(result, 200, NO_STORE);
+    return c.json({ ...result, ...(await idTokenFor(c, identity)) }, 200, NO_STORE);
   });
 
   const revoke = async (c: Context) => {
@@ -311,6 +351,9 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
       response_types_supported: ['code'],
       subject_types_supported: ['public'],
       scopes_supported: ['openid', 'email', 'profile'],
+      jwks_uri: `${base}/oauth2/v3/certs`,
+      id_token_signing_alg_values_supported: ['RS256'],
+      claims_supported: ['aud', 'email', 'email_verified', 'exp', 'iat', 'iss', 'name', 'nonce', 'sub'],
       token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
       code_challenge_methods_supported: ['plain', 'S256'],
       grant_types_supported: ['authorization_code', 'refresh_token'],

@@ -1,0 +1,124 @@
+import {
+  type CallToolResult,
+  Client,
+  type StoredOAuthTokens,
+  StreamableHTTPClientTransport,
+} from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiConfig, createSeedConfig, SEED_TOOLS } from '../mcp/support.js';
+import { type RunningSandbox, startSandbox } from '../support/sandbox.js';
+import { type Stack, startStack } from '../support/stack.js';
+import { formFields, TestBrowser } from './browser.js';
+import { MemoryProvider, REDIRECT_URI } from './memory-provider.js';
+
+/**
+ * OIDC upstream: users sign in at the app's OpenID Connect issuer — here a second sandbox,
+ * whose OIDC face (discovery, id_token, JWKS) stands in for Auth0, Keycloak or Google — and its
+ * verified email becomes the identifier.
+ */
+describe('MCP sign-in through the app’s OpenID Connect issuer', () => {
+  let idp: RunningSandbox;
+  let stack: Stack;
+  let config: ApiConfig;
+
+  beforeAll(async () => {
+    idp = await startSandbox();
+    stack = await startStack({
+      listen: true,
+      env: {
+        SWITCHBOARD_MCP_OAUTH_OIDC_ISSUER: idp.url,
+        SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_ID: 'switchboard-mcp-login',
+        SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_SECRET: 'idp-client-secret',
+        SWITCHBOARD_MCP_OAUTH_OIDC_CLAIM: 'email',
+      },
+    });
+    config = await createSeedConfig(stack);
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await idp?.close();
+  });
+
+  /** From the client's authorize URL to the issuer's sign-in, as john.doe, and back to Switchboard. */
+  async function signInAtIssuer(browser: TestBrowser, authorizationUrl: URL) {
+    const atIssuer = await browser.follow(authorizationUrl, (u) => u.origin === new URL(idp.url).origin);
+    expect(atIssuer.url.searchParams.get('nonce')).toBeTruthy();
+    expect(atIssuer.url.searchParams.get('code_challenge_method')).toBe('S256');
+    const signIn = new URL(atIssuer.url);
+    signIn.searchParams.set('login_hint', 'john.doe@example.com');
+    signIn.searchParams.set('sandbox_auto_consent', 'allow');
+    return { signIn, ...(await browser.follow(signIn, (u) => u.origin === new URL(REDIRECT_URI).origin)) };
+  }
+
+  it('takes the official SDK client through the issuer’s sign-in, consent with inline connect, and tool calls', async () => {
+    const access = await stack.api<{ access: { login_mode: string } }>(
+      'GET',
+      `/api/v1/mcp/configs/${config.id}/access`,
+    );
+    expect(access.body.access.login_mode).toBe('oidc');
+    const provider = new MemoryProvider();
+    const first = new Client({ name: 'oidc-test', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(config.mcp_server_url), { authProvider: provider });
+    await expect(first.connect(transport)).rejects.toThrow();
+
+    const browser = new TestBrowser();
+    const { url, response } = await signInAtIssuer(browser, provider.authorizationUrl as URL);
+    expect(url.pathname).toMatch(/^\/mcp-oauth\/consent\//);
+    let html = await response.text();
+    expect(html).toContain('for john.doe@example.com?');
+    for (const connection of ['MY_GMAIL', 'MY_CALENDAR']) {
+      const opened = await browser.request(new URL(`${url.pathname}/connect`, url), {
+        form: formFields(html, '/connect', ['connection', connection]),
+      });
+      expect((await stack.consent(opened.headers.get('location') ?? '')).status).toBe(200);
+    }
+    html = await (await browser.request(url)).text();
+    const decided = await browser.request(url, { form: formFields(html, url.pathname, ['decision', 'allow']) });
+    await transport.finishAuth(new URL(decided.headers.get('location') ?? '').searchParams);
+
+    const client = new Client({ name: 'oidc-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(config.mcp_server_url), { authProvider: provider }));
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(SEED_TOOLS);
+    const mails = (await client.callTool({
+      name: 'gmail_fetch_mails',
+      arguments: { max_results: 1 },
+    })) as CallToolResult;
+    expect(mails.isError).toBeFalsy();
+    const grants = await stack.api<{ grants: { identifier: string }[] }>('GET', '/api/v1/mcp/oauth/grants');
+    expect(grants.body.grants.map((g) => g.identifier)).toEqual(['john.doe@example.com']);
+    expect((provider.saved as StoredOAuthTokens).refresh_token).toMatch(/^mcprt_/);
+    await client.close();
+  });
+
+  it('refuses the issuer’s answer replayed, and sends a declined sign-in back to the client', async () => {
+    const provider = new MemoryProvider();
+    const transport = new StreamableHTTPClientTransport(new URL(config.mcp_server_url), { authProvider: provider });
+    await expect(new Client({ name: 'oidc-test', version: '1.0.0' }).connect(transport)).rejects.toThrow();
+    const browser = new TestBrowser();
+    const atIssuer = await browser.follow(
+      provider.authorizationUrl as URL,
+      (u) => u.origin === new URL(idp.url).origin,
+    );
+    const signIn = new URL(atIssuer.url);
+    signIn.searchParams.set('login_hint', 'john.doe@example.com');
+    signIn.searchParams.set('sandbox_auto_consent', 'allow');
+    const callback = new URL((await browser.request(signIn)).headers.get('location') ?? '');
+    expect(callback.pathname).toBe('/mcp-oauth/oidc/callback');
+    expect((await browser.request(callback)).status).toBe(302);
+    const replay = await browser.request(callback);
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('not known');
+
+    const declining = new MemoryProvider();
+    const second = new StreamableHTTPClientTransport(new URL(config.mcp_server_url), { authProvider: declining });
+    await expect(new Client({ name: 'oidc-test', version: '1.0.0' }).connect(second)).rejects.toThrow();
+    const toIssuer = await browser.follow(
+      declining.authorizationUrl as URL,
+      (u) => u.origin === new URL(idp.url).origin,
+    );
+    const deny = new URL(toIssuer.url);
+    deny.searchParams.set('sandbox_auto_consent', 'deny');
+    const back = await browser.follow(deny, (u) => u.origin === new URL(REDIRECT_URI).origin);
+    expect(back.url.searchParams.get('error')).toBe('access_denied');
+  });
+});
