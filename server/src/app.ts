@@ -1,15 +1,15 @@
 import { type Context, Hono } from 'hono';
-import { sql } from 'kysely';
 import { managementApi, tokenEndpoint } from './api/index.js';
 import { connectPages } from './connect-pages/routes.js';
 import type { AppDeps, AppEnv, Services } from './context.js';
-import { newId } from './crypto/random.js';
+import { newId, safeEqual } from './crypto/random.js';
 import { dashboard } from './dashboard/routes.js';
 import { AppError, errorBody } from './errors.js';
-import { redactUrl } from './logger.js';
+import { requestTelemetry } from './http/request-telemetry.js';
 import { mcpEndpoint } from './mcp-endpoint/endpoint.js';
 import { jsonRpcError } from './mcp-endpoint/request-guard.js';
 import { oauthServer } from './oauth-server/routes.js';
+import { checkReadiness } from './observability/readiness.js';
 import { retryAfterSeconds } from './rate-limits/rate-limiter.js';
 import { createServices } from './services.js';
 
@@ -48,26 +48,14 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
 
   // Browsers that once reached the public URL over https never fall back to http for it.
   const hsts = new URL(config.publicUrl).protocol === 'https:';
+  // Outermost: the request's span (when tracing) and its access log line.
+  app.use('*', requestTelemetry(deps));
   app.use('*', async (c, next) => {
     const requestId = newId('evt').slice(4);
     c.set('requestId', requestId);
-    const started = performance.now();
     await next();
     setResponseHeader(c, 'x-request-id', requestId);
     if (hsts) setResponseHeader(c, 'strict-transport-security', 'max-age=31536000; includeSubDomains');
-    const status = c.res.status;
-    if (status >= 500 || logger.isLevelEnabled('debug')) {
-      logger[status >= 500 ? 'warn' : 'debug'](
-        {
-          requestId,
-          method: c.req.method,
-          path: redactUrl(c.req.url),
-          status,
-          ms: Math.round(performance.now() - started),
-        },
-        'request',
-      );
-    }
   });
 
   // No route reads more than maxBodyBytes (each reader also counts what actually arrives);
@@ -93,13 +81,29 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    try {
-      await sql`select 1`.execute(deps.db);
-      return c.json({ status: 'ready', database: deps.engine });
-    } catch {
-      return c.json({ status: 'unavailable', database: deps.engine }, 503);
-    }
+    const { ready, checks } = await checkReadiness(deps);
+    return c.json({ status: ready ? 'ready' : 'unavailable', database: deps.engine, checks }, ready ? 200 : 503);
   });
+  // Off unless SWITCHBOARD_METRICS_TOKEN is set (SWITCHBOARD_METRICS_PORT serves them apart, from main.ts).
+  const metricsToken = config.metrics.token;
+  if (metricsToken) {
+    app.get('/metrics', async (c) => {
+      const presented = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+      if (!safeEqual(presented, metricsToken)) {
+        return c.json(
+          errorBody('unauthenticated', 'the metrics need the bearer token of SWITCHBOARD_METRICS_TOKEN'),
+          401,
+          {
+            'www-authenticate': 'Bearer realm="switchboard-metrics"',
+          },
+        );
+      }
+      return c.body(await services.metrics.scrape(), 200, {
+        'content-type': services.metrics.contentType,
+        'cache-control': 'no-store',
+      });
+    });
+  }
 
   app.route('/oauth', tokenEndpoint(services));
   app.route('/api/v1', managementApi(services));

@@ -90,6 +90,16 @@ const envSchema = z.object({
   SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_ID: z.string().min(1).optional(),
   SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   SWITCHBOARD_MCP_OAUTH_OIDC_CLAIM: z.enum(['sub', 'email']).default('sub'),
+  SWITCHBOARD_METRICS_TOKEN: z
+    .string()
+    .min(24, 'use at least 24 characters (make one with: openssl rand -base64 32)')
+    .optional(),
+  SWITCHBOARD_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SWITCHBOARD_ACCESS_LOG: booleanFromEnv.default(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SDK_DISABLED: booleanFromEnv.default(false),
+  OTEL_SERVICE_NAME: z.string().min(1).default('switchboard'),
 });
 
 /** At most `points` requests per `seconds`, per key (client address or client id). */
@@ -212,6 +222,15 @@ export interface Config {
      */
     oidc: { issuer: string; clientId: string; clientSecret: string | undefined; claim: 'sub' | 'email' } | undefined;
   };
+  /**
+   * Prometheus metrics at /metrics: behind a bearer token on the main port, and/or alone on
+   * their own port (bind it to a private address); neither set = not served (404).
+   */
+  metrics: { token: string | undefined; port: number | undefined };
+  /** One info line per request (method, route pattern, status, duration, request and trace id). */
+  accessLog: boolean;
+  /** OpenTelemetry traces over OTLP/HTTP, on when an OTLP endpoint is set (the exporter reads the other OTEL_* variables). */
+  tracing: { enabled: boolean; serviceName: string };
 }
 
 export class ConfigError extends Error {
@@ -333,6 +352,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       metadataTimeoutMs: e.SWITCHBOARD_MCP_OAUTH_METADATA_TIMEOUT_MS,
       loopbackMetadataForTests: e.SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA,
       oidc: mcpOAuthOidc(e),
+    },
+    metrics: { token: e.SWITCHBOARD_METRICS_TOKEN, port: e.SWITCHBOARD_METRICS_PORT },
+    accessLog: e.SWITCHBOARD_ACCESS_LOG,
+    tracing: {
+      enabled:
+        !e.OTEL_SDK_DISABLED &&
+        (e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined),
+      serviceName: e.OTEL_SERVICE_NAME,
     },
   };
 }

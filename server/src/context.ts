@@ -27,6 +27,7 @@ import type { McpAuthorizationServer } from './mcp-auth/authorization-server.js'
 import type { McpOAuthClients } from './mcp-auth/clients.js';
 import type { McpConfigAccess } from './mcp-auth/config-access.js';
 import type { OAuthClient } from './oauth/client.js';
+import type { Metrics } from './observability/metrics.js';
 import type { Catalog } from './providers/index.js';
 import type { RateLimiter } from './rate-limits/rate-limiter.js';
 
@@ -51,10 +52,14 @@ export interface AppDeps {
   signingKeys: SigningKeys;
   /** The sandbox app, mounted at /sandbox when the config says so. */
   sandbox?: Hono;
+  /** The process's metrics (main.ts adds process metrics and the pool); a fresh registry when absent. */
+  metrics?: Metrics;
 }
 
 /** Every domain service, each built once per process by `createServices`. */
 export interface Services extends AppDeps {
+  /** Prometheus metrics, served at /metrics (see observability/metrics.ts). */
+  metrics: Metrics;
   /** Invalidation of the process's caches, across replicas (see cache/change-feed.ts). */
   changes: ChangeFeed;
   /** Management API clients, and the live check of every access token. */

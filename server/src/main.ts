@@ -29,6 +29,9 @@ import { type SandboxListener, serveSandbox } from './listener/sandbox-port.js';
 import { fetchTrusting } from './listener/trusting-fetch.js';
 import { createLogger, type Logger } from './logger.js';
 import { Retention } from './maintenance/retention.js';
+import { Metrics } from './observability/metrics.js';
+import { serveMetrics } from './observability/metrics-server.js';
+import { DatabaseTracing, startTracing } from './observability/tracing.js';
 import { createCatalog } from './providers/index.js';
 import { createSandbox } from './sandbox/app.js';
 
@@ -222,9 +225,16 @@ async function startServing(
   // This server calls itself when the sandbox is mounted: over HTTPS, it trusts its own development certificate.
   const trust = tls?.selfSigned ? [tls.cert] : undefined;
   const providerTransport = createProviderTransport({ extraCa: trust });
+  // Process metrics and the pool are this process's alone; tests build apps without them.
+  const metrics = new Metrics({ processMetrics: true });
+  if (handle.pool) metrics.watchPool(handle.pool);
+  const tracing = config.tracing.enabled ? await startTracing(config.tracing.serviceName) : undefined;
   const { app, services } = createApp({
     config,
-    db: handle.db,
+    db: tracing
+      ? handle.db.withPlugin(new DatabaseTracing(handle.engine === 'postgres' ? 'postgresql' : 'sqlite'))
+      : handle.db,
+    metrics,
     engine: handle.engine,
     clock,
     fetch: trust ? fetchTrusting(trust) : globalThis.fetch,
@@ -248,6 +258,13 @@ async function startServing(
     throw error;
   });
   const server = listener.http1;
+  const metricsListener = config.metrics.port
+    ? await serveMetrics(metrics, { port: config.metrics.port, host: config.host }).catch(async (error: unknown) => {
+        await listener.close();
+        await sandboxListener?.close();
+        throw error;
+      })
+    : undefined;
   const retention = new Retention({ db: handle.db, clock, logger }, { logRetentionDays: config.logRetentionDays });
   retention.start();
   const port = listener.port;
@@ -269,12 +286,15 @@ async function startServing(
       // Stop accepting, let in-flight requests finish, write the last audit rows, then release the database.
       await listener.close();
       await sandboxListener?.close();
+      await metricsListener?.close();
       await retention.stop();
       await services.callLog.close();
       await services.usage.flush();
       await services.rateLimiter.close();
       await providerTransport.close();
       await handle.close();
+      await tracing?.shutdown();
+      logger.flush();
     })();
     return stopping;
   };

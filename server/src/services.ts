@@ -20,6 +20,7 @@ import { McpConfigAccess } from './mcp-auth/config-access.js';
 import { SafeDocumentFetcher } from './mcp-auth/document-fetcher.js';
 import { OidcUpstream } from './mcp-auth/oidc-upstream.js';
 import { OAuthClient } from './oauth/client.js';
+import { Metrics } from './observability/metrics.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 
 /**
@@ -32,12 +33,13 @@ export function createServices(deps: AppDeps): Services {
   // config → mappings, account → connection, decrypted token) is served from caches that
   // it empties when any replica writes what they hold (change_versions, polled at most
   // every 250 ms); token grants are also checked against the row's token_version.
+  const metrics = deps.metrics ?? new Metrics();
   const changes = new ChangeFeed(deps);
   const usage = new UsageMarks(deps);
   const oauth = new OAuthClient(deps);
   const connections = new Connections({ ...deps, changes });
   const accountEvents = new AccountEvents(deps);
-  const vault = new TokenVault({ ...deps, oauth, changes, connections, events: accountEvents });
+  const vault = new TokenVault({ ...deps, oauth, changes, connections, events: accountEvents, metrics });
   const accounts = new ConnectedAccounts({ ...deps, oauth, vault, changes, usage, connections, events: accountEvents });
   const connectFlow = new ConnectFlow({ ...deps, oauth, connections, accounts, events: accountEvents });
   const callLog = new ToolCallLog(deps);
@@ -49,6 +51,7 @@ export function createServices(deps: AppDeps): Services {
     connectFlow,
     vault,
     callLog,
+    metrics,
   });
   const mcpConfigs = new McpConfigs({ ...deps, changes });
   const mcpConfigAccess = new McpConfigAccess({ ...deps, changes });
@@ -60,8 +63,13 @@ export function createServices(deps: AppDeps): Services {
       allowLoopback: deps.config.mcpOAuth.loopbackMetadataForTests,
     }),
   });
+  metrics.watchCaches(() => changes.allCaches);
+  metrics.watchQueue('tool_call_log', () => callLog.pendingCount);
+  metrics.watchQueue('usage_marks', () => usage.pendingCount);
+  metrics.watchAccounts(() => accounts.countByStatus());
   return {
     ...deps,
+    metrics,
     changes,
     apiClients: new ApiClients({ ...deps, changes }),
     oauth,
@@ -90,6 +98,6 @@ export function createServices(deps: AppDeps): Services {
       connectFlow,
       upstream: new OidcUpstream(deps),
     }),
-    rateLimiter: new RateLimiter(deps),
+    rateLimiter: new RateLimiter({ ...deps, metrics }),
   };
 }

@@ -31,7 +31,7 @@ describe('switchboard start', () => {
 
       expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
       const ready = await fetch(`${first.url}/readyz`);
-      expect(await ready.json()).toEqual({ status: 'ready', database: 'sqlite' });
+      expect(await ready.json()).toMatchObject({ status: 'ready', database: 'sqlite' });
       const token = await fetch(`${first.url}/oauth/token`, {
         method: 'POST',
         body: new URLSearchParams({ grant_type: 'client_credentials', ...credentials }),
@@ -117,7 +117,7 @@ describe('logs', () => {
       await fetch(`${stack.url}/oauth/callback?state=abc&code=secret-code-123`);
       const row = await stack.db.db.selectFrom('connected_accounts').selectAll().executeTakeFirstOrThrow();
       const tokens = stack.services.vault.openTokens(row);
-      expect(text).toContain('"path"');
+      expect(text).toContain('"route"');
       for (const secret of [
         tokens?.access_token,
         tokens?.refresh_token,

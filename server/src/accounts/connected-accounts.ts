@@ -69,7 +69,7 @@ export class ConnectedAccounts {
   /** Account + connection rows for tool calls, emptied on any status or connection change. */
   private readonly forCalls: ScopedCache<string, FoundAccount>;
   constructor(private readonly deps: Deps) {
-    this.forCalls = deps.changes.cache(['accounts', 'mcp'], MAX_CACHED_ACCOUNTS);
+    this.forCalls = deps.changes.cache(['accounts', 'mcp'], MAX_CACHED_ACCOUNTS, { name: 'accounts_for_calls' });
   }
 
   /**
@@ -190,6 +190,16 @@ export class ConnectedAccounts {
       }
       throw error;
     }
+  }
+
+  /** How many accounts are in each status (one grouped count, for /metrics). */
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.deps.db
+      .selectFrom('connected_accounts')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
   }
 
   async list(filter: {

@@ -116,7 +116,7 @@ export class ApiClients {
   private readonly states: ScopedCache<string, ClientState | null>;
 
   constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; changes: ChangeFeed }) {
-    this.states = deps.changes.cache(['clients'], MAX_CACHED_CLIENTS);
+    this.states = deps.changes.cache(['clients'], MAX_CACHED_CLIENTS, { name: 'api_clients' });
   }
 
   create(name: string, scope: ClientScope = 'admin'): Promise<IssuedClient> {

@@ -37,9 +37,17 @@ export class ChangeFeed {
     private readonly pollMs = DEFAULT_POLL_MS,
   ) {}
 
-  /** A cache emptied whenever one of `scopes` changes, here or on another replica. */
-  cache<K, V>(scopes: ChangeScope[], maxEntries: number, maxAgeMs = DEFAULT_MAX_AGE_MS): ScopedCache<K, V> {
-    const cache = new ScopedCache<K, V>(maxEntries, this.deps.clock, maxAgeMs);
+  /**
+   * A cache emptied whenever one of `scopes` changes, here or on another replica. `name` is
+   * its `cache` label in /metrics (by default its scopes).
+   */
+  cache<K, V>(
+    scopes: ChangeScope[],
+    maxEntries: number,
+    options: { maxAgeMs?: number; name?: string } = {},
+  ): ScopedCache<K, V> {
+    const name = options.name ?? (scopes.join('_') || 'unscoped');
+    const cache = new ScopedCache<K, V>(maxEntries, this.deps.clock, options.maxAgeMs ?? DEFAULT_MAX_AGE_MS, name);
     this.registered.push(cache as ScopedCache<unknown, unknown>);
     for (const scope of scopes) {
       const list = this.caches.get(scope) ?? [];

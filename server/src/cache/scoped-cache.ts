@@ -17,11 +17,16 @@ export const DEFAULT_MAX_AGE_MS = 60_000;
 export class ScopedCache<K, V> {
   private readonly entries = new Map<K, { value: V; storedAt: number }>();
   private epoch = 0;
+  /** Lookups since start, read by /metrics (plain numbers: a lookup stays two field writes cheap). */
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly maxEntries: number,
     private readonly clock: Clock,
     readonly maxAgeMs = DEFAULT_MAX_AGE_MS,
+    /** What the cache holds, as the `cache` label of its metrics. */
+    readonly name = 'unnamed',
   ) {}
 
   /** Read before loading; pass to `set` so a value loaded before a clear is not kept. */
@@ -35,11 +40,16 @@ export class ScopedCache<K, V> {
 
   get(key: K): V | undefined {
     const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (this.clock.now() - entry.storedAt >= this.maxAgeMs) {
-      this.entries.delete(key);
+    if (!entry) {
+      this.misses++;
       return undefined;
     }
+    if (this.clock.now() - entry.storedAt >= this.maxAgeMs) {
+      this.entries.delete(key);
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     return entry.value;
   }
 

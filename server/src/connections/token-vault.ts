@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { AccountEvents } from '../accounts/account-events.js';
 import type { ChangeFeed } from '../cache/change-feed.js';
@@ -10,6 +11,8 @@ import type { ConnectedAccountsTable, Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { GrantRevokedError, type OAuthClient, type TokenSet } from '../oauth/client.js';
+import type { Metrics } from '../observability/metrics.js';
+import { inSpan } from '../observability/tracing.js';
 import type { Connections } from './connections.js';
 
 export type AccountRow = Selectable<ConnectedAccountsTable>;
@@ -81,9 +84,11 @@ export class TokenVault {
       changes: ChangeFeed;
       connections: Connections;
       events: AccountEvents;
+      /** Refreshes and their failures are counted here when given. */
+      metrics?: Metrics;
     },
   ) {
-    this.grants = deps.changes.cache([], MAX_CACHED_GRANTS);
+    this.grants = deps.changes.cache([], MAX_CACHED_GRANTS, { name: 'token_grants' });
   }
 
   /** Drops the cached grant of an account whose tokens were just removed or replaced. */
@@ -191,7 +196,9 @@ export class TokenVault {
     const running = this.inflight.get(accountId);
     if (running) return running;
     this.grants.delete(accountId);
-    const flight = this.refreshLocked(accountId, seenVersion).finally(() => this.inflight.delete(accountId));
+    const flight = inSpan('token_vault.refresh', {}, () => this.refreshLocked(accountId, seenVersion)).finally(() =>
+      this.inflight.delete(accountId),
+    );
     this.inflight.set(accountId, flight);
     return flight;
   }
@@ -261,8 +268,15 @@ export class TokenVault {
     }
     let fresh: TokenSet;
     try {
-      fresh = await this.deps.oauth.refresh(this.deps.connections.oauthApp(connection), tokens.refresh_token);
+      fresh = await inSpan(
+        'oauth.refresh',
+        { 'switchboard.provider': connection.provider },
+        () => this.deps.oauth.refresh(this.deps.connections.oauthApp(connection), tokens.refresh_token as string),
+        SpanKind.CLIENT,
+      );
+      this.deps.metrics?.tokenRefresh('success');
     } catch (error) {
+      this.deps.metrics?.tokenRefresh(error instanceof GrantRevokedError ? 'refused' : 'failed');
       if (error instanceof GrantRevokedError) {
         this.deps.logger.warn({ accountId: row.id, reason: error.oauthError }, 'refresh refused; account expired');
         await this.markExpired(db, row, error.oauthError, now);

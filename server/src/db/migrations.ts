@@ -381,3 +381,11 @@ export async function migrateToLatest(db: Kysely<unknown>, options: { schema?: s
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
+
+/** The migrations this build has that the database has not run yet (for /readyz). */
+export async function pendingMigrations(db: Kysely<unknown>, options: { schema?: string } = {}): Promise<string[]> {
+  const migrator = new Migrator({ db, provider, ...(options.schema ? { migrationTableSchema: options.schema } : {}) });
+  return (await migrator.getMigrations())
+    .filter((migration) => !migration.executedAt)
+    .map((migration) => migration.name);
+}

@@ -60,6 +60,11 @@ export class UsageMarks {
     this.writer.schedule();
   }
 
+  /** Marks noted and not yet handed to a write (the write-behind queue's depth, for /metrics). */
+  get pendingCount(): number {
+    return this.pending.mcp_instances.size + this.pending.connected_accounts.size;
+  }
+
   /** Tells the marks when a row was last used as read from the database (saves a redundant write). */
   seen(table: UsageTable, id: string, lastUsedAt: string | null): void {
     const key = `${table}:${id}`;

@@ -58,6 +58,11 @@ export class ToolCallLog {
     else this.writer.schedule();
   }
 
+  /** Rows recorded and not yet handed to a write (the write-behind queue's depth, for /metrics). */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /** Writes every row recorded so far; resolves once they (and earlier batches) are stored. */
   flush(): Promise<void> {
     return this.writer.flush();

@@ -9,6 +9,8 @@ import { newId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { ACCOUNT_ERRORS, AppError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { inSpan } from '../observability/tracing.js';
 import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
 import { validationError } from '../validation.js';
@@ -16,6 +18,7 @@ import { redactErrorMessage, summarizeArguments } from './call-details.js';
 import type { ToolCallLog } from './call-log.js';
 import { InFlightLimits } from './in-flight.js';
 import { createProviderClient } from './provider-client.js';
+import { observeProvider, type ProviderTime } from './provider-observer.js';
 import type { ProviderTransport } from './provider-transport.js';
 import { ToolExecutionError } from './tool-execution-error.js';
 
@@ -54,6 +57,8 @@ interface Deps {
   connectFlow: ConnectFlow;
   vault: TokenVault;
   callLog: ToolCallLog;
+  /** Calls are counted and timed here when given. */
+  metrics?: Metrics;
 }
 
 /**
@@ -75,9 +80,17 @@ export class ToolExecutor {
   }
 
   /** Runs the tool; a failure is a ToolExecutionError carrying the execution id of its log row. */
-  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+  execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    if (!this.deps.config.tracing.enabled) return this.run(request);
+    const tool = this.deps.catalog.tools.get(request.toolName);
+    const attributes = tool ? { 'switchboard.tool': tool.tool.name, 'switchboard.provider': tool.provider.name } : {};
+    return inSpan('tool.call', { ...attributes, 'switchboard.source': request.source }, () => this.run(request));
+  }
+
+  private async run(request: ExecuteRequest): Promise<ExecuteResult> {
     const executionId = newId('exec');
     const started = performance.now();
+    const providerTime: ProviderTime = { ms: 0 };
     let connection: ConnectionRow | undefined;
     let account: AccountRow | undefined;
     let providerName: string | undefined;
@@ -123,7 +136,12 @@ export class ToolExecutor {
       const accountId = account.id;
       const known = account;
       const api = createProviderClient({
-        fetch: this.deps.providerTransport,
+        fetch: observeProvider(
+          this.deps.providerTransport,
+          provider.name,
+          providerTime,
+          this.deps.config.tracing.enabled,
+        ),
         apiOrigins: provider.apiOrigins,
         classifyError: provider.errors,
         sandboxBaseUrl: connection.target === 'sandbox' ? this.deps.config.sandbox.url : undefined,
@@ -146,7 +164,13 @@ export class ToolExecutor {
       const json = this.boundedJson(tool.name, data ?? {});
       release();
       release = undefined;
-      this.log(request, executionId, started, { connection, account, providerName, status: 'SUCCESS' });
+      this.log(request, executionId, started, {
+        connection,
+        account,
+        providerName,
+        status: 'SUCCESS',
+        providerMs: providerTime.ms,
+      });
       this.deps.accounts.touch(account.id);
       return { data: data ?? {}, json, executionId };
     } catch (error) {
@@ -164,6 +188,7 @@ export class ToolExecutor {
         status: 'FAILED',
         errorCode: failure?.code ?? 'internal',
         errorMessage: failure?.message ?? 'the tool failed unexpectedly',
+        providerMs: providerTime.ms,
       });
       if (!failure) {
         this.deps.logger.error({ err: error, tool: request.toolName, executionId }, 'tool crashed');
@@ -234,8 +259,19 @@ export class ToolExecutor {
       status: 'SUCCESS' | 'FAILED';
       errorCode?: string;
       errorMessage?: string;
+      providerMs: number;
     },
   ) {
+    const durationMs = performance.now() - started;
+    // A tool name is a label only when the catalog has it: an unknown name is whatever the caller sent.
+    this.deps.metrics?.toolCall(
+      outcome.providerName ? request.toolName : undefined,
+      outcome.providerName,
+      request.source,
+      outcome.status === 'SUCCESS' ? 'success' : (outcome.errorCode ?? 'internal'),
+      durationMs,
+      outcome.providerMs,
+    );
     this.deps.callLog.record({
       id: newId('tcl'),
       execution_id: executionId,
@@ -249,7 +285,7 @@ export class ToolExecutor {
       error_code: outcome.errorCode ?? null,
       error_message: outcome.errorMessage ? redactErrorMessage(outcome.errorMessage) : null,
       argument_summary: summarizeArguments(request.params),
-      duration_ms: Math.round(performance.now() - started),
+      duration_ms: Math.round(durationMs),
       source: request.source,
       attempt: request.attempt ?? 1,
       instance_id: request.instanceId ?? null,

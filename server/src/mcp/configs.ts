@@ -90,7 +90,7 @@ export class McpConfigs {
   private readonly detailCache: ScopedCache<string, ConfigDetail>;
 
   constructor(private readonly deps: Deps) {
-    this.detailCache = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS);
+    this.detailCache = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS, { name: 'mcp_config_details' });
   }
 
   private now(): string {

@@ -68,7 +68,9 @@ export class SessionTokens {
   private readonly standings: ScopedCache<string, Standing>;
 
   constructor(private readonly deps: Deps) {
-    this.standings = deps.changes.cache(['mcp', 'accounts', 'clients'], MAX_CACHED_STANDINGS);
+    this.standings = deps.changes.cache(['mcp', 'accounts', 'clients'], MAX_CACHED_STANDINGS, {
+      name: 'session_tokens',
+    });
   }
 
   async mint(config: ConfigDetail, identifier: string, expiresInSeconds: number): Promise<McpSessionToken> {

@@ -72,8 +72,8 @@ export class McpTargets {
   private readonly instances: ScopedCache<string, CachedInstance>;
   private readonly configs: ScopedCache<string, CachedConfig>;
   constructor(private readonly deps: { db: Kysely<Database>; changes: ChangeFeed; usage: UsageMarks }) {
-    this.instances = deps.changes.cache(['mcp'], MAX_CACHED_INSTANCES);
-    this.configs = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS);
+    this.instances = deps.changes.cache(['mcp'], MAX_CACHED_INSTANCES, { name: 'mcp_instances' });
+    this.configs = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS, { name: 'mcp_configs' });
   }
 
   /** The instance behind a capability URL secret, or undefined for any unknown or rotated secret. */

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Config, RateLimit } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { FixedWindowCounter } from './fixed-window.js';
 
 /** The limited entry points; each has its limit in `config.rateLimits`. */
@@ -17,6 +18,8 @@ interface Deps {
   config: Config;
   clock: Clock;
   logger: Logger;
+  /** Rejections are counted here, by rule, when given. */
+  metrics?: Metrics;
 }
 
 /**
@@ -90,7 +93,10 @@ export class RateLimiter {
       const wait = await this.hit(rule, counter, storedKey(key));
       waitMs = Math.max(waitMs, wait);
     }
-    if (waitMs > 0) throw rateLimited(`too many requests; try again in ${Math.ceil(waitMs / 1000)} s`, waitMs);
+    if (waitMs > 0) {
+      this.deps.metrics?.rateLimitRejection(rule);
+      throw rateLimited(`too many requests; try again in ${Math.ceil(waitMs / 1000)} s`, waitMs);
+    }
   }
 
   /** Milliseconds to wait when this hit was over the limit, else 0. */

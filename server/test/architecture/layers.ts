@@ -33,8 +33,10 @@ export const LAYERS: Layer[] = [
       'crypto/',
       'cache/',
       'rate-limits/',
+      'observability/',
     ],
-    description: 'configuration, errors, storage, crypto, caches, rate limits, clock and logging; knows no domain',
+    description:
+      'configuration, errors, storage, crypto, caches, rate limits, clock, logging, metrics and tracing; knows no domain',
   },
   {
     name: 'sandbox',
