@@ -79,6 +79,7 @@ const NOTICES: Record<string, string> = {
   disconnected: 'Account disconnected. Its tokens were revoked and forgotten.',
   'instance-rotated': 'A new URL was issued; the old one no longer works.',
   'client-revoked': 'API client revoked. Its access tokens no longer work.',
+  'grant-revoked': 'MCP client signed out. Its refresh and access tokens no longer work.',
 };
 
 export function noticeFromQuery(key: string | undefined): Html | string {

@@ -8,6 +8,7 @@ import { html } from './html.js';
 import { ASSETS, notice, page } from './layout.js';
 import { registerLogPages } from './logs.js';
 import { registerMcpConfigPages } from './mcp-configs.js';
+import { registerGrantPages } from './mcp-grants.js';
 import { type DashboardEnv, DashboardSessions } from './session.js';
 import { registerSignIn } from './sign-in.js';
 import { registerUserPages } from './users.js';
@@ -102,6 +103,7 @@ export function dashboard(services: Services): Hono<DashboardEnv> {
   registerConnectionPages(dashboard, services);
   registerMcpConfigPages(dashboard, services);
   registerUserPages(dashboard, services);
+  registerGrantPages(dashboard, services);
   registerLogPages(dashboard, services);
   registerClientPages(dashboard, services);
 

@@ -8,6 +8,7 @@ import { providerIcon } from './connections.js';
 import { field, readForm } from './form.js';
 import { type Html, html, queryString } from './html.js';
 import { copyable, csrfField, notice, noticeFromQuery, page, statusBadge, time } from './layout.js';
+import { grantsSection } from './mcp-grants.js';
 import type { DashboardEnv } from './session.js';
 
 /** MCP Inspector's CLI swaps any path not ending in /mcp for /mcp, dropping the URL's secret (see mcp-endpoint/endpoint.ts). */
@@ -152,7 +153,8 @@ ${
       body: html`<p><a href="/dashboard/users">← Users</a></p><h1>User <code>${identifier}</code></h1>
 ${noticeFromQuery(c.req.query('notice'))}${extra ?? ''}
 <section aria-labelledby="accounts-title"><h2 id="accounts-title">Connected accounts</h2>${accountsTable}${connectForm}</section>
-<section aria-labelledby="instances-title"><h2 id="instances-title">MCP instances</h2>${instancesTable}</section>`,
+<section aria-labelledby="instances-title"><h2 id="instances-title">MCP instances</h2>${instancesTable}</section>
+${await grantsSection(services, session, identifier)}`,
     });
   };
 

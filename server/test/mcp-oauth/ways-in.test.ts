@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DashboardClient } from '../dashboard/dashboard-client.js';
 import { type ApiConfig, connectV2, createSeedConfig, ensureInstance, mintToken } from '../mcp/support.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { formFields, TestBrowser } from './browser.js';
@@ -108,6 +109,22 @@ describe('the ways into a config URL, each switchable per config', () => {
       expect(Date.now() - started).toBeLessThan(1_000);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  });
+
+  it('shows the user’s signed-in MCP clients on the dashboard, and revokes one there', async () => {
+    const { access_token: token } = await signIn(stack, config, 'john-doe');
+    const dashboard = new DashboardClient(stack);
+    const csrf = await dashboard.signIn();
+    const page = await (await dashboard.get('/dashboard/user?identifier=john-doe')).text();
+    expect(page).toContain('MCP clients signed in');
+    expect(page).toContain('Hand Client');
+    const grantId = DashboardClient.hidden(page, 'grant_id');
+    const revoked = await dashboard.post('/dashboard/mcp-grants/revoke', { _csrf: csrf, grant_id: grantId });
+    expect(revoked.status).toBe(303);
+    expect(revoked.headers.get('location')).toContain('notice=grant-revoked');
+    expect(await pingStatus(stack, config.mcp_server_url, token)).toBe(401);
+    const forged = await dashboard.post('/dashboard/mcp-grants/revoke', { grant_id: grantId });
+    expect(forged.status).toBe(403);
   });
 
   it('revokes the grant of an authorization code presented twice', async () => {
