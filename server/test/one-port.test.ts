@@ -26,6 +26,10 @@ function h2Request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, bo
       status = Number(h[':status']);
       answerHeaders = h;
     });
+    // gRPC's status comes in trailers (or in the headers of a trailers-only answer).
+    stream.on('trailers', (t) => {
+      answerHeaders = { ...answerHeaders, ...t };
+    });
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => resolve({ status, headers: answerHeaders, body: Buffer.concat(chunks).toString() }));
     stream.on('error', reject);
@@ -71,6 +75,23 @@ function rawHttp1Get(open: () => Socket, path: string): Promise<string> {
 }
 
 const SMALL_BODY_LIMIT = 4096;
+
+/** A management access token of the admin client the start created. */
+async function tokenOf(running: RunningServer, origin: string, dispatcher: Agent): Promise<string> {
+  const client = running.adminClient;
+  if (!client) throw new Error('the start created no admin client');
+  const answer = await undiciFetch(`${origin}/oauth/token`, {
+    dispatcher,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: client.client_id,
+      client_secret: client.client_secret,
+    }).toString(),
+  });
+  return ((await answer.json()) as { access_token: string }).access_token;
+}
 
 function envFor(dataDir: string, extra: Record<string, string>): Record<string, string> {
   return {
@@ -210,6 +231,59 @@ for (const mode of ['cleartext', 'tls'] as const) {
       expect(silent.ms).toBeLessThan(5_000);
       expect(halfClosed.ms).toBeLessThan(5_000);
       expect(prefaceOnly.ms).toBeLessThan(5_000);
+      await alive();
+    });
+
+    /** A gRPC frame: compressed flag, 4-byte length, message. */
+    const grpcFrame = (message: Buffer, declaredLength = message.length) => {
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(declaredLength, 1);
+      return Buffer.concat([head, message]);
+    };
+    const grpcHeaders = (method: string, token?: string): OutgoingHttpHeaders => ({
+      ':method': 'POST',
+      ':path': `/scalekit.v1.connections.ConnectionService/${method}`,
+      'content-type': 'application/grpc+proto',
+      te: 'trailers',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    });
+
+    it('answers gRPC on HTTP/2 and Hono on HTTP/2 on the same session', async () => {
+      const session = openH2();
+      try {
+        const [unauthenticated, rest] = await Promise.all([
+          h2Request(session, grpcHeaders('ListAppConnections'), grpcFrame(Buffer.alloc(0))),
+          h2Request(session, { ':method': 'GET', ':path': '/healthz' }),
+        ]);
+        expect(unauthenticated.status).toBe(200);
+        expect(unauthenticated.headers['grpc-status']).toBe('16');
+        expect(rest.status).toBe(200);
+        const token = await tokenOf(running, origin, dispatcher);
+        const listed = await h2Request(session, grpcHeaders('ListAppConnections', token), grpcFrame(Buffer.alloc(0)));
+        expect(listed.headers['grpc-status']).toBe('0');
+      } finally {
+        session.close();
+      }
+    });
+
+    it('refuses a gRPC message over the limit with RESOURCE_EXHAUSTED, and stays up', async () => {
+      const session = openH2();
+      try {
+        const token = await tokenOf(running, origin, dispatcher);
+        const big = Buffer.alloc(SMALL_BODY_LIMIT + 100, 0x41);
+        const answer = await h2Request(session, grpcHeaders('ListAppConnections', token), grpcFrame(big));
+        expect(answer.headers['grpc-status']).toBe('8');
+        expect(decodeURIComponent(String(answer.headers['grpc-message']))).toMatch(/larger than|readMaxBytes|max/i);
+        // Only declared, never sent: refused on the length alone.
+        const declared = await h2Request(
+          session,
+          grpcHeaders('ListAppConnections', token),
+          grpcFrame(Buffer.alloc(8), 50_000_000),
+        );
+        expect(declared.headers['grpc-status']).toBe('8');
+      } finally {
+        session.close();
+      }
       await alive();
     });
 
