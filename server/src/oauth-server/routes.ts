@@ -1,11 +1,13 @@
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv, Services } from '../context.js';
 import { newSecret } from '../crypto/random.js';
 import { AppError, isAppError } from '../errors.js';
 import { readBodyText } from '../http/body.js';
+import { clientAddress } from '../http/client-address.js';
 import { AuthorizeRedirect, type ClientCredentials } from '../mcp-auth/authorization-server.js';
 import { AuthorizeRefusal, OAuthError } from '../mcp-auth/oauth-error.js';
+import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 import { consentPage, errorPage } from './pages.js';
 
 /** Token, registration and revocation requests are small. */
@@ -117,6 +119,39 @@ export function oauthServer(services: Services): Hono<AppEnv> {
     }
     throw error;
   };
+
+  // Per client address: the machine endpoints count against the token limit, the pages
+  // people open against the connect-page limit (each try costs database writes).
+  const limited =
+    (rule: 'token' | 'connect'): MiddlewareHandler<AppEnv> =>
+    async (c, next) => {
+      try {
+        await services.rateLimiter.consume(rule, [`ip:${clientAddress(c, services.config)}`]);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'rate_limited') throw error;
+        const retryAfter = retryAfterSeconds(error) ?? '1';
+        if (rule === 'token') {
+          return Response.json(
+            { error: 'invalid_request', error_description: error.message },
+            { status: 429, headers: { ...NO_STORE, ...OPEN_CORS, 'retry-after': retryAfter } },
+          );
+        }
+        const nonce = newSecret(16);
+        return c.body(
+          errorPage(nonce, 'Too many attempts', 'Wait a minute, then start again from your MCP client.'),
+          429,
+          {
+            ...pageHeaders(nonce),
+            'retry-after': retryAfter,
+          },
+        );
+      }
+      await next();
+    };
+  for (const path of ['/mcp-oauth/token', '/mcp-oauth/register', '/mcp-oauth/revoke']) app.use(path, limited('token'));
+  for (const path of ['/mcp-oauth/authorize', '/mcp-oauth/oidc/callback', '/mcp-oauth/consent/*']) {
+    app.use(path, limited('connect'));
+  }
 
   for (const path of [
     '/mcp-oauth/token',

@@ -198,3 +198,35 @@ describe('dynamic client registration switched off', () => {
     expect(response.status).toBe(404);
   });
 });
+
+describe('the authorization server’s rate limits', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { SWITCHBOARD_RATE_LIMIT_TOKEN: '3/60', SWITCHBOARD_RATE_LIMIT_CONNECT: '2/60' } });
+  });
+  afterAll(() => stack?.close());
+
+  it('answers 429 with Retry-After past the token limit (registration included) and the page limit', async () => {
+    const register = () =>
+      stack.fetch(`${stack.url}/mcp-oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' }),
+      });
+    expect((await register()).status).toBe(201);
+    expect((await register()).status).toBe(201);
+    const token = await stack.fetch(`${stack.url}/mcp-oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'y' }),
+    });
+    expect(token.status).toBe(401);
+    const limited = await register();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+    const authorize = () => stack.fetch(`${stack.url}/mcp-oauth/authorize?client_id=nobody`, { redirect: 'manual' });
+    expect((await authorize()).status).toBe(400);
+    expect((await authorize()).status).toBe(400);
+    expect((await authorize()).status).toBe(429);
+  });
+});
