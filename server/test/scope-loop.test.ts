@@ -57,6 +57,12 @@ describe('a tool that needs a scope the connection does not request (incremental
     });
     expect(before.required_scopes).toEqual(expect.arrayContaining([GMAIL_MODIFY, CONTACTS_READONLY]));
     expect(before.authentication_link).toMatch(/\/connect\//);
+    // The dashboard names the state on the user's page too.
+    const dashboard = new DashboardClient(stack);
+    await dashboard.signIn();
+    const userPage = async () => (await dashboard.get('/dashboard/user?identifier=john-doe')).text();
+    expect(await userPage()).toContain('needs re-authorization');
+    expect(await userPage()).toContain(CONTACTS_READONLY);
 
     // The link asks for the union, and for the scopes granted before to be kept.
     const opened = await stack.fetch(before.authentication_link, { redirect: 'manual' });
@@ -71,6 +77,7 @@ describe('a tool that needs a scope the connection does not request (incremental
 
     const worked = await getContacts();
     expect(worked.status, JSON.stringify(worked.body)).toBe(200);
+    expect(await userPage()).not.toContain('needs re-authorization');
     const after = await authState(true);
     expect(after).toMatchObject({
       connected_account_status: 'ACTIVE',
@@ -88,12 +95,27 @@ describe('a tool that needs a scope the connection does not request (incremental
 
   it("shows each config's scope needs on the dashboard's config page", async () => {
     const dashboard = new DashboardClient(stack);
-    await dashboard.signIn();
+    const csrf = await dashboard.signIn();
     const configs = await stack.api<{ configs: { id: string; name: string }[] }>('GET', '/api/v1/mcp/configs');
     const id = configs.body.configs.find((c) => c.name === 'contacts-helper')?.id;
     const page = await (await dashboard.get(`/dashboard/mcp-configs/${id}`)).text();
     expect(page).toContain('Scopes needed');
     expect(page).toContain(CONTACTS_READONLY);
     expect(page).toContain('beyond the connection');
+
+    // A link made on the user's page asks for what the user's configs need too.
+    const accounts = await stack.api<{ connected_accounts: { connection_id: string }[] }>(
+      'GET',
+      '/api/v1/connected_accounts?identifier=john-doe',
+    );
+    const made = await dashboard.post('/dashboard/user/auth-link', {
+      _csrf: csrf,
+      identifier: 'john-doe',
+      connection_id: accounts.body.connected_accounts[0]?.connection_id ?? '',
+    });
+    const link = /<code id="auth-link">([^<]+)<\/code>/.exec(await made.text())?.[1] ?? '';
+    const opened = await stack.fetch(link.replaceAll('&amp;', '&'), { redirect: 'manual' });
+    const scopes = new URL(opened.headers.get('location') ?? '').searchParams.get('scope')?.split(' ');
+    expect(scopes).toEqual(expect.arrayContaining([GMAIL_MODIFY, CONTACTS_READONLY]));
   });
 });

@@ -4,6 +4,7 @@ import type { AuthLink } from '../accounts/connect-flow.js';
 import type { ConnectionRow } from '../connections/connections.js';
 import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
+import { connectionScopeNeeds } from '../mcp/scope-needs.js';
 import { providerIcon } from './connections.js';
 import { field, readForm } from './form.js';
 import { type Html, html, queryString } from './html.js';
@@ -98,15 +99,31 @@ ${table}
     ]);
     const session = c.get('session');
     const linked = new Set(accountRows.map((row) => row.connection_id));
+    // An ACTIVE account short of a scope its user's configs need: named, and its link asks for them.
+    const connectionScopes = new Map(connections.map((row) => [row.id, JSON.parse(row.scopes) as string[]]));
+    const missingOf = (row: { connection_id: string; status: string; granted_scopes: string }) =>
+      row.status === 'ACTIVE'
+        ? connectionScopeNeeds(
+            catalog,
+            instances.flatMap(({ config: cfg }) => cfg.mappings.filter((m) => m.connection_id === row.connection_id)),
+            connectionScopes.get(row.connection_id) ?? [],
+            JSON.parse(row.granted_scopes) as string[],
+          ).missing
+        : [];
     const unlinked = connections.filter((row) => !linked.has(row.id));
     const accountsTable = accountRows.length
       ? html`<div class="table-wrap"><table class="stack"><caption class="visually-hidden">Connected accounts of ${identifier}</caption>
 <thead><tr><th scope="col">Connection</th><th scope="col">Status</th><th scope="col">Provider account</th><th scope="col">Last used</th><th scope="col">Updated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${accountRows.map((row) => {
           const provider = catalog.providers.get(row.c_provider);
+          const missing = missingOf(row);
           return html`<tr>
 <td data-label="Connection"><span class="provider-cell">${providerIcon(provider)}<strong>${row.c_name}</strong></span></td>
-<td data-label="Status">${statusBadge(row.status)}${row.status_reason ? html` <span class="hint">${row.status_reason}</span>` : ''}</td>
+<td data-label="Status">${statusBadge(row.status)}${row.status_reason ? html` <span class="hint">${row.status_reason}</span>` : ''}${
+            missing.length
+              ? html` <span class="badge warn">needs re-authorization</span><div class="hint scope-needs">missing ${missing.map((scope) => html`<code>${scope}</code> `)}</div>`
+              : ''
+          }</td>
 <td data-label="Account">${row.provider_account ?? '—'}</td>
 <td data-label="Last used">${time(row.last_used_at)}</td>
 <td data-label="Updated">${time(row.updated_at)}</td>
@@ -171,7 +188,17 @@ ${await grantsSection(services, session, identifier)}`,
     const form = await readForm(c, config.maxBodyBytes);
     const identifier = identifierOf(field(form, 'identifier'));
     const connection: ConnectionRow = await services.connections.get(field(form, 'connection_id'));
-    const link: AuthLink = await services.connectFlow.authLink(connection, identifier, { source: 'dashboard' });
+    // The link asks for what this user's configs need of the connection too (incremental authorization).
+    const { rows: instances } = await services.mcpInstances.list({ userIdentifier: identifier, limit: 500, offset: 0 });
+    const { extra } = connectionScopeNeeds(
+      catalog,
+      instances.flatMap(({ config: cfg }) => cfg.mappings.filter((m) => m.connection_id === connection.id)),
+      JSON.parse(connection.scopes) as string[],
+    );
+    const link: AuthLink = await services.connectFlow.authLink(connection, identifier, {
+      source: 'dashboard',
+      extraScopes: extra,
+    });
     const panel = notice(
       'ok',
       html`<p><strong>Authentication link for ${connection.name}</strong>: send it to ${identifier}. It expires ${time(link.expiry)}.</p>

@@ -66,3 +66,22 @@ export function missingScopes(
   if (!grantedScopes.length) return [];
   return uncoveredScopes(mappedTools(catalog, mapping.provider, mapping.tools), grantedScopes);
 }
+
+/**
+ * One connection as several configs map it (a user's instances): the scopes a consent should
+ * ask for beyond the connection's, and those `granted` lacks (empty when not known).
+ */
+export function connectionScopeNeeds(
+  catalog: Catalog,
+  mappings: { provider: string; tools: string[] }[],
+  connectionScopes: string[],
+  grantedScopes: string[] = [],
+): { extra: string[]; missing: string[] } {
+  const extra = new Set<string>();
+  const missing = new Set<string>();
+  for (const mapping of mappings) {
+    for (const scope of scopeNeeds(catalog, mapping, connectionScopes).extra) extra.add(scope);
+    for (const scope of missingScopes(catalog, mapping, grantedScopes)) missing.add(scope);
+  }
+  return { extra: [...extra], missing: [...missing] };
+}
