@@ -2,6 +2,7 @@
 import { CommandError } from './commands/command-error.js';
 import { CLI, DEFAULT_DATA_DIR } from './commands/invocation.js';
 import { ConfigError } from './config.js';
+import { StartupError } from './errors.js';
 
 const USAGE = `${CLI} start|demo|clients|connections|keys|help [options]`;
 
@@ -62,5 +63,6 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError) fail(error.message, 'fix the environment variables above and start again');
   if (error instanceof CommandError) fail(error.message, error.hint, error.usage);
+  if (error instanceof StartupError) fail(error.message, error.hint);
   fail(error instanceof Error ? error.message : String(error));
 });

@@ -122,3 +122,18 @@ export function errorBody(code: ErrorCode, message: string, details?: ErrorDetai
 export function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;
 }
+
+/**
+ * A start that cannot go on, said in one line with what the operator should do (`hint`); the
+ * CLI prints both and no stack. Thrown where the cause is known: the database, the listen address.
+ */
+export class StartupError extends Error {
+  override name = 'StartupError';
+  constructor(
+    message: string,
+    readonly hint: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -60,7 +60,14 @@ export async function startCommand(
   const config = loadConfig(startEnv);
   // Said before anything is opened, rather than as a listen error after the database is.
   if (config.port !== 0) {
-    await freePort(config.port, config.host).catch(() => {
+    await freePort(config.port, config.host).catch((error: NodeJS.ErrnoException) => {
+      // Not a taken port: HOST names no address of this machine (unknown name, someone else's IP).
+      if (error.code !== 'EADDRINUSE') {
+        throw new CommandError(
+          `cannot listen on HOST ${config.host} (${error.code ?? error.message})`,
+          'set HOST to an address of this machine: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+        );
+      }
       throw new CommandError(
         `port ${config.port} on ${config.host} is already in use (another Switchboard, or \`npm start\`?)`,
         `stop that process, or pick another port: ${cliCommand(`start --port ${config.port + 1}`, values['data-dir'])}`,

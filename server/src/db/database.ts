@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { StartupError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -58,30 +59,95 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 // pg returns BIGINT and NUMERIC as strings by default; our counters fit in a JS number.
 pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
 
+/** Where DATABASE_URL points, for a message: host, port, user and database, never the password. */
+function describeTarget(databaseUrl: string): { where: string; user: string } {
+  try {
+    const url = new URL(databaseUrl);
+    return {
+      where: `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname.length > 1 ? url.pathname : ''}`,
+      user: decodeURIComponent(url.username) || '(default user)',
+    };
+  } catch {
+    return { where: '(unreadable DATABASE_URL)', user: '(default user)' };
+  }
+}
+
+/** A failure to reach or sign in to PostgreSQL as one line and its fix; other errors pass through. */
+function explainConnectError(error: unknown, databaseUrl: string): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const { where, user } = describeTarget(databaseUrl);
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EHOSTUNREACH'
+  ) {
+    return new StartupError(
+      `cannot reach PostgreSQL at ${where} (${code})`,
+      'start PostgreSQL there, or fix the host and port in DATABASE_URL',
+      { cause: error },
+    );
+  }
+  // 28P01: wrong password; 28000: no such role, or pg_hba.conf refuses the connection.
+  if (code === '28P01' || code === '28000') {
+    return new StartupError(
+      `PostgreSQL at ${where} refused user "${user}" (${(error as Error).message})`,
+      'fix the user and password in DATABASE_URL, or allow this user in pg_hba.conf',
+      { cause: error },
+    );
+  }
+  if (code === '3D000') {
+    return new StartupError(
+      `PostgreSQL at ${where} has no such database (${(error as Error).message})`,
+      'create it (createdb) or fix the database name in DATABASE_URL',
+      { cause: error },
+    );
+  }
+  return error;
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
-    const schema = options.postgresSchema;
-    if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid Postgres schema name: ${schema}`);
-    if (schema) {
-      const setup = new pg.Client({ connectionString: options.databaseUrl });
-      await setup.connect();
-      try {
-        await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      } finally {
-        await setup.end();
-      }
+    const databaseUrl = options.databaseUrl;
+    try {
+      return await openPostgres(databaseUrl, options);
+    } catch (error) {
+      throw explainConnectError(error, databaseUrl);
     }
-    const pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      max: options.poolSize ?? 10,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
-    });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-    await migrateToLatest(db as Kysely<unknown>, { schema: current.rows[0]?.schema ?? 'public' });
-    return { db, engine: 'postgres', pool, close: () => db.destroy() };
   }
+  return openSqlite(options);
+}
 
+async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const schema = options.postgresSchema;
+  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid Postgres schema name: ${schema}`);
+  if (schema) {
+    const setup = new pg.Client({ connectionString: databaseUrl });
+    await setup.connect();
+    try {
+      await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await setup.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.poolSize ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const current = await sql<{ schema: string }>`select current_schema() as schema`
+    .execute(db)
+    .catch(async (error: unknown) => {
+      await db.destroy();
+      throw error;
+    });
+  await migrateToLatest(db as Kysely<unknown>, { schema: current.rows[0]?.schema ?? 'public' });
+  return { db, engine: 'postgres', pool, close: () => db.destroy() };
+}
+
+async function openSqlite(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const file = options.sqliteFile ?? 'switchboard.db';
   const path = file === ':memory:' ? file : join(options.dataDir, file);
   if (path !== ':memory:') {
