@@ -1,6 +1,7 @@
 import type { McpAuthState } from '@switchboard/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardClient } from './dashboard/dashboard-client.js';
+import { connectV2 } from './mcp/support.js';
 import { type Stack, startStack } from './support/stack.js';
 
 const CONTACTS_READONLY = 'https://www.googleapis.com/auth/contacts.readonly';
@@ -117,5 +118,25 @@ describe('a tool that needs a scope the connection does not request (incremental
     const opened = await stack.fetch(link.replaceAll('&amp;', '&'), { redirect: 'manual' });
     const scopes = new URL(opened.headers.get('location') ?? '').searchParams.get('scope')?.split(' ');
     expect(scopes).toEqual(expect.arrayContaining([GMAIL_MODIFY, CONTACTS_READONLY]));
+  });
+
+  it('hands an agent of a user not connected yet a link that asks for the config’s scopes at once', async () => {
+    const instance = await stack.api<{ instance: { url: string } }>('POST', '/api/v1/mcp/instances', {
+      config_name: 'contacts-helper',
+      user_identifier: 'new-user',
+    });
+    const client = await connectV2(stack, instance.body.instance.url);
+    try {
+      const result = await client.callTool({ name: 'gmail_get_contacts', arguments: {} });
+      expect(result.isError).toBe(true);
+      const text = JSON.stringify(result.content);
+      const link = /(http:\/\/[^\s"\\]+\/connect\/[A-Za-z0-9_-]+)/.exec(text)?.[1] ?? '';
+      expect(link).not.toBe('');
+      const opened = await stack.fetch(link, { redirect: 'manual' });
+      const scopes = new URL(opened.headers.get('location') ?? '').searchParams.get('scope')?.split(' ');
+      expect(scopes).toEqual(expect.arrayContaining([GMAIL_MODIFY, CONTACTS_READONLY]));
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { newId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { ACCOUNT_ERRORS, AppError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { scopeNeeds } from '../mcp/scope-needs.js';
 import type { Metrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
 import type { Catalog } from '../providers/index.js';
@@ -32,6 +33,11 @@ export interface ExecuteRequest {
   account: AccountSelector;
   source: ToolCallSource;
   instanceId?: string;
+  /**
+   * The tools the caller's MCP config maps from this connection (empty: all of them): a link
+   * issued for a failure asks for the scopes they need beyond the connection's.
+   */
+  mappedTools?: string[];
   signal?: AbortSignal;
   /** 1 for a first call; n for the caller's (n-1)th retry of the same failed call (see grpc/retries.ts). */
   attempt?: number;
@@ -121,6 +127,7 @@ export class ToolExecutor {
             ),
             connectionRow,
             request.account.identifier,
+            request.mappedTools,
           );
         }
         throw new AppError('not_found', `connected account ${request.account.connectedAccountId} not found`);
@@ -179,7 +186,12 @@ export class ToolExecutor {
       if (failure?.code === 'insufficient_scope' && connection) {
         failure = reauthorizeThroughApp(failure, connection, toolScopes);
       } else if (failure && ACCOUNT_ERRORS.has(failure.code) && connection && !failure.details?.authentication_link) {
-        failure = await this.withAuthLink(failure, connection, account?.identifier ?? identifierHint ?? '');
+        failure = await this.withAuthLink(
+          failure,
+          connection,
+          account?.identifier ?? identifierHint ?? '',
+          request.mappedTools,
+        );
       }
       this.log(request, executionId, started, {
         connection,
@@ -237,9 +249,24 @@ export class ToolExecutor {
     );
   }
 
-  private async withAuthLink(error: AppError, connection: ConnectionRow, identifier: string): Promise<AppError> {
+  private async withAuthLink(
+    error: AppError,
+    connection: ConnectionRow,
+    identifier: string,
+    mappedTools?: string[],
+  ): Promise<AppError> {
     if (!identifier) return error;
-    const { link, expiry } = await this.deps.connectFlow.authLink(connection, identifier, { source: 'tool_error' });
+    const extraScopes = mappedTools
+      ? scopeNeeds(
+          this.deps.catalog,
+          { provider: connection.provider, tools: mappedTools },
+          JSON.parse(connection.scopes),
+        ).extra
+      : undefined;
+    const { link, expiry } = await this.deps.connectFlow.authLink(connection, identifier, {
+      source: 'tool_error',
+      extraScopes,
+    });
     const message = `${error.message}. Ask the user to open this link to connect ${connection.name}: ${link}`;
     const Kind = error instanceof ProviderError ? ProviderError : AppError;
     return new Kind(error.code, message, {

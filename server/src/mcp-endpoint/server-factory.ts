@@ -114,6 +114,7 @@ export function buildMcpServer(request: McpRequestState, era: 'legacy' | 'modern
         account: { connector: mapping.connectionName, identifier: target.userIdentifier },
         source: 'MCP',
         instanceId: target.instanceId,
+        mappedTools: mapping.tools,
         signal: ctx.mcpReq.signal,
       });
       return server.projectCallToolResult({ content: [{ type: 'text', text: result.json }] }, undefined);
