@@ -2,10 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   type CallToolResult,
   Client,
-  type OAuthClientMetadata,
-  type OAuthClientProvider,
-  type OAuthDiscoveryState,
-  type StoredOAuthClientInformation,
   type StoredOAuthTokens,
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
