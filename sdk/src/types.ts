@@ -468,7 +468,8 @@ export interface ApiClient {
   name: string;
   scope: ApiClientScope;
   created_at: string;
-  revoked_at: string | null;
+  /** When it was revoked; absent while it is not (unset timestamps are omitted, as protobuf JSON does). */
+  revoked_at?: string;
 }
 
 /** A client with its secret: the answer of create and rotate_secret, the only time it is shown. */

@@ -53,8 +53,8 @@ describe.each(ENGINES)('management API clients (%s)', (engine) => {
     expect(listed.body.clients[0]).toMatchObject({
       client_id: stack.admin.client_id,
       scope: 'admin',
-      revoked_at: null,
     });
+    expect(listed.body.clients[0]).not.toHaveProperty('revoked_at');
     expect(listed.body.clients.map((c) => c.id)).toContain(created.id);
     expect(JSON.stringify(listed.body)).not.toContain(created.client_secret);
     expect(JSON.stringify(listed.body)).not.toContain('secret_hash');

@@ -10,12 +10,12 @@ function field(value: unknown, ...keys: string[]): string {
 
 const TIMESTAMP_KEY = /(_at|expiry|expires_at)$/;
 
-/** Every `path: value` in a JSON answer whose key names a timestamp and whose value is "". */
+/** Every path in a JSON answer whose key names a timestamp and whose value is "" or null: unset ones are omitted. */
 function emptyTimestamps(value: unknown, path = '$'): string[] {
   if (Array.isArray(value)) return value.flatMap((item, index) => emptyTimestamps(item, `${path}[${index}]`));
   if (value === null || typeof value !== 'object') return [];
   return Object.entries(value).flatMap(([key, item]) => [
-    ...(TIMESTAMP_KEY.test(key) && item === '' ? [`${path}.${key}`] : []),
+    ...(TIMESTAMP_KEY.test(key) && (item === '' || item === null) ? [`${path}.${key}`] : []),
     ...emptyTimestamps(item, `${path}.${key}`),
   ]);
 }

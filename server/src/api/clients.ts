@@ -19,7 +19,8 @@ export function clientToApi(row: ApiClientRow): ApiClient {
     name: row.name,
     scope: row.scope,
     created_at: row.created_at,
-    revoked_at: row.revoked_at,
+    // Omitted while unset, as protobuf JSON omits an unset timestamp.
+    ...(row.revoked_at ? { revoked_at: row.revoked_at } : {}),
   };
 }
 
