@@ -120,7 +120,7 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
 
     const pruned = await new Retention({ db: db.db, clock, logger }, { logRetentionDays: 30 }).pruneOnce();
 
-    expect(pruned).toEqual({ authRequests: 1, authLinks: 2, toolCallLogs: 2 });
+    expect(pruned).toEqual({ authRequests: 1, authLinks: 2, toolCallLogs: 2, mcpOAuth: 0 });
     expect(await ids('auth_links')).toEqual([recentlyExpired, usedButValid].sort());
     expect(await ids('auth_requests')).toEqual([openRequest]);
     expect(await ids('tool_call_logs')).toEqual(kept.sort());
@@ -148,8 +148,9 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
       { logRetentionDays: 30 },
     ).pruneOnce();
     expect(pruned.toolCallLogs).toBe(total);
-    // Three batches of audit rows, plus one (empty) statement each for requests and links.
-    expect(deletes).toBe(3 + 2);
+    // Three batches of audit rows, plus one (empty) statement each for requests and links and
+    // the four MCP OAuth tables.
+    expect(deletes).toBe(3 + 2 + 4);
     expect(await ids('tool_call_logs')).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import { pruneMcpOAuth, REVOKED_GRANT_KEEP_MS } from '../mcp-auth/pruning.js';
 
 /** Authentication links and requests stay this long after they expire, so a late click still gets "this link expired". */
 export const EXPIRED_GRACE_MS = 24 * 60 * 60 * 1000;
@@ -25,6 +26,8 @@ export interface Pruned {
   authRequests: number;
   authLinks: number;
   toolCallLogs: number;
+  /** Expired MCP OAuth requests, codes and refresh tokens, and long-revoked grants (mcp-auth/pruning.ts). */
+  mcpOAuth: number;
 }
 
 type PrunedTable = 'auth_requests' | 'auth_links' | 'tool_call_logs';
@@ -83,12 +86,18 @@ export class Retention {
       authRequests: await this.deleteBatched('auth_requests', 'expires_at', expiredBefore),
       authLinks: await this.deleteBatched('auth_links', 'expires_at', expiredBefore),
       toolCallLogs: 0,
+      mcpOAuth: await pruneMcpOAuth(
+        this.deps.db,
+        { expiredBefore, revokedBefore: new Date(now - REVOKED_GRANT_KEEP_MS).toISOString() },
+        PRUNE_BATCH_ROWS,
+        () => this.stopped,
+      ),
     };
     if (this.settings.logRetentionDays > 0) {
       const loggedBefore = new Date(now - this.settings.logRetentionDays * 86_400_000).toISOString();
       pruned.toolCallLogs = await this.deleteBatched('tool_call_logs', 'created_at', loggedBefore);
     }
-    if (pruned.authRequests + pruned.authLinks + pruned.toolCallLogs > 0)
+    if (pruned.authRequests + pruned.authLinks + pruned.toolCallLogs + pruned.mcpOAuth > 0)
       this.deps.logger.info(pruned, 'pruned expired authentication rows and old audit rows');
     return pruned;
   }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Retention } from '../../src/maintenance/retention.js';
 import { DashboardClient } from '../dashboard/dashboard-client.js';
 import { type ApiConfig, connectV2, createSeedConfig, ensureInstance, mintToken } from '../mcp/support.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -175,6 +176,48 @@ describe('the ways into a config URL, each switchable per config', () => {
     expect(JSON.stringify(result.content)).toContain(`${stack.url}/connect/`);
     await client.close();
     await stack.api('PUT', `/api/v1/mcp/configs/${config.id}/access`, { require_active_accounts: true });
+  });
+});
+
+describe('pruning the authorization server’s rows', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { SWITCHBOARD_MCP_OAUTH_LOGIN_URL: LOGIN_URL } });
+  });
+  afterAll(() => stack?.close());
+
+  it('deletes expired requests, codes and refresh tokens and long-revoked grants, keeping live grants', async () => {
+    const config = await createSeedConfig(stack);
+    await stack.connectAccount('MY_GMAIL', 'john-doe');
+    await stack.connectAccount('MY_CALENDAR', 'john-doe');
+    await signIn(stack, config, 'john-doe');
+    const revoked = await signIn(stack, config, 'john-doe');
+    const grants = await stack.api<{ grants: { id: string }[] }>('GET', '/api/v1/mcp/oauth/grants');
+    await stack.api('POST', `/api/v1/mcp/oauth/grants/${grants.body.grants[0]?.id}:revoke`);
+    const db = stack.db.db;
+    const count = async (
+      table: 'mcp_oauth_requests' | 'mcp_oauth_codes' | 'mcp_oauth_refresh_tokens' | 'mcp_oauth_grants',
+    ) =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    expect(await count('mcp_oauth_grants')).toBe(2);
+    const in40Days = { now: () => Date.now() + 40 * 86_400_000 };
+    const pruned = await new Retention(
+      { db, clock: in40Days, logger: stack.services.logger },
+      { logRetentionDays: 0 },
+    ).pruneOnce();
+    expect(pruned.mcpOAuth).toBeGreaterThan(0);
+    expect(await count('mcp_oauth_requests')).toBe(0);
+    expect(await count('mcp_oauth_codes')).toBe(0);
+    expect(await count('mcp_oauth_refresh_tokens')).toBe(0);
+    expect(await count('mcp_oauth_grants')).toBe(1);
+    expect(revoked.refresh_token).toMatch(/^mcprt_/);
   });
 });
 
