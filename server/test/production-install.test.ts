@@ -408,4 +408,18 @@ describe('the operator guides', () => {
     }
     JSON.parse(read('docs/grafana-dashboard.json'));
   });
+
+  it('name only metrics the server registers, in the observability guide and the sample dashboard', () => {
+    const registered = new Set(
+      [...read('server/src/observability/metrics.ts').matchAll(/name: '(switchboard_\w+)'/g)].map((m) => m[1]),
+    );
+    expect(registered.size).toBeGreaterThan(5);
+    for (const file of ['docs/observability.md', 'docs/grafana-dashboard.json']) {
+      const named = [...read(file).matchAll(/switchboard_[a-z_]*[a-z]/g)]
+        .map(([name]) => name.replace(/_(bucket|sum|count)$/, ''))
+        .filter((name) => !/^switchboard_(process|nodejs)/.test(name));
+      expect(named.length, file).toBeGreaterThan(5);
+      for (const name of named) expect(registered, `${file}: ${name}`).toContain(name);
+    }
+  });
 });
