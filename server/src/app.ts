@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { managementApi, tokenEndpoint } from './api/index.js';
+import { managementApi, proxyRoutes, tokenEndpoint } from './api/index.js';
 import { connectPages } from './connect-pages/routes.js';
 import type { AppDeps, AppEnv, Services } from './context.js';
 import { newId, safeEqual } from './crypto/random.js';
@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
 
   app.route('/oauth', tokenEndpoint(services));
   app.route('/api/v1', managementApi(services));
+  app.route('/proxy', proxyRoutes(services));
   app.route('/', connectPages(services));
   app.route('/', mcpEndpoint(services));
   app.route('/', oauthServer(services));

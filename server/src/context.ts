@@ -17,6 +17,7 @@ import type { UsageMarks } from './db/usage-marks.js';
 import type { ToolCallLog } from './execution/call-log.js';
 import type { ToolExecutor } from './execution/executor.js';
 import type { ProviderTransport } from './execution/provider-transport.js';
+import type { ProviderProxy } from './execution/proxy.js';
 import type { Logger } from './logger.js';
 import type { McpConfigs } from './mcp/configs.js';
 import type { McpInstances } from './mcp/instances.js';
@@ -73,6 +74,8 @@ export interface Services extends AppDeps {
   /** Authentication links, and the OAuth consent that activates an account through one. */
   connectFlow: ConnectFlow;
   executor: ToolExecutor;
+  /** Calls to a provider's own API for a connected account (/proxy, the SDKs' `actions.request`). */
+  proxy: ProviderProxy;
   /** The batched audit log of tool calls; flush before reading tool_call_logs, close at shutdown. */
   callLog: ToolCallLog;
   /** Batched last_used_at writes; flush before reading last_used_at and at shutdown. */

@@ -9,6 +9,7 @@ import type { AppDeps, Services } from './context.js';
 import { UsageMarks } from './db/usage-marks.js';
 import { ToolCallLog } from './execution/call-log.js';
 import { ToolExecutor } from './execution/executor.js';
+import { ProviderProxy } from './execution/proxy.js';
 import { McpConfigs } from './mcp/configs.js';
 import { McpInstances } from './mcp/instances.js';
 import { SessionTokens } from './mcp/session-tokens.js';
@@ -79,6 +80,15 @@ export function createServices(deps: AppDeps): Services {
     accountEvents,
     connectFlow,
     executor,
+    proxy: new ProviderProxy({
+      ...deps,
+      providerTransport: deps.providerTransport ?? deps.fetch,
+      connections,
+      accounts,
+      vault,
+      callLog,
+      metrics,
+    }),
     callLog,
     usage,
     mcpConfigs,

@@ -24,3 +24,4 @@ export function managementApi(services: Services): Hono<AppEnv> {
 }
 
 export { tokenEndpoint } from './management-auth.js';
+export { proxyRoutes } from './proxy.js';

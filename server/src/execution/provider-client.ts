@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { AppError, ProviderError } from '../errors.js';
 import { providerServing } from '../providers/index.js';
 import { failureForStatus } from '../providers/status-failures.js';
-import type { ErrorClassifier, ProviderClient, ProviderRequest } from '../providers/types.js';
+import type { ErrorClassifier, ProviderClient, ProviderFailure, ProviderRequest } from '../providers/types.js';
 import type { ProviderResponse, ProviderTransport } from './provider-transport.js';
 
 export interface ProviderClientOptions {
@@ -83,7 +83,11 @@ function buildUrl(request: ProviderRequest, apiOrigins: string[], sandboxBaseUrl
 }
 
 async function readBody(response: ProviderResponse): Promise<unknown> {
-  const text = await response.text();
+  return parseBody(await response.text(), response);
+}
+
+/** The body as JSON when it reads as JSON, else the text; undefined when empty. */
+function parseBody(text: string, response: ProviderResponse): unknown {
   if (!text) return undefined;
   const type = response.headers.get('content-type') ?? '';
   if (type.includes('json') || /^[[{]/.test(text.trimStart())) {
@@ -130,29 +134,14 @@ function abortableAttempt(timeoutMs: number, parent: AbortSignal | undefined): {
  * here mean what the reading says: `provider_unauthorized` and `provider_rate_limited`.
  */
 export function createProviderClient(options: ProviderClientOptions): ProviderClient {
-  const providerHook =
-    'classifyError' in options
-      ? options.classifyError
-      : options.apiOrigins.map((origin) => providerServing(origin)).find(Boolean)?.errors;
-  const classify = (answer: { status: number; body: unknown }) => providerHook?.(answer) ?? failureForStatus(answer);
+  const classify = classifierFor(options);
   const sleep = options.sleep ?? defaultSleep;
   const maxRetries = options.maxRetries ?? 2;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 10_000;
 
   return {
     async request<T>(request: ProviderRequest): Promise<T> {
-      const method = request.method ?? 'GET';
-      const url = buildUrl(request, options.apiOrigins, options.sandboxBaseUrl);
-      const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
-      let body: string | undefined;
-      if (request.rawBody) {
-        headers['content-type'] = request.rawBody.contentType;
-        body = request.rawBody.data;
-      } else if (request.body !== undefined) {
-        headers['content-type'] = 'application/json';
-        body = JSON.stringify(request.body);
-      }
-
+      const { method, url, headers, body } = prepare(request, options);
       let refreshed = false;
       let retries = 0;
       for (;;) {
@@ -217,6 +206,87 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
       }
     },
   };
+}
+
+/** The provider's `errors` hook, else the HTTP status alone, as the reader of its answers. */
+function classifierFor(options: ProviderClientOptions): ErrorClassifier {
+  const providerHook =
+    'classifyError' in options
+      ? options.classifyError
+      : options.apiOrigins.map((origin) => providerServing(origin)).find(Boolean)?.errors;
+  return (answer) => providerHook?.(answer) ?? failureForStatus(answer);
+}
+
+/** Method, checked URL, headers and serialized body of a request, before any token is added. */
+function prepare(request: ProviderRequest, options: ProviderClientOptions) {
+  const method = request.method ?? 'GET';
+  const url = buildUrl(request, options.apiOrigins, options.sandboxBaseUrl);
+  const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+  let body: string | undefined;
+  if (request.rawBody) {
+    headers['content-type'] = request.rawBody.contentType;
+    body = request.rawBody.data;
+  } else if (request.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(request.body);
+  }
+  return { method, url, headers, body };
+}
+
+/** A provider's answer as it came, for a caller that passes it on (see proxy.ts). */
+export interface ForwardedAnswer {
+  status: number;
+  headers: { get(name: string): string | null };
+  /** The body as text; at most what the provider sent (the caller bounds it). */
+  body: string;
+  /** The answer read as a failure (the provider's `errors` hook, else its status); undefined for a success. */
+  failure: ProviderFailure | undefined;
+}
+
+/**
+ * The provider edge for a request its caller built (the SDKs' `actions.request`): the same
+ * declared origins, sandbox rewrite, path checks, token added here and nowhere else, one
+ * refresh on 401 and timeout as a tool's requests, but the answer comes back as it is,
+ * failures included, and nothing else is retried: the caller sees the provider's status and
+ * Retry-After and decides. Only a request that got no answer throws (a ProviderError).
+ */
+export async function forwardToProvider(
+  options: ProviderClientOptions,
+  request: ProviderRequest,
+): Promise<ForwardedAnswer> {
+  const classify = classifierFor(options);
+  const { method, url, headers, body } = prepare(request, options);
+  let refreshed = false;
+  for (;;) {
+    const token = await options.getAccessToken({ forceRefresh: refreshed });
+    const attempt = abortableAttempt(options.timeoutMs, options.signal);
+    let text: string;
+    let response: ProviderResponse;
+    try {
+      response = await options.fetch(url, {
+        method,
+        headers: { ...headers, authorization: `Bearer ${token}` },
+        body,
+        signal: attempt.signal,
+        redirect: 'error',
+      });
+      text = await response.text();
+    } catch (cause) {
+      const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+      if (options.signal?.aborted) throw new ProviderError('provider_timeout', 'the call was cancelled', { cause });
+      throw timedOut
+        ? new ProviderError('provider_timeout', `the provider did not answer within ${options.timeoutMs} ms`, { cause })
+        : new ProviderError('provider_unavailable', 'the provider could not be reached', { cause });
+    } finally {
+      attempt.done();
+    }
+    const failure = classify({ status: response.status, body: parseBody(text, response) });
+    if (failure?.code === 'provider_unauthorized' && !refreshed) {
+      refreshed = true;
+      continue;
+    }
+    return { status: response.status, headers: response.headers, body: text, failure };
+  }
 }
 
 /** Exponential backoff with full jitter: 200 ms, 400 ms, 800 ms … capped at 5 s. */

@@ -66,7 +66,7 @@ for (const mode of ['cleartext', 'tls'] as const) {
       else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previousRejectUnauthorized;
     });
 
-    it('lists connections, gets or creates an account, connects it, reads john-doe’s mail, then deletes it', async () => {
+    it('lists connections, gets or creates an account, connects it, reads john-doe’s mail, calls Gmail through actions.request, then deletes it', async () => {
       const listed = await scalekit.actions.listConnections();
       expect(listed.connections.map((c) => c.connectionName).sort()).toEqual(['MY_CALENDAR', 'MY_GMAIL']);
 
@@ -100,6 +100,32 @@ for (const mode of ['cleartext', 'tls'] as const) {
         })
         .catch((e: unknown) => e);
       expect(toolError).toBeInstanceOf(ScalekitToolException);
+
+      // actions.request: plain HTTP through /proxy, with the token the gRPC calls fetched.
+      const listedMail = await scalekit.actions.request({
+        connectionName: 'MY_GMAIL',
+        identifier: 'john-doe',
+        path: '/gmail/v1/users/me/messages',
+        queryParams: { maxResults: 2 },
+      });
+      expect(listedMail.status).toBe(200);
+      expect((listedMail.data as { messages: unknown[] }).messages).toHaveLength(2);
+      const label = await scalekit.actions.request({
+        connectionName: 'MY_GMAIL',
+        identifier: 'john-doe',
+        path: 'gmail/v1/users/me/labels',
+        method: 'post',
+        body: { name: `Proxied over ${mode}` },
+      });
+      expect(label.data).toMatchObject({ name: `Proxied over ${mode}` });
+      const providerMissing = await scalekit.actions
+        .request({ connectionName: 'MY_GMAIL', identifier: 'john-doe', path: '/gmail/v1/users/me/messages/none' })
+        .catch((e: unknown) => e);
+      expect(providerMissing).toBeInstanceOf(ScalekitNotFoundException);
+      const unknownAccount = await scalekit.actions
+        .request({ connectionName: 'MY_GMAIL', identifier: 'nobody-here', path: '/gmail/v1/users/me/profile' })
+        .catch((e: unknown) => e);
+      expect(unknownAccount).toBeInstanceOf(ScalekitNotFoundException);
 
       await scalekit.actions.deleteConnectedAccount({ connectionName: 'MY_GMAIL', identifier: 'john-doe' });
       const gone = await scalekit.actions
