@@ -336,8 +336,15 @@ describe('Scalekit official Node SDK 2.11.0 over h2c', () => {
     const scoped = await scalekit.tools.listScopedTools('john-doe', { filter: { connectionNames: ['MY_GMAIL'] } });
     expect(scoped.tools.length).toBeGreaterThan(0);
     expect(scoped.tools[0]?.connectedAccountId).toBe(account?.id);
-    const available = await scalekit.tools.listAvailableTools('john-doe');
+    const available = await scalekit.tools.listAvailableTools('john-doe', { pageSize: 500 });
     expect(available.tools.every((t) => t.provider === 'GMAIL')).toBe(true);
+    // The REST twin answers the same list: both call the domain's listAvailableTools.
+    const rest = await stack.api<{ tools: { id: string }[]; total_size: number }>(
+      'GET',
+      '/api/v1/tools/available?identifier=john-doe&page_size=500',
+    );
+    expect(rest.body.tools.map((t) => t.id)).toEqual(available.tools.map((t) => t.id));
+    expect(rest.body.total_size).toBe(available.totalSize);
 
     const listed = await scalekit.actions.listConnectedAccounts({ identifier: 'john-doe' });
     expect(listed.connectedAccounts.map((a) => a.id)).toEqual([account?.id]);
