@@ -218,6 +218,14 @@ describe('/proxy: a call to the provider’s own API for a connected account', (
     expect(options.status).toBe(400);
   });
 
+  it('takes connection-name for connection_name, for reverse proxies that drop underscore headers', async () => {
+    const token = await stack.token();
+    const answer = await stack.fetch(`${stack.url}/proxy/gmail/v1/users/me/profile`, {
+      headers: { authorization: `Bearer ${token}`, 'connection-name': 'MY_GMAIL', identifier: 'john-doe' },
+    });
+    expect(answer.status).toBe(200);
+  });
+
   it('bounds the body it passes on', async () => {
     const { maxBodyBytes } = stack.services.config;
     const answer = await proxy('/gmail/v1/users/me/labels', {
