@@ -1,5 +1,5 @@
 import type { ConnectedAccount } from '@switchboard/sdk';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
@@ -14,6 +14,9 @@ import type { AccountEvents } from './account-events.js';
 
 export const ACCOUNT_STATUSES = ['ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+/** What became of the grant at the provider when an account was disconnected or deleted. */
+export type Revocation = 'revoked' | 'failed' | 'none';
 
 /** Identifies an account either by id or by (connection name, identifier), as the reference API does. */
 export type AccountRef = { id: string } | { connector: string; identifier: string };
@@ -222,7 +225,14 @@ export class ConnectedAccounts {
     if (filter.status) q = q.where('a.status', '=', filter.status);
     if (filter.query) {
       const like = `%${filter.query.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-      q = q.where((eb) => eb.or([eb('a.identifier', 'like', like), eb('a.id', '=', filter.query ?? '')]));
+      // SQLite's LIKE has no default escape character; the provider account (an email) matches in any case.
+      q = q.where((eb) =>
+        eb.or([
+          sql<boolean>`a.identifier like ${like} escape '\\'`,
+          sql<boolean>`lower(a.provider_account) like ${like.toLowerCase()} escape '\\'`,
+          eb('a.id', '=', filter.query ?? ''),
+        ]),
+      );
     }
     const [rows, total] = await Promise.all([
       q
@@ -239,14 +249,15 @@ export class ConnectedAccounts {
   }
 
   /** Revokes the grant at the provider (best effort), then removes the account (its links and history row stay void). */
-  async delete(ref: AccountRef): Promise<void> {
+  async delete(ref: AccountRef): Promise<Revocation> {
     const { account, connection } = await this.get(ref);
-    await this.revokeAtProvider(account, connection);
+    const revocation = await this.revokeAtProvider(account, connection);
     await this.deps.changes.write(['accounts'], (trx) =>
       trx.deleteFrom('connected_accounts').where('id', '=', account.id).execute(),
     );
     this.deps.vault.forget(account.id);
     await this.deps.events.record(account, 'account.deleted');
+    return revocation;
   }
 
   /**
@@ -256,7 +267,7 @@ export class ConnectedAccounts {
    */
   async disconnect(ref: AccountRef) {
     const { account, connection } = await this.get(ref);
-    await this.revokeAtProvider(account, connection);
+    const revocation = await this.revokeAtProvider(account, connection);
     const values = {
       status: 'DISCONNECTED',
       status_reason: 'disconnected',
@@ -274,7 +285,7 @@ export class ConnectedAccounts {
     });
     this.deps.vault.forget(account.id);
     await this.deps.events.record(account, 'account.disconnected');
-    return { account: { ...account, ...values }, connection };
+    return { account: { ...account, ...values }, connection, revocation };
   }
 
   /** Revokes every unspent authentication link of the account. */
@@ -288,15 +299,17 @@ export class ConnectedAccounts {
       .execute();
   }
 
-  private async revokeAtProvider(account: AccountRow, connection: ConnectionRow): Promise<void> {
+  /** `none` when no token was held (never consented, or unreadable); `failed` is logged by the OAuth client. */
+  private async revokeAtProvider(account: AccountRow, connection: ConnectionRow): Promise<Revocation> {
     let tokens: ReturnType<TokenVault['openTokens']>;
     try {
       tokens = this.deps.vault.openTokens(account);
     } catch {
-      return;
+      return 'none';
     }
     const token = tokens?.refresh_token ?? tokens?.access_token;
-    if (token) await this.deps.oauth.revoke(this.deps.connections.oauthApp(connection), token);
+    if (!token) return 'none';
+    return (await this.deps.oauth.revoke(this.deps.connections.oauthApp(connection), token)) ? 'revoked' : 'failed';
   }
 
   private async write(account: AccountRow, values: Partial<AccountRow>): Promise<AccountRow> {

@@ -39,6 +39,17 @@ export const updateBody = z.strictObject({
   confirm_target_change: z.boolean().optional(),
 });
 
+/**
+ * Scopes as a connection should store them: exactly the provider's defaults (in any order)
+ * become `[]`, "follow the defaults", so a form pre-filled with them does not pin today's
+ * defaults when it is saved unchanged.
+ */
+export function scopesToStore(defaultScopes: readonly string[], scopes: string[]): string[] {
+  const given = new Set(scopes);
+  const same = given.size === new Set(defaultScopes).size && defaultScopes.every((scope) => given.has(scope));
+  return same ? [] : scopes;
+}
+
 /** The sandbox accepts any OAuth app; these stand in when a sandbox connection names none. */
 const SANDBOX_CLIENT_ID = 'switchboard-sandbox-client';
 const SANDBOX_CLIENT_SECRET = 'sandbox-secret';

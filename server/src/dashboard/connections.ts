@@ -1,5 +1,11 @@
 import type { Context, Hono } from 'hono';
-import { createBody, createConnection, updateBody, updateConnection } from '../connections/connection-input.js';
+import {
+  createBody,
+  createConnection,
+  scopesToStore,
+  updateBody,
+  updateConnection,
+} from '../connections/connection-input.js';
 import type { ConnectionRow } from '../connections/connections.js';
 import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
@@ -202,7 +208,7 @@ ${noticeFromQuery(c.req.query('notice'))}${table}${redirectUriPanel(services)}`,
       target: values.target,
       oauth_client_id: values.oauthClientId || undefined,
       oauth_client_secret: field(form, 'oauth_client_secret') || undefined,
-      scopes: scopeList(values.scopes),
+      scopes: scopesToStore(provider.defaultScopes, scopeList(values.scopes)),
     });
     if (!parsed.success) {
       const problems = describeIssues(parsed.error).fields.map((f) => `${f.field}: ${f.problem}`);
@@ -259,7 +265,8 @@ ${connectionForm(c, {
       confirm_target_change: confirmed,
       oauth_client_id: values.oauthClientId || undefined,
       oauth_client_secret: field(form, 'clear_secret') ? null : secret || undefined,
-      scopes: scopeList(values.scopes),
+      // The form shows the defaults when none are configured: saving them unchanged keeps following them.
+      scopes: scopesToStore(catalog.providers.get(row.provider)?.defaultScopes ?? [], scopeList(values.scopes)),
     });
     if (!parsed.success) {
       const problems = describeIssues(parsed.error).fields.map((f) => `${f.field}: ${f.problem}`);

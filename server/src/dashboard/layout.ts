@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
+import type { Revocation } from '../accounts/connected-accounts.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { CSRF_FIELD } from './csrf.js';
 import { type Html, type HtmlValue, html } from './html.js';
 import type { DashboardSession } from './session.js';
 import { STYLES } from './styles.js';
+
+/** The favicon: a switchboard's patch cord (two jacks and a cable), drawn for 16 px. */
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0d1117"/>' +
+  '<path d="M9 22c0-8 14-4 14-12" fill="none" stroke="#58a6ff" stroke-width="3" stroke-linecap="round"/>' +
+  '<circle cx="9" cy="23" r="4" fill="#f0f6fc"/><circle cx="23" cy="9" r="4" fill="#f0f6fc"/></svg>';
 
 const fingerprint = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
 
@@ -15,14 +22,16 @@ export const ASSETS = {
     body: CLIENT_SCRIPT,
     type: 'text/javascript; charset=utf-8',
   },
+  icon: { path: `/dashboard/assets/icon.${fingerprint(FAVICON)}.svg`, body: FAVICON, type: 'image/svg+xml' },
 };
 
-export type Section = 'connections' | 'mcp' | 'users' | 'logs' | 'clients';
+export type Section = 'connections' | 'mcp' | 'users' | 'accounts' | 'logs' | 'clients';
 
 const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'connections', href: '/dashboard/connections', label: 'Connections' },
   { section: 'mcp', href: '/dashboard/mcp-configs', label: 'MCP configs' },
   { section: 'users', href: '/dashboard/users', label: 'Users' },
+  { section: 'accounts', href: '/dashboard/accounts', label: 'Accounts' },
   { section: 'logs', href: '/dashboard/logs', label: 'Tool-call logs' },
   { section: 'clients', href: '/dashboard/clients', label: 'API clients' },
 ];
@@ -53,6 +62,7 @@ export function page(options: PageOptions): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="color-scheme" content="light">${session ? html`<meta name="csrf-token" content="${session.csrfToken}">` : ''}
 <title>${options.title} · Switchboard</title>
+<link rel="icon" type="image/svg+xml" href="${ASSETS.icon.path}">
 <link rel="stylesheet" href="${ASSETS.css.path}">
 <script src="${ASSETS.js.path}" defer></script>
 </head><body>
@@ -76,7 +86,14 @@ const NOTICES: Record<string, string> = {
   'config-created': 'MCP config created.',
   'config-updated': 'MCP config saved.',
   'config-deleted': 'MCP config deleted.',
-  disconnected: 'Account disconnected. Its tokens were revoked and forgotten.',
+  disconnected: 'Account disconnected: its grant was revoked at the provider and its tokens forgotten.',
+  'disconnected-revoke-failed':
+    'Account disconnected and its tokens forgotten, but the provider did not confirm the revocation (the server logged why): the grant may still be listed in the account at the provider until the user removes it there.',
+  'disconnected-no-grant': 'Account disconnected. It held no tokens, so there was nothing to revoke at the provider.',
+  'account-deleted': 'Account deleted: its grant was revoked at the provider and its tokens forgotten.',
+  'account-deleted-revoke-failed':
+    'Account deleted and its tokens forgotten, but the provider did not confirm the revocation (the server logged why): the grant may still be listed in the account at the provider until the user removes it there.',
+  'account-deleted-no-grant': 'Account deleted. It held no tokens, so there was nothing to revoke at the provider.',
   'instance-rotated': 'A new URL was issued; the old one no longer works.',
   'client-revoked': 'API client revoked. Its access tokens no longer work.',
   'grant-revoked': 'MCP client signed out. Its refresh and access tokens no longer work.',
@@ -105,6 +122,17 @@ export function statusBadge(status: string): Html {
           ? 'bad'
           : 'muted';
   return html`<span class="badge ${tone}">${status}</span>`;
+}
+
+/** A status badge and its reason, unless the reason only repeats the status (DISCONNECTED / disconnected). */
+export function statusWithReason(status: string, reason: string | null): Html {
+  const repeats = !reason || reason.toLowerCase() === status.toLowerCase();
+  return html`${statusBadge(status)}${repeats ? '' : html` <span class="hint">${reason.replaceAll('_', ' ')}</span>`}`;
+}
+
+/** The notice key for a disconnect or delete, from what became of the grant at the provider. */
+export function revocationNotice(action: 'disconnected' | 'account-deleted', revocation: Revocation): string {
+  return revocation === 'revoked' ? action : `${action}-${revocation === 'failed' ? 'revoke-failed' : 'no-grant'}`;
 }
 
 /** A value with a copy button (the button appears only when the script runs). */

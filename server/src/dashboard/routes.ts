@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
+import { registerAccountPages } from './accounts.js';
 import { registerClientPages } from './clients.js';
 import { registerConnectionPages } from './connections.js';
 import { isUnsafe, validCsrf } from './csrf.js';
@@ -103,6 +104,7 @@ export function dashboard(services: Services): Hono<DashboardEnv> {
   registerConnectionPages(dashboard, services);
   registerMcpConfigPages(dashboard, services);
   registerUserPages(dashboard, services);
+  registerAccountPages(dashboard, services);
   registerGrantPages(dashboard, services);
   registerLogPages(dashboard, services);
   registerClientPages(dashboard, services);

@@ -52,14 +52,16 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--mut
 .table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:10px;margin-bottom:1rem}
 .table-wrap tr:last-child td{border-bottom:0}
 .num{text-align:right;font-variant-numeric:tabular-nums}
-code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;word-break:break-all}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;white-space:nowrap;word-break:keep-all}
+.copy code,.scope-needs code,h1 code,.notice code{white-space:normal;overflow-wrap:anywhere}
+.email{overflow-wrap:anywhere}
 .badge{display:inline-block;font-size:.75rem;font-weight:700;padding:.1rem .5rem;border-radius:999px;border:1px solid transparent;white-space:nowrap}
 .badge.ok{color:var(--ok);background:var(--ok-bg);border-color:#4ac26b}
 .badge.warn{color:var(--warn);background:var(--warn-bg);border-color:#d4a72c}
 .badge.bad{color:var(--bad);background:var(--bad-bg);border-color:#ff8182}
 .badge.info{color:#0a3069;background:var(--info-bg);border-color:#54aeff}
 .badge.muted{color:var(--muted);background:#eaeef2;border-color:#afb8c1}
-.scope-needs ul{margin:.25rem 0 .75rem;padding-left:1.25rem}.scope-needs code{overflow-wrap:anywhere}
+.scope-needs ul{margin:.25rem 0 .75rem;padding-left:1.25rem}
 .notice{padding:.75rem 1rem;border-radius:8px;margin-bottom:1rem;border:1px solid}
 .notice.ok{background:var(--ok-bg);border-color:#4ac26b}
 .notice.bad{background:var(--bad-bg);border-color:#ff8182}

@@ -4,11 +4,22 @@ import type { AuthLink } from '../accounts/connect-flow.js';
 import type { ConnectionRow } from '../connections/connections.js';
 import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
+import { DEFAULT_INSTANCE_NAME } from '../mcp/instances.js';
 import { connectionScopeNeeds } from '../mcp/scope-needs.js';
 import { providerIcon } from './connections.js';
 import { field, readForm } from './form.js';
 import { type Html, html, queryString } from './html.js';
-import { copyable, csrfField, notice, noticeFromQuery, page, statusBadge, time } from './layout.js';
+import {
+  copyable,
+  csrfField,
+  notice,
+  noticeFromQuery,
+  page,
+  revocationNotice,
+  statusBadge,
+  statusWithReason,
+  time,
+} from './layout.js';
 import { grantsSection } from './mcp-grants.js';
 import type { DashboardEnv } from './session.js';
 
@@ -92,10 +103,11 @@ ${table}
   });
 
   const userPage = async (c: Ctx, identifier: string, extra?: Html) => {
-    const [{ rows: accountRows }, { rows: instances }, { rows: connections }] = await Promise.all([
+    const [{ rows: accountRows }, { rows: instances }, { rows: connections }, { rows: configs }] = await Promise.all([
       accounts.list({ identifier, limit: 500, offset: 0 }),
       services.mcpInstances.list({ userIdentifier: identifier, limit: 500, offset: 0 }),
       services.connections.list({ limit: 500, offset: 0 }),
+      services.mcpConfigs.list({ limit: 500, offset: 0 }),
     ]);
     const session = c.get('session');
     const linked = new Set(accountRows.map((row) => row.connection_id));
@@ -119,12 +131,12 @@ ${table}
           const missing = missingOf(row);
           return html`<tr>
 <td data-label="Connection"><span class="provider-cell">${providerIcon(provider)}<strong>${row.c_name}</strong></span></td>
-<td data-label="Status">${statusBadge(row.status)}${row.status_reason ? html` <span class="hint">${row.status_reason}</span>` : ''}${
+<td data-label="Status">${statusWithReason(row.status, row.status_reason)}${
             missing.length
               ? html` <span class="badge warn">needs re-authorization</span><div class="hint scope-needs">missing ${missing.map((scope) => html`<code>${scope}</code> `)}</div>`
               : ''
           }</td>
-<td data-label="Account">${row.provider_account ?? '—'}</td>
+<td data-label="Account"><span class="email">${row.provider_account ?? '—'}</span></td>
 <td data-label="Last used">${time(row.last_used_at)}</td>
 <td data-label="Updated">${time(row.updated_at)}</td>
 <td data-label="Actions"><div class="actions">
@@ -136,7 +148,8 @@ ${
     ? html`<form method="post" action="/dashboard/user/disconnect" class="inline" data-confirm="Disconnect ${row.c_name} for ${identifier}? The grant is revoked and the tokens are forgotten.">${csrfField(session)}
 <input type="hidden" name="account_id" value="${row.id}"><button type="submit" class="danger" aria-label="Disconnect ${row.c_name}">Disconnect</button></form>`
     : ''
-}</div></td></tr>`;
+}
+<a class="button" href="/dashboard/user/accounts/${row.id}/delete" aria-label="Delete the account of ${row.c_name}">Delete</a></div></td></tr>`;
         })}</tbody></table></div>`
       : html`<p class="muted">No connected accounts.</p>`;
     const connectForm = unlinked.length
@@ -162,7 +175,18 @@ ${
 </div></td>
 <td data-label="Last used">${time(row.last_used_at)}</td></tr>`,
         )}</tbody></table></div>${INSPECTOR_NOTE}`
-      : html`<p class="muted">No MCP instances. A backend creates them with <code>POST /api/v1/mcp/instances:ensure</code>.</p>`;
+      : html`<p class="muted">No MCP instances. A backend creates them with <code>POST /api/v1/mcp/instances:ensure</code>, or create one here.</p>`;
+    const instanceForm = configs.length
+      ? html`<form method="post" action="/dashboard/user/instances" class="panel">${csrfField(session)}
+<input type="hidden" name="identifier" value="${identifier}">
+<h3>Create an MCP instance</h3>
+<div class="filters"><div class="field"><label for="instance-config">MCP config</label><select id="instance-config" name="config_name">${configs.map(
+          (cfg) => html`<option value="${cfg.name}">${cfg.name}</option>`,
+        )}</select></div>
+<div class="field"><label for="instance-name">Instance name</label><input type="text" id="instance-name" name="name" maxlength="100" placeholder="${DEFAULT_INSTANCE_NAME}" spellcheck="false"></div>
+<div class="actions"><button type="submit">Create instance</button></div></div>
+<p class="hint">Its URL is shown once created; an instance of that config and name that exists already is shown instead.</p></form>`
+      : html`<p class="muted">Create an <a href="/dashboard/mcp-configs">MCP config</a> first to give this user an instance.</p>`;
     return page({
       title: `User ${identifier}`,
       session,
@@ -170,7 +194,7 @@ ${
       body: html`<p><a href="/dashboard/users">← Users</a></p><h1>User <code>${identifier}</code></h1>
 ${noticeFromQuery(c.req.query('notice'))}${extra ?? ''}
 <section aria-labelledby="accounts-title"><h2 id="accounts-title">Connected accounts</h2>${accountsTable}${connectForm}</section>
-<section aria-labelledby="instances-title"><h2 id="instances-title">MCP instances</h2>${instancesTable}</section>
+<section aria-labelledby="instances-title"><h2 id="instances-title">MCP instances</h2>${instancesTable}${instanceForm}</section>
 ${await grantsSection(services, session, identifier)}`,
     });
   };
@@ -210,8 +234,50 @@ ${copyable('auth-link', link.link, 'Copy link')}
 
   dashboard.post('/user/disconnect', async (c) => {
     const form = await readForm(c, config.maxBodyBytes);
-    const { account } = await accounts.disconnect({ id: field(form, 'account_id') });
-    return c.redirect(`${userHref(account.identifier)}&notice=disconnected`, 303);
+    const { account, revocation } = await accounts.disconnect({ id: field(form, 'account_id') });
+    return c.redirect(`${userHref(account.identifier)}&notice=${revocationNotice('disconnected', revocation)}`, 303);
+  });
+
+  dashboard.get('/user/accounts/:id/delete', async (c) => {
+    const { account, connection } = await accounts.get({ id: c.req.param('id') });
+    return c.html(
+      page({
+        title: `Delete an account of ${account.identifier}`,
+        session: c.get('session'),
+        section: 'users',
+        body: html`<h1>Delete the ${connection.name} account of <code>${account.identifier}</code>?</h1>
+<div class="panel"><p>This cannot be undone. The grant is revoked at the provider${account.provider_account ? html` (<span class="email">${account.provider_account}</span>)` : ''}, the tokens are forgotten and the account is removed; its history stays. Tools of this connection fail for this user until they connect again through a new authentication link.</p>
+<form method="post" action="/dashboard/user/accounts/${account.id}/delete" class="actions">${csrfField(c.get('session'))}
+<button type="submit" class="danger">Delete the account</button><a class="button" href="${userHref(account.identifier)}">Cancel</a></form></div>`,
+      }),
+    );
+  });
+
+  dashboard.post('/user/accounts/:id/delete', async (c) => {
+    const { account } = await accounts.get({ id: c.req.param('id') });
+    const revocation = await accounts.delete({ id: account.id });
+    return c.redirect(`${userHref(account.identifier)}&notice=${revocationNotice('account-deleted', revocation)}`, 303);
+  });
+
+  dashboard.post('/user/instances', async (c) => {
+    const form = await readForm(c, config.maxBodyBytes);
+    const identifier = identifierOf(field(form, 'identifier'));
+    const name = field(form, 'name') || DEFAULT_INSTANCE_NAME;
+    if (name.length > 100) throw new AppError('validation_failed', 'an instance name has at most 100 characters');
+    const {
+      row,
+      config: cfg,
+      created,
+    } = await services.mcpInstances.ensure({
+      configName: field(form, 'config_name'),
+      userIdentifier: identifier,
+      name,
+    });
+    const panel = notice(
+      'ok',
+      html`<p><strong>${created ? 'Created instance' : 'Instance'} ${row.name} of ${cfg.name}</strong>${created ? '' : ' (it existed already)'}. Its URL; treat it as a password:</p>${copyable('instance-url', services.mcpInstances.url(row))}${INSPECTOR_NOTE}`,
+    );
+    return c.html(await userPage(c, identifier, panel), created ? 201 : 200);
   });
 
   const instanceAction = (rotate: boolean) => async (c: Ctx) => {
