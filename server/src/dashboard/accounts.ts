@@ -33,9 +33,8 @@ export function registerAccountPages(dashboard: Hono<DashboardEnv>, services: Se
     const link = (n: number) =>
       `/dashboard/accounts${queryString({ q, status, connection: connectionId, page: n > 1 ? n : undefined })}`;
     const all = Object.values(counts).reduce((sum, n) => sum + n, 0);
-    const filters = html`<form method="get" action="/dashboard/accounts" role="search" class="panel filters">
-<div class="field"><label for="q">Search</label><input type="search" id="q" name="q" value="${q}" placeholder="user, Google email or account id" aria-describedby="q-hint">
-<p class="hint" id="q-hint">Part of a user identifier or of the provider account's email, or a whole account id.</p></div>
+    const filters = html`<form method="get" action="/dashboard/accounts" role="search" class="panel"><div class="filters">
+<div class="field"><label for="q">Search</label><input type="search" id="q" name="q" value="${q}" placeholder="user, Google email or account id" aria-describedby="q-hint"></div>
 <div class="field"><label for="status">Status</label><select id="status" name="status"><option value="">Any (${all})</option>${ACCOUNT_STATUSES.map(
       (s) => html`<option value="${s}"${s === status ? html` selected` : ''}>${s} (${counts[s] ?? 0})</option>`,
     )}</select></div>
@@ -44,7 +43,8 @@ export function registerAccountPages(dashboard: Hono<DashboardEnv>, services: Se
     )}</select></div>
 <div class="actions"><button type="submit" class="primary">Apply</button>${
       q || status || connectionId ? html`<a class="button" href="/dashboard/accounts">Clear</a>` : ''
-    }</div></form>`;
+    }</div></div>
+<p class="hint" id="q-hint">Search takes part of a user identifier or of the provider account's email, or a whole account id.</p></form>`;
     const table = rows.length
       ? html`<div class="table-wrap"><table class="stack"><caption class="visually-hidden">Connected accounts</caption>
 <thead><tr><th scope="col">User</th><th scope="col">Connection</th><th scope="col">Provider account</th><th scope="col">Status</th><th scope="col">Last used</th><th scope="col">Updated</th></tr></thead>

@@ -135,6 +135,11 @@ export function revocationNotice(action: 'disconnected' | 'account-deleted', rev
   return revocation === 'revoked' ? action : `${action}-${revocation === 'failed' ? 'revoke-failed' : 'no-grant'}`;
 }
 
+/** A command or request line: it wraps between its words only, never inside one (`clients c|reate`). */
+export function command(text: string): Html {
+  return html`<code class="command">${text.split(' ').map((word, i) => html`${i ? ' ' : ''}<span>${word}</span>`)}</code>`;
+}
+
 /** A value with a copy button (the button appears only when the script runs). */
 export function copyable(id: string, value: string, label = 'Copy'): Html {
   return html`<div class="copy"><code id="${id}">${value}</code><button type="button" data-copy="${id}" hidden>${label}</button></div>`;

@@ -14,7 +14,7 @@ import type { ToolDefinition } from '../providers/types.js';
 import { providerIcon } from './connections.js';
 import { type FormFields, field, fieldList, readForm } from './form.js';
 import { type Html, html } from './html.js';
-import { copyable, csrfField, errorList, noticeFromQuery, page, time } from './layout.js';
+import { command, copyable, csrfField, errorList, noticeFromQuery, page, time } from './layout.js';
 import type { DashboardEnv } from './session.js';
 
 type Ctx = Context<DashboardEnv>;
@@ -125,7 +125,7 @@ export function registerMcpConfigPages(dashboard: Hono<DashboardEnv>, services: 
     const action = existing ? `/dashboard/mcp-configs/${existing.id}` : '/dashboard/mcp-configs';
     const serverUrl = existing
       ? html`<section class="panel" aria-labelledby="url-title"><h2 id="url-title">Server URL</h2>
-<p class="hint">MCP clients reach this config here with a session token minted for a user (<code>POST /api/v1/mcp/configs/{id}/tokens</code>); per-user instance URLs are on each user's page.</p>
+<p class="hint">MCP clients reach this config here with a session token minted for a user (${command('POST /api/v1/mcp/configs/{id}/tokens')}); per-user instance URLs are on each user's page.</p>
 ${copyable('server-url', configServerUrl(config.publicUrl, existing.id))}</section>`
       : '';
     return page({

@@ -8,7 +8,7 @@ import { type RateKey, retryAfterSeconds } from '../rate-limits/rate-limiter.js'
 import { CSRF_FIELD, sameOrigin } from './csrf.js';
 import { field, readForm } from './form.js';
 import { html } from './html.js';
-import { notice, page } from './layout.js';
+import { command, notice, page } from './layout.js';
 import {
   clearSignInToken,
   type DashboardEnv,
@@ -32,7 +32,7 @@ function signInPage(c: Context, services: Services, options: { next: string; err
     title: 'Sign in',
     body: html`<section class="signin panel" aria-labelledby="signin-title">
 <h1 id="signin-title">Sign in to the dashboard</h1>
-<p class="muted">Use management API credentials: a client id and secret the first start printed, or new ones from <code>npx switchboard clients create --data-dir DIR</code> (DIR: the server's data directory, <code>.data</code> by default, <code>.data/demo</code> for <code>npm start</code>).</p>
+<p class="muted">Use management API credentials: a client id and secret the first start printed, or new ones from ${command('npx switchboard clients create --data-dir DIR')} (DIR: the server's data directory, <code>.data</code> by default, <code>.data/demo</code> for <code>npm start</code>).</p>
 ${options.error ? notice('bad', options.error) : ''}
 <form method="post" action="/dashboard/sign-in">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">

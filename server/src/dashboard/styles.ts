@@ -40,7 +40,7 @@ label{font-weight:600;display:block;margin-bottom:.25rem}
 input[type=text],input[type=password],input[type=search],input[type=url],select,textarea{font:inherit;width:100%;max-width:40rem;
 padding:.45rem .6rem;border:1px solid #8c959f;border-radius:6px;background:#fff;color:var(--text);min-height:2.4rem}
 textarea{min-height:6rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
-fieldset{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem}
+fieldset{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem;min-width:0}
 legend{font-weight:600;padding:0 .3rem}
 .choice{display:flex;gap:.5rem;align-items:flex-start;font-weight:400;margin:.3rem 0}
 .choice input{margin-top:.3rem}
@@ -54,7 +54,8 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--mut
 .num{text-align:right;font-variant-numeric:tabular-nums}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;white-space:nowrap;word-break:keep-all}
 .copy code,.scope-needs code,h1 code,.notice code{white-space:normal;overflow-wrap:anywhere}
-.email{overflow-wrap:anywhere}
+.email{overflow-wrap:break-word}
+code.command{white-space:normal}code.command span{white-space:nowrap}
 .badge{display:inline-block;font-size:.75rem;font-weight:700;padding:.1rem .5rem;border-radius:999px;border:1px solid transparent;white-space:nowrap}
 .badge.ok{color:var(--ok);background:var(--ok-bg);border-color:#4ac26b}
 .badge.warn{color:var(--warn);background:var(--warn-bg);border-color:#d4a72c}
@@ -83,7 +84,7 @@ a.card:hover{border-color:var(--accent)}
 .tool-list{list-style:none;margin:.5rem 0 0;padding:0;max-height:28rem;overflow:auto;border-top:1px solid var(--line)}
 .tool-list li{border-bottom:1px solid var(--line);padding:.4rem 0}
 .tool-list label{display:flex;gap:.6rem;font-weight:400;margin:0}
-.tool-list .name{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;font-weight:600}
+.tool-list .name{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;font-weight:600;overflow-wrap:anywhere}
 .tool-list .desc{display:block;color:var(--muted);font-size:.85rem;margin-left:1.6rem}
 .tool-tools{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 .tool-tools input[type=search]{max-width:20rem}
@@ -106,5 +107,7 @@ table.stack thead{display:none}
 table.stack tr{display:block;border-bottom:1px solid var(--line);padding:.4rem 0}
 table.stack td{display:flex;gap:.75rem;border:0;padding:.2rem .6rem;text-align:left}
 table.stack td::before{content:attr(data-label);font-weight:600;color:var(--muted);min-width:6.5rem;flex:none}
+table.stack td>*{min-width:0}
+table.stack td code{white-space:normal;overflow-wrap:anywhere}
 }
 `;

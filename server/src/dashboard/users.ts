@@ -10,6 +10,7 @@ import { providerIcon } from './connections.js';
 import { field, readForm } from './form.js';
 import { type Html, html, queryString } from './html.js';
 import {
+  command,
   copyable,
   csrfField,
   notice,
@@ -175,7 +176,7 @@ ${
 </div></td>
 <td data-label="Last used">${time(row.last_used_at)}</td></tr>`,
         )}</tbody></table></div>${INSPECTOR_NOTE}`
-      : html`<p class="muted">No MCP instances. A backend creates them with <code>POST /api/v1/mcp/instances:ensure</code>, or create one here.</p>`;
+      : html`<p class="muted">No MCP instances. A backend creates them with ${command('POST /api/v1/mcp/instances:ensure')}, or create one here.</p>`;
     const instanceForm = configs.length
       ? html`<form method="post" action="/dashboard/user/instances" class="panel">${csrfField(session)}
 <input type="hidden" name="identifier" value="${identifier}">
