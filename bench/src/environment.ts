@@ -29,7 +29,7 @@ export class BenchStack {
     const sandbox = await startSandbox({ ttlSeconds: options.sandboxTtlSeconds });
     const schema = engine === 'postgres' ? await BenchSchema.create('s') : undefined;
     const server = await startSwitchboard({ ...options, sandboxUrl: sandbox.url, databaseUrl: schema?.databaseUrl });
-    return new BenchStack(engine, sandbox, server, Admin.fromDataDir(server.url, server.dataDir), schema);
+    return new BenchStack(engine, sandbox, server, await Admin.forServer(server, schema?.databaseUrl), schema);
   }
 
   /** Instance URLs of `users` users of `config`, every mapped connection consented. */

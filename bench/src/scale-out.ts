@@ -51,7 +51,7 @@ export async function scaleOut(options: {
     }
     const first = replicas[0];
     if (!first) throw new Error('no replica');
-    const admin = Admin.fromDataDir(first.url, first.dataDir);
+    const admin = await Admin.forServer(first, schema.databaseUrl);
     await admin.createConnection('MY_GMAIL', 'gmail');
     await admin.createConfig('bench', [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }]);
     const secrets: string[] = [];

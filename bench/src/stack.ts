@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createApiClient, openDatabase, systemClock } from '@switchboard/server';
 import { type Child, freePort, startChild } from './proc.js';
 
 export const SERVER_CLI = fileURLToPath(new URL('../../server/dist/cli.js', import.meta.url));
@@ -119,6 +120,23 @@ export class Admin {
     readonly baseUrl: string,
     private readonly credentials: { client_id: string; client_secret: string },
   ) {}
+
+  /**
+   * The admin of a started Switchboard. On SQLite (the embedded default) it reads the
+   * first-start credentials file; with Postgres the server runs in production mode, which
+   * prints the first admin secret once and never writes it, so the bench makes its own
+   * client in the shared database.
+   */
+  static async forServer(server: Switchboard, databaseUrl: string | undefined): Promise<Admin> {
+    if (!databaseUrl) return Admin.fromDataDir(server.url, server.dataDir);
+    const handle = await openDatabase({ databaseUrl, dataDir: server.dataDir, poolSize: 1 });
+    try {
+      const client = await createApiClient(handle.db, systemClock, 'bench');
+      return new Admin(server.url, client);
+    } finally {
+      await handle.close();
+    }
+  }
 
   static fromDataDir(baseUrl: string, dataDir: string): Admin {
     const raw = JSON.parse(readFileSync(join(dataDir, 'admin-credentials.json'), 'utf8')) as {

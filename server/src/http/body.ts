@@ -13,7 +13,18 @@ function tooLarge(maxBytes: number): AppError {
  */
 export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (declared !== null) {
+    const length = Number(declared);
+    if (length > maxBytes) throw tooLarge(maxBytes);
+    if (Number.isSafeInteger(length) && length >= 0) {
+      // Node's HTTP/1.1 parser and nghttp2 end a body at its declared length, so reading it
+      // whole is bounded. On @hono/node-server this is its fast path, which builds no web
+      // Request or stream (measured: about 0.1 ms of CPU per MCP call less than the stream).
+      const body = new Uint8Array(await request.arrayBuffer());
+      if (body.byteLength > maxBytes) throw tooLarge(maxBytes); // only an in-process Request can lie
+      return body;
+    }
+  }
   if (!request.body) return new Uint8Array(new ArrayBuffer(0));
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
