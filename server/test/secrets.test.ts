@@ -247,6 +247,35 @@ describe.each(ENGINES)('key rotation on %s', (engine) => {
       userIdentifier: 'john-doe',
     });
     const instanceUrl = services.mcpInstances.url(instanceBefore);
+    // An MCP-client sign-in through an OpenID Connect upstream keeps its PKCE verifier sealed,
+    // as the authorization server writes it (it needs an upstream issuer to run for real).
+    const upstream = ENCRYPTED_COLUMNS.mcpOAuthUpstreamVerifier;
+    const sealedVerifier = services.encryptor.encrypt('upstream-verifier-1', upstream.context('mreq_rotation'));
+    await db.db
+      .insertInto('mcp_oauth_requests')
+      .values({
+        id: 'mreq_rotation',
+        handoff_hash: 'h',
+        browser_hash: 'b',
+        csrf_token: 'c',
+        client_id: 'client',
+        client_name: 'client',
+        client_logo: null,
+        redirect_uri: 'http://127.0.0.1:9/callback',
+        code_challenge: 'x',
+        config_id: instanceBefore.config_id,
+        scope: null,
+        state: null,
+        identifier: null,
+        expires_at: new Date(services.clock.now() + 600_000).toISOString(),
+        completed_at: null,
+        created_at: new Date(services.clock.now()).toISOString(),
+        upstream_state_hash: null,
+        upstream_nonce: null,
+        upstream_verifier_enc: sealedVerifier.ciphertext,
+        key_id: sealedVerifier.keyId,
+      })
+      .execute();
     const row = await db.db.selectFrom('connected_accounts').selectAll().executeTakeFirstOrThrow();
     const refreshToken = services.vault.openTokens(row)?.refresh_token;
     expect(refreshToken).toBeTruthy();
@@ -286,6 +315,15 @@ describe.each(ENGINES)('key rotation on %s', (engine) => {
     const verifier = ENCRYPTED_COLUMNS.authRequestVerifier;
     expect(onlyNew.decrypt(request.code_verifier_enc, request.key_id, verifier.context(request.id))).toMatch(
       /^[\w-]{40,}$/,
+    );
+    const mcpRequest = await db.db
+      .selectFrom('mcp_oauth_requests')
+      .selectAll()
+      .where('id', '=', 'mreq_rotation')
+      .executeTakeFirstOrThrow();
+    expect(mcpRequest.key_id).toBe('test3');
+    expect(onlyNew.decrypt(mcpRequest.upstream_verifier_enc ?? '', 'test3', upstream.context(mcpRequest.id))).toBe(
+      'upstream-verifier-1',
     );
   });
 });
