@@ -1,5 +1,6 @@
 import type { Transport } from './transport.js';
 import type {
+  AuthorizationLinkOptions,
   CreateMcpConfigInput,
   EnsureMcpInstanceInput,
   ListMcpConfigsParams,
@@ -138,13 +139,18 @@ export class Mcp {
 
   /**
    * For each connection of the instance's config: the user's account status and, with
-   * `include_auth_links`, a fresh link to (re)connect it.
+   * `include_auth_links`, a fresh link to (re)connect it. With `user_verify_url` (and `state`)
+   * those links end at your app's verify route, as `connectedAccounts.getAuthorizationLink`'s do.
    */
-  getInstanceAuthState(id: string, options: { include_auth_links?: boolean } = {}): Promise<McpAuthState> {
+  getInstanceAuthState(
+    id: string,
+    options: { include_auth_links?: boolean } & AuthorizationLinkOptions = {},
+  ): Promise<McpAuthState> {
+    const { include_auth_links = false, ...verification } = options;
     return this.http.request<McpAuthState>({
       method: 'POST',
       path: `${instancePath(id)}:get_auth_state`,
-      body: { include_auth_links: options.include_auth_links ?? false },
+      body: { include_auth_links, ...verification },
       idempotent: true,
     });
   }

@@ -137,6 +137,32 @@ describe('the SDK for MCP configs and instances', () => {
       expect(Date.parse(token.expires_at) - Date.now()).toBeGreaterThan(500_000);
     });
 
+    it('hands out auth-state links that end at the app’s verify URL with its state, then verifies the user', async () => {
+      const instance = await switchboard.mcp.ensureInstance({
+        config_name: 'reminder-manager',
+        user_identifier: 'verify-me',
+      });
+      const state = await switchboard.mcp.getInstanceAuthState(instance.id, {
+        include_auth_links: true,
+        user_verify_url: 'https://app.example.com/switchboard/verify',
+        state: 'session-42',
+      });
+      for (const connection of state.connections) {
+        const callback = await stack.consent(connection.authentication_link);
+        expect(callback.status).toBe(302);
+        const verify = new URL(callback.headers.get('location') ?? '');
+        expect(verify.origin + verify.pathname).toBe('https://app.example.com/switchboard/verify');
+        expect(verify.searchParams.get('state')).toBe('session-42');
+        const verified = await switchboard.connectedAccounts.verifyUser({
+          auth_request_id: verify.searchParams.get('auth_request_id') ?? '',
+          identifier: 'verify-me',
+        });
+        expect(verified.post_user_verify_redirect_url).toBe(`${stack.url}/connect/verified`);
+      }
+      const after = await switchboard.mcp.getInstanceAuthState(instance.id);
+      expect(after.connections.map((c) => c.connected_account_status)).toEqual(['ACTIVE', 'ACTIVE']);
+    });
+
     it('lists a config’s connected accounts for a new user, creating them with links on request', async () => {
       const before = await switchboard.mcp.listConnectedAccounts(configId, { identifier: 'new-user-1' });
       expect(before.every((a) => a.authentication_link === '')).toBe(true);
