@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Engine } from './environment.js';
 import { IDLE_S, type SoakResult, type StartResult, soak, startAndIdle } from './footprint.js';
+import { type FaceResult, grpcVsRest, WARM_UP_S } from './grpc.js';
 import type { LoadResult } from './load.js';
 import { type OverheadResult, overhead } from './overhead.js';
 import { machineInfo, Table, verdict } from './report.js';
@@ -10,14 +11,14 @@ import { type ScaleResult, scale } from './scale.js';
 import { type ScaleOutResult, scaleOut } from './scale-out.js';
 
 /**
- * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout]
+ * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc]
  *  [--engines sqlite,postgres] [--profile dir]` — prints tables and writes bench/REPORT.md.
  */
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     soak: { type: 'string' },
-    only: { type: 'string', default: 'overhead,scale,start,scaleout' },
+    only: { type: 'string', default: 'overhead,scale,start,scaleout,grpc' },
     engines: { type: 'string', default: 'sqlite,postgres' },
     users: { type: 'string' },
     profile: { type: 'string' },
@@ -234,6 +235,40 @@ async function runScale(): Promise<void> {
   }
 }
 
+/** At least three rounds a face: the ratio of one pair of short runs swings by ±10 % on shared cores. */
+const GRPC_ROUNDS = 3;
+const GRPC_CONCURRENCY = 10;
+
+async function runGrpc(): Promise<void> {
+  const table = new Table(
+    `ExecuteTool gmail_fetch_mails {max_results: 1}: gRPC (h2c) vs POST /api/v1/execute_tool, concurrency ${GRPC_CONCURRENCY}`,
+    ['engine', 'face', 'calls', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/call', 'gRPC / REST ≥ 0.9', 'failures'],
+  );
+  for (const engine of engines) {
+    log(`\n… gRPC vs REST on ${engine}`);
+    const r = await grpcVsRest(engine, { durationS, rounds: GRPC_ROUNDS, concurrency: GRPC_CONCURRENCY });
+    const ratio = r.grpc.rps / r.rest.rps;
+    const row = (face: FaceResult, ratioCell: string) =>
+      table.add(
+        engine,
+        face.face,
+        face.requests,
+        face.rps,
+        face.p50,
+        face.p99,
+        face.cpuPerCall,
+        ratioCell,
+        face.failures,
+      );
+    row(r.grpc, `${ratio.toFixed(2)} ${verdict(ratio >= 0.9 && r.grpc.failures === 0)}`);
+    row(r.rest, '');
+  }
+  emit(table);
+  notes.push(
+    `gRPC vs REST: one Switchboard, one connected account (connector MY_GMAIL, identifier user-0), the sandbox as Gmail. gRPC is \`ToolService.ExecuteTool\` through a @connectrpc/connect-node client (\`createGrpcTransport\`, HTTP/2 cleartext on the REST port, one session multiplexing every call, as the official Node SDK does); REST is \`POST /api/v1/execute_tool\` on an undici Pool of ${GRPC_CONCURRENCY} keep-alive connections. Both carry the same bearer from /oauth/token and run the same load loop: ${GRPC_CONCURRENCY} closed loops for ${durationS} s a round, ${GRPC_ROUNDS} rounds a face, alternating (the first face changes every round) after a ${WARM_UP_S} s warm-up of each; p50/p99 over every call of the rounds. A call fails on a transport error, a non-OK status, or an answer without an execution id.`,
+  );
+}
+
 let scaleOutResult: ScaleOutResult | undefined;
 
 async function runScaleOut(): Promise<void> {
@@ -328,6 +363,7 @@ async function main(): Promise<void> {
   if (parts.has('start') || parts.has('overhead')) emitFootprint();
   if (parts.has('scale')) await runScale();
   if (parts.has('scaleout')) await runScaleOut();
+  if (parts.has('grpc')) await runGrpc();
   writeReport();
 }
 

@@ -13,6 +13,7 @@ export { type DatabaseHandle, type Engine, openDatabase } from './db/database.js
 export type { Database } from './db/schema.js';
 export { createProviderTransport, type ProviderTransport } from './execution/provider-transport.js';
 export { freePort } from './free-port.js';
+export * as scalekitTools from './grpc/gen/scalekit/v1/tools/tools_pb.js';
 export { createLogger, type Logger } from './logger.js';
 export { type RunningServer, startServer } from './main.js';
 export { type Catalog, createCatalog } from './providers/index.js';
