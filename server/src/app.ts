@@ -1,13 +1,18 @@
 import { type Context, Hono } from 'hono';
-import { managementApi, proxyRoutes, tokenEndpoint } from './api/index.js';
+import { managementApi, managementRouteDocs, proxyRoutes, tokenEndpoint, tokenEndpointDocs } from './api/index.js';
+import { apiReference } from './api-reference/routes.js';
+import { connectPageDocs } from './connect-pages/route-docs.js';
 import { connectPages } from './connect-pages/routes.js';
 import type { AppDeps, AppEnv, Services } from './context.js';
 import { newId, safeEqual } from './crypto/random.js';
 import { dashboard } from './dashboard/routes.js';
 import { AppError, errorBody } from './errors.js';
 import { requestTelemetry } from './http/request-telemetry.js';
+import { mountedAt } from './http/route-docs.js';
 import { mcpEndpoint } from './mcp-endpoint/endpoint.js';
 import { jsonRpcError } from './mcp-endpoint/request-guard.js';
+import { mcpEndpointDocs } from './mcp-endpoint/route-docs.js';
+import { oauthServerDocs } from './oauth-server/route-docs.js';
 import { oauthServer } from './oauth-server/routes.js';
 import { checkReadiness } from './observability/readiness.js';
 import { retryAfterSeconds } from './rate-limits/rate-limiter.js';
@@ -112,6 +117,15 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
   app.route('/', mcpEndpoint(services));
   app.route('/', oauthServer(services));
   app.route('/dashboard', dashboard(services));
+  // The reference of what is mounted above, from each edge's own route docs.
+  const docs = [
+    ...mountedAt('/oauth', tokenEndpointDocs),
+    ...mountedAt('/api/v1', managementRouteDocs),
+    ...connectPageDocs,
+    ...mcpEndpointDocs,
+    ...oauthServerDocs,
+  ];
+  app.route('/', apiReference(docs, { publicUrl: config.publicUrl, version: '0.1.0' }));
   if (deps.sandbox && config.sandbox.mounted) app.route('/sandbox', deps.sandbox);
 
   app.notFound((c) =>

@@ -5,6 +5,7 @@ import { type ApiClientRow, CLIENT_SCOPES, type ClientScope, type IssuedClient }
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { readJson } from '../http/request.js';
+import type { RouteDoc } from '../http/route-docs.js';
 import { requireAdmin } from './management-auth.js';
 
 const createBody = z.strictObject({
@@ -29,6 +30,60 @@ function issuedToApi(issued: IssuedClient, row: ApiClientRow): IssuedApiClient {
 }
 
 const noStore = { 'cache-control': 'no-store' };
+
+const TAG = 'API clients';
+const ID = { id: 'the API client id' };
+
+/** The reference's view of these routes, from the schemas above (see http/route-docs.ts); admin clients only. */
+export const clientRouteDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    route: '/clients',
+    tag: TAG,
+    auth: 'management',
+    summary: 'List management API clients',
+    response: { status: 200, description: '{ clients }' },
+  },
+  {
+    method: 'post',
+    route: '/clients',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Create a management API client',
+    description: 'The secret is in this answer only.',
+    body: createBody,
+    response: { status: 201, description: '{ client } with client_secret' },
+  },
+  {
+    method: 'get',
+    route: '/clients/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Get a management API client',
+    params: ID,
+    response: { status: 200, description: '{ client }' },
+  },
+  {
+    method: 'post',
+    route: '/clients/:action',
+    path: '/clients/{id}:revoke',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Revoke a client (its tokens stop working)',
+    params: ID,
+    response: { status: 200, description: '{ client }' },
+  },
+  {
+    method: 'post',
+    route: '/clients/:action',
+    path: '/clients/{id}:rotate_secret',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Issue a new secret (the old one stops working)',
+    params: ID,
+    response: { status: 200, description: '{ client } with client_secret' },
+  },
+];
 
 /** Management API clients: admin clients only, since a client can mint admin credentials. */
 export function registerClientRoutes(app: Hono<AppEnv>, services: Services): void {

@@ -6,6 +6,7 @@ import { ACCOUNT_STATUSES, type AccountRef, accountToApi } from '../accounts/con
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
+import type { RouteDoc } from '../http/route-docs.js';
 
 const identifier = z.string().min(1).max(256);
 /** The reference's organization_id / user_id are accepted for compatibility; one tenant here. */
@@ -79,6 +80,159 @@ const listQuery = z.strictObject({
   page_size: pageSize(100, 50),
   page_token: z.string().optional(),
 });
+
+const TAG = 'Connected accounts';
+const ID = { id: 'the connected account id' };
+const ONE = { status: 200, description: '{ connected_account }; tokens never leave Switchboard' };
+
+/** The reference's view of these routes, from the schemas above (see http/route-docs.ts). */
+export const connectedAccountRouteDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    route: '/connected_accounts',
+    tag: TAG,
+    auth: 'management',
+    summary: 'List connected accounts',
+    query: listQuery,
+    response: { status: 200, description: '{ connected_accounts, next_page_token, prev_page_token, total_size }' },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    route: '/connected_accounts:search',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Search connected accounts (query: at least 3 characters)',
+    query: listQuery,
+    response: { status: 200, description: 'as GET /connected_accounts' },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'post',
+    route: '/connected_accounts',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Create a connected account, optionally with tokens obtained elsewhere',
+    body: createBody,
+    response: { ...ONE, status: 201 },
+    errors: ['not_found', 'already_exists'],
+  },
+  {
+    method: 'put',
+    route: '/connected_accounts',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Replace the tokens of a connected account',
+    body: updateBody,
+    response: ONE,
+    errors: ['not_found'],
+  },
+  // The handlers read the query with z.strictObject(refFields), the shape of refBody.
+  {
+    method: 'get',
+    route: '/connected_accounts/auth',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Get an account by id, or by connector and identifier (answers like /details)',
+    query: refBody,
+    response: ONE,
+    errors: ['not_found'],
+  },
+  {
+    method: 'get',
+    route: '/connected_accounts/details',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Get an account by id, or by connector and identifier',
+    query: refBody,
+    response: ONE,
+    errors: ['not_found'],
+  },
+  {
+    method: 'post',
+    route: '/connected_accounts/magic_link',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Issue an authentication link a user opens to connect the account',
+    body: magicLinkBody,
+    response: { status: 200, description: '{ link, expiry }' },
+    errors: ['not_found', 'rate_limited'],
+  },
+  {
+    method: 'post',
+    route: '/connected_accounts/user/verify',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Confirm who consented (user verification), answering where to send the browser',
+    body: verifyBody,
+    response: { status: 200, description: '{ post_user_verify_redirect_url }' },
+    errors: [
+      'user_verification_invalid',
+      'user_verification_used',
+      'user_verification_expired',
+      'user_verification_mismatch',
+    ],
+  },
+  {
+    method: 'post',
+    route: '/connected_accounts:delete',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Delete an account by id, or by connector and identifier (revokes at the provider)',
+    body: refBody,
+    response: { status: 200, description: '{}' },
+    errors: ['not_found'],
+  },
+  {
+    method: 'post',
+    route: '/connected_accounts:disconnect',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Disconnect an account by id, or by connector and identifier',
+    body: refBody,
+    response: ONE,
+    errors: ['not_found'],
+  },
+  {
+    method: 'get',
+    route: '/connected_accounts/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Get a connected account',
+    params: ID,
+    response: ONE,
+  },
+  {
+    method: 'get',
+    route: '/connected_accounts/:id/events',
+    tag: TAG,
+    auth: 'management',
+    summary: 'The account’s lifecycle history',
+    params: ID,
+    query: eventsQuery,
+    response: { status: 200, description: '{ events, next_page_token, prev_page_token, total_size }' },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'delete',
+    route: '/connected_accounts/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Delete a connected account (revokes at the provider)',
+    params: ID,
+    response: { status: 200, description: '{}' },
+  },
+  {
+    method: 'post',
+    route: '/connected_accounts/:action',
+    path: '/connected_accounts/{id}:disconnect',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Disconnect a connected account',
+    params: ID,
+    response: ONE,
+  },
+];
 
 export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: Services): void {
   const { accounts, config, clock } = services;

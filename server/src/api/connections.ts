@@ -5,12 +5,79 @@ import { createBody, createConnection, updateBody, updateConnection } from '../c
 import type { ConnectionRow } from '../connections/connections.js';
 import type { AppEnv, Services } from '../context.js';
 import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from '../http/request.js';
+import type { RouteDoc } from '../http/route-docs.js';
 
 const listQuery = z.strictObject({
   provider: z.string().optional(),
   page_size: pageSize(100, 50),
   page_token: z.string().optional(),
 });
+
+const TAG = 'Connections';
+const ID = { id: 'the connection id' };
+
+/** The reference's view of these routes, from the schemas above (see http/route-docs.ts). */
+export const connectionRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    route: '/connections',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Create a connection (an OAuth app for one provider)',
+    body: createBody,
+    response: { status: 201, description: '{ connection }' },
+    errors: ['already_exists'],
+  },
+  {
+    method: 'get',
+    route: '/connections',
+    tag: TAG,
+    auth: 'management',
+    summary: 'List connections',
+    query: listQuery,
+    response: { status: 200, description: '{ connections, next_page_token, prev_page_token, total_size }' },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    route: '/connections/app',
+    tag: TAG,
+    auth: 'management',
+    summary: 'List connections (the reference’s alias)',
+    query: listQuery,
+    response: { status: 200, description: 'as GET /connections' },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    route: '/connections/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Get a connection',
+    params: ID,
+    response: { status: 200, description: '{ connection }; the OAuth client secret is never returned' },
+  },
+  {
+    method: 'patch',
+    route: '/connections/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Update a connection',
+    params: ID,
+    body: updateBody,
+    response: { status: 200, description: '{ connection }' },
+  },
+  {
+    method: 'delete',
+    route: '/connections/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Delete a connection',
+    params: ID,
+    response: { status: 200, description: '{}' },
+    errors: ['failed_precondition'],
+  },
+];
 
 /** The connection as the API shows it: the OAuth secret is never returned, only whether it is set. */
 export function connectionToApi(row: ConnectionRow, services: Services): Connection {

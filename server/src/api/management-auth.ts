@@ -5,6 +5,7 @@ import type { AppEnv, Services } from '../context.js';
 import { AppError, isAppError } from '../errors.js';
 import { readBodyText } from '../http/body.js';
 import { clientAddress } from '../http/client-address.js';
+import type { RouteDoc } from '../http/route-docs.js';
 import { type RateKey, retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 
 const tokenRequest = z.object({
@@ -12,6 +13,23 @@ const tokenRequest = z.object({
   client_id: z.string().optional(),
   client_secret: z.string().optional(),
 });
+
+/** The token endpoint in the reference (mounted at /oauth); its errors are RFC 6749's, not the table's. */
+export const tokenEndpointDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    route: '/token',
+    tag: 'Authentication',
+    auth: 'none',
+    summary: 'Exchange client credentials for a management access token',
+    description:
+      'grant_type=client_credentials; the client id and secret in the form, or as HTTP Basic. Errors follow RFC 6749 §5.2: { error, error_description }.',
+    body: tokenRequest,
+    form: true,
+    errorFormat: 'oauth',
+    response: { status: 200, description: '{ access_token, token_type: "Bearer", expires_in }' },
+  },
+];
 
 /** RFC 6749 §5.2 error bodies, which OAuth clients expect from a token endpoint. */
 function oauthError(error: string, description: string, status: 400 | 401 | 413) {

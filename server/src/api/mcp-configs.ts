@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from '../http/request.js';
+import type { RouteDoc } from '../http/route-docs.js';
 import { authState } from '../mcp/auth-state.js';
 import { CONFIG_NAME_PATTERN, configToApi, MAX_MAPPINGS, type MappingInput } from '../mcp/configs.js';
 import { parseExpiry } from '../mcp/session-tokens.js';
@@ -44,6 +45,91 @@ const tokenBody = z.strictObject({ identifier, expiry: z.string().max(32).option
 const revokeBody = z.strictObject({ identifier });
 
 const readinessBody = z.strictObject({ identifier, include_auth_link: z.boolean().optional() });
+
+const TAG = 'MCP configs';
+const ID = { id: 'the MCP config id' };
+
+/** The reference's view of these routes, from the schemas above (see http/route-docs.ts). */
+export const mcpConfigRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    route: '/mcp/configs',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Create an MCP config (which tools of which connections a server offers)',
+    body: createBody,
+    response: { status: 201, description: '{ config }, with its server URL' },
+    errors: ['already_exists', 'not_found'],
+  },
+  {
+    method: 'get',
+    route: '/mcp/configs',
+    tag: TAG,
+    auth: 'management',
+    summary: 'List MCP configs',
+    query: listQuery,
+    response: { status: 200, description: '{ configs, next_page_token, prev_page_token, total_size }' },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    route: '/mcp/configs/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Get an MCP config',
+    params: ID,
+    response: { status: 200, description: '{ config }' },
+  },
+  {
+    method: 'put',
+    route: '/mcp/configs/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Update an MCP config',
+    params: ID,
+    body: updateBody,
+    response: { status: 200, description: '{ config }' },
+  },
+  {
+    method: 'delete',
+    route: '/mcp/configs/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Delete an MCP config',
+    params: ID,
+    response: { status: 200, description: '{}' },
+  },
+  {
+    method: 'post',
+    route: '/mcp/configs/:id/tokens',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Mint a session token for a user at this config',
+    params: ID,
+    body: tokenBody,
+    response: { status: 200, description: 'the session token (McpSessionToken in the SDK types)' },
+  },
+  {
+    method: 'post',
+    route: '/mcp/configs/:id/tokens:revoke',
+    tag: TAG,
+    auth: 'management',
+    summary: 'End every session token of the user at this config minted until now',
+    params: ID,
+    body: revokeBody,
+    response: { status: 200, description: '{}' },
+  },
+  {
+    method: 'post',
+    route: '/mcp/configs/:id/connected_accounts',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Whether the user has connected each account the config needs',
+    params: ID,
+    body: readinessBody,
+    response: { status: 200, description: '{ connected_accounts }' },
+  },
+];
 
 function toInputs(list: z.output<typeof mappings> | undefined): MappingInput[] {
   return (list ?? []).map((m) => ({ connectionName: m.connection_name, tools: m.tools ?? [] }));

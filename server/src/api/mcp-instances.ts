@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from '../http/request.js';
+import type { RouteDoc } from '../http/route-docs.js';
 import { authState } from '../mcp/auth-state.js';
 
 const instanceName = z.string().min(1).max(100);
@@ -44,6 +45,83 @@ const listQuery = z.strictObject({
   page_size: pageSize(30, 30),
   page_token: z.string().optional(),
 });
+
+const TAG = 'MCP instances';
+const ID = { id: 'the MCP instance id' };
+
+/** The reference's view of these routes, from the schemas above (see http/route-docs.ts). */
+export const mcpInstanceRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    route: '/mcp/instances',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Ensure the MCP instance of a user at a config',
+    description: 'Idempotent: answers 201 when it creates the instance, 200 with the existing one otherwise.',
+    body: ensureBody,
+    response: { status: 201, description: '{ instance } (200 when it already existed)' },
+  },
+  {
+    method: 'get',
+    route: '/mcp/instances',
+    tag: TAG,
+    auth: 'management',
+    summary: 'List MCP instances',
+    query: listQuery,
+    response: { status: 200, description: '{ instances, next_page_token, prev_page_token, total_size }' },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    route: '/mcp/instances/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Get an MCP instance',
+    params: ID,
+    response: { status: 200, description: '{ instance }, with its URL' },
+  },
+  {
+    method: 'patch',
+    route: '/mcp/instances/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Rename an instance or move it to another config',
+    params: ID,
+    body: updateBody,
+    response: { status: 200, description: '{ instance }' },
+  },
+  {
+    method: 'delete',
+    route: '/mcp/instances/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Delete an MCP instance',
+    params: ID,
+    response: { status: 200, description: '{}' },
+  },
+  {
+    method: 'post',
+    route: '/mcp/instances/:action',
+    path: '/mcp/instances/{id}:rotate_url',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Rotate the instance URL (the old one stops working)',
+    params: ID,
+    response: { status: 200, description: '{ instance }' },
+  },
+  {
+    method: 'post',
+    route: '/mcp/instances/:action',
+    path: '/mcp/instances/{id}:get_auth_state',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Which of the instance’s connections the user has connected, with links for the rest',
+    params: ID,
+    body: authStateBody,
+    query: authStateQuery,
+    response: { status: 200, description: '{ connections }' },
+  },
+];
 
 export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services): void {
   const max = services.config.maxBodyBytes;

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { readJson, readQuery } from '../http/request.js';
+import type { RouteDoc } from '../http/route-docs.js';
 import type { ConfigAccess } from '../mcp-auth/config-access.js';
 
 const verifyBody = z.strictObject({
@@ -29,6 +30,69 @@ const grantsQuery = z.strictObject({
   config_id: z.string().min(1).max(100).optional(),
   include_revoked: z.enum(['true', 'false']).optional(),
 });
+
+const TAG = 'MCP sign-in';
+
+/** The reference's view of these routes, from the schemas above (see http/route-docs.ts). */
+export const mcpOAuthRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    route: '/mcp/oauth/user/verify',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Say who is signed in at the app’s login page (the MCP sign-in hand-off)',
+    body: verifyBody,
+    response: { status: 200, description: '{ post_user_verify_redirect_url }' },
+    errors: ['user_verification_invalid', 'user_verification_used', 'user_verification_expired'],
+  },
+  {
+    method: 'get',
+    route: '/mcp/configs/:id/access',
+    tag: TAG,
+    auth: 'management',
+    summary: 'The ways into a config’s MCP server',
+    params: { id: 'the MCP config id' },
+    response: { status: 200, description: '{ access }' },
+  },
+  {
+    method: 'put',
+    route: '/mcp/configs/:id/access',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Set the ways into a config’s MCP server (OAuth, instance URLs, session tokens)',
+    params: { id: 'the MCP config id' },
+    body: accessBody,
+    response: { status: 200, description: '{ access }' },
+  },
+  {
+    method: 'get',
+    route: '/mcp/oauth/grants',
+    tag: TAG,
+    auth: 'management',
+    summary: 'List the grants users gave MCP clients',
+    query: grantsQuery,
+    response: { status: 200, description: '{ grants }' },
+  },
+  {
+    method: 'get',
+    route: '/mcp/oauth/grants/:id',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Get a grant',
+    params: { id: 'the grant id' },
+    response: { status: 200, description: '{ grant }' },
+  },
+  {
+    method: 'post',
+    route: '/mcp/oauth/grants/:action',
+    path: '/mcp/oauth/grants/{id}:revoke',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Revoke a grant (its tokens stop on every replica within a poll)',
+    params: { id: 'the grant id' },
+    response: { status: 200, description: '{ grant }' },
+  },
+];
 
 function accessToApi(access: ConfigAccess) {
   return {

@@ -176,7 +176,7 @@ ${
 </div></td>
 <td data-label="Last used">${time(row.last_used_at)}</td></tr>`,
         )}</tbody></table></div>${INSPECTOR_NOTE}`
-      : html`<p class="muted">No MCP instances. A backend creates them with ${command('POST /api/v1/mcp/instances:ensure')}, or create one here.</p>`;
+      : html`<p class="muted">No MCP instances. A backend creates them with ${command('POST /api/v1/mcp/instances')} (config_name, user_identifier), or create one here.</p>`;
     const instanceForm = configs.length
       ? html`<form method="post" action="/dashboard/user/instances" class="panel">${csrfField(session)}
 <input type="hidden" name="identifier" value="${identifier}">

@@ -63,13 +63,13 @@ export const LAYERS: Layer[] = [
   {
     name: 'edge-support',
     members: ['http/'],
-    description: 'request reading shared by every edge',
+    description: 'request reading and the route docs (for the API reference) shared by every edge',
   },
   {
     name: 'edges',
-    members: ['api/', 'grpc/', 'connect-pages/', 'mcp-endpoint/', 'oauth-server/', 'dashboard/'],
+    members: ['api/', 'grpc/', 'connect-pages/', 'mcp-endpoint/', 'oauth-server/', 'dashboard/', 'api-reference/'],
     description:
-      'protocol ⇄ domain translation (REST, gRPC, connect pages, MCP, dashboard); errors are translated only here',
+      'protocol ⇄ domain translation (REST, gRPC, connect pages, MCP, dashboard) and the API reference built from their route docs; errors are translated only here',
     isolated: true,
   },
   {

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { RouteDoc } from '../http/route-docs.js';
+
+const TAG = 'Connect pages';
+const HTML = 'text/html';
+
+/** The pages people open through an authentication link, and Google's way back; they answer HTML. */
+export const connectPageDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    route: '/connect/:token',
+    tag: TAG,
+    auth: 'none',
+    summary: 'Open an authentication link: the consent start page, then on to the provider',
+    params: { token: 'the link token from POST /api/v1/connected_accounts/magic_link' },
+    query: z.object({ login_hint: z.string().optional().describe('the email the provider should suggest') }),
+    response: { status: 200, description: 'an HTML page that sends the browser to the provider', contentType: HTML },
+    errors: ['auth_link_invalid', 'auth_link_expired', 'auth_link_used', 'auth_link_revoked', 'rate_limited'],
+  },
+  {
+    method: 'get',
+    route: '/oauth/callback',
+    tag: TAG,
+    auth: 'none',
+    summary: 'The provider’s redirect back (the redirect URI to register at Google)',
+    query: z.object({
+      code: z.string().optional().describe('the authorization code'),
+      state: z.string().optional().describe('the state Switchboard sent'),
+      error: z.string().optional().describe('set when the user declined or the provider refused'),
+    }),
+    response: {
+      status: 200,
+      description: 'an HTML page saying the account is connected, or a redirect to the app’s user verification URL',
+      contentType: HTML,
+    },
+    errors: ['auth_state_invalid', 'auth_state_reused', 'auth_state_expired', 'consent_denied', 'identity_mismatch'],
+  },
+  {
+    method: 'get',
+    route: '/connect/verified',
+    tag: TAG,
+    auth: 'none',
+    summary: 'Where a verified connection ends: “you can close this window”',
+    response: { status: 200, description: 'an HTML page', contentType: HTML },
+  },
+];

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import type { RouteDoc } from '../http/route-docs.js';
+
+const TAG = 'MCP sign-in (OAuth 2.1)';
+const WELL_KNOWN = 'Well-known documents';
+
+/**
+ * The authorization server MCP clients sign users in with. Its parameters are the standards'
+ * (OAuth 2.1, RFC 7591, RFC 7009), read and checked in mcp-auth/, so they are described here
+ * rather than taken from a zod object; the errors are OAuth's `{ error, error_description }`.
+ */
+export const oauthServerDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    route: '/.well-known/oauth-authorization-server',
+    tag: WELL_KNOWN,
+    auth: 'none',
+    summary: 'RFC 8414 authorization server metadata',
+    response: {
+      status: 200,
+      description: '{ issuer, authorization_endpoint, token_endpoint, registration_endpoint, … }',
+    },
+  },
+  {
+    method: 'get',
+    route: '/mcp-oauth/authorize',
+    tag: TAG,
+    auth: 'none',
+    summary: 'Start a sign-in (authorization code with PKCE S256)',
+    query: z.object({
+      response_type: z.literal('code'),
+      client_id: z.string(),
+      redirect_uri: z.string(),
+      code_challenge: z.string(),
+      code_challenge_method: z.literal('S256'),
+      state: z.string().optional(),
+      scope: z.string().optional(),
+      resource: z.string().optional().describe('the MCP URL the token is for (RFC 8707)'),
+    }),
+    response: {
+      status: 302,
+      description: 'to the app’s login page, or back to the client with an error',
+      contentType: 'text/html',
+    },
+  },
+  {
+    method: 'get',
+    route: '/mcp-oauth/oidc/callback',
+    tag: TAG,
+    auth: 'none',
+    summary: 'The app’s OpenID Connect issuer sends the browser back here',
+    query: z.object({ code: z.string().optional(), state: z.string().optional(), error: z.string().optional() }),
+    response: { status: 302, description: 'on to the consent page', contentType: 'text/html' },
+  },
+  {
+    method: 'get',
+    route: '/mcp-oauth/consent/:id',
+    tag: TAG,
+    auth: 'none',
+    summary: 'The consent page (needs the sign-in cookie)',
+    params: { id: 'the sign-in request id' },
+    response: { status: 200, description: 'an HTML page', contentType: 'text/html' },
+  },
+  {
+    method: 'post',
+    route: '/mcp-oauth/consent/:id/connect',
+    tag: TAG,
+    auth: 'none',
+    summary: 'Connect a missing account from the consent page',
+    params: { id: 'the sign-in request id' },
+    body: z.object({ csrf: z.string(), connection: z.string() }),
+    form: true,
+    response: { status: 302, description: 'to the connect page', contentType: 'text/html' },
+  },
+  {
+    method: 'post',
+    route: '/mcp-oauth/consent/:id',
+    tag: TAG,
+    auth: 'none',
+    summary: 'Allow or deny the client',
+    params: { id: 'the sign-in request id' },
+    body: z.object({ csrf: z.string(), decision: z.enum(['allow', 'deny']) }),
+    form: true,
+    response: {
+      status: 302,
+      description: 'back to the client’s redirect URI with a code or an error',
+      contentType: 'text/html',
+    },
+  },
+  {
+    method: 'post',
+    route: '/mcp-oauth/token',
+    tag: TAG,
+    auth: 'none',
+    summary: 'Exchange a code, or a refresh token, for an MCP access token',
+    errorFormat: 'oauth',
+    body: z.object({
+      grant_type: z.enum(['authorization_code', 'refresh_token']),
+      code: z.string().optional(),
+      code_verifier: z.string().optional(),
+      redirect_uri: z.string().optional(),
+      refresh_token: z.string().optional(),
+      client_id: z.string().optional(),
+      client_secret: z.string().optional(),
+      resource: z.string().optional(),
+    }),
+    form: true,
+    response: { status: 200, description: '{ access_token, token_type, expires_in, refresh_token, scope }' },
+  },
+  {
+    method: 'post',
+    route: '/mcp-oauth/revoke',
+    tag: TAG,
+    auth: 'none',
+    summary: 'RFC 7009 token revocation',
+    errorFormat: 'oauth',
+    body: z.object({ token: z.string(), token_type_hint: z.string().optional(), client_id: z.string().optional() }),
+    form: true,
+    response: { status: 200, description: 'empty' },
+  },
+  {
+    method: 'post',
+    route: '/mcp-oauth/register',
+    tag: TAG,
+    auth: 'none',
+    summary: 'RFC 7591 dynamic client registration',
+    errorFormat: 'oauth',
+    description:
+      'Takes RFC 7591 client metadata as JSON: redirect_uris (required), client_name, token_endpoint_auth_method, grant_types, response_types, logo_uri, client_uri, scope.',
+    response: { status: 201, description: 'the registered client, with client_id' },
+  },
+];
