@@ -1,10 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { ConnectFlow } from '../accounts/connect-flow.js';
 import type { ConnectedAccounts } from '../accounts/connected-accounts.js';
-import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
 import type { ConnectionRow, Connections } from '../connections/connections.js';
-import type { AccessGrant, AccountRow, TokenVault } from '../connections/token-vault.js';
+import type { AccountRow } from '../connections/token-vault.js';
 import { newId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { ACCOUNT_ERRORS, AppError, ProviderError } from '../errors.js';
@@ -15,12 +13,12 @@ import { inSpan } from '../observability/tracing.js';
 import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ToolDefinition } from '../providers/types.js';
 import { validationError } from '../validation.js';
+import { type AccountCallDeps, accountClientOptions } from './account-client-options.js';
 import { redactErrorMessage, summarizeArguments } from './call-details.js';
 import type { ToolCallLog } from './call-log.js';
 import { InFlightLimits } from './in-flight.js';
 import { createProviderClient } from './provider-client.js';
-import { observeProvider, type ProviderTime } from './provider-observer.js';
-import type { ProviderTransport } from './provider-transport.js';
+import type { ProviderTime } from './provider-observer.js';
 import { ToolExecutionError } from './tool-execution-error.js';
 
 export type ToolCallSource = 'API' | 'MCP' | 'GRPC';
@@ -50,18 +48,13 @@ export interface ExecuteResult {
   executionId: string;
 }
 
-interface Deps {
+interface Deps extends AccountCallDeps {
   db: Kysely<Database>;
-  config: Config;
-  clock: Clock;
-  /** Where provider API requests go (see provider-transport.ts). */
-  providerTransport: ProviderTransport;
   connections: Connections;
   logger: Logger;
   catalog: Catalog;
   accounts: ConnectedAccounts;
   connectFlow: ConnectFlow;
-  vault: TokenVault;
   callLog: ToolCallLog;
   /** Calls are counted and timed here when given. */
   metrics?: Metrics;
@@ -139,30 +132,9 @@ export class ToolExecutor {
       // Taken before the token and the provider call: those are what hold memory and sockets.
       release = this.inFlight.acquire(account.identifier);
 
-      let grant: AccessGrant | undefined;
-      const accountId = account.id;
-      const known = account;
-      const api = createProviderClient({
-        fetch: observeProvider(
-          this.deps.providerTransport,
-          provider.name,
-          providerTime,
-          this.deps.config.tracing.enabled,
-        ),
-        apiOrigins: provider.apiOrigins,
-        classifyError: provider.errors,
-        sandboxBaseUrl: connection.target === 'sandbox' ? this.deps.config.sandbox.url : undefined,
-        timeoutMs: this.deps.config.providerTimeoutMs,
-        clock: this.deps.clock,
-        signal: request.signal,
-        getAccessToken: async ({ forceRefresh }) => {
-          grant = await this.deps.vault.getAccessToken(
-            accountId,
-            forceRefresh ? { staleVersion: grant?.version, known } : { known },
-          );
-          return grant.accessToken;
-        },
-      });
+      const api = createProviderClient(
+        accountClientOptions(this.deps, { provider, connection, account, providerTime, signal: request.signal }),
+      );
       const data = await tool.run(parsed.data, {
         api,
         signal: request.signal ?? new AbortController().signal,

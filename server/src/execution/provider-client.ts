@@ -149,26 +149,15 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
         const attempt = abortableAttempt(options.timeoutMs, options.signal);
         let response: ProviderResponse;
         try {
-          response = await options.fetch(url, {
-            method,
-            headers: { ...headers, authorization: `Bearer ${token}` },
-            body,
-            signal: attempt.signal,
-            redirect: 'error',
-          });
+          response = await send(options, { method, url, headers, body }, token, attempt.signal);
         } catch (cause) {
           attempt.done();
-          const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
-          if (options.signal?.aborted) throw new ProviderError('provider_timeout', 'the call was cancelled', { cause });
-          if (!timedOut && IDEMPOTENT.has(method) && retries < maxRetries) {
+          const failure = noAnswer(cause, options);
+          if (failure.code === 'provider_unavailable' && IDEMPOTENT.has(method) && retries < maxRetries) {
             await sleep(backoff(retries++));
             continue;
           }
-          throw timedOut
-            ? new ProviderError('provider_timeout', `the provider did not answer within ${options.timeoutMs} ms`, {
-                cause,
-              })
-            : new ProviderError('provider_unavailable', 'the provider could not be reached', { cause });
+          throw failure;
         }
 
         let answer: unknown;
@@ -233,6 +222,35 @@ function prepare(request: ProviderRequest, options: ProviderClientOptions) {
   return { method, url, headers, body };
 }
 
+/** One attempt of a prepared request, with the token added here and redirects refused. */
+function send(
+  options: ProviderClientOptions,
+  prepared: ReturnType<typeof prepare>,
+  token: string,
+  signal: AbortSignal,
+): Promise<ProviderResponse> {
+  return options.fetch(prepared.url, {
+    method: prepared.method,
+    headers: { ...prepared.headers, authorization: `Bearer ${token}` },
+    body: prepared.body,
+    signal,
+    redirect: 'error',
+  });
+}
+
+/**
+ * Why an attempt got no answer: the call's own signal aborted (`provider_timeout`, cancelled),
+ * the attempt timed out (`provider_timeout`), or the provider could not be reached
+ * (`provider_unavailable`, the one a caller may retry).
+ */
+function noAnswer(cause: unknown, options: ProviderClientOptions): ProviderError {
+  if (options.signal?.aborted) return new ProviderError('provider_timeout', 'the call was cancelled', { cause });
+  const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+  return timedOut
+    ? new ProviderError('provider_timeout', `the provider did not answer within ${options.timeoutMs} ms`, { cause })
+    : new ProviderError('provider_unavailable', 'the provider could not be reached', { cause });
+}
+
 /** A provider's answer as it came, for a caller that passes it on (see proxy.ts). */
 export interface ForwardedAnswer {
   status: number;
@@ -263,20 +281,10 @@ export async function forwardToProvider(
     let text: string;
     let response: ProviderResponse;
     try {
-      response = await options.fetch(url, {
-        method,
-        headers: { ...headers, authorization: `Bearer ${token}` },
-        body,
-        signal: attempt.signal,
-        redirect: 'error',
-      });
+      response = await send(options, { method, url, headers, body }, token, attempt.signal);
       text = await response.text();
     } catch (cause) {
-      const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
-      if (options.signal?.aborted) throw new ProviderError('provider_timeout', 'the call was cancelled', { cause });
-      throw timedOut
-        ? new ProviderError('provider_timeout', `the provider did not answer within ${options.timeoutMs} ms`, { cause })
-        : new ProviderError('provider_unavailable', 'the provider could not be reached', { cause });
+      throw noAnswer(cause, options);
     } finally {
       attempt.done();
     }

@@ -1,20 +1,18 @@
 import type { ConnectedAccounts } from '../accounts/connected-accounts.js';
-import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
 import type { ConnectionRow, Connections } from '../connections/connections.js';
-import type { AccessGrant, AccountRow, TokenVault } from '../connections/token-vault.js';
+import type { AccountRow } from '../connections/token-vault.js';
 import { newId } from '../crypto/random.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ProviderRequest } from '../providers/types.js';
+import { type AccountCallDeps, accountClientOptions } from './account-client-options.js';
 import { redactErrorMessage, summarizeArguments } from './call-details.js';
 import type { ToolCallLog } from './call-log.js';
 import { InFlightLimits } from './in-flight.js';
 import { forwardToProvider } from './provider-client.js';
-import { observeProvider, type ProviderTime } from './provider-observer.js';
-import type { ProviderTransport } from './provider-transport.js';
+import type { ProviderTime } from './provider-observer.js';
 import { ToolExecutionError } from './tool-execution-error.js';
 
 const PROXY_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -67,15 +65,11 @@ export interface ProxyAnswer {
   executionId: string;
 }
 
-interface Deps {
-  config: Config;
-  clock: Clock;
+interface Deps extends AccountCallDeps {
   logger: Logger;
-  providerTransport: ProviderTransport;
   catalog: Catalog;
   connections: Connections;
   accounts: ConnectedAccounts;
-  vault: TokenVault;
   callLog: ToolCallLog;
   metrics?: Metrics;
 }
@@ -131,29 +125,8 @@ export class ProviderProxy {
       logged.provider = provider;
       release = this.inFlight.acquire(account.identifier);
 
-      let grant: AccessGrant | undefined;
       const answer = await forwardToProvider(
-        {
-          fetch: observeProvider(
-            this.deps.providerTransport,
-            provider.name,
-            providerTime,
-            this.deps.config.tracing.enabled,
-          ),
-          apiOrigins: provider.apiOrigins,
-          classifyError: provider.errors,
-          sandboxBaseUrl: connection.target === 'sandbox' ? this.deps.config.sandbox.url : undefined,
-          timeoutMs: this.deps.config.providerTimeoutMs,
-          clock: this.deps.clock,
-          signal: request.signal,
-          getAccessToken: async ({ forceRefresh }) => {
-            grant = await this.deps.vault.getAccessToken(
-              account.id,
-              forceRefresh ? { staleVersion: grant?.version, known: account } : { known: account },
-            );
-            return grant.accessToken;
-          },
-        },
+        accountClientOptions(this.deps, { provider, connection, account, providerTime, signal: request.signal }),
         {
           method,
           url: `${provider.apiOrigins[0]}${path}`,
