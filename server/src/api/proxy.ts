@@ -3,8 +3,8 @@ import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { ToolExecutionError } from '../execution/tool-execution-error.js';
 import { readBodyText } from '../http/body.js';
-import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 import { requireManagementToken } from './management-auth.js';
+import { toolFailureResponse } from './tool-failure.js';
 
 /** Answers that carry no body by definition (the Response constructor refuses one). */
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
@@ -43,14 +43,7 @@ export function proxyRoutes(services: Services): Hono<AppEnv> {
         headers: { ...answer.headers, 'x-switchboard-execution-id': answer.executionId },
       });
     } catch (error) {
-      if (error instanceof ToolExecutionError) {
-        const retryAfter = retryAfterSeconds(error);
-        return c.json(
-          { ...error.toJSON(), execution_id: error.executionId, request_id: c.get('requestId') },
-          error.status as 400,
-          retryAfter ? { 'retry-after': retryAfter } : {},
-        );
-      }
+      if (error instanceof ToolExecutionError) return toolFailureResponse(c, error);
       throw error;
     }
   });

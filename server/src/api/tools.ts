@@ -7,7 +7,7 @@ import { toolNameCondition } from '../execution/call-log.js';
 import { ToolExecutionError } from '../execution/tool-execution-error.js';
 import { listAvailableTools, listScopedTools, listTools } from '../execution/tool-listing.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
-import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
+import { toolFailureResponse } from './tool-failure.js';
 
 const listQuery = z.strictObject({
   'filter.summary': z.enum(['true', 'false']).optional(),
@@ -137,14 +137,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
         'content-type': 'application/json',
       });
     } catch (error) {
-      if (error instanceof ToolExecutionError) {
-        const retryAfter = retryAfterSeconds(error);
-        return c.json(
-          { ...error.toJSON(), execution_id: error.executionId, request_id: c.get('requestId') },
-          error.status as 400,
-          retryAfter ? { 'retry-after': retryAfter } : {},
-        );
-      }
+      if (error instanceof ToolExecutionError) return toolFailureResponse(c, error);
       throw error;
     }
   });
