@@ -1,3 +1,4 @@
+import type { AccountEvent } from '@switchboard/sdk';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
@@ -29,16 +30,6 @@ export interface AccountEventDetail {
   /** The provider account that tried to consent, when it is not the bound one. */
   attempted_provider_account?: string;
   reason?: string;
-}
-
-export interface AccountEvent {
-  id: string;
-  connected_account_id: string;
-  connection_id: string;
-  identifier: string;
-  type: AccountEventType;
-  detail: AccountEventDetail;
-  created_at: string;
 }
 
 type Subject = { id: string; connection_id: string | null; identifier: string };
@@ -89,7 +80,7 @@ export class AccountEvents {
           connection_id: row.connection_id ?? '',
           identifier: row.identifier,
           type: row.type as AccountEventType,
-          detail: JSON.parse(row.detail) as AccountEventDetail,
+          detail: JSON.parse(row.detail) as Record<string, unknown>,
           created_at: row.created_at,
         }),
       ),

@@ -13,14 +13,14 @@ import { hashSecret, newSecret, pkceChallenge, safeEqual } from '../crypto/rando
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { type ConfigDetail, configServerUrl, type McpConfigs } from '../mcp/configs.js';
+import { type ConfigDetail, configServerUrl, type McpConfigs, verifyConfigToken } from '../mcp/configs.js';
 import type { Catalog } from '../providers/index.js';
 import type { McpOAuthClients, OAuthClientInfo } from './clients.js';
 import type { McpConfigAccess } from './config-access.js';
 import { AuthorizeRefusal, OAuthError, type OAuthErrorCode } from './oauth-error.js';
 import type { OidcUpstream } from './oidc-upstream.js';
 import { redirectUriMatches } from './redirect-uris.js';
-import type { McpOAuthRequestsTable } from './tables.js';
+import type { McpOAuthGrantsTable, McpOAuthRequestsTable } from './tables.js';
 
 /** From the authorize request to the app's answer and the user's consent. */
 const REQUEST_TTL_MS = 15 * 60_000;
@@ -81,18 +81,8 @@ export interface ConsentView {
   requireActiveAccounts: boolean;
 }
 
-export interface GrantSummary {
-  id: string;
-  client_id: string;
-  client_name: string;
-  client_logo: string | null;
-  config_id: string;
-  identifier: string;
-  scope: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+/** A grant as the dashboard and the API show it: its row without the revoke reason. */
+export type GrantSummary = Omit<McpOAuthGrantsTable, 'revoked_reason'>;
 
 interface Deps {
   db: Kysely<Database>;
@@ -715,16 +705,8 @@ export class McpAuthorizationServer {
 
   /** The claims of an access token presented at config `configId`'s URL, or undefined. */
   async verifyAccessToken(token: string, configId: string): Promise<AccessTokenClaims | undefined> {
-    const { publicUrl } = this.deps.config;
-    let payload: Awaited<ReturnType<SigningKeys['verify']>>;
-    try {
-      payload = await this.deps.signingKeys.verify(token, {
-        audience: configServerUrl(publicUrl, configId),
-        issuer: publicUrl,
-      });
-    } catch {
-      return undefined;
-    }
+    const payload = await verifyConfigToken(this.deps.signingKeys, this.deps.config.publicUrl, token, configId);
+    if (!payload) return undefined;
     const { sub, gid, client_id: clientId, mcp_cfg: cfg } = payload;
     if (typeof sub !== 'string' || !sub || typeof gid !== 'string' || typeof clientId !== 'string') return undefined;
     if (cfg !== configId) return undefined;

@@ -1,5 +1,6 @@
 import type { McpConfig } from '@switchboard/sdk';
 import { type Kysely, sql } from 'kysely';
+import type { SigningKeys } from '../auth/signing-keys.js';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
@@ -61,6 +62,23 @@ interface Deps {
 /** The one static MCP URL of a config, answered with session tokens. */
 export function configServerUrl(publicUrl: string, configId: string): string {
   return `${publicUrl}/mcp/c/${configId}`;
+}
+
+/**
+ * The payload of a token this server signed for config `configId`'s URL (signature, expiry,
+ * issuer and audience checked), or undefined when it does not verify.
+ */
+export async function verifyConfigToken(
+  signingKeys: SigningKeys,
+  publicUrl: string,
+  token: string,
+  configId: string,
+): Promise<Awaited<ReturnType<SigningKeys['verify']>> | undefined> {
+  try {
+    return await signingKeys.verify(token, { audience: configServerUrl(publicUrl, configId), issuer: publicUrl });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The config in the reference's wire shape (mcpMcpConfig). */

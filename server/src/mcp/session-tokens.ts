@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { hashSecret } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { type ConfigDetail, configServerUrl } from './configs.js';
+import { type ConfigDetail, configServerUrl, verifyConfigToken } from './configs.js';
 
 export const MIN_TOKEN_SECONDS = 60;
 export const MAX_TOKEN_SECONDS = 24 * 3600;
@@ -139,16 +139,8 @@ export class SessionTokens {
    * or now consented by someone else (deleted and re-created accounts have new ids).
    */
   async verify(token: string, configId: string): Promise<SessionClaims | undefined> {
-    const { publicUrl } = this.deps.config;
-    let payload: Awaited<ReturnType<SigningKeys['verify']>>;
-    try {
-      payload = await this.deps.signingKeys.verify(token, {
-        audience: configServerUrl(publicUrl, configId),
-        issuer: publicUrl,
-      });
-    } catch {
-      return undefined;
-    }
+    const payload = await verifyConfigToken(this.deps.signingKeys, this.deps.config.publicUrl, token, configId);
+    if (!payload) return undefined;
     const identifier = payload.sub;
     if (payload.mcp_cfg !== configId || typeof identifier !== 'string' || !identifier) return undefined;
     const ids = payload.ca_ids;
