@@ -26,13 +26,14 @@ import { createProviderTransport } from './execution/provider-transport.js';
 import { createGrpcHandler } from './grpc/index.js';
 import { httpServerOptions, limitConnections } from './listener/http1-options.js';
 import { listen } from './listener/listen.js';
-import { type SandboxListener, serveSandbox } from './listener/sandbox-port.js';
+import { serveSandbox } from './listener/sandbox-port.js';
 import { fetchTrusting } from './listener/trusting-fetch.js';
 import { createLogger, type Logger } from './logger.js';
 import { Retention } from './maintenance/retention.js';
 import { Metrics } from './observability/metrics.js';
 import { serveMetrics } from './observability/metrics-server.js';
 import { DatabaseTracing, startTracing } from './observability/tracing.js';
+import type { PortListener } from './port-listener.js';
 import { createCatalog } from './providers/index.js';
 import { createSandbox } from './sandbox/app.js';
 
@@ -211,7 +212,7 @@ async function startServing(
       }).app
     : undefined;
   // Its own port first: connections that target the sandbox use the URL it got.
-  let sandboxListener: SandboxListener | undefined;
+  let sandboxListener: PortListener | undefined;
   if (sandbox && config.sandbox.port !== undefined) {
     sandboxListener = await serveSandbox(sandbox.fetch, {
       port: config.sandbox.port,

@@ -1,12 +1,8 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config.js';
+import { type PortListener, portListener } from '../port-listener.js';
 import { httpServerOptions, limitConnections } from './http1-options.js';
-
-export interface SandboxListener {
-  port: number;
-  close(): Promise<void>;
-}
 
 function listenOnce(
   fetch: (request: Request) => Response | Promise<Response>,
@@ -32,7 +28,7 @@ function listenOnce(
 export async function serveSandbox(
   fetch: (request: Request) => Response | Promise<Response>,
   options: { port: number; portIsDefault: boolean; host: string; http: Config['http'] },
-): Promise<SandboxListener> {
+): Promise<PortListener> {
   let server: Server;
   try {
     server = await listenOnce(fetch, options.port, options.host, options.http);
@@ -41,13 +37,5 @@ export async function serveSandbox(
     server = await listenOnce(fetch, 0, options.host, options.http);
   }
   limitConnections(server, options.http);
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : options.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
+  return portListener(server, options.port, 'idle');
 }

@@ -1,14 +1,12 @@
 import { createServer } from 'node:http';
+import { type PortListener, portListener } from '../port-listener.js';
 import type { Metrics } from './metrics.js';
 
 /**
  * /metrics alone on its own port (SWITCHBOARD_METRICS_PORT), for scrapers on a private
  * network: no token, and nothing else is served there. Resolves once listening.
  */
-export async function serveMetrics(
-  metrics: Metrics,
-  options: { port: number; host: string },
-): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveMetrics(metrics: Metrics, options: { port: number; host: string }): Promise<PortListener> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' || path !== '/metrics') {
@@ -27,13 +25,5 @@ export async function serveMetrics(
       resolve();
     });
   });
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : options.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return portListener(server, options.port, 'all');
 }

@@ -29,6 +29,7 @@ export const LAYERS: Layer[] = [
       'clock.ts',
       'logger.ts',
       'free-port.ts',
+      'port-listener.ts',
       'db/',
       'crypto/',
       'cache/',
