@@ -40,6 +40,11 @@ describe('switchboard demo', () => {
       expect(output.text).toMatch(/The reminder is in john\.doe@example\.com's calendar/);
       expect(output.text).toContain('DATABASE_URL');
       if (run === 1) expect(output.text).toMatch(/authenticate: http:\/\/127\.0\.0\.1:\d+\/connect\//);
+      // User verification: the demo's own verify route confirmed john-doe for both accounts.
+      expect(output.text).toMatch(/verify route is http:\/\/127\.0\.0\.1:\d+\/switchboard\/verify/);
+      if (run === 1) {
+        expect(output.text.match(/the demo verified john-doe itself, as your app would/g)).toHaveLength(2);
+      }
     }
   });
 
@@ -63,6 +68,7 @@ describe('switchboard demo', () => {
       );
       expect(stdout).toMatch(/The reminder is in john\.doe@example\.com's calendar/);
       expect(stdout).toMatch(/\(15 min\)/);
+      expect(stdout).toContain('the demo verified john-doe itself');
     },
     70_000,
   );

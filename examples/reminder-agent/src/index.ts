@@ -12,3 +12,4 @@ export {
 } from './reminder-agent.js';
 export { sandboxConsent } from './sandbox-consent.js';
 export { REMINDER_DURATION_MINUTES, REMINDER_LEAD_MINUTES, ScriptedReminderModel } from './scripted-model.js';
+export { type UserVerifyHandlerOptions, userVerifyHandler } from './user-verify-handler.js';

@@ -27,6 +27,11 @@ export interface ReminderAgentOptions {
   openAiModel?: string;
   /** Any LangChain chat model with tool calling; overrides the two choices above. */
   model?: BaseChatModel;
+  /**
+   * Your app's user verify route (see userVerifyHandler): the links end there, and an account
+   * becomes ACTIVE only once the app confirms it is the user's. Default: the connection's or server's.
+   */
+  userVerifyUrl?: string;
   /** How long to wait for the user to connect every account. Default 10 minutes. */
   connectTimeoutMs?: number;
   pollIntervalMs?: number;
@@ -93,6 +98,7 @@ export async function runReminderAgent(options: ReminderAgentOptions): Promise<R
   await waitUntilConnected(switchboard, instance.id, {
     log,
     autoConsent: options.autoConsent,
+    userVerifyUrl: options.userVerifyUrl,
     timeoutMs: options.connectTimeoutMs ?? 10 * 60_000,
     pollIntervalMs: options.pollIntervalMs ?? 1_000,
   });
@@ -145,12 +151,18 @@ async function waitUntilConnected(
   options: {
     log: (line: string) => void;
     autoConsent?: (link: string) => Promise<void>;
+    userVerifyUrl?: string;
     timeoutMs: number;
     pollIntervalMs: number;
   },
 ): Promise<void> {
   const { log } = options;
-  const state = await switchboard.mcp.getInstanceAuthState(instanceId, { include_auth_links: true });
+  const state = await switchboard.mcp.getInstanceAuthState(instanceId, {
+    include_auth_links: true,
+    user_verify_url: options.userVerifyUrl,
+  });
+  if (options.userVerifyUrl)
+    log(`  after consenting, the browser goes to the app's verify route ${options.userVerifyUrl}`);
   for (const c of state.connections) {
     log(`  ${c.connection_name} (${c.provider}): ${c.connected_account_status}`);
     if (!isActive(c) && c.authentication_link) log(`    authenticate: ${c.authentication_link}`);

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
 import { freePort as probeFreePort } from '../free-port.js';
 import { type RunningServer, startServer } from '../main.js';
 import { readAdminCredentials } from './admin-credentials.js';
@@ -16,7 +17,8 @@ export const DEMO_HELP = `${CLI} demo — the seed workflow on this machine, no 
 
 Starts Switchboard with embedded SQLite and the sandbox (a local stand-in for Google), then
 runs the reminder agent: connections MY_GMAIL and MY_CALENDAR, MCP config reminder-manager,
-an instance for john-doe, consent, and an agent that reads the latest email and books a
+an instance for john-doe, consent, user verification (the demo plays the app's part: its
+one-route verify handler confirms john-doe), and an agent that reads the latest email and books a
 15-minute reminder in 15 minutes through the MCP URL.
 
 Usage:
@@ -41,10 +43,17 @@ without it a scripted model plays the LLM's part, offline.`;
 interface ReminderAgentModule {
   Switchboard: new (options: { url: string; clientId: string; clientSecret: string }) => object;
   sandboxConsent(email: string): (link: string) => Promise<void>;
+  USER: string;
+  userVerifyHandler(options: {
+    switchboard: object;
+    signedInUser: (request: Request) => string | undefined;
+    onVerified?: (identifier: string) => void;
+  }): (request: Request) => Promise<Response>;
   runReminderAgent(options: {
     switchboard: object;
     log: (line: string) => void;
     autoConsent?: (link: string) => Promise<void>;
+    userVerifyUrl?: string;
     openAiApiKey?: string;
   }): Promise<DemoAgentResult>;
 }
@@ -75,10 +84,12 @@ async function loadReminderAgent(): Promise<ReminderAgentModule> {
   if (
     typeof loaded.runReminderAgent !== 'function' ||
     typeof loaded.Switchboard !== 'function' ||
-    typeof loaded.sandboxConsent !== 'function'
+    typeof loaded.sandboxConsent !== 'function' ||
+    typeof loaded.userVerifyHandler !== 'function' ||
+    typeof loaded.USER !== 'string'
   ) {
     throw new CommandError(
-      `${REMINDER_AGENT_PACKAGE} does not export runReminderAgent, Switchboard and sandboxConsent`,
+      `${REMINDER_AGENT_PACKAGE} does not export runReminderAgent, Switchboard, sandboxConsent, userVerifyHandler and USER`,
       'rebuild it with `npm run build`',
     );
   }
@@ -115,6 +126,24 @@ function freePort(wanted = 0): Promise<number> {
       `port ${wanted} is already in use`,
       'pass another --port, or leave it out to use a free one',
     );
+  });
+}
+
+/** The demo's stand-in for an app's backend: one route, on loopback, until the demo stops. */
+function serveVerifyRoute(
+  handler: (request: Request) => Promise<Response>,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  return new Promise((resolveServed) => {
+    const app = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, (info) => {
+      resolveServed({
+        url: `http://127.0.0.1:${info.port}/switchboard/verify`,
+        close: () =>
+          new Promise<void>((done) => {
+            if ('closeAllConnections' in app) app.closeAllConnections();
+            app.close(() => done());
+          }),
+      });
+    });
   });
 }
 
@@ -202,7 +231,8 @@ export async function demoCommand(
     );
   }
 
-  const stop = () => void server.stop().finally(() => process.exit(130));
+  let closeVerifyRoute = async () => {};
+  const stop = () => void Promise.all([server.stop(), closeVerifyRoute()]).finally(() => process.exit(130));
   process.once('SIGINT', stop);
   try {
     const credentials = created ?? readAdminCredentials(dataDir);
@@ -213,6 +243,19 @@ export async function demoCommand(
       clientId: credentials.client_id,
       clientSecret: credentials.client_secret,
     });
+    // The app's part of user verification: the demo's app has john-doe signed in, always.
+    const verifyRoute = await serveVerifyRoute(
+      agent.userVerifyHandler({
+        switchboard,
+        signedInUser: () => agent.USER,
+        onVerified: (identifier) =>
+          print(
+            `  ✓ the demo verified ${identifier} itself, as your app would (its verify route called POST /api/v1/connected_accounts/user/verify)`,
+          ),
+      }),
+    );
+    closeVerifyRoute = verifyRoute.close;
+    print(`✓ The demo plays your app for user verification: its verify route is ${verifyRoute.url}`);
     // Nobody can click a link when `npm start` runs without a terminal (a script, a container).
     const autoConsent = values['auto-consent'] || (values.serve && !process.stdin.isTTY);
     if (autoConsent && !values['auto-consent']) {
@@ -222,6 +265,7 @@ export async function demoCommand(
       switchboard,
       log: (line) => print(line),
       autoConsent: autoConsent ? agent.sandboxConsent(SANDBOX_USER) : undefined,
+      userVerifyUrl: verifyRoute.url,
       openAiApiKey: env.OPENAI_API_KEY || undefined,
     });
 
@@ -263,6 +307,7 @@ export async function demoCommand(
     return result;
   } finally {
     process.removeListener('SIGINT', stop);
+    await closeVerifyRoute();
     await server.stop();
   }
 }
