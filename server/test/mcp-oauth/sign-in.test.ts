@@ -11,6 +11,7 @@ import { type ApiConfig, createSeedConfig, SEED_TOOLS } from '../mcp/support.js'
 import { type LoopbackServer, serveOnLoopback } from '../support/loopback.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { formFields, TestBrowser } from './browser.js';
+import { mcpPing } from './mcp-ping.js';
 import { MemoryProvider, REDIRECT_URI } from './memory-provider.js';
 
 function textOf(result: unknown): string {
@@ -144,16 +145,8 @@ describe('MCP clients sign their users in at a config URL (Switchboard as author
     return { html: await response.text() };
   }
 
-  async function mcpStatus(token: string, url = config.mcp_server_url): Promise<Response> {
-    return fetch(url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-    });
+  function mcpStatus(token: string, url = config.mcp_server_url): Promise<Response> {
+    return mcpPing(fetch, url, token);
   }
 
   async function tokenRequest(form: Record<string, string>) {

@@ -6,6 +6,7 @@ import { DashboardClient } from '../dashboard/dashboard-client.js';
 import { type ApiConfig, connectV2, createSeedConfig, ensureInstance, mintToken } from '../mcp/support.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { formFields, TestBrowser } from './browser.js';
+import { mcpPing } from './mcp-ping.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const LOGIN_URL = 'https://app.example/login';
@@ -70,16 +71,7 @@ async function signIn(stack: Stack, config: ApiConfig, identifier: string) {
 }
 
 async function pingStatus(stack: Stack, url: string, token: string): Promise<number> {
-  const response = await stack.fetch(url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-  });
-  return response.status;
+  return (await mcpPing(stack.fetch, url, token)).status;
 }
 
 describe('the ways into a config URL, each switchable per config', () => {
