@@ -6,6 +6,7 @@ import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { DEFAULT_INSTANCE_NAME } from '../mcp/instances.js';
 import { connectionScopeNeeds } from '../mcp/scope-needs.js';
+import { accountHistorySection } from './account-history.js';
 import { providerIcon } from './connections.js';
 import { field, readForm } from './form.js';
 import { type Html, html, queryString } from './html.js';
@@ -196,7 +197,8 @@ ${
 ${noticeFromQuery(c.req.query('notice'))}${extra ?? ''}
 <section aria-labelledby="accounts-title"><h2 id="accounts-title">Connected accounts</h2>${accountsTable}${connectForm}</section>
 <section aria-labelledby="instances-title"><h2 id="instances-title">MCP instances</h2>${instancesTable}${instanceForm}</section>
-${await grantsSection(services, session, identifier)}`,
+${await grantsSection(services, session, identifier)}
+${await accountHistorySection(services, identifier, accountRows)}`,
     });
   };
 

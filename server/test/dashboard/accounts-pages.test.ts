@@ -93,6 +93,30 @@ describe('dashboard: connected accounts, instances, connection scopes and the fa
     expect(await text('/dashboard/user?identifier=new-user')).not.toContain(url);
   });
 
+  it("lists each account's latest events on the user's page, newest first, without a link or token", async () => {
+    await stack.connectAccount('ACC_GMAIL', 'history-hal', 'john.doe@example.com');
+    const connection = await stack.services.connections.getByName('ACC_GMAIL');
+    let lastLink = '';
+    for (let i = 0; i < 11; i++) {
+      lastLink = (await stack.services.connectFlow.authLink(connection, 'history-hal', { source: 'dashboard' })).link;
+    }
+    const page = await text('/dashboard/user?identifier=history-hal');
+    expect(page).toContain('<h2 id="history-title">Recent account events</h2>');
+    const types = [...page.matchAll(/<td data-label="Event"><code>([^<]*)<\/code>/g)].map((m) => m[1]);
+    // 13 events: the latest 10 are links issued after the consent, so the consent is not among them.
+    expect(types).toEqual(Array(10).fill('account.link_issued'));
+    expect(page).toContain('from dashboard');
+    expect(page).not.toContain(new URL(lastLink).pathname.split('/').pop());
+    const { events } = await stack.services.accountEvents.list({
+      accountId: await accountId('ACC_GMAIL', 'history-hal'),
+      type: 'account.consent_completed',
+      limit: 1,
+      offset: 0,
+    });
+    expect(events).toHaveLength(1);
+    expect(await text('/dashboard/user?identifier=nobody-yet')).toContain('No account events yet.');
+  });
+
   it('deletes an account only after a confirmation page and a CSRF-checked POST, and says the grant was revoked', async () => {
     const id = await accountId('ACC_GMAIL', 'john-doe');
     const userPage = await text('/dashboard/user?identifier=john-doe');

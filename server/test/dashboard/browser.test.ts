@@ -176,7 +176,7 @@ describe.skipIf(!hasChromium)('the dashboard in a real browser', () => {
     await consent.close();
 
     await page.goto(`${stack.url}/dashboard/user?identifier=john-doe`);
-    const row = page.locator('tbody tr').filter({ hasText: 'MY_GMAIL' });
+    const row = page.locator('section[aria-labelledby="accounts-title"] tbody tr').filter({ hasText: 'MY_GMAIL' });
     expect(await row.locator('.badge').first().textContent()).toBe('ACTIVE');
     expect(await row.textContent()).toContain('john.doe@example.com');
 
@@ -234,7 +234,7 @@ describe.skipIf(!hasChromium)('the dashboard in a real browser', () => {
 
     await page.getByRole('button', { name: 'Disconnect MY_GMAIL' }).click();
     await page.waitForURL(/notice=disconnected/);
-    const row = page.locator('tbody tr').filter({ hasText: 'MY_GMAIL' });
+    const row = page.locator('section[aria-labelledby="accounts-title"] tbody tr').filter({ hasText: 'MY_GMAIL' });
     expect(await row.locator('.badge').first().textContent()).toBe('DISCONNECTED');
   });
 
