@@ -98,9 +98,9 @@ function merge(face: Face, rounds: Round[]): FaceResult {
  */
 export async function grpcVsRest(
   engine: Engine,
-  options: { durationS: number; rounds: number; concurrency: number },
+  options: { durationS: number; rounds: number; concurrency: number; nodeArgs?: string[] },
 ): Promise<GrpcResult> {
-  const stack = await BenchStack.start(engine);
+  const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
   const rest = new Pool(stack.server.url, { connections: options.concurrency, pipelining: 1 });
   const session = new Http2SessionManager(stack.server.url);
   try {

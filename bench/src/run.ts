@@ -246,7 +246,12 @@ async function runGrpc(): Promise<void> {
   );
   for (const engine of engines) {
     log(`\n… gRPC vs REST on ${engine}`);
-    const r = await grpcVsRest(engine, { durationS, rounds: GRPC_ROUNDS, concurrency: GRPC_CONCURRENCY });
+    const r = await grpcVsRest(engine, {
+      durationS,
+      rounds: GRPC_ROUNDS,
+      concurrency: GRPC_CONCURRENCY,
+      nodeArgs: values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
+    });
     const ratio = r.grpc.rps / r.rest.rps;
     const row = (face: FaceResult, ratioCell: string) =>
       table.add(

@@ -45,10 +45,9 @@ export function authenticate(services: Services): Interceptor {
   return (next) => async (req) => {
     const values = req.contextValues.get(authorizationValues);
     let caller: ManagementCaller | undefined;
-    let failure: unknown = new AppError(
-      'unauthenticated',
-      'send authorization: Bearer <access token> (get one from POST /oauth/token)',
-    );
+    // Built only when every value failed: an AppError captures a stack (6 µs; 0.7 % of the
+    // server's busy CPU in the gRPC bench when it was made up front for every valid call).
+    let failure: unknown;
     for (const value of values.length ? values : [req.header.get('authorization') ?? '']) {
       try {
         caller = await verifyManagementToken(services, value);
@@ -58,7 +57,12 @@ export function authenticate(services: Services): Interceptor {
         failure = error;
       }
     }
-    if (!caller) throw failure;
+    if (!caller) {
+      throw (
+        failure ??
+        new AppError('unauthenticated', 'send authorization: Bearer <access token> (get one from POST /oauth/token)')
+      );
+    }
     if (caller.scope !== 'admin' && !READ_METHODS.has(req.method.name)) {
       throw new AppError(
         'forbidden',

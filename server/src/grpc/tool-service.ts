@@ -34,8 +34,9 @@ export function toolService(services: Services): ServiceImpl<typeof ToolService>
       if (connectedAccountId) account = { connectedAccountId };
       else if (connector && identifier) account = { connector, identifier };
       else throw new AppError('validation_failed', 'give connected_account_id, or connector and identifier');
-      const key = retries.key(callerOf(context).clientId, toBinary(ExecuteToolRequestSchema, req));
-      const attempt = retries.attempt(key);
+      const keyOf = () => retries.key(callerOf(context).clientId, toBinary(ExecuteToolRequestSchema, req));
+      let key = retries.remembersFailures ? keyOf() : undefined;
+      const attempt = key === undefined ? 1 : retries.attempt(key);
       let result: Awaited<ReturnType<typeof services.executor.execute>>;
       try {
         result = await services.executor.execute({
@@ -47,10 +48,11 @@ export function toolService(services: Services): ServiceImpl<typeof ToolService>
           attempt,
         });
       } catch (error) {
+        key ??= keyOf();
         retries.failed(key, attempt);
         throw error;
       }
-      retries.succeeded(key);
+      if (key !== undefined) retries.succeeded(key);
       // A Struct holds an object; a tool that answers anything else is wrapped, as it is nowhere else.
       const data = isObject(result.data) ? result.data : { result: result.data };
       return { data: data as JsonObject, executionId: result.executionId };
