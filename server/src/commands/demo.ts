@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { freePort as probeFreePort } from '../free-port.js';
 import { type RunningServer, startServer } from '../main.js';
+import { portListener } from '../port-listener.js';
 import { readAdminCredentials } from './admin-credentials.js';
 import { CommandError, parseOptions } from './command-error.js';
 import { CLI, cliCommand, DEFAULT_DATA_DIR } from './invocation.js';
@@ -134,15 +136,9 @@ function serveVerifyRoute(
   handler: (request: Request) => Promise<Response>,
 ): Promise<{ url: string; close: () => Promise<void> }> {
   return new Promise((resolveServed) => {
-    const app = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, (info) => {
-      resolveServed({
-        url: `http://127.0.0.1:${info.port}/switchboard/verify`,
-        close: () =>
-          new Promise<void>((done) => {
-            if ('closeAllConnections' in app) app.closeAllConnections();
-            app.close(() => done());
-          }),
-      });
+    const server = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, () => {
+      const { port, close } = portListener(server as Server, 0, 'all');
+      resolveServed({ url: `http://127.0.0.1:${port}/switchboard/verify`, close });
     });
   });
 }
