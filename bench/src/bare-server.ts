@@ -110,3 +110,6 @@ const handler = createMcpHandler(() => buildServer());
 serve({ fetch: (request) => handler.fetch(request), port, hostname: '127.0.0.1' }, (info) => {
   console.log(`bare MCP server ready on ${info.port}`);
 });
+
+// Exit on SIGTERM through process.exit, so a --cpu-prof profile is written (bench --profile).
+process.once('SIGTERM', () => process.exit(0));

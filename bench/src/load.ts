@@ -31,6 +31,38 @@ export function rpcHeaders(method: string, name?: string): Record<string, string
 
 export const FETCH_MAILS_BODY = rpcBody('tools/call', { name: 'gmail_fetch_mails', arguments: { max_results: 1 } });
 export const FETCH_MAILS_HEADERS = rpcHeaders('tools/call', 'gmail_fetch_mails');
+
+/**
+ * The 2025-06-18 revision as today's clients send it once initialized (LangChain's adapters,
+ * Inspector, Claude Desktop, the v1 SDK): a plain JSON-RPC body, the version header, and an
+ * answer as an SSE stream.
+ */
+export const LEGACY_PROTOCOL_VERSION = '2025-06-18';
+
+export interface Era {
+  name: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** tools/call gmail_fetch_mails {max_results: 1} in each protocol era the overhead section measures. */
+export const FETCH_MAILS_ERAS: Era[] = [
+  {
+    name: LEGACY_PROTOCOL_VERSION,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'gmail_fetch_mails', arguments: { max_results: 1 } },
+    }),
+    headers: {
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+      'mcp-protocol-version': LEGACY_PROTOCOL_VERSION,
+    },
+  },
+  { name: PROTOCOL_VERSION, body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS },
+];
 export const LIST_TOOLS_BODY = rpcBody('tools/list');
 export const LIST_TOOLS_HEADERS = rpcHeaders('tools/list');
 

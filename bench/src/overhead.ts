@@ -1,16 +1,7 @@
 import { BenchStack, type Engine, wideMappings } from './environment.js';
-import {
-  cannon,
-  FETCH_MAILS_BODY,
-  FETCH_MAILS_HEADERS,
-  LIST_TOOLS_BODY,
-  LIST_TOOLS_HEADERS,
-  type LoadResult,
-} from './load.js';
+import { cannon, FETCH_MAILS_ERAS, LIST_TOOLS_BODY, LIST_TOOLS_HEADERS, type LoadResult } from './load.js';
 import { cpuMs, rssMb } from './proc.js';
 import { issueSandboxToken, startBareServer } from './stack.js';
-
-const ROUNDS = 2;
 
 /** One tools/list answer, checked to list `count` distinct tools; its body is returned. */
 async function verifiedToolsList(url: string, count: number): Promise<string> {
@@ -22,36 +13,93 @@ async function verifiedToolsList(url: string, count: number): Promise<string> {
   return body;
 }
 
-/** Rounds of one run merged: requests summed, latencies averaged. */
-function combine(rounds: LoadResult[]): LoadResult {
-  const first = rounds[0];
-  if (!first) throw new Error('no rounds');
-  const mean = (pick: (r: LoadResult) => number) => rounds.reduce((n, r) => n + pick(r), 0) / rounds.length;
-  const requests = rounds.reduce((n, r) => n + r.requests, 0);
-  const durationS = rounds.reduce((n, r) => n + r.durationS, 0);
-  return {
-    ...first,
-    requests,
-    durationS,
-    rps: requests / durationS,
-    p50: mean((r) => r.p50),
-    p99: mean((r) => r.p99),
-    failures: rounds.reduce((n, r) => n + r.failures, 0),
-  };
+/** The median of a list of numbers (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  if (!sorted.length) return 0;
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** One server's measures over a point's rounds: the median of each, and the totals. */
+export interface TargetSummary {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** CPU ms per call of the server process (its own /proc/<pid>/stat), median over rounds. */
+  cpuPerCall: number;
+  requests: number;
+  failures: number;
+}
+
+/** Event-loop delay of the Switchboard process during its rounds (ms; median over rounds). */
+export interface LoopDelay {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
 }
 
 export interface OverheadPoint {
+  era: string;
   connections: number;
+  rounds: number;
   /** The bare server calling the sandbox with fetch(). */
-  bare: LoadResult;
+  bare: TargetSummary;
   /** The bare server calling the sandbox with undici's request API, as Switchboard does. */
-  bareUndici: LoadResult;
-  switchboard: LoadResult;
-  /** Switchboard CPU ms per tools/call at this concurrency (its own process only). */
-  cpuPerCall: number;
-  bareCpuPerCall: number;
-  bareUndiciCpuPerCall: number;
+  bareUndici: TargetSummary;
+  switchboard: TargetSummary;
+  /** Per-round Switchboard/bare ratios and differences, paired within a round, then the median. */
+  versus: {
+    bare: { ratio: number; addedP99: number; addedCpu: number };
+    bareUndici: { ratio: number; addedP99: number; addedCpu: number };
+  };
+  loopDelay?: LoopDelay;
 }
+
+interface Round {
+  result: LoadResult;
+  cpuPerCall: number;
+}
+
+function summary(rounds: Round[]): TargetSummary {
+  return {
+    rps: median(rounds.map((r) => r.result.rps)),
+    p50: median(rounds.map((r) => r.result.p50)),
+    p99: median(rounds.map((r) => r.result.p99)),
+    cpuPerCall: median(rounds.map((r) => r.cpuPerCall)),
+    requests: rounds.reduce((n, r) => n + r.result.requests, 0),
+    failures: rounds.reduce((n, r) => n + r.result.failures, 0),
+  };
+}
+
+function paired(own: Round[], other: Round[]) {
+  const each = own.map((round, i) => ({ own: round, other: other[i] as Round }));
+  return {
+    ratio: median(each.map((p) => p.own.result.rps / Math.max(1e-9, p.other.result.rps))),
+    addedP99: median(each.map((p) => p.own.result.p99 - p.other.result.p99)),
+    addedCpu: median(each.map((p) => p.own.cpuPerCall - p.other.cpuPerCall)),
+  };
+}
+
+/** prom-client's default `eventLoopMonitoringPrecision`, which Switchboard keeps. */
+const LOOP_SAMPLING_MS = 10;
+
+/** Reads prom-client's event-loop lag gauges; each scrape also resets the histogram behind them. */
+async function scrapeLoopDelay(serverUrl: string, token: string): Promise<LoopDelay | undefined> {
+  const response = await fetch(`${serverUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (response.status !== 200) return undefined;
+  const text = await response.text();
+  const read = (name: string) => {
+    const match = new RegExp(`^switchboard_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
+    // The histogram samples every LOOP_SAMPLING_MS and records the whole gap between samples.
+    return match ? Math.max(0, Number(match[1]) * 1000 - LOOP_SAMPLING_MS) : Number.NaN;
+  };
+  return { p50: read('p50'), p90: read('p90'), p99: read('p99'), max: read('max') };
+}
+
+/** The metrics bearer the bench starts Switchboard with, to read its event-loop delay. */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef';
 
 export interface OverheadResult {
   engine: Engine;
@@ -65,15 +113,30 @@ export interface OverheadResult {
 }
 
 /**
- * tools/call of gmail_fetch_mails {max_results: 1} through a Switchboard instance URL
- * against the bare SDK server, same sandbox, same concurrency, runs interleaved so drift
- * hits both alike; then tools/list of a 25-connection config.
+ * tools/call of gmail_fetch_mails {max_results: 1} through a Switchboard instance URL against
+ * two bare SDK servers, same sandbox, same concurrency, in each protocol era: `rounds`
+ * alternating rounds per point (the first server changes every round, so a noisy neighbour
+ * on the shared cores hits all three alike), reported as medians; CPU per call read from each
+ * server's own /proc/<pid>/stat. Then tools/list of a 25-connection config.
  */
 export async function overhead(
   engine: Engine,
-  options: { durationS: number; concurrency: number[]; nodeArgs?: string[]; users: number },
+  options: {
+    roundS: number;
+    rounds: number;
+    /** Protocol eras to measure, by revision name. */
+    eras: string[];
+    concurrency: number[];
+    /** How long the tools/list run lasts. */
+    durationS: number;
+    nodeArgs?: string[];
+    users: number;
+  },
 ): Promise<OverheadResult> {
-  const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
+  const stack = await BenchStack.start(engine, {
+    nodeArgs: options.nodeArgs,
+    env: { SWITCHBOARD_METRICS_TOKEN: BENCH_METRICS_TOKEN },
+  });
   const { admin } = stack;
   await admin.createConnection('MY_GMAIL', 'gmail');
   await admin.createConfig('bench', [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }]);
@@ -81,40 +144,64 @@ export async function overhead(
   const urls = instances.map((i) => i.url.replace(/^http:\/\/[^/]+/, stack.server.url));
   const token = await issueSandboxToken(stack.sandbox.url);
   const bare = await startBareServer(stack.sandbox.url, token, 'fetch');
-  const bareUndici = await startBareServer(stack.sandbox.url, token, 'undici');
+  // With --profile, the undici baseline is profiled too: the two profiles side by side show what
+  // Switchboard adds to the same SDK path.
+  const bareUndici = await startBareServer(stack.sandbox.url, token, 'undici', options.nodeArgs);
   try {
     const targets = [
-      { urls: [bare.url], pid: bare.pid },
-      { urls: [bareUndici.url], pid: bareUndici.pid },
-      { urls, pid: stack.server.pid },
+      { urls: [bare.url], pid: bare.pid, own: false },
+      { urls: [bareUndici.url], pid: bareUndici.pid, own: false },
+      { urls, pid: stack.server.pid, own: true },
     ];
-    const warm = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections: 10, durationS: 2 };
-    for (const target of targets) await cannon({ ...warm, label: 'warm-up', urls: target.urls });
+    const eras = FETCH_MAILS_ERAS.filter((era) => options.eras.includes(era.name));
+    for (const era of eras) {
+      const warm = { body: era.body, headers: era.headers, connections: 10, durationS: 2 };
+      for (const target of targets) await cannon({ ...warm, label: 'warm-up', urls: target.urls });
+    }
 
     const points: OverheadPoint[] = [];
     for (const connections of options.concurrency) {
-      const run = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections, durationS: options.durationS };
-      // Alternating rounds, so a noisy neighbour on the shared cores hits all three alike.
-      const rounds = targets.map(() => [] as LoadResult[]);
-      const cpu = targets.map(() => 0);
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [index, target] of targets.entries()) {
-          const start = cpuMs(target.pid);
-          rounds[index]?.push(await cannon({ ...run, label: 'tools/call', urls: target.urls }));
-          cpu[index] = (cpu[index] ?? 0) + cpuMs(target.pid) - start;
+      for (const era of eras) {
+        const run = { body: era.body, headers: era.headers, connections, durationS: options.roundS };
+        const rounds = targets.map(() => [] as Round[]);
+        const delays: LoopDelay[] = [];
+        for (let round = 0; round < options.rounds; round++) {
+          for (let k = 0; k < targets.length; k++) {
+            const index = (round + k) % targets.length;
+            const target = targets[index];
+            if (!target) continue;
+            if (target.own) await scrapeLoopDelay(stack.server.url, BENCH_METRICS_TOKEN);
+            const start = cpuMs(target.pid);
+            const result = await cannon({ ...run, label: 'tools/call', urls: target.urls });
+            const cpu = cpuMs(target.pid) - start;
+            if (target.own) {
+              const delay = await scrapeLoopDelay(stack.server.url, BENCH_METRICS_TOKEN);
+              if (delay) delays.push(delay);
+            }
+            rounds[index]?.push({ result, cpuPerCall: cpu / Math.max(1, result.requests) });
+          }
         }
+        const [bareRounds, undiciRounds, ownRounds] = rounds as [Round[], Round[], Round[]];
+        points.push({
+          era: era.name,
+          connections,
+          rounds: options.rounds,
+          bare: summary(bareRounds),
+          bareUndici: summary(undiciRounds),
+          switchboard: summary(ownRounds),
+          versus: { bare: paired(ownRounds, bareRounds), bareUndici: paired(ownRounds, undiciRounds) },
+          ...(delays.length
+            ? {
+                loopDelay: {
+                  p50: median(delays.map((d) => d.p50)),
+                  p90: median(delays.map((d) => d.p90)),
+                  p99: median(delays.map((d) => d.p99)),
+                  max: median(delays.map((d) => d.max)),
+                },
+              }
+            : {}),
+        });
       }
-      const [bareResult, bareUndiciResult, switchboard] = rounds.map(combine) as [LoadResult, LoadResult, LoadResult];
-      const perCall = (index: number, result: LoadResult) => (cpu[index] ?? 0) / Math.max(1, result.requests);
-      points.push({
-        connections,
-        bare: bareResult,
-        bareUndici: bareUndiciResult,
-        switchboard,
-        cpuPerCall: perCall(2, switchboard),
-        bareCpuPerCall: perCall(0, bareResult),
-        bareUndiciCpuPerCall: perCall(1, bareUndiciResult),
-      });
     }
 
     const wide = wideMappings(25);

@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { BenchStack, type Engine } from './environment.js';
 import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult } from './load.js';
+import { cpuMs } from './proc.js';
 import { type SeedResult, seedUsers } from './seed.js';
 
 export interface ScaleResult {
@@ -13,6 +14,8 @@ export interface ScaleResult {
   ensure: LoadResult;
   authState: LoadResult;
   workingSet: number;
+  /** Switchboard CPU ms per tools/call (its own /proc/<pid>/stat) in the three runs. */
+  cpuPerCall: { small: number; cold: number; large: number };
 }
 
 /** A management API call under autocannon, each request naming the next user of the sample. */
@@ -64,9 +67,14 @@ async function managementLoad(options: {
  */
 export async function scale(
   engine: Engine,
-  options: { users: number; workingSet: number; durationS: number },
+  options: { users: number; workingSet: number; durationS: number; nodeArgs?: string[] },
 ): Promise<ScaleResult> {
-  const stack = await BenchStack.start(engine);
+  const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
+  const measured = async (load: () => Promise<LoadResult>): Promise<[LoadResult, number]> => {
+    const start = cpuMs(stack.server.pid);
+    const result = await load();
+    return [result, (cpuMs(stack.server.pid) - start) / Math.max(1, result.requests)];
+  };
   try {
     const { admin } = stack;
     await admin.createConnection('MY_GMAIL', 'gmail');
@@ -79,12 +87,9 @@ export async function scale(
     const local = (url: string) => url.replace(/^http:\/\/[^/]+/, stack.server.url);
     const run = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections: 10 };
     await cannon({ ...run, label: 'warm-up', urls: small.map((i) => local(i.url)), durationS: 2 });
-    const smallResult = await cannon({
-      ...run,
-      label: '10 users',
-      urls: small.map((i) => local(i.url)),
-      durationS: options.durationS,
-    });
+    const [smallResult, smallCpu] = await measured(() =>
+      cannon({ ...run, label: '10 users', urls: small.map((i) => local(i.url)), durationS: options.durationS }),
+    );
 
     const seed = await seedUsers({
       databaseUrl: stack.schema?.databaseUrl,
@@ -97,19 +102,12 @@ export async function scale(
     const sampleUrls = seed.sample.map((s) => `${stack.server.url}/mcp/i/${s.secret}`);
     // One pass over the working set first, each user once, measured on its own: every call of
     // it misses the caches. The comparison with the 10-user case is of steady states.
-    const cold = await cannon({
-      ...run,
-      label: 'first pass',
-      urls: sampleUrls,
-      durationS: 0,
-      amount: sampleUrls.length,
-    });
-    const large = await cannon({
-      ...run,
-      label: `${options.users} users`,
-      urls: sampleUrls,
-      durationS: options.durationS,
-    });
+    const [cold, coldCpu] = await measured(() =>
+      cannon({ ...run, label: 'first pass', urls: sampleUrls, durationS: 0, amount: sampleUrls.length }),
+    );
+    const [large, largeCpu] = await measured(() =>
+      cannon({ ...run, label: `${options.users} users`, urls: sampleUrls, durationS: options.durationS }),
+    );
 
     const token = await admin.accessToken();
     const pick = (n: number) => seed.sample[(n * 7919) % seed.sample.length] ?? seed.sample[0];
@@ -130,7 +128,17 @@ export async function scale(
       durationS: options.durationS,
       next: (n) => ({ path: `/api/v1/mcp/instances/${pick(n)?.instanceId}:get_auth_state`, body: '{}' }),
     });
-    return { engine, seed, small: smallResult, cold, large, ensure, authState, workingSet: seed.sample.length };
+    return {
+      engine,
+      seed,
+      small: smallResult,
+      cold,
+      large,
+      ensure,
+      authState,
+      workingSet: seed.sample.length,
+      cpuPerCall: { small: smallCpu, cold: coldCpu, large: largeCpu },
+    };
   } finally {
     await stack.stop();
   }

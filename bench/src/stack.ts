@@ -83,11 +83,12 @@ export async function startBareServer(
   sandboxUrl: string,
   accessToken: string,
   client: BareClient = 'fetch',
+  nodeArgs: string[] = [],
 ): Promise<Child & { url: string }> {
   const port = await freePort();
   const child = await startChild(
     `bare-${client}`,
-    [BARE_SERVER],
+    [...nodeArgs, BARE_SERVER],
     { PORT: String(port), SANDBOX_URL: sandboxUrl, ACCESS_TOKEN: accessToken, BARE_HTTP_CLIENT: client },
     'bare MCP server ready',
   );

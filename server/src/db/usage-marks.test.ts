@@ -250,7 +250,7 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
     expect(await lastUsed('mcp_instances', instance)).toBe(iso(clock.now()));
   });
 
-  it('writes all of 1,200 instances marked in one batch, in statements of at most 500 ids', async () => {
+  it('writes all of 1,200 instances marked in one batch, in statements of at most 512 ids', async () => {
     const { counter, plugin } = countUpdates();
     const { clock, marks } = usageMarks({ db: db.db.withPlugin(plugin) });
     const ids = await createInstances(1_200);
@@ -268,8 +268,8 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
       .execute();
     expect(written).toHaveLength(1_200);
     expect(await lastUsed('connected_accounts', account)).toBe(stamp);
-    // 500 + 500 + 200 instances, then one for the account.
-    expect(counter.updates).toBe(4);
+    // 512 + 512 + 128 + 32 + 16 instances (power-of-two statement shapes), then one for the account.
+    expect(counter.updates).toBe(6);
   });
 
   it('resolves a flush only once earlier batches are stored, even a flush with nothing new', async () => {

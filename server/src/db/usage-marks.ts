@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Database } from './schema.js';
-import { WriteBehind } from './write-behind.js';
+import { powerOfTwoChunks, WriteBehind } from './write-behind.js';
 
 /** Tables with a `last_used_at` column that use marks. */
 export type UsageTable = 'mcp_instances' | 'connected_accounts';
@@ -13,8 +13,8 @@ export const USAGE_INTERVAL_MS = 60_000;
 export const USAGE_FLUSH_MS = 1_000;
 /** Rows remembered per process as recently marked; beyond this the memory starts over. */
 const MAX_REMEMBERED = 200_000;
-/** Ids per UPDATE statement (well below SQLite's and Postgres's bind-parameter limits). */
-const IDS_PER_STATEMENT = 500;
+/** Ids per UPDATE statement at most: a power of two (see powerOfTwoChunks), well below either engine's bind-parameter limit. */
+const IDS_PER_STATEMENT = 512;
 
 type Pending = Record<UsageTable, Set<string>>;
 
@@ -85,9 +85,7 @@ export class UsageMarks {
     // while this process's own mark a minute after its last one (stored ~1 s late) still lands.
     const stale = new Date(now - USAGE_INTERVAL_MS / 2).toISOString();
     for (const table of ['mcp_instances', 'connected_accounts'] as const) {
-      const ids = [...batch[table]];
-      for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
-        const chunk = ids.slice(at, at + IDS_PER_STATEMENT);
+      for (const chunk of powerOfTwoChunks([...batch[table]], IDS_PER_STATEMENT)) {
         try {
           await this.deps.db
             .updateTable(table)

@@ -32,3 +32,21 @@ export class WriteBehind<Batch> {
     return this.writing;
   }
 }
+
+/**
+ * Splits a batch into chunks whose sizes are powers of two (largest first, at most `max`,
+ * itself a power of two), so a multi-row statement has one of log2(max) + 1 SQL texts: each
+ * stays prepared on SQLite instead of a new text (and a new prepare, evicting a hot one) per
+ * batch size.
+ */
+export function powerOfTwoChunks<T>(items: readonly T[], max: number): T[][] {
+  const chunks: T[][] = [];
+  let at = 0;
+  let size = max;
+  while (at < items.length) {
+    while (size > items.length - at) size /= 2;
+    chunks.push(items.slice(at, at + size));
+    at += size;
+  }
+  return chunks;
+}

@@ -28,6 +28,8 @@ export function accountClientOptions(
     provider: ProviderDefinition;
     connection: ConnectionRow;
     account: AccountRow;
+    /** `account` was read from the database for this call (not from a cache). */
+    accountFresh?: boolean;
     providerTime: ProviderTime;
     signal: AbortSignal | undefined;
   },
@@ -45,7 +47,9 @@ export function accountClientOptions(
     getAccessToken: async ({ forceRefresh }) => {
       grant = await deps.vault.getAccessToken(
         account.id,
-        forceRefresh ? { staleVersion: grant?.version, known: account } : { known: account },
+        forceRefresh
+          ? { staleVersion: grant?.version, known: account }
+          : { known: account, ...(call.accountFresh ? { row: account } : {}) },
       );
       return grant.accessToken;
     },

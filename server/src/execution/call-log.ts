@@ -1,6 +1,6 @@
 import { type Expression, type Insertable, type Kysely, type SqlBool, sql } from 'kysely';
 import type { Database, ToolCallLogsTable } from '../db/schema.js';
-import { WriteBehind } from '../db/write-behind.js';
+import { powerOfTwoChunks, WriteBehind } from '../db/write-behind.js';
 import type { Logger } from '../logger.js';
 
 export type ToolCallLogRow = Insertable<ToolCallLogsTable>;
@@ -23,6 +23,8 @@ export function toolNameCondition(match: ToolNameMatch, value: string): Expressi
 /** A batch is written after this long, or sooner once it holds MAX_BATCH rows. */
 export const FLUSH_INTERVAL_MS = 100;
 const MAX_BATCH = 200;
+/** Rows per INSERT statement (a power of two, see powerOfTwoChunks). */
+const MAX_ROWS_PER_STATEMENT = 128;
 
 /**
  * The audit log of tool calls, written in batches: a call appends its row here and returns,
@@ -76,11 +78,8 @@ export class ToolCallLog {
 
   private async write(batch: ToolCallLogRow[]): Promise<void> {
     try {
-      for (let at = 0; at < batch.length; at += MAX_BATCH) {
-        await this.deps.db
-          .insertInto('tool_call_logs')
-          .values(batch.slice(at, at + MAX_BATCH))
-          .execute();
+      for (const chunk of powerOfTwoChunks(batch, MAX_ROWS_PER_STATEMENT)) {
+        await this.deps.db.insertInto('tool_call_logs').values(chunk).execute();
       }
     } catch (error) {
       // Audit rows only: a failed batch is reported and dropped rather than retried forever.

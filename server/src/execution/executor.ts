@@ -37,6 +37,11 @@ export interface ExecuteRequest {
    */
   mappedTools?: string[];
   signal?: AbortSignal;
+  /**
+   * The account's rows as the caller just read them from the database (the MCP instance
+   * lookup on a cold cache): used for this call instead of looking the account up again.
+   */
+  prefetched?: { account: AccountRow; connection: ConnectionRow };
   /** 1 for a first call; n for the caller's (n-1)th retry of the same failed call (see grpc/retries.ts). */
   attempt?: number;
 }
@@ -78,6 +83,15 @@ export class ToolExecutor {
     return entry;
   }
 
+  /** The request's prefetched rows when they are the account it names, as fresh rows. */
+  private prefetchedFor(request: ExecuteRequest) {
+    const { prefetched, account } = request;
+    if (!prefetched || !('connector' in account)) return undefined;
+    if (prefetched.connection.name !== account.connector || prefetched.account.identifier !== account.identifier)
+      return undefined;
+    return { ...prefetched, fresh: true };
+  }
+
   /** Runs the tool; a failure is a ToolExecutionError carrying the execution id of its log row. */
   execute(request: ExecuteRequest): Promise<ExecuteResult> {
     if (!this.deps.config.tracing.enabled) return this.run(request);
@@ -103,9 +117,11 @@ export class ToolExecutor {
       const parsed = tool.input.safeParse(request.params ?? {});
       if (!parsed.success) throw validationError(parsed.error, 'tool_input_invalid');
 
-      const found = await this.deps.accounts.findForCall(
-        'connectedAccountId' in request.account ? { id: request.account.connectedAccountId } : request.account,
-      );
+      const found =
+        this.prefetchedFor(request) ??
+        (await this.deps.accounts.findForCall(
+          'connectedAccountId' in request.account ? { id: request.account.connectedAccountId } : request.account,
+        ));
       if (!found) {
         if ('connector' in request.account) {
           // Unknown account for a known connection: create it pending, and hand back the link.
@@ -127,13 +143,21 @@ export class ToolExecutor {
       }
       connection = found.connection;
       account = found.account;
+      const accountFresh = found.fresh === true;
       await this.checkProvider(connection, provider, tool);
       this.checkScopes(account, tool);
       // Taken before the token and the provider call: those are what hold memory and sockets.
       release = this.inFlight.acquire(account.identifier);
 
       const api = createProviderClient(
-        accountClientOptions(this.deps, { provider, connection, account, providerTime, signal: request.signal }),
+        accountClientOptions(this.deps, {
+          provider,
+          connection,
+          account,
+          accountFresh,
+          providerTime,
+          signal: request.signal,
+        }),
       );
       const data = await tool.run(parsed.data, {
         api,

@@ -126,7 +126,14 @@ export class ProviderProxy {
       release = this.inFlight.acquire(account.identifier);
 
       const answer = await forwardToProvider(
-        accountClientOptions(this.deps, { provider, connection, account, providerTime, signal: request.signal }),
+        accountClientOptions(this.deps, {
+          provider,
+          connection,
+          account,
+          accountFresh: found.fresh === true,
+          providerTime,
+          signal: request.signal,
+        }),
         {
           method,
           url: `${provider.apiOrigins[0]}${path}`,

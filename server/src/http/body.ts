@@ -49,7 +49,10 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
   return body;
 }
 
+/** One decoder for every body: `decode` without `stream` keeps no state between calls. */
+const utf8 = new TextDecoder();
+
 /** The body as UTF-8 text, read by `readBodyBytes` with the same limit. */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  return new TextDecoder().decode(await readBodyBytes(request, maxBytes));
+  return utf8.decode(await readBodyBytes(request, maxBytes));
 }

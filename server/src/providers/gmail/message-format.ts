@@ -72,12 +72,17 @@ export function encodeBase64Url(data: string | Uint8Array): string {
   return (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data)).toString('base64url');
 }
 
+/** The decoder of the common case, made once (`decode` without `stream` keeps no state). */
+const utf8 = new TextDecoder('utf-8');
+
 /** Decodes text in the given charset; unknown charsets fall back to UTF-8 rather than fail. */
 export function decodeCharset(bytes: Uint8Array, charset: string | undefined): string {
+  const name = charset?.trim().toLowerCase();
+  if (!name || name === 'utf-8' || name === 'utf8') return utf8.decode(bytes);
   try {
-    return new TextDecoder(charset?.trim() || 'utf-8').decode(bytes);
+    return new TextDecoder(name).decode(bytes);
   } catch {
-    return new TextDecoder('utf-8').decode(bytes);
+    return utf8.decode(bytes);
   }
 }
 
