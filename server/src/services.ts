@@ -93,7 +93,7 @@ export function createServices(deps: AppDeps): Services {
     usage,
     mcpConfigs,
     mcpInstances: new McpInstances({ ...deps, configs: mcpConfigs, changes, usage }),
-    mcpTargets: new McpTargets({ ...deps, changes, usage }),
+    mcpTargets: new McpTargets({ ...deps, changes, usage, accounts }),
     toolSurface: new ToolSurface(deps.catalog),
     sessionTokens: new SessionTokens({ ...deps, changes }),
     mcpConfigAccess,

@@ -65,7 +65,12 @@ export interface ProviderIdentity {
 /** Accounts kept for tool calls per process; beyond this the oldest go first. */
 const MAX_CACHED_ACCOUNTS = 50_000;
 
-type FoundAccount = { account: AccountRow; connection: ConnectionRow };
+type FoundAccount = {
+  account: AccountRow;
+  connection: ConnectionRow;
+  /** True when the rows were read from the database for this call rather than served from the cache. */
+  fresh?: boolean;
+};
 
 /** Connected accounts: one per (connection, identifier); the connect flow that activates them is connect-flow.ts. */
 export class ConnectedAccounts {
@@ -80,6 +85,20 @@ export class ConnectedAccounts {
    * account is created active, re-consented, disconnected, expired or deleted, or its
    * connection changes. Its token fields may be older than the row: the vault checks them.
    */
+  /** The tool-call cache's generation: read before a query whose rows go to `prime`. */
+  get prefetchGeneration(): number {
+    return this.forCalls.generation;
+  }
+
+  /**
+   * Keeps an account read by another query (the MCP instance lookup reads the user's accounts
+   * with the instance) for the calls that follow, unless a write overtook that query.
+   */
+  prime(found: { account: AccountRow; connection: ConnectionRow }, generation: number): void {
+    const key = `name\u0000${found.connection.name}\u0000${found.account.identifier}`;
+    this.forCalls.set(key, { account: found.account, connection: found.connection }, generation);
+  }
+
   async findForCall(ref: AccountRef): Promise<FoundAccount | undefined> {
     await this.deps.changes.sync();
     const key = 'id' in ref ? `id\u0000${ref.id}` : `name\u0000${ref.connector}\u0000${ref.identifier}`;
@@ -87,8 +106,9 @@ export class ConnectedAccounts {
     if (cached) return cached;
     const generation = this.forCalls.generation;
     const found = await this.find(ref);
-    if (found) this.forCalls.set(key, found, generation);
-    return found;
+    if (!found) return undefined;
+    this.forCalls.set(key, found, generation);
+    return { ...found, fresh: true };
   }
 
   private now(): string {

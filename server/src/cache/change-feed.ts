@@ -11,6 +11,12 @@ import { DEFAULT_MAX_AGE_MS, ScopedCache } from './scoped-cache.js';
  */
 export type ChangeScope = 'mcp' | 'accounts' | 'clients';
 
+/** A scope's version as a commit left it. */
+export interface ScopeVersion {
+  scope: string;
+  version: number;
+}
+
 /** How stale another replica's change may be here, at most. */
 export const DEFAULT_POLL_MS = 250;
 
@@ -72,33 +78,45 @@ export class ChangeFeed {
    * rolls back the write and the bump together.
    */
   async write<T>(scopes: ChangeScope[], work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    let bumped: ScopeVersion[] = [];
     const result = await this.deps.db.transaction().execute(async (trx) => {
       const value = await work(trx);
-      await this.changedIn(trx, scopes);
+      bumped = await this.changedIn(trx, scopes);
       return value;
     });
-    this.forget(scopes);
+    this.forget(scopes, bumped);
     return result;
   }
 
   /**
    * Bumps `scopes` inside the caller's transaction, after its writes (the version rows stay
-   * locked only until the commit). Call `forget(scopes)` once the transaction committed.
+   * locked only until the commit), and returns the new versions. Call `forget(scopes,
+   * versions)` once the transaction committed.
    */
-  async changedIn(trx: Transaction<Database>, scopes: ChangeScope[]): Promise<void> {
+  async changedIn(trx: Transaction<Database>, scopes: ChangeScope[]): Promise<ScopeVersion[]> {
     // One statement, scopes sorted: concurrent writers lock the version rows in one order.
     const values = [...new Set(scopes)].sort().map((scope) => ({ scope, version: 1 }));
-    if (!values.length) return;
-    await trx
+    if (!values.length) return [];
+    const rows = await trx
       .insertInto('change_versions')
       .values(values)
       .onConflict((oc) => oc.column('scope').doUpdateSet({ version: sql<number>`change_versions.version + 1` }))
+      .returning(['scope', 'version'])
       .execute();
+    return rows.map((row) => ({ scope: row.scope, version: Number(row.version) }));
   }
 
-  /** Empties this process's caches of `scopes` now (after a commit that bumped them). */
-  forget(scopes: ChangeScope[]): void {
+  /**
+   * Empties this process's caches of `scopes` now (after a commit that bumped them). With the
+   * versions that commit wrote, the next poll does not empty them a second time: every
+   * earlier version committed before this one (the bump locks the version row), so this
+   * emptying already covers them.
+   */
+  forget(scopes: ChangeScope[], committed: ScopeVersion[] = []): void {
     for (const scope of scopes) this.clear(scope);
+    for (const { scope, version } of committed) {
+      if (version > (this.versions.get(scope) ?? Number.NEGATIVE_INFINITY)) this.versions.set(scope, version);
+    }
   }
 
   /** Catches up with other processes' changes when the last look is older than pollMs. */

@@ -161,7 +161,15 @@ export class TokenVault {
    */
   async getAccessToken(
     accountId: string,
-    options: { staleVersion?: number; known?: Pick<AccountRow, 'status' | 'token_version'> } = {},
+    options: {
+      staleVersion?: number;
+      known?: Pick<AccountRow, 'status' | 'token_version'>;
+      /**
+       * The account's row as the caller just read it from the database (never one from a
+       * cache): used instead of reading it again, so a user's first call costs one query less.
+       */
+      row?: AccountRow;
+    } = {},
   ): Promise<AccessGrant> {
     const { known, staleVersion } = options;
     if (known?.status === 'ACTIVE') {
@@ -176,7 +184,7 @@ export class TokenVault {
       }
     }
     const generation = this.grants.generation;
-    const row = await this.loadRow(accountId);
+    const row = options.row?.id === accountId ? options.row : await this.loadRow(accountId);
     if (row.status !== 'ACTIVE') throw statusError(row, await this.connectionName(row));
     const tokens = this.openTokens(row);
     if (!tokens) throw statusError({ ...row, status: 'PENDING_AUTH' }, await this.connectionName(row));

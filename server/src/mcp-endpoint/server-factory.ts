@@ -112,6 +112,7 @@ export function buildMcpServer(request: McpRequestState, era: 'legacy' | 'modern
         toolName: name,
         params: request.params.arguments ?? {},
         account: { connector: mapping.connectionName, identifier: target.userIdentifier },
+        prefetched: target.prefetched?.get(mapping.connectionName),
         source: 'MCP',
         instanceId: target.instanceId,
         mappedTools: mapping.tools,

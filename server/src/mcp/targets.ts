@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
+import type { ConnectionRow } from '../connections/connections.js';
+import type { AccountRow } from '../connections/token-vault.js';
 import { hashSecret, safeEqual } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import type { UsageMarks } from '../db/usage-marks.js';
@@ -25,7 +27,27 @@ export class McpTarget {
     readonly userIdentifier: string,
     readonly mappings: TargetMapping[],
     readonly instanceId?: string,
+    /**
+     * The user's account rows per connection name, when this request read them from the
+     * database together with the instance (a cold cache): the call uses them as fresh rows.
+     */
+    readonly prefetched?: ReadonlyMap<string, PrefetchedAccount>,
   ) {}
+}
+
+/** An account and its connection as one query read them, for the tool call that follows. */
+export interface PrefetchedAccount {
+  account: AccountRow;
+  connection: ConnectionRow;
+}
+
+/**
+ * Where prefetched rows are kept for later calls: the accounts' tool-call cache. `generation`
+ * is read before the query, so rows that a write overtook are not kept.
+ */
+export interface AccountPrefetchCache {
+  readonly prefetchGeneration: number;
+  prime(found: PrefetchedAccount, generation: number): void;
 }
 
 /** Instances and configs kept per process; beyond this the oldest go first. */
@@ -52,6 +74,85 @@ interface MappingColumns {
   provider: string | null;
 }
 
+/** The account and connection columns of the instance lookup, prefixed to keep them apart. */
+const ACCOUNT_COLUMNS = [
+  'a.id as a_id',
+  'a.connection_id as a_connection_id',
+  'a.identifier as a_identifier',
+  'a.status as a_status',
+  'a.status_reason as a_status_reason',
+  'a.tokens_enc as a_tokens_enc',
+  'a.key_id as a_key_id',
+  'a.token_expires_at as a_token_expires_at',
+  'a.granted_scopes as a_granted_scopes',
+  'a.provider_account as a_provider_account',
+  'a.provider_subject as a_provider_subject',
+  'a.token_version as a_token_version',
+  'a.last_used_at as a_last_used_at',
+  'a.created_at as a_created_at',
+  'a.updated_at as a_updated_at',
+  'conn.id as conn_id',
+  'conn.target as conn_target',
+  'conn.oauth_client_id as conn_oauth_client_id',
+  'conn.oauth_client_secret_enc as conn_oauth_client_secret_enc',
+  'conn.key_id as conn_key_id',
+  'conn.scopes as conn_scopes',
+  'conn.user_verify_url as conn_user_verify_url',
+  'conn.created_at as conn_created_at',
+  'conn.updated_at as conn_updated_at',
+] as const;
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+type AccountColumns = { [K in keyof AccountRow as `a_${K & string}`]: AccountRow[K] | null } & Nullable<{
+  conn_id: string;
+  conn_target: ConnectionRow['target'];
+  conn_oauth_client_id: string;
+  conn_oauth_client_secret_enc: string | null;
+  conn_key_id: string | null;
+  conn_scopes: string;
+  conn_user_verify_url: string | null;
+  conn_created_at: string;
+  conn_updated_at: string;
+}>;
+
+/** The account (and its connection) of one row of the instance lookup, if the user has one there. */
+function prefetchedOf(row: AccountColumns & MappingColumns): PrefetchedAccount | undefined {
+  if (row.a_id === null || row.conn_id === null || row.connection_name === null || row.provider === null)
+    return undefined;
+  return {
+    account: {
+      id: row.a_id,
+      connection_id: row.a_connection_id ?? '',
+      identifier: row.a_identifier ?? '',
+      status: row.a_status ?? '',
+      status_reason: row.a_status_reason,
+      tokens_enc: row.a_tokens_enc,
+      key_id: row.a_key_id,
+      token_expires_at: row.a_token_expires_at,
+      granted_scopes: row.a_granted_scopes ?? '[]',
+      provider_account: row.a_provider_account,
+      provider_subject: row.a_provider_subject,
+      token_version: Number(row.a_token_version ?? 0),
+      last_used_at: row.a_last_used_at,
+      created_at: row.a_created_at ?? '',
+      updated_at: row.a_updated_at ?? '',
+    },
+    connection: {
+      id: row.conn_id,
+      name: row.connection_name,
+      provider: row.provider,
+      target: row.conn_target ?? 'provider',
+      oauth_client_id: row.conn_oauth_client_id ?? '',
+      oauth_client_secret_enc: row.conn_oauth_client_secret_enc,
+      key_id: row.conn_key_id,
+      scopes: row.conn_scopes ?? '[]',
+      user_verify_url: row.conn_user_verify_url,
+      created_at: row.conn_created_at ?? '',
+      updated_at: row.conn_updated_at ?? '',
+    },
+  };
+}
+
 function mappingsOf(rows: MappingColumns[]): TargetMapping[] {
   const out: TargetMapping[] = [];
   for (const row of rows) {
@@ -71,7 +172,15 @@ function mappingsOf(rows: MappingColumns[]): TargetMapping[] {
 export class McpTargets {
   private readonly instances: ScopedCache<string, CachedInstance>;
   private readonly configs: ScopedCache<string, CachedConfig>;
-  constructor(private readonly deps: { db: Kysely<Database>; changes: ChangeFeed; usage: UsageMarks }) {
+  constructor(
+    private readonly deps: {
+      db: Kysely<Database>;
+      changes: ChangeFeed;
+      usage: UsageMarks;
+      /** Where the accounts read with a cold instance lookup are kept for later calls. */
+      accounts?: AccountPrefetchCache;
+    },
+  ) {
     this.instances = deps.changes.cache(['mcp'], MAX_CACHED_INSTANCES, { name: 'mcp_instances' });
     this.configs = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS, { name: 'mcp_configs' });
   }
@@ -92,17 +201,36 @@ export class McpTargets {
       found.instance.userIdentifier,
       found.config.mappings,
       found.instance.id,
+      'prefetched' in found ? found.prefetched : undefined,
     );
   }
 
   /** The instance and its config from the database, cached for the next call. */
-  private async loadInstance(digest: string): Promise<{ instance: CachedInstance; config: CachedConfig } | undefined> {
+  /**
+   * The instance and its config from the database, cached for the next call; in the same
+   * query, the user's account at each mapped connection (one round trip for a cold call:
+   * instance → config → mappings → accounts), kept in the accounts' cache and handed to
+   * this call as fresh rows.
+   */
+  private async loadInstance(digest: string): Promise<
+    | {
+        instance: CachedInstance;
+        config: CachedConfig;
+        prefetched: ReadonlyMap<string, PrefetchedAccount>;
+      }
+    | undefined
+  > {
     const generation = this.instances.generation;
+    const accountsGeneration = this.deps.accounts?.prefetchGeneration;
     const rows = await this.deps.db
       .selectFrom('mcp_instances as i')
       .innerJoin('mcp_configs as c', 'c.id', 'i.config_id')
       .leftJoin('mcp_config_mappings as m', 'm.config_id', 'c.id')
       .leftJoin('connections as conn', 'conn.id', 'm.connection_id')
+      .leftJoin('connected_accounts as a', (join) =>
+        join.onRef('a.connection_id', '=', 'conn.id').onRef('a.identifier', '=', 'i.user_identifier'),
+      )
+      .select(ACCOUNT_COLUMNS)
       .select([
         'i.id',
         'i.url_secret_hash',
@@ -131,7 +259,14 @@ export class McpTargets {
     this.instances.set(digest, instance, generation);
     this.configs.set(first.config_id, config, generation);
     this.deps.usage.seen('mcp_instances', first.id, first.last_used_at);
-    return { instance, config };
+    const prefetched = new Map<string, PrefetchedAccount>();
+    for (const row of rows) {
+      const found = prefetchedOf(row);
+      if (!found) continue;
+      prefetched.set(found.connection.name, found);
+      if (accountsGeneration !== undefined) this.deps.accounts?.prime(found, accountsGeneration);
+    }
+    return { instance, config, prefetched };
   }
 
   /** The config a session token names, for the token's user; undefined when the config is gone. */
