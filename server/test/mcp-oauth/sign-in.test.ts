@@ -175,8 +175,25 @@ describe('MCP clients sign their users in at a config URL (Switchboard as author
   }
 
   it('publishes RFC 9728 and RFC 8414 metadata naming Switchboard as the authorization server', async () => {
-    const prm = await (await fetch(`${stack.url}/.well-known/oauth-protected-resource/mcp/c/${config.id}`)).json();
-    expect(prm).toMatchObject({ resource: config.mcp_server_url, authorization_servers: [stack.url] });
+    const prmResponse = await fetch(`${stack.url}/.well-known/oauth-protected-resource/mcp/c/${config.id}`);
+    // Browser-based clients (MCP Inspector's UI) read discovery documents from their own origin,
+    // and must see a missing one as a 404 to try the next URL, not as a CORS failure.
+    expect(prmResponse.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await prmResponse.json()).toMatchObject({
+      resource: config.mcp_server_url,
+      authorization_servers: [stack.url],
+    });
+    for (const missing of [
+      '/.well-known/oauth-protected-resource',
+      `/.well-known/oauth-authorization-server/mcp/c/${config.id}`,
+    ]) {
+      const response = await fetch(`${stack.url}${missing}`, { headers: { origin: 'http://127.0.0.1:6274' } });
+      expect([missing, response.status, response.headers.get('access-control-allow-origin')]).toEqual([
+        missing,
+        404,
+        '*',
+      ]);
+    }
     const as = (await (await fetch(`${stack.url}/.well-known/oauth-authorization-server`)).json()) as Record<
       string,
       unknown
