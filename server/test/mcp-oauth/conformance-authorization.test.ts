@@ -1,27 +1,20 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiConfig, createSeedConfig } from '../mcp/support.js';
+import { installExternalTools } from '../support/external-tools.js';
 import { freePort, type LoopbackServer, serveOnLoopback } from '../support/loopback.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { formFields, TestBrowser } from './browser.js';
 
 /**
- * The suite's authorization-server scenarios ship only in the 0.2.0 alphas (`conformance
- * authorization`), installed beside the 0.1.13 that runs the server scenarios under the alias
- * @modelcontextprotocol/conformance-authorization. Its bundle imports fs.globSync, which
- * Node 22 added: it runs under this process when that is Node ≥ 22, else under the Node ≥ 22
- * binary that SWITCHBOARD_CONFORMANCE_NODE names.
+ * The suite's authorization-server scenarios (`conformance authorization`) ship only in its
+ * 0.2.0 alphas; the 0.1.13 in the workspace has client-side auth scenarios only. The alpha's
+ * bundle imports fs.globSync (Node 22), so it runs from .tools/ under the npm package node@22.
  */
-const CLI = join(
-  dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance-authorization/package.json')),
-  'dist/index.js',
-);
-const NODE =
-  Number(process.versions.node.split('.')[0]) >= 22 ? process.execPath : process.env.SWITCHBOARD_CONFORMANCE_NODE;
+const SUITE = ['node@22', '@modelcontextprotocol/conformance@0.2.0-alpha.12'];
 
 interface Check {
   id: string;
@@ -29,13 +22,18 @@ interface Check {
   errorMessage?: string;
 }
 
-describe.skipIf(!NODE)('the MCP conformance suite’s authorization-server scenarios (0.2.0-alpha.12)', () => {
+describe('the MCP conformance suite’s authorization-server scenarios (0.2.0-alpha.12)', () => {
+  let node22 = '';
+  let cli = '';
   let stack: Stack;
   let app: LoopbackServer;
   let config: ApiConfig;
   let dir: string;
 
   beforeAll(async () => {
+    const tools = await installExternalTools('conformance-authorization', SUITE);
+    node22 = join(tools, 'node_modules/node/bin/node');
+    cli = join(tools, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
     // The app's login page: it knows who is signed in and says so (the hand-off).
     app = await serveOnLoopback(async (request) => {
       const url = new URL(request.url);
@@ -52,7 +50,7 @@ describe.skipIf(!NODE)('the MCP conformance suite’s authorization-server scena
     await stack.connectAccount('MY_GMAIL', 'john-doe', 'john.doe@example.com');
     await stack.connectAccount('MY_CALENDAR', 'john-doe', 'john.doe@example.com');
     dir = mkdtempSync(join(tmpdir(), 'switchboard-as-conformance-'));
-  });
+  }, 300_000);
   afterAll(async () => {
     await stack?.close();
     await app?.close();
@@ -66,7 +64,7 @@ describe.skipIf(!NODE)('the MCP conformance suite’s authorization-server scena
    */
   async function runSuite(args: string[]): Promise<{ code: number; output: string; checks: Check[] }> {
     const out = join(dir, `run-${Date.now()}`);
-    const child: ChildProcessWithoutNullStreams = spawn(NODE as string, [CLI, 'authorization', ...args, '-o', out], {
+    const child: ChildProcessWithoutNullStreams = spawn(node22, [cli, 'authorization', ...args, '-o', out], {
       cwd: dir,
     });
     let output = '';

@@ -1,19 +1,13 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 import { createSeedConfig, ensureInstance } from './support.js';
 
 const run = promisify(execFile);
-/** By path: the 0.2.0 alpha installed beside it (for the authorization scenarios) has the same bin name. */
-const CLI = join(
-  dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json')),
-  'dist/index.js',
-);
 
 const expected = JSON.parse(readFileSync(new URL('./conformance-expected-failures.json', import.meta.url), 'utf8')) as {
   server: Record<string, string>;
@@ -44,9 +38,9 @@ describe('the official MCP conformance suite (@modelcontextprotocol/conformance 
         .join('\n')}\n`,
     );
     const outcome = await run(
-      process.execPath,
+      'npx',
       [
-        CLI,
+        'conformance',
         'server',
         '--url',
         instance.url,
