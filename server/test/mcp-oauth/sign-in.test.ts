@@ -309,7 +309,19 @@ describe('MCP clients sign their users in at a config URL (Switchboard as author
     const issued = await tokenRequest({ ...exchange, redirect_uri: REDIRECT_URI, resource: config.mcp_server_url });
     expect(issued.status).toBe(200);
     expect(issued.body).toMatchObject({ token_type: 'Bearer' });
+    // Using the access token moves the grant's "last used" (batched, flushed before a listing).
+    const [grant] = (
+      await stack.api<{ grants: { id: string; client_id: string }[] }>('GET', '/api/v1/mcp/oauth/grants')
+    ).body.grants.filter((g) => g.client_id === clientId);
+    const longAgo = new Date(Date.now() - 10 * 60_000).toISOString();
+    await stack.services.db
+      .updateTable('mcp_oauth_grants')
+      .set({ last_used_at: longAgo })
+      .where('id', '=', grant?.id as string)
+      .execute();
     expect((await mcpStatus(issued.body.access_token as string)).status).toBe(200);
+    const used = await stack.api<{ grant: { last_used_at: string } }>('GET', `/api/v1/mcp/oauth/grants/${grant?.id}`);
+    expect(Date.parse(used.body.grant.last_used_at)).toBeGreaterThan(Date.parse(longAgo) + 9 * 60_000);
     const elsewhere = await mcpStatus(issued.body.access_token as string, other.mcp_server_url);
     expect(elsewhere.status).toBe(401);
     expect(elsewhere.headers.get('www-authenticate')).toContain('error="invalid_token"');
