@@ -106,6 +106,7 @@ export function createServices(deps: AppDeps): Services {
       configs: mcpConfigs,
       connections,
       connectFlow,
+      usage,
       upstream: new OidcUpstream(deps),
     }),
     rateLimiter: new RateLimiter({ ...deps, metrics }),

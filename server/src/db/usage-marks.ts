@@ -5,7 +5,7 @@ import type { Database } from './schema.js';
 import { powerOfTwoChunks, WriteBehind } from './write-behind.js';
 
 /** Tables with a `last_used_at` column that use marks. */
-export type UsageTable = 'mcp_instances' | 'connected_accounts';
+export type UsageTable = 'mcp_instances' | 'connected_accounts' | 'mcp_oauth_grants';
 
 /** last_used_at moves at most this often per row: a write a minute, not a write a call. */
 export const USAGE_INTERVAL_MS = 60_000;
@@ -18,7 +18,13 @@ const IDS_PER_STATEMENT = 512;
 
 type Pending = Record<UsageTable, Set<string>>;
 
-const nothingPending = (): Pending => ({ mcp_instances: new Set(), connected_accounts: new Set() });
+const TABLES: readonly UsageTable[] = ['mcp_instances', 'connected_accounts', 'mcp_oauth_grants'];
+
+const nothingPending = (): Pending => ({
+  mcp_instances: new Set(),
+  connected_accounts: new Set(),
+  mcp_oauth_grants: new Set(),
+});
 
 /**
  * `last_used_at` off the hot path. A call notes its instance and account here and goes on;
@@ -40,7 +46,7 @@ export class UsageMarks {
       USAGE_FLUSH_MS,
       () => {
         const batch = this.pending;
-        if (!batch.mcp_instances.size && !batch.connected_accounts.size) return undefined;
+        if (TABLES.every((table) => !batch[table].size)) return undefined;
         this.pending = nothingPending();
         return batch;
       },
@@ -62,7 +68,7 @@ export class UsageMarks {
 
   /** Marks noted and not yet handed to a write (the write-behind queue's depth, for /metrics). */
   get pendingCount(): number {
-    return this.pending.mcp_instances.size + this.pending.connected_accounts.size;
+    return TABLES.reduce((sum, table) => sum + this.pending[table].size, 0);
   }
 
   /** Tells the marks when a row was last used as read from the database (saves a redundant write). */
@@ -84,7 +90,7 @@ export class UsageMarks {
     // Half the interval: another replica's write within the last 30 s makes ours redundant,
     // while this process's own mark a minute after its last one (stored ~1 s late) still lands.
     const stale = new Date(now - USAGE_INTERVAL_MS / 2).toISOString();
-    for (const table of ['mcp_instances', 'connected_accounts'] as const) {
+    for (const table of TABLES) {
       for (const chunk of powerOfTwoChunks([...batch[table]], IDS_PER_STATEMENT)) {
         try {
           await this.deps.db

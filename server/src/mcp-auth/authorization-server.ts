@@ -11,6 +11,7 @@ import { ENCRYPTED_COLUMNS } from '../crypto/contexts.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { hashSecret, newSecret, pkceChallenge, safeEqual } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
+import type { UsageMarks } from '../db/usage-marks.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type ConfigDetail, configServerUrl, type McpConfigs, verifyConfigToken } from '../mcp/configs.js';
@@ -99,6 +100,7 @@ interface Deps {
   catalog: Catalog;
   encryptor: Encryptor;
   upstream: OidcUpstream;
+  usage: UsageMarks;
 }
 
 const upstreamVerifierContext = ENCRYPTED_COLUMNS.mcpOAuthUpstreamVerifier.context;
@@ -711,6 +713,8 @@ export class McpAuthorizationServer {
     if (typeof sub !== 'string' || !sub || typeof gid !== 'string' || typeof clientId !== 'string') return undefined;
     if (cfg !== configId) return undefined;
     if (await this.grantRevoked(gid)) return undefined;
+    // The grant's "last used" for the dashboard: batched with the other marks, a write a minute at most.
+    this.deps.usage.mark('mcp_oauth_grants', gid);
     return { identifier: sub, configId, grantId: gid, clientId };
   }
 
@@ -735,6 +739,7 @@ export class McpAuthorizationServer {
     configId?: string;
     includeRevoked?: boolean;
   }): Promise<GrantSummary[]> {
+    await this.deps.usage.flush();
     let query = this.deps.db.selectFrom('mcp_oauth_grants').selectAll().orderBy('created_at', 'desc').limit(500);
     if (filter.identifier !== undefined) query = query.where('identifier', '=', filter.identifier);
     if (filter.configId !== undefined) query = query.where('config_id', '=', filter.configId);
@@ -744,6 +749,7 @@ export class McpAuthorizationServer {
   }
 
   async getGrant(grantId: string): Promise<GrantSummary> {
+    await this.deps.usage.flush();
     const row = await this.deps.db
       .selectFrom('mcp_oauth_grants')
       .selectAll()

@@ -13,6 +13,17 @@ import { buildMcpServer } from './server-factory.js';
 /** One body for every unknown, rotated or deleted URL, so a probe learns nothing. */
 const notFound = () => jsonRpcError(404, -32001, 'MCP server not found');
 
+/**
+ * Discovery documents are public: browser-based clients (MCP Inspector's UI) read them from
+ * their own origin, and must see a 404 as a 404, not as a CORS failure, to try the next URL.
+ */
+const DISCOVERY_CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, OPTIONS',
+  'access-control-allow-headers': 'mcp-protocol-version',
+  'access-control-max-age': '600',
+};
+
 export function protectedResourceMetadataUrl(publicUrl: string, configId: string): string {
   return `${publicUrl}/.well-known/oauth-protected-resource/mcp/c/${configId}`;
 }
@@ -155,6 +166,18 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
   // RFC 9728 protected-resource metadata of a config's URL. Switchboard is its authorization
   // server while the config accepts OAuth sign-in; otherwise none is listed, as session
   // tokens come from the management API, not from an OAuth flow.
+  const noSuchResource = (c: Context) =>
+    c.json({ error: 'not_found', error_description: 'no such MCP server' }, 404, DISCOVERY_CORS);
+  app.options(
+    '/.well-known/oauth-protected-resource/*',
+    () => new Response(null, { status: 204, headers: DISCOVERY_CORS }),
+  );
+  app.options(
+    '/.well-known/oauth-protected-resource',
+    () => new Response(null, { status: 204, headers: DISCOVERY_CORS }),
+  );
+  // The origin itself is no protected resource: only config URLs are (clients that probe here first go on).
+  app.get('/.well-known/oauth-protected-resource', noSuchResource);
   app.get('/.well-known/oauth-protected-resource/mcp/c/:configId', async (c) => {
     const configId = c.req.param('configId');
     const exists = await services.db
@@ -162,7 +185,7 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
       .select('id')
       .where('id', '=', configId)
       .executeTakeFirst();
-    if (!exists) return c.json({ error: 'not_found', error_description: 'no such MCP server' }, 404);
+    if (!exists) return noSuchResource(c);
     const oauth = (await services.mcpConfigAccess.get(configId)).oauthEnabled;
     return c.json(
       {
@@ -173,9 +196,10 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
         bearer_methods_supported: ['header'],
       },
       200,
-      { 'cache-control': 'max-age=300' },
+      { 'cache-control': 'max-age=300', ...DISCOVERY_CORS },
     );
   });
+  app.get('/.well-known/oauth-protected-resource/*', noSuchResource);
 
   const jwks = (c: Context) => c.json(signingKeys.jwks(), 200, { 'cache-control': 'max-age=300' });
   app.get('/.well-known/jwks.json', jwks);

@@ -165,6 +165,15 @@ export function oauthServer(services: Services): Hono<AppEnv> {
   app.get('/.well-known/oauth-authorization-server', (c) =>
     c.json(server.metadata(), 200, { ...OPEN_CORS, 'cache-control': 'max-age=300' }),
   );
+  // RFC 8414 §3.1 path-inserted variants name other issuers (older clients try the MCP URL's
+  // path first): not ours, answered so a browser sees the 404 and tries the next URL.
+  app.options(
+    '/.well-known/oauth-authorization-server/*',
+    () => new Response(null, { status: 204, headers: OPEN_CORS }),
+  );
+  app.get('/.well-known/oauth-authorization-server/*', (c) =>
+    c.json({ error: 'not_found', error_description: 'no authorization server at this issuer' }, 404, OPEN_CORS),
+  );
 
   app.get('/mcp-oauth/authorize', async (c) => {
     try {

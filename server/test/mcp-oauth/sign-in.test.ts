@@ -175,8 +175,25 @@ describe('MCP clients sign their users in at a config URL (Switchboard as author
   }
 
   it('publishes RFC 9728 and RFC 8414 metadata naming Switchboard as the authorization server', async () => {
-    const prm = await (await fetch(`${stack.url}/.well-known/oauth-protected-resource/mcp/c/${config.id}`)).json();
-    expect(prm).toMatchObject({ resource: config.mcp_server_url, authorization_servers: [stack.url] });
+    const prmResponse = await fetch(`${stack.url}/.well-known/oauth-protected-resource/mcp/c/${config.id}`);
+    // Browser-based clients (MCP Inspector's UI) read discovery documents from their own origin,
+    // and must see a missing one as a 404 to try the next URL, not as a CORS failure.
+    expect(prmResponse.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await prmResponse.json()).toMatchObject({
+      resource: config.mcp_server_url,
+      authorization_servers: [stack.url],
+    });
+    for (const missing of [
+      '/.well-known/oauth-protected-resource',
+      `/.well-known/oauth-authorization-server/mcp/c/${config.id}`,
+    ]) {
+      const response = await fetch(`${stack.url}${missing}`, { headers: { origin: 'http://127.0.0.1:6274' } });
+      expect([missing, response.status, response.headers.get('access-control-allow-origin')]).toEqual([
+        missing,
+        404,
+        '*',
+      ]);
+    }
     const as = (await (await fetch(`${stack.url}/.well-known/oauth-authorization-server`)).json()) as Record<
       string,
       unknown
@@ -292,7 +309,19 @@ describe('MCP clients sign their users in at a config URL (Switchboard as author
     const issued = await tokenRequest({ ...exchange, redirect_uri: REDIRECT_URI, resource: config.mcp_server_url });
     expect(issued.status).toBe(200);
     expect(issued.body).toMatchObject({ token_type: 'Bearer' });
+    // Using the access token moves the grant's "last used" (batched, flushed before a listing).
+    const [grant] = (
+      await stack.api<{ grants: { id: string; client_id: string }[] }>('GET', '/api/v1/mcp/oauth/grants')
+    ).body.grants.filter((g) => g.client_id === clientId);
+    const longAgo = new Date(Date.now() - 10 * 60_000).toISOString();
+    await stack.services.db
+      .updateTable('mcp_oauth_grants')
+      .set({ last_used_at: longAgo })
+      .where('id', '=', grant?.id as string)
+      .execute();
     expect((await mcpStatus(issued.body.access_token as string)).status).toBe(200);
+    const used = await stack.api<{ grant: { last_used_at: string } }>('GET', `/api/v1/mcp/oauth/grants/${grant?.id}`);
+    expect(Date.parse(used.body.grant.last_used_at)).toBeGreaterThan(Date.parse(longAgo) + 9 * 60_000);
     const elsewhere = await mcpStatus(issued.body.access_token as string, other.mcp_server_url);
     expect(elsewhere.status).toBe(401);
     expect(elsewhere.headers.get('www-authenticate')).toContain('error="invalid_token"');
