@@ -126,7 +126,12 @@ export async function startServer(
   const logger = createLogger(config.logLevel, options.logDestination);
   const clock = systemClock;
   assertKeyConfigured(config.encryption, config.dataDir, productionReason(config));
-  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const handle = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onCheckpointError: (message) =>
+      logger.warn({ err: message }, 'SQLite checkpoints off the event loop failed; the connection checkpoints itself'),
+  });
   try {
     warnAboutSharedFiles(config.dataDir, (message) => logger.warn(message));
     const encryptor = loadEncryptor(config.encryption, config.dataDir, (message) => logger.warn(message), {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { StartupError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, type CheckpointStats, SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -14,6 +15,8 @@ export interface DatabaseHandle {
   engine: Engine;
   /** Raw pool for LISTEN/NOTIFY and similar; Postgres only. */
   pool?: pg.Pool;
+  /** The WAL checkpoints run off the event loop; SQLite files only. */
+  checkpoints?: CheckpointStats;
   close(): Promise<void>;
 }
 
@@ -26,6 +29,8 @@ export interface OpenDatabaseOptions {
   /** Postgres schema to use (tests give each suite its own). Created when missing. */
   postgresSchema?: string;
   poolSize?: number;
+  /** Told when SQLite's checkpointer thread fails (once); its backstop keeps the WAL bounded. */
+  onCheckpointError?: (message: string) => void;
 }
 
 /** Distinct SQL texts kept prepared; beyond this the oldest go first. */
@@ -167,7 +172,23 @@ async function openSqlite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
   // pages are read) and memory-mapped reads take most of the system calls away.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('mmap_size = 268435456');
+  const checkpointer =
+    path === ':memory:' ? undefined : new SqliteCheckpointer(path, options.onCheckpointError ?? (() => undefined));
+  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  await migrateToLatest(db as Kysely<unknown>);
-  return { db, engine: 'sqlite', close: () => db.destroy() };
+  try {
+    await migrateToLatest(db as Kysely<unknown>);
+  } catch (error) {
+    await checkpointer?.close();
+    throw error;
+  }
+  return {
+    db,
+    engine: 'sqlite',
+    ...(checkpointer ? { checkpoints: checkpointer.stats } : {}),
+    close: async () => {
+      await checkpointer?.close();
+      await db.destroy();
+    },
+  };
 }
