@@ -44,6 +44,7 @@ const PROTO_TYPES = new Set(['application/grpc', 'application/grpc+proto']);
 const RESPONSE_TYPE = 'application/grpc+proto';
 const COMPRESSED = 1;
 const PREFIX_BYTES = 5;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const TIMEOUT_UNITS_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000_001 };
 
 /**
@@ -106,7 +107,7 @@ class StreamCallContext implements HandlerContext {
   readonly timeoutMs = () => this.timeout;
 
   get url(): string {
-    return `http://${this.headers[':authority'] ?? 'localhost'}${this.headers[':path'] ?? '/'}`;
+    return `${this.headers[':scheme'] ?? 'http'}://${this.headers[':authority'] ?? 'localhost'}${this.headers[':path'] ?? '/'}`;
   }
 
   get requestHeader(): Headers {
@@ -166,7 +167,8 @@ class UnaryCall {
         return;
       }
       this.timeoutMs = Number(parsed[1]) * (TIMEOUT_UNITS_MS[parsed[2] ?? 'm'] ?? 1);
-      this.deadline = setTimeout(() => this.deadlinePassed(), this.timeoutMs);
+      // Past a timer's range (about 24.8 days; up to 99,999,999 hours can be written) is no deadline at all.
+      if (this.timeoutMs <= MAX_TIMER_MS) this.deadline = setTimeout(() => this.deadlinePassed(), this.timeoutMs);
     }
     stream.on('data', (chunk: Buffer) => this.read(chunk));
     stream.once('end', () => void this.run());

@@ -118,6 +118,9 @@ describe('the direct gRPC unary path on the HTTP/2 stream', () => {
   /** Every error carries a google.rpc.Status equal to its trailers, with an ErrorInfo. */
   const expectError = (answer: Answer, code: Code, errorCode: string) => {
     expect(answer.headers[':status']).toBe(200);
+    // Trailers-only: the status rides on the one HEADERS frame of the answer.
+    expect(answer.headers['grpc-status']).toBe(String(code));
+    expect(answer.trailers['grpc-status']).toBeUndefined();
     expect(answer.status).toBe(code);
     expect(answer.details?.code).toBe(code);
     expect(answer.details?.message).toBe(answer.message);
@@ -169,6 +172,22 @@ describe('the direct gRPC unary path on the HTTP/2 stream', () => {
     expect(reply.data).toBeDefined();
   });
 
+  it('reads a message split over several DATA frames, and takes a deadline past a timer’s range as none', async () => {
+    const whole = request();
+    const split = await call({
+      headers: { 'grpc-timeout': '99999999H' },
+      send: (stream) => {
+        stream.write(whole.subarray(0, 3));
+        setTimeout(() => {
+          stream.write(whole.subarray(3, 20));
+          setTimeout(() => stream.end(whole.subarray(20)), 20);
+        }, 20);
+      },
+    });
+    expect(split.status).toBe(0);
+    expect(fromBinary(ExecuteToolResponseSchema, split.body.subarray(5)).executionId).toMatch(/^exec_/);
+  });
+
   it('answers a call without a token, or with a bad one, UNAUTHENTICATED before running anything', async () => {
     const before = gmailRequests;
     expectError(await call({ headers: { authorization: undefined } }), Code.Unauthenticated, 'unauthenticated');
@@ -210,6 +229,8 @@ describe('the direct gRPC unary path on the HTTP/2 stream', () => {
     expect(truncated.message).toContain('incomplete envelope');
     expectError(await call({ body: Buffer.from([0, 0]) }), Code.InvalidArgument, 'invalid_argument');
     expectError(await call({ body: Buffer.alloc(0) }), Code.Unimplemented, 'unimplemented');
+    // No DATA frame at all: END_STREAM on the request's HEADERS.
+    expectError(await call({ send: (stream) => stream.end() }), Code.Unimplemented, 'unimplemented');
     expectError(
       await call({ body: Buffer.concat([envelope(message), envelope(message)]) }),
       Code.Unimplemented,
