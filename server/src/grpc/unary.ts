@@ -171,7 +171,11 @@ class UnaryCall {
       if (this.timeoutMs <= MAX_TIMER_MS) this.deadline = setTimeout(() => this.deadlinePassed(), this.timeoutMs);
     }
     stream.on('data', (chunk: Buffer) => this.read(chunk));
-    stream.once('end', () => void this.run());
+    stream.once('end', () => {
+      this.run().catch((error: unknown) =>
+        this.services.logger.error({ err: error }, 'gRPC call could not be answered'),
+      );
+    });
   }
 
   private read(chunk: Buffer): void {

@@ -231,7 +231,7 @@ describe('Scalekit official Node SDK 2.11.0 over h2c', () => {
     const calls: [string, string | undefined, Buffer | undefined][] = [
       ['/scalekit.v1.tools.ToolService/ListTools', undefined, undefined],
       ['/scalekit.v1.tools.ToolService/NoSuchMethod', undefined, undefined],
-      // Refused by connect itself, before any interceptor runs.
+      // Refused while reading the request (grpc/unary.ts, as connect-node did), before authentication.
       ['/scalekit.v1.tools.ToolService/ListTools', `Bearer ${token}`, undecodable],
     ];
     for (const [path, authorization, body] of calls) {
