@@ -1,8 +1,10 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { scalekitTools } from '@switchboard/server';
 import { Pool } from 'undici';
 import { BenchStack, type Engine } from './environment.js';
+import { RawGrpcClient } from './grpc-client.js';
 import { cpuMs } from './proc.js';
 
 const CONNECTOR = 'MY_GMAIL';
@@ -11,8 +13,8 @@ const TOOL = 'gmail_fetch_mails';
 const PARAMS = { max_results: 1 };
 export const WARM_UP_S = 2;
 
-/** Which face of ExecuteTool a run called. */
-export type Face = 'gRPC' | 'REST';
+/** Which face of ExecuteTool a run called, and through which client. */
+export type Face = 'gRPC, connect-node client' | 'gRPC, node:http2 client' | 'REST';
 
 export interface FaceResult {
   face: Face;
@@ -22,6 +24,8 @@ export interface FaceResult {
   p99: number;
   /** Switchboard CPU ms per call, its own process only. */
   cpuPerCall: number;
+  /** The load generator's CPU ms per call (this process: the client and the load loop). */
+  clientCpuPerCall: number;
   /** Transport errors, non-OK statuses and answers without an execution id. */
   failures: number;
   rounds: number;
@@ -30,7 +34,10 @@ export interface FaceResult {
 export interface GrpcResult {
   engine: Engine;
   concurrency: number;
+  /** Through connect-node's client, as the official Node SDK calls. */
   grpc: FaceResult;
+  /** Through a unary client on node:http2 alone: the server's share without the client's. */
+  grpcRaw: FaceResult;
   rest: FaceResult;
 }
 
@@ -42,6 +49,7 @@ interface Round {
   failures: number;
   elapsedS: number;
   cpuMs: number;
+  clientCpuMs: number;
 }
 
 /** `concurrency` closed loops calling `call` back to back until the deadline; latencies in ms. */
@@ -58,13 +66,16 @@ async function closedLoops(call: Call, concurrency: number, durationS: number, p
     }
   };
   const cpuBefore = cpuMs(pid);
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, loop));
+  const client = process.cpuUsage(clientBefore);
   return {
     latencies,
     failures,
     elapsedS: (performance.now() - started) / 1000,
     cpuMs: cpuMs(pid) - cpuBefore,
+    clientCpuMs: (client.user + client.system) / 1000,
   };
 }
 
@@ -78,6 +89,7 @@ function merge(face: Face, rounds: Round[]): FaceResult {
   const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const elapsedS = rounds.reduce((n, r) => n + r.elapsedS, 0);
   const cpu = rounds.reduce((n, r) => n + r.cpuMs, 0);
+  const clientCpu = rounds.reduce((n, r) => n + r.clientCpuMs, 0);
   return {
     face,
     requests: latencies.length,
@@ -85,6 +97,7 @@ function merge(face: Face, rounds: Round[]): FaceResult {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     cpuPerCall: cpu / Math.max(1, latencies.length),
+    clientCpuPerCall: clientCpu / Math.max(1, latencies.length),
     failures: rounds.reduce((n, r) => n + r.failures, 0),
     rounds: rounds.length,
   };
@@ -92,9 +105,10 @@ function merge(face: Face, rounds: Round[]): FaceResult {
 
 /**
  * ExecuteTool of gmail_fetch_mails {max_results: 1} for one connected account, over gRPC
- * (connect-node, h2c, one HTTP/2 session as the official Node SDK keeps) and over REST
- * (POST /api/v1/execute_tool on an undici Pool of `concurrency` keep-alive connections),
- * same server, same load loop, rounds alternating so drift on the shared cores hits both alike.
+ * (h2c, one HTTP/2 session as the official Node SDK keeps), through connect-node's client and
+ * through a bare node:http2 one, and over REST (POST /api/v1/execute_tool on an undici Pool of
+ * `concurrency` keep-alive connections), same server, same load loop, rounds rotating so
+ * drift on the shared cores hits every face alike.
  */
 export async function grpcVsRest(
   engine: Engine,
@@ -103,6 +117,7 @@ export async function grpcVsRest(
   const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
   const rest = new Pool(stack.server.url, { connections: options.concurrency, pipelining: 1 });
   const session = new Http2SessionManager(stack.server.url);
+  const raw = new RawGrpcClient(stack.server.url);
   try {
     const { admin } = stack;
     await admin.createConnection(CONNECTOR, 'gmail');
@@ -135,6 +150,18 @@ export async function grpcVsRest(
       });
       return answer.executionId !== '' && answer.data !== undefined;
     };
+    const executeTool = scalekitTools.ToolService.method.executeTool;
+    const rawRequest = toBinary(
+      executeTool.input,
+      create(executeTool.input, { toolName: TOOL, connector: CONNECTOR, identifier: IDENTIFIER, params: PARAMS }),
+    );
+    const rawPath = `/${scalekitTools.ToolService.typeName}/${executeTool.name}`;
+    const rawCall: Call = async () => {
+      const answer = await raw.call(rawPath, rawRequest, { authorization });
+      if (answer.status !== 0 || !answer.reply) return false;
+      const reply = fromBinary(executeTool.output, answer.reply);
+      return reply.executionId !== '' && reply.data !== undefined;
+    };
     const restBody = JSON.stringify({ tool_name: TOOL, connector: CONNECTOR, identifier: IDENTIFIER, params: PARAMS });
     const restCall: Call = async () => {
       const answer = await rest.request({
@@ -148,7 +175,8 @@ export async function grpcVsRest(
     };
 
     const faces: [Face, Call][] = [
-      ['gRPC', grpcCall],
+      ['gRPC, connect-node client', grpcCall],
+      ['gRPC, node:http2 client', rawCall],
       ['REST', restCall],
     ];
     const pid = stack.server.pid;
@@ -160,8 +188,8 @@ export async function grpcVsRest(
     }
     const rounds = new Map<Face, Round[]>(faces.map(([face]) => [face, []]));
     for (let round = 0; round < options.rounds; round++) {
-      // Every other round starts with REST, so neither face always follows the other.
-      const order = round % 2 === 0 ? faces : [...faces].reverse();
+      // Each round starts with the next face, so no face always follows the same one.
+      const order = [...faces.slice(round % faces.length), ...faces.slice(0, round % faces.length)];
       for (const [face, call] of order) {
         authorization = `Bearer ${await admin.accessToken()}`;
         rounds.get(face)?.push(await closedLoops(call, options.concurrency, options.durationS, pid));
@@ -170,11 +198,13 @@ export async function grpcVsRest(
     return {
       engine,
       concurrency: options.concurrency,
-      grpc: merge('gRPC', rounds.get('gRPC') ?? []),
+      grpc: merge('gRPC, connect-node client', rounds.get('gRPC, connect-node client') ?? []),
+      grpcRaw: merge('gRPC, node:http2 client', rounds.get('gRPC, node:http2 client') ?? []),
       rest: merge('REST', rounds.get('REST') ?? []),
     };
   } finally {
     session.abort();
+    raw.close();
     await rest.close();
     await stack.stop();
   }

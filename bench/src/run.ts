@@ -280,7 +280,18 @@ const GRPC_CONCURRENCY = 10;
 async function runGrpc(): Promise<void> {
   const table = new Table(
     `ExecuteTool gmail_fetch_mails {max_results: 1}: gRPC (h2c) vs POST /api/v1/execute_tool, concurrency ${GRPC_CONCURRENCY}`,
-    ['engine', 'face', 'calls', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/call', 'gRPC / REST ≥ 0.9', 'failures'],
+    [
+      'engine',
+      'face',
+      'calls',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU ms/call',
+      'client CPU ms/call',
+      'gRPC / REST ≥ 0.9',
+      'failures',
+    ],
   );
   for (const engine of engines) {
     log(`\n… gRPC vs REST on ${engine}`);
@@ -290,7 +301,6 @@ async function runGrpc(): Promise<void> {
       concurrency: GRPC_CONCURRENCY,
       nodeArgs: values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
     });
-    const ratio = r.grpc.rps / r.rest.rps;
     const row = (face: FaceResult, ratioCell: string) =>
       table.add(
         engine,
@@ -300,15 +310,21 @@ async function runGrpc(): Promise<void> {
         face.p50,
         face.p99,
         face.cpuPerCall,
+        face.clientCpuPerCall,
         ratioCell,
         face.failures,
       );
-    row(r.grpc, `${ratio.toFixed(2)} ${verdict(ratio >= 0.9 && r.grpc.failures === 0)}`);
+    const ratio = (face: FaceResult) => {
+      const value = face.rps / r.rest.rps;
+      return `${value.toFixed(2)} ${verdict(value >= 0.9 && face.failures === 0)}`;
+    };
+    row(r.grpc, ratio(r.grpc));
+    row(r.grpcRaw, ratio(r.grpcRaw));
     row(r.rest, '');
   }
   emit(table);
   notes.push(
-    `gRPC vs REST: one Switchboard, one connected account (connector MY_GMAIL, identifier user-0), the sandbox as Gmail. gRPC is \`ToolService.ExecuteTool\` through a @connectrpc/connect-node client (\`createGrpcTransport\`, HTTP/2 cleartext on the REST port, one session multiplexing every call, as the official Node SDK does); REST is \`POST /api/v1/execute_tool\` on an undici Pool of ${GRPC_CONCURRENCY} keep-alive connections. Both carry the same bearer from /oauth/token and run the same load loop: ${GRPC_CONCURRENCY} closed loops for ${durationS} s a round, ${GRPC_ROUNDS} rounds a face, alternating (the first face changes every round) after a ${WARM_UP_S} s warm-up of each; p50/p99 over every call of the rounds. A call fails on a transport error, a non-OK status, or an answer without an execution id.`,
+    `gRPC vs REST: one Switchboard, one connected account (connector MY_GMAIL, identifier user-0), the sandbox as Gmail. gRPC is \`ToolService.ExecuteTool\` over HTTP/2 cleartext on the REST port, one session multiplexing every call as the official Node SDK does, through two clients: @connectrpc/connect-node's (\`createGrpcTransport\`, what the SDK uses) and a bare unary client on node:http2 (\`bench/src/grpc-client.ts\`, same wire). The load generator runs on the same two cores as the server, so a client's own CPU takes throughput from the server; the bare client shows what the server does when the client costs about what undici does for REST. REST is \`POST /api/v1/execute_tool\` on an undici Pool of ${GRPC_CONCURRENCY} keep-alive connections. All carry the same bearer from /oauth/token and run the same load loop: ${GRPC_CONCURRENCY} closed loops for ${durationS} s a round, ${GRPC_ROUNDS} rounds a face, rotating (each round starts with the next face) after a ${WARM_UP_S} s warm-up of each; p50/p99 over every call of the rounds. Server CPU is the Switchboard process's (/proc), client CPU the load generator's. A call fails on a transport error, a non-OK status, or an answer without an execution id.`,
   );
 }
 

@@ -23,7 +23,7 @@ import {
 } from './crypto/envelope.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createProviderTransport } from './execution/provider-transport.js';
-import { createGrpcHandler } from './grpc/index.js';
+import { createGrpcHandlers } from './grpc/index.js';
 import { httpServerOptions, limitConnections } from './listener/http1-options.js';
 import { listen } from './listener/listen.js';
 import { serveSandbox } from './listener/sandbox-port.js';
@@ -259,7 +259,7 @@ async function startServing(
     http: config.http,
     tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
     fetch: app.fetch,
-    grpc: createGrpcHandler(services),
+    grpc: createGrpcHandlers(services),
     logger,
   }).catch(async (error: unknown) => {
     await sandboxListener?.close();

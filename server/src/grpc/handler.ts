@@ -6,7 +6,8 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Services } from '../context.js';
 import { authorizationValues, readAuthorizationValues } from './auth.js';
 import { toConnectError, unimplemented } from './errors.js';
-import { grpcInterceptors, grpcRoutes } from './routes.js';
+import { grpcInterceptors, grpcRoutes, grpcServices } from './routes.js';
+import { createUnaryStreamHandler, type GrpcStreamHandler } from './unary.js';
 
 /** A Node request listener for http2 (and http) servers. */
 export type NodeHandler = ReturnType<typeof connectNodeAdapter>;
@@ -57,15 +58,23 @@ function withErrorDetails(res: NodeServerResponse, services: Services): void {
   };
 }
 
-/**
- * A Node request handler (http2, or http for the fallback's sake) serving the gRPC services
- * (the gRPC protocol only: no Connect or gRPC-Web). Pass `fallback` to serve everything else,
- * for example the Hono app, on the same server.
- */
-export function createGrpcHandler(services: Services, options: { fallback?: NodeListener } = {}): NodeHandler {
+/** The gRPC face of a server: the direct unary path first, connect-node for whatever it leaves. */
+export interface GrpcHandlers {
+  /** Every unary method of our services, on the HTTP/2 stream itself (see unary.ts). */
+  stream: GrpcStreamHandler;
+  /**
+   * A Node request handler (http2, or http for the fallback's sake) for what `stream` leaves,
+   * served by connect-node (the gRPC protocol only: no Connect or gRPC-Web). With `fallback`,
+   * everything that is not gRPC goes there, for example the Hono app on the same server.
+   */
+  request: NodeHandler;
+}
+
+export function createGrpcHandlers(services: Services, options: { fallback?: NodeListener } = {}): GrpcHandlers {
   const fallback = options.fallback as NodeHandler | undefined;
+  const served = grpcServices(services);
   const handler = connectNodeAdapter({
-    routes: grpcRoutes(services),
+    routes: grpcRoutes(served),
     grpc: true,
     connect: false,
     grpcWeb: false,
@@ -77,8 +86,11 @@ export function createGrpcHandler(services: Services, options: { fallback?: Node
     fallback: (req, res) => (isGrpc(req) || !fallback ? notServed(req, res) : fallback(req, res)),
     contextValues: (req) => createContextValues().set(authorizationValues, readAuthorizationValues(req.rawHeaders)),
   });
-  return (req, res) => {
-    if (isGrpc(req)) withErrorDetails(res, services);
-    handler(req, res);
+  return {
+    stream: createUnaryStreamHandler(services, served),
+    request: (req, res) => {
+      if (isGrpc(req)) withErrorDetails(res, services);
+      handler(req, res);
+    },
   };
 }

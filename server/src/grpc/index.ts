@@ -1,3 +1,4 @@
 export { GRPC_CODES, TOOL_ERROR, toConnectError } from './errors.js';
-export { createGrpcHandler, type NodeHandler, type NodeListener, notServed } from './handler.js';
-export { grpcInterceptors, grpcRoutes } from './routes.js';
+export { createGrpcHandlers, type GrpcHandlers, type NodeHandler, type NodeListener, notServed } from './handler.js';
+export { grpcInterceptors, grpcRoutes, grpcServices } from './routes.js';
+export type { GrpcStreamHandler } from './unary.js';

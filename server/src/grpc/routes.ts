@@ -1,4 +1,5 @@
-import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import type { DescService } from '@bufbuild/protobuf';
+import type { ConnectRouter, Interceptor, ServiceImpl } from '@connectrpc/connect';
 import type { Services } from '../context.js';
 import { authenticate } from './auth.js';
 import { connectedAccountService } from './connected-account-service.js';
@@ -10,6 +11,7 @@ import { McpService } from './gen/scalekit/v1/mcp/mcp_pb.js';
 import { ToolService } from './gen/scalekit/v1/tools/tools_pb.js';
 import { mcpService } from './mcp-service.js';
 import { toolService } from './tool-service.js';
+import type { ServedService } from './unary.js';
 
 /** Outermost: whatever the auth check or a handler throws leaves as a ConnectError with an ErrorInfo. */
 function translateErrors(services: Services): Interceptor {
@@ -27,12 +29,27 @@ export function grpcInterceptors(services: Services): Interceptor[] {
   return [translateErrors(services), authenticate(services)];
 }
 
-/** The scalekit.v1.* services Scalekit's SDKs call, each a thin adapter over the domain services. */
-export function grpcRoutes(services: Services): (router: ConnectRouter) => void {
+function serve<S extends DescService>(service: S, impl: ServiceImpl<S>): ServedService {
+  return { service, impl };
+}
+
+/**
+ * The scalekit.v1.* services Scalekit's SDKs call, each a thin adapter over the domain
+ * services. Built once per server: connect-node and the direct unary path share them (and
+ * so ExecuteTool's memory of failed calls).
+ */
+export function grpcServices(services: Services): ServedService[] {
+  return [
+    serve(ToolService, toolService(services)),
+    serve(ConnectedAccountService, connectedAccountService(services)),
+    serve(ConnectionService, connectionService(services)),
+    serve(McpService, mcpService(services)),
+  ];
+}
+
+/** The services as connect-node routes. */
+export function grpcRoutes(served: readonly ServedService[]): (router: ConnectRouter) => void {
   return (router) => {
-    router.service(ToolService, toolService(services));
-    router.service(ConnectedAccountService, connectedAccountService(services));
-    router.service(ConnectionService, connectionService(services));
-    router.service(McpService, mcpService(services));
+    for (const { service, impl } of served) router.service(service, impl as Partial<ServiceImpl<DescService>>);
   };
 }

@@ -4,6 +4,7 @@ import {
   type Http2ServerRequest,
   type Http2ServerResponse,
   type Http2Session,
+  type ServerHttp2Stream,
 } from 'node:http2';
 import type { Config } from '../config.js';
 
@@ -29,28 +30,40 @@ export class Http2Limits {
 
   /** Wraps a handler with the request timeout. */
   timed(handler: Http2Handler): Http2Handler {
-    const ms = this.http.requestTimeoutMs;
     return (req, res) => {
-      const stream = req.stream;
-      let arrived = stream.endAfterHeaders;
-      if (!arrived) {
-        const timer = setTimeout(() => {
-          if (arrived || stream.closed || stream.destroyed) return;
-          if (!res.headersSent) {
-            res.writeHead(408, { 'content-type': 'text/plain; charset=utf-8' });
-            res.end(`the request did not arrive within ${ms} ms\n`);
-          }
-          stream.close(constants.NGHTTP2_CANCEL);
-        }, ms);
-        const done = () => {
-          arrived = true;
-          clearTimeout(timer);
-        };
-        req.once('end', done);
-        stream.once('close', done);
-      }
+      this.limitArrival(req.stream, req, () => {
+        if (res.headersSent) return;
+        res.writeHead(408, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`the request did not arrive within ${this.http.requestTimeoutMs} ms\n`);
+      });
       handler(req, res);
     };
+  }
+
+  /** The request timeout for a stream served without Node's request and response objects. */
+  timeStream(stream: ServerHttp2Stream): void {
+    this.limitArrival(stream, stream, () => {
+      if (stream.headersSent) return;
+      stream.respond({ ':status': 408, 'content-type': 'text/plain; charset=utf-8' });
+      stream.end(`the request did not arrive within ${this.http.requestTimeoutMs} ms\n`);
+    });
+  }
+
+  /** Answers 408 (`late`) and cancels the stream unless `body` ended within the request timeout. */
+  private limitArrival(stream: ServerHttp2Stream, body: NodeJS.EventEmitter, late: () => void): void {
+    if (stream.endAfterHeaders) return;
+    let arrived = false;
+    const timer = setTimeout(() => {
+      if (arrived || stream.closed || stream.destroyed) return;
+      late();
+      stream.close(constants.NGHTTP2_CANCEL);
+    }, this.http.requestTimeoutMs);
+    const done = () => {
+      arrived = true;
+      clearTimeout(timer);
+    };
+    body.once('end', done);
+    stream.once('close', done);
   }
 
   /** GOAWAY to every session: streams in flight finish, no new ones start. */

@@ -1,5 +1,10 @@
 import { createServer as createHttp1Server, type Server } from 'node:http';
-import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
+import {
+  createServer as createHttp2Server,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { getRequestListener } from '@hono/node-server';
@@ -17,8 +22,15 @@ export interface ListenOptions {
   tls?: { cert: string; key: string };
   /** The Hono app: every HTTP/1.1 request, and every HTTP/2 request that is not gRPC. */
   fetch: (request: Request) => Response | Promise<Response>;
-  /** gRPC (content-type application/grpc…) over HTTP/2; without it Hono answers those too. */
-  grpc?: Http2Handler;
+  /**
+   * gRPC over HTTP/2 (grpc/ `createGrpcHandlers`): `stream` may take a stream before Node
+   * builds its request and response objects for it; `request` gets every other gRPC request
+   * (content-type application/grpc…). Without it Hono answers those too.
+   */
+  grpc?: {
+    stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): boolean;
+    request: Http2Handler;
+  };
   logger: Logger;
 }
 
@@ -51,15 +63,27 @@ export async function listen(options: ListenOptions): Promise<Listener> {
 
   const limits = new Http2Limits(http);
   const grpc = options.grpc;
-  const http2 = createHttp2Server(
-    {
-      settings: { maxConcurrentStreams: 100, maxHeaderListSize: 16 * 1024 },
-      maxHeaderListPairs: 100,
-    },
+  const http2 = createHttp2Server({
+    settings: { maxConcurrentStreams: 100, maxHeaderListSize: 16 * 1024 },
+    maxHeaderListPairs: 100,
+  });
+  // Node makes its compatibility request and response on a server's 'stream' event. This
+  // server never accepts a connection: it is handed the streams the direct gRPC path does not
+  // take, so that path pays nothing for objects it would not use.
+  const compatibility = createHttp2Server(
+    {},
     limits.timed((req, res) => {
-      if (grpc && req.headers['content-type']?.startsWith('application/grpc')) return grpc(req, res);
+      if (grpc && req.headers['content-type']?.startsWith('application/grpc')) return grpc.request(req, res);
       void hono(req, res);
     }),
+  );
+  // Node passes the raw header list as a fourth argument its types leave out (the SDKs' repeated authorization).
+  http2.on(
+    'stream',
+    (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders?: string[]) => {
+      if (grpc?.stream(stream, headers, rawHeaders ?? [])) return limits.timeStream(stream);
+      compatibility.emit('stream', stream, headers, flags, rawHeaders);
+    },
   );
   limits.watch(http2);
 

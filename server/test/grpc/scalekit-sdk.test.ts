@@ -1,11 +1,9 @@
-import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
 import { findTrailerError } from '@connectrpc/connect/protocol-grpc';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { getRequestListener } from '@hono/node-server';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import {
   ScalekitBadRequestException,
@@ -17,41 +15,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorInfoSchema } from '../../src/grpc/gen/scalekit/v1/errdetails/errdetails_pb.js';
 import { CreateMcpConfigRequestSchema, McpService } from '../../src/grpc/gen/scalekit/v1/mcp/mcp_pb.js';
 import { ToolService } from '../../src/grpc/gen/scalekit/v1/tools/tools_pb.js';
-import { createGrpcHandler } from '../../src/grpc/index.js';
+import { createGrpcHandlers } from '../../src/grpc/index.js';
+import { listen } from '../../src/listener/listen.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /**
- * Serves the stack's app and its gRPC services on one loopback port: an HTTP/2 preface goes
- * to an h2c server (gRPC, Hono behind it), anything else to an HTTP/1.1 server (the SDK's
- * token fetch). A stand-in for the process's one-port listener.
+ * Serves the stack's app and its gRPC services on one loopback port with the process's own
+ * listener: an HTTP/2 preface goes to the h2c server (the direct unary path, connect-node,
+ * Hono behind them), anything else to the HTTP/1.1 server (the SDK's token fetch).
  */
 async function serveOnePort(stack: Stack) {
-  const rest = getRequestListener(stack.app.fetch);
-  const h1 = http.createServer(rest);
-  const h2 = http2.createServer(createGrpcHandler(stack.services, { fallback: rest }));
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    socket.once('data', (first) => {
-      socket.pause();
-      socket.unshift(first);
-      const isH2 = first.toString('latin1', 0, 3) === 'PRI';
-      (isH2 ? h2 : h1).emit('connection', socket);
-      // Resuming an h2 socket here would steal bytes from nghttp2.
-      if (!isH2) socket.resume();
-    });
+  const listener = await listen({
+    port: 0,
+    host: '127.0.0.1',
+    http: stack.services.config.http,
+    fetch: stack.app.fetch,
+    grpc: createGrpcHandlers(stack.services),
+    logger: stack.services.logger,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: `http://127.0.0.1:${listener.port}`, close: () => listener.close() };
 }
 
 /** One raw gRPC call (an empty request message); returns its response headers and trailers together. */
@@ -249,7 +231,7 @@ describe('Scalekit official Node SDK 2.11.0 over h2c', () => {
     const calls: [string, string | undefined, Buffer | undefined][] = [
       ['/scalekit.v1.tools.ToolService/ListTools', undefined, undefined],
       ['/scalekit.v1.tools.ToolService/NoSuchMethod', undefined, undefined],
-      // Refused by connect itself, before any interceptor runs.
+      // Refused while reading the request (grpc/unary.ts, as connect-node did), before authentication.
       ['/scalekit.v1.tools.ToolService/ListTools', `Bearer ${token}`, undecodable],
     ];
     for (const [path, authorization, body] of calls) {
