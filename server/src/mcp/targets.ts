@@ -172,6 +172,7 @@ function mappingsOf(rows: MappingColumns[]): TargetMapping[] {
 export class McpTargets {
   private readonly instances: ScopedCache<string, CachedInstance>;
   private readonly configs: ScopedCache<string, CachedConfig>;
+  private readonly instanceLookup: ReturnType<McpTargets['buildInstanceLookup']>;
   constructor(
     private readonly deps: {
       db: Kysely<Database>;
@@ -182,7 +183,37 @@ export class McpTargets {
     },
   ) {
     this.instances = deps.changes.cache(['mcp'], MAX_CACHED_INSTANCES, { name: 'mcp_instances' });
+    this.instanceLookup = this.buildInstanceLookup(deps.db);
     this.configs = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS, { name: 'mcp_configs' });
+  }
+
+  /**
+   * The cold lookup's query without its digest, built once: its ~35 selected columns cost more
+   * to parse into Kysely's tree than the query costs SQLite to run.
+   */
+  private buildInstanceLookup(db: Kysely<Database>) {
+    return db
+      .selectFrom('mcp_instances as i')
+      .innerJoin('mcp_configs as c', 'c.id', 'i.config_id')
+      .leftJoin('mcp_config_mappings as m', 'm.config_id', 'c.id')
+      .leftJoin('connections as conn', 'conn.id', 'm.connection_id')
+      .leftJoin('connected_accounts as a', (join) =>
+        join.onRef('a.connection_id', '=', 'conn.id').onRef('a.identifier', '=', 'i.user_identifier'),
+      )
+      .select(ACCOUNT_COLUMNS)
+      .select([
+        'i.id',
+        'i.url_secret_hash',
+        'i.user_identifier',
+        'i.last_used_at',
+        'c.id as config_id',
+        'c.name as config_name',
+        'c.description',
+        'm.tools',
+        'conn.name as connection_name',
+        'conn.provider',
+      ])
+      .orderBy('m.position');
   }
 
   /** The instance behind a capability URL secret, or undefined for any unknown or rotated secret. */
@@ -222,30 +253,7 @@ export class McpTargets {
   > {
     const generation = this.instances.generation;
     const accountsGeneration = this.deps.accounts?.prefetchGeneration;
-    const rows = await this.deps.db
-      .selectFrom('mcp_instances as i')
-      .innerJoin('mcp_configs as c', 'c.id', 'i.config_id')
-      .leftJoin('mcp_config_mappings as m', 'm.config_id', 'c.id')
-      .leftJoin('connections as conn', 'conn.id', 'm.connection_id')
-      .leftJoin('connected_accounts as a', (join) =>
-        join.onRef('a.connection_id', '=', 'conn.id').onRef('a.identifier', '=', 'i.user_identifier'),
-      )
-      .select(ACCOUNT_COLUMNS)
-      .select([
-        'i.id',
-        'i.url_secret_hash',
-        'i.user_identifier',
-        'i.last_used_at',
-        'c.id as config_id',
-        'c.name as config_name',
-        'c.description',
-        'm.tools',
-        'conn.name as connection_name',
-        'conn.provider',
-      ])
-      .where('i.url_secret_hash', '=', digest)
-      .orderBy('m.position')
-      .execute();
+    const rows = await this.instanceLookup.where('i.url_secret_hash', '=', digest).execute();
     const first = rows[0];
     // The index lookup already matched; compare again in constant time as a second line of defence.
     if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;
