@@ -14,7 +14,7 @@ export const connectPageDocs: RouteDoc[] = [
     summary: 'Open an authentication link: the consent start page, then on to the provider',
     params: { token: 'the link token from POST /api/v1/connected_accounts/magic_link' },
     query: z.object({ login_hint: z.string().optional().describe('the email the provider should suggest') }),
-    response: { status: 200, description: 'an HTML page that sends the browser to the provider', contentType: HTML },
+    response: { status: 302, description: 'on to the provider’s consent screen' },
     errors: ['auth_link_invalid', 'auth_link_expired', 'auth_link_used', 'auth_link_revoked', 'rate_limited'],
   },
   {
@@ -30,7 +30,8 @@ export const connectPageDocs: RouteDoc[] = [
     }),
     response: {
       status: 200,
-      description: 'an HTML page saying the account is connected, or a redirect to the app’s user verification URL',
+      also: [302],
+      description: 'an HTML page saying the account is connected, or (302) on to the app’s user verification URL',
       contentType: HTML,
     },
     errors: ['auth_state_invalid', 'auth_state_reused', 'auth_state_expired', 'consent_denied', 'identity_mismatch'],

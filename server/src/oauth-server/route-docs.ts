@@ -1,5 +1,57 @@
 import { z } from 'zod';
-import type { RouteDoc } from '../http/route-docs.js';
+import { named, type RouteDoc } from '../http/route-docs.js';
+
+/** RFC 8414 metadata, as McpAuthorizationServer.metadata builds it. */
+const metadata = named(
+  'AuthorizationServerMetadata',
+  z.strictObject({
+    issuer: z.url(),
+    authorization_endpoint: z.url(),
+    token_endpoint: z.url(),
+    revocation_endpoint: z.url(),
+    /** Absent while dynamic client registration is turned off. */
+    registration_endpoint: z.url().optional(),
+    jwks_uri: z.url(),
+    response_types_supported: z.array(z.literal('code')),
+    response_modes_supported: z.array(z.literal('query')),
+    grant_types_supported: z.array(z.enum(['authorization_code', 'refresh_token'])),
+    code_challenge_methods_supported: z.array(z.literal('S256')),
+    token_endpoint_auth_methods_supported: z.array(z.enum(['none', 'client_secret_basic', 'client_secret_post'])),
+    revocation_endpoint_auth_methods_supported: z.array(z.enum(['none', 'client_secret_basic', 'client_secret_post'])),
+    client_id_metadata_document_supported: z.boolean(),
+    authorization_response_iss_parameter_supported: z.literal(true),
+  }),
+);
+
+/** The token endpoint's answer (TokenResponse). */
+const tokens = named(
+  'McpTokenResponse',
+  z.strictObject({
+    access_token: z.string(),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int().positive(),
+    refresh_token: z.string(),
+    scope: z.string().optional(),
+  }),
+);
+
+/** RFC 7591 §3.2.1: the registered client; a confidential one gets its secret here only. */
+const registeredClient = named(
+  'RegisteredMcpClient',
+  z.strictObject({
+    client_id: z.string(),
+    client_secret: z.string().optional(),
+    client_secret_expires_at: z.literal(0).optional(),
+    client_id_issued_at: z.number().int(),
+    client_name: z.string(),
+    redirect_uris: z.array(z.string()),
+    token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']),
+    grant_types: z.array(z.string()),
+    response_types: z.array(z.literal('code')),
+    logo_uri: z.url().optional(),
+    client_uri: z.url().optional(),
+  }),
+);
 
 const TAG = 'MCP sign-in (OAuth 2.1)';
 const WELL_KNOWN = 'Well-known documents';
@@ -19,6 +71,7 @@ export const oauthServerDocs: RouteDoc[] = [
     response: {
       status: 200,
       description: '{ issuer, authorization_endpoint, token_endpoint, registration_endpoint, … }',
+      schema: metadata,
     },
   },
   {
@@ -70,7 +123,7 @@ export const oauthServerDocs: RouteDoc[] = [
     params: { id: 'the sign-in request id' },
     body: z.object({ csrf: z.string(), connection: z.string() }),
     form: true,
-    response: { status: 302, description: 'to the connect page', contentType: 'text/html' },
+    response: { status: 303, description: 'to the connect page' },
   },
   {
     method: 'post',
@@ -82,7 +135,7 @@ export const oauthServerDocs: RouteDoc[] = [
     body: z.object({ csrf: z.string(), decision: z.enum(['allow', 'deny']) }),
     form: true,
     response: {
-      status: 302,
+      status: 303,
       description: 'back to the client’s redirect URI with a code or an error',
       contentType: 'text/html',
     },
@@ -105,7 +158,11 @@ export const oauthServerDocs: RouteDoc[] = [
       resource: z.string().optional(),
     }),
     form: true,
-    response: { status: 200, description: '{ access_token, token_type, expires_in, refresh_token, scope }' },
+    response: {
+      status: 200,
+      description: '{ access_token, token_type, expires_in, refresh_token, scope }',
+      schema: tokens,
+    },
   },
   {
     method: 'post',
@@ -116,7 +173,7 @@ export const oauthServerDocs: RouteDoc[] = [
     errorFormat: 'oauth',
     body: z.object({ token: z.string(), token_type_hint: z.string().optional(), client_id: z.string().optional() }),
     form: true,
-    response: { status: 200, description: 'empty' },
+    response: { status: 200, description: 'empty', empty: true },
   },
   {
     method: 'post',
@@ -127,6 +184,6 @@ export const oauthServerDocs: RouteDoc[] = [
     errorFormat: 'oauth',
     description:
       'Takes RFC 7591 client metadata as JSON: redirect_uris (required), client_name, token_endpoint_auth_method, grant_types, response_types, logo_uri, client_uri, scope.',
-    response: { status: 201, description: 'the registered client, with client_id' },
+    response: { status: 201, description: 'the registered client, with client_id', schema: registeredClient },
   },
 ];
