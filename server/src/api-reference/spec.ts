@@ -183,7 +183,18 @@ function successResponses(doc: RouteDoc, components: Record<string, JsonSchema>)
     } else if (status === 202 || status === 204 || doc.response.empty) {
       out[String(status)] = { description };
     } else {
-      out[String(status)] = { description, content: { [contentType]: { schema } } };
+      const events = doc.response.events
+        ? {
+            'text/event-stream': {
+              schema: {
+                type: 'string',
+                description: 'server-sent events; each data: line is one message of the JSON schema',
+              },
+              itemSchema: schema,
+            },
+          }
+        : {};
+      out[String(status)] = { description, content: { [contentType]: { schema }, ...events } };
     }
   }
   return out;

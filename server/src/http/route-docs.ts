@@ -30,6 +30,8 @@ export interface RouteDoc {
     contentType?: string;
     /** The body, for JSON answers: the schema the handler's answer is typed by. */
     schema?: z.ZodType;
+    /** Also answered as server-sent events, each `data:` line one message of `schema` (MCP Streamable HTTP). */
+    events?: boolean;
     /** No body at all. */
     empty?: boolean;
     /** Other success statuses answered with the same body (ensure: 201 created, 200 found). */

@@ -33,8 +33,9 @@ function mcp(route: string, summary: string, params: Record<string, string>, aut
       response: {
         status: 200,
         also: [202],
-        description: 'the JSON-RPC response (202 with no body for a notification)',
+        description: 'the JSON-RPC response, as JSON or one server-sent event (202 with no body for a notification)',
         schema: jsonRpcResponse,
+        events: true,
       },
       errorFormat: 'jsonrpc',
       errorStatuses,
