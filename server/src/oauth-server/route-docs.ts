@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { named, type RouteDoc } from '../http/route-docs.js';
+import { clientMetadata } from '../mcp-auth/clients.js';
+import { authorizeParams, revokeParams, tokenParams, upstreamCallbackParams } from '../mcp-auth/oauth-params.js';
+import { consentConnectForm, consentDecisionForm } from './forms.js';
 
 /** RFC 8414 metadata, as McpAuthorizationServer.metadata builds it. */
 const metadata = named(
@@ -58,8 +61,8 @@ const WELL_KNOWN = 'Well-known documents';
 
 /**
  * The authorization server MCP clients sign users in with. Its parameters are the standards'
- * (OAuth 2.1, RFC 7591, RFC 7009), read and checked in mcp-auth/, so they are described here
- * rather than taken from a zod object; the errors are OAuth's `{ error, error_description }`.
+ * (OAuth 2.1, RFC 7591, RFC 7009), each read through the zod schema listed here
+ * (mcp-auth/oauth-params.ts, forms.ts); the errors are OAuth's `{ error, error_description }`.
  */
 export const oauthServerDocs: RouteDoc[] = [
   {
@@ -80,16 +83,7 @@ export const oauthServerDocs: RouteDoc[] = [
     tag: TAG,
     auth: 'none',
     summary: 'Start a sign-in (authorization code with PKCE S256)',
-    query: z.object({
-      response_type: z.literal('code'),
-      client_id: z.string(),
-      redirect_uri: z.string(),
-      code_challenge: z.string(),
-      code_challenge_method: z.literal('S256'),
-      state: z.string().optional(),
-      scope: z.string().optional(),
-      resource: z.string().optional().describe('the MCP URL the token is for (RFC 8707)'),
-    }),
+    query: authorizeParams,
     response: {
       status: 302,
       description: 'to the app’s login page, or back to the client with an error',
@@ -102,7 +96,7 @@ export const oauthServerDocs: RouteDoc[] = [
     tag: TAG,
     auth: 'none',
     summary: 'The app’s OpenID Connect issuer sends the browser back here',
-    query: z.object({ code: z.string().optional(), state: z.string().optional(), error: z.string().optional() }),
+    query: upstreamCallbackParams,
     response: { status: 302, description: 'on to the consent page', contentType: 'text/html' },
   },
   {
@@ -121,7 +115,7 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'Connect a missing account from the consent page',
     params: { id: 'the sign-in request id' },
-    body: z.object({ csrf: z.string(), connection: z.string() }),
+    body: consentConnectForm,
     form: true,
     response: { status: 303, description: 'to the connect page' },
   },
@@ -132,7 +126,7 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'Allow or deny the client',
     params: { id: 'the sign-in request id' },
-    body: z.object({ csrf: z.string(), decision: z.enum(['allow', 'deny']) }),
+    body: consentDecisionForm,
     form: true,
     response: {
       status: 303,
@@ -147,16 +141,7 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'Exchange a code, or a refresh token, for an MCP access token',
     errorFormat: 'oauth',
-    body: z.object({
-      grant_type: z.enum(['authorization_code', 'refresh_token']),
-      code: z.string().optional(),
-      code_verifier: z.string().optional(),
-      redirect_uri: z.string().optional(),
-      refresh_token: z.string().optional(),
-      client_id: z.string().optional(),
-      client_secret: z.string().optional(),
-      resource: z.string().optional(),
-    }),
+    body: tokenParams,
     form: true,
     response: {
       status: 200,
@@ -171,7 +156,7 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'RFC 7009 token revocation',
     errorFormat: 'oauth',
-    body: z.object({ token: z.string(), token_type_hint: z.string().optional(), client_id: z.string().optional() }),
+    body: revokeParams,
     form: true,
     response: { status: 200, description: 'empty', empty: true },
   },
@@ -182,8 +167,8 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'RFC 7591 dynamic client registration',
     errorFormat: 'oauth',
-    description:
-      'Takes RFC 7591 client metadata as JSON: redirect_uris (required), client_name, token_endpoint_auth_method, grant_types, response_types, logo_uri, client_uri, scope.',
+    description: 'Takes RFC 7591 client metadata as JSON.',
+    body: clientMetadata,
     response: { status: 201, description: 'the registered client, with client_id', schema: registeredClient },
   },
 ];

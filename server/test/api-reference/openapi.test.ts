@@ -202,6 +202,59 @@ describe('the API reference at /openapi.json and /docs', () => {
     );
   });
 
+  it('describes the pages’ and the MCP sign-in’s fields by the schemas their handlers check: what the reference refuses, the handler refuses', async () => {
+    const ajv = new Ajv2020({ strict: false });
+    const param = (path: string, name: string) =>
+      ((at(spec, 'paths', path, 'get', 'parameters') as Json[]).find((p) => p.name === name) as Json).schema as Json;
+    const form = (path: string) =>
+      at(spec, 'paths', path, 'post', 'requestBody', 'content', 'application/x-www-form-urlencoded', 'schema') as Json;
+
+    // A login hint longer than an email address: refused by the schema, answered with the 400 page.
+    const hint = 'a'.repeat(321);
+    expect(ajv.validate(param('/connect/{token}', 'login_hint'), hint)).toBe(false);
+    expect(ajv.validate(param('/connect/{token}', 'login_hint'), 'john.doe@example.com')).toBe(true);
+    const page = await stack.fetch(`${stack.url}/connect/not-a-link?login_hint=${hint}`);
+    expect(page.status).toBe(400);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    // The callback's state given twice is not one string.
+    const twice = await stack.fetch(`${stack.url}/oauth/callback?state=a&state=b&code=c`);
+    expect(twice.status).toBe(400);
+
+    // A PKCE challenge that is not 43–128 unreserved characters: told to the client at its redirect URI.
+    const challenge = param('/mcp-oauth/authorize', 'code_challenge');
+    expect(ajv.validate(challenge, 'too-short')).toBe(false);
+    expect(ajv.validate(challenge, 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')).toBe(true);
+    const registered = await stack.fetch(`${stack.url}/mcp-oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+    });
+    const { client_id: clientId } = (await registered.json()) as { client_id: string };
+    const authorize = new URL(`${stack.url}/mcp-oauth/authorize`);
+    authorize.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: 'http://127.0.0.1:9/cb',
+      code_challenge: 'too-short',
+      code_challenge_method: 'S256',
+    }).toString();
+    const refused = new URL((await stack.fetch(authorize, { redirect: 'manual' })).headers.get('location') ?? '');
+    expect(refused.searchParams.get('error')).toBe('invalid_request');
+    expect(refused.searchParams.get('error_description')).toBe('code_challenge is malformed');
+
+    // A grant type the token endpoint's schema does not list.
+    expect(ajv.validate(form('/mcp-oauth/token'), { grant_type: 'password' })).toBe(false);
+    const token = await stack.fetch(`${stack.url}/mcp-oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: clientId }),
+    });
+    expect(((await token.json()) as Json).error).toBe('unsupported_grant_type');
+    // The consent form's decision is allow or deny, nothing else.
+    expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { csrf: 'x', decision: 'maybe' })).toBe(false);
+    expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { csrf: 'x', decision: 'allow' })).toBe(true);
+  });
+
   it.skipIf(!existsSync(CHROMIUM))('renders /docs in Chromium under the strict CSP, with no script', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const res = await stack.fetch(`${stack.url}/docs`);
