@@ -273,6 +273,14 @@ describe('the API reference at /openapi.json and /docs', () => {
       await page.screenshot({ path: join(ARTIFACTS, 'docs-top.png') });
       await page.locator('#post_api_v1_connections').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(ARTIFACTS, 'docs-create-connection.png') });
+      // The answer's fields, and the shared shape it names, linked under Schemas.
+      await page.locator('#post_api_v1_execute_tool').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(ARTIFACTS, 'docs-execute-tool.png') });
+      await page.locator('#post_api_v1_connections a[href="#schema-Connection"]').first().click();
+      await page.screenshot({ path: join(ARTIFACTS, 'docs-schema-connection.png') });
+      await page.locator('#schema-Error').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(ARTIFACTS, 'docs-schema-error.png') });
+      await expect(page.locator('#schema-Connection').textContent()).resolves.toContain('oauth_client_secret_set');
       // The stylesheet applied: the nav is a sidebar beside the content.
       const nav = await page.locator('nav').boundingBox();
       expect(nav?.width).toBeGreaterThan(250);
