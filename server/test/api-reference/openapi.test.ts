@@ -255,9 +255,9 @@ describe('the API reference at /openapi.json and /docs', () => {
     expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { csrf: 'x', decision: 'allow' })).toBe(true);
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('renders /docs in Chromium under the strict CSP, with no script', async () => {
+  it.skipIf(!existsSync(CHROMIUM))('renders /docs/plain in Chromium under the strict CSP, with no script', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const res = await stack.fetch(`${stack.url}/docs`);
+    const res = await stack.fetch(`${stack.url}/docs/plain`);
     expect(res.headers.get('content-security-policy')).toContain("style-src 'self'");
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -269,7 +269,7 @@ describe('the API reference at /openapi.json and /docs', () => {
       page.on('console', (m) => {
         if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
       });
-      await page.goto(`${stack.url}/docs`);
+      await page.goto(`${stack.url}/docs/plain`);
       await page.screenshot({ path: join(ARTIFACTS, 'docs-top.png') });
       await page.locator('#post_api_v1_connections').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(ARTIFACTS, 'docs-create-connection.png') });
@@ -293,6 +293,59 @@ describe('the API reference at /openapi.json and /docs', () => {
       await browser.close();
     }
   });
+
+  it.skipIf(!existsSync(CHROMIUM))(
+    'renders /docs with Swagger UI from its npm package: every operation, from this origin only, no CSP violation',
+    async () => {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const res = await stack.fetch(`${stack.url}/docs`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("style-src 'self';");
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        const problems: string[] = [];
+        const elsewhere: string[] = [];
+        page.on('console', (m) => {
+          // A failed load is reported below with its URL.
+          if (/Failed to load resource/.test(m.text())) return;
+          if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text());
+        });
+        page.on('response', (r) => {
+          // Chromium asks for /favicon.ico on its own; the reference has none.
+          if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico')
+            problems.push(`${r.status()} ${r.url()}`);
+        });
+        page.on('pageerror', (error) => problems.push(String(error)));
+        page.on('request', (r) => {
+          if (new URL(r.url()).origin !== stack.url && !r.url().startsWith('data:')) elsewhere.push(r.url());
+        });
+        await page.goto(`${stack.url}/docs`);
+        await page.locator('.opblock').first().waitFor();
+        const operations = Object.values(spec.paths as Record<string, Json>).reduce(
+          (n, methods) => n + Object.keys(methods).length,
+          0,
+        );
+        await expect(page.locator('.opblock').count()).resolves.toBe(operations);
+        await page.screenshot({ path: join(ARTIFACTS, 'swagger-top.png') });
+        // One operation opened: its parameters and its answer's schema, from the spec.
+        const execute = page.locator('.opblock', { hasText: '/api/v1/execute_tool' }).first();
+        await execute.locator('.opblock-summary').click();
+        await execute.locator('.responses-wrapper').waitFor();
+        await execute.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(ARTIFACTS, 'swagger-execute-tool.png'), fullPage: false });
+        await expect(execute.textContent()).resolves.toContain('execution_id');
+        expect(problems).toEqual([]);
+        expect(elsewhere).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
 
 function pattern(path: string): RegExp {
