@@ -188,9 +188,10 @@ function successResponses(doc: RouteDoc, components: Record<string, JsonSchema>)
             'text/event-stream': {
               schema: {
                 type: 'string',
-                description: 'server-sent events; each data: line is one message of the JSON schema',
+                description: 'server-sent events; each data: line is one message of x-event-data',
               },
-              itemSchema: schema,
+              // OpenAPI 3.2's itemSchema; an extension field keeps the document valid 3.1.
+              'x-event-data': schema,
             },
           }
         : {};
@@ -236,6 +237,7 @@ export function openApiDocument(docs: readonly RouteDoc[], info: { publicUrl: st
     info: {
       title: 'Switchboard',
       version: info.version,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       description:
         'The management REST API (/api/v1), the pages people open to connect an account, the MCP endpoints and the well-known documents. Generated from the zod schemas that validate each request.',
     },

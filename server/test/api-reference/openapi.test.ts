@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { chromium } from 'playwright-core';
@@ -57,6 +58,17 @@ describe('the API reference at /openapi.json and /docs', () => {
     expect(at(spec, 'components', 'schemas', 'Error', 'properties', 'error', 'properties', 'code', 'enum')).toContain(
       'validation_failed',
     );
+  });
+
+  it('is a valid OpenAPI 3.1 document: no error under Redocly’s recommended rules', async () => {
+    const text = await (await stack.fetch(`${stack.url}/openapi.json`)).text();
+    const problems = await lintFromString({
+      source: text,
+      absoluteRef: `${stack.url}/openapi.json`,
+      config: await createConfig({ extends: ['recommended'] }),
+    });
+    const errors = problems.filter((p) => p.severity === 'error');
+    expect(errors.map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`)).toEqual([]);
   });
 
   it('lists every route the app registers under /api/v1', () => {

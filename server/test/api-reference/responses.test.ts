@@ -70,7 +70,7 @@ describe('real answers validate against /openapi.json', () => {
     } else {
       const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
       expect(Object.keys(content), `${where} answered ${type}`).toContain(type);
-      // Server-sent events: each data line one message of the schema OpenAPI 3.2 calls itemSchema.
+      // Server-sent events: each data line one message of the schema in x-event-data.
       const events = type === 'text/event-stream';
       if (type === 'application/json' || events) {
         const data = text.split('\n').filter((line) => line.startsWith('data:'));
@@ -78,7 +78,7 @@ describe('real answers validate against /openapi.json', () => {
         const key = `${method} ${path} ${res.status}`;
         let validate = validators.get(key);
         if (!validate) {
-          const described = (events ? (content[type] as Json).itemSchema : content[type]?.schema) as Json;
+          const described = (events ? (content[type] as Json)['x-event-data'] : content[type]?.schema) as Json;
           validate = ajv.compile({ ...described, components: spec.components });
           validators.set(key, validate);
         }
