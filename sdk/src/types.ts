@@ -374,7 +374,8 @@ export interface McpConnectionAuthState {
   connection_name: string;
   provider: string;
   connected_account_id: string;
-  connected_account_status: ConnectedAccountStatus | string;
+  /** Empty while the user has no account at the connection. */
+  connected_account_status: ConnectedAccountStatus | '';
   /** Empty unless links were asked for. */
   authentication_link: string;
   /**

@@ -21,9 +21,24 @@ function h(strings: TemplateStringsArray, ...values: Value[]): Markup {
   return new Markup(out);
 }
 
+/** `#/components/schemas/Connection` → `Connection`. */
+function refName(ref: string): string {
+  return ref.slice(ref.lastIndexOf('/') + 1);
+}
+
+/** A type, linked to its entry under Schemas when it is one. */
+function typeCell(schema: Json | undefined): Markup {
+  const target = schema?.type === 'array' ? (schema.items as Json | undefined) : schema;
+  const ref = typeof target?.$ref === 'string' ? target.$ref : undefined;
+  return ref
+    ? h`<a href="#schema-${refName(ref)}"><code>${typeOf(schema)}</code></a>`
+    : h`<code>${typeOf(schema)}</code>`;
+}
+
 /** A JSON Schema in one line a reader can scan: `string ≤100`, `"a" | "b"`, `{ name, tools? }`. */
 function typeOf(schema: Json | undefined): string {
   if (!schema) return 'any';
+  if (typeof schema.$ref === 'string') return refName(schema.$ref);
   if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   const union = (schema.anyOf ?? schema.oneOf) as Json[] | undefined;
@@ -38,8 +53,9 @@ function typeOf(schema: Json | undefined): string {
     schema.format ? `${schema.format}` : '',
     schema.minLength !== undefined ? `≥${schema.minLength}` : '',
     schema.maxLength !== undefined ? `≤${schema.maxLength}` : '',
-    schema.minimum !== undefined ? `≥${schema.minimum}` : '',
-    schema.maximum !== undefined ? `≤${schema.maximum}` : '',
+    schema.minimum !== undefined && schema.minimum !== Number.MIN_SAFE_INTEGER ? `≥${schema.minimum}` : '',
+    // zod's int() says the safe-integer bounds; they are no limit a caller needs to read.
+    schema.maximum !== undefined && schema.maximum !== Number.MAX_SAFE_INTEGER ? `≤${schema.maximum}` : '',
     schema.default !== undefined ? `default ${JSON.stringify(schema.default)}` : '',
   ].filter(Boolean);
   const type = Array.isArray(schema.type) ? schema.type.join(' | ') : String(schema.type ?? 'any');
@@ -52,10 +68,20 @@ function fieldRows(schema: Json, prefix = ''): Markup[] {
   return Object.entries(properties).flatMap(([name, property]) => {
     const nested = property.type === 'object' && property.properties ? fieldRows(property, `${prefix}${name}.`) : [];
     return [
-      h`<tr><td><code>${prefix}${name}</code></td><td>${required.has(name) ? 'required' : 'optional'}</td><td><code>${typeOf(property)}</code></td><td>${String(property.description ?? '')}</td></tr>`,
+      h`<tr><td><code>${prefix}${name}</code></td><td>${required.has(name) ? 'required' : 'optional'}</td><td>${typeCell(property)}</td><td>${String(property.description ?? '')}</td></tr>`,
       ...nested,
     ];
   });
+}
+
+/** The fields of the first success answer that is an object of its own (a named one links to Schemas). */
+function answerFields(responses: [string, Json][]): Markup | '' {
+  for (const [status, r] of responses) {
+    const schema = ((r.content ?? {}) as Record<string, { schema?: Json }>)['application/json']?.schema;
+    if (!status.startsWith('2') || !schema?.properties || !Object.keys(schema.properties as Json).length) continue;
+    return h`<h4>Answer <span class="muted">${status}</span></h4><table class="fields"><tr><th>field</th><th></th><th>type</th><th>description</th></tr>${fieldRows(schema)}</table>`;
+  }
+  return '';
 }
 
 function operationHtml(path: string, method: string, op: Json): Markup {
@@ -79,13 +105,15 @@ ${
 }
 ${
   bodyContent
-    ? h`<h4>Body <span class="muted">${bodyType}</span></h4><table><tr><th>field</th><th></th><th>type</th><th>description</th></tr>${fieldRows(bodyContent.schema)}</table>`
+    ? h`<h4>Body <span class="muted">${bodyType}</span></h4><table class="fields"><tr><th>field</th><th></th><th>type</th><th>description</th></tr>${fieldRows(bodyContent.schema)}</table>`
     : ''
 }
-<h4>Responses</h4><table>${responses.map(
-    ([status, r]) =>
-      h`<tr><td class="status s${status.slice(0, 1)}">${status}</td><td>${String(r.description ?? '')}</td></tr>`,
-  )}</table>
+<h4>Responses</h4><table>${responses.map(([status, r]) => {
+    const content = (r.content ?? {}) as Record<string, { schema?: Json }>;
+    const json = status.startsWith('2') ? content['application/json']?.schema : undefined;
+    return h`<tr><td class="status s${status.slice(0, 1)}">${status}</td><td>${String(r.description ?? '')}</td><td>${json ? typeCell(json) : ''}</td></tr>`;
+  })}</table>
+${answerFields(responses)}
 </section>`;
 }
 
@@ -110,14 +138,22 @@ export function referencePage(spec: Json): string {
 <title>${String(info.title)} API reference</title><link rel="stylesheet" href="/docs/styles.css"></head>
 <body><nav><h1>${String(info.title)} <span class="muted">${String(info.version)}</span></h1>
 <p><a href="/openapi.json">openapi.json</a></p>
-${[...index].map(([tag, items]) => h`<h2>${tag}</h2><ul>${items}</ul>`)}</nav>
+${[...index].map(([tag, items]) => h`<h2>${tag}</h2><ul>${items}</ul>`)}<h2><a href="#schemas">Schemas</a></h2></nav>
 <main><p>${String(info.description ?? '')}</p>
 <h2 id="auth">Auth schemes</h2><table>${schemes.map(
     ([name, s]) =>
       h`<tr><td><code>${name}</code></td><td>${String(s.type)}${s.scheme ? ` ${String(s.scheme)}` : ''}</td><td>${String(s.description ?? '')}</td></tr>`,
   )}</table>
 <p class="muted">REST errors answer <code>{ "error": { "code", "message" }, "request_id" }</code>; each route lists the codes it can answer, by status.</p>
-${[...byTag].map(([tag, ops]) => h`<h2>${tag}</h2>${ops}`)}</main></body></html>`.value;
+${[...byTag].map(([tag, ops]) => h`<h2>${tag}</h2>${ops}`)}
+<h2 id="schemas">Schemas</h2>${Object.entries(((spec.components as Json).schemas ?? {}) as Record<string, Json>).map(
+    ([name, schema]) =>
+      h`<section class="op" id="schema-${name}"><h3><code>${name}</code></h3>${
+        schema.properties
+          ? h`<table class="fields"><tr><th>field</th><th></th><th>type</th><th>description</th></tr>${fieldRows(schema)}</table>`
+          : h`<p><code>${typeOf(schema)}</code></p>`
+      }</section>`,
+  )}</main></body></html>`.value;
 }
 
 export const REFERENCE_STYLES = `*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;display:grid;grid-template-columns:320px 1fr;background:#fff}
@@ -128,6 +164,6 @@ main{padding:24px 32px;max-width:1100px;min-width:0}main>h2{border-bottom:1px so
 .op{border:1px solid #d0d7de;border-radius:6px;padding:12px 16px;margin:16px 0}.op h3{margin:0 0 4px;font-size:16px;overflow-wrap:anywhere}.op h4{margin:12px 0 4px;font-size:13px}
 .method{display:inline-block;flex:none;min-width:56px;text-align:center;border-radius:4px;font:600 11px/18px ui-monospace,monospace;color:#fff;background:#57606a}
 .get{background:#1a7f37}.post{background:#0969da}.put,.patch{background:#9a6700}.delete{background:#cf222e}
-table{border-collapse:collapse;width:100%;font-size:13px}td,th{border-top:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%;font-size:13px}.fields{table-layout:fixed}.fields th:nth-child(1){width:30%}.fields th:nth-child(2){width:10%}.fields th:nth-child(3){width:32%}td,th{border-top:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}.muted{color:#57606a}.status{font-weight:600;width:56px}.s2{color:#1a7f37}.s3{color:#0969da}.s4{color:#9a6700}.s5{color:#cf222e}
 @media (max-width:800px){body{grid-template-columns:1fr}nav{position:static;height:auto}main{padding:16px}}`;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
-import { openApiPath, type RouteDoc } from '../http/route-docs.js';
+import { openApiPath, type RouteDoc, wireSchemas } from '../http/route-docs.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -39,6 +39,34 @@ function inputSchema(schema: z.ZodType): JsonSchema {
   return json;
 }
 
+/**
+ * zod → JSON Schema of an answer as it is sent (`io: 'output'`: objects closed, every field the
+ * handler always sends required). Shapes registered in `wireSchemas` become
+ * `#/components/schemas/{id}` references, collected into `components`.
+ */
+function outputSchema(schema: z.ZodType, components: Record<string, JsonSchema>): JsonSchema {
+  const json = z.toJSONSchema(schema, {
+    io: 'output',
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+    metadata: wireSchemas,
+  }) as JsonSchema;
+  delete json.$schema;
+  const defs = (json.$defs ?? {}) as Record<string, JsonSchema>;
+  delete json.$defs;
+  const relink = (value: JsonSchema) =>
+    JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as JsonSchema;
+  for (const [id, def] of Object.entries(defs)) {
+    const linked = relink(def);
+    const known = components[id];
+    if (known && JSON.stringify(known) !== JSON.stringify(linked)) {
+      throw new Error(`two different schemas are registered as ${id}`);
+    }
+    components[id] = linked;
+  }
+  return relink(json);
+}
+
 function queryParameters(schema: z.ZodType): JsonSchema[] {
   const json = inputSchema(schema);
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
@@ -75,8 +103,35 @@ const OAUTH_ERROR = {
   },
 };
 
+/** What the MCP endpoints answer when they refuse a request before (or instead of) the protocol. */
+const JSONRPC_ERROR = {
+  description: 'a JSON-RPC error: { jsonrpc, id, error: { code, message } }',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['jsonrpc', 'error'],
+        properties: {
+          jsonrpc: { const: '2.0' },
+          id: { type: ['string', 'number', 'null'] },
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'integer' }, message: { type: 'string' } },
+          },
+        },
+      },
+    },
+  },
+};
+
 function errorResponses(doc: RouteDoc): Record<string, JsonSchema> {
-  if (doc.errorFormat === 'oauth') return { '400': OAUTH_ERROR, '401': OAUTH_ERROR, '413': OAUTH_ERROR };
+  if (doc.errorFormat === 'oauth') {
+    return Object.fromEntries((doc.errorStatuses ?? [400, 401, 413]).map((status) => [String(status), OAUTH_ERROR]));
+  }
+  if (doc.errorFormat === 'jsonrpc') {
+    return Object.fromEntries((doc.errorStatuses ?? []).map((status) => [String(status), JSONRPC_ERROR]));
+  }
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of errorCodes(doc)) {
     const status = ERROR_CODES[code];
@@ -113,8 +168,40 @@ function security(doc: RouteDoc): JsonSchema[] {
   return [];
 }
 
-function operation(doc: RouteDoc, path: string): JsonSchema {
+function successResponses(doc: RouteDoc, components: Record<string, JsonSchema>): Record<string, JsonSchema> {
   const contentType = doc.response.contentType ?? 'application/json';
+  const schema = doc.response.schema
+    ? outputSchema(doc.response.schema, components)
+    : contentType === 'application/json'
+      ? { type: 'object' }
+      : { type: 'string' };
+  const out: Record<string, JsonSchema> = {};
+  for (const status of [doc.response.status, ...(doc.response.also ?? [])]) {
+    const description = doc.response.description;
+    if (status >= 300 && status < 400) {
+      out[String(status)] = { description, headers: { Location: { required: true, schema: { type: 'string' } } } };
+    } else if (status === 202 || status === 204 || doc.response.empty) {
+      out[String(status)] = { description };
+    } else {
+      const events = doc.response.events
+        ? {
+            'text/event-stream': {
+              schema: {
+                type: 'string',
+                description: 'server-sent events; each data: line is one message of x-event-data',
+              },
+              // OpenAPI 3.2's itemSchema; an extension field keeps the document valid 3.1.
+              'x-event-data': schema,
+            },
+          }
+        : {};
+      out[String(status)] = { description, content: { [contentType]: { schema }, ...events } };
+    }
+  }
+  return out;
+}
+
+function operation(doc: RouteDoc, path: string, components: Record<string, JsonSchema>): JsonSchema {
   const op: JsonSchema = {
     operationId: `${doc.method}${path.replace(/[^A-Za-z0-9]+/g, '_')}`,
     summary: doc.summary,
@@ -122,15 +209,7 @@ function operation(doc: RouteDoc, path: string): JsonSchema {
     tags: [doc.tag],
     parameters: [...pathParameters(doc, path), ...(doc.query ? queryParameters(doc.query) : [])],
     security: security(doc),
-    responses: {
-      [String(doc.response.status)]: {
-        description: doc.response.description,
-        content: {
-          [contentType]: { schema: contentType === 'application/json' ? { type: 'object' } : { type: 'string' } },
-        },
-      },
-      ...errorResponses(doc),
-    },
+    responses: { ...successResponses(doc, components), ...errorResponses(doc) },
   };
   if (doc.body) {
     op.requestBody = {
@@ -146,10 +225,11 @@ function operation(doc: RouteDoc, path: string): JsonSchema {
 /** The OpenAPI 3.1 document of the routes given, built from their zod schemas and the error table. */
 export function openApiDocument(docs: readonly RouteDoc[], info: { publicUrl: string; version: string }): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
+  const schemas: Record<string, JsonSchema> = { Error: inputSchema(errorEnvelope) };
   for (const doc of docs) {
     const path = doc.path ?? openApiPath(doc.route);
     paths[path] ??= {};
-    paths[path][doc.method] = operation(doc, path);
+    paths[path][doc.method] = operation(doc, path, schemas);
   }
   const tokenUrl = new URL('/oauth/token', info.publicUrl).href;
   return {
@@ -157,13 +237,14 @@ export function openApiDocument(docs: readonly RouteDoc[], info: { publicUrl: st
     info: {
       title: 'Switchboard',
       version: info.version,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       description:
         'The management REST API (/api/v1), the pages people open to connect an account, the MCP endpoints and the well-known documents. Generated from the zod schemas that validate each request.',
     },
     servers: [{ url: info.publicUrl }],
     paths,
     components: {
-      schemas: { Error: inputSchema(errorEnvelope) },
+      schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
       securitySchemes: {
         managementToken: {
           type: 'http',

@@ -5,7 +5,7 @@ import { type ApiClientRow, CLIENT_SCOPES, type ClientScope, type IssuedClient }
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { readJson } from '../http/request.js';
-import type { RouteDoc } from '../http/route-docs.js';
+import { named, type RouteDoc } from '../http/route-docs.js';
 import { requireAdmin } from './management-auth.js';
 
 const createBody = z.strictObject({
@@ -29,6 +29,22 @@ function issuedToApi(issued: IssuedClient, row: ApiClientRow): IssuedApiClient {
   return { ...clientToApi(row), client_secret: issued.client_secret };
 }
 
+const clientFields = {
+  id: z.string(),
+  client_id: z.string(),
+  name: z.string(),
+  scope: z.enum(CLIENT_SCOPES as [ClientScope, ...ClientScope[]]),
+  created_at: z.iso.datetime(),
+  /** Omitted while unset, as protobuf JSON omits an unset timestamp. */
+  revoked_at: z.iso.datetime().optional(),
+};
+const clientSchema = named('ApiClient', z.strictObject(clientFields));
+/** A client with its secret: the answer of create and rotate_secret, the only time it is shown. */
+const issuedSchema = named('IssuedApiClient', z.strictObject({ ...clientFields, client_secret: z.string() }));
+const oneAnswer = z.strictObject({ client: clientSchema });
+const issuedAnswer = z.strictObject({ client: issuedSchema });
+const listAnswer = named('ApiClientList', z.strictObject({ clients: z.array(clientSchema) }));
+
 const noStore = { 'cache-control': 'no-store' };
 
 const TAG = 'API clients';
@@ -42,7 +58,7 @@ export const clientRouteDocs: RouteDoc[] = [
     tag: TAG,
     auth: 'management',
     summary: 'List management API clients',
-    response: { status: 200, description: '{ clients }' },
+    response: { status: 200, description: '{ clients }', schema: listAnswer },
   },
   {
     method: 'post',
@@ -52,7 +68,7 @@ export const clientRouteDocs: RouteDoc[] = [
     summary: 'Create a management API client',
     description: 'The secret is in this answer only.',
     body: createBody,
-    response: { status: 201, description: '{ client } with client_secret' },
+    response: { status: 201, description: '{ client } with client_secret', schema: issuedAnswer },
   },
   {
     method: 'get',
@@ -61,7 +77,7 @@ export const clientRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Get a management API client',
     params: ID,
-    response: { status: 200, description: '{ client }' },
+    response: { status: 200, description: '{ client }', schema: oneAnswer },
   },
   {
     method: 'post',
@@ -71,7 +87,7 @@ export const clientRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Revoke a client (its tokens stop working)',
     params: ID,
-    response: { status: 200, description: '{ client }' },
+    response: { status: 200, description: '{ client }', schema: oneAnswer },
   },
   {
     method: 'post',
@@ -81,7 +97,7 @@ export const clientRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Issue a new secret (the old one stops working)',
     params: ID,
-    response: { status: 200, description: '{ client } with client_secret' },
+    response: { status: 200, description: '{ client } with client_secret', schema: issuedAnswer },
   },
 ];
 
@@ -100,7 +116,7 @@ export function registerClientRoutes(app: Hono<AppEnv>, services: Services): voi
 
   app.get('/clients', async (c) => {
     const rows = await apiClients.list();
-    return c.json({ clients: rows.map(clientToApi) } satisfies ApiClientList);
+    return c.json({ clients: rows.map(clientToApi) } satisfies ApiClientList satisfies z.output<typeof listAnswer>);
   });
 
   app.post('/clients', async (c) => {

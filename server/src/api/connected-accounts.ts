@@ -6,7 +6,7 @@ import { ACCOUNT_STATUSES, type AccountRef, accountToApi } from '../accounts/con
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
-import type { RouteDoc } from '../http/route-docs.js';
+import { emptyAnswer, named, pageFields, type RouteDoc } from '../http/route-docs.js';
 
 const identifier = z.string().min(1).max(256);
 /** The reference's organization_id / user_id are accepted for compatibility; one tenant here. */
@@ -81,9 +81,60 @@ const listQuery = z.strictObject({
   page_token: z.string().optional(),
 });
 
+const accountSummaryFields = {
+  id: z.string(),
+  identifier: z.string(),
+  connector: z.string(),
+  connection_id: z.string(),
+  provider: z.string(),
+  status: z.enum(ACCOUNT_STATUSES),
+  authorization_type: z.string(),
+  /** Unset timestamps are omitted, as protobuf JSON does. */
+  token_expires_at: z.iso.datetime().optional(),
+  last_used_at: z.iso.datetime().optional(),
+  updated_at: z.iso.datetime(),
+};
+/** An account as lists show it: no authorization details. */
+const accountSummary = named('ConnectedAccountSummary', z.strictObject(accountSummaryFields));
+/** An account as accountToApi shows it: granted scopes and the provider account, never a token. */
+const accountSchema = named(
+  'ConnectedAccount',
+  z.strictObject({
+    ...accountSummaryFields,
+    authorization_details: z.strictObject({
+      oauth_token: z.strictObject({ scopes: z.array(z.string()), domain: z.string() }),
+    }),
+  }),
+);
+const oneAnswer = z.strictObject({ connected_account: accountSchema });
+const listAnswer = named(
+  'ConnectedAccountList',
+  z.strictObject({ connected_accounts: z.array(accountSummary), ...pageFields }),
+);
+const linkAnswer = named('AuthorizationLink', z.strictObject({ link: z.url(), expiry: z.iso.datetime() }));
+export const verifyAnswer = named('VerifyUserResult', z.strictObject({ post_user_verify_redirect_url: z.url() }));
+const eventSchema = named(
+  'AccountEvent',
+  z.strictObject({
+    id: z.string(),
+    connected_account_id: z.string(),
+    connection_id: z.string(),
+    identifier: z.string(),
+    type: z.enum(ACCOUNT_EVENT_TYPES),
+    detail: z.record(z.string(), z.unknown()),
+    created_at: z.iso.datetime(),
+  }),
+);
+const eventsAnswer = named('AccountEventList', z.strictObject({ events: z.array(eventSchema), ...pageFields }));
+
 const TAG = 'Connected accounts';
 const ID = { id: 'the connected account id' };
-const ONE = { status: 200, description: '{ connected_account }; tokens never leave Switchboard' };
+const ONE = {
+  status: 200,
+  description: '{ connected_account }; tokens never leave Switchboard',
+  schema: oneAnswer,
+};
+const EMPTY = { status: 200, description: '{}', schema: emptyAnswer };
 
 /** The reference's view of these routes, from the schemas above (see http/route-docs.ts). */
 export const connectedAccountRouteDocs: RouteDoc[] = [
@@ -94,7 +145,11 @@ export const connectedAccountRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'List connected accounts',
     query: listQuery,
-    response: { status: 200, description: '{ connected_accounts, next_page_token, prev_page_token, total_size }' },
+    response: {
+      status: 200,
+      description: '{ connected_accounts, next_page_token, prev_page_token, total_size }',
+      schema: listAnswer,
+    },
     errors: ['invalid_request'],
   },
   {
@@ -104,7 +159,7 @@ export const connectedAccountRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Search connected accounts (query: at least 3 characters)',
     query: listQuery,
-    response: { status: 200, description: 'as GET /connected_accounts' },
+    response: { status: 200, description: 'as GET /connected_accounts', schema: listAnswer },
     errors: ['invalid_request'],
   },
   {
@@ -155,7 +210,7 @@ export const connectedAccountRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Issue an authentication link a user opens to connect the account',
     body: magicLinkBody,
-    response: { status: 200, description: '{ link, expiry }' },
+    response: { status: 200, description: '{ link, expiry }', schema: linkAnswer },
     errors: ['not_found', 'rate_limited'],
   },
   {
@@ -165,7 +220,7 @@ export const connectedAccountRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Confirm who consented (user verification), answering where to send the browser',
     body: verifyBody,
-    response: { status: 200, description: '{ post_user_verify_redirect_url }' },
+    response: { status: 200, description: '{ post_user_verify_redirect_url }', schema: verifyAnswer },
     errors: [
       'user_verification_invalid',
       'user_verification_used',
@@ -180,7 +235,7 @@ export const connectedAccountRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Delete an account by id, or by connector and identifier (revokes at the provider)',
     body: refBody,
-    response: { status: 200, description: '{}' },
+    response: EMPTY,
     errors: ['not_found'],
   },
   {
@@ -210,7 +265,11 @@ export const connectedAccountRouteDocs: RouteDoc[] = [
     summary: 'The account’s lifecycle history',
     params: ID,
     query: eventsQuery,
-    response: { status: 200, description: '{ events, next_page_token, prev_page_token, total_size }' },
+    response: {
+      status: 200,
+      description: '{ events, next_page_token, prev_page_token, total_size }',
+      schema: eventsAnswer,
+    },
     errors: ['invalid_request'],
   },
   {
@@ -220,7 +279,7 @@ export const connectedAccountRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Delete a connected account (revokes at the provider)',
     params: ID,
-    response: { status: 200, description: '{}' },
+    response: EMPTY,
   },
   {
     method: 'post',
@@ -332,14 +391,18 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: Serv
       state: body.state,
       source: 'api',
     });
-    return c.json({ link, expiry } satisfies AuthorizationLink, 200, { 'cache-control': 'no-store' });
+    return c.json({ link, expiry } satisfies AuthorizationLink satisfies z.output<typeof linkAnswer>, 200, {
+      'cache-control': 'no-store',
+    });
   });
 
   // Reference: VerifyConnectedAccountUser. The app confirms that the person who consented is `identifier`.
   app.post('/connected_accounts/user/verify', async (c) => {
     const body = await readJson(c, verifyBody, max);
     const { postUserVerifyRedirectUrl } = await services.connectFlow.verifyUser(body.auth_request_id, body.identifier);
-    return c.json({ post_user_verify_redirect_url: postUserVerifyRedirectUrl });
+    return c.json({
+      post_user_verify_redirect_url: postUserVerifyRedirectUrl,
+    } satisfies z.output<typeof verifyAnswer>);
   });
 
   app.post('/connected_accounts:delete', async (c) => {
@@ -370,7 +433,7 @@ export function registerConnectedAccountRoutes(app: Hono<AppEnv>, services: Serv
     });
     // A deleted account keeps its history; an id that never had one is unknown.
     if (total === 0) await accounts.get({ id });
-    return c.json({ events, ...pageTokens(offset, q.page_size, total) });
+    return c.json({ events, ...pageTokens(offset, q.page_size, total) } satisfies z.output<typeof eventsAnswer>);
   });
 
   app.delete('/connected_accounts/:id', async (c) => {

@@ -5,13 +5,35 @@ import { createBody, createConnection, updateBody, updateConnection } from '../c
 import type { ConnectionRow } from '../connections/connections.js';
 import type { AppEnv, Services } from '../context.js';
 import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from '../http/request.js';
-import type { RouteDoc } from '../http/route-docs.js';
+import { emptyAnswer, named, pageFields, type RouteDoc } from '../http/route-docs.js';
 
 const listQuery = z.strictObject({
   provider: z.string().optional(),
   page_size: pageSize(100, 50),
   page_token: z.string().optional(),
 });
+
+/** A connection as the API shows it (connectionToApi): the OAuth secret never, only whether it is set. */
+export const connectionSchema = named(
+  'Connection',
+  z.strictObject({
+    id: z.string(),
+    name: z.string(),
+    provider: z.string(),
+    provider_display_name: z.string(),
+    target: z.enum(['sandbox', 'provider']),
+    oauth_client_id: z.string(),
+    oauth_client_secret_set: z.boolean(),
+    scopes: z.array(z.string()),
+    effective_scopes: z.array(z.string()),
+    redirect_uri: z.url(),
+    user_verify_url: z.string(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  }),
+);
+const oneAnswer = z.strictObject({ connection: connectionSchema });
+const listAnswer = named('ConnectionList', z.strictObject({ connections: z.array(connectionSchema), ...pageFields }));
 
 const TAG = 'Connections';
 const ID = { id: 'the connection id' };
@@ -25,7 +47,7 @@ export const connectionRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Create a connection (an OAuth app for one provider)',
     body: createBody,
-    response: { status: 201, description: '{ connection }' },
+    response: { status: 201, description: '{ connection }', schema: oneAnswer },
     errors: ['already_exists'],
   },
   {
@@ -35,7 +57,11 @@ export const connectionRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'List connections',
     query: listQuery,
-    response: { status: 200, description: '{ connections, next_page_token, prev_page_token, total_size }' },
+    response: {
+      status: 200,
+      description: '{ connections, next_page_token, prev_page_token, total_size }',
+      schema: listAnswer,
+    },
     errors: ['invalid_request'],
   },
   {
@@ -45,7 +71,7 @@ export const connectionRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'List connections (the reference’s alias)',
     query: listQuery,
-    response: { status: 200, description: 'as GET /connections' },
+    response: { status: 200, description: 'as GET /connections', schema: listAnswer },
     errors: ['invalid_request'],
   },
   {
@@ -55,7 +81,11 @@ export const connectionRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Get a connection',
     params: ID,
-    response: { status: 200, description: '{ connection }; the OAuth client secret is never returned' },
+    response: {
+      status: 200,
+      description: '{ connection }; the OAuth client secret is never returned',
+      schema: oneAnswer,
+    },
   },
   {
     method: 'patch',
@@ -65,7 +95,7 @@ export const connectionRouteDocs: RouteDoc[] = [
     summary: 'Update a connection',
     params: ID,
     body: updateBody,
-    response: { status: 200, description: '{ connection }' },
+    response: { status: 200, description: '{ connection }', schema: oneAnswer },
   },
   {
     method: 'delete',
@@ -74,7 +104,7 @@ export const connectionRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Delete a connection',
     params: ID,
-    response: { status: 200, description: '{}' },
+    response: { status: 200, description: '{}', schema: emptyAnswer },
     errors: ['failed_precondition'],
   },
 ];
@@ -106,7 +136,7 @@ export function registerConnectionRoutes(app: Hono<AppEnv>, services: Services):
   app.post('/connections', async (c) => {
     const body = await readJson(c, createBody, config.maxBodyBytes);
     const row = await createConnection(services, body);
-    return c.json({ connection: connectionToApi(row, services) }, 201);
+    return c.json({ connection: connectionToApi(row, services) } satisfies z.output<typeof oneAnswer>, 201);
   });
 
   const list = async (c: Context<AppEnv>) => {
@@ -116,7 +146,7 @@ export function registerConnectionRoutes(app: Hono<AppEnv>, services: Services):
     return c.json({
       connections: rows.map((row) => connectionToApi(row, services)),
       ...pageTokens(offset, query.page_size, total),
-    } satisfies ConnectionList);
+    } satisfies ConnectionList satisfies z.output<typeof listAnswer>);
   };
   app.get('/connections', list);
   app.get('/connections/app', list);

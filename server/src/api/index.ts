@@ -8,7 +8,7 @@ import { requireManagementToken } from './management-auth.js';
 import { mcpConfigRouteDocs, registerMcpConfigRoutes } from './mcp-configs.js';
 import { mcpInstanceRouteDocs, registerMcpInstanceRoutes } from './mcp-instances.js';
 import { mcpOAuthRouteDocs, registerMcpOAuthRoutes } from './mcp-oauth.js';
-import { registerToolRoutes } from './tools.js';
+import { registerToolRoutes, toolRouteDocs } from './tools.js';
 
 /** The management REST API, mounted at /api/v1: every route needs a management access token. */
 export function managementApi(services: Services): Hono<AppEnv> {
@@ -24,13 +24,11 @@ export function managementApi(services: Services): Hono<AppEnv> {
   return api;
 }
 
-/**
- * The reference's entries for /api/v1, relative to it. The tool routes (api/tools.ts) have none
- * yet: that file is being reworked, and the coverage test lists them as its one known gap.
- */
+/** The reference's entries for /api/v1, relative to it. */
 export const managementRouteDocs: RouteDoc[] = [
   ...connectionRouteDocs,
   ...connectedAccountRouteDocs,
+  ...toolRouteDocs,
   ...mcpConfigRouteDocs,
   ...mcpInstanceRouteDocs,
   ...mcpOAuthRouteDocs,

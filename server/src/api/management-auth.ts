@@ -14,6 +14,14 @@ const tokenRequest = z.object({
   client_secret: z.string().optional(),
 });
 
+const tokenAnswer = z.strictObject({
+  access_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number().int().positive(),
+  /** The client's scope: what the token may do. */
+  scope: z.enum(['admin', 'read']),
+});
+
 /** The token endpoint in the reference (mounted at /oauth); its errors are RFC 6749's, not the table's. */
 export const tokenEndpointDocs: RouteDoc[] = [
   {
@@ -27,7 +35,12 @@ export const tokenEndpointDocs: RouteDoc[] = [
     body: tokenRequest,
     form: true,
     errorFormat: 'oauth',
-    response: { status: 200, description: '{ access_token, token_type: "Bearer", expires_in }' },
+    response: {
+      status: 200,
+      description: '{ access_token, token_type: "Bearer", expires_in, scope }',
+      schema: tokenAnswer,
+    },
+    errorStatuses: [400, 401, 413, 429],
   },
 ];
 
@@ -107,7 +120,12 @@ export function tokenEndpoint(services: Services): Hono<AppEnv> {
       { audience: managementAudience(config.publicUrl), issuer: config.publicUrl, expiresInSeconds: expiresIn },
     );
     return c.json(
-      { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: client.scope },
+      {
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: expiresIn,
+        scope: client.scope,
+      } satisfies z.output<typeof tokenAnswer>,
       200,
       { 'cache-control': 'no-store' },
     );

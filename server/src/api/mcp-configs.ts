@@ -1,9 +1,10 @@
 import type { McpConfigList } from '@switchboard/sdk';
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { ACCOUNT_STATUSES } from '../accounts/connected-accounts.js';
 import type { AppEnv, Services } from '../context.js';
 import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from '../http/request.js';
-import type { RouteDoc } from '../http/route-docs.js';
+import { emptyAnswer, named, pageFields, type RouteDoc } from '../http/route-docs.js';
 import { authState } from '../mcp/auth-state.js';
 import { CONFIG_NAME_PATTERN, configToApi, MAX_MAPPINGS, type MappingInput } from '../mcp/configs.js';
 import { parseExpiry } from '../mcp/session-tokens.js';
@@ -46,6 +47,50 @@ const revokeBody = z.strictObject({ identifier });
 
 const readinessBody = z.strictObject({ identifier, include_auth_link: z.boolean().optional() });
 
+/** A config as configToApi shows it. */
+export const mcpConfigSchema = named(
+  'McpConfig',
+  z.strictObject({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    connection_tool_mappings: z.array(
+      z.strictObject({
+        connection_id: z.string(),
+        connection_name: z.string(),
+        provider: z.string(),
+        tools: z.array(z.string()),
+      }),
+    ),
+    mcp_server_url: z.url(),
+  }),
+);
+const oneAnswer = z.strictObject({ config: mcpConfigSchema });
+const listAnswer = named('McpConfigList', z.strictObject({ configs: z.array(mcpConfigSchema), ...pageFields }));
+const sessionTokenAnswer = named(
+  'McpSessionToken',
+  z.strictObject({ token: z.string(), expires_at: z.iso.datetime() }),
+);
+
+/** One connection of an instance or config as seen for one user (mcp/auth-state.ts). */
+export const connectionAuthStateSchema = named(
+  'McpConnectionAuthState',
+  z.strictObject({
+    connection_id: z.string(),
+    connection_name: z.string(),
+    provider: z.string(),
+    /** Empty while the user has no account at the connection. */
+    connected_account_id: z.string(),
+    connected_account_status: z.union([z.enum(ACCOUNT_STATUSES), z.literal('')]),
+    /** Empty unless links were asked for. */
+    authentication_link: z.union([z.url(), z.literal('')]),
+    required_scopes: z.array(z.string()),
+    missing_scopes: z.array(z.string()),
+    needs_reauthorization: z.boolean(),
+  }),
+);
+const readinessAnswer = z.strictObject({ connected_accounts: z.array(connectionAuthStateSchema) });
+
 const TAG = 'MCP configs';
 const ID = { id: 'the MCP config id' };
 
@@ -58,7 +103,7 @@ export const mcpConfigRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Create an MCP config (which tools of which connections a server offers)',
     body: createBody,
-    response: { status: 201, description: '{ config }, with its server URL' },
+    response: { status: 201, description: '{ config }, with its server URL', schema: oneAnswer },
     errors: ['already_exists', 'not_found'],
   },
   {
@@ -68,7 +113,11 @@ export const mcpConfigRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'List MCP configs',
     query: listQuery,
-    response: { status: 200, description: '{ configs, next_page_token, prev_page_token, total_size }' },
+    response: {
+      status: 200,
+      description: '{ configs, next_page_token, prev_page_token, total_size }',
+      schema: listAnswer,
+    },
     errors: ['invalid_request'],
   },
   {
@@ -78,7 +127,7 @@ export const mcpConfigRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Get an MCP config',
     params: ID,
-    response: { status: 200, description: '{ config }' },
+    response: { status: 200, description: '{ config }', schema: oneAnswer },
   },
   {
     method: 'put',
@@ -88,7 +137,7 @@ export const mcpConfigRouteDocs: RouteDoc[] = [
     summary: 'Update an MCP config',
     params: ID,
     body: updateBody,
-    response: { status: 200, description: '{ config }' },
+    response: { status: 200, description: '{ config }', schema: oneAnswer },
   },
   {
     method: 'delete',
@@ -97,7 +146,7 @@ export const mcpConfigRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Delete an MCP config',
     params: ID,
-    response: { status: 200, description: '{}' },
+    response: { status: 200, description: '{}', schema: emptyAnswer },
   },
   {
     method: 'post',
@@ -107,7 +156,7 @@ export const mcpConfigRouteDocs: RouteDoc[] = [
     summary: 'Mint a session token for a user at this config',
     params: ID,
     body: tokenBody,
-    response: { status: 200, description: 'the session token (McpSessionToken in the SDK types)' },
+    response: { status: 200, description: 'the session token', schema: sessionTokenAnswer },
   },
   {
     method: 'post',
@@ -117,7 +166,7 @@ export const mcpConfigRouteDocs: RouteDoc[] = [
     summary: 'End every session token of the user at this config minted until now',
     params: ID,
     body: revokeBody,
-    response: { status: 200, description: '{}' },
+    response: { status: 200, description: '{}', schema: emptyAnswer },
   },
   {
     method: 'post',
@@ -127,7 +176,7 @@ export const mcpConfigRouteDocs: RouteDoc[] = [
     summary: 'Whether the user has connected each account the config needs',
     params: ID,
     body: readinessBody,
-    response: { status: 200, description: '{ connected_accounts }' },
+    response: { status: 200, description: '{ connected_accounts }', schema: readinessAnswer },
   },
 ];
 
@@ -147,7 +196,7 @@ export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: Services): 
       description: body.description ?? '',
       mappings: toInputs(body.connection_tool_mappings),
     });
-    return c.json({ config: toApi(created) }, 201);
+    return c.json({ config: toApi(created) } satisfies z.output<typeof oneAnswer>, 201);
   });
 
   app.get('/mcp/configs', async (c) => {
@@ -163,7 +212,10 @@ export function registerMcpConfigRoutes(app: Hono<AppEnv>, services: Services): 
       limit: q.page_size,
       offset,
     });
-    return c.json({ configs: rows.map(toApi), ...pageTokens(offset, q.page_size, total) } satisfies McpConfigList);
+    return c.json({
+      configs: rows.map(toApi),
+      ...pageTokens(offset, q.page_size, total),
+    } satisfies McpConfigList satisfies z.output<typeof listAnswer>);
   });
 
   app.get('/mcp/configs/:id', async (c) => c.json({ config: toApi(await services.mcpConfigs.get(c.req.param('id'))) }));

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { decodePageToken, pageSize, pageTokens, readJson, readQuery } from '../http/request.js';
-import type { RouteDoc } from '../http/route-docs.js';
+import { emptyAnswer, named, pageFields, type RouteDoc } from '../http/route-docs.js';
 import { authState } from '../mcp/auth-state.js';
+import { connectionAuthStateSchema, mcpConfigSchema } from './mcp-configs.js';
 
 const instanceName = z.string().min(1).max(100);
 const userIdentifier = z.string().min(1).max(255);
@@ -46,6 +47,24 @@ const listQuery = z.strictObject({
   page_token: z.string().optional(),
 });
 
+/** An instance as McpInstances.toApi shows it, with the user's MCP URL (a capability). */
+const instanceSchema = named(
+  'McpInstance',
+  z.strictObject({
+    id: z.string(),
+    name: z.string(),
+    user_identifier: z.string(),
+    config: mcpConfigSchema,
+    /** Omitted until first use, as protobuf JSON omits an unset timestamp. */
+    last_used_at: z.iso.datetime().optional(),
+    updated_at: z.iso.datetime(),
+    url: z.url(),
+  }),
+);
+const oneAnswer = z.strictObject({ instance: instanceSchema });
+const listAnswer = named('McpInstanceList', z.strictObject({ instances: z.array(instanceSchema), ...pageFields }));
+const authStateAnswer = named('McpAuthState', z.strictObject({ connections: z.array(connectionAuthStateSchema) }));
+
 const TAG = 'MCP instances';
 const ID = { id: 'the MCP instance id' };
 
@@ -59,7 +78,12 @@ export const mcpInstanceRouteDocs: RouteDoc[] = [
     summary: 'Ensure the MCP instance of a user at a config',
     description: 'Idempotent: answers 201 when it creates the instance, 200 with the existing one otherwise.',
     body: ensureBody,
-    response: { status: 201, description: '{ instance } (200 when it already existed)' },
+    response: {
+      status: 201,
+      also: [200],
+      description: '{ instance } (200 when it already existed)',
+      schema: oneAnswer,
+    },
   },
   {
     method: 'get',
@@ -68,7 +92,11 @@ export const mcpInstanceRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'List MCP instances',
     query: listQuery,
-    response: { status: 200, description: '{ instances, next_page_token, prev_page_token, total_size }' },
+    response: {
+      status: 200,
+      description: '{ instances, next_page_token, prev_page_token, total_size }',
+      schema: listAnswer,
+    },
     errors: ['invalid_request'],
   },
   {
@@ -78,7 +106,7 @@ export const mcpInstanceRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Get an MCP instance',
     params: ID,
-    response: { status: 200, description: '{ instance }, with its URL' },
+    response: { status: 200, description: '{ instance }, with its URL', schema: oneAnswer },
   },
   {
     method: 'patch',
@@ -88,7 +116,7 @@ export const mcpInstanceRouteDocs: RouteDoc[] = [
     summary: 'Rename an instance or move it to another config',
     params: ID,
     body: updateBody,
-    response: { status: 200, description: '{ instance }' },
+    response: { status: 200, description: '{ instance }', schema: oneAnswer },
   },
   {
     method: 'delete',
@@ -97,7 +125,7 @@ export const mcpInstanceRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Delete an MCP instance',
     params: ID,
-    response: { status: 200, description: '{}' },
+    response: { status: 200, description: '{}', schema: emptyAnswer },
   },
   {
     method: 'post',
@@ -107,7 +135,7 @@ export const mcpInstanceRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Rotate the instance URL (the old one stops working)',
     params: ID,
-    response: { status: 200, description: '{ instance }' },
+    response: { status: 200, description: '{ instance }', schema: oneAnswer },
   },
   {
     method: 'post',
@@ -119,7 +147,7 @@ export const mcpInstanceRouteDocs: RouteDoc[] = [
     params: ID,
     body: authStateBody,
     query: authStateQuery,
-    response: { status: 200, description: '{ connections }' },
+    response: { status: 200, description: '{ connections }', schema: authStateAnswer },
   },
 ];
 
@@ -154,7 +182,7 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
       {
         instances: rows.map(({ row, config }) => instances.toApi(row, config)),
         ...pageTokens(offset, q.page_size, total),
-      } satisfies McpInstanceList,
+      } satisfies McpInstanceList satisfies z.output<typeof listAnswer>,
       200,
       noStore,
     );

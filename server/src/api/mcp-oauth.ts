@@ -2,8 +2,9 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { readJson, readQuery } from '../http/request.js';
-import type { RouteDoc } from '../http/route-docs.js';
+import { named, type RouteDoc } from '../http/route-docs.js';
 import type { ConfigAccess } from '../mcp-auth/config-access.js';
+import { verifyAnswer } from './connected-accounts.js';
 
 const verifyBody = z.strictObject({
   auth_request_id: z.string().min(1).max(200),
@@ -31,6 +32,38 @@ const grantsQuery = z.strictObject({
   include_revoked: z.enum(['true', 'false']).optional(),
 });
 
+const accessSchema = named(
+  'McpConfigAccess',
+  z.strictObject({
+    oauth_enabled: z.boolean(),
+    instance_urls_enabled: z.boolean(),
+    session_tokens_enabled: z.boolean(),
+    login_url: z.url().nullable(),
+    require_active_accounts: z.boolean(),
+    login_mode: z.enum(['app', 'oidc']).nullable(),
+  }),
+);
+const accessAnswer = z.strictObject({ access: accessSchema });
+
+/** A grant a user gave an MCP client (GrantSummary): never a token. */
+const grantSchema = named(
+  'McpOAuthGrant',
+  z.strictObject({
+    id: z.string(),
+    client_id: z.string(),
+    client_name: z.string(),
+    client_logo: z.string().nullable(),
+    config_id: z.string(),
+    identifier: z.string(),
+    scope: z.string().nullable(),
+    created_at: z.iso.datetime(),
+    last_used_at: z.iso.datetime().nullable(),
+    revoked_at: z.iso.datetime().nullable(),
+  }),
+);
+const grantAnswer = z.strictObject({ grant: grantSchema });
+const grantsAnswer = z.strictObject({ grants: z.array(grantSchema) });
+
 const TAG = 'MCP sign-in';
 
 /** The reference's view of these routes, from the schemas above (see http/route-docs.ts). */
@@ -42,7 +75,7 @@ export const mcpOAuthRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Say who is signed in at the app’s login page (the MCP sign-in hand-off)',
     body: verifyBody,
-    response: { status: 200, description: '{ post_user_verify_redirect_url }' },
+    response: { status: 200, description: '{ post_user_verify_redirect_url }', schema: verifyAnswer },
     errors: ['user_verification_invalid', 'user_verification_used', 'user_verification_expired'],
   },
   {
@@ -52,7 +85,7 @@ export const mcpOAuthRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'The ways into a config’s MCP server',
     params: { id: 'the MCP config id' },
-    response: { status: 200, description: '{ access }' },
+    response: { status: 200, description: '{ access }', schema: accessAnswer },
   },
   {
     method: 'put',
@@ -62,7 +95,7 @@ export const mcpOAuthRouteDocs: RouteDoc[] = [
     summary: 'Set the ways into a config’s MCP server (OAuth, instance URLs, session tokens)',
     params: { id: 'the MCP config id' },
     body: accessBody,
-    response: { status: 200, description: '{ access }' },
+    response: { status: 200, description: '{ access }', schema: accessAnswer },
   },
   {
     method: 'get',
@@ -71,7 +104,7 @@ export const mcpOAuthRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'List the grants users gave MCP clients',
     query: grantsQuery,
-    response: { status: 200, description: '{ grants }' },
+    response: { status: 200, description: '{ grants }', schema: grantsAnswer },
   },
   {
     method: 'get',
@@ -80,7 +113,7 @@ export const mcpOAuthRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Get a grant',
     params: { id: 'the grant id' },
-    response: { status: 200, description: '{ grant }' },
+    response: { status: 200, description: '{ grant }', schema: grantAnswer },
   },
   {
     method: 'post',
@@ -90,11 +123,11 @@ export const mcpOAuthRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Revoke a grant (its tokens stop on every replica within a poll)',
     params: { id: 'the grant id' },
-    response: { status: 200, description: '{ grant }' },
+    response: { status: 200, description: '{ grant }', schema: grantAnswer },
   },
 ];
 
-function accessToApi(access: ConfigAccess) {
+function accessToApi(access: ConfigAccess): z.output<typeof accessSchema> {
   return {
     oauth_enabled: access.oauthEnabled,
     instance_urls_enabled: access.instanceUrlsEnabled,
@@ -146,7 +179,7 @@ export function registerMcpOAuthRoutes(app: Hono<AppEnv>, services: Services): v
       configId: q.config_id,
       includeRevoked: q.include_revoked === 'true',
     });
-    return c.json({ grants });
+    return c.json({ grants } satisfies z.output<typeof grantsAnswer>);
   });
 
   app.get('/mcp/oauth/grants/:id', async (c) => c.json({ grant: await server.getGrant(c.req.param('id')) }));

@@ -7,6 +7,7 @@ import { toolNameCondition } from '../execution/call-log.js';
 import { ToolExecutionError } from '../execution/tool-execution-error.js';
 import { listAvailableTools, listScopedTools, listTools } from '../execution/tool-listing.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
+import { named, pageFields, type RouteDoc } from '../http/route-docs.js';
 import { toolFailureResponse } from './tool-failure.js';
 
 const listQuery = z.strictObject({
@@ -66,6 +67,152 @@ const logsQuery = z.strictObject({
   page_token: z.string().optional(),
 });
 
+/** A tool of the catalog as toolToApi shows it. */
+const toolSchema = named(
+  'Tool',
+  z.strictObject({
+    id: z.string(),
+    provider: z.string(),
+    is_default: z.boolean(),
+    tags: z.array(z.string()),
+    metadata: z.strictObject({ provider: z.string(), scopes: z.array(z.string()) }),
+    definition: z.strictObject({
+      name: z.string(),
+      description: z.string(),
+      input_schema: z.record(z.string(), z.unknown()),
+      annotations: z.strictObject({
+        title: z.string().optional(),
+        readOnlyHint: z.boolean(),
+        destructiveHint: z.boolean(),
+        idempotentHint: z.boolean(),
+        openWorldHint: z.boolean(),
+      }),
+    }),
+  }),
+);
+const listAnswer = named(
+  'ToolList',
+  z.strictObject({ tools: z.array(toolSchema), tool_names: z.array(z.string()), ...pageFields }),
+);
+const scopedAnswer = named(
+  'ScopedToolList',
+  z.strictObject({
+    tools: z.array(z.strictObject({ connected_account_id: z.string(), identifier: z.string(), tool: toolSchema })),
+    ...pageFields,
+  }),
+);
+const availableAnswer = z.strictObject({ tools: z.array(toolSchema), ...pageFields });
+/** What the tool answered (its own shape, see the tool's definition), and the call's audit id. */
+const executeAnswer = named(
+  'ExecuteToolResult',
+  z.strictObject({ data: z.unknown(), execution_id: z.string().min(1) }),
+);
+const logSchema = named(
+  'ToolCallLog',
+  z.strictObject({
+    id: z.string(),
+    execution_id: z.string(),
+    tool_name: z.string(),
+    provider: z.string().nullable(),
+    connection_id: z.string().nullable(),
+    connection_name: z.string().nullable(),
+    connected_account_id: z.string().nullable(),
+    identifier: z.string().nullable(),
+    status: z.enum(['SUCCESS', 'FAILED']),
+    error_code: z.string().nullable(),
+    error_message: z.string().nullable(),
+    argument_summary: z.record(z.string(), z.unknown()).nullable(),
+    duration_ms: z.number().int().nonnegative(),
+    source: z.enum(['API', 'MCP', 'GRPC']),
+    attempt: z.number().int().positive(),
+    instance_id: z.string().nullable(),
+    created_at: z.iso.datetime(),
+  }),
+);
+const logsAnswer = named('ToolCallLogList', z.strictObject({ tool_call_logs: z.array(logSchema), ...pageFields }));
+
+const TAG = 'Tools';
+const PAGE = '{ tools, next_page_token, prev_page_token, total_size }';
+
+/** The reference's view of these routes, from the schemas above (see http/route-docs.ts). */
+export const toolRouteDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    route: '/tools',
+    tag: TAG,
+    auth: 'management',
+    summary: 'List the catalog’s tools',
+    description: 'filter.summary=true answers only tool_names.',
+    query: listQuery,
+    response: { status: 200, description: `${PAGE}, with tool_names`, schema: listAnswer },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    route: '/tools/scoped',
+    tag: TAG,
+    auth: 'management',
+    summary: 'The tools a user can run now: those of their ACTIVE accounts, each with its account',
+    query: scopedQuery,
+    response: { status: 200, description: PAGE, schema: scopedAnswer },
+    errors: ['invalid_request'],
+  },
+  {
+    method: 'get',
+    route: '/tools/available',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Every tool of the providers a user has an account at, whatever its status',
+    query: availableQuery,
+    response: { status: 200, description: PAGE, schema: availableAnswer },
+    errors: ['invalid_request', 'not_found'],
+  },
+  {
+    method: 'post',
+    route: '/execute_tool',
+    tag: TAG,
+    auth: 'management',
+    summary: 'Run a tool for a user: name the account by connected_account_id, or by connector and identifier',
+    description:
+      'A failed call answers the error envelope with the call’s execution_id beside it; a code a reconnect fixes carries a fresh authentication link in error.details.',
+    body: executeBody,
+    response: { status: 200, description: '{ data, execution_id }', schema: executeAnswer },
+    errors: [
+      'not_found',
+      'tool_not_found',
+      'tool_input_invalid',
+      'account_not_connected',
+      'account_expired',
+      'account_disconnected',
+      'insufficient_scope',
+      'provider_unauthorized',
+      'provider_forbidden',
+      'provider_not_found',
+      'provider_bad_request',
+      'provider_rate_limited',
+      'provider_unavailable',
+      'provider_timeout',
+      'provider_error',
+      'rate_limited',
+      'tool_result_too_large',
+    ],
+  },
+  {
+    method: 'get',
+    route: '/agentkit/tool_call_logs',
+    tag: TAG,
+    auth: 'management',
+    summary: 'The audit log of tool calls (never payloads or tokens), newest first',
+    query: logsQuery,
+    response: {
+      status: 200,
+      description: '{ tool_call_logs, next_page_token, prev_page_token, total_size }',
+      schema: logsAnswer,
+    },
+    errors: ['invalid_request'],
+  },
+];
+
 export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void {
   const { executor, db, config, callLog } = services;
 
@@ -87,7 +234,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
       tools: q['filter.summary'] === 'true' ? [] : tools,
       tool_names: toolNames,
       ...pageTokens(offset, q.page_size, total),
-    } satisfies ToolList);
+    } satisfies ToolList satisfies z.output<typeof listAnswer>);
   });
 
   app.get('/tools/scoped', async (c) => {
@@ -103,7 +250,9 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
       },
       { offset, limit: q.page_size },
     );
-    return c.json({ tools, ...pageTokens(offset, q.page_size, total) } satisfies ScopedToolList);
+    return c.json({ tools, ...pageTokens(offset, q.page_size, total) } satisfies ScopedToolList satisfies z.output<
+      typeof scopedAnswer
+    >);
   });
 
   // The REST twin of ListAvailableTools: the tools of every provider the identifier has an account at.
@@ -111,7 +260,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
     const q = readQuery(c, availableQuery);
     const offset = decodePageToken(q.page_token);
     const { tools, total } = await listAvailableTools(services, q.identifier, { offset, limit: q.page_size });
-    return c.json({ tools, ...pageTokens(offset, q.page_size, total) });
+    return c.json({ tools, ...pageTokens(offset, q.page_size, total) } satisfies z.output<typeof availableAnswer>);
   });
 
   app.post('/execute_tool', async (c) => {
@@ -129,7 +278,7 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
         signal: c.req.raw.signal,
       });
       // The executor's bounded serialization of `data`, sent as is: { data, execution_id }.
-      const parts: Record<keyof ExecuteToolResult<unknown>, string> = {
+      const parts: Record<keyof ExecuteToolResult<unknown> & keyof z.output<typeof executeAnswer>, string> = {
         data: result.json,
         execution_id: JSON.stringify(result.executionId),
       };
@@ -168,6 +317,6 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
         argument_summary: argument_summary ? (JSON.parse(argument_summary) as Record<string, unknown>) : null,
       })),
       ...pageTokens(offset, q.page_size, Number(total.n)),
-    } satisfies ToolCallLogList);
+    } satisfies ToolCallLogList satisfies z.output<typeof logsAnswer>);
   });
 }

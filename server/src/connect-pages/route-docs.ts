@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type { RouteDoc } from '../http/route-docs.js';
+import { callbackQuery, connectQuery } from './queries.js';
 
 const TAG = 'Connect pages';
 const HTML = 'text/html';
@@ -13,9 +13,16 @@ export const connectPageDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'Open an authentication link: the consent start page, then on to the provider',
     params: { token: 'the link token from POST /api/v1/connected_accounts/magic_link' },
-    query: z.object({ login_hint: z.string().optional().describe('the email the provider should suggest') }),
-    response: { status: 200, description: 'an HTML page that sends the browser to the provider', contentType: HTML },
-    errors: ['auth_link_invalid', 'auth_link_expired', 'auth_link_used', 'auth_link_revoked', 'rate_limited'],
+    query: connectQuery,
+    response: { status: 302, description: 'on to the provider’s consent screen' },
+    errors: [
+      'auth_link_invalid',
+      'auth_link_expired',
+      'auth_link_used',
+      'auth_link_revoked',
+      'rate_limited',
+      'validation_failed',
+    ],
   },
   {
     method: 'get',
@@ -23,14 +30,11 @@ export const connectPageDocs: RouteDoc[] = [
     tag: TAG,
     auth: 'none',
     summary: 'The provider’s redirect back (the redirect URI to register at Google)',
-    query: z.object({
-      code: z.string().optional().describe('the authorization code'),
-      state: z.string().optional().describe('the state Switchboard sent'),
-      error: z.string().optional().describe('set when the user declined or the provider refused'),
-    }),
+    query: callbackQuery,
     response: {
       status: 200,
-      description: 'an HTML page saying the account is connected, or a redirect to the app’s user verification URL',
+      also: [302],
+      description: 'an HTML page saying the account is connected, or (302) on to the app’s user verification URL',
       contentType: HTML,
     },
     errors: ['auth_state_invalid', 'auth_state_reused', 'auth_state_expired', 'consent_denied', 'identity_mismatch'],

@@ -2,8 +2,10 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { AppEnv, Services } from '../context.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import { clientAddress } from '../http/client-address.js';
+import { readQuery } from '../http/request.js';
 import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 import { statusPage } from './pages.js';
+import { callbackQuery, connectQuery } from './queries.js';
 
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
@@ -57,6 +59,10 @@ const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> =
     title: 'Too many attempts',
     message: 'This browser opened too many sign-in pages in a short time. Wait a minute, then open the link again.',
   },
+  validation_failed: {
+    title: 'This address is not valid',
+    message: 'Part of it is malformed. Open the authentication link you were sent again, exactly as it was sent.',
+  },
   provider_error: {
     title: 'The provider could not complete the sign-in',
     message: 'Nothing was changed on your account. Please try the authentication link again in a moment.',
@@ -109,10 +115,8 @@ export function connectPages(services: Services): Hono<AppEnv> {
   );
   app.get('/connect/:token', async (c) => {
     try {
-      const { url } = await connectFlow.startAuthorization(
-        c.req.param('token'),
-        c.req.query('login_hint') ?? undefined,
-      );
+      const { login_hint: loginHint } = readQuery(c, connectQuery);
+      const { url } = await connectFlow.startAuthorization(c.req.param('token'), loginHint);
       return c.redirect(url, 302);
     } catch (error) {
       return failurePage(error);
@@ -122,6 +126,8 @@ export function connectPages(services: Services): Hono<AppEnv> {
   app.get('/oauth/callback', async (c) => {
     let connected: Awaited<ReturnType<typeof connectFlow.completeAuthorization>>;
     try {
+      // The fields are checked here; the OAuth client reads the whole answer (code, iss, …).
+      readQuery(c, callbackQuery);
       connected = await connectFlow.completeAuthorization(new URL(c.req.url).searchParams);
     } catch (error) {
       return failurePage(error);

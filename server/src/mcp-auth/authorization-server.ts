@@ -19,6 +19,7 @@ import type { Catalog } from '../providers/index.js';
 import type { McpOAuthClients, OAuthClientInfo } from './clients.js';
 import type { McpConfigAccess } from './config-access.js';
 import { AuthorizeRefusal, OAuthError, type OAuthErrorCode } from './oauth-error.js';
+import { authorizeParams, paramOf, revokeParams, tokenParams, upstreamCallbackParams } from './oauth-params.js';
 import type { OidcUpstream } from './oidc-upstream.js';
 import { redirectUriMatches } from './redirect-uris.js';
 import type { McpOAuthGrantsTable, McpOAuthRequestsTable } from './tables.js';
@@ -28,8 +29,6 @@ const REQUEST_TTL_MS = 15 * 60_000;
 /** An authorization code is exchanged right away by the client that asked for it. */
 const CODE_TTL_MS = 60_000;
 const MAX_CACHED_GRANTS = 50_000;
-/** RFC 7636 §4.1: 43–128 characters of the unreserved set. */
-const PKCE_VALUE = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** An authorize failure the client hears about at its redirect URI (RFC 6749 §4.1.2.1). */
 export class AuthorizeRedirect extends Error {
@@ -175,12 +174,12 @@ export class McpAuthorizationServer {
    * returned secret binds the request to this browser (a cookie).
    */
   async authorize(params: URLSearchParams): Promise<{ loginUrl: string; browserSecret: string; requestId: string }> {
-    const single = (name: string) => {
-      const values = params.getAll(name);
-      if (values.length > 1) throw new AuthorizeRefusal('invalid_request', `${name} is given more than once`);
-      return values[0];
+    const single = <K extends keyof typeof authorizeParams.shape & string>(name: K) => {
+      const param = paramOf(params, authorizeParams, name);
+      if (param.repeated) throw new AuthorizeRefusal('invalid_request', `${name} is given more than once`);
+      return param;
     };
-    const clientId = single('client_id');
+    const clientId = single('client_id').value;
     if (!clientId) throw new AuthorizeRefusal('invalid_request', 'client_id is required');
     let client: OAuthClientInfo;
     try {
@@ -189,23 +188,30 @@ export class McpAuthorizationServer {
       if (error instanceof OAuthError) throw new AuthorizeRefusal(error.code, error.description, { cause: error });
       throw error;
     }
-    const redirectUri = single('redirect_uri');
+    const redirectUri = single('redirect_uri').value;
     if (!redirectUri) throw new AuthorizeRefusal('invalid_request', 'redirect_uri is required');
     if (!redirectUriMatches(client.redirectUris, redirectUri)) {
       throw new AuthorizeRefusal('invalid_request', 'redirect_uri is not one of the client’s registered redirect URIs');
     }
-    const state = params.get('state') ?? undefined;
+    const stateParam = paramOf(params, authorizeParams, 'state');
+    const state = stateParam.value;
     const fail = (code: OAuthErrorCode, description: string): never => {
       throw new AuthorizeRedirect(this.errorLocation(redirectUri, code, description, state));
     };
-    if (single('response_type') !== 'code') fail('unsupported_response_type', 'response_type must be code');
-    const challenge = single('code_challenge');
-    if (!challenge) fail('invalid_request', 'PKCE is required: send code_challenge with code_challenge_method S256');
-    if (single('code_challenge_method') !== 'S256') fail('invalid_request', 'code_challenge_method must be S256');
-    if (!PKCE_VALUE.test(challenge as string)) fail('invalid_request', 'code_challenge is malformed');
-    const resources = params.getAll('resource');
-    if (resources.length !== 1) fail('invalid_target', 'send exactly one resource: the MCP server URL (RFC 8707)');
-    const configId = this.configIdOf(resources[0] as string);
+    if (stateParam.repeated) fail('invalid_request', 'state is given more than once');
+    if (single('response_type').value === undefined) fail('unsupported_response_type', 'response_type must be code');
+    const challengeParam = single('code_challenge');
+    if (!challengeParam.given)
+      fail('invalid_request', 'PKCE is required: send code_challenge with code_challenge_method S256');
+    if (single('code_challenge_method').value === undefined)
+      fail('invalid_request', 'code_challenge_method must be S256');
+    const challenge = challengeParam.value;
+    if (challenge === undefined) fail('invalid_request', 'code_challenge is malformed');
+    const resource = paramOf(params, authorizeParams, 'resource');
+    if (resource.repeated || resource.value === undefined) {
+      fail('invalid_target', 'send exactly one resource: the MCP server URL (RFC 8707)');
+    }
+    const configId = this.configIdOf(resource.value as string);
     const exists = configId
       ? await this.deps.db.selectFrom('mcp_configs').select('id').where('id', '=', configId).executeTakeFirst()
       : undefined;
@@ -215,8 +221,9 @@ export class McpAuthorizationServer {
     const oidc = access.loginMode === 'oidc';
     if (oidc && !this.deps.upstream.settings) fail('server_error', 'no OpenID Connect issuer is configured');
     if (!oidc && !access.loginUrl) fail('server_error', 'no login page is configured for this MCP server');
-    const scope = single('scope');
-    if (scope && scope.length > 1000) fail('invalid_scope', 'scope is too long');
+    const scopeParam = single('scope');
+    if (scopeParam.given && scopeParam.value === undefined) fail('invalid_scope', 'scope is too long');
+    const scope = scopeParam.value;
 
     const requestId = oauthId('mar');
     const handoff = newSecret(32);
@@ -316,7 +323,7 @@ export class McpAuthorizationServer {
    * consent page, or the client's redirect URI with access_denied when the user declined there.
    */
   async completeUpstream(params: URLSearchParams): Promise<string> {
-    const state = params.get('state');
+    const state = paramOf(params, upstreamCallbackParams, 'state').value;
     const request = state
       ? await this.deps.db
           .selectFrom('mcp_oauth_requests')
@@ -338,13 +345,14 @@ export class McpAuthorizationServer {
       .where('upstream_state_hash', '=', hashSecret(state))
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) throw new AppError('auth_state_reused', 'this sign-in was already used');
-    if (params.get('error')) {
+    const declined = paramOf(params, upstreamCallbackParams, 'error');
+    if (declined.value || declined.repeated) {
       await this.deps.db
         .updateTable('mcp_oauth_requests')
         .set({ completed_at: this.now() })
         .where('id', '=', request.id)
         .execute();
-      const code = params.get('error') === 'access_denied' ? 'access_denied' : 'server_error';
+      const code = declined.value === 'access_denied' ? 'access_denied' : 'server_error';
       return this.errorLocation(request.redirect_uri, code, 'the sign-in did not complete', request.state ?? undefined);
     }
     const verifier = this.deps.encryptor.decrypt(
@@ -533,21 +541,21 @@ export class McpAuthorizationServer {
 
   /** The token endpoint (RFC 6749 §3.2): authorization_code and refresh_token grants. */
   async token(form: URLSearchParams, credentials: ClientCredentials): Promise<TokenResponse> {
-    const grantType = form.get('grant_type');
-    if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
+    const grantType = paramOf(form, tokenParams, 'grant_type').value;
+    if (grantType === undefined) {
       throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
     }
     const client = await this.authenticatedClient(credentials);
-    const resources = form.getAll('resource');
-    if (resources.length > 1) throw new OAuthError('invalid_target', 'send at most one resource');
+    const resource = paramOf(form, tokenParams, 'resource');
+    if (resource.repeated) throw new OAuthError('invalid_target', 'send at most one resource');
     return grantType === 'authorization_code'
-      ? this.exchangeCode(form, client, resources[0])
-      : this.refresh(form, client, resources[0]);
+      ? this.exchangeCode(form, client, resource.value)
+      : this.refresh(form, client, resource.value);
   }
 
   private async exchangeCode(form: URLSearchParams, client: OAuthClientInfo, resource: string | undefined) {
-    const code = form.get('code');
-    const verifier = form.get('code_verifier');
+    const code = paramOf(form, tokenParams, 'code').value;
+    const verifier = paramOf(form, tokenParams, 'code_verifier').value;
     if (!code) throw new OAuthError('invalid_request', 'code is required');
     if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
     const row = await this.deps.db
@@ -566,7 +574,7 @@ export class McpAuthorizationServer {
     }
     if (row.client_id !== client.clientId) throw invalid('the authorization code was issued to another client');
     if (Date.parse(row.expires_at) <= this.deps.clock.now()) throw invalid('the authorization code has expired');
-    if (form.get('redirect_uri') !== row.redirect_uri) {
+    if (paramOf(form, tokenParams, 'redirect_uri').value !== row.redirect_uri) {
       throw invalid('redirect_uri differs from the authorization request’s');
     }
     if (!safeEqual(pkceChallenge(verifier), row.code_challenge)) throw invalid('code_verifier does not match');
@@ -588,7 +596,7 @@ export class McpAuthorizationServer {
   }
 
   private async refresh(form: URLSearchParams, client: OAuthClientInfo, resource: string | undefined) {
-    const token = form.get('refresh_token');
+    const token = paramOf(form, tokenParams, 'refresh_token').value;
     if (!token) throw new OAuthError('invalid_request', 'refresh_token is required');
     const row = await this.deps.db
       .selectFrom('mcp_oauth_refresh_tokens as r')
@@ -669,7 +677,7 @@ export class McpAuthorizationServer {
    */
   async revokeToken(form: URLSearchParams, credentials: ClientCredentials): Promise<void> {
     const client = await this.authenticatedClient(credentials);
-    const token = form.get('token');
+    const token = paramOf(form, revokeParams, 'token').value;
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     const refresh = await this.deps.db
       .selectFrom('mcp_oauth_refresh_tokens as r')

@@ -72,7 +72,8 @@ export async function authState(
       connection_name: connection.name,
       provider: connection.provider,
       connected_account_id: account?.id ?? '',
-      connected_account_status: account?.status ?? '',
+      // The status column is typed string until every writer writes a literal status (see accountToApi).
+      connected_account_status: (account?.status ?? '') as McpConnectionAuthState['connected_account_status'],
       authentication_link: link,
       required_scopes: needs.required,
       missing_scopes: missing,

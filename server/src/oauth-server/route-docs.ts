@@ -1,13 +1,68 @@
 import { z } from 'zod';
-import type { RouteDoc } from '../http/route-docs.js';
+import { named, type RouteDoc } from '../http/route-docs.js';
+import { clientMetadata } from '../mcp-auth/clients.js';
+import { authorizeParams, revokeParams, tokenParams, upstreamCallbackParams } from '../mcp-auth/oauth-params.js';
+import { consentConnectForm, consentDecisionForm } from './forms.js';
+
+/** RFC 8414 metadata, as McpAuthorizationServer.metadata builds it. */
+const metadata = named(
+  'AuthorizationServerMetadata',
+  z.strictObject({
+    issuer: z.url(),
+    authorization_endpoint: z.url(),
+    token_endpoint: z.url(),
+    revocation_endpoint: z.url(),
+    /** Absent while dynamic client registration is turned off. */
+    registration_endpoint: z.url().optional(),
+    jwks_uri: z.url(),
+    response_types_supported: z.array(z.literal('code')),
+    response_modes_supported: z.array(z.literal('query')),
+    grant_types_supported: z.array(z.enum(['authorization_code', 'refresh_token'])),
+    code_challenge_methods_supported: z.array(z.literal('S256')),
+    token_endpoint_auth_methods_supported: z.array(z.enum(['none', 'client_secret_basic', 'client_secret_post'])),
+    revocation_endpoint_auth_methods_supported: z.array(z.enum(['none', 'client_secret_basic', 'client_secret_post'])),
+    client_id_metadata_document_supported: z.boolean(),
+    authorization_response_iss_parameter_supported: z.literal(true),
+  }),
+);
+
+/** The token endpoint's answer (TokenResponse). */
+const tokens = named(
+  'McpTokenResponse',
+  z.strictObject({
+    access_token: z.string(),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int().positive(),
+    refresh_token: z.string(),
+    scope: z.string().optional(),
+  }),
+);
+
+/** RFC 7591 §3.2.1: the registered client; a confidential one gets its secret here only. */
+const registeredClient = named(
+  'RegisteredMcpClient',
+  z.strictObject({
+    client_id: z.string(),
+    client_secret: z.string().optional(),
+    client_secret_expires_at: z.literal(0).optional(),
+    client_id_issued_at: z.number().int(),
+    client_name: z.string(),
+    redirect_uris: z.array(z.string()),
+    token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']),
+    grant_types: z.array(z.string()),
+    response_types: z.array(z.literal('code')),
+    logo_uri: z.url().optional(),
+    client_uri: z.url().optional(),
+  }),
+);
 
 const TAG = 'MCP sign-in (OAuth 2.1)';
 const WELL_KNOWN = 'Well-known documents';
 
 /**
  * The authorization server MCP clients sign users in with. Its parameters are the standards'
- * (OAuth 2.1, RFC 7591, RFC 7009), read and checked in mcp-auth/, so they are described here
- * rather than taken from a zod object; the errors are OAuth's `{ error, error_description }`.
+ * (OAuth 2.1, RFC 7591, RFC 7009), each read through the zod schema listed here
+ * (mcp-auth/oauth-params.ts, forms.ts); the errors are OAuth's `{ error, error_description }`.
  */
 export const oauthServerDocs: RouteDoc[] = [
   {
@@ -19,6 +74,7 @@ export const oauthServerDocs: RouteDoc[] = [
     response: {
       status: 200,
       description: '{ issuer, authorization_endpoint, token_endpoint, registration_endpoint, … }',
+      schema: metadata,
     },
   },
   {
@@ -27,16 +83,7 @@ export const oauthServerDocs: RouteDoc[] = [
     tag: TAG,
     auth: 'none',
     summary: 'Start a sign-in (authorization code with PKCE S256)',
-    query: z.object({
-      response_type: z.literal('code'),
-      client_id: z.string(),
-      redirect_uri: z.string(),
-      code_challenge: z.string(),
-      code_challenge_method: z.literal('S256'),
-      state: z.string().optional(),
-      scope: z.string().optional(),
-      resource: z.string().optional().describe('the MCP URL the token is for (RFC 8707)'),
-    }),
+    query: authorizeParams,
     response: {
       status: 302,
       description: 'to the app’s login page, or back to the client with an error',
@@ -49,7 +96,7 @@ export const oauthServerDocs: RouteDoc[] = [
     tag: TAG,
     auth: 'none',
     summary: 'The app’s OpenID Connect issuer sends the browser back here',
-    query: z.object({ code: z.string().optional(), state: z.string().optional(), error: z.string().optional() }),
+    query: upstreamCallbackParams,
     response: { status: 302, description: 'on to the consent page', contentType: 'text/html' },
   },
   {
@@ -68,9 +115,9 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'Connect a missing account from the consent page',
     params: { id: 'the sign-in request id' },
-    body: z.object({ csrf: z.string(), connection: z.string() }),
+    body: consentConnectForm,
     form: true,
-    response: { status: 302, description: 'to the connect page', contentType: 'text/html' },
+    response: { status: 303, description: 'to the connect page' },
   },
   {
     method: 'post',
@@ -79,10 +126,10 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'Allow or deny the client',
     params: { id: 'the sign-in request id' },
-    body: z.object({ csrf: z.string(), decision: z.enum(['allow', 'deny']) }),
+    body: consentDecisionForm,
     form: true,
     response: {
-      status: 302,
+      status: 303,
       description: 'back to the client’s redirect URI with a code or an error',
       contentType: 'text/html',
     },
@@ -94,18 +141,13 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'Exchange a code, or a refresh token, for an MCP access token',
     errorFormat: 'oauth',
-    body: z.object({
-      grant_type: z.enum(['authorization_code', 'refresh_token']),
-      code: z.string().optional(),
-      code_verifier: z.string().optional(),
-      redirect_uri: z.string().optional(),
-      refresh_token: z.string().optional(),
-      client_id: z.string().optional(),
-      client_secret: z.string().optional(),
-      resource: z.string().optional(),
-    }),
+    body: tokenParams,
     form: true,
-    response: { status: 200, description: '{ access_token, token_type, expires_in, refresh_token, scope }' },
+    response: {
+      status: 200,
+      description: '{ access_token, token_type, expires_in, refresh_token, scope }',
+      schema: tokens,
+    },
   },
   {
     method: 'post',
@@ -114,9 +156,9 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'RFC 7009 token revocation',
     errorFormat: 'oauth',
-    body: z.object({ token: z.string(), token_type_hint: z.string().optional(), client_id: z.string().optional() }),
+    body: revokeParams,
     form: true,
-    response: { status: 200, description: 'empty' },
+    response: { status: 200, description: 'empty', empty: true },
   },
   {
     method: 'post',
@@ -125,8 +167,8 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'RFC 7591 dynamic client registration',
     errorFormat: 'oauth',
-    description:
-      'Takes RFC 7591 client metadata as JSON: redirect_uris (required), client_name, token_endpoint_auth_method, grant_types, response_types, logo_uri, client_uri, scope.',
-    response: { status: 201, description: 'the registered client, with client_id' },
+    description: 'Takes RFC 7591 client metadata as JSON.',
+    body: clientMetadata,
+    response: { status: 201, description: 'the registered client, with client_id', schema: registeredClient },
   },
 ];

@@ -7,7 +7,9 @@ import { readBodyText } from '../http/body.js';
 import { clientAddress } from '../http/client-address.js';
 import { AuthorizeRedirect, type ClientCredentials } from '../mcp-auth/authorization-server.js';
 import { AuthorizeRefusal, OAuthError } from '../mcp-auth/oauth-error.js';
+import { paramOf } from '../mcp-auth/oauth-params.js';
 import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
+import { consentConnectForm, consentDecisionForm } from './forms.js';
 import { consentPage, errorPage } from './pages.js';
 
 /** Token, registration and revocation requests are small. */
@@ -226,8 +228,8 @@ export function oauthServer(services: Services): Hono<AppEnv> {
       const link = await server.connectLink(
         c.req.param('id'),
         getCookie(c, COOKIE),
-        form.get('csrf') ?? undefined,
-        form.get('connection') ?? '',
+        paramOf(form, consentConnectForm, 'csrf').value,
+        paramOf(form, consentConnectForm, 'connection').value ?? '',
       );
       return c.redirect(link, 303);
     } catch (error) {
@@ -240,9 +242,10 @@ export function oauthServer(services: Services): Hono<AppEnv> {
     const browser = getCookie(c, COOKIE);
     try {
       const form = new URLSearchParams(await readBodyText(c.req.raw, MAX_FORM_BYTES));
-      const decision = form.get('decision');
-      if (decision !== 'allow' && decision !== 'deny') throw new AppError('forbidden', 'choose allow or deny');
-      const location = await server.decide(id, browser, form.get('csrf') ?? undefined, decision === 'allow');
+      const decision = paramOf(form, consentDecisionForm, 'decision').value;
+      if (decision === undefined) throw new AppError('forbidden', 'choose allow or deny');
+      const csrf = paramOf(form, consentDecisionForm, 'csrf').value;
+      const location = await server.decide(id, browser, csrf, decision === 'allow');
       return c.redirect(location, 303);
     } catch (error) {
       if (error instanceof AppError && error.code === 'failed_precondition') {

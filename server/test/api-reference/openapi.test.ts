@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { chromium } from 'playwright-core';
@@ -14,18 +15,6 @@ function at(value: unknown, ...keys: (string | number)[]): unknown {
   for (const key of keys) current = (current as Record<string | number, unknown> | undefined)?.[key];
   return current;
 }
-
-/**
- * Routes under /api/v1 the reference does not list yet, each with its reason. api/tools.ts is
- * being reworked by another change; its routes get docs once that lands.
- */
-const UNDOCUMENTED: Record<string, string> = {
-  'GET /api/v1/tools': 'api/tools.ts under rework',
-  'GET /api/v1/tools/scoped': 'api/tools.ts under rework',
-  'GET /api/v1/tools/available': 'api/tools.ts under rework',
-  'POST /api/v1/execute_tool': 'api/tools.ts under rework',
-  'GET /api/v1/agentkit/tool_call_logs': 'api/tools.ts under rework',
-};
 
 /** Hono's `:id` in OpenAPI's `{id}`; a `:` inside a segment (`/connected_accounts:search`) is literal. */
 const normalise = (path: string) => path.replace(/\/:([A-Za-z_]\w*)/g, '/{$1}');
@@ -71,22 +60,26 @@ describe('the API reference at /openapi.json and /docs', () => {
     );
   });
 
-  it('lists every route the app registers under /api/v1, but the ones allowlisted with a reason', () => {
+  it('is a valid OpenAPI 3.1 document: no error under Redocly’s recommended rules', async () => {
+    const text = await (await stack.fetch(`${stack.url}/openapi.json`)).text();
+    const problems = await lintFromString({
+      source: text,
+      absoluteRef: `${stack.url}/openapi.json`,
+      config: await createConfig({ extends: ['recommended'] }),
+    });
+    const errors = problems.filter((p) => p.severity === 'error');
+    expect(errors.map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`)).toEqual([]);
+  });
+
+  it('lists every route the app registers under /api/v1', () => {
     const missing: string[] = [];
     for (const route of stack.app.routes) {
       if (!route.path.startsWith('/api/v1/') || route.method === 'ALL') continue; // ALL: middleware
-      const key = `${route.method} ${route.path}`;
-      served.add(key);
-      if (UNDOCUMENTED[key]) continue;
-      if (!documented(route.method, route.path)) missing.push(key);
+      served.add(`${route.method} ${route.path}`);
+      if (!documented(route.method, route.path)) missing.push(`${route.method} ${route.path}`);
     }
+    expect(served.size).toBeGreaterThan(40);
     expect(missing).toEqual([]);
-    // The allowlist only holds routes that exist and are still undocumented.
-    for (const key of Object.keys(UNDOCUMENTED)) {
-      expect(served.has(key), key).toBe(true);
-      const [method = '', path = ''] = key.split(' ');
-      expect(documented(method, path), `${key} is documented now: drop it from the allowlist`).toBe(false);
-    }
   });
 
   it('lists no route the app does not serve, and covers the pages, the MCP endpoints and the well-known documents', () => {
@@ -221,9 +214,62 @@ describe('the API reference at /openapi.json and /docs', () => {
     );
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('renders /docs in Chromium under the strict CSP, with no script', async () => {
+  it('describes the pages’ and the MCP sign-in’s fields by the schemas their handlers check: what the reference refuses, the handler refuses', async () => {
+    const ajv = new Ajv2020({ strict: false });
+    const param = (path: string, name: string) =>
+      ((at(spec, 'paths', path, 'get', 'parameters') as Json[]).find((p) => p.name === name) as Json).schema as Json;
+    const form = (path: string) =>
+      at(spec, 'paths', path, 'post', 'requestBody', 'content', 'application/x-www-form-urlencoded', 'schema') as Json;
+
+    // A login hint longer than an email address: refused by the schema, answered with the 400 page.
+    const hint = 'a'.repeat(321);
+    expect(ajv.validate(param('/connect/{token}', 'login_hint'), hint)).toBe(false);
+    expect(ajv.validate(param('/connect/{token}', 'login_hint'), 'john.doe@example.com')).toBe(true);
+    const page = await stack.fetch(`${stack.url}/connect/not-a-link?login_hint=${hint}`);
+    expect(page.status).toBe(400);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    // The callback's state given twice is not one string.
+    const twice = await stack.fetch(`${stack.url}/oauth/callback?state=a&state=b&code=c`);
+    expect(twice.status).toBe(400);
+
+    // A PKCE challenge that is not 43–128 unreserved characters: told to the client at its redirect URI.
+    const challenge = param('/mcp-oauth/authorize', 'code_challenge');
+    expect(ajv.validate(challenge, 'too-short')).toBe(false);
+    expect(ajv.validate(challenge, 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')).toBe(true);
+    const registered = await stack.fetch(`${stack.url}/mcp-oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+    });
+    const { client_id: clientId } = (await registered.json()) as { client_id: string };
+    const authorize = new URL(`${stack.url}/mcp-oauth/authorize`);
+    authorize.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: 'http://127.0.0.1:9/cb',
+      code_challenge: 'too-short',
+      code_challenge_method: 'S256',
+    }).toString();
+    const refused = new URL((await stack.fetch(authorize, { redirect: 'manual' })).headers.get('location') ?? '');
+    expect(refused.searchParams.get('error')).toBe('invalid_request');
+    expect(refused.searchParams.get('error_description')).toBe('code_challenge is malformed');
+
+    // A grant type the token endpoint's schema does not list.
+    expect(ajv.validate(form('/mcp-oauth/token'), { grant_type: 'password' })).toBe(false);
+    const token = await stack.fetch(`${stack.url}/mcp-oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: clientId }),
+    });
+    expect(((await token.json()) as Json).error).toBe('unsupported_grant_type');
+    // The consent form's decision is allow or deny, nothing else.
+    expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { csrf: 'x', decision: 'maybe' })).toBe(false);
+    expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { csrf: 'x', decision: 'allow' })).toBe(true);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))('renders /docs/plain in Chromium under the strict CSP, with no script', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const res = await stack.fetch(`${stack.url}/docs`);
+    const res = await stack.fetch(`${stack.url}/docs/plain`);
     expect(res.headers.get('content-security-policy')).toContain("style-src 'self'");
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -235,10 +281,18 @@ describe('the API reference at /openapi.json and /docs', () => {
       page.on('console', (m) => {
         if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
       });
-      await page.goto(`${stack.url}/docs`);
+      await page.goto(`${stack.url}/docs/plain`);
       await page.screenshot({ path: join(ARTIFACTS, 'docs-top.png') });
       await page.locator('#post_api_v1_connections').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(ARTIFACTS, 'docs-create-connection.png') });
+      // The answer's fields, and the shared shape it names, linked under Schemas.
+      await page.locator('#post_api_v1_execute_tool').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(ARTIFACTS, 'docs-execute-tool.png') });
+      await page.locator('#post_api_v1_connections a[href="#schema-Connection"]').first().click();
+      await page.screenshot({ path: join(ARTIFACTS, 'docs-schema-connection.png') });
+      await page.locator('#schema-Error').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(ARTIFACTS, 'docs-schema-error.png') });
+      await expect(page.locator('#schema-Connection').textContent()).resolves.toContain('oauth_client_secret_set');
       // The stylesheet applied: the nav is a sidebar beside the content.
       const nav = await page.locator('nav').boundingBox();
       expect(nav?.width).toBeGreaterThan(250);
@@ -251,6 +305,59 @@ describe('the API reference at /openapi.json and /docs', () => {
       await browser.close();
     }
   });
+
+  it.skipIf(!existsSync(CHROMIUM))(
+    'renders /docs with Swagger UI from its npm package: every operation, from this origin only, no CSP violation',
+    async () => {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const res = await stack.fetch(`${stack.url}/docs`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("style-src 'self';");
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        const problems: string[] = [];
+        const elsewhere: string[] = [];
+        page.on('console', (m) => {
+          // A failed load is reported below with its URL.
+          if (/Failed to load resource/.test(m.text())) return;
+          if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text());
+        });
+        page.on('response', (r) => {
+          // Chromium asks for /favicon.ico on its own; the reference has none.
+          if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico')
+            problems.push(`${r.status()} ${r.url()}`);
+        });
+        page.on('pageerror', (error) => problems.push(String(error)));
+        page.on('request', (r) => {
+          if (new URL(r.url()).origin !== stack.url && !r.url().startsWith('data:')) elsewhere.push(r.url());
+        });
+        await page.goto(`${stack.url}/docs`);
+        await page.locator('.opblock').first().waitFor();
+        const operations = Object.values(spec.paths as Record<string, Json>).reduce(
+          (n, methods) => n + Object.keys(methods).length,
+          0,
+        );
+        await expect(page.locator('.opblock').count()).resolves.toBe(operations);
+        await page.screenshot({ path: join(ARTIFACTS, 'swagger-top.png') });
+        // One operation opened: its parameters and its answer's schema, from the spec.
+        const execute = page.locator('.opblock', { hasText: '/api/v1/execute_tool' }).first();
+        await execute.locator('.opblock-summary').click();
+        await execute.locator('.responses-wrapper').waitFor();
+        await execute.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(ARTIFACTS, 'swagger-execute-tool.png'), fullPage: false });
+        await expect(execute.textContent()).resolves.toContain('execution_id');
+        expect(problems).toEqual([]);
+        expect(elsewhere).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
 
 function pattern(path: string): RegExp {
