@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { managementApi, managementRouteDocs, proxyRoutes, tokenEndpoint, tokenEndpointDocs } from './api/index.js';
 import { apiReference } from './api-reference/routes.js';
+import { isLoopbackHostname } from './config.js';
 import { connectPageDocs } from './connect-pages/route-docs.js';
 import { connectPages } from './connect-pages/routes.js';
 import type { AppDeps, AppEnv, Services } from './context.js';
@@ -51,8 +52,11 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
   const { logger, config } = deps;
   const app = new Hono<AppEnv>();
 
-  // Browsers that once reached the public URL over https never fall back to http for it.
-  const hsts = new URL(config.publicUrl).protocol === 'https:';
+  // Browsers that once reached the public URL over https never fall back to http for it. Not
+  // for a loopback host (`--tls-self-signed` on https://localhost): browsers would then force
+  // https on every localhost port, breaking every other local development server.
+  const publicUrl = new URL(config.publicUrl);
+  const hsts = publicUrl.protocol === 'https:' && !isLoopbackHostname(publicUrl.hostname);
   // Outermost: the request's span (when tracing) and its access log line.
   app.use('*', requestTelemetry(deps));
   app.use('*', async (c, next) => {

@@ -59,10 +59,22 @@ describe('malformed input at the edges is a 4xx with a code, never a 500', () =>
 describe('HSTS behind an https public URL', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { SWITCHBOARD_PUBLIC_URL: 'https://switchboard.localhost' } });
+    stack = await startStack({
+      env: { SWITCHBOARD_PUBLIC_URL: 'https://switchboard.example.com', SWITCHBOARD_SANDBOX: 'true' },
+    });
   });
   afterAll(async () => {
     await stack?.close();
+  });
+
+  it('sends none for an https URL on this machine (a self-signed https://localhost)', async () => {
+    const local = await startStack({ env: { SWITCHBOARD_PUBLIC_URL: 'https://localhost:3443' } });
+    try {
+      const response = await local.app.request('/healthz');
+      expect(response.headers.get('strict-transport-security')).toBeNull();
+    } finally {
+      await local.close();
+    }
   });
 
   it('sends strict-transport-security on every answer, errors included', async () => {
