@@ -369,6 +369,14 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0009_prune_indexes': {
+    async up(db: Kysely<unknown>) {
+      // The retention job deletes by expiry in batches; without these each batch scans the table.
+      for (const table of ['auth_links', 'auth_requests', 'user_verifications']) {
+        await db.schema.createIndex(`${table}_expires_at`).on(table).column('expires_at').execute();
+      }
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

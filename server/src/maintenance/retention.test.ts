@@ -1,4 +1,4 @@
-import type { Insertable, KyselyPlugin } from 'kysely';
+import { type Insertable, type KyselyPlugin, sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../test/support/clock.js';
 import {
@@ -29,7 +29,7 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
     await db.db.insertInto('connected_accounts').values(accountRow(ACCOUNT, 'conn_retention')).execute();
   });
   afterEach(async () => {
-    for (const table of ['auth_requests', 'auth_links', 'tool_call_logs'] as const)
+    for (const table of ['auth_requests', 'auth_links', 'user_verifications', 'tool_call_logs'] as const)
       await db.db.deleteFrom(table).execute();
   });
   afterAll(async () => {
@@ -75,6 +75,24 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
     return id;
   }
 
+  async function verification(expiresIn: number) {
+    const id = `uv_${counter++}`;
+    await db.db
+      .insertInto('user_verifications')
+      .values({
+        id,
+        request_hash: `hash_${id}`,
+        connected_account_id: ACCOUNT,
+        provider_subject: null,
+        provider_account: null,
+        expires_at: iso(expiresIn),
+        used_at: null,
+        created_at: iso(expiresIn - 600_000),
+      })
+      .execute();
+    return id;
+  }
+
   function logRow(age: number): Insertable<Database['tool_call_logs']> {
     const id = `log_${counter++}`;
     return {
@@ -105,7 +123,7 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
     return rows.map((r) => r.id);
   }
 
-  const ids = async (table: 'auth_links' | 'auth_requests' | 'tool_call_logs') =>
+  const ids = async (table: 'auth_links' | 'auth_requests' | 'user_verifications' | 'tool_call_logs') =>
     (await db.db.selectFrom(table).select('id').orderBy('id').execute()).map((r) => r.id).sort();
 
   it('deletes links and auth requests a day after they expire, and audit rows older than the retention', async () => {
@@ -115,12 +133,15 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
     const usedButValid = await link(HOUR, { used_at: iso(-1000) });
     await request(-EXPIRED_GRACE_MS - 1);
     const openRequest = await request(600_000);
+    await verification(-EXPIRED_GRACE_MS - 1);
+    const openVerification = await verification(-HOUR);
     await logs(31 * DAY, 30 * DAY + 1);
     const kept = await logs(29 * DAY, HOUR);
 
     const pruned = await new Retention({ db: db.db, clock, logger }, { logRetentionDays: 30 }).pruneOnce();
 
-    expect(pruned).toEqual({ authRequests: 1, authLinks: 2, toolCallLogs: 2, mcpOAuth: 0 });
+    expect(pruned).toEqual({ authRequests: 1, authLinks: 2, userVerifications: 1, toolCallLogs: 2, mcpOAuth: 0 });
+    expect(await ids('user_verifications')).toEqual([openVerification]);
     expect(await ids('auth_links')).toEqual([recentlyExpired, usedButValid].sort());
     expect(await ids('auth_requests')).toEqual([openRequest]);
     expect(await ids('tool_call_logs')).toEqual(kept.sort());
@@ -148,9 +169,9 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
       { logRetentionDays: 30 },
     ).pruneOnce();
     expect(pruned.toolCallLogs).toBe(total);
-    // Three batches of audit rows, plus one (empty) statement each for requests and links and
-    // the four MCP OAuth tables.
-    expect(deletes).toBe(3 + 2 + 4);
+    // Three batches of audit rows, plus one (empty) statement each for requests, links and user
+    // verifications and the four MCP OAuth tables.
+    expect(deletes).toBe(3 + 3 + 4);
     expect(await ids('tool_call_logs')).toEqual([]);
   });
 
@@ -173,5 +194,22 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     await retention.stop();
     expect(await ids('tool_call_logs')).toEqual([]);
+  });
+  it('finds expired rows through an index on expires_at, not a table scan', async () => {
+    for (const table of ['auth_links', 'auth_requests', 'user_verifications']) {
+      if (engine === 'sqlite') {
+        const plan = await sql<{
+          detail: string;
+        }>`explain query plan select id from ${sql.table(table)} where expires_at < ${iso(0)} limit 500`.execute(db.db);
+        expect(plan.rows.map((row) => row.detail).join(' | '), table).toContain(`USING INDEX ${table}_expires_at`);
+      } else {
+        const index = await sql<{
+          indexdef: string;
+        }>`select indexdef from pg_indexes where schemaname = current_schema() and indexname = ${`${table}_expires_at`}`.execute(
+          db.db,
+        );
+        expect(index.rows[0]?.indexdef, table).toContain('(expires_at)');
+      }
+    }
   });
 });

@@ -25,16 +25,19 @@ export interface RetentionSettings {
 export interface Pruned {
   authRequests: number;
   authLinks: number;
+  /** User verifications (the app's confirmation of who consented), a day after they expired. */
+  userVerifications: number;
   toolCallLogs: number;
   /** Expired MCP OAuth requests, codes and refresh tokens, and long-revoked grants (mcp-auth/pruning.ts). */
   mcpOAuth: number;
 }
 
-type PrunedTable = 'auth_requests' | 'auth_links' | 'tool_call_logs';
+type PrunedTable = 'auth_requests' | 'auth_links' | 'user_verifications' | 'tool_call_logs';
 
 /**
- * Deletes what nobody can use any more: authentication requests and links a day after they
- * expired (spent or not), and audit rows older than the log retention. Runs on an interval
+ * Deletes what nobody can use any more: authentication requests, links and user
+ * verifications a day after they expired (spent or not), and audit rows older than the log
+ * retention. Runs on an interval
  * in every process; a timer that never holds the process open.
  */
 export class Retention {
@@ -85,6 +88,7 @@ export class Retention {
       // Requests before the links they were opened from (no foreign key, but the natural order).
       authRequests: await this.deleteBatched('auth_requests', 'expires_at', expiredBefore),
       authLinks: await this.deleteBatched('auth_links', 'expires_at', expiredBefore),
+      userVerifications: await this.deleteBatched('user_verifications', 'expires_at', expiredBefore),
       toolCallLogs: 0,
       mcpOAuth: await pruneMcpOAuth(
         this.deps.db,
@@ -97,7 +101,7 @@ export class Retention {
       const loggedBefore = new Date(now - this.settings.logRetentionDays * 86_400_000).toISOString();
       pruned.toolCallLogs = await this.deleteBatched('tool_call_logs', 'created_at', loggedBefore);
     }
-    if (pruned.authRequests + pruned.authLinks + pruned.toolCallLogs + pruned.mcpOAuth > 0)
+    if (pruned.authRequests + pruned.authLinks + pruned.userVerifications + pruned.toolCallLogs + pruned.mcpOAuth > 0)
       this.deps.logger.info(pruned, 'pruned expired authentication rows and old audit rows');
     return pruned;
   }
