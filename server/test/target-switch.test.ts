@@ -17,6 +17,8 @@ describe.each(ENGINES)('switching a connection between provider and sandbox (%s)
   let stack: Stack;
   const seen: Seen[] = [];
   let forward: typeof fetch = globalThis.fetch;
+  /** Runs once, as the server's next authorization-code exchange goes out to the sandbox. */
+  let duringCodeExchange: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     // Every request the server makes (OAuth and provider APIs) is recorded; Google is faked.
@@ -29,6 +31,11 @@ describe.each(ENGINES)('switching a connection between provider and sandbox (%s)
           return Response.json({ access_token: 'fresh-provider-access', expires_in: 3600, token_type: 'Bearer' });
         }
         return Response.json({ error: { code: 500, message: 'fake google' } }, { status: 500 });
+      }
+      if (duringCodeExchange && request.url.startsWith(stack.sandbox.url) && body.includes('authorization_code')) {
+        const hook = duringCodeExchange;
+        duringCodeExchange = undefined;
+        await hook();
       }
       return forward(request);
     };
@@ -134,6 +141,29 @@ describe.each(ENGINES)('switching a connection between provider and sandbox (%s)
     const refused = await fetchMails('SB_GMAIL', 'mover');
     expect(refused.body.error?.code).toBe('account_not_connected');
     expect(seen.slice(before).filter((s) => isGoogle(s.url))).toEqual([]);
+  });
+
+  it('a consent whose code is exchanged while the connection switches target stores no tokens', async () => {
+    const connection = await stack.createConnection('RACE_GMAIL', 'gmail');
+    duringCodeExchange = async () => {
+      const switched = await stack.api('PATCH', `/api/v1/connections/${connection.id}`, {
+        target: 'provider',
+        confirm_target_change: true,
+        oauth_client_id: 'real-client-id.apps.googleusercontent.com',
+        oauth_client_secret: REAL_SECRET,
+      });
+      expect(switched.status).toBe(200);
+    };
+    await expect(stack.connectAccount('RACE_GMAIL', 'racer')).rejects.toThrow(/consent failed: 412.*changed while/s);
+    expect(duringCodeExchange).toBeUndefined();
+    const row = await stack.db.db
+      .selectFrom('connected_accounts')
+      .select(['status', 'tokens_enc'])
+      .where('identifier', '=', 'racer')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'PENDING_AUTH', tokens_enc: null });
+    // The sandbox's tokens were handed back there, never kept.
+    expect(seen.some((s) => s.url.startsWith(stack.sandbox.url) && s.url.includes('revoke'))).toBe(true);
   });
 
   it('the same target again is no switch: no flag needed, grants kept', async () => {

@@ -211,6 +211,19 @@ export class ConnectFlow {
       this.deps.logger.warn({ accountId: found.account.id, detail }, 'authorization code exchange failed');
       throw await failed(new AppError('provider_error', detail, { cause }));
     }
+    // A target switch (sandbox ⇄ provider) or another OAuth app while the code was being
+    // exchanged: these tokens come from the app the change left behind, and that change has
+    // just dropped every grant of the connection. Never store them.
+    const latest = await this.deps.connections.get(connection.id);
+    if (latest.target !== connection.target || latest.oauth_client_id !== connection.oauth_client_id) {
+      await this.deps.oauth.revoke(app, tokens.refreshToken ?? tokens.accessToken);
+      throw await failed(
+        new AppError(
+          'failed_precondition',
+          `the connection ${connection.name} changed while this consent was open; open a new authentication link`,
+        ),
+      );
+    }
     const identity = await this.deps.oauth.accountIdentity(app, tokens.accessToken);
     // Read again: a disconnect or another consent may have changed the binding meanwhile.
     const current = (await this.deps.accounts.get({ id: found.account.id })).account;
