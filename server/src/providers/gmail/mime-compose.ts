@@ -59,7 +59,22 @@ function encodeDisplayName(name: string): string {
   return /[()<>[\]:;@\\,."]/.test(name) ? `"${name.replace(/(["\\])/g, '\\$1')}"` : name;
 }
 
-const EMAIL_ADDRESS = /^[^\s@<>(),;:"[\]]+@[^\s@<>(),;:"[\]]+\.[^\s@<>(),;:"[\]]+$/;
+/** A character no bare address may hold (whitespace, a second `@`, or one of RFC 5322's specials). */
+const ADDRESS_SPECIAL = /[\s@<>(),;:"[\]]/;
+
+/**
+ * `local@domain.tld`: one `@`, no specials, a dot inside the domain. Checked in one pass: the
+ * pattern this replaces (`^[^…]+@[^…]+\.[^…]+$`) backtracked quadratically on an
+ * agent-supplied address of many dots followed by an invalid character.
+ */
+export function isEmailAddress(address: string): boolean {
+  const at = address.indexOf('@');
+  if (at <= 0) return false;
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  if (ADDRESS_SPECIAL.test(local) || ADDRESS_SPECIAL.test(domain)) return false;
+  return domain.slice(1, -1).includes('.');
+}
 
 function flatten(addresses: Address[]): { name: string; address: string }[] {
   return addresses.flatMap((entry) => (entry.group ? entry.group : [entry]));
@@ -75,7 +90,7 @@ export function formatAddressList(value: string, field: string): string {
   if (parsed.length === 0) throw new AppError('tool_input_invalid', `${field} holds no email address`);
   return parsed
     .map(({ name, address }) => {
-      if (!EMAIL_ADDRESS.test(address)) {
+      if (!isEmailAddress(address)) {
         throw new AppError('tool_input_invalid', `${field}: "${address || name}" is not a valid email address`);
       }
       return name ? `${encodeDisplayName(name)} <${address}>` : address;
