@@ -1,4 +1,4 @@
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 
 export function machineInfo() {
   const cpu = cpus();
@@ -8,6 +8,8 @@ export function machineInfo() {
     ramGb: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     date: new Date().toISOString(),
+    /** The 1-minute load average when the run started: above the core count, other work shared the cores. */
+    loadAtStart: loadavg()[0] ?? 0,
   };
 }
 

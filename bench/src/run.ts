@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Engine } from './environment.js';
@@ -377,6 +378,7 @@ function writeReport(): void {
     '# Switchboard benchmarks',
     '',
     `Run ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.ramGb} GiB RAM, Node ${m.node}${quick ? ' — quick mode (short runs, fewer users; indicative only)' : ''}.`,
+    `Load average (1 min): ${m.loadAtStart.toFixed(1)} at the start, ${loadavg()[0]?.toFixed(1)} at the end${m.loadAtStart > m.cores || (loadavg()[0] ?? 0) > m.cores ? ': other work shared the cores, so latencies (p99, event-loop delay) say more about the machine than about the servers; CPU per call is the steadier figure' : ''}.`,
     '',
     'Every server is a child process (Switchboard via `server/dist/cli.js start`, the sandbox via',
     '`server/dist/sandbox/serve.js`, the bare SDK server via `bench/dist/bare-server.js`); the load generator',
