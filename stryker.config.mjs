@@ -12,10 +12,12 @@ export const MODULES = {
   vault: {
     mutate: ['server/src/connections/token-vault.ts'],
     tests: [
+      'server/test/token-vault.test.ts',
       'server/test/token-refresh.test.ts',
       'server/test/target-switch.test.ts',
-      'server/test/connected-accounts.test.ts',
     ],
+    // The row lock and the transaction of a refused refresh only exist on Postgres.
+    engines: 'both',
   },
   'connect-flow': {
     mutate: ['server/src/accounts/connect-flow.ts'],
@@ -51,6 +53,8 @@ const name = process.env.MUTATION_MODULE ?? 'envelope';
 const module = MODULES[/** @type {keyof typeof MODULES} */ (name)];
 if (!module) throw new Error(`unknown MUTATION_MODULE ${name}; one of ${Object.keys(MODULES).join(', ')}`);
 process.env.MUTATION_TESTS = module.tests.join(',');
+// SQLite only unless the module has Postgres-only paths (then both, Postgres when reachable).
+process.env.MUTATION_ENGINE = 'engines' in module ? module.engines : 'sqlite';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -59,8 +63,8 @@ export default {
   mutate: module.mutate,
   coverageAnalysis: 'perTest',
   // Two cores shared with others.
-  concurrency: 2,
-  timeoutMS: 30_000,
+  concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
+  timeoutMS: 10_000,
   incremental: true,
   incrementalFile: `reports/mutation/${name}/stryker-incremental.json`,
   reporters: ['html', 'json', 'clear-text', 'progress'],
