@@ -25,7 +25,7 @@ export const MODULES = {
   },
   'session-tokens': {
     mutate: ['server/src/mcp/session-tokens.ts'],
-    tests: ['server/test/mcp/session-token-revocation.test.ts', 'server/test/mcp/isolation.test.ts'],
+    tests: ['server/test/mcp/session-tokens.test.ts', 'server/test/mcp/session-token-revocation.test.ts'],
   },
   'management-auth': {
     mutate: ['server/src/api/management-auth.ts', 'server/src/auth/api-clients.ts'],

@@ -191,4 +191,26 @@ describe.each(ENGINES)('minting and verifying session tokens directly (%s)', (en
     await tokens().revoke(config.id, user.identifier);
     expect(await tokens().verify(legacy, config.id)).toBeUndefined();
   });
+  it("forgets what it cached about a user once the config stops mapping one of the token's accounts", async () => {
+    const user = await connectBoth();
+    const minted = await tokens().mint(config, user.identifier, 600);
+    expect(await tokens().verify(minted.token, config.id)).toBeDefined();
+    // The second verify is answered from the cache.
+    expect(await tokens().verify(minted.token, config.id)).toBeDefined();
+    const lookups = await stack.services.metrics.registry.getSingleMetric('switchboard_cache_lookups_total')?.get();
+    expect(lookups?.values.some((v) => v.labels.cache === 'session_tokens' && v.labels.result === 'hit')).toBe(true);
+    const gmailOnly = await stack.services.mcpConfigs.update(config.id, {
+      mappings: [{ connectionName: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
+    });
+    try {
+      expect(await tokens().verify(minted.token, config.id)).toBeUndefined();
+    } finally {
+      config = await stack.services.mcpConfigs.update(gmailOnly.id, {
+        mappings: [
+          { connectionName: 'MY_GMAIL', tools: ['gmail_fetch_mails'] },
+          { connectionName: 'MY_CALENDAR', tools: ['googlecalendar_create_event'] },
+        ],
+      });
+    }
+  });
 });
