@@ -11,11 +11,7 @@ export const MODULES = {
   },
   vault: {
     mutate: ['server/src/connections/token-vault.ts'],
-    tests: [
-      'server/test/token-vault.test.ts',
-      'server/test/token-refresh.test.ts',
-      'server/test/target-switch.test.ts',
-    ],
+    tests: ['server/test/token-vault.test.ts', 'server/test/token-refresh.test.ts'],
     // The row lock and the transaction of a refused refresh only exist on Postgres.
     engines: 'both',
   },
@@ -29,7 +25,7 @@ export const MODULES = {
   },
   'management-auth': {
     mutate: ['server/src/api/management-auth.ts', 'server/src/auth/api-clients.ts'],
-    tests: ['server/test/api-clients.test.ts', 'server/test/management-api.test.ts'],
+    tests: ['server/test/management-auth.test.ts', 'server/test/api-clients.test.ts'],
   },
   executor: {
     mutate: ['server/src/execution/executor.ts', 'server/src/execution/provider-client.ts'],

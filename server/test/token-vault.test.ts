@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVault } from '../src/connections/token-vault.js';
 import { AppError } from '../src/errors.js';
@@ -16,7 +19,8 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
   /** A second replica on the same database, whose provider calls reach the same sandbox. */
   let replica: Stack;
   let refreshRequests = 0;
-  let refreshes: 'pass' | 'unavailable' | 'slow' = 'pass';
+  /** `short`: the provider issues tokens that live 90 s. */
+  let refreshes: 'pass' | 'unavailable' | 'slow' | 'short' = 'pass';
 
   beforeAll(async () => {
     const provider: typeof fetch = async (input, init) => {
@@ -25,6 +29,10 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
         refreshRequests++;
         if (refreshes === 'unavailable') return Response.json({ error: 'server_error' }, { status: 503 });
         if (refreshes === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
+        if (refreshes === 'short') {
+          const issued = (await (await stack.fetch(request)).json()) as Record<string, unknown>;
+          return Response.json({ ...issued, expires_in: 90 });
+        }
       }
       return stack.fetch(request);
     };
@@ -88,6 +96,27 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
     expect(next.accessToken).not.toBe(refreshed.accessToken);
   });
 
+  it('does not serve a just-refreshed grant from its cache once the new token is about to expire', async () => {
+    const accountId = await connect();
+    refreshes = 'short';
+    let refreshed: Awaited<ReturnType<TokenVault['forceRefresh']>>;
+    try {
+      refreshed = await vault().forceRefresh(accountId);
+    } finally {
+      refreshes = 'pass';
+    }
+    const known = { status: 'ACTIVE' as const, token_version: refreshed.version };
+    expect(await vault().getAccessToken(accountId, { known })).toBe(refreshed);
+    const lookups = await stack.services.metrics.registry.getSingleMetric('switchboard_cache_lookups_total')?.get();
+    expect(lookups?.values.some((v) => v.labels.cache === 'token_grants' && v.labels.result === 'hit')).toBe(true);
+    // 45 s left: within the 60 s skew, while the cache entry is younger than the caches' 60 s backstop.
+    clock.advance(45_000);
+    const calls = refreshRequests;
+    const next = await vault().getAccessToken(accountId, { known });
+    expect(refreshRequests - calls).toBe(1);
+    expect(next.accessToken).not.toBe(refreshed.accessToken);
+  });
+
   it('refreshes a token exactly 60 s before its expiry', async () => {
     const accountId = await connect();
     const before = await vault().getAccessToken(accountId);
@@ -118,6 +147,7 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
       vault().getAccessToken(accountId, { known: { status: 'EXPIRED', token_version: cached.version } }),
     );
     expect(error.code).toBe('account_expired');
+    expect(error.message).toMatch(/^the connected account MY_GMAIL for person-\d+ has expired/);
   });
 
   it('does not serve a cached grant older than the row the caller holds', async () => {
@@ -152,7 +182,10 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
   });
 
   it('answers not_found for an account that does not exist', async () => {
-    expect((await failure(vault().getAccessToken('ca_missing'))).code).toBe('not_found');
+    expect(await failure(vault().getAccessToken('ca_missing'))).toMatchObject({
+      code: 'not_found',
+      message: 'connected account ca_missing not found',
+    });
     expect((await failure(vault().forceRefresh('ca_missing'))).code).toBe('not_found');
   });
 
@@ -166,8 +199,9 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
   it('treats an ACTIVE row without tokens as not connected, whether read or refreshed', async () => {
     const accountId = await connect();
     await setRow(accountId, { tokens_enc: null, key_id: null });
-    expect((await failure(vault().getAccessToken(accountId))).code).toBe('account_not_connected');
-    expect((await failure(vault().forceRefresh(accountId))).code).toBe('account_not_connected');
+    const message = /^the connected account MY_GMAIL for person-\d+ is not authorized yet$/;
+    expect(await failure(vault().getAccessToken(accountId))).toMatchObject({ code: 'account_not_connected', message });
+    expect(await failure(vault().forceRefresh(accountId))).toMatchObject({ code: 'account_not_connected', message });
   });
 
   it('refuses to refresh a disconnected account, and asks the provider nothing', async () => {
@@ -271,5 +305,106 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
     } finally {
       refreshes = 'pass';
     }
+  });
+});
+
+/**
+ * On SQLite there is no row lock: a refresh reads the row, then checks its version again
+ * before calling the provider. A plugin on the vault's database runs another process's
+ * write (its own connection to the file) right after the refresh read the account's
+ * connection, i.e. between the two reads.
+ */
+describe('a refresh on SQLite whose row changed after it was read', () => {
+  let stack: Stack;
+  let refreshRequests = 0;
+  /** The write of "another replica", run once, after the vault's next read of `connections`. */
+  let interfere: (() => void) | undefined;
+  let racing: TokenVault;
+  let otherProcess: SQLite.Database;
+
+  beforeAll(async () => {
+    const provider: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      if (request.url.endsWith('/token') && (await request.clone().text()).includes('grant_type=refresh_token')) {
+        refreshRequests++;
+      }
+      return stack.fetch(request);
+    };
+    stack = await startStack({ engine: 'sqlite', fetch: provider });
+    await stack.createConnection('MY_GMAIL', 'gmail');
+    const readsOfConnections = new WeakSet<object>();
+    const plugin: KyselyPlugin = {
+      transformQuery(args) {
+        if (args.node.kind === 'SelectQueryNode' && JSON.stringify(args.node.from).includes('"name":"connections"')) {
+          readsOfConnections.add(args.queryId);
+        }
+        return args.node;
+      },
+      async transformResult(args) {
+        const write = interfere;
+        if (write && readsOfConnections.has(args.queryId)) {
+          interfere = undefined;
+          write();
+        }
+        return args.result;
+      },
+    };
+    otherProcess = new SQLite(join(stack.db.dataDir, 'switchboard.db'));
+    const { services } = stack;
+    racing = new TokenVault({
+      db: stack.db.db.withPlugin(plugin),
+      engine: 'sqlite',
+      encryptor: services.encryptor,
+      clock: services.clock,
+      oauth: services.oauth,
+      logger: services.logger,
+      changes: services.changes,
+      connections: services.connections,
+      events: services.accountEvents,
+    });
+  });
+  afterAll(async () => {
+    otherProcess?.close();
+    await stack?.close();
+  });
+
+  let people = 0;
+  const connect = () => stack.connectAccount('MY_GMAIL', `racer-${++people}`, 'john.doe@example.com');
+  const bump = (accountId: string, values: Record<string, string | null>) => () => {
+    const columns = Object.keys(values).map((column) => `${column} = @${column}`);
+    otherProcess
+      .prepare(`UPDATE connected_accounts SET ${columns.join(', ')}, token_version = token_version + 1 WHERE id = @id`)
+      .run({ ...values, id: accountId });
+  };
+
+  it('uses the token another replica stored meanwhile, without calling the provider', async () => {
+    const accountId = await connect();
+    const before = await racing.getAccessToken(accountId);
+    interfere = bump(
+      accountId,
+      stack.services.vault.sealTokens(accountId, {
+        accessToken: 'stored-by-the-other-replica',
+        tokenType: 'Bearer',
+        expiresAt: Date.now() + 3600_000,
+      }),
+    );
+    const calls = refreshRequests;
+    const grant = await racing.forceRefresh(accountId);
+    expect(interfere).toBeUndefined();
+    expect(refreshRequests - calls).toBe(0);
+    expect(grant).toMatchObject({ accessToken: 'stored-by-the-other-replica', version: before.version + 1 });
+  });
+
+  it('refuses, rather than refreshes, an account another replica disconnected meanwhile', async () => {
+    const accountId = await connect();
+    interfere = bump(accountId, { status: 'DISCONNECTED' });
+    const calls = refreshRequests;
+    const error = await racing.forceRefresh(accountId).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(interfere).toBeUndefined();
+    expect(error).toMatchObject({ code: 'account_disconnected' });
+    expect(refreshRequests - calls).toBe(0);
   });
 });
