@@ -17,7 +17,7 @@ export const MODULES = {
   },
   'connect-flow': {
     mutate: ['server/src/accounts/connect-flow.ts'],
-    tests: ['server/test/connect-flow.test.ts', 'server/test/connect-trust.test.ts'],
+    tests: ['server/test/connect-flow-rules.test.ts', 'server/test/connect-flow.test.ts'],
   },
   'session-tokens': {
     mutate: ['server/src/mcp/session-tokens.ts'],

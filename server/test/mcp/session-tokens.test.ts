@@ -18,6 +18,7 @@ describe('the expiry of a session token', () => {
     expect(parseExpiry(undefined)).toBe(3600);
     expect(parseExpiry('')).toBe(3600);
     expect(parseExpiry('90.5s')).toBe(90);
+    expect(parseExpiry('90.25s')).toBe(90);
     expect(parseExpiry(' 120s ')).toBe(120);
   });
 
@@ -120,6 +121,12 @@ describe.each(ENGINES)('minting and verifying session tokens directly (%s)', (en
     );
   });
 
+  it('names every mapped connection the user has not connected, in mapping order', async () => {
+    const error = await failure(tokens().mint(config, 'nobody-connected', 600));
+    expect(error.details).toEqual({ connections: ['MY_GMAIL', 'MY_CALENDAR'] });
+    expect(error.message).toMatch(/^nobody-connected has no ACTIVE connected account for MY_GMAIL, MY_CALENDAR; /);
+  });
+
   it('does not count an account that is not ACTIVE when minting', async () => {
     const user = await connectBoth();
     await stack.db.db
@@ -153,6 +160,7 @@ describe.each(ENGINES)('minting and verifying session tokens directly (%s)', (en
     expect(await verify({ ca_ids: user.gmail })).toBeUndefined();
     expect(await verify({ ca_ids: [], ca_who: [] })).toBeUndefined();
     expect(await verify({ ca_who: [who[0]] })).toBeUndefined();
+    expect(await verify({ ca_ids: [user.gmail], ca_who: [who[0], who[1]] })).toBeUndefined();
     expect(await verify({ ca_ids: [user.gmail, 42], ca_who: who })).toBeUndefined();
     // Each account must be consented by the person the token names for it.
     expect(await verify({ ca_who: [who[1], who[0]] })).toBeUndefined();
@@ -190,6 +198,10 @@ describe.each(ENGINES)('minting and verifying session tokens directly (%s)', (en
     // Revoked 700 ms into the second the token was issued in: iat * 1000 is before it.
     await tokens().revoke(config.id, user.identifier);
     expect(await tokens().verify(legacy, config.id)).toBeUndefined();
+    // Issued two seconds later: iat * 1000 is after the revocation.
+    clock.advance(2000);
+    const later = await sign({ ...claims, mint_ms: undefined });
+    expect(await tokens().verify(later, config.id)).toEqual({ identifier: user.identifier, configId: config.id });
   });
   it("forgets what it cached about a user once the config stops mapping one of the token's accounts", async () => {
     const user = await connectBoth();
