@@ -91,6 +91,16 @@ describe.each(ENGINES)('management authentication on %s', (engine) => {
       { authorization: `Basic ${Buffer.from('no-separator-here').toString('base64')}` },
     );
     expect(noSeparator.status).toBe(200);
+    // Another scheme of Basic's length is not Basic: the form's credentials count.
+    const otherScheme = await tokenRequest(
+      new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+      }),
+      { authorization: `Token ${Buffer.from('sbc_wrong:wrong').toString('base64')}` },
+    );
+    expect(otherScheme.status).toBe(200);
     const emptyId = await tokenRequest(
       new URLSearchParams({
         grant_type: 'client_credentials',
@@ -232,12 +242,14 @@ describe.each(ENGINES)('management authentication on %s', (engine) => {
 
   it('creates admin clients by default, lists them oldest first without secrets, and finds one by either id', async () => {
     const before = await countApiClients(stack.db.db);
+    expect(before).toBe((await stack.db.db.selectFrom('api_clients').select('id').execute()).length);
+    expect((await stack.services.apiClients.create('default-scope-too')).scope).toBe('admin');
     const created = await createApiClient(stack.db.db, clock, 'default-scope');
     expect(created).toMatchObject({ name: 'default-scope', scope: 'admin' });
     expect(created.id).toMatch(/^cli_/);
     expect(created.client_id).toMatch(/^sbc_/);
     expect(created.client_secret).toMatch(/^sbs_/);
-    expect(await countApiClients(stack.db.db)).toBe(before + 1);
+    expect(await countApiClients(stack.db.db)).toBe(before + 2);
     clock.advance(1000);
     const later = await stack.services.apiClients.create('later');
     const listed = await stack.services.apiClients.list();
@@ -311,28 +323,75 @@ describe.each(ENGINES)('management authentication on %s', (engine) => {
     expect(await clients.tokenScope(reader.client_id, 1)).toBe('read');
     await clients.revoke(reader.id);
     expect(await clients.tokenScope(reader.client_id, 1)).toBeUndefined();
+    // The second look at a client within a poll is answered from the api_clients cache.
+    expect(await clients.tokenScope(reader.client_id, 1)).toBeUndefined();
+    const lookups = await stack.services.metrics.registry.getSingleMetric('switchboard_cache_lookups_total')?.get();
+    expect(lookups?.values.some((v) => v.labels.cache === 'api_clients' && v.labels.result === 'hit')).toBe(true);
   });
 });
 
 describe('the token endpoint rate limit', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { SWITCHBOARD_RATE_LIMIT_TOKEN: '2/60' } });
+    stack = await startStack({
+      env: {
+        SWITCHBOARD_RATE_LIMIT_TOKEN: '2/60',
+        SWITCHBOARD_RATE_LIMIT_MAGIC_LINK: '1/60',
+        SWITCHBOARD_TRUST_PROXY: 'true',
+      },
+    });
   });
   afterAll(() => stack?.close());
 
-  it('answers 429 with Retry-After once a client used up its requests, before checking the secret', async () => {
-    const ask = () =>
-      stack.fetch(`${stack.url}/oauth/token`, {
-        method: 'POST',
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'sbc_any', client_secret: 'x' }),
-      });
-    expect((await ask()).status).toBe(401);
-    expect((await ask()).status).toBe(401);
-    const limited = await ask();
+  let addresses = 0;
+  /** A token request from its own address (the proxy's X-Forwarded-For) unless `from` is given. */
+  const ask = (fields: Record<string, string>, from = `10.0.0.${++addresses}`) =>
+    stack.fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': from },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_secret: 'x', ...fields }),
+    });
+
+  it('answers 429 with Retry-After once an address used up its requests, before checking the secret', async () => {
+    const from = '192.0.2.1';
+    expect((await ask({ client_id: 'sbc_one' }, from)).status).toBe(401);
+    expect((await ask({ client_id: 'sbc_two' }, from)).status).toBe(401);
+    const limited = await ask({ client_id: 'sbc_three' }, from);
     expect(limited.status).toBe(429);
     expect(limited.headers.get('cache-control')).toBe('no-store');
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The limiter's own wait (up to the 60 s window), not a default.
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(1);
     expect(await limited.json()).toMatchObject({ error: 'rate_limited' });
+  });
+
+  it('limits one client id across addresses, and neither addresses nor clients share a bucket', async () => {
+    expect((await ask({ client_id: 'sbc_busy' })).status).toBe(401);
+    expect((await ask({ client_id: 'sbc_busy' })).status).toBe(401);
+    expect((await ask({ client_id: 'sbc_busy' })).status).toBe(429);
+    for (let i = 0; i < 3; i++) expect((await ask({ client_id: `sbc_distinct_${i}` })).status).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await ask({})).status).toBe(401);
+  });
+
+  it('counts magic links per management client', async () => {
+    const other = await stack.services.apiClients.create('second-admin');
+    const issued = await stack.fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: other.client_id,
+        client_secret: other.client_secret,
+      }),
+      headers: { 'x-forwarded-for': '198.51.100.7' },
+    });
+    const { access_token: otherToken } = (await issued.json()) as { access_token: string };
+    const magicLink = (token: string) =>
+      stack.fetch(`${stack.url}/api/v1/connected_accounts/magic_link`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ connector: 'NONE', identifier: 'x' }),
+      });
+    expect((await magicLink(await stack.token())).status).not.toBe(429);
+    expect((await magicLink(await stack.token())).status).toBe(429);
+    expect((await magicLink(otherToken)).status).not.toBe(429);
   });
 });

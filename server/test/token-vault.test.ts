@@ -199,7 +199,7 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
   it('treats an ACTIVE row without tokens as not connected, whether read or refreshed', async () => {
     const accountId = await connect();
     await setRow(accountId, { tokens_enc: null, key_id: null });
-    const message = /^the connected account MY_GMAIL for person-\d+ is not authorized yet$/;
+    const message = expect.stringMatching(/^the connected account MY_GMAIL for person-\d+ is not authorized yet$/);
     expect(await failure(vault().getAccessToken(accountId))).toMatchObject({ code: 'account_not_connected', message });
     expect(await failure(vault().forceRefresh(accountId))).toMatchObject({ code: 'account_not_connected', message });
   });
