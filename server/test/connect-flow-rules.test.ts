@@ -185,6 +185,17 @@ describe.each(ENGINES)('the connect flow, rule by rule, on %s', (engine) => {
     expect(error.message).toBe((error.cause as AppError).message);
   });
 
+  it('lets the bound provider account consent again', async () => {
+    const identifier = fresh();
+    const first = await flow().authLink(connection, identifier);
+    await flow().completeAuthorization(await consent((await flow().startAuthorization(tokenOf(first.link))).url));
+    const again = await flow().authLink(connection, identifier);
+    const { url } = await flow().startAuthorization(tokenOf(again.link));
+    const done = await flow().completeAuthorization(await consent(url));
+    expect(done.account.status).toBe('ACTIVE');
+    expect(await events(first.account.id, 'account.consent_completed')).toHaveLength(2);
+  });
+
   it('names the bound provider account when another one consents, and records the attempt', async () => {
     const identifier = fresh();
     const first = await flow().authLink(connection, identifier);
@@ -293,9 +304,31 @@ describe.each(ENGINES)('the connect flow, rule by rule, on %s', (engine) => {
       });
     });
 
+    it('passes no state to the app when the link carried none', async () => {
+      const issued = await flow().authLink(connection, fresh(), { userVerifyUrl: verifyUrl });
+      const { url } = await flow().startAuthorization(tokenOf(issued.link));
+      const done = await flow().completeAuthorization(await consent(url));
+      const next = new URL(done.verification?.url ?? '');
+      expect([...next.searchParams.keys()]).toEqual(['auth_request_id']);
+    });
+
+    it('answers a replayed auth_request_id as used, even once it expired', async () => {
+      const { identifier, authRequestId } = await held();
+      await flow().verifyUser(authRequestId, identifier);
+      clock.advance(11 * 60_000);
+      expect(await failure(flow().verifyUser(authRequestId, identifier))).toMatchObject({
+        code: 'user_verification_used',
+      });
+    });
+
     it('does not activate an account that left PENDING_VERIFICATION meanwhile', async () => {
       const { identifier, account, authRequestId } = await held();
-      await stack.services.accounts.disconnect({ id: account.id });
+      // Disconnected by another request after the consent; its verification row is still there.
+      await stack.db.db
+        .updateTable('connected_accounts')
+        .set({ status: 'DISCONNECTED' })
+        .where('id', '=', account.id)
+        .execute();
       expect(await failure(flow().verifyUser(authRequestId, identifier))).toMatchObject({
         code: 'user_verification_invalid',
       });
