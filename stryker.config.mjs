@@ -41,6 +41,8 @@ export const MODULES = {
       'server/test/mcp/instances.test.ts',
       'server/test/mcp/hot-path.test.ts',
       'server/test/mcp/isolation.test.ts',
+      // byConfig: the session-token path to a config.
+      'server/test/mcp/session-token-revocation.test.ts',
     ],
   },
 };
