@@ -1,12 +1,16 @@
-// Runs Stryker once per security-critical module (see stryker.config.mjs): `node mutation.mjs [module ...]`.
+// Runs Stryker once per security-critical module (see stryker.config.mjs):
+// `node mutation.mjs [module ...] [stryker flags, e.g. --force to ignore the incremental state]`.
 import { spawnSync } from 'node:child_process';
 import { MODULES } from './stryker.config.mjs';
 
-const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(MODULES);
+const args = process.argv.slice(2);
+const flags = args.filter((arg) => arg.startsWith('--'));
+const modules = args.filter((arg) => !arg.startsWith('--'));
+const names = modules.length ? modules : Object.keys(MODULES);
 let failed = 0;
 for (const name of names) {
   console.log(`\n== mutation testing: ${name}`);
-  const run = spawnSync('npx', ['stryker', 'run'], {
+  const run = spawnSync('npx', ['stryker', 'run', ...flags], {
     stdio: 'inherit',
     env: { ...process.env, MUTATION_MODULE: name },
   });

@@ -11,23 +11,21 @@ export const MODULES = {
   },
   vault: {
     mutate: ['server/src/connections/token-vault.ts'],
-    tests: [
-      'server/test/token-refresh.test.ts',
-      'server/test/target-switch.test.ts',
-      'server/test/connected-accounts.test.ts',
-    ],
+    tests: ['server/test/token-vault.test.ts', 'server/test/token-refresh.test.ts'],
+    // The row lock and the transaction of a refused refresh only exist on Postgres.
+    engines: 'both',
   },
   'connect-flow': {
     mutate: ['server/src/accounts/connect-flow.ts'],
-    tests: ['server/test/connect-flow.test.ts', 'server/test/connect-trust.test.ts'],
+    tests: ['server/test/connect-flow-rules.test.ts', 'server/test/connect-flow.test.ts'],
   },
   'session-tokens': {
     mutate: ['server/src/mcp/session-tokens.ts'],
-    tests: ['server/test/mcp/session-token-revocation.test.ts', 'server/test/mcp/isolation.test.ts'],
+    tests: ['server/test/mcp/session-tokens.test.ts', 'server/test/mcp/session-token-revocation.test.ts'],
   },
   'management-auth': {
     mutate: ['server/src/api/management-auth.ts', 'server/src/auth/api-clients.ts'],
-    tests: ['server/test/api-clients.test.ts', 'server/test/management-api.test.ts'],
+    tests: ['server/test/management-auth.test.ts', 'server/test/api-clients.test.ts'],
   },
   executor: {
     mutate: ['server/src/execution/executor.ts', 'server/src/execution/provider-client.ts'],
@@ -43,6 +41,8 @@ export const MODULES = {
       'server/test/mcp/instances.test.ts',
       'server/test/mcp/hot-path.test.ts',
       'server/test/mcp/isolation.test.ts',
+      // byConfig: the session-token path to a config.
+      'server/test/mcp/session-token-revocation.test.ts',
     ],
   },
 };
@@ -51,6 +51,8 @@ const name = process.env.MUTATION_MODULE ?? 'envelope';
 const module = MODULES[/** @type {keyof typeof MODULES} */ (name)];
 if (!module) throw new Error(`unknown MUTATION_MODULE ${name}; one of ${Object.keys(MODULES).join(', ')}`);
 process.env.MUTATION_TESTS = module.tests.join(',');
+// SQLite only unless the module has Postgres-only paths (then both, Postgres when reachable).
+process.env.MUTATION_ENGINE = 'engines' in module ? module.engines : 'sqlite';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -59,8 +61,8 @@ export default {
   mutate: module.mutate,
   coverageAnalysis: 'perTest',
   // Two cores shared with others.
-  concurrency: 2,
-  timeoutMS: 30_000,
+  concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
+  timeoutMS: 10_000,
   incremental: true,
   incrementalFile: `reports/mutation/${name}/stryker-incremental.json`,
   reporters: ['html', 'json', 'clear-text', 'progress'],
