@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiConfig, createSeedConfig } from '../mcp/support.js';
 import { installExternalTools } from '../support/external-tools.js';
-import { freePort, type LoopbackServer, serveOnLoopback } from '../support/loopback.js';
+import { freePort, type LoopbackServer } from '../support/loopback.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { serveAppLogin } from './app-login.js';
 import { formFields, TestBrowser } from './browser.js';
 
 /**
@@ -35,16 +36,7 @@ describe('the MCP conformance suite’s authorization-server scenarios (0.2.0-al
     node22 = join(tools, 'node_modules/node/bin/node');
     cli = join(tools, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
     // The app's login page: it knows who is signed in and says so (the hand-off).
-    app = await serveOnLoopback(async (request) => {
-      const url = new URL(request.url);
-      const verified = await stack.api<{ post_user_verify_redirect_url: string }>(
-        'POST',
-        '/api/v1/mcp/oauth/user/verify',
-        { auth_request_id: url.searchParams.get('auth_request_id'), identifier: 'john-doe' },
-      );
-      if (verified.status !== 200) return Response.json(verified.body, { status: 400 });
-      return new Response(null, { status: 302, headers: { location: verified.body.post_user_verify_redirect_url } });
-    });
+    app = await serveAppLogin(() => stack, 'john-doe');
     stack = await startStack({ listen: true, env: { SWITCHBOARD_MCP_OAUTH_LOGIN_URL: `${app.url}/login` } });
     config = await createSeedConfig(stack);
     await stack.connectAccount('MY_GMAIL', 'john-doe', 'john.doe@example.com');

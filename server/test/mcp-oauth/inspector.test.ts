@@ -5,8 +5,9 @@ import { dirname, join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiConfig, createSeedConfig } from '../mcp/support.js';
-import { freePort, type LoopbackServer, serveOnLoopback } from '../support/loopback.js';
+import { freePort, type LoopbackServer } from '../support/loopback.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { serveAppLogin } from './app-login.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../../test-artifacts/mcp-inspector');
@@ -57,16 +58,7 @@ describe.skipIf(!hasChromium)('MCP Inspector signs in at a config URL through it
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    app = await serveOnLoopback(async (request) => {
-      const url = new URL(request.url);
-      const verified = await stack.api<{ post_user_verify_redirect_url: string }>(
-        'POST',
-        '/api/v1/mcp/oauth/user/verify',
-        { auth_request_id: url.searchParams.get('auth_request_id'), identifier: 'john-doe' },
-      );
-      if (verified.status !== 200) return Response.json(verified.body, { status: 400 });
-      return new Response(null, { status: 302, headers: { location: verified.body.post_user_verify_redirect_url } });
-    });
+    app = await serveAppLogin(() => stack, 'john-doe');
     stack = await startStack({ listen: true, env: { SWITCHBOARD_MCP_OAUTH_LOGIN_URL: `${app.url}/login` } });
     config = await createSeedConfig(stack);
     await stack.connectAccount('MY_GMAIL', 'john-doe', 'john.doe@example.com');

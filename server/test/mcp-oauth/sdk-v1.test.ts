@@ -9,8 +9,9 @@ import type {
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiConfig, createSeedConfig, SEED_TOOLS } from '../mcp/support.js';
-import { type LoopbackServer, serveOnLoopback } from '../support/loopback.js';
+import type { LoopbackServer } from '../support/loopback.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { serveAppLogin } from './app-login.js';
 import { formFields, TestBrowser } from './browser.js';
 import { REDIRECT_URI } from './memory-provider.js';
 
@@ -72,17 +73,7 @@ describe('the v1 MCP SDK client signs its user in at a config URL', () => {
   let config: ApiConfig;
 
   beforeAll(async () => {
-    app = await serveOnLoopback(async (request) => {
-      const url = new URL(request.url);
-      if (url.pathname !== '/login') return new Response('not found', { status: 404 });
-      const verified = await stack.api<{ post_user_verify_redirect_url: string }>(
-        'POST',
-        '/api/v1/mcp/oauth/user/verify',
-        { auth_request_id: url.searchParams.get('auth_request_id'), identifier: 'jane-doe' },
-      );
-      if (verified.status !== 200) return Response.json(verified.body, { status: 400 });
-      return new Response(null, { status: 302, headers: { location: verified.body.post_user_verify_redirect_url } });
-    });
+    app = await serveAppLogin(() => stack, 'jane-doe');
     stack = await startStack({ listen: true, env: { SWITCHBOARD_MCP_OAUTH_LOGIN_URL: `${app.url}/login` } });
     config = await createSeedConfig(stack);
   });

@@ -10,6 +10,7 @@ import { SafeDocumentFetcher } from '../../src/mcp-auth/document-fetcher.js';
 import { type ApiConfig, createSeedConfig, SEED_TOOLS } from '../mcp/support.js';
 import { type LoopbackServer, serveOnLoopback } from '../support/loopback.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { serveAppLogin } from './app-login.js';
 import { formFields, TestBrowser } from './browser.js';
 import { mcpPing } from './mcp-ping.js';
 import { MemoryProvider, REDIRECT_URI } from './memory-provider.js';
@@ -33,17 +34,7 @@ describe('MCP clients sign their users in at a config URL (Switchboard as author
 
   beforeAll(async () => {
     // The app: it knows who is signed in (here always john-doe), says so, and sends the browser back.
-    app = await serveOnLoopback(async (request) => {
-      const url = new URL(request.url);
-      if (url.pathname !== '/login') return new Response('not found', { status: 404 });
-      const verified = await stack.api<{ post_user_verify_redirect_url: string }>(
-        'POST',
-        '/api/v1/mcp/oauth/user/verify',
-        { auth_request_id: url.searchParams.get('auth_request_id'), identifier: 'john-doe' },
-      );
-      if (verified.status !== 200) return Response.json(verified.body, { status: 400 });
-      return new Response(null, { status: 302, headers: { location: verified.body.post_user_verify_redirect_url } });
-    });
+    app = await serveAppLogin(() => stack, 'john-doe');
     // Client ID Metadata Documents: a good one, a slow one and a huge one.
     documents = await serveOnLoopback(async (request) => {
       const url = new URL(request.url);
