@@ -28,6 +28,10 @@ export interface TargetSummary {
   p99: number;
   /** CPU ms per call of the server process (its own /proc/<pid>/stat), median over rounds. */
   cpuPerCall: number;
+  /** CPU ms per call the sandbox spent answering this server's provider calls (median). */
+  sandboxCpuPerCall: number;
+  /** CPU ms per call of the load generator (this harness process) sending and reading (median). */
+  clientCpuPerCall: number;
   requests: number;
   failures: number;
 }
@@ -60,6 +64,8 @@ export interface OverheadPoint {
 interface Round {
   result: LoadResult;
   cpuPerCall: number;
+  sandboxCpuPerCall: number;
+  clientCpuPerCall: number;
 }
 
 function summary(rounds: Round[]): TargetSummary {
@@ -68,6 +74,8 @@ function summary(rounds: Round[]): TargetSummary {
     p50: median(rounds.map((r) => r.result.p50)),
     p99: median(rounds.map((r) => r.result.p99)),
     cpuPerCall: median(rounds.map((r) => r.cpuPerCall)),
+    sandboxCpuPerCall: median(rounds.map((r) => r.sandboxCpuPerCall)),
+    clientCpuPerCall: median(rounds.map((r) => r.clientCpuPerCall)),
     requests: rounds.reduce((n, r) => n + r.result.requests, 0),
     failures: rounds.reduce((n, r) => n + r.result.failures, 0),
   };
@@ -172,13 +180,24 @@ export async function overhead(
             if (!target) continue;
             if (target.own) await scrapeLoopDelay(stack.server.url, BENCH_METRICS_TOKEN);
             const start = cpuMs(target.pid);
+            const sandboxStart = cpuMs(stack.sandbox.pid);
+            const clientStart = process.cpuUsage();
             const result = await cannon({ ...run, label: 'tools/call', urls: target.urls });
             const cpu = cpuMs(target.pid) - start;
+            const sandboxCpu = cpuMs(stack.sandbox.pid) - sandboxStart;
+            const client = process.cpuUsage(clientStart);
+            const clientCpu = (client.user + client.system) / 1000;
             if (target.own) {
               const delay = await scrapeLoopDelay(stack.server.url, BENCH_METRICS_TOKEN);
               if (delay) delays.push(delay);
             }
-            rounds[index]?.push({ result, cpuPerCall: cpu / Math.max(1, result.requests) });
+            const calls = Math.max(1, result.requests);
+            rounds[index]?.push({
+              result,
+              cpuPerCall: cpu / calls,
+              sandboxCpuPerCall: sandboxCpu / calls,
+              clientCpuPerCall: clientCpu / calls,
+            });
           }
         }
         const [bareRounds, undiciRounds, ownRounds] = rounds as [Round[], Round[], Round[]];

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 /**
- * `node bench/dist/profile-summary.js <file.cpuprofile> [top]` — self time by function and
+ * `node bench/dist/profile-summary.js <file.cpuprofile> [top] [--window fromUs,toUs]` — self time by function and
  * by package/file, from a profile written by `node --cpu-prof` (see `run.js --profile <dir>`).
  */
 interface ProfileNode {
@@ -11,17 +12,31 @@ interface ProfileNode {
 }
 interface Profile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
 
-const [file, topArg, callersOf] = process.argv.slice(2);
-if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [top] [function name whose callers to show]');
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { window: { type: 'string' } },
+});
+const [file, topArg, callersOf] = positionals;
+if (!file)
+  throw new Error(
+    'usage: profile-summary <file.cpuprofile> [top] [function name whose callers to show] [--window fromUs,toUs]',
+  );
 const top = Number(topArg ?? 30);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+// --window keeps the samples taken between two monotonic-clock stamps (µs), e.g. one run of
+// the scale section (run.js --profile prints them).
+const [from, to] = (values.window ?? '').split(',').map(Number);
 const selfUs = new Map<number, number>();
+let at = profile.startTime;
 profile.samples.forEach((id, i) => {
+  at += profile.timeDeltas[i] ?? 0;
+  if (from !== undefined && to !== undefined && values.window && (at < from || at > to)) return;
   selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 });
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);

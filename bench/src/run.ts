@@ -61,6 +61,8 @@ async function runOverhead(): Promise<void> {
       'p50 ms',
       'p99 ms',
       'CPU ms/call',
+      'sandbox CPU ms/call',
+      'load generator CPU ms/call',
       'switchboard ratio',
       'switchboard added p99 ms',
       'switchboard added CPU ms/call',
@@ -120,6 +122,8 @@ async function runOverhead(): Promise<void> {
             run.p50,
             run.p99,
             run.cpuPerCall,
+            run.sandboxCpuPerCall,
+            run.clientCpuPerCall,
             versus ? versus.ratio : '',
             versus ? versus.addedP99 : '',
             versus ? versus.addedCpu : '',
@@ -251,6 +255,10 @@ async function runScale(): Promise<void> {
       nodeArgs: values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
     });
     results.push(r);
+    if (values.profile && engine === 'sqlite')
+      log(
+        `profile windows (profile-summary --window): first pass ${r.windows.cold.join(',')}, loaded ${r.windows.large.join(',')}`,
+      );
     table.add(
       engine,
       `${r.seed.users} / ${r.seed.accounts} / ${r.seed.seconds.toFixed(0)}`,

@@ -16,7 +16,15 @@ export interface ScaleResult {
   workingSet: number;
   /** Switchboard CPU ms per tools/call (its own /proc/<pid>/stat) in the three runs. */
   cpuPerCall: { small: number; cold: number; large: number };
+  /**
+   * When the first pass and the loaded run ran, in µs of the monotonic clock that V8's
+   * profiler stamps its samples with: `profile-summary --window` cuts a profile to either.
+   */
+  windows: { cold: [number, number]; large: [number, number] };
 }
+
+/** Now on the monotonic clock, in µs (the clock of a --cpu-prof profile's timestamps). */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** A management API call under autocannon, each request naming the next user of the sample. */
 async function managementLoad(options: {
@@ -102,12 +110,15 @@ export async function scale(
     const sampleUrls = seed.sample.map((s) => `${stack.server.url}/mcp/i/${s.secret}`);
     // One pass over the working set first, each user once, measured on its own: every call of
     // it misses the caches. The comparison with the 10-user case is of steady states.
+    const coldStart = monotonicUs();
     const [cold, coldCpu] = await measured(() =>
       cannon({ ...run, label: 'first pass', urls: sampleUrls, durationS: 0, amount: sampleUrls.length }),
     );
+    const largeStart = monotonicUs();
     const [large, largeCpu] = await measured(() =>
       cannon({ ...run, label: `${options.users} users`, urls: sampleUrls, durationS: options.durationS }),
     );
+    const largeEnd = monotonicUs();
 
     const token = await admin.accessToken();
     const pick = (n: number) => seed.sample[(n * 7919) % seed.sample.length] ?? seed.sample[0];
@@ -138,6 +149,7 @@ export async function scale(
       authState,
       workingSet: seed.sample.length,
       cpuPerCall: { small: smallCpu, cold: coldCpu, large: largeCpu },
+      windows: { cold: [coldStart, largeStart], large: [largeStart, largeEnd] },
     };
   } finally {
     await stack.stop();

@@ -1,7 +1,7 @@
 import type { AccountEvent } from '@switchboard/sdk';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
-import { newId } from '../crypto/random.js';
+import { newSortableId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 
 export const ACCOUNT_EVENT_TYPES = [
@@ -44,16 +44,17 @@ export class AccountEvents {
     detail: AccountEventDetail = {},
     db: Kysely<Database> | Transaction<Database> = this.deps.db,
   ): Promise<void> {
+    const at = this.deps.clock.now();
     await db
       .insertInto('account_events')
       .values({
-        id: newId('evt'),
+        id: newSortableId('evt', at),
         connected_account_id: account.id,
         connection_id: account.connection_id,
         identifier: account.identifier,
         type,
         detail: JSON.stringify(detail),
-        created_at: new Date(this.deps.clock.now()).toISOString(),
+        created_at: new Date(at).toISOString(),
       })
       .execute();
   }

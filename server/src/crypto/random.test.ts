@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newId, newSecret, safeEqual } from './random.js';
+import { newId, newSecret, newSortableId, safeEqual } from './random.js';
 
 const ID = /^conn_[a-z2-7]{24}$/;
 
@@ -23,6 +23,33 @@ describe('newId', () => {
       const seen = new Set(ids.map((id) => id[position]));
       // 2,000 draws of 32 equally likely characters miss one with odds of about 1e-26.
       expect(seen.size, `position ${position}`).toBe(32);
+    }
+  });
+});
+
+describe('newSortableId', () => {
+  it("has newId's format: the prefix, an underscore and 24 base32 characters", () => {
+    for (const prefix of ['tcl', 'evt'] as const) {
+      expect(newSortableId(prefix)).toMatch(new RegExp(`^${prefix}_[a-z2-7]{24}$`));
+    }
+    expect(newSortableId('tcl', 0)).toMatch(/^tcl_2{10}[a-z2-7]{14}$/);
+  });
+
+  it('sorts as the milliseconds it was made at, across every digit of its time part', () => {
+    const times = [0, 1, 31, 32, 1023, 1024, 1_700_000_000_000, 1_700_000_000_001, 1_764_000_000_000, 2 ** 48 - 1];
+    const ids = times.map((t) => newSortableId('tcl', t));
+    expect([...ids].sort()).toEqual(ids);
+    // Plain string order (what a B-tree over the text column uses), not only localeCompare.
+    for (let i = 1; i < ids.length; i++) expect((ids[i - 1] as string) < (ids[i] as string)).toBe(true);
+    expect(newSortableId('tcl', 1024).slice(4, 14)).toBe('2222222322');
+  });
+
+  it('differs within one millisecond, and keeps every random character in use', () => {
+    const ids = Array.from({ length: 2_000 }, () => newSortableId('tcl', 1_764_000_000_000));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids.map((id) => id.slice(4, 14))).size).toBe(1);
+    for (let position = 14; position < 28; position++) {
+      expect(new Set(ids.map((id) => id[position])).size, `position ${position}`).toBe(32);
     }
   });
 });

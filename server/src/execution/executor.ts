@@ -3,7 +3,7 @@ import type { ConnectFlow } from '../accounts/connect-flow.js';
 import type { ConnectedAccounts } from '../accounts/connected-accounts.js';
 import type { ConnectionRow, Connections } from '../connections/connections.js';
 import type { AccountRow } from '../connections/token-vault.js';
-import { newId } from '../crypto/random.js';
+import { newId, newSortableId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { ACCOUNT_ERRORS, AppError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -295,8 +295,9 @@ export class ToolExecutor {
       durationMs,
       outcome.providerMs,
     );
+    const loggedAt = this.deps.clock.now();
     this.deps.callLog.record({
-      id: newId('tcl'),
+      id: newSortableId('tcl', loggedAt),
       execution_id: executionId,
       tool_name: request.toolName.slice(0, 200),
       provider: outcome.providerName ?? null,
@@ -312,7 +313,7 @@ export class ToolExecutor {
       source: request.source,
       attempt: request.attempt ?? 1,
       instance_id: request.instanceId ?? null,
-      created_at: new Date(this.deps.clock.now()).toISOString(),
+      created_at: new Date(loggedAt).toISOString(),
     });
   }
 }

@@ -1,7 +1,7 @@
 import type { ConnectedAccounts } from '../accounts/connected-accounts.js';
 import type { ConnectionRow, Connections } from '../connections/connections.js';
 import type { AccountRow } from '../connections/token-vault.js';
-import { newId } from '../crypto/random.js';
+import { newId, newSortableId } from '../crypto/random.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -194,8 +194,9 @@ export class ProviderProxy {
       logged.providerTime.ms,
     );
     const [path = '', query = ''] = request.pathAndQuery.split(/\?(.*)/s, 2);
+    const loggedAt = this.deps.clock.now();
     this.deps.callLog.record({
-      id: newId('tcl'),
+      id: newSortableId('tcl', loggedAt),
       execution_id: logged.executionId,
       tool_name: toolName,
       provider: provider?.name ?? null,
@@ -215,7 +216,7 @@ export class ProviderProxy {
       source: 'API',
       attempt: 1,
       instance_id: null,
-      created_at: new Date(this.deps.clock.now()).toISOString(),
+      created_at: new Date(loggedAt).toISOString(),
     });
   }
 }
