@@ -44,6 +44,22 @@ export interface LoopDelay {
   max: number;
 }
 
+/**
+ * Garbage collection in the Switchboard process during a round (prom-client's
+ * `nodejs_gc_duration_seconds`, the difference of two scrapes; medians over rounds): what the
+ * tail latency can be blamed on besides the work itself.
+ */
+export interface GcPauses {
+  /** Pause ms per call, all kinds. */
+  msPerCall: number;
+  /** Scavenges (young generation) and mark-compacts (whole heap) per second. */
+  minorPerS: number;
+  majorPerS: number;
+  /** Pauses longer than 1 ms and longer than 10 ms, per second (the histogram's buckets). */
+  over1msPerS: number;
+  over10msPerS: number;
+}
+
 export interface OverheadPoint {
   era: string;
   connections: number;
@@ -59,6 +75,7 @@ export interface OverheadPoint {
     bareUndici: { ratio: number; addedP99: number; addedCpu: number };
   };
   loopDelay?: LoopDelay;
+  gc?: GcPauses;
 }
 
 interface Round {
@@ -93,8 +110,26 @@ function paired(own: Round[], other: Round[]) {
 /** prom-client's default `eventLoopMonitoringPrecision`, which Switchboard keeps. */
 const LOOP_SAMPLING_MS = 10;
 
-/** Reads prom-client's event-loop lag gauges; each scrape also resets the histogram behind them. */
-async function scrapeLoopDelay(serverUrl: string, token: string): Promise<LoopDelay | undefined> {
+/** Cumulative GC counters at one scrape: pauses, seconds, and pauses within 1 ms / 10 ms. */
+interface GcTotals {
+  count: number;
+  seconds: number;
+  within1ms: number;
+  within10ms: number;
+  minor: number;
+  major: number;
+}
+
+interface Scrape {
+  loop: LoopDelay;
+  gc: GcTotals;
+}
+
+/**
+ * Reads prom-client's event-loop lag gauges (each scrape also resets the histogram behind
+ * them) and its cumulative GC histogram.
+ */
+async function scrapeMetrics(serverUrl: string, token: string): Promise<Scrape | undefined> {
   const response = await fetch(`${serverUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
   if (response.status !== 200) return undefined;
   const text = await response.text();
@@ -103,7 +138,33 @@ async function scrapeLoopDelay(serverUrl: string, token: string): Promise<LoopDe
     // The histogram samples every LOOP_SAMPLING_MS and records the whole gap between samples.
     return match ? Math.max(0, Number(match[1]) * 1000 - LOOP_SAMPLING_MS) : Number.NaN;
   };
-  return { p50: read('p50'), p90: read('p90'), p99: read('p99'), max: read('max') };
+  const gc: GcTotals = { count: 0, seconds: 0, within1ms: 0, within10ms: 0, minor: 0, major: 0 };
+  for (const line of text.split('\n')) {
+    const match = /^switchboard_nodejs_gc_duration_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!match) continue;
+    const [, series, labels = '', value] = match;
+    const n = Number(value);
+    const kind = /kind="([^"]+)"/.exec(labels)?.[1];
+    if (series === 'sum') gc.seconds += n;
+    else if (series === 'count') {
+      gc.count += n;
+      if (kind === 'minor') gc.minor += n;
+      if (kind === 'major') gc.major += n;
+    } else if (labels.includes('le="0.001"')) gc.within1ms += n;
+    else if (labels.includes('le="0.01"')) gc.within10ms += n;
+  }
+  return { loop: { p50: read('p50'), p90: read('p90'), p99: read('p99'), max: read('max') }, gc };
+}
+
+function gcDuring(before: GcTotals, after: GcTotals, calls: number, seconds: number): GcPauses {
+  const count = after.count - before.count;
+  return {
+    msPerCall: ((after.seconds - before.seconds) * 1000) / Math.max(1, calls),
+    minorPerS: (after.minor - before.minor) / seconds,
+    majorPerS: (after.major - before.major) / seconds,
+    over1msPerS: (count - (after.within1ms - before.within1ms)) / seconds,
+    over10msPerS: (count - (after.within10ms - before.within10ms)) / seconds,
+  };
 }
 
 /** The metrics bearer the bench starts Switchboard with, to read its event-loop delay. */
@@ -173,12 +234,13 @@ export async function overhead(
         const run = { body: era.body, headers: era.headers, connections, durationS: options.roundS };
         const rounds = targets.map(() => [] as Round[]);
         const delays: LoopDelay[] = [];
+        const pauses: GcPauses[] = [];
         for (let round = 0; round < options.rounds; round++) {
           for (let k = 0; k < targets.length; k++) {
             const index = (round + k) % targets.length;
             const target = targets[index];
             if (!target) continue;
-            if (target.own) await scrapeLoopDelay(stack.server.url, BENCH_METRICS_TOKEN);
+            const before = target.own ? await scrapeMetrics(stack.server.url, BENCH_METRICS_TOKEN) : undefined;
             const start = cpuMs(target.pid);
             const sandboxStart = cpuMs(stack.sandbox.pid);
             const clientStart = process.cpuUsage();
@@ -187,9 +249,12 @@ export async function overhead(
             const sandboxCpu = cpuMs(stack.sandbox.pid) - sandboxStart;
             const client = process.cpuUsage(clientStart);
             const clientCpu = (client.user + client.system) / 1000;
-            if (target.own) {
-              const delay = await scrapeLoopDelay(stack.server.url, BENCH_METRICS_TOKEN);
-              if (delay) delays.push(delay);
+            if (before) {
+              const after = await scrapeMetrics(stack.server.url, BENCH_METRICS_TOKEN);
+              if (after) {
+                delays.push(after.loop);
+                pauses.push(gcDuring(before.gc, after.gc, result.requests, result.durationS));
+              }
             }
             const calls = Math.max(1, result.requests);
             rounds[index]?.push({
@@ -216,6 +281,17 @@ export async function overhead(
                   p90: median(delays.map((d) => d.p90)),
                   p99: median(delays.map((d) => d.p99)),
                   max: median(delays.map((d) => d.max)),
+                },
+              }
+            : {}),
+          ...(pauses.length
+            ? {
+                gc: {
+                  msPerCall: median(pauses.map((g) => g.msPerCall)),
+                  minorPerS: median(pauses.map((g) => g.minorPerS)),
+                  majorPerS: median(pauses.map((g) => g.majorPerS)),
+                  over1msPerS: median(pauses.map((g) => g.over1msPerS)),
+                  over10msPerS: median(pauses.map((g) => g.over10msPerS)),
                 },
               }
             : {}),

@@ -79,8 +79,21 @@ async function runOverhead(): Promise<void> {
     'tools/list p50 ≤ 5 ms',
   ]);
   const loopTable = new Table(
-    'Event-loop delay of the Switchboard process under load (ms past the 10 ms sampling interval, median over its rounds)',
-    ['engine', 'era', 'conc.', 'p50', 'p90', 'p99', 'max'],
+    'Event-loop delay (ms past the 10 ms sampling interval) and garbage collection of the Switchboard process under load, median over its rounds',
+    [
+      'engine',
+      'era',
+      'conc.',
+      'p50',
+      'p90',
+      'p99',
+      'max',
+      'GC pause ms/call',
+      'scavenges/s',
+      'mark-compacts/s',
+      'GC pauses > 1 ms /s',
+      'GC pauses > 10 ms /s',
+    ],
   );
   const listTable = new Table('tools/list of a 25-connection config, concurrency 10', [
     'engine',
@@ -139,6 +152,11 @@ async function runOverhead(): Promise<void> {
             p.loopDelay.p90,
             p.loopDelay.p99,
             p.loopDelay.max,
+            p.gc?.msPerCall ?? '',
+            p.gc?.minorPerS ?? '',
+            p.gc?.majorPerS ?? '',
+            p.gc?.over1msPerS ?? '',
+            p.gc?.over10msPerS ?? '',
           );
         if (p.connections !== 10) continue;
         for (const [name, versus, floor] of [
