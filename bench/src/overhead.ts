@@ -1,7 +1,14 @@
 import { BenchStack, type Engine, wideMappings } from './environment.js';
 import { cannon, FETCH_MAILS_ERAS, LIST_TOOLS_BODY, LIST_TOOLS_HEADERS, type LoadResult } from './load.js';
 import { cpuMs, rssMb } from './proc.js';
-import { issueSandboxToken, startBareServer } from './stack.js';
+import {
+  Admin,
+  issueSandboxToken,
+  removeDataDir,
+  type Switchboard,
+  startBareServer,
+  startSwitchboard,
+} from './stack.js';
 
 /** One tools/list answer, checked to list `count` distinct tools; its body is returned. */
 async function verifiedToolsList(url: string, count: number): Promise<string> {
@@ -69,13 +76,22 @@ export interface OverheadPoint {
   /** The bare server calling the sandbox with undici's request API, as Switchboard does. */
   bareUndici: TargetSummary;
   switchboard: TargetSummary;
-  /** Per-round Switchboard/bare ratios and differences, paired within a round, then the median. */
+  /** Another build of Switchboard (bench --baseline), in the same alternating rounds. */
+  baseline?: TargetSummary;
+  /** Per-round Switchboard/other ratios and differences, paired within a round, then the median. */
   versus: {
-    bare: { ratio: number; addedP99: number; addedCpu: number };
-    bareUndici: { ratio: number; addedP99: number; addedCpu: number };
+    bare: Versus;
+    bareUndici: Versus;
+    baseline?: Versus;
   };
   loopDelay?: LoopDelay;
   gc?: GcPauses;
+}
+
+export interface Versus {
+  ratio: number;
+  addedP99: number;
+  addedCpu: number;
 }
 
 interface Round {
@@ -98,7 +114,7 @@ function summary(rounds: Round[]): TargetSummary {
   };
 }
 
-function paired(own: Round[], other: Round[]) {
+function paired(own: Round[], other: Round[]): Versus {
   const each = own.map((round, i) => ({ own: round, other: other[i] as Round }));
   return {
     ratio: median(each.map((p) => p.own.result.rps / Math.max(1e-9, p.other.result.rps))),
@@ -200,17 +216,20 @@ export async function overhead(
     durationS: number;
     nodeArgs?: string[];
     users: number;
+    /** `server/dist/cli.js` of another build, measured in the same rounds (SQLite only). */
+    baselineCli?: string;
   },
 ): Promise<OverheadResult> {
   const stack = await BenchStack.start(engine, {
     nodeArgs: options.nodeArgs,
     env: { SWITCHBOARD_METRICS_TOKEN: BENCH_METRICS_TOKEN },
   });
-  const { admin } = stack;
-  await admin.createConnection('MY_GMAIL', 'gmail');
-  await admin.createConfig('bench', [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }]);
-  const instances = await stack.connectedUsers('bench', 'user', options.users);
-  const urls = instances.map((i) => i.url.replace(/^http:\/\/[^/]+/, stack.server.url));
+  const urls = await benchInstances(stack.server, stack.admin, options.users);
+  // The baseline build shares the sandbox and gets a data folder of its own (SQLite).
+  const baseline =
+    options.baselineCli && engine === 'sqlite'
+      ? await startSwitchboard({ sandboxUrl: stack.sandbox.url, cli: options.baselineCli, nodeArgs: options.nodeArgs })
+      : undefined;
   const token = await issueSandboxToken(stack.sandbox.url);
   const bare = await startBareServer(stack.sandbox.url, token, 'fetch');
   // With --profile, the undici baseline is profiled too: the two profiles side by side show what
@@ -222,6 +241,11 @@ export async function overhead(
       { urls: [bareUndici.url], pid: bareUndici.pid, own: false },
       { urls, pid: stack.server.pid, own: true },
     ];
+    if (baseline) {
+      const baselineAdmin = Admin.fromDataDir(baseline.url, baseline.dataDir);
+      const baselineUrls = await benchInstances(baseline, baselineAdmin, options.users);
+      targets.push({ urls: baselineUrls, pid: baseline.pid, own: false });
+    }
     const eras = FETCH_MAILS_ERAS.filter((era) => options.eras.includes(era.name));
     for (const era of eras) {
       const warm = { body: era.body, headers: era.headers, connections: 10, durationS: 2 };
@@ -265,7 +289,12 @@ export async function overhead(
             });
           }
         }
-        const [bareRounds, undiciRounds, ownRounds] = rounds as [Round[], Round[], Round[]];
+        const [bareRounds, undiciRounds, ownRounds, baselineRounds] = rounds as [
+          Round[],
+          Round[],
+          Round[],
+          Round[] | undefined,
+        ];
         points.push({
           era: era.name,
           connections,
@@ -273,7 +302,12 @@ export async function overhead(
           bare: summary(bareRounds),
           bareUndici: summary(undiciRounds),
           switchboard: summary(ownRounds),
-          versus: { bare: paired(ownRounds, bareRounds), bareUndici: paired(ownRounds, undiciRounds) },
+          ...(baselineRounds ? { baseline: summary(baselineRounds) } : {}),
+          versus: {
+            bare: paired(ownRounds, bareRounds),
+            bareUndici: paired(ownRounds, undiciRounds),
+            ...(baselineRounds ? { baseline: paired(ownRounds, baselineRounds) } : {}),
+          },
           ...(delays.length
             ? {
                 loopDelay: {
@@ -299,6 +333,7 @@ export async function overhead(
       }
     }
 
+    const { admin } = stack;
     const wide = wideMappings(25);
     for (const mapping of wide) await admin.createConnection(mapping.name, mapping.provider);
     await admin.createConfig(
@@ -333,5 +368,22 @@ export async function overhead(
   } finally {
     await bare.stop();
     await bareUndici.stop();
+    if (baseline) {
+      await baseline.stop();
+      removeDataDir(baseline);
+    }
   }
+}
+
+/** The bench's config on one Switchboard, and the instance URLs of `users` consented users. */
+async function benchInstances(server: Switchboard, admin: Admin, users: number): Promise<string[]> {
+  await admin.createConnection('MY_GMAIL', 'gmail');
+  await admin.createConfig('bench', [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }]);
+  const urls: string[] = [];
+  for (let i = 0; i < users; i++) {
+    const instance = await admin.ensureInstance('bench', `user-${i}`);
+    await admin.connectAll(instance.id);
+    urls.push(instance.url.replace(/^http:\/\/[^/]+/, server.url));
+  }
+  return urls;
 }

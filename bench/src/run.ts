@@ -1,11 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Engine } from './environment.js';
 import { IDLE_S, type SoakResult, type StartResult, soak, startAndIdle } from './footprint.js';
 import { type FaceResult, grpcVsRest, WARM_UP_S } from './grpc.js';
-import { type OverheadPoint, type OverheadResult, overhead, type TargetSummary } from './overhead.js';
+import { type OverheadResult, overhead, type TargetSummary, type Versus } from './overhead.js';
 import { machineInfo, Table, verdict } from './report.js';
 import { type ScaleResult, scale } from './scale.js';
 import { type ScaleOutResult, scaleOut } from './scale-out.js';
@@ -13,7 +15,9 @@ import { type ScaleOutResult, scaleOut } from './scale-out.js';
 /**
  * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc]
  *  [--eras 2025-06-18,2026-07-28] [--concurrency 1,10,50] [--rounds 5]
- *  [--engines sqlite,postgres] [--profile dir]` — prints tables and writes bench/REPORT.md.
+ *  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout]` — prints tables and writes
+ *  bench/REPORT.md. --baseline measures another build's Switchboard (its server/dist, SQLite only) in
+ *  the same alternating overhead rounds, e.g. the commit before a change.
  */
 const { values } = parseArgs({
   options: {
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,10,50' },
     rounds: { type: 'string' },
     eras: { type: 'string', default: '2025-06-18,2026-07-28' },
+    baseline: { type: 'string' },
     report: { type: 'string', default: fileURLToPath(new URL('../REPORT.md', import.meta.url)) },
   },
 });
@@ -103,6 +108,15 @@ async function runOverhead(): Promise<void> {
     'p99 ms',
     'failures',
   ]);
+  if (values.baseline) {
+    let commit = 'unknown commit';
+    try {
+      commit = execFileSync('git', ['-C', values.baseline, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    } catch {}
+    notes.push(
+      `Baseline: the rows "switchboard, baseline build" are another build of Switchboard (${commit}, from ${values.baseline}) on SQLite, measured in the same alternating rounds as this one; its ratio and added figures are this build's over it.`,
+    );
+  }
   let soakResult: SoakResult | undefined;
   let rssAfter: number | undefined;
   for (const engine of engines) {
@@ -116,15 +130,17 @@ async function runOverhead(): Promise<void> {
         durationS,
         concurrency: (values.concurrency ?? '').split(',').map(Number),
         users: 10,
+        baselineCli: values.baseline ? resolve(values.baseline, 'server/dist/cli.js') : undefined,
         nodeArgs:
           values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
       });
       for (const p of result.points) {
-        const rows: [string, TargetSummary, OverheadPoint['versus']['bare'] | undefined][] = [
+        const rows: [string, TargetSummary, Versus | undefined][] = [
           ['bare, fetch', p.bare, p.versus.bare],
           ['bare, undici', p.bareUndici, p.versus.bareUndici],
-          ['switchboard', p.switchboard, undefined],
         ];
+        if (p.baseline) rows.push(['switchboard, baseline build', p.baseline, p.versus.baseline]);
+        rows.push(['switchboard', p.switchboard, undefined]);
         for (const [name, run, versus] of rows) {
           overheadTable.add(
             engine,

@@ -37,6 +37,8 @@ export interface SwitchboardOptions {
   env?: Record<string, string>;
   /** Use the embedded defaults: no fixed key, no external sandbox. */
   embedded?: boolean;
+  /** Another build's `server/dist/cli.js` (bench --baseline); this checkout's by default. */
+  cli?: string;
 }
 
 export interface Switchboard extends Child {
@@ -65,7 +67,7 @@ export async function startSwitchboard(options: SwitchboardOptions = {}): Promis
   };
   const child = await startChild(
     'switchboard',
-    [...(options.nodeArgs ?? []), SERVER_CLI, 'start'],
+    [...(options.nodeArgs ?? []), options.cli ?? SERVER_CLI, 'start'],
     env,
     'Switchboard is ready',
   );
