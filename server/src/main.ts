@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { createApp } from './app.js';
-import { countApiClients, createApiClient, type IssuedClient } from './auth/api-clients.js';
+import { createFirstAdmin, type IssuedClient } from './auth/api-clients.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { type Clock, systemClock } from './clock.js';
 import {
@@ -191,9 +191,9 @@ async function startServing(
   },
 ): Promise<RunningServer> {
   const { handle, encryptor, signingKeys, logger, clock } = started;
-  let adminClient: IssuedClient | undefined;
-  if ((await countApiClients(handle.db)) === 0) {
-    adminClient = await createApiClient(handle.db, clock, 'admin');
+  // Replicas starting at once on an empty database: only one of them creates (and prints) it.
+  const adminClient = await createFirstAdmin(handle.db, handle.engine, clock);
+  if (adminClient) {
     // The embedded default keeps the secret for the demo and the CLI; production prints it once, and no file holds it.
     let file: string | undefined;
     if (!config.production) {
