@@ -52,6 +52,7 @@ const envSchema = z.object({
     .max(7 * 86400)
     .default(3600),
   SWITCHBOARD_LOG_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  SWITCHBOARD_ACCOUNT_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   SWITCHBOARD_USER_VERIFY_URL: z.url({ protocol: /^https?$/ }).optional(),
   SWITCHBOARD_ALLOWED_ORIGINS: z.string().optional(),
   SWITCHBOARD_ALLOWED_HOSTS: z.string().optional(),
@@ -155,6 +156,8 @@ export interface Config {
   authLinkTtlSeconds: number;
   /** Days tool_call_logs rows are kept (0: forever); expired links and auth requests go a day after expiry. */
   logRetentionDays: number;
+  /** Days account_events rows (each account's history) are kept (0: forever). */
+  accountEventRetentionDays: number;
   /**
    * The app page that confirms who completed a consent (user verification), unless the link
    * or its connection names one; undefined = accounts become ACTIVE at the provider's callback.
@@ -314,6 +317,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     accessTokenTtlSeconds: e.SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS,
     authLinkTtlSeconds: e.SWITCHBOARD_AUTH_LINK_TTL_SECONDS,
     logRetentionDays: e.SWITCHBOARD_LOG_RETENTION_DAYS,
+    accountEventRetentionDays: e.SWITCHBOARD_ACCOUNT_EVENT_RETENTION_DAYS,
     userVerifyUrl: e.SWITCHBOARD_USER_VERIFY_URL,
     allowedOrigins: list(e.SWITCHBOARD_ALLOWED_ORIGINS),
     allowedHosts: [

@@ -273,7 +273,10 @@ async function startServing(
         throw error;
       })
     : undefined;
-  const retention = new Retention({ db: handle.db, clock, logger }, { logRetentionDays: config.logRetentionDays });
+  const retention = new Retention(
+    { db: handle.db, clock, logger },
+    { logRetentionDays: config.logRetentionDays, accountEventRetentionDays: config.accountEventRetentionDays },
+  );
   retention.start();
   const port = listener.port;
   logger.info(
