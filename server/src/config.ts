@@ -267,8 +267,12 @@ export function sandboxRootUrl(publicUrl: string, port: number): string {
   return `http://${new URL(publicUrl).hostname}:${port}`;
 }
 
-/** Parses and validates an environment. Throws ConfigError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Parses and validates an environment. Throws ConfigError naming every bad variable.
+ * `boundPort`: with PORT=0, the port the system gave the listener, which the URLs derived
+ * from PORT (the default public URL, the allowed hosts) must carry instead of 0.
+ */
+export function loadConfig(env: Record<string, string | undefined>, options: { boundPort?: number } = {}): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
@@ -276,7 +280,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   const tls = tlsConfig(e);
-  const publicUrl = (e.SWITCHBOARD_PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const port = e.PORT === 0 && options.boundPort !== undefined ? options.boundPort : e.PORT;
+  const publicUrl = (e.SWITCHBOARD_PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, '');
   const publicHost = new URL(publicUrl).host;
   const production = e.DATABASE_URL !== undefined || !isLoopbackHostname(new URL(publicUrl).hostname);
   // The embedded default (SQLite on this machine) has the sandbox; production only when asked
@@ -292,7 +297,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(['SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA: for tests only; production mode refuses it']);
   }
   return {
-    port: e.PORT,
+    port,
     host: e.HOST,
     publicUrl,
     production,
@@ -321,7 +326,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     userVerifyUrl: e.SWITCHBOARD_USER_VERIFY_URL,
     allowedOrigins: list(e.SWITCHBOARD_ALLOWED_ORIGINS),
     allowedHosts: [
-      ...new Set([publicHost, `localhost:${e.PORT}`, `127.0.0.1:${e.PORT}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)]),
+      ...new Set([publicHost, `localhost:${port}`, `127.0.0.1:${port}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)]),
     ],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     heapGrowingPercent: e.SWITCHBOARD_HEAP_GROWING_PERCENT,
