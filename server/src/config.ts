@@ -52,6 +52,7 @@ const envSchema = z.object({
     .max(7 * 86400)
     .default(3600),
   SWITCHBOARD_LOG_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  SWITCHBOARD_ACCOUNT_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   SWITCHBOARD_USER_VERIFY_URL: z.url({ protocol: /^https?$/ }).optional(),
   SWITCHBOARD_ALLOWED_ORIGINS: z.string().optional(),
   SWITCHBOARD_ALLOWED_HOSTS: z.string().optional(),
@@ -155,6 +156,8 @@ export interface Config {
   authLinkTtlSeconds: number;
   /** Days tool_call_logs rows are kept (0: forever); expired links and auth requests go a day after expiry. */
   logRetentionDays: number;
+  /** Days account_events rows (each account's history) are kept (0: forever). */
+  accountEventRetentionDays: number;
   /**
    * The app page that confirms who completed a consent (user verification), unless the link
    * or its connection names one; undefined = accounts become ACTIVE at the provider's callback.
@@ -264,8 +267,12 @@ export function sandboxRootUrl(publicUrl: string, port: number): string {
   return `http://${new URL(publicUrl).hostname}:${port}`;
 }
 
-/** Parses and validates an environment. Throws ConfigError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Parses and validates an environment. Throws ConfigError naming every bad variable.
+ * `boundPort`: with PORT=0, the port the system gave the listener, which the URLs derived
+ * from PORT (the default public URL, the allowed hosts) must carry instead of 0.
+ */
+export function loadConfig(env: Record<string, string | undefined>, options: { boundPort?: number } = {}): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
@@ -273,7 +280,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   const tls = tlsConfig(e);
-  const publicUrl = (e.SWITCHBOARD_PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const port = e.PORT === 0 && options.boundPort !== undefined ? options.boundPort : e.PORT;
+  const publicUrl = (e.SWITCHBOARD_PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, '');
   const publicHost = new URL(publicUrl).host;
   const production = e.DATABASE_URL !== undefined || !isLoopbackHostname(new URL(publicUrl).hostname);
   // The embedded default (SQLite on this machine) has the sandbox; production only when asked
@@ -289,7 +297,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(['SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA: for tests only; production mode refuses it']);
   }
   return {
-    port: e.PORT,
+    port,
     host: e.HOST,
     publicUrl,
     production,
@@ -314,10 +322,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     accessTokenTtlSeconds: e.SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS,
     authLinkTtlSeconds: e.SWITCHBOARD_AUTH_LINK_TTL_SECONDS,
     logRetentionDays: e.SWITCHBOARD_LOG_RETENTION_DAYS,
+    accountEventRetentionDays: e.SWITCHBOARD_ACCOUNT_EVENT_RETENTION_DAYS,
     userVerifyUrl: e.SWITCHBOARD_USER_VERIFY_URL,
     allowedOrigins: list(e.SWITCHBOARD_ALLOWED_ORIGINS),
     allowedHosts: [
-      ...new Set([publicHost, `localhost:${e.PORT}`, `127.0.0.1:${e.PORT}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)]),
+      ...new Set([publicHost, `localhost:${port}`, `127.0.0.1:${port}`, ...list(e.SWITCHBOARD_ALLOWED_HOSTS)]),
     ],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     heapGrowingPercent: e.SWITCHBOARD_HEAP_GROWING_PERCENT,

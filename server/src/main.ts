@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import v8 from 'node:v8';
-import { createApp } from './app.js';
-import { countApiClients, createApiClient, type IssuedClient } from './auth/api-clients.js';
+import type { Hono } from 'hono';
+import { type AppEnv, createApp } from './app.js';
+import { createFirstAdmin, type IssuedClient } from './auth/api-clients.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { type Clock, systemClock } from './clock.js';
 import {
@@ -23,9 +24,9 @@ import {
 } from './crypto/envelope.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createProviderTransport } from './execution/provider-transport.js';
-import { createGrpcHandlers } from './grpc/index.js';
+import { createGrpcHandlers, type GrpcHandlers } from './grpc/index.js';
 import { httpServerOptions, limitConnections } from './listener/http1-options.js';
-import { listen } from './listener/listen.js';
+import { type Listener, listen } from './listener/listen.js';
 import { serveSandbox } from './listener/sandbox-port.js';
 import { fetchTrusting } from './listener/trusting-fetch.js';
 import { createLogger, type Logger } from './logger.js';
@@ -148,7 +149,7 @@ export async function startServer(
         cause: error,
       });
     }
-    return await startServing(config, options, { handle, encryptor, signingKeys, logger, clock });
+    return await startServing(env, config, options, { handle, encryptor, signingKeys, logger, clock });
   } catch (error) {
     await handle.close();
     throw error;
@@ -180,6 +181,7 @@ async function loadTls(
 }
 
 async function startServing(
+  env: Record<string, string | undefined>,
   config: Config,
   options: { onAdminCreated?: (client: IssuedClient, file: string | undefined) => void },
   started: {
@@ -190,10 +192,10 @@ async function startServing(
     clock: Clock;
   },
 ): Promise<RunningServer> {
-  const { handle, encryptor, signingKeys, logger, clock } = started;
-  let adminClient: IssuedClient | undefined;
-  if ((await countApiClients(handle.db)) === 0) {
-    adminClient = await createApiClient(handle.db, clock, 'admin');
+  const { handle, logger, clock } = started;
+  // Replicas starting at once on an empty database: only one of them creates (and prints) it.
+  const adminClient = await createFirstAdmin(handle.db, handle.engine, clock);
+  if (adminClient) {
     // The embedded default keeps the secret for the demo and the CLI; production prints it once, and no file holds it.
     let file: string | undefined;
     if (!config.production) {
@@ -208,27 +210,83 @@ async function startServing(
     options.onAdminCreated?.(adminClient, file);
   }
 
-  const sandbox = config.sandbox.mounted
-    ? createSandbox({
-        clock,
-        accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds,
-        control: { secret: config.sandbox.controlSecret, loopbackOnly: config.sandbox.controlLoopbackOnly },
-        allowRedirectUri: sandboxRedirectRule(config),
-      }).app
-    : undefined;
-  // Its own port first: connections that target the sandbox use the URL it got.
-  let sandboxListener: PortListener | undefined;
-  if (sandbox && config.sandbox.port !== undefined) {
-    sandboxListener = await serveSandbox(sandbox.fetch, {
-      port: config.sandbox.port,
-      portIsDefault: config.sandbox.portIsDefault,
-      host: config.host,
-      http: config.http,
-    });
-    const url = sandboxRootUrl(config.publicUrl, sandboxListener.port);
-    config = { ...config, sandbox: { ...config.sandbox, port: sandboxListener.port, url } };
-  }
   const tls = await loadTls(config, clock.now());
+  // The port is bound before the app is built: with PORT=0 the system picks it, and every URL
+  // derived from PORT (the public URL, its sandbox, the allowed hosts) must carry that one.
+  let serving: Serving | undefined;
+  const listener = await listen({
+    port: config.port,
+    host: config.host,
+    http: config.http,
+    tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
+    // Every argument passes on: the second is the Node request, whose socket tells who the caller is.
+    fetch: (...args: Parameters<Serving['fetch']>) => (serving ? serving.fetch(...args) : notReadyYet()),
+    grpc: {
+      stream: (stream, headers, rawHeaders) => serving?.grpc.stream(stream, headers, rawHeaders) ?? false,
+      request: (req, res) => (serving ? serving.grpc.request(req, res) : res.writeHead(503).end()),
+    },
+    logger,
+  });
+  let sandboxListener: PortListener | undefined;
+  try {
+    if (config.port === 0) config = loadConfig(env, { boundPort: listener.port });
+    const sandbox = config.sandbox.mounted
+      ? createSandbox({
+          clock,
+          accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds,
+          control: { secret: config.sandbox.controlSecret, loopbackOnly: config.sandbox.controlLoopbackOnly },
+          allowRedirectUri: sandboxRedirectRule(config),
+        }).app
+      : undefined;
+    // Its own port before the app: connections that target the sandbox use the URL it got.
+    if (sandbox && config.sandbox.port !== undefined) {
+      sandboxListener = await serveSandbox(sandbox.fetch, {
+        port: config.sandbox.port,
+        portIsDefault: config.sandbox.portIsDefault,
+        host: config.host,
+        http: config.http,
+      });
+      const url = sandboxRootUrl(config.publicUrl, sandboxListener.port);
+      config = { ...config, sandbox: { ...config.sandbox, port: sandboxListener.port, url } };
+    }
+    const running = await startApp(config, { ...started, tls, sandbox, listener, sandboxListener }, (app) => {
+      serving = app;
+    });
+    return { ...running, adminClient };
+  } catch (error) {
+    await listener.close();
+    await sandboxListener?.close();
+    throw error;
+  }
+}
+
+/** What the bound port hands its requests to once the app is built. */
+interface Serving {
+  fetch: Hono<AppEnv>['fetch'];
+  grpc: GrpcHandlers;
+}
+
+/** What the port answers in the moment between binding it and the app being built. */
+function notReadyYet(): Response {
+  return new Response('starting', { status: 503, headers: { 'retry-after': '1' } });
+}
+
+async function startApp(
+  config: Config,
+  started: {
+    handle: DatabaseHandle;
+    encryptor: Encryptor;
+    signingKeys: SigningKeys;
+    logger: Logger;
+    clock: Clock;
+    tls: Awaited<ReturnType<typeof loadTls>>;
+    sandbox: ReturnType<typeof createSandbox>['app'] | undefined;
+    listener: Listener;
+    sandboxListener: PortListener | undefined;
+  },
+  serve: (app: Serving) => void,
+): Promise<Omit<RunningServer, 'adminClient'>> {
+  const { handle, encryptor, signingKeys, logger, clock, tls, sandbox, listener, sandboxListener } = started;
   // This server calls itself when the sandbox is mounted: over HTTPS, it trusts its own development certificate.
   const trust = tls?.selfSigned ? [tls.cert] : undefined;
   const providerTransport = createProviderTransport({ extraCa: trust });
@@ -252,28 +310,20 @@ async function startServing(
     signingKeys,
     sandbox,
   });
+  serve({ fetch: app.fetch, grpc: createGrpcHandlers(services) });
 
-  const listener = await listen({
-    port: config.port,
-    host: config.host,
-    http: config.http,
-    tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
-    fetch: app.fetch,
-    grpc: createGrpcHandlers(services),
-    logger,
-  }).catch(async (error: unknown) => {
-    await sandboxListener?.close();
-    throw error;
-  });
   const server = listener.http1;
   const metricsListener = config.metrics.port
     ? await serveMetrics(metrics, { port: config.metrics.port, host: config.host }).catch(async (error: unknown) => {
-        await listener.close();
-        await sandboxListener?.close();
+        await providerTransport.close();
+        await tracing?.shutdown();
         throw error;
       })
     : undefined;
-  const retention = new Retention({ db: handle.db, clock, logger }, { logRetentionDays: config.logRetentionDays });
+  const retention = new Retention(
+    { db: handle.db, clock, logger },
+    { logRetentionDays: config.logRetentionDays, accountEventRetentionDays: config.accountEventRetentionDays },
+  );
   retention.start();
   const port = listener.port;
   logger.info(
@@ -311,7 +361,6 @@ async function startServing(
     url: `${tls ? 'https' : 'http'}://${config.host}:${port}`,
     server,
     tls: tls ? { certFile: tls.certFile, keyFile: tls.keyFile, selfSigned: tls.selfSigned } : undefined,
-    adminClient,
     sandboxUrl: sandboxListener ? config.sandbox.url : undefined,
     logger,
     stop,

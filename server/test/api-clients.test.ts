@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFirstAdmin, verifyApiClient } from '../src/auth/api-clients.js';
+import { systemClock } from '../src/clock.js';
 import { clientsCommand } from '../src/commands/clients.js';
-import { ENGINES } from './support/database.js';
+import { openDatabase } from '../src/db/database.js';
+import { createTestDatabase, ENGINES } from './support/database.js';
 import { replicaEnv, type Stack, startStack, TEST_ENCRYPTION_KEY } from './support/stack.js';
 
 interface Issued {
@@ -150,5 +153,33 @@ describe.each(ENGINES)('management API clients (%s)', (engine) => {
     expect(await run('list')).toMatch(new RegExp(`${clientId}\\s+read\\s+revoked`));
     await expect(run('revoke')).rejects.toThrow(/needs the client's id/);
     await expect(run('revoke', 'sbc_unknown')).rejects.toThrow(/not found/);
+  });
+});
+
+describe.each(ENGINES)('the first admin client (%s)', (engine) => {
+  it('is created exactly once when four replicas start on one empty database at the same moment', async () => {
+    const database = await createTestDatabase(engine);
+    const others = await Promise.all([1, 2, 3].map(() => openDatabase(database.reopen)));
+    try {
+      const replicas = [database, ...others];
+      const created = await Promise.all(replicas.map((r) => createFirstAdmin(r.db, r.engine, systemClock)));
+      const issued = created.filter((client) => client !== undefined);
+      expect(issued).toHaveLength(1);
+      const rows = await database.db
+        .selectFrom('api_clients')
+        .select(['id', 'name', 'scope', 'token_version'])
+        .execute();
+      expect(rows).toEqual([{ id: issued[0]?.id, name: 'admin', scope: 'admin', token_version: 0 }]);
+      expect(
+        await verifyApiClient(database.db, issued[0]?.client_id ?? '', issued[0]?.client_secret ?? ''),
+      ).toMatchObject({
+        scope: 'admin',
+      });
+      // A later start finds it and creates none.
+      expect(await createFirstAdmin(database.db, engine, systemClock)).toBeUndefined();
+    } finally {
+      for (const other of others) await other.close();
+      await database.close();
+    }
   });
 });

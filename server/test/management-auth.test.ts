@@ -80,7 +80,7 @@ describe.each(ENGINES)('management authentication on %s', (engine) => {
     expect(encoded.status).toBe(200);
   });
 
-  it('ignores a Basic header without a separator, and refuses one with a broken escape', async () => {
+  it('ignores a Basic header without a separator, and refuses one with a broken escape as invalid_client', async () => {
     const client = await stack.services.apiClients.create('fallback');
     const noSeparator = await tokenRequest(
       new URLSearchParams({
@@ -113,11 +113,39 @@ describe.each(ENGINES)('management authentication on %s', (engine) => {
     const broken = await tokenRequest(new URLSearchParams({ grant_type: 'client_credentials' }), {
       authorization: `Basic ${Buffer.from('%E0%A4%A:secret').toString('base64')}`,
     });
-    expect(broken.status).toBe(400);
+    expect(broken.status).toBe(401);
+    expect(broken.headers.get('www-authenticate')).toBe('Basic realm="switchboard"');
     expect(await broken.json()).toEqual({
-      error: 'invalid_request',
+      error: 'invalid_client',
       error_description: 'the Basic credentials are not validly encoded',
     });
+  });
+
+  it('reads each Basic half as form-urlencoded (RFC 6749 §2.3.1): + is a space, %XX a UTF-8 byte', async () => {
+    const client = await stack.services.apiClients.create('form-encoded');
+    const secret = 'a b+c é%';
+    await stack.db.db
+      .updateTable('api_clients')
+      .set({ secret_hash: (await import('../src/crypto/random.js')).hashSecret(secret) })
+      .where('id', '=', client.id)
+      .execute();
+    // What a form encoder (URLSearchParams, Python's urlencode) makes of both halves.
+    const formEncode = (text: string) => new URLSearchParams({ x: text }).toString().slice(2);
+    expect(formEncode(secret)).toBe('a+b%2Bc+%C3%A9%25');
+    const answer = await tokenRequest(new URLSearchParams({ grant_type: 'client_credentials' }), {
+      authorization: `Basic ${Buffer.from(`${formEncode(client.client_id)}:${formEncode(secret)}`).toString('base64')}`,
+    });
+    expect(answer.status).toBe(200);
+    for (const broken of ['%', '%zz', '%E0%A4%A', '%ED%A0%80', 'x%']) {
+      const refused = await tokenRequest(new URLSearchParams({ grant_type: 'client_credentials' }), {
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${broken}`).toString('base64')}`,
+      });
+      expect(refused.status, broken).toBe(401);
+      expect(await refused.json(), broken).toEqual({
+        error: 'invalid_client',
+        error_description: 'the Basic credentials are not validly encoded',
+      });
+    }
   });
 
   it('answers malformed, mistyped and oversized bodies with RFC 6749 errors', async () => {

@@ -65,6 +65,54 @@ describe('switchboard start', () => {
     }
   });
 
+  it('with PORT=0 prints and serves URLs that carry the port the system picked', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-port-0-'));
+    // No public URL: the server derives it from the port it listens on.
+    const server = await startServerProcess({ SWITCHBOARD_DATA_DIR: dataDir, PORT: '0', SWITCHBOARD_PUBLIC_URL: '' });
+    try {
+      const url = /Switchboard is ready at (\S+)/.exec(server.output())?.[1] ?? '';
+      expect(url).toMatch(/^http:\/\/localhost:\d+$/);
+      const port = Number(new URL(url).port);
+      expect(port).toBeGreaterThan(0);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+      const metadata = await fetch(`${url}/.well-known/oauth-authorization-server`);
+      expect(await metadata.json()).toMatchObject({ issuer: url, token_endpoint: `${url}/mcp-oauth/token` });
+
+      const credentials = JSON.parse(readFileSync(join(dataDir, 'admin-credentials.json'), 'utf8')) as Record<
+        string,
+        string
+      >;
+      const token = await fetch(`${url}/oauth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', ...credentials }),
+      });
+      const api = async (path: string, body: unknown) => {
+        const response = await fetch(`${url}/api/v1${path}`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${((await token.clone().json()) as { access_token: string }).access_token}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify(body),
+        });
+        return (await response.json()) as Record<string, unknown>;
+      };
+      await api('/connections', { name: 'MY_GMAIL', provider: 'gmail' });
+      const link = await api('/connected_accounts/magic_link', { connector: 'MY_GMAIL', identifier: 'john-doe' });
+      expect(link.link).toEqual(expect.stringMatching(new RegExp(`^${url}/connect/`)));
+      // The MCP endpoint's Host check knows the port too: an unknown instance, not a foreign Host.
+      const mcp = await fetch(`${url}/mcp/i/not-an-instance`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      expect(await mcp.text()).not.toContain('the Host header does not name this server');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
   it('refuses bad configuration with one clear message per variable', () => {
     const result = spawnSync(process.execPath, [CLI, 'start'], {
       env: { PATH: process.env.PATH ?? '', PORT: 'eighty', DATABASE_URL: 'mysql://x', SWITCHBOARD_LOG_LEVEL: 'loud' },
@@ -83,6 +131,11 @@ describe('switchboard start', () => {
     expect(config.publicUrl).toBe('http://localhost:4000');
     // Mounted under /sandbox, and served at a host root on PORT+1, where connections go.
     expect(config.sandbox).toMatchObject({ mounted: true, port: 4001, url: 'http://localhost:4001' });
+    // PORT=0: the URLs carry the port the listener got; the sandbox still gets a port of its own choosing.
+    const ephemeral = loadConfig({ PORT: '0' }, { boundPort: 40123 });
+    expect(ephemeral).toMatchObject({ port: 40123, publicUrl: 'http://localhost:40123', sandbox: { port: 0 } });
+    expect(ephemeral.allowedHosts).toEqual(['localhost:40123', '127.0.0.1:40123']);
+    expect(loadConfig({ PORT: '4000' }, { boundPort: 40123 }).publicUrl).toBe('http://localhost:4000');
   });
 });
 

@@ -86,12 +86,13 @@ export function tokenEndpoint(services: Services): Hono<AppEnv> {
       const decoded = Buffer.from(basic.slice(6), 'base64').toString();
       const separator = decoded.indexOf(':');
       if (separator > 0) {
+        // RFC 6749 §2.3.1: each half is application/x-www-form-urlencoded before base64, so '+' is a space.
         try {
-          clientId = decodeURIComponent(decoded.slice(0, separator));
-          clientSecret = decodeURIComponent(decoded.slice(separator + 1));
+          clientId = decodeURIComponent(decoded.slice(0, separator).replace(/\+/g, ' '));
+          clientSecret = decodeURIComponent(decoded.slice(separator + 1).replace(/\+/g, ' '));
         } catch {
-          // RFC 6749 §2.3.1: the two halves are form-urlencoded; a broken escape is a malformed request.
-          return oauthError('invalid_request', 'the Basic credentials are not validly encoded', 400);
+          // The client authenticated with the Authorization header, and that failed: 401 (RFC 6749 §5.2).
+          return oauthError('invalid_client', 'the Basic credentials are not validly encoded', 401);
         }
       }
     }

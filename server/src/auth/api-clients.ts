@@ -1,8 +1,9 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import { hashSecret, newId, newSecret, safeEqual } from '../crypto/random.js';
+import type { Engine } from '../db/database.js';
 import type { ApiClientsTable, Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 
@@ -56,25 +57,76 @@ export async function createApiClient(
   name: string,
   options: { scope?: ClientScope } = {},
 ): Promise<IssuedClient> {
-  const id = newId('cli');
-  const clientId = `sbc_${newSecret(12)}`;
-  const clientSecret = `sbs_${newSecret(32)}`;
-  const scope = options.scope ?? 'admin';
+  const { issued, row } = newClient(clock, name, options.scope ?? 'admin');
   await db
     .insertInto('api_clients')
-    .values({
-      id,
-      client_id: clientId,
-      secret_hash: hashSecret(clientSecret),
-      name,
-      created_at: new Date(clock.now()).toISOString(),
-      last_used_at: null,
-      revoked_at: null,
-      scope,
-      token_version: 0,
-    })
+    .values({ ...row, last_used_at: null, revoked_at: null, token_version: 0 })
     .execute();
-  return { id, client_id: clientId, client_secret: clientSecret, name, scope };
+  return issued;
+}
+
+/** Fresh credentials and the row that stores them (the secret only hashed). */
+function newClient(clock: Clock, name: string, scope: ClientScope) {
+  const issued: IssuedClient = {
+    id: newId('cli'),
+    client_id: `sbc_${newSecret(12)}`,
+    client_secret: `sbs_${newSecret(32)}`,
+    name,
+    scope,
+  };
+  const row = {
+    id: issued.id,
+    client_id: issued.client_id,
+    secret_hash: hashSecret(issued.client_secret),
+    name,
+    created_at: new Date(clock.now()).toISOString(),
+    scope,
+  };
+  return { issued, row };
+}
+
+/**
+ * The first admin client, created when the database has no client yet; undefined when it has
+ * one, including one that another replica starting at the same moment has just created. The
+ * insert carries its own "no client yet" condition: one statement is atomic on SQLite (one
+ * writer at a time), and on Postgres a table lock makes concurrent bootstraps take turns, so
+ * the second one's condition sees the first one's row.
+ */
+export async function createFirstAdmin(
+  db: Kysely<Database>,
+  engine: Engine,
+  clock: Clock,
+): Promise<IssuedClient | undefined> {
+  // The usual start (clients exist) takes no lock.
+  if ((await countApiClients(db)) > 0) return undefined;
+  const { issued, row } = newClient(clock, 'admin', 'admin');
+  const insertIfNone = (executor: Kysely<Database>) =>
+    executor
+      .insertInto('api_clients')
+      .columns(['id', 'client_id', 'secret_hash', 'name', 'created_at', 'scope'])
+      .expression(
+        executor
+          .selectNoFrom((eb) => [
+            eb.val(row.id).as('id'),
+            eb.val(row.client_id).as('client_id'),
+            eb.val(row.secret_hash).as('secret_hash'),
+            eb.val(row.name).as('name'),
+            eb.val(row.created_at).as('created_at'),
+            eb.val(row.scope).as('scope'),
+          ])
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('api_clients').select('id')))),
+      )
+      .executeTakeFirst();
+  // SQLite: no transaction around the statement, which would hold its write lock across an await.
+  const result =
+    engine === 'postgres'
+      ? await db.transaction().execute(async (trx) => {
+          // Conflicts with itself and with every write, not with reads: running replicas keep serving.
+          await sql`lock table api_clients in share row exclusive mode`.execute(trx);
+          return insertIfNone(trx);
+        })
+      : await insertIfNone(db);
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1 ? issued : undefined;
 }
 
 /** The client when the pair is valid and not revoked, else undefined. */

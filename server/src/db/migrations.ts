@@ -377,6 +377,12 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0010_account_events_created_at': {
+    async up(db: Kysely<unknown>) {
+      // The retention job deletes account history by age; the (account, created_at) index cannot find old rows.
+      await db.schema.createIndex('account_events_created_at').on('account_events').column('created_at').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -8,6 +8,7 @@ import {
   insertConnection,
   type TestDatabase,
 } from '../../test/support/database.js';
+import { loadConfig } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { createLogger } from '../logger.js';
 import { EXPIRED_GRACE_MS, PRUNE_BATCH_ROWS, Retention } from './retention.js';
@@ -29,7 +30,13 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
     await db.db.insertInto('connected_accounts').values(accountRow(ACCOUNT, 'conn_retention')).execute();
   });
   afterEach(async () => {
-    for (const table of ['auth_requests', 'auth_links', 'user_verifications', 'tool_call_logs'] as const)
+    for (const table of [
+      'auth_requests',
+      'auth_links',
+      'user_verifications',
+      'tool_call_logs',
+      'account_events',
+    ] as const)
       await db.db.deleteFrom(table).execute();
   });
   afterAll(async () => {
@@ -123,8 +130,29 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
     return rows.map((r) => r.id);
   }
 
-  const ids = async (table: 'auth_links' | 'auth_requests' | 'user_verifications' | 'tool_call_logs') =>
-    (await db.db.selectFrom(table).select('id').orderBy('id').execute()).map((r) => r.id).sort();
+  async function events(...ages: number[]) {
+    const rows = ages.map((age) => {
+      const id = `evt_${counter++}`;
+      return {
+        id,
+        connected_account_id: ACCOUNT,
+        connection_id: 'conn_retention',
+        identifier: ACCOUNT,
+        type: 'account.connected',
+        detail: '{}',
+        created_at: iso(-age),
+      };
+    });
+    for (const row of rows) await db.db.insertInto('account_events').values(row).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** The settings a start gets by default. */
+  const defaults = { logRetentionDays: 30, accountEventRetentionDays: 90 };
+
+  const ids = async (
+    table: 'auth_links' | 'auth_requests' | 'user_verifications' | 'tool_call_logs' | 'account_events',
+  ) => (await db.db.selectFrom(table).select('id').orderBy('id').execute()).map((r) => r.id).sort();
 
   it('deletes links and auth requests a day after they expire, and audit rows older than the retention', async () => {
     await link(-EXPIRED_GRACE_MS - HOUR);
@@ -138,9 +166,16 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
     await logs(31 * DAY, 30 * DAY + 1);
     const kept = await logs(29 * DAY, HOUR);
 
-    const pruned = await new Retention({ db: db.db, clock, logger }, { logRetentionDays: 30 }).pruneOnce();
+    const pruned = await new Retention({ db: db.db, clock, logger }, defaults).pruneOnce();
 
-    expect(pruned).toEqual({ authRequests: 1, authLinks: 2, userVerifications: 1, toolCallLogs: 2, mcpOAuth: 0 });
+    expect(pruned).toEqual({
+      authRequests: 1,
+      authLinks: 2,
+      userVerifications: 1,
+      toolCallLogs: 2,
+      accountEvents: 0,
+      mcpOAuth: 0,
+    });
     expect(await ids('user_verifications')).toEqual([openVerification]);
     expect(await ids('auth_links')).toEqual([recentlyExpired, usedButValid].sort());
     expect(await ids('auth_requests')).toEqual([openRequest]);
@@ -149,8 +184,22 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
 
   it('keeps audit rows forever with a retention of 0 days', async () => {
     const kept = await logs(3_000 * DAY);
-    await new Retention({ db: db.db, clock, logger }, { logRetentionDays: 0 }).pruneOnce();
+    await new Retention({ db: db.db, clock, logger }, { ...defaults, logRetentionDays: 0 }).pruneOnce();
     expect(await ids('tool_call_logs')).toEqual(kept);
+  });
+
+  it('deletes account history older than its retention (90 days by default), and keeps it forever with 0 days', async () => {
+    expect(loadConfig({}).accountEventRetentionDays).toBe(90);
+    expect(loadConfig({ SWITCHBOARD_ACCOUNT_EVENT_RETENTION_DAYS: '0' }).accountEventRetentionDays).toBe(0);
+    await events(91 * DAY, 90 * DAY + 1);
+    const recent = await events(89 * DAY, HOUR);
+    const forever = new Retention({ db: db.db, clock, logger }, { ...defaults, accountEventRetentionDays: 0 });
+    expect((await forever.pruneOnce()).accountEvents).toBe(0);
+    expect(await ids('account_events')).toHaveLength(4);
+
+    const pruned = await new Retention({ db: db.db, clock, logger }, defaults).pruneOnce();
+    expect(pruned.accountEvents).toBe(2);
+    expect(await ids('account_events')).toEqual(recent.sort());
   });
 
   it(`deletes in statements of at most ${PRUNE_BATCH_ROWS} rows`, async () => {
@@ -164,21 +213,18 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
       },
       transformResult: async (args) => args.result,
     };
-    const pruned = await new Retention(
-      { db: db.db.withPlugin(counting), clock, logger },
-      { logRetentionDays: 30 },
-    ).pruneOnce();
+    const pruned = await new Retention({ db: db.db.withPlugin(counting), clock, logger }, defaults).pruneOnce();
     expect(pruned.toolCallLogs).toBe(total);
-    // Three batches of audit rows, plus one (empty) statement each for requests, links and user
-    // verifications and the four MCP OAuth tables.
-    expect(deletes).toBe(3 + 3 + 4);
+    // Three batches of audit rows, plus one (empty) statement each for requests, links, user
+    // verifications, account events and the four MCP OAuth tables.
+    expect(deletes).toBe(3 + 4 + 4);
     expect(await ids('tool_call_logs')).toEqual([]);
   });
 
   it('deletes each row once when several replicas prune at the same time', async () => {
     await logs(...Array.from({ length: PRUNE_BATCH_ROWS + 50 }, () => 40 * DAY));
     await link(-2 * DAY);
-    const replicas = [1, 2, 3].map(() => new Retention({ db: db.db, clock, logger }, { logRetentionDays: 30 }));
+    const replicas = [1, 2, 3].map(() => new Retention({ db: db.db, clock, logger }, defaults));
     const results = await Promise.all(replicas.map((r) => r.pruneOnce()));
     expect(results.reduce((sum, r) => sum + r.toolCallLogs, 0)).toBe(PRUNE_BATCH_ROWS + 50);
     expect(results.reduce((sum, r) => sum + r.authLinks, 0)).toBe(1);
@@ -187,7 +233,7 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
 
   it('prunes on its interval once started, and stops', async () => {
     await logs(40 * DAY);
-    const retention = new Retention({ db: db.db, clock, logger }, { logRetentionDays: 30 });
+    const retention = new Retention({ db: db.db, clock, logger }, defaults);
     retention.start(20);
     const started = Date.now();
     while ((await ids('tool_call_logs')).length && Date.now() - started < 5_000)
@@ -195,20 +241,27 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
     await retention.stop();
     expect(await ids('tool_call_logs')).toEqual([]);
   });
-  it('finds expired rows through an index on expires_at, not a table scan', async () => {
-    for (const table of ['auth_links', 'auth_requests', 'user_verifications']) {
+  it('finds the rows it deletes through an index on their time column, not a table scan', async () => {
+    for (const [table, column] of [
+      ['auth_links', 'expires_at'],
+      ['auth_requests', 'expires_at'],
+      ['user_verifications', 'expires_at'],
+      ['account_events', 'created_at'],
+    ] as const) {
       if (engine === 'sqlite') {
         const plan = await sql<{
           detail: string;
-        }>`explain query plan select id from ${sql.table(table)} where expires_at < ${iso(0)} limit 500`.execute(db.db);
-        expect(plan.rows.map((row) => row.detail).join(' | '), table).toContain(`USING INDEX ${table}_expires_at`);
+        }>`explain query plan select id from ${sql.table(table)} where ${sql.ref(column)} < ${iso(0)} limit 500`.execute(
+          db.db,
+        );
+        expect(plan.rows.map((row) => row.detail).join(' | '), table).toContain(`USING INDEX ${table}_${column}`);
       } else {
         const index = await sql<{
           indexdef: string;
-        }>`select indexdef from pg_indexes where schemaname = current_schema() and indexname = ${`${table}_expires_at`}`.execute(
+        }>`select indexdef from pg_indexes where schemaname = current_schema() and indexname = ${`${table}_${column}`}`.execute(
           db.db,
         );
-        expect(index.rows[0]?.indexdef, table).toContain('(expires_at)');
+        expect(index.rows[0]?.indexdef, table).toContain(`(${column})`);
       }
     }
   });

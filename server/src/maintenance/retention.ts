@@ -20,6 +20,8 @@ export const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 export interface RetentionSettings {
   /** Days a tool_call_logs row is kept; 0 keeps them forever. */
   logRetentionDays: number;
+  /** Days an account_events row (an account's history) is kept; 0 keeps them forever. */
+  accountEventRetentionDays: number;
 }
 
 export interface Pruned {
@@ -28,16 +30,18 @@ export interface Pruned {
   /** User verifications (the app's confirmation of who consented), a day after they expired. */
   userVerifications: number;
   toolCallLogs: number;
+  /** Account history rows older than their retention. */
+  accountEvents: number;
   /** Expired MCP OAuth requests, codes and refresh tokens, and long-revoked grants (mcp-auth/pruning.ts). */
   mcpOAuth: number;
 }
 
-type PrunedTable = 'auth_requests' | 'auth_links' | 'user_verifications' | 'tool_call_logs';
+type PrunedTable = 'auth_requests' | 'auth_links' | 'user_verifications' | 'tool_call_logs' | 'account_events';
 
 /**
  * Deletes what nobody can use any more: authentication requests, links and user
- * verifications a day after they expired (spent or not), and audit rows older than the log
- * retention. Runs on an interval
+ * verifications a day after they expired (spent or not), audit rows older than the log
+ * retention, and account history older than its own retention. Runs on an interval
  * in every process; a timer that never holds the process open.
  */
 export class Retention {
@@ -90,6 +94,7 @@ export class Retention {
       authLinks: await this.deleteBatched('auth_links', 'expires_at', expiredBefore),
       userVerifications: await this.deleteBatched('user_verifications', 'expires_at', expiredBefore),
       toolCallLogs: 0,
+      accountEvents: 0,
       mcpOAuth: await pruneMcpOAuth(
         this.deps.db,
         { expiredBefore, revokedBefore: new Date(now - REVOKED_GRANT_KEEP_MS).toISOString() },
@@ -101,8 +106,12 @@ export class Retention {
       const loggedBefore = new Date(now - this.settings.logRetentionDays * 86_400_000).toISOString();
       pruned.toolCallLogs = await this.deleteBatched('tool_call_logs', 'created_at', loggedBefore);
     }
-    if (pruned.authRequests + pruned.authLinks + pruned.userVerifications + pruned.toolCallLogs + pruned.mcpOAuth > 0)
-      this.deps.logger.info(pruned, 'pruned expired authentication rows and old audit rows');
+    if (this.settings.accountEventRetentionDays > 0) {
+      const happenedBefore = new Date(now - this.settings.accountEventRetentionDays * 86_400_000).toISOString();
+      pruned.accountEvents = await this.deleteBatched('account_events', 'created_at', happenedBefore);
+    }
+    if (Object.values(pruned).some((count) => count > 0))
+      this.deps.logger.info(pruned, 'pruned expired authentication rows, old audit rows and old account history');
     return pruned;
   }
 

@@ -26,7 +26,7 @@ describe('malformed input at the edges is a 4xx with a code, never a 500', () =>
     }
   });
 
-  it('answers Basic credentials with a broken escape with 400 invalid_request, and garbage with 401 invalid_client', async () => {
+  it('answers Basic credentials with a broken escape, and garbage, with 401 invalid_client', async () => {
     const token = (authorization: string) =>
       stack.fetch(`${stack.url}/oauth/token`, {
         method: 'POST',
@@ -34,8 +34,8 @@ describe('malformed input at the edges is a 4xx with a code, never a 500', () =>
         body: 'grant_type=client_credentials',
       });
     const broken = await token(`Basic ${Buffer.from('%E0%A4%A:secret%').toString('base64')}`);
-    expect(broken.status).toBe(400);
-    expect(await broken.json()).toMatchObject({ error: 'invalid_request' });
+    expect(broken.status).toBe(401);
+    expect(await broken.json()).toMatchObject({ error: 'invalid_client' });
     const garbage = await token('Basic ???not-base64');
     expect(garbage.status).toBe(401);
     expect(await garbage.json()).toMatchObject({ error: 'invalid_client' });

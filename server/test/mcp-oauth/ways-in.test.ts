@@ -202,7 +202,7 @@ describe('pruning the authorization server’s rows', () => {
     const in40Days = { now: () => Date.now() + 40 * 86_400_000 };
     const pruned = await new Retention(
       { db, clock: in40Days, logger: stack.services.logger },
-      { logRetentionDays: 0 },
+      { logRetentionDays: 0, accountEventRetentionDays: 0 },
     ).pruneOnce();
     expect(pruned.mcpOAuth).toBeGreaterThan(0);
     expect(await count('mcp_oauth_requests')).toBe(0);
