@@ -111,7 +111,9 @@ async function runOverhead(): Promise<void> {
   if (values.baseline) {
     let commit = 'unknown commit';
     try {
-      commit = execFileSync('git', ['-C', values.baseline, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+      commit = execFileSync('git', ['-C', values.baseline, 'rev-parse', '--short', 'HEAD'], {
+        encoding: 'utf8',
+      }).trim();
     } catch {}
     notes.push(
       `Baseline: the rows "switchboard, baseline build" are another build of Switchboard (${commit}, from ${values.baseline}) on SQLite, measured in the same alternating rounds as this one; its ratio and added figures are this build's over it.`,
