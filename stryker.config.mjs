@@ -40,13 +40,8 @@ export const MODULES = {
   },
   targets: {
     mutate: ['server/src/mcp/targets.ts'],
-    tests: [
-      'server/test/mcp/instances.test.ts',
-      'server/test/mcp/hot-path.test.ts',
-      'server/test/mcp/isolation.test.ts',
-      // byConfig: the session-token path to a config.
-      'server/test/mcp/session-token-revocation.test.ts',
-    ],
+    // The direct file, and the cold call through the MCP endpoint (the prefetched rows used by a tool call).
+    tests: ['server/test/mcp/targets.test.ts', 'server/test/mcp/cold-call.test.ts'],
   },
 };
 

@@ -100,9 +100,18 @@ describe('the ciphertext format', () => {
 });
 
 describe('decrypt refuses', () => {
-  const encryptor = createEncryptor(masterA);
-  const { ciphertext } = encryptor.encrypt('hello', 'connections:conn_1:secret');
-  const [, wrapped = '', value = ''] = ciphertext.split('.');
+  /**
+   * A value sealed for connections:conn_1:secret and its parts, made inside each test: code
+   * run while Vitest collects the tests is outside every test, and a planted bug there would
+   * fail the file without failing a test (Stryker then counts the mutant as survived).
+   */
+  const sealed = () => {
+    const encryptor = createEncryptor(masterA);
+    const { ciphertext } = encryptor.encrypt('hello', 'connections:conn_1:secret');
+    const [, wrapped = '', value = ''] = ciphertext.split('.');
+    return { encryptor, ciphertext, wrapped, value };
+  };
+  type Sealed = ReturnType<typeof sealed>;
   const undecryptable = 'a stored secret could not be decrypted (wrong key or tampered row)';
 
   /** The part with one byte at `index` (negative: from the end) flipped. */
@@ -114,6 +123,7 @@ describe('decrypt refuses', () => {
   };
 
   it('a key id it does not have, before reading the ciphertext', () => {
+    const { encryptor } = sealed();
     const error = refusal(() => encryptor.decrypt('not even a ciphertext', 'gone', 'ctx'));
     expect(error.message).toBe('no encryption key with id "gone" is configured');
     expect(error.name).toBe('EncryptionKeyError');
@@ -121,45 +131,53 @@ describe('decrypt refuses', () => {
   });
 
   it.each([
-    ['another version', () => `v2.${wrapped}.${value}`],
-    ['no version', () => `${wrapped}.${value}`],
-    ['no value', () => `v1.${wrapped}`],
-    ['an empty data key', () => `v1..${value}`],
-    ['an empty value', () => `v1.${wrapped}.`],
-    ['an empty string', () => ''],
+    ['another version', (p: Sealed) => `v2.${p.wrapped}.${p.value}`],
+    ['no version', (p: Sealed) => `${p.wrapped}.${p.value}`],
+    ['no value', (p: Sealed) => `v1.${p.wrapped}`],
+    ['an empty data key', (p: Sealed) => `v1..${p.value}`],
+    ['an empty value', (p: Sealed) => `v1.${p.wrapped}.`],
+    ['an empty string', (_: Sealed) => ''],
   ])('a ciphertext with %s as an unknown format', (_, bad) => {
-    const error = refusal(() => encryptor.decrypt(bad(), 'a', 'connections:conn_1:secret'));
+    const parts = sealed();
+    const error = refusal(() => parts.encryptor.decrypt(bad(parts), 'a', 'connections:conn_1:secret'));
     expect(error.message).toBe('unknown ciphertext format');
     expect(error.cause).toBeUndefined();
   });
 
   it.each([
-    ['another row', () => ciphertext, 'connections:conn_2:secret'],
-    ['another column', () => ciphertext, 'connections:conn_1:token'],
-    ['a flipped data-key IV', () => `v1.${flipped(wrapped, 0)}.${value}`, 'connections:conn_1:secret'],
-    ['a flipped wrapped data key', () => `v1.${flipped(wrapped, 20)}.${value}`, 'connections:conn_1:secret'],
-    ['a flipped data-key tag', () => `v1.${flipped(wrapped, -1)}.${value}`, 'connections:conn_1:secret'],
-    ['a flipped value IV', () => `v1.${wrapped}.${flipped(value, 0)}`, 'connections:conn_1:secret'],
-    ['a flipped value byte', () => `v1.${wrapped}.${flipped(value, 12)}`, 'connections:conn_1:secret'],
-    ['a flipped value tag', () => `v1.${wrapped}.${flipped(value, -1)}`, 'connections:conn_1:secret'],
+    ['another row', (p: Sealed) => p.ciphertext, 'connections:conn_2:secret'],
+    ['another column', (p: Sealed) => p.ciphertext, 'connections:conn_1:token'],
+    ['a flipped data-key IV', (p: Sealed) => `v1.${flipped(p.wrapped, 0)}.${p.value}`, 'connections:conn_1:secret'],
+    [
+      'a flipped wrapped data key',
+      (p: Sealed) => `v1.${flipped(p.wrapped, 20)}.${p.value}`,
+      'connections:conn_1:secret',
+    ],
+    ['a flipped data-key tag', (p: Sealed) => `v1.${flipped(p.wrapped, -1)}.${p.value}`, 'connections:conn_1:secret'],
+    ['a flipped value IV', (p: Sealed) => `v1.${p.wrapped}.${flipped(p.value, 0)}`, 'connections:conn_1:secret'],
+    ['a flipped value byte', (p: Sealed) => `v1.${p.wrapped}.${flipped(p.value, 12)}`, 'connections:conn_1:secret'],
+    ['a flipped value tag', (p: Sealed) => `v1.${p.wrapped}.${flipped(p.value, -1)}`, 'connections:conn_1:secret'],
     [
       "another value's data key",
-      () => `v1.${encryptor.encrypt('x', 'connections:conn_1:secret').ciphertext.split('.')[1]}.${value}`,
+      (p: Sealed) => `v1.${p.encryptor.encrypt('x', 'connections:conn_1:secret').ciphertext.split('.')[1]}.${p.value}`,
       'connections:conn_1:secret',
     ],
   ])('%s as undecryptable, keeping the cause', (_, bad, context) => {
-    const error = refusal(() => encryptor.decrypt(bad(), 'a', context));
+    const parts = sealed();
+    const error = refusal(() => parts.encryptor.decrypt(bad(parts), 'a', context));
     expect(error.message).toBe(undecryptable);
     expect(error.cause).toBeInstanceOf(Error);
     expect((error.cause as Error).message).not.toBe('ciphertext is truncated');
   });
 
   it('a ciphertext sealed under another key of the same id', () => {
+    const { ciphertext } = sealed();
     const other = createEncryptor(`a:${Buffer.alloc(32, 2).toString('base64')}`);
     expect(refusal(() => other.decrypt(ciphertext, 'a', 'connections:conn_1:secret')).message).toBe(undecryptable);
   });
 
   it('a part shorter than an IV and a tag as truncated; 28 bytes is not truncated', () => {
+    const { encryptor, wrapped, value } = sealed();
     const short = Buffer.alloc(27).toString('base64url');
     for (const bad of [`v1.${short}.${value}`, `v1.${wrapped}.${short}`]) {
       const error = refusal(() => encryptor.decrypt(bad, 'a', 'connections:conn_1:secret'));
