@@ -40,8 +40,10 @@ export const MODULES = {
   },
   targets: {
     mutate: ['server/src/mcp/targets.ts'],
-    // The direct file, and the cold call through the MCP endpoint (the prefetched rows used by a tool call).
-    tests: ['server/test/mcp/targets.test.ts', 'server/test/mcp/cold-call.test.ts'],
+    // The direct file only: it pins the cold lookup's prefetched rows (equal to the tables' rows,
+    // one query, primed for the call) that cold-call.test.ts checks through a tool call; with
+    // cold-call in the list the run took 16 min (each static mutant runs every listed test).
+    tests: ['server/test/mcp/targets.test.ts'],
   },
 };
 
