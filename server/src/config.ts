@@ -110,7 +110,7 @@ export interface RateLimit {
 }
 
 export interface EncryptionKeyConfig {
-  /** Base64 (or base64url) 32-byte key of the form `id:base64` or just `base64` (id "k1"). */
+  /** Base64 (or base64url) 32-byte key of the form `id:base64`, or just `base64` (its id is then "k" and 10 hex digits of its SHA-256). */
   current?: string;
   /** Older keys still accepted for decryption, comma separated, same form. */
   old: string[];

@@ -102,53 +102,49 @@ const ACCOUNT_COLUMNS = [
   'conn.updated_at as conn_updated_at',
 ] as const;
 
-type Nullable<T> = { [K in keyof T]: T[K] | null };
-type AccountColumns = { [K in keyof AccountRow as `a_${K & string}`]: AccountRow[K] | null } & Nullable<{
-  conn_id: string;
-  conn_target: ConnectionRow['target'];
-  conn_oauth_client_id: string;
-  conn_oauth_client_secret_enc: string | null;
-  conn_key_id: string | null;
-  conn_scopes: string;
-  conn_user_verify_url: string | null;
-  conn_created_at: string;
-  conn_updated_at: string;
-}>;
+type Prefixed<T, P extends string> = { [K in keyof T as `${P}${K & string}`]: T[K] };
+/** The account and connection columns of a row where the user has an account at the mapped connection. */
+type MatchedColumns = Prefixed<AccountRow, 'a_'> & Prefixed<Omit<ConnectionRow, 'name' | 'provider'>, 'conn_'>;
+/** The same columns as the left joins return them: NULL where the user has no account (or the config no mapping). */
+type AccountColumns = { [K in keyof MatchedColumns]: MatchedColumns[K] | null };
 
 /** The account (and its connection) of one row of the instance lookup, if the user has one there. */
 function prefetchedOf(row: AccountColumns & MappingColumns): PrefetchedAccount | undefined {
   if (row.a_id === null || row.conn_id === null || row.connection_name === null || row.provider === null)
     return undefined;
+  // The joins matched an account, so every column its table declares NOT NULL is set: the
+  // joins' NULLs only ever mean "no account here".
+  const matched = row as MatchedColumns;
   return {
     account: {
-      id: row.a_id,
-      connection_id: row.a_connection_id ?? '',
-      identifier: row.a_identifier ?? '',
-      status: row.a_status ?? '',
-      status_reason: row.a_status_reason,
-      tokens_enc: row.a_tokens_enc,
-      key_id: row.a_key_id,
-      token_expires_at: row.a_token_expires_at,
-      granted_scopes: row.a_granted_scopes ?? '[]',
-      provider_account: row.a_provider_account,
-      provider_subject: row.a_provider_subject,
-      token_version: Number(row.a_token_version ?? 0),
-      last_used_at: row.a_last_used_at,
-      created_at: row.a_created_at ?? '',
-      updated_at: row.a_updated_at ?? '',
+      id: matched.a_id,
+      connection_id: matched.a_connection_id,
+      identifier: matched.a_identifier,
+      status: matched.a_status,
+      status_reason: matched.a_status_reason,
+      tokens_enc: matched.a_tokens_enc,
+      key_id: matched.a_key_id,
+      token_expires_at: matched.a_token_expires_at,
+      granted_scopes: matched.a_granted_scopes,
+      provider_account: matched.a_provider_account,
+      provider_subject: matched.a_provider_subject,
+      token_version: Number(matched.a_token_version),
+      last_used_at: matched.a_last_used_at,
+      created_at: matched.a_created_at,
+      updated_at: matched.a_updated_at,
     },
     connection: {
-      id: row.conn_id,
+      id: matched.conn_id,
       name: row.connection_name,
       provider: row.provider,
-      target: row.conn_target ?? 'provider',
-      oauth_client_id: row.conn_oauth_client_id ?? '',
-      oauth_client_secret_enc: row.conn_oauth_client_secret_enc,
-      key_id: row.conn_key_id,
-      scopes: row.conn_scopes ?? '[]',
-      user_verify_url: row.conn_user_verify_url,
-      created_at: row.conn_created_at ?? '',
-      updated_at: row.conn_updated_at ?? '',
+      target: matched.conn_target,
+      oauth_client_id: matched.conn_oauth_client_id,
+      oauth_client_secret_enc: matched.conn_oauth_client_secret_enc,
+      key_id: matched.conn_key_id,
+      scopes: matched.conn_scopes,
+      user_verify_url: matched.conn_user_verify_url,
+      created_at: matched.conn_created_at,
+      updated_at: matched.conn_updated_at,
     },
   };
 }
@@ -236,7 +232,6 @@ export class McpTargets {
     );
   }
 
-  /** The instance and its config from the database, cached for the next call. */
   /**
    * The instance and its config from the database, cached for the next call; in the same
    * query, the user's account at each mapped connection (one round trip for a cold call:
