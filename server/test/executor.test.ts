@@ -94,7 +94,7 @@ describe('the tool executor (executor.ts), called directly', () => {
   let executor: ToolExecutor;
   let metrics: Metrics;
   const logLines: Record<string, unknown>[] = [];
-  const ids: Record<string, string> = {};
+  const ids = { gmail: '', readonly: '', john: '', jane: '', johnReadonly: '' };
 
   const build = (overrides: { tracing?: boolean } = {}) => {
     const { services } = stack;
@@ -213,7 +213,8 @@ describe('the tool executor (executor.ts), called directly', () => {
         { tool: 'gmail_get_profile', provider: 'gmail', source: 'MCP', outcome: 'success', value: 1 },
       ]);
       const providerTime = await metrics.registry.getSingleMetric('switchboard_tool_call_provider_seconds')?.get();
-      expect(providerTime?.values.find((v) => v.metricName?.endsWith('_count'))).toMatchObject({
+      const counted = providerTime?.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
+      expect(counted).toMatchObject({
         labels: { provider: 'gmail' },
         value: 1,
       });
