@@ -209,6 +209,7 @@ describe('the tool executor (executor.ts), called directly', () => {
         created_at: new Date(NOW).toISOString(),
       });
       expect(Number.isInteger(row.duration_ms)).toBe(true);
+      expect(row.duration_ms).toBeLessThan(5_000);
       expect(await callsCounted()).toEqual([
         { tool: 'gmail_get_profile', provider: 'gmail', source: 'MCP', outcome: 'success', value: 1 },
       ]);
@@ -259,6 +260,20 @@ describe('the tool executor (executor.ts), called directly', () => {
       expect([nothing.data, nothing.json]).toEqual([{}, '{}']);
       const fn = await run('test_returns', { kind: 'function' });
       expect(fn.json).toBe('{}');
+    });
+
+    it('runs without metrics when given none', async () => {
+      const { services } = stack;
+      const bare = new ToolExecutor({
+        ...services,
+        providerTransport: services.providerTransport ?? services.fetch,
+        metrics: undefined,
+      });
+      await expect(
+        bare.execute({ toolName: 'gmail_get_profile', params: {}, account: john, source: 'API' }),
+      ).resolves.toMatchObject({
+        data: { emailAddress: 'john.doe@example.com' },
+      });
     });
 
     it('runs the same way with tracing on', async () => {

@@ -257,6 +257,7 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
       ]);
       expect(hits).toEqual([]);
       expect(tokenAsks).toEqual([]);
+      expect((await failureOf(api.request({ url: 'not a url' }))).cause).toBeInstanceOf(TypeError);
     });
 
     it('refuses a path that climbs or drops a segment, in any spelling, as invalid tool input', async () => {
@@ -296,6 +297,8 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
         [() => new Response('{not json', { headers: { 'content-type': 'application/json' } }), '{not json'],
         [() => new Response('123', { headers: { 'content-type': 'text/plain' } }), '123'],
         [untyped('hello {"a":1}'), 'hello {"a":1}'],
+        // JSON, but not an object or array, and sent as text: left as text.
+        [untyped('"a{"'), '"a{"'],
       ];
       const read = [];
       for (const [respond] of cases) {
@@ -654,6 +657,7 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
         providerStatus: undefined,
         details: undefined,
       });
+      expect(error.cause).toMatchObject({ name: 'TimeoutError' });
       expect(tokenAsks).toEqual([false]);
       expect(hits).toHaveLength(1);
     });
@@ -675,6 +679,7 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
       const before = client({ signal: aborted.signal });
       const early = await failureOf(before.api.request({ url: `${ORIGIN}/v1/x` }));
       expect([early.code, early.message]).toEqual(['provider_timeout', 'the call was cancelled']);
+      expect(early.cause).toBe(aborted.signal.reason);
       expect(hits).toEqual([]);
 
       const controller = new AbortController();
@@ -821,6 +826,8 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
     expect(parseRetryAfter(new Date(NOW + 5_000).toUTCString(), NOW)).toBe(5_000);
     expect(parseRetryAfter(new Date(NOW - 5_000).toUTCString(), NOW)).toBe(0);
     expect(parseRetryAfter('soon', NOW)).toBeUndefined();
+    expect(parseRetryAfter('a5', NOW)).toBeUndefined();
+    expect(parseRetryAfter('5a', NOW)).toBeUndefined();
     expect(parseRetryAfter('', NOW)).toBeUndefined();
     expect(parseRetryAfter(null, NOW)).toBeUndefined();
   });
