@@ -148,8 +148,12 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
         const token = await options.getAccessToken({ forceRefresh: refreshed });
         const attempt = abortableAttempt(options.timeoutMs, options.signal);
         let response: ProviderResponse;
+        let answer: unknown;
         try {
           response = await send(options, { method, url, headers, body }, token, attempt.signal);
+          // A success's body is the answer: one that times out or is cut off is no answer. A
+          // failure's body only words its message, so the status alone reads it then.
+          answer = response.ok ? await readBody(response) : await readBody(response).catch(() => undefined);
         } catch (cause) {
           attempt.done();
           const failure = noAnswer(cause, options);
@@ -159,13 +163,7 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
           }
           throw failure;
         }
-
-        let answer: unknown;
-        try {
-          answer = response.ok ? await readBody(response) : await readBody(response).catch(() => undefined);
-        } finally {
-          attempt.done();
-        }
+        attempt.done();
         const mapped = classify({ status: response.status, body: answer });
         if (!mapped) return answer as T;
 
