@@ -180,17 +180,20 @@ async function loadTls(
   return { cert, key, certFile, keyFile, selfSigned: false };
 }
 
+/** What a start has opened before it serves: the database, the keys, the log and the clock. */
+interface Opened {
+  handle: DatabaseHandle;
+  encryptor: Encryptor;
+  signingKeys: SigningKeys;
+  logger: Logger;
+  clock: Clock;
+}
+
 async function startServing(
   env: Record<string, string | undefined>,
   config: Config,
   options: { onAdminCreated?: (client: IssuedClient, file: string | undefined) => void },
-  started: {
-    handle: DatabaseHandle;
-    encryptor: Encryptor;
-    signingKeys: SigningKeys;
-    logger: Logger;
-    clock: Clock;
-  },
+  started: Opened,
 ): Promise<RunningServer> {
   const { handle, logger, clock } = started;
   // Replicas starting at once on an empty database: only one of them creates (and prints) it.
@@ -273,12 +276,7 @@ function notReadyYet(): Response {
 
 async function startApp(
   config: Config,
-  started: {
-    handle: DatabaseHandle;
-    encryptor: Encryptor;
-    signingKeys: SigningKeys;
-    logger: Logger;
-    clock: Clock;
+  started: Opened & {
     tls: Awaited<ReturnType<typeof loadTls>>;
     sandbox: ReturnType<typeof createSandbox>['app'] | undefined;
     listener: Listener;
