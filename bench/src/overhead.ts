@@ -28,6 +28,15 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
+/** The median of each numeric field over rows of the same shape. */
+function medians<T extends object>(rows: T[]): T {
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(rows[0] ?? {})) {
+    out[key] = median(rows.map((row) => (row as Record<string, number>)[key] ?? 0));
+  }
+  return out as T;
+}
+
 /** One server's measures over a point's rounds: the median of each, and the totals. */
 export interface TargetSummary {
   rps: number;
@@ -308,27 +317,8 @@ export async function overhead(
             bareUndici: paired(ownRounds, undiciRounds),
             ...(baselineRounds ? { baseline: paired(ownRounds, baselineRounds) } : {}),
           },
-          ...(delays.length
-            ? {
-                loopDelay: {
-                  p50: median(delays.map((d) => d.p50)),
-                  p90: median(delays.map((d) => d.p90)),
-                  p99: median(delays.map((d) => d.p99)),
-                  max: median(delays.map((d) => d.max)),
-                },
-              }
-            : {}),
-          ...(pauses.length
-            ? {
-                gc: {
-                  msPerCall: median(pauses.map((g) => g.msPerCall)),
-                  minorPerS: median(pauses.map((g) => g.minorPerS)),
-                  majorPerS: median(pauses.map((g) => g.majorPerS)),
-                  over1msPerS: median(pauses.map((g) => g.over1msPerS)),
-                  over10msPerS: median(pauses.map((g) => g.over10msPerS)),
-                },
-              }
-            : {}),
+          ...(delays.length ? { loopDelay: medians(delays) } : {}),
+          ...(pauses.length ? { gc: medians(pauses) } : {}),
         });
       }
     }
