@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** Linux reports CPU times in clock ticks; 100 per second on every kernel this runs on. */
 const TICKS_PER_SECOND = 100;
@@ -16,16 +17,68 @@ export interface Child {
 
 export { freePort } from '@switchboard/server';
 
-/** Spawns `node args…` and resolves once stdout shows `readyLine`; the clock starts at spawn. */
+/**
+ * Which side of a split machine a process belongs to: the servers measured (Switchboard, the
+ * bare servers), or the load side (the harness with its load generator, and the sandbox that
+ * stands in for the provider).
+ */
+export type Side = 'server' | 'load';
+
+/** The CPU list (taskset syntax) of each side while the cores are split; none otherwise. */
+let split: Record<Side, string> | undefined;
+
+function setAffinity(pid: number, cpus: string): void {
+  // -a: every thread of the process (libuv's pool, V8's helpers); threads made later inherit it.
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/**
+ * Runs `work` with the cores split as a separate load box would split machines: the harness
+ * (the load generator runs in it) and every load-side child on core 0, every server started
+ * meanwhile on the other cores. Servers then compete with each other's and their own threads
+ * only, not with the client driving them, so a throughput ratio says what a CPU ratio says.
+ * On one core, or where taskset is missing or not allowed, `work` runs as it is.
+ */
+export async function onSplitCores<T>(work: () => Promise<T>): Promise<T> {
+  const cores = availableParallelism();
+  const all = `0-${cores - 1}`;
+  if (cores < 2 || split) return work();
+  try {
+    setAffinity(process.pid, '0');
+  } catch {
+    return work();
+  }
+  split = { load: '0', server: cores === 2 ? '1' : `1-${cores - 1}` };
+  try {
+    return await work();
+  } finally {
+    split = undefined;
+    setAffinity(process.pid, all);
+  }
+}
+
+/** The split in effect, for the report: undefined when the cores are shared. */
+export function coreSplit(): Readonly<Record<Side, string>> | undefined {
+  return split;
+}
+
+/**
+ * Spawns `node args…` and resolves once stdout shows `readyLine`; the clock starts at spawn.
+ * Inside `onSplitCores` the child runs on its side's cores (`taskset` execs node in place, so
+ * the pid is node's).
+ */
 export async function startChild(
   name: string,
   args: string[],
   env: Record<string, string>,
   readyLine: string,
-  timeoutMs = 20_000,
+  options: { timeoutMs?: number; side?: Side } = {},
 ): Promise<Child> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const started = performance.now();
-  const child = spawn(process.execPath, args, {
+  const cpus = split?.[options.side ?? 'server'];
+  const [command, commandArgs] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(command, commandArgs, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

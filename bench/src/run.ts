@@ -8,6 +8,7 @@ import type { Engine } from './environment.js';
 import { IDLE_S, type SoakResult, type StartResult, soak, startAndIdle } from './footprint.js';
 import { type FaceResult, grpcVsRest, WARM_UP_S } from './grpc.js';
 import { type OverheadResult, overhead, type TargetSummary, type Versus } from './overhead.js';
+import { coreSplit, onSplitCores } from './proc.js';
 import { machineInfo, Table, verdict } from './report.js';
 import { type ScaleResult, scale } from './scale.js';
 import { type ScaleOutResult, scaleOut } from './scale-out.js';
@@ -15,9 +16,11 @@ import { type ScaleOutResult, scaleOut } from './scale-out.js';
 /**
  * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc]
  *  [--eras 2025-06-18,2026-07-28] [--concurrency 1,10,50] [--rounds 5]
- *  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout]` — prints tables and writes
- *  bench/REPORT.md. --baseline measures another build's Switchboard (its server/dist, SQLite only) in
- *  the same alternating overhead rounds, e.g. the commit before a change.
+ *  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout] [--shared-cores]` — prints
+ *  tables and writes bench/REPORT.md. --baseline measures another build's Switchboard (its server/dist,
+ *  SQLite only) in the same alternating overhead rounds, e.g. the commit before a change. The throughput
+ *  sections (overhead, scale, gRPC) split the cores between servers and load (proc.ts onSplitCores)
+ *  unless --shared-cores.
  */
 const { values } = parseArgs({
   options: {
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     eras: { type: 'string', default: '2025-06-18,2026-07-28' },
     baseline: { type: 'string' },
+    'shared-cores': { type: 'boolean', default: false },
     report: { type: 'string', default: fileURLToPath(new URL('../REPORT.md', import.meta.url)) },
   },
 });
@@ -46,6 +50,13 @@ const soakS = Number(values.soak ?? (quick ? 20 : 300));
 const users = Number(values.users ?? (quick ? 10_000 : 100_000));
 
 const machine = machineInfo();
+/** The throughput sections run on split cores (servers apart from their load) unless --shared-cores. */
+const splitCores = <T>(work: () => Promise<T>): Promise<T> => (values['shared-cores'] ? work() : onSplitCores(work));
+/** The split the throughput sections ran with, for the report's preamble. */
+let splitSeen: Readonly<Record<'server' | 'load', string>> | undefined;
+const noteSplit = () => {
+  splitSeen ??= coreSplit();
+};
 const tables: Table[] = [];
 const notes: string[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -123,93 +134,96 @@ async function runOverhead(): Promise<void> {
   let rssAfter: number | undefined;
   for (const engine of engines) {
     log(`\n… overhead on ${engine}`);
-    let result: OverheadResult | undefined;
-    try {
-      result = await overhead(engine, {
-        roundS,
-        eras: (values.eras ?? '').split(','),
-        rounds: overheadRounds,
-        durationS,
-        concurrency: (values.concurrency ?? '').split(',').map(Number),
-        users: 10,
-        baselineCli: values.baseline ? resolve(values.baseline, 'server/dist/cli.js') : undefined,
-        nodeArgs:
-          values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
-      });
-      for (const p of result.points) {
-        const rows: [string, TargetSummary, Versus | undefined][] = [
-          ['bare, fetch', p.bare, p.versus.bare],
-          ['bare, undici', p.bareUndici, p.versus.bareUndici],
-        ];
-        if (p.baseline) rows.push(['switchboard, baseline build', p.baseline, p.versus.baseline]);
-        rows.push(['switchboard', p.switchboard, undefined]);
-        for (const [name, run, versus] of rows) {
-          overheadTable.add(
-            engine,
-            p.era,
-            p.connections,
-            name,
-            run.rps,
-            run.p50,
-            run.p99,
-            run.cpuPerCall,
-            run.sandboxCpuPerCall,
-            run.clientCpuPerCall,
-            versus ? versus.ratio : '',
-            versus ? versus.addedP99 : '',
-            versus ? versus.addedCpu : '',
-            run.failures,
-          );
+    await splitCores(async () => {
+      noteSplit();
+      let result: OverheadResult | undefined;
+      try {
+        result = await overhead(engine, {
+          roundS,
+          eras: (values.eras ?? '').split(','),
+          rounds: overheadRounds,
+          durationS,
+          concurrency: (values.concurrency ?? '').split(',').map(Number),
+          users: 10,
+          baselineCli: values.baseline ? resolve(values.baseline, 'server/dist/cli.js') : undefined,
+          nodeArgs:
+            values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
+        });
+        for (const p of result.points) {
+          const rows: [string, TargetSummary, Versus | undefined][] = [
+            ['bare, fetch', p.bare, p.versus.bare],
+            ['bare, undici', p.bareUndici, p.versus.bareUndici],
+          ];
+          if (p.baseline) rows.push(['switchboard, baseline build', p.baseline, p.versus.baseline]);
+          rows.push(['switchboard', p.switchboard, undefined]);
+          for (const [name, run, versus] of rows) {
+            overheadTable.add(
+              engine,
+              p.era,
+              p.connections,
+              name,
+              run.rps,
+              run.p50,
+              run.p99,
+              run.cpuPerCall,
+              run.sandboxCpuPerCall,
+              run.clientCpuPerCall,
+              versus ? versus.ratio : '',
+              versus ? versus.addedP99 : '',
+              versus ? versus.addedCpu : '',
+              run.failures,
+            );
+          }
+          if (p.loopDelay)
+            loopTable.add(
+              engine,
+              p.era,
+              p.connections,
+              p.loopDelay.p50,
+              p.loopDelay.p90,
+              p.loopDelay.p99,
+              p.loopDelay.max,
+              p.gc?.msPerCall ?? '',
+              p.gc?.minorPerS ?? '',
+              p.gc?.majorPerS ?? '',
+              p.gc?.over1msPerS ?? '',
+              p.gc?.over10msPerS ?? '',
+            );
+          if (p.connections !== 10) continue;
+          for (const [name, versus, floor] of [
+            ['bare, fetch', p.versus.bare, 0.8],
+            ['bare, undici', p.versus.bareUndici, 0.9],
+          ] as const) {
+            targets.add(
+              engine,
+              p.era,
+              name,
+              `${versus.ratio.toFixed(2)} ${verdict(versus.ratio >= floor)} (≥ ${floor})`,
+              `${versus.addedP99.toFixed(1)} ${verdict(versus.addedP99 <= 2)}`,
+              name === 'bare, undici' ? `${versus.addedCpu.toFixed(2)} ${verdict(versus.addedCpu <= 0.1)}` : '',
+              `${result.toolsList.p50} ${verdict(result.toolsList.p50 <= 5)}`,
+            );
+          }
         }
-        if (p.loopDelay)
-          loopTable.add(
-            engine,
-            p.era,
-            p.connections,
-            p.loopDelay.p50,
-            p.loopDelay.p90,
-            p.loopDelay.p99,
-            p.loopDelay.max,
-            p.gc?.msPerCall ?? '',
-            p.gc?.minorPerS ?? '',
-            p.gc?.majorPerS ?? '',
-            p.gc?.over1msPerS ?? '',
-            p.gc?.over10msPerS ?? '',
-          );
-        if (p.connections !== 10) continue;
-        for (const [name, versus, floor] of [
-          ['bare, fetch', p.versus.bare, 0.8],
-          ['bare, undici', p.versus.bareUndici, 0.9],
-        ] as const) {
-          targets.add(
-            engine,
-            p.era,
-            name,
-            `${versus.ratio.toFixed(2)} ${verdict(versus.ratio >= floor)} (≥ ${floor})`,
-            `${versus.addedP99.toFixed(1)} ${verdict(versus.addedP99 <= 2)}`,
-            name === 'bare, undici' ? `${versus.addedCpu.toFixed(2)} ${verdict(versus.addedCpu <= 0.1)}` : '',
-            `${result.toolsList.p50} ${verdict(result.toolsList.p50 <= 5)}`,
-          );
+        listTable.add(
+          engine,
+          result.toolsListCount,
+          result.toolsList.rps,
+          result.toolsList.p50,
+          result.toolsList.p99,
+          result.toolsList.failures,
+        );
+        if (engine === 'sqlite') {
+          rssAfter = result.rssAfterMb;
+          if (soakS > 0) {
+            log(`… soak ${soakS} s on sqlite`);
+            soakResult = await soak(result.stack.server.pid, result.instanceUrls, soakS);
+          }
         }
+      } finally {
+        await result?.stack.stop();
       }
-      listTable.add(
-        engine,
-        result.toolsListCount,
-        result.toolsList.rps,
-        result.toolsList.p50,
-        result.toolsList.p99,
-        result.toolsList.failures,
-      );
-      if (engine === 'sqlite') {
-        rssAfter = result.rssAfterMb;
-        if (soakS > 0) {
-          log(`… soak ${soakS} s on sqlite`);
-          soakResult = await soak(result.stack.server.pid, result.instanceUrls, soakS);
-        }
-      }
-    } finally {
-      await result?.stack.stop();
-    }
+    });
   }
   emit(overheadTable);
   emit(targets);
@@ -284,11 +298,15 @@ async function runScale(): Promise<void> {
   const results: ScaleResult[] = [];
   for (const engine of engines) {
     log(`\n… scale on ${engine}`);
-    const r = await scale(engine, {
-      users,
-      workingSet: Math.min(10_000, users),
-      durationS,
-      nodeArgs: values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
+    const r = await splitCores(() => {
+      noteSplit();
+      return scale(engine, {
+        users,
+        workingSet: Math.min(10_000, users),
+        durationS,
+        nodeArgs:
+          values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
+      });
     });
     results.push(r);
     if (values.profile && engine === 'sqlite')
@@ -340,11 +358,15 @@ async function runGrpc(): Promise<void> {
   );
   for (const engine of engines) {
     log(`\n… gRPC vs REST on ${engine}`);
-    const r = await grpcVsRest(engine, {
-      durationS,
-      rounds: GRPC_ROUNDS,
-      concurrency: GRPC_CONCURRENCY,
-      nodeArgs: values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
+    const r = await splitCores(() => {
+      noteSplit();
+      return grpcVsRest(engine, {
+        durationS,
+        rounds: GRPC_ROUNDS,
+        concurrency: GRPC_CONCURRENCY,
+        nodeArgs:
+          values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
+      });
     });
     const row = (face: FaceResult, ratioCell: string) =>
       table.add(
@@ -369,7 +391,7 @@ async function runGrpc(): Promise<void> {
   }
   emit(table);
   notes.push(
-    `gRPC vs REST: one Switchboard, one connected account (connector MY_GMAIL, identifier user-0), the sandbox as Gmail. gRPC is \`ToolService.ExecuteTool\` over HTTP/2 cleartext on the REST port, one session multiplexing every call as the official Node SDK does, through two clients: @connectrpc/connect-node's (\`createGrpcTransport\`, what the SDK uses) and a bare unary client on node:http2 (\`bench/src/grpc-client.ts\`, same wire). The load generator runs on the same two cores as the server, so a client's own CPU takes throughput from the server; the bare client shows what the server does when the client costs about what undici does for REST. REST is \`POST /api/v1/execute_tool\` on an undici Pool of ${GRPC_CONCURRENCY} keep-alive connections. All carry the same bearer from /oauth/token and run the same load loop: ${GRPC_CONCURRENCY} closed loops for ${durationS} s a round, ${GRPC_ROUNDS} rounds a face, rotating (each round starts with the next face) after a ${WARM_UP_S} s warm-up of each; p50/p99 over every call of the rounds. Server CPU is the Switchboard process's (/proc), client CPU the load generator's. A call fails on a transport error, a non-OK status, or an answer without an execution id.`,
+    `gRPC vs REST: one Switchboard, one connected account (connector MY_GMAIL, identifier user-0), the sandbox as Gmail. gRPC is \`ToolService.ExecuteTool\` over HTTP/2 cleartext on the REST port, one session multiplexing every call as the official Node SDK does, through two clients: @connectrpc/connect-node's (\`createGrpcTransport\`, what the SDK uses) and a bare unary client on node:http2 (\`bench/src/grpc-client.ts\`, same wire). ${splitSeen ? `The load generator runs on CPU ${splitSeen.load}, the server on CPU ${splitSeen.server}: a client that costs more CPU than its share of core ${splitSeen.load} (connect-node's) limits the rate itself, which the bare client, costing about what undici does for REST, does not` : "The load generator runs on the same cores as the server, so a client's own CPU takes throughput from the server; the bare client shows what the server does when the client costs about what undici does for REST"}. REST is \`POST /api/v1/execute_tool\` on an undici Pool of ${GRPC_CONCURRENCY} keep-alive connections. All carry the same bearer from /oauth/token and run the same load loop: ${GRPC_CONCURRENCY} closed loops for ${durationS} s a round, ${GRPC_ROUNDS} rounds a face, rotating (each round starts with the next face) after a ${WARM_UP_S} s warm-up of each; p50/p99 over every call of the rounds. Server CPU is the Switchboard process's (/proc), client CPU the load generator's. A call fails on a transport error, a non-OK status, or an answer without an execution id.`,
   );
 }
 
@@ -427,7 +449,16 @@ function writeReport(): void {
     'Every server is a child process (Switchboard via `server/dist/cli.js start`, the sandbox via',
     '`server/dist/sandbox/serve.js`, the bare SDK server via `bench/dist/bare-server.js`); the load generator',
     `(autocannon, or a keep-alive round-robin client for scale-out) runs in the harness process. Each load run lasts ${durationS} s.`,
-    'All of them share the same cores, so absolute numbers are lower than on a dedicated load box; the ratios are the point.',
+    ...(splitSeen
+      ? [
+          `The overhead, scale and gRPC sections split the cores as a separate load box would: the harness (load generator)`,
+          `and the sandbox run on CPU ${splitSeen.load}, every server measured (Switchboard, the bare servers) on CPU ${splitSeen.server}`,
+          '(taskset), so a server competes with its own threads only, not with the client driving it, and a throughput ratio',
+          'says what a CPU ratio says. Postgres floats over all cores. Start, footprint and scale-out share every core.',
+        ]
+      : [
+          'All of them share the same cores, so absolute numbers are lower than on a dedicated load box; the ratios are the point.',
+        ]),
     'MCP requests are measured in both protocol eras: the stateless 2026-07-28 revision (`MCP-Protocol-Version: 2026-07-28`,',
     '`Mcp-Method`, `_meta` envelope, JSON answer) and 2025-06-18 as initialized clients send it today (plain JSON-RPC body,',
     "`MCP-Protocol-Version: 2025-06-18`, SSE answer). CPU per call is read from each server's own `/proc/<pid>/stat`;",

@@ -22,7 +22,7 @@ export async function startSandbox(options: { ttlSeconds?: number } = {}): Promi
   const port = await freePort();
   const args = [SANDBOX_SERVE, '--port', String(port)];
   if (options.ttlSeconds) args.push('--ttl', String(options.ttlSeconds));
-  const child = await startChild('sandbox', args, {}, 'sandbox listening');
+  const child = await startChild('sandbox', args, {}, 'sandbox listening', { side: 'load' });
   return { ...child, url: `http://127.0.0.1:${port}` };
 }
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -78,7 +78,8 @@ export function newSecret(bytes = 32): string {
  * A fast hash is enough here because the secret cannot be guessed; passwords would need a KDF.
  */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  // One-shot: a fifth of createHash's cost, on every MCP request (the instance URL's secret).
+  return hash('sha256', secret, 'hex');
 }
 
 /** Constant-time comparison of two strings. */
@@ -94,5 +95,5 @@ export function safeEqual(a: string, b: string): boolean {
 
 /** PKCE S256 code challenge of a verifier (RFC 7636 §4.2). */
 export function pkceChallenge(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
+  return hash('sha256', verifier, 'base64url');
 }

@@ -48,7 +48,10 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * request never lands on a shorter path than the tool built.
  */
 function climbsOrDropsSegments(url: string): boolean {
-  const path = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(url)?.[1] ?? '';
+  // Every such segment follows a '/' as '.' or '%2e', or hides a tab or newline (which the URL
+  // parser drops, so '/.\n.' is '/..'): most URLs have none of these, and are done here.
+  if (!/\/\.|%2e|[\\\t\n\r]/i.test(url)) return false;
+  const path = (/^[a-z][a-z\d+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(url)?.[1] ?? '').replace(/[\t\n\r]/g, '');
   if (path.includes('\\')) return true;
   return path.split('/').some((part) => {
     const plain = part.replace(/%2e/gi, '.');

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, InferResult, Kysely } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { ConnectionRow } from '../connections/connections.js';
@@ -159,6 +159,53 @@ function mappingsOf(rows: MappingColumns[]): TargetMapping[] {
 }
 
 /**
+ * The cold lookup's query without its digest, built once: its ~35 selected columns cost more
+ * to parse into Kysely's tree, and to compile, than the query costs SQLite to run.
+ */
+function buildInstanceLookup(db: Kysely<Database>) {
+  return db
+    .selectFrom('mcp_instances as i')
+    .innerJoin('mcp_configs as c', 'c.id', 'i.config_id')
+    .leftJoin('mcp_config_mappings as m', 'm.config_id', 'c.id')
+    .leftJoin('connections as conn', 'conn.id', 'm.connection_id')
+    .leftJoin('connected_accounts as a', (join) =>
+      join.onRef('a.connection_id', '=', 'conn.id').onRef('a.identifier', '=', 'i.user_identifier'),
+    )
+    .select(ACCOUNT_COLUMNS)
+    .select([
+      'i.id',
+      'i.url_secret_hash',
+      'i.user_identifier',
+      'i.last_used_at',
+      'c.id as config_id',
+      'c.name as config_name',
+      'c.description',
+      'm.tools',
+      'conn.name as connection_name',
+      'conn.provider',
+    ])
+    .orderBy('m.position');
+}
+
+type InstanceLookup = ReturnType<typeof buildInstanceLookup>;
+type InstanceLookupRow = InferResult<InstanceLookup>[number];
+
+/** The value that stands for the digest while the lookup is compiled, found again by identity. */
+const DIGEST_SLOT = '\u0000digest';
+
+/**
+ * Compiles the lookup with the digest as its only parameter, so a call runs it with its own
+ * digest and no compile (dialect-neutral: the dialect wrote the text and its placeholder).
+ */
+function compileWithSlot(lookup: InstanceLookup): CompiledQuery<InstanceLookupRow> {
+  const compiled = lookup.where('i.url_secret_hash', '=', DIGEST_SLOT).compile();
+  if (compiled.parameters.length !== 1 || compiled.parameters[0] !== DIGEST_SLOT) {
+    throw new Error('the instance lookup must compile to one parameter, the digest');
+  }
+  return compiled;
+}
+
+/**
  * The hot path: URL or token → target. Resolved instances (by secret digest) and configs
  * with their mappings are cached; a write to connections, configs, mappings or instances
  * empties both caches here at once and on every other replica at its next change-feed
@@ -168,7 +215,9 @@ function mappingsOf(rows: MappingColumns[]): TargetMapping[] {
 export class McpTargets {
   private readonly instances: ScopedCache<string, CachedInstance>;
   private readonly configs: ScopedCache<string, CachedConfig>;
-  private readonly instanceLookup: ReturnType<McpTargets['buildInstanceLookup']>;
+  private readonly instanceLookup: InstanceLookup;
+  /** The cold lookup compiled once, its one parameter the digest (none while statements are traced). */
+  private readonly compiledLookup: CompiledQuery<InstanceLookupRow> | undefined;
   constructor(
     private readonly deps: {
       db: Kysely<Database>;
@@ -176,40 +225,17 @@ export class McpTargets {
       usage: UsageMarks;
       /** Where the accounts read with a cold instance lookup are kept for later calls. */
       accounts?: AccountPrefetchCache;
+      /**
+       * Database statements are traced: a span opens when a statement is compiled, so the
+       * lookup is compiled for each call instead of once.
+       */
+      config?: { tracing: { enabled: boolean } };
     },
   ) {
     this.instances = deps.changes.cache(['mcp'], MAX_CACHED_INSTANCES, { name: 'mcp_instances' });
-    this.instanceLookup = this.buildInstanceLookup(deps.db);
+    this.instanceLookup = buildInstanceLookup(deps.db);
+    this.compiledLookup = deps.config?.tracing.enabled ? undefined : compileWithSlot(this.instanceLookup);
     this.configs = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS, { name: 'mcp_configs' });
-  }
-
-  /**
-   * The cold lookup's query without its digest, built once: its ~35 selected columns cost more
-   * to parse into Kysely's tree than the query costs SQLite to run.
-   */
-  private buildInstanceLookup(db: Kysely<Database>) {
-    return db
-      .selectFrom('mcp_instances as i')
-      .innerJoin('mcp_configs as c', 'c.id', 'i.config_id')
-      .leftJoin('mcp_config_mappings as m', 'm.config_id', 'c.id')
-      .leftJoin('connections as conn', 'conn.id', 'm.connection_id')
-      .leftJoin('connected_accounts as a', (join) =>
-        join.onRef('a.connection_id', '=', 'conn.id').onRef('a.identifier', '=', 'i.user_identifier'),
-      )
-      .select(ACCOUNT_COLUMNS)
-      .select([
-        'i.id',
-        'i.url_secret_hash',
-        'i.user_identifier',
-        'i.last_used_at',
-        'c.id as config_id',
-        'c.name as config_name',
-        'c.description',
-        'm.tools',
-        'conn.name as connection_name',
-        'conn.provider',
-      ])
-      .orderBy('m.position');
   }
 
   /** The instance behind a capability URL secret, or undefined for any unknown or rotated secret. */
@@ -248,7 +274,9 @@ export class McpTargets {
   > {
     const generation = this.instances.generation;
     const accountsGeneration = this.deps.accounts?.prefetchGeneration;
-    const rows = await this.instanceLookup.where('i.url_secret_hash', '=', digest).execute();
+    const rows = this.compiledLookup
+      ? (await this.deps.db.executeQuery<InstanceLookupRow>({ ...this.compiledLookup, parameters: [digest] })).rows
+      : await this.instanceLookup.where('i.url_secret_hash', '=', digest).execute();
     const first = rows[0];
     // The index lookup already matched; compare again in constant time as a second line of defence.
     if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;

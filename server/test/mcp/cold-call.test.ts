@@ -4,9 +4,14 @@ import { createTestDatabase, ENGINES } from '../support/database.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { createSeedConfig, ensureInstance, rawPost, readRpc } from './support.js';
 
-/** The tables each SELECT reads, in order, while `recording` is on (the change feed's poll left out). */
+/**
+ * The tables each SELECT reads, in order, while `recording` is on (the change feed's poll left
+ * out). Recorded as each one runs, not as it is compiled: the cold instance lookup is compiled
+ * once and run many times.
+ */
 function selectRecorder() {
   const state = { recording: false, selects: [] as string[][] };
+  const tablesById = new WeakMap<object, string[]>();
   const tablesOf = (node: RootOperationNode): string[] => {
     const names = new Set<string>();
     const visit = (value: unknown): void => {
@@ -25,14 +30,15 @@ function selectRecorder() {
     return [...names];
   };
   const plugin: KyselyPlugin = {
-    transformQuery({ node }) {
-      if (state.recording && node.kind === 'SelectQueryNode') {
-        const tables = tablesOf(node);
-        if (!tables.includes('change_versions')) state.selects.push(tables);
-      }
+    transformQuery({ node, queryId }) {
+      if (node.kind === 'SelectQueryNode') tablesById.set(queryId, tablesOf(node));
       return node;
     },
-    transformResult: async ({ result }) => result,
+    transformResult: async ({ result, queryId }) => {
+      const tables = tablesById.get(queryId);
+      if (state.recording && tables && !tables.includes('change_versions')) state.selects.push(tables);
+      return result;
+    },
   };
   return { state, plugin };
 }

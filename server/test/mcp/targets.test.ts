@@ -17,20 +17,28 @@ import { type Stack, startStack } from '../support/stack.js';
  * by hot-path.test.ts, cold-call.test.ts and session-token-revocation.test.ts.
  */
 
-/** Counts the SELECTs made while `recording` (the change feed's poll left out); `during` runs inside the next one. */
+/**
+ * Counts the SELECTs run while `recording` (the change feed's poll left out); `during` runs as
+ * the next one's rows arrive, before its caller sees them. Counted per execution, not per
+ * compile: the cold instance lookup is compiled once and run many times.
+ */
 function selectRecorder() {
   const state = { recording: false, selects: 0, during: undefined as (() => void) | undefined };
+  const counted = new WeakMap<object, boolean>();
   const plugin: KyselyPlugin = {
-    transformQuery({ node }) {
-      if (node.kind === 'SelectQueryNode' && !JSON.stringify(node).includes('"change_versions"')) {
+    transformQuery({ node, queryId }) {
+      counted.set(queryId, node.kind === 'SelectQueryNode' && !JSON.stringify(node).includes('"change_versions"'));
+      return node;
+    },
+    transformResult: async ({ result, queryId }) => {
+      if (counted.get(queryId)) {
         if (state.recording) state.selects++;
         const during = state.during;
         state.during = undefined;
         during?.();
       }
-      return node;
+      return result;
     },
-    transformResult: async ({ result }) => result,
   };
   return { state, plugin };
 }
