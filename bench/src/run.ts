@@ -336,8 +336,8 @@ async function runScale(): Promise<void> {
   }
 }
 
-/** At least three rounds a face: the ratio of one pair of short runs swings by ±10 % on shared cores. */
-const GRPC_ROUNDS = 3;
+/** Five rounds a face, as the overhead section: the ratio of one pair of short runs swings by ±10 %. */
+const GRPC_ROUNDS = 5;
 const GRPC_CONCURRENCY = 10;
 
 async function runGrpc(): Promise<void> {

@@ -95,6 +95,9 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         key: options.tls.key,
         ALPNProtocols: ['h2', 'http/1.1'],
         handshakeTimeout: http.headersTimeoutMs,
+        // As on the cleartext port: a response's small writes (SSE events, HTTP/2 frames) go out
+        // at once instead of waiting for the client to acknowledge the previous segment.
+        noDelay: true,
       },
       (socket: TLSSocket) => (socket.alpnProtocol === 'h2' ? http2 : http1).emit('connection', socket),
     );
