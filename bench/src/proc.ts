@@ -1,6 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 
 /** Linux reports CPU times in clock ticks; 100 per second on every kernel this runs on. */
 const TICKS_PER_SECOND = 100;
@@ -32,28 +31,46 @@ function setAffinity(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
+/** The CPUs a process may run on, in taskset's list syntax ("0-3", "0,2"), as numbers. */
+function affinityOf(pid: number): number[] {
+  const out = execFileSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' });
+  const list = out.slice(out.lastIndexOf(':') + 1).trim();
+  return list.split(',').flatMap((part) => {
+    const [from, to] = part.split('-').map(Number);
+    if (from === undefined || Number.isNaN(from)) return [];
+    return to === undefined ? [from] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  });
+}
+
 /**
  * Runs `work` with the cores split as a separate load box would split machines: the harness
- * (the load generator runs in it) and every load-side child on core 0, every server started
- * meanwhile on the other cores. Servers then compete with each other's and their own threads
- * only, not with the client driving them, so a throughput ratio says what a CPU ratio says.
- * On one core, or where taskset is missing or not allowed, `work` runs as it is.
+ * (the load generator runs in it) and every load-side child on the first CPU this process may
+ * use, every server started meanwhile on the others. Servers then compete with each other's and
+ * their own threads only, not with the client driving them, so a throughput ratio says what a
+ * CPU ratio says. With one CPU, or where taskset is missing or not allowed, `work` runs as it
+ * is. The harness gets its own CPUs back afterwards.
  */
 export async function onSplitCores<T>(work: () => Promise<T>): Promise<T> {
-  const cores = availableParallelism();
-  const all = `0-${cores - 1}`;
-  if (cores < 2 || split) return work();
+  if (split) return work();
+  let cpus: number[];
   try {
-    setAffinity(process.pid, '0');
+    cpus = affinityOf(process.pid);
   } catch {
     return work();
   }
-  split = { load: '0', server: cores === 2 ? '1' : `1-${cores - 1}` };
+  const [load, ...servers] = cpus;
+  if (load === undefined || !servers.length) return work();
+  try {
+    setAffinity(process.pid, String(load));
+  } catch {
+    return work();
+  }
+  split = { load: String(load), server: servers.join(',') };
   try {
     return await work();
   } finally {
     split = undefined;
-    setAffinity(process.pid, all);
+    setAffinity(process.pid, cpus.join(','));
   }
 }
 
