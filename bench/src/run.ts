@@ -50,13 +50,19 @@ const soakS = Number(values.soak ?? (quick ? 20 : 300));
 const users = Number(values.users ?? (quick ? 10_000 : 100_000));
 
 const machine = machineInfo();
-/** The throughput sections run on split cores (servers apart from their load) unless --shared-cores. */
-const splitCores = <T>(work: () => Promise<T>): Promise<T> => (values['shared-cores'] ? work() : onSplitCores(work));
 /** The split the throughput sections ran with, for the report's preamble. */
-let splitSeen: Readonly<Record<'server' | 'load', string>> | undefined;
-const noteSplit = () => {
-  splitSeen ??= coreSplit();
-};
+let splitSeen: ReturnType<typeof coreSplit>;
+/** The throughput sections run on split cores (servers apart from their load) unless --shared-cores. */
+const splitCores = <T>(work: () => Promise<T>): Promise<T> =>
+  values['shared-cores']
+    ? work()
+    : onSplitCores(() => {
+        splitSeen ??= coreSplit();
+        return work();
+      });
+/** Node flags for a server of `engine`: a CPU profile with --profile (SQLite only). */
+const profileArgs = (engine: Engine): string[] | undefined =>
+  values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined;
 const tables: Table[] = [];
 const notes: string[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -135,7 +141,6 @@ async function runOverhead(): Promise<void> {
   for (const engine of engines) {
     log(`\n… overhead on ${engine}`);
     await splitCores(async () => {
-      noteSplit();
       let result: OverheadResult | undefined;
       try {
         result = await overhead(engine, {
@@ -146,8 +151,7 @@ async function runOverhead(): Promise<void> {
           concurrency: (values.concurrency ?? '').split(',').map(Number),
           users: 10,
           baselineCli: values.baseline ? resolve(values.baseline, 'server/dist/cli.js') : undefined,
-          nodeArgs:
-            values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
+          nodeArgs: profileArgs(engine),
         });
         for (const p of result.points) {
           const rows: [string, TargetSummary, Versus | undefined][] = [
@@ -298,16 +302,14 @@ async function runScale(): Promise<void> {
   const results: ScaleResult[] = [];
   for (const engine of engines) {
     log(`\n… scale on ${engine}`);
-    const r = await splitCores(() => {
-      noteSplit();
-      return scale(engine, {
+    const r = await splitCores(() =>
+      scale(engine, {
         users,
         workingSet: Math.min(10_000, users),
         durationS,
-        nodeArgs:
-          values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
-      });
-    });
+        nodeArgs: profileArgs(engine),
+      }),
+    );
     results.push(r);
     if (values.profile && engine === 'sqlite')
       log(
@@ -365,16 +367,14 @@ async function runGrpc(): Promise<void> {
   );
   for (const engine of engines) {
     log(`\n… gRPC vs REST on ${engine}`);
-    const r = await splitCores(() => {
-      noteSplit();
-      return grpcVsRest(engine, {
+    const r = await splitCores(() =>
+      grpcVsRest(engine, {
         durationS,
         rounds: GRPC_ROUNDS,
         concurrency: GRPC_CONCURRENCY,
-        nodeArgs:
-          values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined,
-      });
-    });
+        nodeArgs: profileArgs(engine),
+      }),
+    );
     const row = (face: FaceResult, ratioCell: string) =>
       table.add(
         engine,
