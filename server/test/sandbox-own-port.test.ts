@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calendar } from '@googleapis/calendar';
@@ -106,6 +106,23 @@ describe('the embedded sandbox as `npm start` serves it, reached by Google’s c
   });
 });
 
+/**
+ * A free port whose next port this test holds. Other suites bind ports in parallel, so
+ * the port after a free one may be anybody's: try again until the hold succeeds.
+ */
+async function holdNextPort(): Promise<{ port: number; blocker: Server }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const blocker = createServer();
+    const held = await new Promise<boolean>((resolve) => {
+      blocker.once('error', () => resolve(false));
+      blocker.listen(port + 1, '127.0.0.1', () => resolve(true));
+    });
+    if (held) return { port, blocker };
+    if (attempt === 20) throw new Error('no free pair of ports on loopback after 20 tries');
+  }
+}
+
 describe('the sandbox port rule', () => {
   it('is PORT+1 in the embedded default, chosen by the system with PORT=0, settable, and off in production', () => {
     expect(loadConfig({ PORT: '3000' }).sandbox).toMatchObject({ port: 3001, url: 'http://localhost:3001' });
@@ -125,9 +142,7 @@ describe('the sandbox port rule', () => {
   });
 
   it('gives way to a port the system picks when the default one is taken', async () => {
-    const port = await freePort();
-    const blocker = createServer().listen(port + 1, '127.0.0.1');
-    await new Promise((resolve) => blocker.once('listening', resolve));
+    const { port, blocker } = await holdNextPort();
     const dataDir = mkdtempSync(join(tmpdir(), 'sb-sandbox-taken-'));
     try {
       const server = await startServer({
