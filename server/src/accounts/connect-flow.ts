@@ -305,7 +305,7 @@ export class ConnectFlow {
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) throw used();
     const found = await this.deps.accounts.find({ id: request.connected_account_id });
-    if (!found || found.account.status !== 'PENDING_VERIFICATION') throw unknown();
+    if (found?.account.status !== 'PENDING_VERIFICATION') throw unknown();
     const { account, connection } = found;
     if (identifier !== account.identifier) {
       await this.deps.accounts.dropPendingGrant(account, connection, 'user_verification_mismatch');
