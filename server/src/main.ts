@@ -285,12 +285,17 @@ async function startApp(
   serve: (app: Serving) => void,
 ): Promise<Omit<RunningServer, 'adminClient'>> {
   const { handle, encryptor, signingKeys, logger, clock, tls, sandbox, listener, sandboxListener } = started;
-  // This server calls itself when the sandbox is mounted: over HTTPS, it trusts its own development certificate.
-  const trust = tls?.selfSigned ? [tls.cert] : undefined;
-  const providerTransport = createProviderTransport({ extraCa: trust });
   // Process metrics and the pool are this process's alone; tests build apps without them.
   const metrics = new Metrics({ processMetrics: true });
   if (handle.pool) metrics.watchPool(handle.pool);
+  // The metrics port is bound before anything else opens (the provider pool, tracing, the
+  // services' Redis client), so a port that is taken fails the start with nothing to close.
+  const metricsListener = config.metrics.port
+    ? await serveMetrics(metrics, { port: config.metrics.port, host: config.host })
+    : undefined;
+  // This server calls itself when the sandbox is mounted: over HTTPS, it trusts its own development certificate.
+  const trust = tls?.selfSigned ? [tls.cert] : undefined;
+  const providerTransport = createProviderTransport({ extraCa: trust });
   const tracing = config.tracing.enabled ? await startTracing(config.tracing.serviceName) : undefined;
   const { app, services } = createApp({
     config,
@@ -311,13 +316,6 @@ async function startApp(
   serve({ fetch: app.fetch, grpc: createGrpcHandlers(services) });
 
   const server = listener.http1;
-  const metricsListener = config.metrics.port
-    ? await serveMetrics(metrics, { port: config.metrics.port, host: config.host }).catch(async (error: unknown) => {
-        await providerTransport.close();
-        await tracing?.shutdown();
-        throw error;
-      })
-    : undefined;
   const retention = new Retention(
     { db: handle.db, clock, logger },
     { logRetentionDays: config.logRetentionDays, accountEventRetentionDays: config.accountEventRetentionDays },
