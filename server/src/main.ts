@@ -141,7 +141,7 @@ export async function startServer(
     });
     const signingKeys = new SigningKeys(handle.db, encryptor, clock);
     try {
-      await signingKeys.init();
+      await signingKeys.init(handle.engine);
     } catch (error) {
       if (!(error instanceof EncryptionKeyError)) throw error;
       const fromFile = !config.encryption.current;

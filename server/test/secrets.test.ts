@@ -158,7 +158,7 @@ describe.each(ENGINES)('key rotation on %s', (engine) => {
     // Only the new key from here: the services read every secret back with their own contexts.
     const onlyNew = createEncryptor(newKey);
     const signingKeys = new SigningKeys(db.db, onlyNew, services.clock);
-    await signingKeys.init();
+    await signingKeys.init(db.engine);
     expect(signingKeys.jwks().keys.length).toBeGreaterThanOrEqual(1);
     const fresh = createServices({ ...services, encryptor: onlyNew, signingKeys });
     const connection = await db.db.selectFrom('connections').selectAll().executeTakeFirstOrThrow();

@@ -1,9 +1,10 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
 import { hashSecret, newId, newSecret, safeEqual } from '../crypto/random.js';
 import type { Engine } from '../db/database.js';
+import { insertFirstRow } from '../db/first-row.js';
 import type { ApiClientsTable, Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 
@@ -117,15 +118,7 @@ export async function createFirstAdmin(
           .where(({ not, exists, selectFrom }) => not(exists(selectFrom('api_clients').select('id')))),
       )
       .executeTakeFirst();
-  // SQLite: no transaction around the statement, which would hold its write lock across an await.
-  const result =
-    engine === 'postgres'
-      ? await db.transaction().execute(async (trx) => {
-          // Conflicts with itself and with every write, not with reads: running replicas keep serving.
-          await sql`lock table api_clients in share row exclusive mode`.execute(trx);
-          return insertIfNone(trx);
-        })
-      : await insertIfNone(db);
+  const result = await insertFirstRow(db, engine, 'api_clients', insertIfNone);
   return Number(result.numInsertedOrUpdatedRows ?? 0) === 1 ? issued : undefined;
 }
 

@@ -39,7 +39,7 @@ describe.each(ENGINES)('signing keys on %s', (engine) => {
   /** A SigningKeys on `database` as a replica starting up would have it: init() done. */
   async function loaded(clock: Clock, database: TestDatabase = db): Promise<SigningKeys> {
     const keys = new SigningKeys(database.db, encryptor, clock);
-    await keys.init();
+    await keys.init(database.engine);
     return keys;
   }
 
@@ -148,6 +148,30 @@ describe.each(ENGINES)('signing keys on %s', (engine) => {
       expect(await verdict(keys, tampered)).toBe('rejected');
     }
     expect(await verdict(keys, token)).toBe('accepted');
+  });
+
+  it('replicas starting at once on an empty database create one key between them, and take each other’s tokens at once', async () => {
+    // Its own database: an empty signing_keys table, as on a first start.
+    const own = await createTestDatabase(engine);
+    try {
+      const clock = manualClock(START);
+      const replicas = await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const keys = new SigningKeys(own.db, encryptor, clock);
+          await keys.init(own.engine);
+          return keys;
+        }),
+      );
+      const rows = await own.db.selectFrom('signing_keys').select('kid').execute();
+      expect(rows).toHaveLength(1);
+      for (const signer of replicas) {
+        const token = await managementToken(signer);
+        // No reload window: every replica already holds the key that signed it.
+        for (const verifier of replicas) expect(await verdict(verifier, token)).toBe('accepted');
+      }
+    } finally {
+      await own.close();
+    }
   });
 
   it('rejects a remembered token once its signing key is deleted and a token of a newer key makes the replica reload', async () => {

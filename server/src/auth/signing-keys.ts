@@ -13,6 +13,8 @@ import type { Clock } from '../clock.js';
 import { ENCRYPTED_COLUMNS } from '../crypto/contexts.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { newId } from '../crypto/random.js';
+import type { Engine } from '../db/database.js';
+import { insertFirstRow } from '../db/first-row.js';
 import type { Database } from '../db/schema.js';
 
 const ALGORITHM = 'ES256';
@@ -55,8 +57,12 @@ export class SigningKeys {
     private readonly clock: Clock,
   ) {}
 
-  /** Loads the keys, creating the first one when the database has none. */
-  async init(): Promise<void> {
+  /**
+   * Loads the keys, creating the first one when the database has none. Replicas starting at
+   * once on an empty database create one between them, so all sign with the same key (each
+   * with its own, the others would refuse its tokens until their next reload).
+   */
+  async init(engine: Engine): Promise<void> {
     await this.reload();
     if (this.current) return;
     const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });
@@ -67,17 +73,24 @@ export class SigningKeys {
       JSON.stringify(privateJwk),
       ENCRYPTED_COLUMNS.signingKey.context(kid),
     );
-    await this.db
-      .insertInto('signing_keys')
-      .values({
-        kid,
-        algorithm: ALGORITHM,
-        private_jwk_enc: ciphertext,
-        key_id: keyId,
-        public_jwk: JSON.stringify(publicJwk),
-        created_at: new Date(this.clock.now()).toISOString(),
-      })
-      .execute();
+    const insertIfNone = (executor: Kysely<Database>) =>
+      executor
+        .insertInto('signing_keys')
+        .columns(['kid', 'algorithm', 'private_jwk_enc', 'key_id', 'public_jwk', 'created_at'])
+        .expression(
+          executor
+            .selectNoFrom((eb) => [
+              eb.val(kid).as('kid'),
+              eb.val(ALGORITHM).as('algorithm'),
+              eb.val(ciphertext).as('private_jwk_enc'),
+              eb.val(keyId).as('key_id'),
+              eb.val(JSON.stringify(publicJwk)).as('public_jwk'),
+              eb.val(new Date(this.clock.now()).toISOString()).as('created_at'),
+            ])
+            .where(({ not, exists, selectFrom }) => not(exists(selectFrom('signing_keys').select('kid')))),
+        )
+        .execute();
+    await insertFirstRow(this.db, engine, 'signing_keys', insertIfNone);
     await this.reload();
   }
 

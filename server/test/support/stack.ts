@@ -99,7 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const encryptor = createEncryptor(TEST_ENCRYPTION_KEY);
   const signingKeys = new SigningKeys(db.db, encryptor, clock);
-  await signingKeys.init();
+  await signingKeys.init(db.engine);
   // The server's own provider client over sockets; in process, the sandbox's fetch (or the
   // test's, which injects faults).
   const providerTransport = options.fetch || !options.listen ? undefined : createProviderTransport();
