@@ -88,10 +88,8 @@ function newClient(clock: Clock, name: string, scope: ClientScope) {
 
 /**
  * The first admin client, created when the database has no client yet; undefined when it has
- * one, including one that another replica starting at the same moment has just created. The
- * insert carries its own "no client yet" condition: one statement is atomic on SQLite (one
- * writer at a time), and on Postgres a table lock makes concurrent bootstraps take turns, so
- * the second one's condition sees the first one's row.
+ * one, including one that another replica starting at the same moment has just created
+ * (insertFirstRow).
  */
 export async function createFirstAdmin(
   db: Kysely<Database>,
@@ -101,25 +99,7 @@ export async function createFirstAdmin(
   // The usual start (clients exist) takes no lock.
   if ((await countApiClients(db)) > 0) return undefined;
   const { issued, row } = newClient(clock, 'admin', 'admin');
-  const insertIfNone = (executor: Kysely<Database>) =>
-    executor
-      .insertInto('api_clients')
-      .columns(['id', 'client_id', 'secret_hash', 'name', 'created_at', 'scope'])
-      .expression(
-        executor
-          .selectNoFrom((eb) => [
-            eb.val(row.id).as('id'),
-            eb.val(row.client_id).as('client_id'),
-            eb.val(row.secret_hash).as('secret_hash'),
-            eb.val(row.name).as('name'),
-            eb.val(row.created_at).as('created_at'),
-            eb.val(row.scope).as('scope'),
-          ])
-          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('api_clients').select('id')))),
-      )
-      .executeTakeFirst();
-  const result = await insertFirstRow(db, engine, 'api_clients', insertIfNone);
-  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1 ? issued : undefined;
+  return (await insertFirstRow(db, engine, 'api_clients', { ...row, token_version: 0 })) ? issued : undefined;
 }
 
 /** The client when the pair is valid and not revoked, else undefined. */

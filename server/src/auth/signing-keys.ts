@@ -73,24 +73,14 @@ export class SigningKeys {
       JSON.stringify(privateJwk),
       ENCRYPTED_COLUMNS.signingKey.context(kid),
     );
-    const insertIfNone = (executor: Kysely<Database>) =>
-      executor
-        .insertInto('signing_keys')
-        .columns(['kid', 'algorithm', 'private_jwk_enc', 'key_id', 'public_jwk', 'created_at'])
-        .expression(
-          executor
-            .selectNoFrom((eb) => [
-              eb.val(kid).as('kid'),
-              eb.val(ALGORITHM).as('algorithm'),
-              eb.val(ciphertext).as('private_jwk_enc'),
-              eb.val(keyId).as('key_id'),
-              eb.val(JSON.stringify(publicJwk)).as('public_jwk'),
-              eb.val(new Date(this.clock.now()).toISOString()).as('created_at'),
-            ])
-            .where(({ not, exists, selectFrom }) => not(exists(selectFrom('signing_keys').select('kid')))),
-        )
-        .execute();
-    await insertFirstRow(this.db, engine, 'signing_keys', insertIfNone);
+    await insertFirstRow(this.db, engine, 'signing_keys', {
+      kid,
+      algorithm: ALGORITHM,
+      private_jwk_enc: ciphertext,
+      key_id: keyId,
+      public_jwk: JSON.stringify(publicJwk),
+      created_at: new Date(this.clock.now()).toISOString(),
+    });
     await this.reload();
   }
 
