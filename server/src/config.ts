@@ -28,6 +28,7 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  SWITCHBOARD_PG_PREPARED_STATEMENTS: booleanFromEnv.default(true),
   SWITCHBOARD_DATA_DIR: z.string().min(1).default('.data'),
   SWITCHBOARD_ENCRYPTION_KEY: z.string().optional(),
   SWITCHBOARD_ENCRYPTION_KEYS_OLD: z.string().optional(),
@@ -127,6 +128,8 @@ export interface Config {
    */
   production: boolean;
   databaseUrl: string | undefined;
+  /** Postgres runs repeated statements as named (prepared) ones; off for a pooler that cannot carry them. */
+  pgPreparedStatements: boolean;
   dataDir: string;
   encryption: EncryptionKeyConfig;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -302,6 +305,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { b
     publicUrl,
     production,
     databaseUrl: e.DATABASE_URL,
+    pgPreparedStatements: e.SWITCHBOARD_PG_PREPARED_STATEMENTS,
     dataDir: e.SWITCHBOARD_DATA_DIR,
     encryption: { current: e.SWITCHBOARD_ENCRYPTION_KEY, old: list(e.SWITCHBOARD_ENCRYPTION_KEYS_OLD) },
     logLevel: e.SWITCHBOARD_LOG_LEVEL,

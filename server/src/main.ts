@@ -130,6 +130,7 @@ export async function startServer(
   const handle = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    preparedStatements: config.pgPreparedStatements,
     onCheckpointError: (message) =>
       logger.warn({ err: message }, 'SQLite checkpoints off the event loop failed; the connection checkpoints itself'),
   });

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from
 import pg from 'pg';
 import { StartupError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
+import { withNamedStatements } from './pg-statements.js';
 import type { Database } from './schema.js';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, type CheckpointStats, SqliteCheckpointer } from './sqlite-checkpointer.js';
 
@@ -29,6 +30,8 @@ export interface OpenDatabaseOptions {
   /** Postgres schema to use (tests give each suite its own). Created when missing. */
   postgresSchema?: string;
   poolSize?: number;
+  /** Postgres: run repeated statements as named (prepared) ones, see pg-statements.ts. On unless false. */
+  preparedStatements?: boolean;
   /** Told when SQLite's checkpointer thread fails (once); its backstop keeps the WAL bounded. */
   onCheckpointError?: (message: string) => void;
 }
@@ -141,7 +144,9 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
     max: options.poolSize ?? 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : withNamedStatements(pool) }),
+  });
   const current = await sql<{ schema: string }>`select current_schema() as schema`
     .execute(db)
     .catch(async (error: unknown) => {
