@@ -12,15 +12,18 @@ import { coreSplit, onSplitCores } from './proc.js';
 import { machineInfo, Table, verdict } from './report.js';
 import { type ScaleResult, scale } from './scale.js';
 import { type ScaleOutResult, scaleOut } from './scale-out.js';
+import { useServerEnv } from './stack.js';
 
 /**
  * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc]
  *  [--eras 2025-06-18,2026-07-28] [--concurrency 1,10,50] [--rounds 5]
- *  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout] [--shared-cores]` — prints
+ *  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout] [--shared-cores]
+ *  [--server-env NAME=value,…]` — prints
  *  tables and writes bench/REPORT.md. --baseline measures another build's Switchboard (its server/dist,
  *  SQLite only) in the same alternating overhead rounds, e.g. the commit before a change. The throughput
  *  sections (overhead, scale, gRPC) split the cores between servers and load (proc.ts onSplitCores)
- *  unless --shared-cores.
+ *  unless --shared-cores. --server-env sets environment variables on every Switchboard started, to
+ *  measure a setting against its default (e.g. SWITCHBOARD_PG_PREPARED_STATEMENTS=false).
  */
 const { values } = parseArgs({
   options: {
@@ -34,12 +37,28 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     eras: { type: 'string', default: '2025-06-18,2026-07-28' },
     baseline: { type: 'string' },
+    'server-env': { type: 'string' },
     'shared-cores': { type: 'boolean', default: false },
     report: { type: 'string', default: fileURLToPath(new URL('../REPORT.md', import.meta.url)) },
   },
 });
 
 const quick = values.quick === true;
+if (values['server-env']) {
+  const env: Record<string, string> = {};
+  for (const pair of values['server-env'].split(',')) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--server-env takes NAME=value pairs separated by commas, not "${pair}"`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  useServerEnv(env);
+}
+const notes: string[] = [];
+if (values['server-env']) {
+  notes.push(
+    `Settings: every Switchboard in this run had ${values['server-env']} (--server-env); these are not its defaults.`,
+  );
+}
 const parts = new Set((values.only ?? '').split(','));
 const engines = (values.engines ?? '').split(',').filter((e): e is Engine => e === 'sqlite' || e === 'postgres');
 const durationS = quick ? 3 : 10;
@@ -64,7 +83,6 @@ const splitCores = <T>(work: () => Promise<T>): Promise<T> =>
 const profileArgs = (engine: Engine): string[] | undefined =>
   values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined;
 const tables: Table[] = [];
-const notes: string[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const emit = (table: Table) => {
   tables.push(table);
@@ -294,6 +312,7 @@ async function runScale(): Promise<void> {
     'ratio',
     'first pass / loaded ≥ 0.8',
     'CPU ms/call: 10 users / first pass / loaded',
+    'Postgres backends CPU ms/call: first pass / loaded',
     'loaded p50/p99 ms',
     'ensure p50/p99 ms',
     'auth state p50/p99 ms',
@@ -324,6 +343,7 @@ async function runScale(): Promise<void> {
       `${(r.large.rps / r.small.rps).toFixed(2)} ${verdict(r.large.rps >= 0.9 * r.small.rps)}`,
       `${(r.cold.rps / r.large.rps).toFixed(2)} ${verdict(r.cold.rps >= 0.8 * r.large.rps)}`,
       `${r.cpuPerCall.small.toFixed(2)} / ${r.cpuPerCall.cold.toFixed(2)} / ${r.cpuPerCall.large.toFixed(2)}`,
+      r.backendCpuPerCall ? `${r.backendCpuPerCall.cold.toFixed(2)} / ${r.backendCpuPerCall.large.toFixed(2)}` : '',
       `${r.large.p50} / ${r.large.p99}`,
       `${r.ensure.p50} / ${r.ensure.p99} ${verdict(r.ensure.p50 < 5)}`,
       `${r.authState.p50} / ${r.authState.p99} ${verdict(r.authState.p50 < 5)}`,

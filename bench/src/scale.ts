@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { BenchStack, type Engine } from './environment.js';
 import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult } from './load.js';
+import { cpuDelta } from './postgres.js';
 import { cpuMs } from './proc.js';
 import { type SeedResult, seedUsers } from './seed.js';
 
@@ -16,6 +17,8 @@ export interface ScaleResult {
   workingSet: number;
   /** Switchboard CPU ms per tools/call (its own /proc/<pid>/stat) in the three runs. */
   cpuPerCall: { small: number; cold: number; large: number };
+  /** Postgres: CPU ms per tools/call of the schema's backends (first pass, loaded run); undefined on SQLite. */
+  backendCpuPerCall?: { cold: number; large: number };
   /**
    * When the first pass and the loaded run ran, in µs of the monotonic clock that V8's
    * profiler stamps its samples with: `profile-summary --window` cuts a profile to either.
@@ -75,13 +78,26 @@ async function managementLoad(options: {
  */
 export async function scale(
   engine: Engine,
-  options: { users: number; workingSet: number; durationS: number; nodeArgs?: string[] },
+  options: {
+    users: number;
+    workingSet: number;
+    durationS: number;
+    nodeArgs?: string[];
+  },
 ): Promise<ScaleResult> {
   const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
-  const measured = async (load: () => Promise<LoadResult>): Promise<[LoadResult, number]> => {
+  const backendCpu: { cold?: number; large?: number } = {};
+  /** Runs a load; gives its result and Switchboard's CPU per call, and notes the backends' per call under `label`. */
+  const measured = async (load: () => Promise<LoadResult>, label?: 'cold' | 'large'): Promise<[LoadResult, number]> => {
+    const backendsBefore = label && stack.schema ? await stack.schema.backendCpu() : undefined;
     const start = cpuMs(stack.server.pid);
     const result = await load();
-    return [result, (cpuMs(stack.server.pid) - start) / Math.max(1, result.requests)];
+    const cpu = cpuMs(stack.server.pid) - start;
+    const calls = Math.max(1, result.requests);
+    if (label && backendsBefore && stack.schema) {
+      backendCpu[label] = cpuDelta(backendsBefore, await stack.schema.backendCpu()) / calls;
+    }
+    return [result, cpu / calls];
   };
   try {
     const { admin } = stack;
@@ -111,12 +127,14 @@ export async function scale(
     // One pass over the working set first, each user once, measured on its own: every call of
     // it misses the caches. The comparison with the 10-user case is of steady states.
     const coldStart = monotonicUs();
-    const [cold, coldCpu] = await measured(() =>
-      cannon({ ...run, label: 'first pass', urls: sampleUrls, durationS: 0, amount: sampleUrls.length }),
+    const [cold, coldCpu] = await measured(
+      () => cannon({ ...run, label: 'first pass', urls: sampleUrls, durationS: 0, amount: sampleUrls.length }),
+      'cold',
     );
     const largeStart = monotonicUs();
-    const [large, largeCpu] = await measured(() =>
-      cannon({ ...run, label: `${options.users} users`, urls: sampleUrls, durationS: options.durationS }),
+    const [large, largeCpu] = await measured(
+      () => cannon({ ...run, label: `${options.users} users`, urls: sampleUrls, durationS: options.durationS }),
+      'large',
     );
     const largeEnd = monotonicUs();
 
@@ -149,6 +167,9 @@ export async function scale(
       authState,
       workingSet: seed.sample.length,
       cpuPerCall: { small: smallCpu, cold: coldCpu, large: largeCpu },
+      ...(backendCpu.cold !== undefined && backendCpu.large !== undefined
+        ? { backendCpuPerCall: { cold: backendCpu.cold, large: backendCpu.large } }
+        : {}),
       windows: { cold: [coldStart, largeStart], large: [largeStart, largeEnd] },
     };
   } finally {

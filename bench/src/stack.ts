@@ -47,6 +47,14 @@ export interface Switchboard extends Child {
   ownsDataDir: boolean;
 }
 
+/** Environment every Switchboard the bench starts gets (bench --server-env), before a start's own. */
+let serverEnv: Record<string, string> = {};
+
+/** Sets the environment every later Switchboard start gets, e.g. to measure a setting off and on. */
+export function useServerEnv(env: Record<string, string>): void {
+  serverEnv = { ...env };
+}
+
 export async function startSwitchboard(options: SwitchboardOptions = {}): Promise<Switchboard> {
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
@@ -63,6 +71,7 @@ export async function startSwitchboard(options: SwitchboardOptions = {}): Promis
         }),
     ...(options.sandboxUrl ? { SWITCHBOARD_SANDBOX_URL: options.sandboxUrl } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...serverEnv,
     ...options.env,
   };
   const child = await startChild(

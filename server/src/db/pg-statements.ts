@@ -58,9 +58,10 @@ const TRANSACTION_END = /^\s*(commit|rollback|end|abort)\s*$/i;
 
 /**
  * One pool client as Kysely sees it, running named statements. A statement whose plan went
- * stale is run again unnamed when that is safe (outside a transaction, where the failure
- * changed nothing); inside one, Postgres has already aborted the transaction, so the error
- * goes to the caller, and the text's next run is named anew.
+ * stale (its result changed shape) is run again unnamed outside a transaction, where the
+ * failure changed nothing. Inside one, Postgres has already aborted the transaction: so there
+ * `*` statements, the ones an added column changes, are never prepared, and any other stale
+ * statement (a column's type changed) fails that transaction once and is named anew.
  */
 class NamingClient implements PostgresPoolClient {
   private inTransaction = false;
@@ -87,7 +88,9 @@ class NamingClient implements PostgresPoolClient {
     let name: string | undefined;
     if (TRANSACTION_START.test(text)) this.inTransaction = true;
     else if (TRANSACTION_END.test(text)) this.inTransaction = false;
-    else name = this.names.nameFor(text);
+    // A `*` (select *, returning *) in a transaction runs unprepared: after another replica's
+    // migration adds a column, a prepared one fails, and a failed statement aborts the transaction.
+    else if (!(this.inTransaction && text.includes('*'))) name = this.names.nameFor(text);
     if (name === undefined) return this.result(await this.client.query(text, values));
     try {
       return this.result(await this.client.query({ name, text, values }));
