@@ -55,9 +55,7 @@ if (values['server-env']) {
 }
 const notes: string[] = [];
 if (values['server-env']) {
-  notes.push(
-    `Settings: every Switchboard in this run had ${values['server-env']} (--server-env); these are not its defaults.`,
-  );
+  notes.push(`Settings: every Switchboard in this run was started with ${values['server-env']} (--server-env).`);
 }
 const parts = new Set((values.only ?? '').split(','));
 const engines = (values.engines ?? '').split(',').filter((e): e is Engine => e === 'sqlite' || e === 'postgres');
