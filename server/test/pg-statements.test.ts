@@ -157,7 +157,22 @@ describe.skipIf(!postgresAvailableFor('named Postgres statements'))(
       expect(await inTransaction()).toEqual({ id: 1, label: 'item-1' });
       await sql`alter table items add column extra text`.execute(db);
       expect(await inTransaction()).toEqual({ id: 1, label: 'item-1', extra: null });
-      expect(await byId(1)).toEqual({ id: 1, label: 'item-1', extra: null });
+      // On a connection that just ended a transaction, the text is prepared again: its stale
+      // statement is met (and run again unnamed), then the text gets a new name.
+      await db.connection().execute(async (conn) => {
+        await conn.transaction().execute((trx) => trx.selectFrom('items').select('id').execute());
+        for (let i = 0; i < 2; i++) {
+          expect(await conn.selectFrom('items').selectAll().where('id', '=', 1).executeTakeFirst()).toEqual({
+            id: 1,
+            label: 'item-1',
+            extra: null,
+          });
+        }
+      });
+      expect((await preparedOnItems()).map((row) => row.statement)).toEqual([
+        'select * from "items" where "id" = $1',
+        'select * from "items" where "id" = $1',
+      ]);
     });
 
     it('inside a transaction, a statement gone stale otherwise fails that transaction once; the next run answers', async () => {
