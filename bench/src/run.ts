@@ -44,6 +44,7 @@ const { values } = parseArgs({
 });
 
 const quick = values.quick === true;
+const notes: string[] = [];
 if (values['server-env']) {
   const env: Record<string, string> = {};
   for (const pair of values['server-env'].split(',')) {
@@ -52,9 +53,6 @@ if (values['server-env']) {
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   useServerEnv(env);
-}
-const notes: string[] = [];
-if (values['server-env']) {
   notes.push(`Settings: every Switchboard in this run was started with ${values['server-env']} (--server-env).`);
 }
 const parts = new Set((values.only ?? '').split(','));

@@ -78,12 +78,7 @@ async function managementLoad(options: {
  */
 export async function scale(
   engine: Engine,
-  options: {
-    users: number;
-    workingSet: number;
-    durationS: number;
-    nodeArgs?: string[];
-  },
+  options: { users: number; workingSet: number; durationS: number; nodeArgs?: string[] },
 ): Promise<ScaleResult> {
   const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
   const backendCpu: { cold?: number; large?: number } = {};

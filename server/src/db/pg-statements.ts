@@ -120,7 +120,8 @@ class NamingClient implements PostgresPoolClient {
  * `SWITCHBOARD_PG_PREPARED_STATEMENTS=false` for a pooler that cannot carry named statements
  * across its server connections (PgBouncer in transaction mode before 1.21).
  */
-export function withNamedStatements(pool: pg.Pool, names = new StatementNames()): PostgresPool {
+export function withNamedStatements(pool: pg.Pool): PostgresPool {
+  const names = new StatementNames();
   const clients = new WeakMap<pg.PoolClient, NamingClient>();
   return {
     async connect() {
