@@ -100,10 +100,18 @@ export interface OverheadPoint {
 export interface Versus {
   ratio: number;
   addedP99: number;
+  /**
+   * Switchboard's CPU per call over the other server's, in ms: the median of the per-round
+   * CPU ratios (minus one) times the other server's median CPU per call. A shared VM's speed
+   * drifts by tens of percent within a minute and scales every process alike, so a round's
+   * ratio holds still where its difference in ms does not.
+   */
   addedCpu: number;
+  /** The interquartile range of the per-round figures behind addedCpu (ms): how far to trust it. */
+  addedCpuSpread: [number, number];
 }
 
-interface Round {
+export interface Round {
   result: LoadResult;
   cpuPerCall: number;
   sandboxCpuPerCall: number;
@@ -123,12 +131,25 @@ function summary(rounds: Round[]): TargetSummary {
   };
 }
 
-function paired(own: Round[], other: Round[]): Versus {
+/** The value at fraction `q` (0..1) of the sorted values, interpolated between neighbours. */
+export function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  if (!sorted.length) return 0;
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.min(sorted.length - 1, low + 1);
+  return (sorted[low] ?? 0) + ((sorted[high] ?? 0) - (sorted[low] ?? 0)) * (at - low);
+}
+
+export function paired(own: Round[], other: Round[]): Versus {
   const each = own.map((round, i) => ({ own: round, other: other[i] as Round }));
+  const otherCpu = median(other.map((r) => r.cpuPerCall));
+  const added = each.map((p) => (p.own.cpuPerCall / Math.max(1e-9, p.other.cpuPerCall) - 1) * otherCpu);
   return {
     ratio: median(each.map((p) => p.own.result.rps / Math.max(1e-9, p.other.result.rps))),
     addedP99: median(each.map((p) => p.own.result.p99 - p.other.result.p99)),
-    addedCpu: median(each.map((p) => p.own.cpuPerCall - p.other.cpuPerCall)),
+    addedCpu: median(added),
+    addedCpuSpread: [quantile(added, 0.25), quantile(added, 0.75)],
   };
 }
 

@@ -16,7 +16,7 @@ import { useServerEnv } from './stack.js';
 
 /**
  * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc]
- *  [--eras 2025-06-18,2026-07-28] [--concurrency 1,10,50] [--rounds 5]
+ *  [--eras 2025-06-18,2026-07-28] [--concurrency 1,10,50] [--rounds 10] [--round-seconds 2]
  *  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout] [--shared-cores]
  *  [--server-env NAME=value,…]` — prints
  *  tables and writes bench/REPORT.md. --baseline measures another build's Switchboard (its server/dist,
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     concurrency: { type: 'string', default: '1,10,50' },
     rounds: { type: 'string' },
+    'round-seconds': { type: 'string' },
     eras: { type: 'string', default: '2025-06-18,2026-07-28' },
     baseline: { type: 'string' },
     'server-env': { type: 'string' },
@@ -58,9 +59,13 @@ if (values['server-env']) {
 const parts = new Set((values.only ?? '').split(','));
 const engines = (values.engines ?? '').split(',').filter((e): e is Engine => e === 'sqlite' || e === 'postgres');
 const durationS = quick ? 3 : 10;
-/** The overhead section: alternating rounds per point, each this long; medians reported. */
-const overheadRounds = Number(values.rounds ?? 5);
-const roundS = quick ? 2 : 5;
+/**
+ * The overhead section: alternating rounds per point, each this long; medians reported. Short
+ * rounds, many of them: a pair's two runs are seconds apart, so the drift of a shared VM's
+ * speed (tens of percent within a minute, measured here) falls on both alike.
+ */
+const overheadRounds = Number(values.rounds ?? (quick ? 5 : 10));
+const roundS = Number(values['round-seconds'] ?? 2);
 const soakS = Number(values.soak ?? (quick ? 20 : 300));
 const users = Number(values.users ?? (quick ? 10_000 : 100_000));
 
@@ -218,7 +223,9 @@ async function runOverhead(): Promise<void> {
               name,
               `${versus.ratio.toFixed(2)} ${verdict(versus.ratio >= floor)} (≥ ${floor})`,
               `${versus.addedP99.toFixed(1)} ${verdict(versus.addedP99 <= 2)}`,
-              name === 'bare, undici' ? `${versus.addedCpu.toFixed(2)} ${verdict(versus.addedCpu <= 0.1)}` : '',
+              name === 'bare, undici'
+                ? `${versus.addedCpu.toFixed(2)} (IQR ${versus.addedCpuSpread.map((v) => v.toFixed(2)).join(' to ')}) ${verdict(versus.addedCpu <= 0.1)}`
+                : '',
               `${result.toolsList.p50} ${verdict(result.toolsList.p50 <= 5)}`,
             );
           }
@@ -486,6 +493,10 @@ function writeReport(): void {
     '`Mcp-Method`, `_meta` envelope, JSON answer) and 2025-06-18 as initialized clients send it today (plain JSON-RPC body,',
     "`MCP-Protocol-Version: 2025-06-18`, SSE answer). CPU per call is read from each server's own `/proc/<pid>/stat`;",
     "the event-loop delay from Switchboard's own `monitorEventLoopDelay` histogram (its `/metrics`, reset at each round's start).",
+    `Each overhead point is ${overheadRounds} rounds of ${roundS} s per server, the servers' order turning each round, so a pair's two runs`,
+    "are seconds apart. A shared VM's speed drifts by tens of percent within a minute and moves every process alike (the",
+    "sandbox's CPU per call moves with it), so added CPU is read from each round's CPU ratio (the median ratio, minus one, times",
+    "the other server's median CPU per call), with the interquartile range of those per-round figures beside it.",
     '',
     'The overhead runs compare Switchboard with two bare SDK servers: one calling the sandbox with `fetch()`, as a minimal',
     "server would, and one with undici's `request()`, the client Switchboard's provider calls use. The first is the",
