@@ -1,4 +1,4 @@
-import { type Expression, type Insertable, type Kysely, type SqlBool, sql } from 'kysely';
+import { CompiledQuery, type Expression, type Insertable, type Kysely, type SqlBool, sql } from 'kysely';
 import type { Database, ToolCallLogsTable } from '../db/schema.js';
 import { powerOfTwoChunks, WriteBehind } from '../db/write-behind.js';
 import type { Logger } from '../logger.js';
@@ -29,6 +29,34 @@ const MAX_BATCH = 200;
  */
 const MAX_ROWS_PER_STATEMENT = 32;
 
+/** Every column a row writes, in the order of the kept INSERT texts' parameters. */
+const COLUMNS = [
+  'id',
+  'execution_id',
+  'tool_name',
+  'provider',
+  'connection_id',
+  'connection_name',
+  'connected_account_id',
+  'identifier',
+  'status',
+  'error_code',
+  'error_message',
+  'argument_summary',
+  'duration_ms',
+  'source',
+  'attempt',
+  'instance_id',
+  'created_at',
+] as const satisfies readonly (keyof ToolCallLogRow)[];
+
+/** A column left out of a row gets the table's default: 1 for attempt, else null. */
+function columnValue(row: ToolCallLogRow, column: (typeof COLUMNS)[number]): unknown {
+  const value = row[column];
+  if (value !== undefined) return value;
+  return column === 'attempt' ? 1 : null;
+}
+
 /**
  * The audit log of tool calls, written in batches: a call appends its row here and returns,
  * and one multi-row INSERT per ~100 ms (or per 200 rows) writes them all. This takes the one
@@ -50,6 +78,11 @@ export class ToolCallLog {
     (batch) => this.write(batch),
   );
   private closed = false;
+  /**
+   * The INSERT text for each chunk size (powers of two up to MAX_ROWS_PER_STATEMENT), built by
+   * Kysely once: compiling a 32-row insert cost more CPU than SQLite spent running it.
+   */
+  private readonly insertTexts = new Map<number, string>();
 
   constructor(private readonly deps: { db: Kysely<Database>; logger: Logger }) {}
 
@@ -79,12 +112,26 @@ export class ToolCallLog {
     await this.flush();
   }
 
+  private async insert(rows: ToolCallLogRow[]): Promise<void> {
+    let text = this.insertTexts.get(rows.length);
+    if (text === undefined) {
+      const placeholder = Object.fromEntries(COLUMNS.map((column) => [column, null])) as unknown as ToolCallLogRow;
+      text = this.deps.db
+        .insertInto('tool_call_logs')
+        .values(rows.map(() => placeholder))
+        .compile().sql;
+      this.insertTexts.set(rows.length, text);
+    }
+    const parameters = rows.flatMap((row) => COLUMNS.map((column) => columnValue(row, column)));
+    await this.deps.db.executeQuery(CompiledQuery.raw(text, parameters));
+  }
+
   private async write(batch: ToolCallLogRow[]): Promise<void> {
     try {
       for (const [index, chunk] of powerOfTwoChunks(batch, MAX_ROWS_PER_STATEMENT).entries()) {
         // SQLite runs on the event loop: requests that arrived meanwhile go before the next chunk.
         if (index > 0) await new Promise((resolve) => setImmediate(resolve));
-        await this.deps.db.insertInto('tool_call_logs').values(chunk).execute();
+        await this.insert(chunk);
       }
     } catch (error) {
       // Audit rows only: a failed batch is reported and dropped rather than retried forever.

@@ -52,7 +52,18 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
 /** One decoder for every body: `decode` without `stream` keeps no state between calls. */
 const utf8 = new TextDecoder();
 
-/** The body as UTF-8 text, read by `readBodyBytes` with the same limit. */
+/** The body as UTF-8 text, within the same limit as `readBodyBytes`. */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (Number.isSafeInteger(declared) && declared >= 0 && declared <= maxBytes) {
+    // Bounded as in readBodyBytes; text() decodes @hono/node-server's buffer in place instead
+    // of copying it into an ArrayBuffer first.
+    const text = await request.text();
+    // UTF-8 takes at least one byte per UTF-16 unit and at most three: count exactly only between.
+    if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes)) {
+      throw tooLarge(maxBytes);
+    }
+    return text;
+  }
   return utf8.decode(await readBodyBytes(request, maxBytes));
 }
