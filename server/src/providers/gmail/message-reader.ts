@@ -1,6 +1,6 @@
 import { ProviderError } from '../../errors.js';
 import type { ToolContext } from '../types.js';
-import { attachmentSchema, type GmailMessage, messageSchema, parseResponse } from './gmail-types.js';
+import { attachmentSchema, type GmailMessage, isMessage, messageSchema, parseResponse } from './gmail-types.js';
 import {
   type CompactMessage,
   compactMessage,
@@ -47,7 +47,7 @@ export async function readMessage(ctx: ToolContext, id: string, options: ReadOpt
     url: gmailUrl(`messages/${segment(id)}`),
     query: formatQuery(options.format, options.headerNames),
   });
-  return compactFor(ctx, parseResponse(messageSchema, answer, 'message'), options);
+  return compactFor(ctx, parseResponse(messageSchema, answer, 'message', isMessage), options);
 }
 
 /**

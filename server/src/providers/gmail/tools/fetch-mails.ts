@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { mapWithConcurrency } from '../concurrency.js';
-import { messageListSchema, parseResponse } from '../gmail-types.js';
+import { isMessageList, messageListSchema, parseResponse } from '../gmail-types.js';
 import { resolveLabelIds } from '../label-resolver.js';
 import type { CompactMessage } from '../message-format.js';
 import { LIST_BODY_CHARS, readListedMessage } from '../message-reader.js';
@@ -65,6 +65,7 @@ export const fetchMails = defineTool({
         },
       }),
       'message list',
+      isMessageList,
     );
     const refs = listed.messages ?? [];
     const maxBodyChars = Math.max(
