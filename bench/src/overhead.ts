@@ -250,15 +250,19 @@ export async function overhead(
     baselineCli?: string;
   },
 ): Promise<OverheadResult> {
-  const stack = await BenchStack.start(engine, {
-    nodeArgs: options.nodeArgs,
-    env: { SWITCHBOARD_METRICS_TOKEN: BENCH_METRICS_TOKEN },
-  });
+  // Metrics on, to read the event-loop delay and GC pauses; the baseline build gets the same settings.
+  const env = { SWITCHBOARD_METRICS_TOKEN: BENCH_METRICS_TOKEN };
+  const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs, env });
   const urls = await benchInstances(stack.server, stack.admin, options.users);
   // The baseline build shares the sandbox and gets a data folder of its own (SQLite).
   const baseline =
     options.baselineCli && engine === 'sqlite'
-      ? await startSwitchboard({ sandboxUrl: stack.sandbox.url, cli: options.baselineCli, nodeArgs: options.nodeArgs })
+      ? await startSwitchboard({
+          sandboxUrl: stack.sandbox.url,
+          cli: options.baselineCli,
+          nodeArgs: options.nodeArgs,
+          env,
+        })
       : undefined;
   const token = await issueSandboxToken(stack.sandbox.url);
   const bare = await startBareServer(stack.sandbox.url, token, 'fetch');
