@@ -165,7 +165,7 @@ export async function scale(
       ...(backendCpu.cold !== undefined && backendCpu.large !== undefined
         ? { backendCpuPerCall: { cold: backendCpu.cold, large: backendCpu.large } }
         : {}),
-      windows: { cold: [coldStart, largeStart], large: [largeStart, largeEnd] },
+      windows: { cold: [coldStart, coldStart + Math.round(cold.durationS * 1e6)], large: [largeStart, largeEnd] },
     };
   } finally {
     await stack.stop();

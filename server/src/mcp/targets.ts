@@ -50,6 +50,13 @@ export interface AccountPrefetchCache {
   prime(found: PrefetchedAccount, generation: number): void;
 }
 
+/** A cold instance lookup's result: what it resolves to, and the user's accounts it read. */
+interface LoadedInstance {
+  instance: CachedInstance;
+  config: CachedConfig;
+  prefetched: ReadonlyMap<string, PrefetchedAccount>;
+}
+
 /** Instances and configs kept per process; beyond this the oldest go first. */
 const MAX_CACHED_INSTANCES = 100_000;
 const MAX_CACHED_CONFIGS = 10_000;
@@ -66,6 +73,8 @@ interface CachedConfig {
   name: string;
   description: string;
   mappings: TargetMapping[];
+  /** The mapped connections' rows by id: a cold instance of a cached config reads only its own rows. */
+  connections: ReadonlyMap<string, ConnectionRow>;
 }
 
 interface MappingColumns {
@@ -74,7 +83,7 @@ interface MappingColumns {
   provider: string | null;
 }
 
-/** The account and connection columns of the instance lookup, prefixed to keep them apart. */
+/** The account columns of the instance lookups, prefixed to keep them apart. */
 const ACCOUNT_COLUMNS = [
   'a.id as a_id',
   'a.connection_id as a_connection_id',
@@ -91,6 +100,10 @@ const ACCOUNT_COLUMNS = [
   'a.last_used_at as a_last_used_at',
   'a.created_at as a_created_at',
   'a.updated_at as a_updated_at',
+] as const;
+
+/** The connection columns of the full instance lookup. */
+const CONNECTION_COLUMNS = [
   'conn.id as conn_id',
   'conn.target as conn_target',
   'conn.oauth_client_id as conn_oauth_client_id',
@@ -103,59 +116,92 @@ const ACCOUNT_COLUMNS = [
 ] as const;
 
 type Prefixed<T, P extends string> = { [K in keyof T as `${P}${K & string}`]: T[K] };
-/** The account and connection columns of a row where the user has an account at the mapped connection. */
-type MatchedColumns = Prefixed<AccountRow, 'a_'> & Prefixed<Omit<ConnectionRow, 'name' | 'provider'>, 'conn_'>;
-/** The same columns as the left joins return them: NULL where the user has no account (or the config no mapping). */
-type AccountColumns = { [K in keyof MatchedColumns]: MatchedColumns[K] | null };
+/** Columns as left joins return them: NULL where the joined row is missing. */
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+type MatchedAccount = Prefixed<AccountRow, 'a_'>;
+type MatchedConnection = Prefixed<Omit<ConnectionRow, 'name' | 'provider'>, 'conn_'>;
+/** The account columns: NULL where the user has no account at the mapped connection (or the config no mapping). */
+type AccountColumns = Nullable<MatchedAccount>;
+/** The connection columns: NULL where the config has no mapping. */
+type ConnectionColumns = Nullable<MatchedConnection>;
 
-/** The account (and its connection) of one row of the instance lookup, if the user has one there. */
-function prefetchedOf(row: AccountColumns & MappingColumns): PrefetchedAccount | undefined {
-  if (row.a_id === null || row.conn_id === null || row.connection_name === null || row.provider === null)
-    return undefined;
-  // The joins matched an account, so every column its table declares NOT NULL is set: the
-  // joins' NULLs only ever mean "no account here".
-  const matched = row as MatchedColumns;
+/** The account of one row of an instance lookup, if the user has one there. */
+function accountOf(row: AccountColumns): AccountRow | undefined {
+  if (row.a_id === null) return undefined;
+  // The join matched an account, so every column its table declares NOT NULL is set: the
+  // join's NULLs only ever mean "no account here".
+  const matched = row as MatchedAccount;
   return {
-    account: {
-      id: matched.a_id,
-      connection_id: matched.a_connection_id,
-      identifier: matched.a_identifier,
-      status: matched.a_status,
-      status_reason: matched.a_status_reason,
-      tokens_enc: matched.a_tokens_enc,
-      key_id: matched.a_key_id,
-      token_expires_at: matched.a_token_expires_at,
-      granted_scopes: matched.a_granted_scopes,
-      provider_account: matched.a_provider_account,
-      provider_subject: matched.a_provider_subject,
-      token_version: Number(matched.a_token_version),
-      last_used_at: matched.a_last_used_at,
-      created_at: matched.a_created_at,
-      updated_at: matched.a_updated_at,
-    },
-    connection: {
-      id: matched.conn_id,
-      name: row.connection_name,
-      provider: row.provider,
-      target: matched.conn_target,
-      oauth_client_id: matched.conn_oauth_client_id,
-      oauth_client_secret_enc: matched.conn_oauth_client_secret_enc,
-      key_id: matched.conn_key_id,
-      scopes: matched.conn_scopes,
-      user_verify_url: matched.conn_user_verify_url,
-      created_at: matched.conn_created_at,
-      updated_at: matched.conn_updated_at,
-    },
+    id: matched.a_id,
+    connection_id: matched.a_connection_id,
+    identifier: matched.a_identifier,
+    status: matched.a_status,
+    status_reason: matched.a_status_reason,
+    tokens_enc: matched.a_tokens_enc,
+    key_id: matched.a_key_id,
+    token_expires_at: matched.a_token_expires_at,
+    granted_scopes: matched.a_granted_scopes,
+    provider_account: matched.a_provider_account,
+    provider_subject: matched.a_provider_subject,
+    token_version: Number(matched.a_token_version),
+    last_used_at: matched.a_last_used_at,
+    created_at: matched.a_created_at,
+    updated_at: matched.a_updated_at,
   };
 }
 
-function mappingsOf(rows: MappingColumns[]): TargetMapping[] {
-  const out: TargetMapping[] = [];
+/** The mapped connection of one row of the full instance lookup, if the config maps one there. */
+function connectionOf(row: ConnectionColumns & MappingColumns): ConnectionRow | undefined {
+  if (row.conn_id === null || row.connection_name === null || row.provider === null) return undefined;
+  const matched = row as MatchedConnection;
+  return {
+    id: matched.conn_id,
+    name: row.connection_name,
+    provider: row.provider,
+    target: matched.conn_target,
+    oauth_client_id: matched.conn_oauth_client_id,
+    oauth_client_secret_enc: matched.conn_oauth_client_secret_enc,
+    key_id: matched.conn_key_id,
+    scopes: matched.conn_scopes,
+    user_verify_url: matched.conn_user_verify_url,
+    created_at: matched.conn_created_at,
+    updated_at: matched.conn_updated_at,
+  };
+}
+
+/**
+ * The user's accounts among a lookup's rows, by connection name. An account at a connection
+ * the config does not have (a mapping newer than a cached config, its change not seen yet) is
+ * left out: the call looks it up itself.
+ */
+function accountsOf(rows: AccountColumns[], config: CachedConfig): Map<string, PrefetchedAccount> {
+  const found = new Map<string, PrefetchedAccount>();
   for (const row of rows) {
-    if (row.tools === null || row.connection_name === null || row.provider === null) continue;
-    out.push({ connectionName: row.connection_name, provider: row.provider, tools: JSON.parse(row.tools) as string[] });
+    const account = accountOf(row);
+    const connection = account && config.connections.get(account.connection_id);
+    if (account && connection) found.set(connection.name, { account, connection });
   }
-  return out;
+  return found;
+}
+
+/** A config as its lookup rows (one per mapping, in order) give it, with its connections' rows. */
+function configOf(
+  first: { config_id: string; config_name: string; description: string },
+  rows: (ConnectionColumns & MappingColumns)[],
+): CachedConfig {
+  const mappings: TargetMapping[] = [];
+  const connections = new Map<string, ConnectionRow>();
+  for (const row of rows) {
+    const connection = connectionOf(row);
+    if (row.tools === null || !connection) continue;
+    mappings.push({
+      connectionName: connection.name,
+      provider: connection.provider,
+      tools: JSON.parse(row.tools) as string[],
+    });
+    connections.set(connection.id, connection);
+  }
+  return { id: first.config_id, name: first.config_name, description: first.description, mappings, connections };
 }
 
 /**
@@ -172,6 +218,7 @@ function buildInstanceLookup(db: Kysely<Database>) {
       join.onRef('a.connection_id', '=', 'conn.id').onRef('a.identifier', '=', 'i.user_identifier'),
     )
     .select(ACCOUNT_COLUMNS)
+    .select(CONNECTION_COLUMNS)
     .select([
       'i.id',
       'i.url_secret_hash',
@@ -187,22 +234,56 @@ function buildInstanceLookup(db: Kysely<Database>) {
     .orderBy('m.position');
 }
 
+/**
+ * The cold lookup of an instance whose config is cached with its connections (the usual
+ * case: many users share a config): the instance row and the user's account at each mapped
+ * connection, and nothing that every user of the config shares. Its mappings come in no
+ * particular order; the cached config has them in order.
+ */
+function buildOwnRowsLookup(db: Kysely<Database>) {
+  return db
+    .selectFrom('mcp_instances as i')
+    .leftJoin('mcp_config_mappings as m', 'm.config_id', 'i.config_id')
+    .leftJoin('connected_accounts as a', (join) =>
+      join.onRef('a.connection_id', '=', 'm.connection_id').onRef('a.identifier', '=', 'i.user_identifier'),
+    )
+    .select(ACCOUNT_COLUMNS)
+    .select(['i.id', 'i.url_secret_hash', 'i.user_identifier', 'i.last_used_at', 'i.config_id']);
+}
+
 type InstanceLookup = ReturnType<typeof buildInstanceLookup>;
 type InstanceLookupRow = InferResult<InstanceLookup>[number];
+type OwnRowsLookup = ReturnType<typeof buildOwnRowsLookup>;
+type OwnRowsLookupRow = InferResult<OwnRowsLookup>[number];
 
-/** The value that stands for the digest while the lookup is compiled, found again by identity. */
+/** The value that stands for the digest while a lookup is compiled, found again by identity. */
 const DIGEST_SLOT = '\u0000digest';
 
 /**
- * Compiles the lookup with the digest as its only parameter, so a call runs it with its own
+ * Compiles a lookup with the digest as its only parameter, so a call runs it with its own
  * digest and no compile (dialect-neutral: the dialect wrote the text and its placeholder).
  */
-function compileWithSlot(lookup: InstanceLookup): CompiledQuery<InstanceLookupRow> {
+function compileWithSlot<Row>(lookup: {
+  where(column: 'i.url_secret_hash', op: '=', value: string): { compile(): CompiledQuery<Row> };
+}): CompiledQuery<Row> {
   const compiled = lookup.where('i.url_secret_hash', '=', DIGEST_SLOT).compile();
   if (compiled.parameters.length !== 1 || compiled.parameters[0] !== DIGEST_SLOT) {
-    throw new Error('the instance lookup must compile to one parameter, the digest');
+    throw new Error('an instance lookup must compile to one parameter, the digest');
   }
   return compiled;
+}
+
+/** A lookup run with a digest: compiled once, or built and compiled per call while statements are traced. */
+function digestLookup<Row>(
+  db: Kysely<Database>,
+  lookup: { where(column: 'i.url_secret_hash', op: '=', value: string): { compile(): CompiledQuery<Row> } },
+  traced: boolean,
+): (digest: string) => Promise<Row[]> {
+  if (traced) {
+    return async (digest) => (await db.executeQuery(lookup.where('i.url_secret_hash', '=', digest).compile())).rows;
+  }
+  const compiled = compileWithSlot(lookup);
+  return async (digest) => (await db.executeQuery<Row>({ ...compiled, parameters: [digest] })).rows;
 }
 
 /**
@@ -215,9 +296,10 @@ function compileWithSlot(lookup: InstanceLookup): CompiledQuery<InstanceLookupRo
 export class McpTargets {
   private readonly instances: ScopedCache<string, CachedInstance>;
   private readonly configs: ScopedCache<string, CachedConfig>;
-  private readonly instanceLookup: InstanceLookup;
-  /** The cold lookup compiled once, its one parameter the digest (none while statements are traced). */
-  private readonly compiledLookup: CompiledQuery<InstanceLookupRow> | undefined;
+  /** The cold lookup of everything an instance URL resolves to. */
+  private readonly lookupAll: (digest: string) => Promise<InstanceLookupRow[]>;
+  /** The cold lookup of an instance's own rows, for when its config is cached. */
+  private readonly lookupOwnRows: (digest: string) => Promise<OwnRowsLookupRow[]>;
   constructor(
     private readonly deps: {
       db: Kysely<Database>;
@@ -233,8 +315,9 @@ export class McpTargets {
     },
   ) {
     this.instances = deps.changes.cache(['mcp'], MAX_CACHED_INSTANCES, { name: 'mcp_instances' });
-    this.instanceLookup = buildInstanceLookup(deps.db);
-    this.compiledLookup = deps.config?.tracing.enabled ? undefined : compileWithSlot(this.instanceLookup);
+    const traced = deps.config?.tracing.enabled === true;
+    this.lookupAll = digestLookup(deps.db, buildInstanceLookup(deps.db), traced);
+    this.lookupOwnRows = digestLookup(deps.db, buildOwnRowsLookup(deps.db), traced);
     this.configs = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS, { name: 'mcp_configs' });
   }
 
@@ -262,40 +345,53 @@ export class McpTargets {
    * The instance and its config from the database, cached for the next call; in the same
    * query, the user's account at each mapped connection (one round trip for a cold call:
    * instance → config → mappings → accounts), kept in the accounts' cache and handed to
-   * this call as fresh rows.
+   * this call as fresh rows. While any config is cached, the instance's own rows are read
+   * first, without what its config shares with other instances; only if its config is not
+   * among the cached ones is the whole lookup run (a second round trip, once per config).
    */
-  private async loadInstance(digest: string): Promise<
-    | {
-        instance: CachedInstance;
-        config: CachedConfig;
-        prefetched: ReadonlyMap<string, PrefetchedAccount>;
+  private async loadInstance(digest: string): Promise<LoadedInstance | undefined> {
+    if (this.configs.size > 0) {
+      const generations = this.generations();
+      const rows = await this.lookupOwnRows(digest);
+      const first = rows[0];
+      if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;
+      const config = this.configs.get(first.config_id);
+      if (config) {
+        return this.keep(digest, first, config, accountsOf(rows, config), generations);
       }
-    | undefined
-  > {
-    const generation = this.instances.generation;
-    const accountsGeneration = this.deps.accounts?.prefetchGeneration;
-    const rows = this.compiledLookup
-      ? (await this.deps.db.executeQuery<InstanceLookupRow>({ ...this.compiledLookup, parameters: [digest] })).rows
-      : await this.instanceLookup.where('i.url_secret_hash', '=', digest).execute();
+    }
+    const generations = this.generations();
+    const rows = await this.lookupAll(digest);
     const first = rows[0];
     // The index lookup already matched; compare again in constant time as a second line of defence.
     if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;
-    const instance = { id: first.id, configId: first.config_id, userIdentifier: first.user_identifier };
-    const config = {
-      id: first.config_id,
-      name: first.config_name,
-      description: first.description,
-      mappings: mappingsOf(rows),
+    const config = configOf(first, rows);
+    this.configs.set(first.config_id, config, generations.configs);
+    return this.keep(digest, first, config, accountsOf(rows, config), generations);
+  }
+
+  /** The caches' generations, read before a lookup whose rows they may keep. */
+  private generations() {
+    return {
+      instances: this.instances.generation,
+      configs: this.configs.generation,
+      accounts: this.deps.accounts?.prefetchGeneration,
     };
-    this.instances.set(digest, instance, generation);
-    this.configs.set(first.config_id, config, generation);
-    this.deps.usage.seen('mcp_instances', first.id, first.last_used_at);
-    const prefetched = new Map<string, PrefetchedAccount>();
-    for (const row of rows) {
-      const found = prefetchedOf(row);
-      if (!found) continue;
-      prefetched.set(found.connection.name, found);
-      if (accountsGeneration !== undefined) this.deps.accounts?.prime(found, accountsGeneration);
+  }
+
+  /** Caches a looked-up instance and the accounts read with it, unless a write overtook the lookup. */
+  private keep(
+    digest: string,
+    row: { id: string; config_id: string; user_identifier: string; last_used_at: string | null },
+    config: CachedConfig,
+    prefetched: Map<string, PrefetchedAccount>,
+    generations: ReturnType<McpTargets['generations']>,
+  ): LoadedInstance {
+    const instance = { id: row.id, configId: row.config_id, userIdentifier: row.user_identifier };
+    this.instances.set(digest, instance, generations.instances);
+    this.deps.usage.seen('mcp_instances', row.id, row.last_used_at);
+    if (generations.accounts !== undefined) {
+      for (const found of prefetched.values()) this.deps.accounts?.prime(found, generations.accounts);
     }
     return { instance, config, prefetched };
   }
@@ -310,18 +406,23 @@ export class McpTargets {
       .selectFrom('mcp_configs as c')
       .leftJoin('mcp_config_mappings as m', 'm.config_id', 'c.id')
       .leftJoin('connections as conn', 'conn.id', 'm.connection_id')
-      .select(['c.id', 'c.name', 'c.description', 'm.tools', 'conn.name as connection_name', 'conn.provider'])
+      .select(CONNECTION_COLUMNS)
+      .select([
+        'c.id as config_id',
+        'c.name as config_name',
+        'c.description',
+        'm.tools',
+        'conn.name as connection_name',
+        'conn.provider',
+      ])
       .where('c.id', '=', configId)
       .orderBy('m.position')
       .execute();
     const first = rows[0];
     if (!first) return undefined;
-    const mappings = mappingsOf(rows);
-    this.configs.set(
-      configId,
-      { id: first.id, name: first.name, description: first.description, mappings },
-      generation,
-    );
-    return new McpTarget(first.id, first.name, first.description, userIdentifier, mappings);
+    const config = configOf(first, rows);
+    this.configs.set(configId, config, generation);
+    const { mappings } = config;
+    return new McpTarget(config.id, config.name, config.description, userIdentifier, mappings);
   }
 }

@@ -98,17 +98,38 @@ describe.each(ENGINES)("a user's first MCP call on %s", (engine) => {
     await call(otherUrl);
   }
 
-  it('reads instance, config, mappings and account in one query, then none', async () => {
+  it("reads only the user's own rows in one query, then none: the config and its connections are shared", async () => {
     await coldCaches();
     const cold = await call();
     expect(cold.text).toContain('john.doe@example.com');
     expect(cold.selects, JSON.stringify(cold.selects)).toHaveLength(1);
     expect(cold.selects[0]).toEqual(
-      expect.arrayContaining(['mcp_instances', 'mcp_configs', 'mcp_config_mappings', 'connected_accounts']),
+      expect.arrayContaining(['mcp_instances', 'mcp_config_mappings', 'connected_accounts']),
     );
+    expect(cold.selects[0]).not.toContain('mcp_configs');
+    expect(cold.selects[0]).not.toContain('connections');
 
     const warm = await call();
     expect(warm.selects).toEqual([]);
+  });
+
+  it('reads instance, config, mappings, connections and account in one query when no config is cached', async () => {
+    stack.services.changes.forget(['mcp']);
+    const cold = await call();
+    expect(cold.text).toContain('john.doe@example.com');
+    // (Beside it, the config's access rule, which the mcp scope also holds.)
+    const lookups = cold.selects.filter((tables) => tables.includes('mcp_instances'));
+    expect(lookups, JSON.stringify(cold.selects)).toHaveLength(1);
+    expect(lookups[0]).toEqual(
+      expect.arrayContaining([
+        'mcp_instances',
+        'mcp_configs',
+        'mcp_config_mappings',
+        'connections',
+        'connected_accounts',
+      ]),
+    );
+    expect((await call()).selects).toEqual([]);
   });
 
   it('decrypts the token from the row that query read, when no grant is cached', async () => {

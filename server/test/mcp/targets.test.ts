@@ -297,10 +297,144 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
 
   it('serves a config the instance lookup cached to the session-token path, and the other way round', async () => {
     const user = person();
+    const gmail = await stack.connectAccount('MY_GMAIL', user, 'john.doe@example.com');
     const { secret } = await instanceOf(user);
     coldCaches();
     await targets().byInstanceSecret(secret);
     expect((await counted(() => targets().byConfig(configId, user))).selects).toBe(0);
+
+    coldCaches();
+    await targets().byConfig(configId, 'someone-else');
+    // One query, for the user's own rows: the config and its connections come from the cache.
+    const { selects, result: target } = await counted(() => targets().byInstanceSecret(secret));
+    expect(selects).toBe(1);
+    expect(target?.mappings).toEqual(MAPPINGS);
+    expect(target?.prefetched?.get('MY_GMAIL')).toEqual({
+      account: await accountRow(gmail),
+      connection: await connectionRow('MY_GMAIL'),
+    });
+  });
+
+  it("reads only a user's own rows when another user of the config warmed it, and hands over the same rows", async () => {
+    const user = person();
+    const gmail = await stack.connectAccount('MY_GMAIL', user, 'john.doe@example.com');
+    const calendar = await stack.connectAccount('MY_CALENDAR', user, 'jane.doe@example.com');
+    await stack.connectAccount('MY_GMAIL', `${user}-other`, 'john.doe@example.com');
+    const { row, secret } = await instanceOf(user);
+    const { secret: others } = await instanceOf(`${user}-other`);
+    coldCaches();
+    expect((await counted(() => targets().byInstanceSecret(others))).selects).toBe(1);
+
+    const { selects, result: target } = await counted(() => targets().byInstanceSecret(secret));
+    expect(selects).toBe(1);
+    expect({ ...target, prefetched: undefined }).toEqual({
+      configId,
+      configName: 'targets',
+      description: 'Creates events from mail',
+      userIdentifier: user,
+      mappings: MAPPINGS,
+      instanceId: row.id,
+      prefetched: undefined,
+    });
+    expect([...(target?.prefetched?.keys() ?? [])].sort()).toEqual(['MY_CALENDAR', 'MY_GMAIL']);
+    expect(target?.prefetched?.get('MY_GMAIL')).toEqual({
+      account: await accountRow(gmail),
+      connection: await connectionRow('MY_GMAIL'),
+    });
+    expect(target?.prefetched?.get('MY_CALENDAR')).toEqual({
+      account: await accountRow(calendar),
+      connection: await connectionRow('MY_CALENDAR'),
+    });
+    // Kept for the calls that follow, as the whole lookup keeps them.
+    expect(
+      (await counted(() => stack.services.accounts.findForCall({ connector: 'MY_CALENDAR', identifier: user })))
+        .selects,
+    ).toBe(0);
+    expect((await counted(() => targets().byInstanceSecret(secret))).selects).toBe(0);
+  });
+
+  it('runs the whole lookup for an instance whose config is not the cached one, once per config', async () => {
+    const other = await stack.services.mcpConfigs.create({
+      name: 'targets-other',
+      description: 'Reads mail',
+      mappings: [{ connectionName: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
+    });
+    const first = person();
+    const second = person();
+    const gmail = await stack.connectAccount('MY_GMAIL', second, 'john.doe@example.com');
+    const { secret: firstSecret } = await instanceOf(first, 'targets-other');
+    const { secret: secondSecret } = await instanceOf(second, 'targets-other');
+    coldCaches();
+    await targets().byConfig(configId, 'someone');
+
+    const cold = await counted(() => targets().byInstanceSecret(firstSecret));
+    expect(cold.selects).toBe(2);
+    expect(cold.result?.configId).toBe(other.id);
+    expect(cold.result?.mappings).toEqual([
+      { connectionName: 'MY_GMAIL', provider: 'gmail', tools: ['gmail_fetch_mails'] },
+    ]);
+
+    const next = await counted(() => targets().byInstanceSecret(secondSecret));
+    expect(next.selects).toBe(1);
+    expect(next.result?.configId).toBe(other.id);
+    expect(next.result?.prefetched?.get('MY_GMAIL')?.account).toEqual(await accountRow(gmail));
+  });
+
+  it('leaves out an account at a connection mapped after its config was cached, until the change is seen', async () => {
+    const config = await stack.services.mcpConfigs.create({
+      name: 'targets-growing',
+      description: 'Gains a mapping',
+      mappings: [{ connectionName: 'MY_GMAIL', tools: [] }],
+    });
+    const user = person();
+    const gmail = await stack.connectAccount('MY_GMAIL', user, 'john.doe@example.com');
+    await stack.connectAccount('MY_CALENDAR', user, 'jane.doe@example.com');
+    const { secret } = await instanceOf(user, 'targets-growing');
+    coldCaches();
+    await targets().byConfig(config.id, 'someone');
+    // Another replica maps a connection; this process has not seen the change yet.
+    const calendar = await connectionRow('MY_CALENDAR');
+    await stack.db.db
+      .insertInto('mcp_config_mappings')
+      .values({ config_id: config.id, connection_id: calendar.id, tools: '[]', position: 1 })
+      .execute();
+
+    const stale = await targets().byInstanceSecret(secret);
+    expect(stale?.mappings.map((m) => m.connectionName)).toEqual(['MY_GMAIL']);
+    expect([...(stale?.prefetched?.keys() ?? [])]).toEqual(['MY_GMAIL']);
+    expect(stale?.prefetched?.get('MY_GMAIL')?.account).toEqual(await accountRow(gmail));
+
+    coldCaches();
+    const seen = await targets().byInstanceSecret(secret);
+    expect(seen?.mappings.map((m) => m.connectionName)).toEqual(['MY_GMAIL', 'MY_CALENDAR']);
+    expect([...(seen?.prefetched?.keys() ?? [])]).toEqual(['MY_GMAIL', 'MY_CALENDAR']);
+  });
+
+  it('does not keep an instance whose cache was emptied while its own rows were read', async () => {
+    const { secret: others } = await instanceOf(person());
+    const { secret } = await instanceOf(person());
+    coldCaches();
+    await targets().byInstanceSecret(others);
+    recorder.state.during = () => cacheNamed('mcp_instances').clear();
+    const overtaken = await counted(() => targets().byInstanceSecret(secret));
+    expect(overtaken.selects).toBe(1);
+    expect(overtaken.result?.configId).toBe(configId);
+    expect(cacheNamed('mcp_instances').size).toBe(0);
+    // The config outlived it: the own-rows lookup runs again, and this time its instance is kept.
+    expect((await counted(() => targets().byInstanceSecret(secret))).selects).toBe(1);
+    expect((await counted(() => targets().byInstanceSecret(secret))).selects).toBe(0);
+  });
+
+  it('runs the whole lookup when the config was emptied from the cache while the own rows were read', async () => {
+    const { secret: others } = await instanceOf(person());
+    const { secret } = await instanceOf(person());
+    coldCaches();
+    await targets().byInstanceSecret(others);
+    recorder.state.during = () => stack.services.changes.forget(['mcp']);
+    const overtaken = await counted(() => targets().byInstanceSecret(secret));
+    expect(overtaken.selects).toBe(2);
+    expect(overtaken.result?.mappings).toEqual(MAPPINGS);
+    expect((await counted(() => targets().byInstanceSecret(secret))).selects).toBe(0);
   });
 
   it("empties both caches on a change of the config's mappings: both paths see the new mappings at once", async () => {
