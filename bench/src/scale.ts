@@ -5,25 +5,45 @@ import { cpuDelta } from './postgres.js';
 import { cpuMs } from './proc.js';
 import { type SeedResult, seedUsers } from './seed.js';
 
+/** One round of the loaded part: a first pass over a working set no earlier round touched, then a loaded run on it. */
+export interface ScaleRound {
+  /** The first pass over the working set: every call misses the caches. */
+  cold: LoadResult;
+  large: LoadResult;
+  /** Switchboard CPU ms per tools/call (its own /proc/<pid>/stat) in either run. */
+  cpuPerCall: { cold: number; large: number };
+  /** Postgres: CPU ms per tools/call of the schema's backends in either run; undefined on SQLite. */
+  backendCpuPerCall?: { cold: number; large: number };
+}
+
 export interface ScaleResult {
   engine: Engine;
   seed: SeedResult;
   small: LoadResult;
-  /** The first pass over the working set: every call misses the caches. */
-  cold: LoadResult;
-  large: LoadResult;
+  /** Switchboard CPU ms per tools/call in the 10-user run. */
+  smallCpuPerCall: number;
+  rounds: ScaleRound[];
   ensure: LoadResult;
   authState: LoadResult;
+  /** Users per round's working set. */
   workingSet: number;
-  /** Switchboard CPU ms per tools/call (its own /proc/<pid>/stat) in the three runs. */
-  cpuPerCall: { small: number; cold: number; large: number };
-  /** Postgres: CPU ms per tools/call of the schema's backends (first pass, loaded run); undefined on SQLite. */
-  backendCpuPerCall?: { cold: number; large: number };
   /**
-   * When the first pass and the loaded run ran, in µs of the monotonic clock that V8's
-   * profiler stamps its samples with: `profile-summary --window` cuts a profile to either.
+   * When the first round's first pass and loaded run ran, in µs of the monotonic clock that
+   * V8's profiler stamps its samples with: `profile-summary --window` cuts a profile to either.
    */
   windows: { cold: [number, number]; large: [number, number] };
+}
+
+/**
+ * The sample dealt into `rounds` working sets, every user in exactly one: each round's first
+ * pass then misses every cache, and every set is spread over the whole table like the sample.
+ */
+export function workingSets<T>(sample: readonly T[], rounds: number): T[][] {
+  const sets: T[][] = Array.from({ length: rounds }, () => []);
+  sample.forEach((user, i) => {
+    sets[i % rounds]?.push(user);
+  });
+  return sets;
 }
 
 /** Now on the monotonic clock, in µs (the clock of a --cpu-prof profile's timestamps). */
@@ -73,26 +93,25 @@ async function managementLoad(options: {
 
 /**
  * tools/call throughput with 10 users, then again after bulk-loading `users` users (two
- * accounts each), spread over a working set of seeded users; then ensure-instance and
- * auth-state latency against the loaded tables.
+ * accounts each): `rounds` rounds, each a first pass over a working set of seeded users that
+ * no earlier round touched (so every call of it misses the caches) and a loaded run on that
+ * set; then ensure-instance and auth-state latency against the loaded tables.
  */
 export async function scale(
   engine: Engine,
-  options: { users: number; workingSet: number; durationS: number; nodeArgs?: string[] },
+  options: { users: number; workingSet: number; rounds: number; durationS: number; nodeArgs?: string[] },
 ): Promise<ScaleResult> {
   const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
-  const backendCpu: { cold?: number; large?: number } = {};
-  /** Runs a load; gives its result and Switchboard's CPU per call, and notes the backends' per call under `label`. */
-  const measured = async (load: () => Promise<LoadResult>, label?: 'cold' | 'large'): Promise<[LoadResult, number]> => {
-    const backendsBefore = label && stack.schema ? await stack.schema.backendCpu() : undefined;
+  /** Runs a load; gives its result, Switchboard's CPU per call, and (Postgres) its backends' CPU per call. */
+  const measured = async (load: () => Promise<LoadResult>): Promise<[LoadResult, number, number | undefined]> => {
+    const backendsBefore = stack.schema ? await stack.schema.backendCpu() : undefined;
     const start = cpuMs(stack.server.pid);
     const result = await load();
     const cpu = cpuMs(stack.server.pid) - start;
     const calls = Math.max(1, result.requests);
-    if (label && backendsBefore && stack.schema) {
-      backendCpu[label] = cpuDelta(backendsBefore, await stack.schema.backendCpu()) / calls;
-    }
-    return [result, cpu / calls];
+    const backends =
+      backendsBefore && stack.schema ? cpuDelta(backendsBefore, await stack.schema.backendCpu()) / calls : undefined;
+    return [result, cpu / calls, backends];
   };
   try {
     const { admin } = stack;
@@ -116,22 +135,37 @@ export async function scale(
       configId,
       templateAccountIds: await stack.accountIdsOf('user-0'),
       users: options.users,
-      sampleSize: options.workingSet,
+      sampleSize: Math.min(options.users, options.workingSet * options.rounds),
     });
-    const sampleUrls = seed.sample.map((s) => `${stack.server.url}/mcp/i/${s.secret}`);
-    // One pass over the working set first, each user once, measured on its own: every call of
-    // it misses the caches. The comparison with the 10-user case is of steady states.
-    const coldStart = monotonicUs();
-    const [cold, coldCpu] = await measured(
-      () => cannon({ ...run, label: 'first pass', urls: sampleUrls, durationS: 0, amount: sampleUrls.length }),
-      'cold',
+    const sets = workingSets(seed.sample, options.rounds).map((set) =>
+      set.map((s) => `${stack.server.url}/mcp/i/${s.secret}`),
     );
-    const largeStart = monotonicUs();
-    const [large, largeCpu] = await measured(
-      () => cannon({ ...run, label: `${options.users} users`, urls: sampleUrls, durationS: options.durationS }),
-      'large',
-    );
-    const largeEnd = monotonicUs();
+    const rounds: ScaleRound[] = [];
+    let windows: ScaleResult['windows'] | undefined;
+    for (const urls of sets) {
+      // One pass over the set first, each user once, measured on its own: every call of it
+      // misses the caches. The comparison with the 10-user case is of steady states.
+      const coldStart = monotonicUs();
+      const [cold, coldCpu, coldBackends] = await measured(() =>
+        cannon({ ...run, label: 'first pass', urls, durationS: 0, amount: urls.length }),
+      );
+      const largeStart = monotonicUs();
+      const [large, largeCpu, largeBackends] = await measured(() =>
+        cannon({ ...run, label: `${options.users} users`, urls, durationS: options.durationS }),
+      );
+      windows ??= {
+        cold: [coldStart, coldStart + Math.round(cold.durationS * 1e6)],
+        large: [largeStart, monotonicUs()],
+      };
+      rounds.push({
+        cold,
+        large,
+        cpuPerCall: { cold: coldCpu, large: largeCpu },
+        ...(coldBackends !== undefined && largeBackends !== undefined
+          ? { backendCpuPerCall: { cold: coldBackends, large: largeBackends } }
+          : {}),
+      });
+    }
 
     const token = await admin.accessToken();
     const pick = (n: number) => seed.sample[(n * 7919) % seed.sample.length] ?? seed.sample[0];
@@ -156,16 +190,12 @@ export async function scale(
       engine,
       seed,
       small: smallResult,
-      cold,
-      large,
+      smallCpuPerCall: smallCpu,
+      rounds,
       ensure,
       authState,
-      workingSet: seed.sample.length,
-      cpuPerCall: { small: smallCpu, cold: coldCpu, large: largeCpu },
-      ...(backendCpu.cold !== undefined && backendCpu.large !== undefined
-        ? { backendCpuPerCall: { cold: backendCpu.cold, large: backendCpu.large } }
-        : {}),
-      windows: { cold: [coldStart, coldStart + Math.round(cold.durationS * 1e6)], large: [largeStart, largeEnd] },
+      workingSet: sets[0]?.length ?? 0,
+      windows: windows ?? { cold: [0, 0], large: [0, 0] },
     };
   } finally {
     await stack.stop();
