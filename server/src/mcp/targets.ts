@@ -288,7 +288,7 @@ function digestLookup<Row>(
 
 /**
  * The hot path: URL or token → target. Resolved instances (by secret digest) and configs
- * with their mappings are cached; a write to connections, configs, mappings or instances
+ * with their mappings and connections are cached; a write to connections, configs, mappings or instances
  * empties both caches here at once and on every other replica at its next change-feed
  * poll, so a deleted or rotated URL stops working everywhere within a second. Unknown
  * secrets are never cached, so probing cannot fill memory.
