@@ -169,6 +169,12 @@ function connectionOf(row: ConnectionColumns & MappingColumns): ConnectionRow | 
   };
 }
 
+/** Two rows of one table with the same value in every column. */
+function sameRow<T extends object>(a: T, b: T): boolean {
+  for (const key of Object.keys(a) as (keyof T)[]) if (a[key] !== b[key]) return false;
+  return Object.keys(a).length === Object.keys(b).length;
+}
+
 /**
  * The user's accounts among a lookup's rows, by connection name. An account at a connection
  * the config does not have (a mapping newer than a cached config, its change not seen yet) is
@@ -184,16 +190,21 @@ function accountsOf(rows: AccountColumns[], config: CachedConfig): Map<string, P
   return found;
 }
 
-/** A config as its lookup rows (one per mapping, in order) give it, with its connections' rows. */
+/**
+ * A config as its lookup rows (one per mapping, in order) give it, with its connections' rows
+ * (each passed through `share`, so configs that map the same connection can hold one row).
+ */
 function configOf(
   first: { config_id: string; config_name: string; description: string },
   rows: (ConnectionColumns & MappingColumns)[],
+  share: (row: ConnectionRow) => ConnectionRow,
 ): CachedConfig {
   const mappings: TargetMapping[] = [];
   const connections = new Map<string, ConnectionRow>();
   for (const row of rows) {
-    const connection = connectionOf(row);
-    if (row.tools === null || !connection) continue;
+    const read = connectionOf(row);
+    if (row.tools === null || !read) continue;
+    const connection = share(read);
     mappings.push({
       connectionName: connection.name,
       provider: connection.provider,
@@ -300,6 +311,8 @@ export class McpTargets {
   private readonly lookupAll: (digest: string) => Promise<InstanceLookupRow[]>;
   /** The cold lookup of an instance's own rows, for when its config is cached. */
   private readonly lookupOwnRows: (digest: string) => Promise<OwnRowsLookupRow[]>;
+  /** One row per connection for the cached configs, of the configs cache's generation (see shareConnection). */
+  private sharedConnections = { generation: -1, rows: new Map<string, ConnectionRow>() };
   constructor(
     private readonly deps: {
       db: Kysely<Database>;
@@ -365,9 +378,27 @@ export class McpTargets {
     const first = rows[0];
     // The index lookup already matched; compare again in constant time as a second line of defence.
     if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;
-    const config = configOf(first, rows);
+    const config = configOf(first, rows, (row) => this.shareConnection(row, generations.configs));
     this.configs.set(first.config_id, config, generations.configs);
     return this.keep(digest, first, config, accountsOf(rows, config), generations);
+  }
+
+  /**
+   * The row this process keeps for a connection, shared by every cached config that maps it
+   * (a connection mapped by thousands of configs is held once): `row` itself unless an equal
+   * row is kept. Emptied with the configs; a row read before they were emptied is not kept.
+   */
+  private shareConnection(row: ConnectionRow, generation: number): ConnectionRow {
+    if (generation !== this.configs.generation) return row;
+    if (this.sharedConnections.generation !== generation) {
+      this.sharedConnections = { generation, rows: new Map() };
+    }
+    const { rows } = this.sharedConnections;
+    const kept = rows.get(row.id);
+    if (kept && sameRow(kept, row)) return kept;
+    if (!kept && rows.size >= MAX_CACHED_CONFIGS) rows.clear();
+    rows.set(row.id, row);
+    return row;
   }
 
   /** The caches' generations, read before a lookup whose rows they may keep. */
@@ -420,7 +451,7 @@ export class McpTargets {
       .execute();
     const first = rows[0];
     if (!first) return undefined;
-    const config = configOf(first, rows);
+    const config = configOf(first, rows, (row) => this.shareConnection(row, generation));
     this.configs.set(configId, config, generation);
     const { mappings } = config;
     return new McpTarget(config.id, config.name, config.description, userIdentifier, mappings);

@@ -380,6 +380,42 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     expect(next.result?.prefetched?.get('MY_GMAIL')?.account).toEqual(await accountRow(gmail));
   });
 
+  it('holds one row per connection for all the configs that map it, and a new row once the connection differs', async () => {
+    const other = await stack.services.mcpConfigs.create({
+      name: 'targets-sharing',
+      description: 'Maps the same connection',
+      mappings: [{ connectionName: 'MY_GMAIL', tools: [] }],
+    });
+    const first = person();
+    const second = person();
+    const third = person();
+    for (const user of [first, second, third]) await stack.connectAccount('MY_GMAIL', user, 'john.doe@example.com');
+    const { secret: firstSecret } = await instanceOf(first);
+    const { secret: secondSecret } = await instanceOf(second, 'targets-sharing');
+    coldCaches();
+    const viaFirst = (await targets().byInstanceSecret(firstSecret))?.prefetched?.get('MY_GMAIL')?.connection;
+    const viaSecond = (await targets().byInstanceSecret(secondSecret))?.prefetched?.get('MY_GMAIL')?.connection;
+    expect(viaFirst).toEqual(await connectionRow('MY_GMAIL'));
+    expect(viaSecond).toBe(viaFirst);
+
+    // A row changed behind the change feed's back (a hand-written UPDATE): a config read
+    // after it holds the row as it is now, not the one kept before.
+    const before = await connectionRow('MY_GMAIL');
+    const changedScopes = JSON.stringify([...JSON.parse(before.scopes), 'https://example.com/extra']);
+    await stack.db.db.updateTable('connections').set({ scopes: changedScopes }).where('id', '=', before.id).execute();
+    try {
+      cacheNamed('mcp_configs').delete(other.id);
+      const { secret: thirdSecret } = await instanceOf(third, 'targets-sharing');
+      const viaThird = (await targets().byInstanceSecret(thirdSecret))?.prefetched?.get('MY_GMAIL')?.connection;
+      expect(viaThird).toEqual(await connectionRow('MY_GMAIL'));
+      expect(viaThird?.scopes).toBe(changedScopes);
+      expect(viaThird).not.toBe(viaFirst);
+    } finally {
+      await stack.db.db.updateTable('connections').set({ scopes: before.scopes }).where('id', '=', before.id).execute();
+      coldCaches();
+    }
+  });
+
   it('leaves out an account at a connection mapped after its config was cached, until the change is seen', async () => {
     const config = await stack.services.mcpConfigs.create({
       name: 'targets-growing',
