@@ -271,29 +271,21 @@ type OwnRowsLookupRow = InferResult<OwnRowsLookup>[number];
 const DIGEST_SLOT = '\u0000digest';
 
 /**
- * Compiles a lookup with the digest as its only parameter, so a call runs it with its own
- * digest and no compile (dialect-neutral: the dialect wrote the text and its placeholder).
+ * A lookup run with a digest. Compiled once with the digest as its only parameter, so a call
+ * runs it with its own digest and no compile (dialect-neutral: the dialect wrote the text and
+ * its placeholder); built and compiled per call while statements are traced.
  */
-function compileWithSlot<Row>(lookup: {
-  where(column: 'i.url_secret_hash', op: '=', value: string): { compile(): CompiledQuery<Row> };
-}): CompiledQuery<Row> {
-  const compiled = lookup.where('i.url_secret_hash', '=', DIGEST_SLOT).compile();
-  if (compiled.parameters.length !== 1 || compiled.parameters[0] !== DIGEST_SLOT) {
-    throw new Error('an instance lookup must compile to one parameter, the digest');
-  }
-  return compiled;
-}
-
-/** A lookup run with a digest: compiled once, or built and compiled per call while statements are traced. */
 function digestLookup<Row>(
   db: Kysely<Database>,
   lookup: { where(column: 'i.url_secret_hash', op: '=', value: string): { compile(): CompiledQuery<Row> } },
   traced: boolean,
 ): (digest: string) => Promise<Row[]> {
-  if (traced) {
-    return async (digest) => (await db.executeQuery(lookup.where('i.url_secret_hash', '=', digest).compile())).rows;
+  const compileFor = (digest: string) => lookup.where('i.url_secret_hash', '=', digest).compile();
+  if (traced) return async (digest) => (await db.executeQuery(compileFor(digest))).rows;
+  const compiled = compileFor(DIGEST_SLOT);
+  if (compiled.parameters.length !== 1 || compiled.parameters[0] !== DIGEST_SLOT) {
+    throw new Error('an instance lookup must compile to one parameter, the digest');
   }
-  const compiled = compileWithSlot(lookup);
   return async (digest) => (await db.executeQuery<Row>({ ...compiled, parameters: [digest] })).rows;
 }
 

@@ -107,6 +107,11 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     stack.db.db.selectFrom('connected_accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   const connectionRow = (name: string) =>
     stack.db.db.selectFrom('connections').selectAll().where('name', '=', name).executeTakeFirstOrThrow();
+  /** An account and its connection exactly as the tables hold them: what a lookup hands over. */
+  const storedRows = async (accountId: string, connectionName: string) => ({
+    account: await accountRow(accountId),
+    connection: await connectionRow(connectionName),
+  });
   /** Another replica's McpTargets on the same database: its own change feed, caches and usage marks. */
   const replica = () => {
     const deps = { db: stack.db.db, clock, logger: stack.services.logger };
@@ -138,14 +143,8 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     });
     expect([...(target?.prefetched?.keys() ?? [])]).toEqual(['MY_CALENDAR', 'MY_GMAIL']);
     // The rows exactly as the accounts and connections tables hold them.
-    expect(target?.prefetched?.get('MY_GMAIL')).toEqual({
-      account: await accountRow(gmail),
-      connection: await connectionRow('MY_GMAIL'),
-    });
-    expect(target?.prefetched?.get('MY_CALENDAR')).toEqual({
-      account: await accountRow(calendar),
-      connection: await connectionRow('MY_CALENDAR'),
-    });
+    expect(target?.prefetched?.get('MY_GMAIL')).toEqual(await storedRows(gmail, 'MY_GMAIL'));
+    expect(target?.prefetched?.get('MY_CALENDAR')).toEqual(await storedRows(calendar, 'MY_CALENDAR'));
   });
 
   it('keeps the accounts it read for the calls that follow', async () => {
@@ -309,10 +308,7 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     const { selects, result: target } = await counted(() => targets().byInstanceSecret(secret));
     expect(selects).toBe(1);
     expect(target?.mappings).toEqual(MAPPINGS);
-    expect(target?.prefetched?.get('MY_GMAIL')).toEqual({
-      account: await accountRow(gmail),
-      connection: await connectionRow('MY_GMAIL'),
-    });
+    expect(target?.prefetched?.get('MY_GMAIL')).toEqual(await storedRows(gmail, 'MY_GMAIL'));
   });
 
   it("reads only a user's own rows when another user of the config warmed it, and hands over the same rows", async () => {
@@ -337,14 +333,8 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
       prefetched: undefined,
     });
     expect([...(target?.prefetched?.keys() ?? [])].sort()).toEqual(['MY_CALENDAR', 'MY_GMAIL']);
-    expect(target?.prefetched?.get('MY_GMAIL')).toEqual({
-      account: await accountRow(gmail),
-      connection: await connectionRow('MY_GMAIL'),
-    });
-    expect(target?.prefetched?.get('MY_CALENDAR')).toEqual({
-      account: await accountRow(calendar),
-      connection: await connectionRow('MY_CALENDAR'),
-    });
+    expect(target?.prefetched?.get('MY_GMAIL')).toEqual(await storedRows(gmail, 'MY_GMAIL'));
+    expect(target?.prefetched?.get('MY_CALENDAR')).toEqual(await storedRows(calendar, 'MY_CALENDAR'));
     // Kept for the calls that follow, as the whole lookup keeps them.
     expect(
       (await counted(() => stack.services.accounts.findForCall({ connector: 'MY_CALENDAR', identifier: user })))
