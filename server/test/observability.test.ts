@@ -4,7 +4,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseTracing } from '../src/observability/tracing.js';
 import { createSeedConfig, ensureInstance, rawPost, readRpc } from './mcp/support.js';
-import { createTestDatabase } from './support/database.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { type Stack, startStack } from './support/stack.js';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
@@ -54,12 +54,13 @@ describe('observability: metrics, traces, access logs and readiness', () => {
   const logs = logSink();
   const providerHeaders: Headers[] = [];
   let stack: Stack;
+  let database: TestDatabase | undefined;
   let instanceUrl = '';
   let forward: typeof fetch = globalThis.fetch;
 
   beforeAll(async () => {
     provider.register();
-    const database = await createTestDatabase();
+    database = await createTestDatabase();
     stack = await startStack({
       database: { ...database, db: database.db.withPlugin(new DatabaseTracing('sqlite')) },
       logs: logs.stream,
@@ -81,6 +82,8 @@ describe('observability: metrics, traces, access logs and readiness', () => {
   });
   afterAll(async () => {
     await stack?.close();
+    // The stack closes only a database it made itself.
+    await database?.close();
     await provider.shutdown();
   });
 

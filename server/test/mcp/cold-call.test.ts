@@ -1,6 +1,6 @@
 import type { KyselyPlugin, RootOperationNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, ENGINES } from '../support/database.js';
+import { createTestDatabase, ENGINES, type TestDatabase } from '../support/database.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { createSeedConfig, ensureInstance, rawPost, readRpc } from './support.js';
 
@@ -52,6 +52,7 @@ const fetchMails = JSON.stringify({
 
 describe.each(ENGINES)("a user's first MCP call on %s", (engine) => {
   let stack: Stack;
+  let database: TestDatabase | undefined;
   let url: string;
   let otherUrl: string;
   let accountId: string;
@@ -59,7 +60,7 @@ describe.each(ENGINES)("a user's first MCP call on %s", (engine) => {
   const recorder = selectRecorder();
 
   beforeAll(async () => {
-    const database = await createTestDatabase(engine);
+    database = await createTestDatabase(engine);
     stack = await startStack({ database: { ...database, db: database.db.withPlugin(recorder.plugin) } });
     configId = (await createSeedConfig(stack)).id;
     accountId = await stack.connectAccount('MY_GMAIL', 'john-doe', 'john.doe@example.com');
@@ -67,7 +68,11 @@ describe.each(ENGINES)("a user's first MCP call on %s", (engine) => {
     await stack.connectAccount('MY_GMAIL', 'jane-doe', 'john.doe@example.com');
     otherUrl = (await ensureInstance(stack, 'reminder-manager', 'jane-doe')).url as string;
   });
-  afterAll(() => stack?.close());
+  // The stack closes only a database it made itself.
+  afterAll(async () => {
+    await stack?.close();
+    await database?.close();
+  });
 
   /** One tools/call through an instance URL, the SELECTs it made, and the mail it read. */
   async function call(instanceUrl = url): Promise<{ selects: string[][]; text: string }> {

@@ -6,7 +6,7 @@ import { UsageMarks } from '../../src/db/usage-marks.js';
 import type { InstanceRow } from '../../src/mcp/instances.js';
 import { McpTarget, McpTargets } from '../../src/mcp/targets.js';
 import { manualClock } from '../support/clock.js';
-import { createTestDatabase, ENGINES } from '../support/database.js';
+import { createTestDatabase, ENGINES, type TestDatabase } from '../support/database.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -47,11 +47,12 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
   const clock = manualClock(Date.UTC(2026, 10, 24, 9, 0, 0));
   const recorder = selectRecorder();
   let stack: Stack;
+  let database: TestDatabase | undefined;
   let configId: string;
   let people = 0;
 
   beforeAll(async () => {
-    const database = await createTestDatabase(engine);
+    database = await createTestDatabase(engine);
     stack = await startStack({ database: { ...database, db: database.db.withPlugin(recorder.plugin) }, clock });
     await stack.createConnection('MY_GMAIL', 'gmail');
     await stack.createConnection('MY_CALENDAR', 'googlecalendar');
@@ -66,7 +67,11 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     });
     configId = config.id;
   });
-  afterAll(() => stack?.close());
+  // The stack closes only a database it made itself.
+  afterAll(async () => {
+    await stack?.close();
+    await database?.close();
+  });
 
   const targets = () => stack.services.mcpTargets;
   const MAPPINGS = [
