@@ -79,6 +79,9 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     { connectionName: 'MY_GMAIL', provider: 'gmail', tools: [] },
   ];
   const person = () => `person-${++people}`;
+  /** A config mapping MY_GMAIL alone (`tools` of it; empty: all). */
+  const gmailConfig = (name: string, description: string, tools: string[] = []) =>
+    stack.services.mcpConfigs.create({ name, description, mappings: [{ connectionName: 'MY_GMAIL', tools }] });
   const secretOf = (row: InstanceRow) =>
     stack.services.encryptor.decrypt(
       row.url_secret_enc,
@@ -242,11 +245,7 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
 
   it('follows an instance moved to another config at once', async () => {
     const user = person();
-    await stack.services.mcpConfigs.create({
-      name: 'targets-moved',
-      description: 'mail only',
-      mappings: [{ connectionName: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
-    });
+    await gmailConfig('targets-moved', 'mail only', ['gmail_fetch_mails']);
     const { row, secret } = await instanceOf(user);
     expect((await targets().byInstanceSecret(secret))?.configId).toBe(configId);
     await stack.services.mcpInstances.update(row.id, { configName: 'targets-moved' });
@@ -349,11 +348,7 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
   });
 
   it('runs the whole lookup for an instance whose config is not the cached one, once per config', async () => {
-    const other = await stack.services.mcpConfigs.create({
-      name: 'targets-other',
-      description: 'Reads mail',
-      mappings: [{ connectionName: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
-    });
+    const other = await gmailConfig('targets-other', 'Reads mail', ['gmail_fetch_mails']);
     const first = person();
     const second = person();
     const gmail = await stack.connectAccount('MY_GMAIL', second, 'john.doe@example.com');
@@ -376,11 +371,7 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
   });
 
   it('holds one row per connection for all the configs that map it, and a new row once the connection differs', async () => {
-    const other = await stack.services.mcpConfigs.create({
-      name: 'targets-sharing',
-      description: 'Maps the same connection',
-      mappings: [{ connectionName: 'MY_GMAIL', tools: [] }],
-    });
+    const other = await gmailConfig('targets-sharing', 'Maps the same connection');
     const first = person();
     const second = person();
     const third = person();
@@ -412,11 +403,7 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
   });
 
   it('leaves out an account at a connection mapped after its config was cached, until the change is seen', async () => {
-    const config = await stack.services.mcpConfigs.create({
-      name: 'targets-growing',
-      description: 'Gains a mapping',
-      mappings: [{ connectionName: 'MY_GMAIL', tools: [] }],
-    });
+    const config = await gmailConfig('targets-growing', 'Gains a mapping');
     const user = person();
     const gmail = await stack.connectAccount('MY_GMAIL', user, 'john.doe@example.com');
     await stack.connectAccount('MY_CALENDAR', user, 'jane.doe@example.com');
@@ -470,11 +457,7 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
 
   it("empties both caches on a change of the config's mappings: both paths see the new mappings at once", async () => {
     const { row, secret } = await instanceOf(person());
-    const config = await stack.services.mcpConfigs.create({
-      name: 'targets-changing',
-      description: 'before',
-      mappings: [{ connectionName: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
-    });
+    const config = await gmailConfig('targets-changing', 'before', ['gmail_fetch_mails']);
     const { secret: changingSecret } = await instanceOf('changing-user', 'targets-changing');
     expect((await targets().byInstanceSecret(secret))?.instanceId).toBe(row.id);
     expect((await targets().byInstanceSecret(changingSecret))?.mappings).toHaveLength(1);
@@ -504,11 +487,7 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     expect(cacheNamed('mcp_configs').size).toBe(0);
     expect((await counted(() => targets().byConfig('cfg_unknown', 'ann'))).selects).toBe(1);
 
-    const doomed = await stack.services.mcpConfigs.create({
-      name: 'targets-doomed',
-      description: '',
-      mappings: [{ connectionName: 'MY_GMAIL', tools: [] }],
-    });
+    const doomed = await gmailConfig('targets-doomed', '');
     const { secret } = await instanceOf('doomed-user', 'targets-doomed');
     expect((await targets().byConfig(doomed.id, 'doomed-user'))?.configName).toBe('targets-doomed');
     expect((await targets().byInstanceSecret(secret))?.configName).toBe('targets-doomed');
@@ -534,11 +513,7 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
 
   it("sees another replica's change at its next poll of the change feed, not before", async () => {
     const other = replica();
-    const config = await stack.services.mcpConfigs.create({
-      name: 'targets-replicated',
-      description: 'v1',
-      mappings: [{ connectionName: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
-    });
+    const config = await gmailConfig('targets-replicated', 'v1', ['gmail_fetch_mails']);
     const { secret } = await instanceOf('replicated-user', 'targets-replicated');
     expect((await other.targets.byConfig(config.id, 'u'))?.description).toBe('v1');
     expect((await other.targets.byInstanceSecret(secret))?.description).toBe('v1');
