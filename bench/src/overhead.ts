@@ -391,7 +391,7 @@ export async function overhead(
 }
 
 /** The bench's config on one Switchboard, and the instance URLs of `users` consented users. */
-async function benchInstances(server: Switchboard, admin: Admin, users: number): Promise<string[]> {
+export async function benchInstances(server: Switchboard, admin: Admin, users: number): Promise<string[]> {
   await admin.createConnection('MY_GMAIL', 'gmail');
   await admin.createConfig('bench', [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }]);
   const urls: string[] = [];

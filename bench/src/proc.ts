@@ -82,19 +82,25 @@ export function coreSplit(): Readonly<Record<Side, string>> | undefined {
 /**
  * Spawns `node args…` and resolves once stdout shows `readyLine`; the clock starts at spawn.
  * Inside `onSplitCores` the child runs on its side's cores (`taskset` execs node in place, so
- * the pid is node's).
+ * the pid is node's). `wrapper` runs node under another program that keeps its pid (valgrind);
+ * a wrapped child ignores the split.
  */
 export async function startChild(
   name: string,
   args: string[],
   env: Record<string, string>,
   readyLine: string,
-  options: { timeoutMs?: number; side?: Side } = {},
+  options: { timeoutMs?: number; side?: Side; wrapper?: string[] } = {},
 ): Promise<Child> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const started = performance.now();
   const cpus = split?.[options.side ?? 'server'];
-  const [command, commandArgs] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+  const [wrapper, ...wrapperArgs] = options.wrapper ?? [];
+  const [command, commandArgs] = wrapper
+    ? [wrapper, [...wrapperArgs, process.execPath, ...args]]
+    : cpus
+      ? ['taskset', ['-c', cpus, process.execPath, ...args]]
+      : [process.execPath, args];
   const child = spawn(command, commandArgs, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

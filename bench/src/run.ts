@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Engine } from './environment.js';
 import { IDLE_S, type SoakResult, type StartResult, soak, startAndIdle } from './footprint.js';
 import { type FaceResult, grpcVsRest, WARM_UP_S } from './grpc.js';
+import { callgrindAvailable, countInstructions, type InstructionCount } from './instructions.js';
 import { median, type OverheadResult, overhead, type TargetSummary, type Versus } from './overhead.js';
 import { coreSplit, onSplitCores } from './proc.js';
 import { machineInfo, Table, verdict } from './report.js';
@@ -15,7 +16,7 @@ import { type ScaleOutResult, scaleOut } from './scale-out.js';
 import { useServerEnv } from './stack.js';
 
 /**
- * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc]
+ * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc,instructions]
  *  [--eras 2025-06-18,2026-07-28] [--concurrency 1,10,50] [--rounds 10] [--round-seconds 2]
  *  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout] [--shared-cores]
  *  [--server-env NAME=value,…]` — prints
@@ -29,7 +30,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     soak: { type: 'string' },
-    only: { type: 'string', default: 'overhead,scale,start,scaleout,grpc' },
+    only: { type: 'string', default: 'overhead,scale,start,scaleout,grpc,instructions' },
     engines: { type: 'string', default: 'sqlite,postgres' },
     users: { type: 'string' },
     profile: { type: 'string' },
@@ -440,6 +441,60 @@ async function runGrpc(): Promise<void> {
   );
 }
 
+/** Calls each server gets per era before counting (the JIT settles), and windows of calls counted. */
+const INSTRUCTION_WARM_UP = quick ? 300 : 3_000;
+const INSTRUCTION_WINDOWS = quick ? 3 : 5;
+const INSTRUCTION_CALLS = quick ? 100 : 200;
+
+async function runInstructions(): Promise<void> {
+  if (!callgrindAvailable()) {
+    notes.push(
+      'Instructions: skipped, valgrind is not installed (`apt-get install -y valgrind` gives it and its callgrind_control).',
+    );
+    return;
+  }
+  log('\n… instructions per call under callgrind (sqlite)');
+  const counts = await countInstructions({
+    eras: (values.eras ?? '').split(','),
+    warmUp: INSTRUCTION_WARM_UP,
+    windows: INSTRUCTION_WINDOWS,
+    counted: INSTRUCTION_CALLS,
+    connections: 10,
+    baselineCli: values.baseline ? resolve(values.baseline, 'server/dist/cli.js') : undefined,
+    log,
+  });
+  const table = new Table(
+    'Instructions per tools/call gmail_fetch_mails {max_results: 1}, counted by callgrind in the server process (SQLite, concurrency 10)',
+    [
+      'era',
+      'server',
+      'M instructions/call (median)',
+      'windows',
+      'main thread M instructions/call',
+      'other / switchboard',
+      'switchboard added M instructions/call',
+    ],
+  );
+  const own = (era: string) => counts.find((c: InstructionCount) => c.era === era && c.server === 'switchboard');
+  for (const count of counts) {
+    const mine = own(count.era);
+    const other = count.server !== 'switchboard' && mine;
+    table.add(
+      count.era,
+      count.server,
+      (count.perCall / 1e6).toFixed(2),
+      count.windows.map((w) => (w / 1e6).toFixed(2)).join(', '),
+      (count.mainThreadPerCall / 1e6).toFixed(2),
+      other ? (count.perCall / mine.perCall).toFixed(2) : '',
+      other ? ((mine.perCall - count.perCall) / 1e6).toFixed(2) : '',
+    );
+  }
+  emit(table);
+  notes.push(
+    `Instructions: each server runs under \`valgrind --tool=callgrind\` with instrumentation off; per era it gets ${INSTRUCTION_WARM_UP} calls at concurrency 10 to warm up, then \`callgrind_control\` switches instrumentation on for ${INSTRUCTION_CALLS} calls and off again and the dump's total is divided by the calls, in ${INSTRUCTION_WINDOWS} windows; the median window is reported (a window that catches a full GC or a late optimizing compile counts far more than its neighbours, all listed). Every thread of the process counts (main, GC helpers, compiler, libuv's pool, SQLite's checkpointer); the main thread's count is read apart. A count does not move with a shared machine's load, but a window that catches a full GC or a late compile counts far more, so medians of two runs of one build still differ by several per cent. A count does not see cache misses or kernel time, which the CPU ms of the overhead section include, and under valgrind a call lasts about a hundred times longer, so timer-driven work (write-behind flushes) counts more per call than it costs natively. "other / switchboard" reads like the overhead ratio (the bare server's instructions over Switchboard's).`,
+  );
+}
+
 let scaleOutResult: ScaleOutResult | undefined;
 
 async function runScaleOut(): Promise<void> {
@@ -552,6 +607,7 @@ async function main(): Promise<void> {
   if (parts.has('scale')) await runScale();
   if (parts.has('scaleout')) await runScaleOut();
   if (parts.has('grpc')) await runGrpc();
+  if (parts.has('instructions')) await runInstructions();
   writeReport();
 }
 

@@ -39,6 +39,14 @@ export interface SwitchboardOptions {
   embedded?: boolean;
   /** Another build's `server/dist/cli.js` (bench --baseline); this checkout's by default. */
   cli?: string;
+  /** Runs node under another program (valgrind), with a start timeout to suit it. */
+  launch?: Launch;
+}
+
+/** How a server's node is run: under `wrapper` (e.g. valgrind), allowed `timeoutMs` to get ready. */
+export interface Launch {
+  wrapper: string[];
+  timeoutMs: number;
 }
 
 export interface Switchboard extends Child {
@@ -79,6 +87,7 @@ export async function startSwitchboard(options: SwitchboardOptions = {}): Promis
     [...(options.nodeArgs ?? []), options.cli ?? SERVER_CLI, 'start'],
     env,
     'Switchboard is ready',
+    options.launch ?? {},
   );
   return { ...child, url, dataDir, ownsDataDir: options.dataDir === undefined };
 }
@@ -95,6 +104,7 @@ export async function startBareServer(
   accessToken: string,
   client: BareClient = 'fetch',
   nodeArgs: string[] = [],
+  launch?: Launch,
 ): Promise<Child & { url: string }> {
   const port = await freePort();
   const child = await startChild(
@@ -102,6 +112,7 @@ export async function startBareServer(
     [...nodeArgs, BARE_SERVER],
     { PORT: String(port), SANDBOX_URL: sandboxUrl, ACCESS_TOKEN: accessToken, BARE_HTTP_CLIENT: client },
     'bare MCP server ready',
+    launch ?? {},
   );
   return { ...child, url: `http://127.0.0.1:${port}/mcp` };
 }
