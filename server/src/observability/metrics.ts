@@ -24,28 +24,118 @@ const PROVIDER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 /** Accounts by status is a grouped count over a table that grows; a scrape reuses it this long. */
 const ACCOUNT_COUNT_TTL_MS = 5_000;
 
-type CallCounter = Counter<'tool' | 'provider' | 'source' | 'outcome'>;
-type CounterChild = ReturnType<CallCounter['labels']>;
-type HistogramChild = { observe(value: number): void };
+type CallLabels = Record<'tool' | 'provider' | 'source' | 'outcome', string>;
+
+/** One label set's counts of a CountingHistogram: per bucket (not cumulative), sum and count. */
+interface HistogramSeries {
+  readonly perBucket: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A prom-client histogram with one label whose observations cost a bucket search and three
+ * additions. prom-client's own `labels(…).observe()` validates, copies and hashes the labels
+ * on every observation, which a tool call paid twice. The series are kept here and exported in
+ * prom-client's own shape (both the text and the JSON registry paths read them), so a scrape
+ * reads exactly what a prom-client Histogram would write (metrics.test.ts holds it to that).
+ */
+class CountingHistogram<L extends string> extends Histogram<L> {
+  private readonly series = new Map<string, HistogramSeries>();
+
+  constructor(
+    private readonly spec: { name: string; help: string; label: L; buckets: number[]; registers: Registry[] },
+  ) {
+    super({
+      name: spec.name,
+      help: spec.help,
+      labelNames: [spec.label],
+      buckets: spec.buckets,
+      registers: spec.registers,
+    });
+  }
+
+  /** The series of one label value, made on first use and kept (label values are a closed set). */
+  seriesOf(value: string): HistogramSeries {
+    let series = this.series.get(value);
+    if (!series) {
+      series = { perBucket: new Float64Array(this.spec.buckets.length), sum: 0, count: 0 };
+      this.series.set(value, series);
+    }
+    return series;
+  }
+
+  record(series: HistogramSeries, value: number): void {
+    const { buckets } = this.spec;
+    for (let i = 0; i < buckets.length; i++) {
+      if (value <= (buckets[i] as number)) {
+        (series.perBucket[i] as number) += 1;
+        break;
+      }
+    }
+    series.sum += value;
+    series.count += 1;
+  }
+
+  /** What the registry writes as text: bucket lines carry `le`, the series label comes after it. */
+  async getForPromString() {
+    const { name, help, label, buckets } = this.spec;
+    const values: {
+      labels: Record<string, string | number>;
+      sharedLabels: Record<string, string>;
+      value: number;
+      metricName: string;
+    }[] = [];
+    for (const [labelValue, series] of this.series) {
+      const sharedLabels = { [label]: labelValue };
+      let cumulative = 0;
+      buckets.forEach((upper, i) => {
+        cumulative += series.perBucket[i] as number;
+        values.push({ labels: { le: upper }, sharedLabels, value: cumulative, metricName: `${name}_bucket` });
+      });
+      values.push({ labels: { le: '+Inf' }, sharedLabels, value: series.count, metricName: `${name}_bucket` });
+      values.push({ labels: {}, sharedLabels, value: series.sum, metricName: `${name}_sum` });
+      values.push({ labels: {}, sharedLabels, value: series.count, metricName: `${name}_count` });
+    }
+    return { name, help, type: 'histogram' as const, values, aggregator: 'sum' as const };
+  }
+
+  override async get(): ReturnType<Histogram<L>['get']> {
+    const data = await this.getForPromString();
+    const values = data.values.map(({ labels, sharedLabels, value, metricName }) => ({
+      labels: { ...labels, ...sharedLabels },
+      value,
+      metricName,
+    }));
+    // prom-client's type asks for a collect function on the result, which its own get() leaves out.
+    return { ...data, values } as unknown as Awaited<ReturnType<Histogram<L>['get']>>;
+  }
+
+  override reset(): void {
+    super.reset();
+    // prom-client's constructor resets too, before this class's fields exist.
+    (this.series as Map<string, HistogramSeries> | undefined)?.clear();
+  }
+}
 
 /**
  * Prometheus metrics of one process, on a registry of its own (tests build many apps in one
  * process). Every label value comes from a closed set — tool and provider names from the
  * catalog, sources, error codes, cache and queue names — never an id, identifier or secret.
- * The hot path (a tool call) touches only label children bound once and kept in maps, so a
- * call costs a few map reads and additions; everything else (caches, queues, pools, accounts)
- * is read when Prometheus scrapes.
+ * The hot path (a tool call) touches only counts kept in maps by label value, so a call costs
+ * a few map reads and additions; prom-client reads them, and everything else (caches, queues,
+ * pools, accounts), when Prometheus scrapes.
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly toolCalls: CallCounter;
-  private readonly ownSeconds: Histogram<'source'>;
-  private readonly providerSeconds: Histogram<'provider'>;
+  private readonly ownSeconds: CountingHistogram<'source'>;
+  private readonly providerSeconds: CountingHistogram<'provider'>;
   private readonly refreshes: Counter<'outcome'>;
   private readonly rateLimited: Counter<'rule'>;
-  private readonly callChildren = new Map<string, Map<string, Map<string, CounterChild>>>();
-  private readonly ownChildren = new Map<string, HistogramChild>();
-  private readonly providerChildren = new Map<string, HistogramChild>();
+  /** Tool calls by tool, source and outcome: the labels and the count (read on scrape). */
+  private readonly callCounts = new Map<string, Map<string, Map<string, { labels: CallLabels; n: number }>>>();
+  /** The same counts in the order they first appeared, the order a scrape lists them in. */
+  private readonly callCountList: { labels: CallLabels; n: number }[] = [];
   private readonly caches: (() => readonly CacheCounts[])[] = [];
   private readonly queues = new Map<string, () => number>();
   private pool: PoolCounts | undefined;
@@ -56,23 +146,28 @@ export class Metrics {
     const registers = [this.registry];
     const now = options.now ?? (() => performance.now());
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
-    this.toolCalls = new Counter({
+    const metrics = this;
+    new Counter({
       name: 'switchboard_tool_calls_total',
       help: 'Tool calls by tool, provider, source (API, MCP, GRPC) and outcome (success, or the error code)',
       labelNames: ['tool', 'provider', 'source', 'outcome'],
       registers,
+      collect() {
+        this.reset();
+        for (const { labels, n } of metrics.callCountList) this.inc(labels, n);
+      },
     });
-    this.ownSeconds = new Histogram({
+    this.ownSeconds = new CountingHistogram({
       name: 'switchboard_tool_call_own_seconds',
       help: "Switchboard's own time in a tool call: the call's duration less the time spent waiting for the provider",
-      labelNames: ['source'],
+      label: 'source',
       buckets: OWN_BUCKETS,
       registers,
     });
-    this.providerSeconds = new Histogram({
+    this.providerSeconds = new CountingHistogram({
       name: 'switchboard_tool_call_provider_seconds',
       help: "The provider's time in a tool call (every HTTP request the call made, retries included)",
-      labelNames: ['provider'],
+      label: 'provider',
       buckets: PROVIDER_BUCKETS,
       registers,
     });
@@ -88,7 +183,6 @@ export class Metrics {
       labelNames: ['rule'],
       registers,
     });
-    const metrics = this;
     new Counter({
       name: 'switchboard_cache_lookups_total',
       help: 'In-process cache lookups by cache and result (hit or miss)',
@@ -164,36 +258,25 @@ export class Metrics {
   ): void {
     const toolName = tool ?? 'unknown';
     const providerName = provider ?? 'unknown';
-    let bySource = this.callChildren.get(toolName);
+    let bySource = this.callCounts.get(toolName);
     if (!bySource) {
       bySource = new Map();
-      this.callChildren.set(toolName, bySource);
+      this.callCounts.set(toolName, bySource);
     }
     let byOutcome = bySource.get(source);
     if (!byOutcome) {
       byOutcome = new Map();
       bySource.set(source, byOutcome);
     }
-    let child = byOutcome.get(outcome);
-    if (!child) {
-      child = this.toolCalls.labels(toolName, providerName, source, outcome);
-      byOutcome.set(outcome, child);
+    let count = byOutcome.get(outcome);
+    if (!count) {
+      count = { labels: { tool: toolName, provider: providerName, source, outcome }, n: 0 };
+      byOutcome.set(outcome, count);
+      this.callCountList.push(count);
     }
-    child.inc();
-    let own = this.ownChildren.get(source);
-    if (!own) {
-      own = this.ownSeconds.labels(source);
-      this.ownChildren.set(source, own);
-    }
-    own.observe(Math.max(0, totalMs - providerMs) / 1000);
-    if (providerMs > 0) {
-      let theirs = this.providerChildren.get(providerName);
-      if (!theirs) {
-        theirs = this.providerSeconds.labels(providerName);
-        this.providerChildren.set(providerName, theirs);
-      }
-      theirs.observe(providerMs / 1000);
-    }
+    count.n++;
+    this.ownSeconds.record(this.ownSeconds.seriesOf(source), Math.max(0, totalMs - providerMs) / 1000);
+    if (providerMs > 0) this.providerSeconds.record(this.providerSeconds.seriesOf(providerName), providerMs / 1000);
   }
 
   tokenRefresh(outcome: 'success' | 'refused' | 'failed'): void {
