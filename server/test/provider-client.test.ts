@@ -674,6 +674,39 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
       expect(hits).toHaveLength(1);
     });
 
+    it("times out and stops a client's later requests as its first: an attempt that ended cleanly leaves nothing armed", async () => {
+      const controller = new AbortController();
+      const { api } = client({ timeoutMs: 200, signal: controller.signal, maxRetries: 0 });
+      answer('/v1/slow', silent(3_000));
+      // Two answered requests, one after the other, then one that never answers: its own timer fires.
+      expect(await api.request({ url: `${ORIGIN}/v1/a` })).toEqual({ path: '/base/v1/a' });
+      expect(await api.request({ url: `${ORIGIN}/v1/b` })).toEqual({ path: '/base/v1/b' });
+      const started = performance.now();
+      const timedOut = await failureOf(api.request({ url: `${ORIGIN}/v1/slow` }));
+      expect([timedOut.code, timedOut.message]).toEqual([
+        'provider_timeout',
+        'the provider did not answer within 200 ms',
+      ]);
+      expect(performance.now() - started).toBeLessThan(1_500);
+      // The earlier requests' timers are gone: answered requests outlive them undisturbed.
+      answer('/v1/late', silent(300));
+      expect(await api.request({ url: `${ORIGIN}/v1/c` })).toEqual({ path: '/base/v1/c' });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await api.request({ url: `${ORIGIN}/v1/d` })).toEqual({ path: '/base/v1/d' });
+      // Concurrent requests of one client each get their own deadline and all see the call's abort
+      // (at 50 ms, before their 200 ms deadlines, which would say so otherwise).
+      const both = Promise.all([
+        failureOf(api.request({ url: `${ORIGIN}/v1/slow` })),
+        failureOf(api.request({ url: `${ORIGIN}/v1/slow` })),
+      ]);
+      setTimeout(() => controller.abort(new Error('gone')), 50);
+      const cancelled = await both;
+      expect(cancelled.map((error) => [error.code, error.message])).toEqual([
+        ['provider_timeout', 'the call was cancelled'],
+        ['provider_timeout', 'the call was cancelled'],
+      ]);
+    });
+
     it('reads an abort the transport reports as an AbortError as a timeout too', async () => {
       const { api, sleeps } = client({
         fetch: async () => {
