@@ -116,6 +116,7 @@ export async function countInstructions(options: {
         );
         const load = { body: era.body, headers: era.headers, connections: options.connections, durationS: 0, urls };
         const warm = await cannon({ ...load, label: 'warm-up', amount: options.warmUp });
+        if (warm.failures) throw new Error(`${server} failed ${warm.failures} of its warm-up calls`);
         const control = (...args: string[]) =>
           execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'ignore' });
         const perCall: number[] = [];
@@ -130,7 +131,7 @@ export async function countInstructions(options: {
           const written = dumpsOf(dumps, name, child.pid).filter((file) => !before.includes(file));
           const main = written.find((file) => file.endsWith('-01'));
           if (!main) throw new Error(`callgrind wrote no dump of the main thread for ${server}`);
-          if (warm.failures || run.failures || run.requests !== options.counted)
+          if (run.failures || run.requests !== options.counted)
             throw new Error(
               `${server} answered ${run.requests} of ${options.counted} counted calls, ${run.failures} failed`,
             );

@@ -55,18 +55,14 @@ class CountingHistogram<L extends string> extends Histogram<L> {
     });
   }
 
-  /** The series of one label value, made on first use and kept (label values are a closed set). */
-  seriesOf(value: string): HistogramSeries {
-    let series = this.series.get(value);
-    if (!series) {
-      series = { perBucket: new Float64Array(this.spec.buckets.length), sum: 0, count: 0 };
-      this.series.set(value, series);
-    }
-    return series;
-  }
-
-  record(series: HistogramSeries, value: number): void {
+  /** One observation of the series `labelValue` (made on first use and kept: label values are a closed set). */
+  record(labelValue: string, value: number): void {
     const { buckets } = this.spec;
+    let series = this.series.get(labelValue);
+    if (!series) {
+      series = { perBucket: new Float64Array(buckets.length), sum: 0, count: 0 };
+      this.series.set(labelValue, series);
+    }
     for (let i = 0; i < buckets.length; i++) {
       if (value <= (buckets[i] as number)) {
         (series.perBucket[i] as number) += 1;
@@ -132,10 +128,11 @@ export class Metrics {
   private readonly providerSeconds: CountingHistogram<'provider'>;
   private readonly refreshes: Counter<'outcome'>;
   private readonly rateLimited: Counter<'rule'>;
-  /** Tool calls by tool, source and outcome: the labels and the count (read on scrape). */
-  private readonly callCounts = new Map<string, Map<string, Map<string, { labels: CallLabels; n: number }>>>();
-  /** The same counts in the order they first appeared, the order a scrape lists them in. */
-  private readonly callCountList: { labels: CallLabels; n: number }[] = [];
+  /**
+   * Tool calls by tool, source and outcome (the provider follows from the tool): the labels and
+   * the count, read on scrape in the order they first appeared.
+   */
+  private readonly callCounts = new Map<string, { labels: CallLabels; n: number }>();
   private readonly caches: (() => readonly CacheCounts[])[] = [];
   private readonly queues = new Map<string, () => number>();
   private pool: PoolCounts | undefined;
@@ -154,7 +151,7 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (const { labels, n } of metrics.callCountList) this.inc(labels, n);
+        for (const { labels, n } of metrics.callCounts.values()) this.inc(labels, n);
       },
     });
     this.ownSeconds = new CountingHistogram({
@@ -258,25 +255,15 @@ export class Metrics {
   ): void {
     const toolName = tool ?? 'unknown';
     const providerName = provider ?? 'unknown';
-    let bySource = this.callCounts.get(toolName);
-    if (!bySource) {
-      bySource = new Map();
-      this.callCounts.set(toolName, bySource);
-    }
-    let byOutcome = bySource.get(source);
-    if (!byOutcome) {
-      byOutcome = new Map();
-      bySource.set(source, byOutcome);
-    }
-    let count = byOutcome.get(outcome);
+    const key = `${toolName}\u0000${source}\u0000${outcome}`;
+    let count = this.callCounts.get(key);
     if (!count) {
       count = { labels: { tool: toolName, provider: providerName, source, outcome }, n: 0 };
-      byOutcome.set(outcome, count);
-      this.callCountList.push(count);
+      this.callCounts.set(key, count);
     }
     count.n++;
-    this.ownSeconds.record(this.ownSeconds.seriesOf(source), Math.max(0, totalMs - providerMs) / 1000);
-    if (providerMs > 0) this.providerSeconds.record(this.providerSeconds.seriesOf(providerName), providerMs / 1000);
+    this.ownSeconds.record(source, Math.max(0, totalMs - providerMs) / 1000);
+    if (providerMs > 0) this.providerSeconds.record(providerName, providerMs / 1000);
   }
 
   tokenRefresh(outcome: 'success' | 'refused' | 'failed'): void {
