@@ -81,9 +81,8 @@ const splitCores = <T>(work: () => Promise<T>): Promise<T> =>
         splitSeen ??= coreSplit();
         return work();
       });
-/** Node flags for a server of `engine`: a CPU profile with --profile (SQLite only). */
-const profileArgs = (engine: Engine): string[] | undefined =>
-  values.profile && engine === 'sqlite' ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined;
+/** Node flags for a Switchboard server: a CPU profile with --profile. */
+const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined;
 const tables: Table[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const emit = (table: Table) => {
@@ -171,7 +170,7 @@ async function runOverhead(): Promise<void> {
           concurrency: (values.concurrency ?? '').split(',').map(Number),
           users: 10,
           baselineCli: values.baseline ? resolve(values.baseline, 'server/dist/cli.js') : undefined,
-          nodeArgs: profileArgs(engine),
+          nodeArgs: profileArgs,
         });
         for (const p of result.points) {
           const rows: [string, TargetSummary, Versus | undefined][] = [
@@ -334,14 +333,16 @@ async function runScale(): Promise<void> {
         workingSet: Math.min(10_000, Math.floor(users / SCALE_ROUNDS)),
         rounds: SCALE_ROUNDS,
         durationS,
-        nodeArgs: profileArgs(engine),
+        nodeArgs: profileArgs,
       }),
     );
     results.push(r);
-    if (values.profile && engine === 'sqlite')
+    if (values.profile) {
+      const [first] = r.rounds;
       log(
-        `profile windows (profile-summary --window), first round: first pass ${r.windows.cold.join(',')}, loaded ${r.windows.large.join(',')}`,
+        `${engine} profile windows (profile-summary --window), first round: first pass ${r.windows.cold.join(',')} (${first?.cold.requests} calls), loaded ${r.windows.large.join(',')} (${first?.large.requests} calls)`,
       );
+    }
     const of = (pick: (round: ScaleResult['rounds'][number]) => number) => median(r.rounds.map(pick));
     const coldRatios = r.rounds.map((round) => round.cold.rps / round.large.rps);
     const coldRatio = median(coldRatios);
@@ -372,7 +373,7 @@ async function runScale(): Promise<void> {
   if (results[0]) {
     const rounds = results[0].rounds.length;
     notes.push(
-      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set, the steady state compared with the 10-user case.${rounds > 1 ? " Each figure is the median over the rounds; the first-pass ratio is the median of the rounds' own ratios, listed beside it." : ''} Ensure-instance and auth-state pick users from every set.`,
+      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set, the steady state compared with the 10-user case.${rounds > 1 ? " Each figure is the median over the rounds; the first-pass ratio is the median of the rounds' own ratios, listed beside it." : ''} Ensure-instance and auth-state pick users from every set.`,
     );
   }
 }
@@ -411,7 +412,7 @@ async function runGrpc(): Promise<void> {
         durationS,
         rounds: GRPC_ROUNDS,
         concurrency: GRPC_CONCURRENCY,
-        nodeArgs: profileArgs(engine),
+        nodeArgs: profileArgs,
       }),
     );
     const row = (face: FaceResult, ratioCell: string) =>

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { Kysely, KyselyPlugin } from 'kysely';
+import { type Kysely, type KyselyPlugin, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../test/support/clock.js';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../../test/support/database.js';
 import { createLogger } from '../logger.js';
 import { openDatabase } from './database.js';
+import { HOT_FILLFACTOR, HOT_UPDATED_TABLES } from './migrations.js';
 import type { Database } from './schema.js';
 import { USAGE_FLUSH_MS, USAGE_INTERVAL_MS, UsageMarks, type UsageTable } from './usage-marks.js';
 
@@ -316,4 +317,46 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
     failing.mark('mcp_instances', other);
     await expect(failing.flush()).resolves.toBeUndefined();
   });
+
+  // Postgres only: SQLite rewrites a row inside its page whatever the page's fill.
+  it.runIf(engine === 'postgres')(
+    'updates full-sized rows in their own page (HOT) on Postgres, so a mark adds no index entries',
+    async () => {
+      const relations = await sql<{ relname: string; reloptions: string[] | null }>`
+        select relname, reloptions from pg_class
+        where relnamespace = current_schema()::regnamespace and relname in (${sql.join([...HOT_UPDATED_TABLES])})
+      `.execute(db.db);
+      expect(Object.fromEntries(relations.rows.map((row) => [row.relname, row.reloptions]))).toEqual(
+        Object.fromEntries(HOT_UPDATED_TABLES.map((table) => [table, [`fillfactor=${HOT_FILLFACTOR}`]])),
+      );
+
+      // Accounts with tokens of a real size, inserted in one go: every page but the last holds
+      // as many rows as fit in the fill factor. One row in ten is marked, so about one per page.
+      const ids = Array.from({ length: 200 }, () => `ca_hot_${sequence++}`);
+      await db.db
+        .insertInto('connected_accounts')
+        .values(ids.map((id) => accountRow(id, CONNECTION_ID, { status: 'ACTIVE', tokens_enc: 'x'.repeat(700) })))
+        .execute();
+      const marked = ids.filter((_, index) => index % 10 === 5);
+      const counts = await db.db.transaction().execute(async (trx) => {
+        // This backend's counts not yet sent to the statistics collector (on Postgres 15 they
+        // can include earlier transactions of the connection, so the difference is taken).
+        const read = async () => {
+          const result = await sql<{ updated: string | number; hot: string | number }>`
+            select pg_stat_get_xact_tuples_updated('connected_accounts'::regclass) as updated,
+                   pg_stat_get_xact_tuples_hot_updated('connected_accounts'::regclass) as hot
+          `.execute(trx);
+          const row = result.rows[0];
+          return { updated: Number(row?.updated), hot: Number(row?.hot) };
+        };
+        const before = await read();
+        const marks = new UsageMarks({ db: trx, clock: manualClock(Date.now()), logger });
+        for (const id of marked) marks.mark('connected_accounts', id);
+        await marks.flush();
+        const after = await read();
+        return { updated: after.updated - before.updated, hot: after.hot - before.hot };
+      });
+      expect(counts).toEqual({ updated: marked.length, hot: marked.length });
+    },
+  );
 });

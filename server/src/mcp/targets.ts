@@ -413,8 +413,10 @@ export class McpTargets {
     const instance = { id: row.id, configId: row.config_id, userIdentifier: row.user_identifier };
     this.instances.set(digest, instance, generations.instances);
     this.deps.usage.seen('mcp_instances', row.id, row.last_used_at);
-    if (generations.accounts !== undefined) {
-      for (const found of prefetched.values()) this.deps.accounts?.prime(found, generations.accounts);
+    for (const found of prefetched.values()) {
+      // The call that follows marks the account it uses: a use read here within the minute spares that write.
+      this.deps.usage.seen('connected_accounts', found.account.id, found.account.last_used_at);
+      if (generations.accounts !== undefined) this.deps.accounts?.prime(found, generations.accounts);
     }
     return { instance, config, prefetched };
   }

@@ -285,6 +285,28 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     await other.usage.flush();
   });
 
+  it('takes the last use of each account it read, so the call that uses one does not write it again within the minute', async () => {
+    const user = person();
+    const gmail = await stack.connectAccount('MY_GMAIL', user, 'john.doe@example.com');
+    const { row, secret } = await instanceOf(user);
+    // Another process used both 30 s ago.
+    const recently = new Date(clock.now() - 30_000).toISOString();
+    await stack.db.db.updateTable('mcp_instances').set({ last_used_at: recently }).where('id', '=', row.id).execute();
+    await stack.db.db
+      .updateTable('connected_accounts')
+      .set({ last_used_at: recently })
+      .where('id', '=', gmail)
+      .execute();
+    const other = replica();
+    expect((await other.targets.byInstanceSecret(secret))?.prefetched?.get('MY_GMAIL')?.account.id).toBe(gmail);
+    other.usage.mark('connected_accounts', gmail);
+    expect(other.usage.pendingCount).toBe(0);
+    clock.advance(30_000);
+    other.usage.mark('connected_accounts', gmail);
+    expect(other.usage.pendingCount).toBe(1);
+    await other.usage.flush();
+  });
+
   it("resolves a session token's config for each user, from its cache after the first time", async () => {
     coldCaches();
     const first = await counted(() => targets().byConfig(configId, 'ann'));
