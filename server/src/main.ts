@@ -133,6 +133,11 @@ export async function startServer(
     preparedStatements: config.pgPreparedStatements,
     onCheckpointError: (message) =>
       logger.warn({ err: message }, 'SQLite checkpoints off the event loop failed; the connection checkpoints itself'),
+    onNewerSchema: (migrations) =>
+      logger.warn(
+        { migrations },
+        'a newer Switchboard has migrated this database (a rolling upgrade or a rollback); this build runs on it, since migrations only add',
+      ),
   });
   try {
     warnAboutSharedFiles(config.dataDir, (message) => logger.warn(message));

@@ -34,6 +34,8 @@ export interface OpenDatabaseOptions {
   preparedStatements?: boolean;
   /** Told when SQLite's checkpointer thread fails (once); its backstop keeps the WAL bounded. */
   onCheckpointError?: (message: string) => void;
+  /** Told when a newer build has migrated the database (migrations.ts migrateToLatest): which migrations. */
+  onNewerSchema?: (migrations: string[]) => void;
 }
 
 /** Distinct SQL texts kept prepared; beyond this the oldest go first. */
@@ -153,7 +155,13 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
       await db.destroy();
       throw error;
     });
-  await migrateToLatest(db as Kysely<unknown>, { schema: current.rows[0]?.schema ?? 'public' });
+  try {
+    const { newer } = await migrateToLatest(db as Kysely<unknown>, { schema: current.rows[0]?.schema ?? 'public' });
+    if (newer.length) options.onNewerSchema?.(newer);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   return { db, engine: 'postgres', pool, close: () => db.destroy() };
 }
 
@@ -182,7 +190,8 @@ async function openSqlite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
   if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   try {
-    await migrateToLatest(db as Kysely<unknown>);
+    const { newer } = await migrateToLatest(db as Kysely<unknown>);
+    if (newer.length) options.onNewerSchema?.(newer);
   } catch (error) {
     await checkpointer?.close();
     throw error;

@@ -3,6 +3,9 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, Postgres
 /**
  * Migrations, in order. Written once with Kysely's schema builder so the same code runs on
  * SQLite and PostgreSQL. Never edit a migration that has shipped; add the next one.
+ * A migration only adds (tables, columns, indexes, settings), so older builds keep working on
+ * the schema it leaves. One that removes or changes what an older build reads ends its name in
+ * `_breaking`: an older build then refuses the database (see migrateToLatest).
  */
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -406,13 +409,55 @@ export const HOT_FILLFACTOR = 80;
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Brings the schema up to date. Safe to run at every start and from several processes. */
-export async function migrateToLatest(db: Kysely<unknown>, options: { schema?: string } = {}): Promise<void> {
+/** How an older build recognises a newer migration it cannot run on (see the list above). */
+const BREAKING = /_breaking$/;
+
+/**
+ * Brings the schema up to date. Safe to run at every start and from several processes.
+ * Resolves with the migrations the database has run that this build does not know: a newer
+ * build ran them (a rolling upgrade under way, or a rollback). Migrations add, so a build
+ * whose own migrations have all run works on that schema, as the replicas still on the old
+ * version do during the upgrade. Refused: a database where a newer build ran a `_breaking`
+ * migration, and one that lacks one of this build's migrations while holding unknown ones
+ * (it came from another line of builds).
+ */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  options: { schema?: string } = {},
+): Promise<{ newer: string[] }> {
   // Kysely looks for its bookkeeping tables in any schema; naming ours keeps a database with
   // several Switchboard schemas (tests, tenants) from seeing each other's.
   const migrator = new Migrator({ db, provider, ...(options.schema ? { migrationTableSchema: options.schema } : {}) });
+  const known = await migrator.getMigrations();
+  // 0001 comes first in every build: a database that ran none has no bookkeeping table yet.
+  if (known.some((migration) => migration.executedAt)) {
+    const scoped = options.schema ? db.withSchema(options.schema) : db;
+    const executed = await (scoped as Kysely<{ kysely_migration: { name: string } }>)
+      .selectFrom('kysely_migration')
+      .select('name')
+      .execute();
+    const newer = executed.map((row) => row.name).filter((name) => !Object.hasOwn(migrations, name));
+    const breaking = newer.filter((name) => BREAKING.test(name));
+    if (breaking.length) {
+      throw new Error(
+        `a newer Switchboard build has changed this database in a way this build cannot run on (${breaking.join(', ')}). ` +
+          'Run that build or a newer one, or restore the backup taken before the upgrade.',
+      );
+    }
+    if (newer.length) {
+      const missing = known.filter((migration) => !migration.executedAt).map((migration) => migration.name);
+      if (missing.length) {
+        throw new Error(
+          `the database was migrated by another Switchboard build: it has ${newer.join(', ')}, which this build does not know, ` +
+            `but not ${missing.join(', ')}, which this build needs. Run the build that migrated it, or a newer one.`,
+        );
+      }
+      return { newer };
+    }
+  }
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
+  return { newer: [] };
 }
 
 /** The migrations this build has that the database has not run yet (for /readyz). */
