@@ -395,17 +395,12 @@ const migrations: Record<string, Migration> = {
       // these tables leave a fifth of each page free. Takes a lock that blocks no reads or
       // writes, and applies to pages written from now on. SQLite rewrites a row in its page.
       if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
-      for (const table of HOT_UPDATED_TABLES) {
-        await sql`alter table ${sql.table(table)} set (fillfactor = ${sql.lit(HOT_FILLFACTOR)})`.execute(db);
+      for (const table of ['mcp_instances', 'connected_accounts', 'mcp_oauth_grants']) {
+        await sql`alter table ${sql.table(table)} set (fillfactor = 80)`.execute(db);
       }
     },
   },
 };
-
-/** Tables whose rows are updated in place again and again (usage marks, token refreshes). */
-export const HOT_UPDATED_TABLES = ['mcp_instances', 'connected_accounts', 'mcp_oauth_grants'] as const;
-/** Percent of a page filled by inserts on those tables (Postgres); the rest is room for updated rows. */
-export const HOT_FILLFACTOR = 80;
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
