@@ -10,6 +10,8 @@ export interface SeedResult {
   seconds: number;
   /** Instance URL secrets of a sample of the seeded users, to drive load at them. */
   sample: { user: string; instanceId: string; secret: string }[];
+  /** Postgres: its buffer cache (shared_buffers) and the seeded tables' size with their indexes, in MB. */
+  postgres?: { sharedBuffersMb: number; tablesMb: number };
 }
 
 /**
@@ -103,7 +105,16 @@ export async function seedUsers(options: {
       // fresh rows, not what a call costs against a table in steady state.
       await sql`vacuum (analyze) mcp_instances, connected_accounts`.execute(handle.db);
     }
-    return { users: options.users, accounts, seconds: (performance.now() - started) / 1000, sample };
+    const seconds = (performance.now() - started) / 1000;
+    if (handle.engine !== 'postgres') return { users: options.users, accounts, seconds, sample };
+    const { rows } = await sql<{ shared_buffers: string; tables: string }>`
+      select pg_size_bytes(current_setting('shared_buffers')) as shared_buffers,
+             pg_total_relation_size('mcp_instances') + pg_total_relation_size('connected_accounts') as tables`.execute(
+      handle.db,
+    );
+    const mb = (bytes: string | undefined) => Number(bytes) / 2 ** 20;
+    const postgres = { sharedBuffersMb: mb(rows[0]?.shared_buffers), tablesMb: mb(rows[0]?.tables) };
+    return { users: options.users, accounts, seconds, sample, postgres };
   } finally {
     await handle.close();
   }

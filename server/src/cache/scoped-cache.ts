@@ -9,13 +9,20 @@ import type { Clock } from '../clock.js';
 export const DEFAULT_MAX_AGE_MS = 60_000;
 
 /**
+ * Each entry lives between (1 − AGE_SPREAD) and 1 times the max age, drawn when it is stored.
+ * Entries loaded in the same second (after a restart, a clear, a burst of new users) would
+ * otherwise all expire in the same second again, every max age, and their reloads with them.
+ */
+export const AGE_SPREAD = 0.25;
+
+/**
  * A bounded in-process map that a ChangeFeed empties when its scope changes, and whose
- * entries expire `maxAgeMs` after they were stored. Loads race with invalidation, so a value
+ * entries expire at most `maxAgeMs` after they were stored (see AGE_SPREAD). Loads race with invalidation, so a value
  * is stored only if no clear happened since its load began (the caller passes the
  * `generation` it read before loading).
  */
 export class ScopedCache<K, V> {
-  private readonly entries = new Map<K, { value: V; storedAt: number }>();
+  private readonly entries = new Map<K, { value: V; expiresAt: number }>();
   private epoch = 0;
   /** Lookups since start, read by /metrics (plain numbers: a lookup stays two field writes cheap). */
   hits = 0;
@@ -44,7 +51,7 @@ export class ScopedCache<K, V> {
       this.misses++;
       return undefined;
     }
-    if (this.clock.now() - entry.storedAt >= this.maxAgeMs) {
+    if (this.clock.now() >= entry.expiresAt) {
       this.entries.delete(key);
       this.misses++;
       return undefined;
@@ -60,7 +67,8 @@ export class ScopedCache<K, V> {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, { value, storedAt: this.clock.now() });
+    const age = this.maxAgeMs * (1 - AGE_SPREAD * Math.random());
+    this.entries.set(key, { value, expiresAt: this.clock.now() + age });
   }
 
   delete(key: K): void {

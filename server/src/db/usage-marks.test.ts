@@ -250,14 +250,34 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
     expect(await lastUsed('mcp_instances', instance)).toBe(iso(clock.now()));
   });
 
-  it('writes all of 1,200 instances marked in one batch, in statements of at most 512 ids', async () => {
+  it('writes all of 1,200 instances marked in one batch in statements of at most 64 ids, letting the event loop run between them', async () => {
     const { counter, plugin } = countUpdates();
-    const { clock, marks } = usageMarks({ db: db.db.withPlugin(plugin) });
+    // Event-loop turns, counted by an immediate that keeps scheduling itself; each UPDATE notes the count it ran at.
+    let turns = 0;
+    const turnsAtUpdate: number[] = [];
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const noting: KyselyPlugin = {
+      transformQuery(args) {
+        if (args.node.kind === 'UpdateQueryNode') turnsAtUpdate.push(turns);
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const { clock, marks } = usageMarks({ db: db.db.withPlugin(plugin).withPlugin(noting) });
     const ids = await createInstances(1_200);
     const account = await createAccount();
     for (const id of ids) marks.mark('mcp_instances', id);
     marks.mark('connected_accounts', account);
-    await marks.flush();
+    try {
+      await marks.flush();
+    } finally {
+      ticking = false;
+    }
 
     const stamp = iso(clock.now());
     const written = await db.db
@@ -268,8 +288,14 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
       .execute();
     expect(written).toHaveLength(1_200);
     expect(await lastUsed('connected_accounts', account)).toBe(stamp);
-    // 512 + 512 + 128 + 32 + 16 instances (power-of-two statement shapes), then one for the account.
-    expect(counter.updates).toBe(6);
+    // 18 × 64 + 32 + 16 instances (power-of-two statement shapes), then one for the account.
+    expect(counter.updates).toBe(21);
+    // SQLite runs a statement synchronously: without a pause between them the whole batch is one turn.
+    for (let i = 1; i < turnsAtUpdate.length; i++) {
+      expect(turnsAtUpdate[i], `statement ${i + 1} ran in the turn of the one before`).toBeGreaterThan(
+        turnsAtUpdate[i - 1] ?? 0,
+      );
+    }
   });
 
   it('resolves a flush only once earlier batches are stored, even a flush with nothing new', async () => {
