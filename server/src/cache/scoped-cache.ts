@@ -17,8 +17,8 @@ export const AGE_SPREAD = 0.25;
 
 /**
  * A bounded in-process map that a ChangeFeed empties when its scope changes, and whose
- * entries expire at most `maxAgeMs` after they were stored (see AGE_SPREAD). Loads race with invalidation, so a value
- * is stored only if no clear happened since its load began (the caller passes the
+ * entries expire at most `maxAgeMs` after they were stored (see AGE_SPREAD). Loads race with
+ * invalidation, so a value is stored only if no clear happened since its load began (the caller passes the
  * `generation` it read before loading).
  */
 export class ScopedCache<K, V> {

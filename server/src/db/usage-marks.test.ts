@@ -251,7 +251,6 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
   });
 
   it('writes all of 1,200 instances marked in one batch in statements of at most 64 ids, letting the event loop run between them', async () => {
-    const { counter, plugin } = countUpdates();
     // Event-loop turns, counted by an immediate that keeps scheduling itself; each UPDATE notes the count it ran at.
     let turns = 0;
     const turnsAtUpdate: number[] = [];
@@ -268,7 +267,7 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
       },
       transformResult: async (args) => args.result,
     };
-    const { clock, marks } = usageMarks({ db: db.db.withPlugin(plugin).withPlugin(noting) });
+    const { clock, marks } = usageMarks({ db: db.db.withPlugin(noting) });
     const ids = await createInstances(1_200);
     const account = await createAccount();
     for (const id of ids) marks.mark('mcp_instances', id);
@@ -289,7 +288,7 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
     expect(written).toHaveLength(1_200);
     expect(await lastUsed('connected_accounts', account)).toBe(stamp);
     // 18 × 64 + 32 + 16 instances (power-of-two statement shapes), then one for the account.
-    expect(counter.updates).toBe(21);
+    expect(turnsAtUpdate).toHaveLength(21);
     // SQLite runs a statement synchronously: without a pause between them the whole batch is one turn.
     for (let i = 1; i < turnsAtUpdate.length; i++) {
       expect(turnsAtUpdate[i], `statement ${i + 1} ran in the turn of the one before`).toBeGreaterThan(

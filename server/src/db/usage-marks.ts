@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Database } from './schema.js';
-import { powerOfTwoChunks, WriteBehind } from './write-behind.js';
+import { nextTurn, powerOfTwoChunks, WriteBehind } from './write-behind.js';
 
 /** Tables with a `last_used_at` column that use marks. */
 export type UsageTable = 'mcp_instances' | 'connected_accounts' | 'mcp_oauth_grants';
@@ -99,8 +99,7 @@ export class UsageMarks {
     let statements = 0;
     for (const table of TABLES) {
       for (const chunk of powerOfTwoChunks([...batch[table]], IDS_PER_STATEMENT)) {
-        // SQLite runs on the event loop: requests that arrived meanwhile go before the next chunk.
-        if (statements++ > 0) await new Promise((resolve) => setImmediate(resolve));
+        if (statements++ > 0) await nextTurn();
         try {
           await this.deps.db
             .updateTable(table)

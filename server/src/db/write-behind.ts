@@ -34,6 +34,15 @@ export class WriteBehind<Batch> {
 }
 
 /**
+ * Resolves after one turn of the event loop. A write-behind batch written in several
+ * statements awaits it between them: SQLite runs each statement on the event loop, so the
+ * requests that arrived meanwhile go before the next one.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * Splits a batch into chunks whose sizes are powers of two (largest first, at most `max`,
  * itself a power of two), so a multi-row statement has one of log2(max) + 1 SQL texts: each
  * stays prepared on SQLite instead of a new text (and a new prepare, evicting a hot one) per

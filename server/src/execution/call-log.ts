@@ -1,6 +1,6 @@
 import { CompiledQuery, type Expression, type Insertable, type Kysely, type SqlBool, sql } from 'kysely';
 import type { Database, ToolCallLogsTable } from '../db/schema.js';
-import { powerOfTwoChunks, WriteBehind } from '../db/write-behind.js';
+import { nextTurn, powerOfTwoChunks, WriteBehind } from '../db/write-behind.js';
 import type { Logger } from '../logger.js';
 
 export type ToolCallLogRow = Insertable<ToolCallLogsTable>;
@@ -129,8 +129,7 @@ export class ToolCallLog {
   private async write(batch: ToolCallLogRow[]): Promise<void> {
     try {
       for (const [index, chunk] of powerOfTwoChunks(batch, MAX_ROWS_PER_STATEMENT).entries()) {
-        // SQLite runs on the event loop: requests that arrived meanwhile go before the next chunk.
-        if (index > 0) await new Promise((resolve) => setImmediate(resolve));
+        if (index > 0) await nextTurn();
         await this.insert(chunk);
       }
     } catch (error) {
