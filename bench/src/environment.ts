@@ -10,6 +10,9 @@ import {
   startSwitchboard,
 } from './stack.js';
 
+/** The metrics bearer the bench starts Switchboard with, to read its /metrics (event-loop delay, GC, lookups). */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef';
+
 export type Engine = 'sqlite' | 'postgres';
 
 /** A sandbox and one Switchboard on `engine`, both child processes, set up through the REST API. */

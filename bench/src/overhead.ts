@@ -1,4 +1,4 @@
-import { BenchStack, type Engine, wideMappings } from './environment.js';
+import { BENCH_METRICS_TOKEN, BenchStack, type Engine, wideMappings } from './environment.js';
 import { cannon, FETCH_MAILS_ERAS, LIST_TOOLS_BODY, LIST_TOOLS_HEADERS, type LoadResult } from './load.js';
 import { cpuMs, rssMb } from './proc.js';
 import {
@@ -212,9 +212,6 @@ function gcDuring(before: GcTotals, after: GcTotals, calls: number, seconds: num
     over10msPerS: (count - (after.within10ms - before.within10ms)) / seconds,
   };
 }
-
-/** The metrics bearer the bench starts Switchboard with, to read its event-loop delay. */
-export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef';
 
 export interface OverheadResult {
   engine: Engine;

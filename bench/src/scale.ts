@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { BenchStack, type Engine } from './environment.js';
+import { BENCH_METRICS_TOKEN, BenchStack, type Engine } from './environment.js';
 import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult } from './load.js';
 import { cpuDelta } from './postgres.js';
 import { cpuMs } from './proc.js';
@@ -14,6 +14,8 @@ export interface ScaleRound {
   cpuPerCall: { cold: number; large: number };
   /** Postgres: CPU ms per tools/call of the schema's backends in either run; undefined on SQLite. */
   backendCpuPerCall?: { cold: number; large: number };
+  /** The first pass's cold instance lookups: digests per query (concurrent first calls share one). */
+  digestsPerLookup: number;
 }
 
 export interface ScaleResult {
@@ -48,6 +50,22 @@ export function workingSets<T>(sample: readonly T[], rounds: number): T[][] {
 
 /** Now on the monotonic clock, in µs (the clock of a --cpu-prof profile's timestamps). */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** The batched instance lookup's counters, from Switchboard's /metrics. */
+async function lookupCounts(origin: string, token: string): Promise<{ queries: number; keys: number }> {
+  const response = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await response.text();
+  const read = (counted: string) => {
+    const match = new RegExp(
+      `^switchboard_batched_lookup_${counted}_total\\{lookup="mcp_instances"\\} (\\S+)$`,
+      'm',
+    ).exec(text);
+    if (!match)
+      throw new Error(`/metrics has no switchboard_batched_lookup_${counted}_total (HTTP ${response.status})`);
+    return Number(match[1]);
+  };
+  return { queries: read('queries'), keys: read('keys') };
+}
 
 /** A management API call under autocannon, each request naming the next user of the sample. */
 async function managementLoad(options: {
@@ -101,7 +119,11 @@ export async function scale(
   engine: Engine,
   options: { users: number; workingSet: number; rounds: number; durationS: number; nodeArgs?: string[] },
 ): Promise<ScaleResult> {
-  const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
+  // Metrics on, to read how many cold lookups shared a query.
+  const stack = await BenchStack.start(engine, {
+    nodeArgs: options.nodeArgs,
+    env: { SWITCHBOARD_METRICS_TOKEN: BENCH_METRICS_TOKEN },
+  });
   /** Runs a load; gives its result, Switchboard's CPU per call, and (Postgres) its backends' CPU per call. */
   const measured = async (load: () => Promise<LoadResult>): Promise<[LoadResult, number, number | undefined]> => {
     const backendsBefore = stack.schema ? await stack.schema.backendCpu() : undefined;
@@ -145,10 +167,12 @@ export async function scale(
     for (const urls of sets) {
       // One pass over the set first, each user once, measured on its own: every call of it
       // misses the caches. The comparison with the 10-user case is of steady states.
+      const lookupsBefore = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN);
       const coldStart = monotonicUs();
       const [cold, coldCpu, coldBackends] = await measured(() =>
         cannon({ ...run, label: 'first pass', urls, durationS: 0, amount: urls.length }),
       );
+      const lookupsAfter = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN);
       const largeStart = monotonicUs();
       const [large, largeCpu, largeBackends] = await measured(() =>
         cannon({ ...run, label: `${options.users} users`, urls, durationS: options.durationS }),
@@ -161,6 +185,8 @@ export async function scale(
         cold,
         large,
         cpuPerCall: { cold: coldCpu, large: largeCpu },
+        digestsPerLookup:
+          (lookupsAfter.keys - lookupsBefore.keys) / Math.max(1, lookupsAfter.queries - lookupsBefore.queries),
         ...(coldBackends !== undefined && largeBackends !== undefined
           ? { backendCpuPerCall: { cold: coldBackends, large: largeBackends } }
           : {}),

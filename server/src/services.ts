@@ -64,7 +64,9 @@ export function createServices(deps: AppDeps): Services {
       allowLoopback: deps.config.mcpOAuth.loopbackMetadataForTests,
     }),
   });
+  const mcpTargets = new McpTargets({ ...deps, changes, usage, accounts });
   metrics.watchCaches(() => changes.allCaches);
+  metrics.watchLookup('mcp_instances', mcpTargets.ownRows);
   metrics.watchQueue('tool_call_log', () => callLog.pendingCount);
   metrics.watchQueue('usage_marks', () => usage.pendingCount);
   metrics.watchAccounts(() => accounts.countByStatus());
@@ -93,7 +95,7 @@ export function createServices(deps: AppDeps): Services {
     usage,
     mcpConfigs,
     mcpInstances: new McpInstances({ ...deps, configs: mcpConfigs, changes, usage }),
-    mcpTargets: new McpTargets({ ...deps, changes, usage, accounts }),
+    mcpTargets,
     toolSurface: new ToolSurface(deps.catalog),
     sessionTokens: new SessionTokens({ ...deps, changes }),
     mcpConfigAccess,

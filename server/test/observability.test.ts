@@ -149,6 +149,21 @@ describe('observability: metrics, traces, access logs and readiness', () => {
     }
   });
 
+  it('counts the cold instance lookups and the digests they carried', async () => {
+    const lookup = { lookup: 'mcp_instances' };
+    const before = await (await scrape()).text();
+    // The instance forgotten, its config still cached: the call reads the user's own rows.
+    stack.services.changes.allCaches.find((cache) => cache.name === 'mcp_instances')?.clear();
+    expect((await readRpc(await rawPost(stack, instanceUrl, callFetchMails))).result).toBeDefined();
+    const after = await (await scrape()).text();
+    expect(sum(after, 'switchboard_batched_lookup_queries_total', lookup)).toBe(
+      sum(before, 'switchboard_batched_lookup_queries_total', lookup) + 1,
+    );
+    expect(sum(after, 'switchboard_batched_lookup_keys_total', lookup)).toBe(
+      sum(before, 'switchboard_batched_lookup_keys_total', lookup) + 1,
+    );
+  });
+
   it('traces one MCP tools/call under the incoming traceparent: request, tool call, database, provider', async () => {
     exporter.reset();
     providerHeaders.length = 0;

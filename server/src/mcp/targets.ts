@@ -4,6 +4,7 @@ import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { ConnectionRow } from '../connections/connections.js';
 import type { AccountRow } from '../connections/token-vault.js';
 import { hashSecret, safeEqual } from '../crypto/random.js';
+import { BatchedLookup } from '../db/batched-lookup.js';
 import type { Database } from '../db/schema.js';
 import type { UsageMarks } from '../db/usage-marks.js';
 
@@ -267,26 +268,38 @@ type InstanceLookupRow = InferResult<InstanceLookup>[number];
 type OwnRowsLookup = ReturnType<typeof buildOwnRowsLookup>;
 type OwnRowsLookupRow = InferResult<OwnRowsLookup>[number];
 
-/** The value that stands for the digest while a lookup is compiled, found again by identity. */
-const DIGEST_SLOT = '\u0000digest';
+/** What stands for the i-th digest while a lookup is compiled, found again by identity. */
+const digestSlot = (i: number) => `\u0000digest${i}`;
+
+/** Digests per cold lookup query at most (one compiled text per count up to it). */
+const DIGESTS_PER_LOOKUP = 16;
 
 /**
- * A lookup run with a digest. Compiled once with the digest as its only parameter, so a call
- * runs it with its own digest and no compile (dialect-neutral: the dialect wrote the text and
- * its placeholder); built and compiled per call while statements are traced.
+ * A lookup run with some digests. Compiled once per count of digests with the digests as its
+ * only parameters, so a call runs it with its own digests and no compile (dialect-neutral:
+ * the dialect wrote the text and its placeholders); built and compiled per call while
+ * statements are traced.
  */
 function digestLookup<Row>(
   db: Kysely<Database>,
-  lookup: { where(column: 'i.url_secret_hash', op: '=', value: string): { compile(): CompiledQuery<Row> } },
+  lookup: { where(column: 'i.url_secret_hash', op: 'in', value: string[]): { compile(): CompiledQuery<Row> } },
   traced: boolean,
-): (digest: string) => Promise<Row[]> {
-  const compileFor = (digest: string) => lookup.where('i.url_secret_hash', '=', digest).compile();
-  if (traced) return async (digest) => (await db.executeQuery(compileFor(digest))).rows;
-  const compiled = compileFor(DIGEST_SLOT);
-  if (compiled.parameters.length !== 1 || compiled.parameters[0] !== DIGEST_SLOT) {
-    throw new Error('an instance lookup must compile to one parameter, the digest');
-  }
-  return async (digest) => (await db.executeQuery<Row>({ ...compiled, parameters: [digest] })).rows;
+): (digests: string[]) => Promise<Row[]> {
+  const compileFor = (digests: string[]) => lookup.where('i.url_secret_hash', 'in', digests).compile();
+  if (traced) return async (digests) => (await db.executeQuery(compileFor(digests))).rows;
+  const compiled = new Map<number, CompiledQuery<Row>>();
+  const compiledFor = (count: number) => {
+    let query = compiled.get(count);
+    if (query) return query;
+    const slots = Array.from({ length: count }, (_, i) => digestSlot(i));
+    query = compileFor(slots);
+    if (query.parameters.length !== count || query.parameters.some((value, i) => value !== slots[i])) {
+      throw new Error('an instance lookup must compile to its digests as its only parameters');
+    }
+    compiled.set(count, query);
+    return query;
+  };
+  return async (digests) => (await db.executeQuery<Row>({ ...compiledFor(digests.length), parameters: digests })).rows;
 }
 
 /**
@@ -300,9 +313,12 @@ export class McpTargets {
   private readonly instances: ScopedCache<string, CachedInstance>;
   private readonly configs: ScopedCache<string, CachedConfig>;
   /** The cold lookup of everything an instance URL resolves to. */
-  private readonly lookupAll: (digest: string) => Promise<InstanceLookupRow[]>;
-  /** The cold lookup of an instance's own rows, for when its config is cached. */
-  private readonly lookupOwnRows: (digest: string) => Promise<OwnRowsLookupRow[]>;
+  private readonly lookupAll: (digests: string[]) => Promise<InstanceLookupRow[]>;
+  /**
+   * The cold lookup of an instance's own rows, for when its config is cached: the first
+   * calls of users who arrive together share a query.
+   */
+  readonly ownRows: BatchedLookup<OwnRowsLookupRow>;
   /** One row per connection for the cached configs, of the configs cache's generation (see shareConnection). */
   private sharedConnections = { generation: -1, rows: new Map<string, ConnectionRow>() };
   constructor(
@@ -322,7 +338,11 @@ export class McpTargets {
     this.instances = deps.changes.cache(['mcp'], MAX_CACHED_INSTANCES, { name: 'mcp_instances' });
     const traced = deps.config?.tracing.enabled === true;
     this.lookupAll = digestLookup(deps.db, buildInstanceLookup(deps.db), traced);
-    this.lookupOwnRows = digestLookup(deps.db, buildOwnRowsLookup(deps.db), traced);
+    this.ownRows = new BatchedLookup(
+      digestLookup(deps.db, buildOwnRowsLookup(deps.db), traced),
+      (row) => row.url_secret_hash,
+      DIGESTS_PER_LOOKUP,
+    );
     this.configs = deps.changes.cache(['mcp'], MAX_CACHED_CONFIGS, { name: 'mcp_configs' });
   }
 
@@ -351,13 +371,14 @@ export class McpTargets {
    * query, the user's account at each mapped connection (one round trip for a cold call:
    * instance → config → mappings → accounts), kept in the accounts' cache and handed to
    * this call as fresh rows. While any config is cached, the instance's own rows are read
-   * first, without what its config shares with other instances; only if its config is not
-   * among the cached ones is the whole lookup run (a second round trip, once per config).
+   * first, without what its config shares with other instances, in one query with the other
+   * cold lookups of this event-loop turn; only if its config is not among the cached ones is
+   * the whole lookup run (a second round trip, once per config).
    */
   private async loadInstance(digest: string): Promise<LoadedInstance | undefined> {
     if (this.configs.size > 0) {
       const generations = this.generations();
-      const rows = await this.lookupOwnRows(digest);
+      const rows = await this.ownRows.load(digest);
       const first = rows[0];
       if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;
       const config = this.configs.get(first.config_id);
@@ -366,7 +387,7 @@ export class McpTargets {
       }
     }
     const generations = this.generations();
-    const rows = await this.lookupAll(digest);
+    const rows = await this.lookupAll([digest]);
     const first = rows[0];
     // The index lookup already matched; compare again in constant time as a second line of defence.
     if (!first || !safeEqual(first.url_secret_hash, digest)) return undefined;

@@ -10,6 +10,12 @@ export interface CacheCounts {
   readonly misses: number;
 }
 
+/** What a scrape reads from a batched lookup (BatchedLookup keeps these as plain numbers). */
+export interface LookupCounts {
+  readonly queries: number;
+  readonly keys: number;
+}
+
 /** A pg.Pool's counters, read on scrape. */
 export interface PoolCounts {
   readonly totalCount: number;
@@ -135,6 +141,7 @@ export class Metrics {
   private readonly callCounts = new Map<string, { labels: CallLabels; n: number }>();
   private readonly caches: (() => readonly CacheCounts[])[] = [];
   private readonly queues = new Map<string, () => number>();
+  private readonly lookups = new Map<string, LookupCounts>();
   private pool: PoolCounts | undefined;
   private accountCounter: (() => Promise<Record<string, number>>) | undefined;
   private accountCounts: { at: number; counts: Promise<Record<string, number>> } | undefined;
@@ -193,6 +200,26 @@ export class Metrics {
             this.inc({ cache: cache.name, result: 'miss' }, cache.misses);
           }
         }
+      },
+    });
+    new Counter({
+      name: 'switchboard_batched_lookup_queries_total',
+      help: 'Queries run by a batched lookup (cold instance lookups asked for in one event-loop turn share one)',
+      labelNames: ['lookup'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [lookup, counts] of metrics.lookups) this.inc({ lookup }, counts.queries);
+      },
+    });
+    new Counter({
+      name: 'switchboard_batched_lookup_keys_total',
+      help: 'Keys carried by those queries: keys over queries is the mean batch',
+      labelNames: ['lookup'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [lookup, counts] of metrics.lookups) this.inc({ lookup }, counts.keys);
       },
     });
     new Gauge({
@@ -281,6 +308,10 @@ export class Metrics {
 
   watchQueue(name: string, depth: () => number): void {
     this.queues.set(name, depth);
+  }
+
+  watchLookup(name: string, counts: LookupCounts): void {
+    this.lookups.set(name, counts);
   }
 
   watchPool(pool: PoolCounts): void {

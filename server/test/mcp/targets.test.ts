@@ -369,6 +369,46 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     expect((await counted(() => targets().byInstanceSecret(secret))).selects).toBe(0);
   });
 
+  it('reads the own rows of users whose first calls come together in one query, each user their own', async () => {
+    const users = [person(), person(), person()];
+    const gmail = await Promise.all(
+      users.map((user) => stack.connectAccount('MY_GMAIL', user, 'john.doe@example.com')),
+    );
+    const calendar = await stack.connectAccount('MY_CALENDAR', users[1] as string, 'jane.doe@example.com');
+    const instances = [];
+    for (const user of users) instances.push(await instanceOf(user));
+    const { secret: warming } = await instanceOf(person());
+    coldCaches();
+    await targets().byInstanceSecret(warming);
+    const lookups = { queries: targets().ownRows.queries, keys: targets().ownRows.keys };
+
+    // One of them twice, and a secret nobody has: asked for in the same turn.
+    const secrets = [...instances.map((i) => i.secret), instances[0]?.secret as string, 'no-such-secret'];
+    const { selects, result } = await counted(() =>
+      Promise.all(secrets.map((secret) => targets().byInstanceSecret(secret))),
+    );
+    expect(selects).toBe(1);
+    expect({ queries: targets().ownRows.queries, keys: targets().ownRows.keys }).toEqual({
+      queries: lookups.queries + 1,
+      keys: lookups.keys + 4,
+    });
+    expect(result.map((target) => target?.userIdentifier)).toEqual([...users, users[0], undefined]);
+    expect(result.map((target) => target?.instanceId)).toEqual([
+      ...instances.map((i) => i.row.id),
+      instances[0]?.row.id,
+      undefined,
+    ]);
+    for (const [i, target] of result.slice(0, 3).entries()) {
+      expect(target?.prefetched?.get('MY_GMAIL')).toEqual(await storedRows(gmail[i] as string, 'MY_GMAIL'));
+    }
+    expect(result[1]?.prefetched?.get('MY_CALENDAR')).toEqual(await storedRows(calendar, 'MY_CALENDAR'));
+    expect([result[0], result[2]].map((target) => target?.prefetched?.has('MY_CALENDAR'))).toEqual([false, false]);
+    // Kept for the next calls, as a lone lookup keeps them.
+    expect(
+      (await counted(() => Promise.all(secrets.slice(0, 3).map((s) => targets().byInstanceSecret(s))))).selects,
+    ).toBe(0);
+  });
+
   it('runs the whole lookup for an instance whose config is not the cached one, once per config', async () => {
     const other = await gmailConfig('targets-other', 'Reads mail', ['gmail_fetch_mails']);
     const first = person();

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { BatchedLookup } from './batched-lookup.js';
+import { nextTurn } from './write-behind.js';
+
+interface Row {
+  key: string;
+  n: number;
+}
+
+/** A lookup over `table` that notes the keys of each query it runs, and fails while `failing`. */
+function lookupOver(table: Row[], maxKeys = 16) {
+  const queries: string[][] = [];
+  const state = { failing: false };
+  const lookup = new BatchedLookup<Row>(
+    async (keys) => {
+      queries.push(keys);
+      await nextTurn();
+      if (state.failing) throw new Error('the database went away');
+      return table.filter((row) => keys.includes(row.key));
+    },
+    (row) => row.key,
+    maxKeys,
+  );
+  return { lookup, queries, state };
+}
+
+const TABLE: Row[] = [
+  { key: 'a', n: 1 },
+  { key: 'b', n: 2 },
+  { key: 'a', n: 3 },
+  { key: 'c', n: 4 },
+];
+
+describe('BatchedLookup', () => {
+  it('runs the lookups of one turn as one query and hands each its own rows', async () => {
+    const { lookup, queries } = lookupOver(TABLE);
+    const [a, b, missing] = await Promise.all([lookup.load('a'), lookup.load('b'), lookup.load('x')]);
+    expect(queries).toEqual([['a', 'b', 'x']]);
+    expect(a).toEqual([
+      { key: 'a', n: 1 },
+      { key: 'a', n: 3 },
+    ]);
+    expect(b).toEqual([{ key: 'b', n: 2 }]);
+    expect(missing).toEqual([]);
+    expect({ queries: lookup.queries, keys: lookup.keys }).toEqual({ queries: 1, keys: 3 });
+  });
+
+  it('asks once for a key asked twice in a turn, and gives each caller an array of its own', async () => {
+    const { lookup, queries } = lookupOver(TABLE);
+    const [first, second] = await Promise.all([lookup.load('b'), lookup.load('b')]);
+    expect(queries).toEqual([['b']]);
+    expect(first).toEqual([{ key: 'b', n: 2 }]);
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+  });
+
+  it('runs lookups of different turns in different queries', async () => {
+    const { lookup, queries } = lookupOver(TABLE);
+    const a = lookup.load('a');
+    await nextTurn();
+    const c = lookup.load('c');
+    expect((await a).map((row) => row.n)).toEqual([1, 3]);
+    expect((await c).map((row) => row.n)).toEqual([4]);
+    expect(queries).toEqual([['a'], ['c']]);
+  });
+
+  it('carries at most maxKeys keys a query', async () => {
+    const table = Array.from({ length: 7 }, (_, n) => ({ key: `k${n}`, n }));
+    const { lookup, queries } = lookupOver(table, 3);
+    const found = await Promise.all(table.map((row) => lookup.load(row.key)));
+    expect(found.map((rows) => rows.map((row) => row.n))).toEqual(table.map((row) => [row.n]));
+    expect(queries).toEqual([['k0', 'k1', 'k2'], ['k3', 'k4', 'k5'], ['k6']]);
+  });
+
+  it('fails every lookup of a failed query, and runs the next turn anew', async () => {
+    const { lookup, state } = lookupOver(TABLE);
+    state.failing = true;
+    const failed = await Promise.allSettled([lookup.load('a'), lookup.load('b')]);
+    expect(failed.map((result) => result.status === 'rejected' && (result.reason as Error).message)).toEqual([
+      'the database went away',
+      'the database went away',
+    ]);
+    state.failing = false;
+    expect((await lookup.load('c')).map((row) => row.n)).toEqual([4]);
+  });
+});
