@@ -1,3 +1,4 @@
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
 import { type CallToolResult, createMcpHandler, Server } from '@modelcontextprotocol/server';
 import { Agent, request } from 'undici';
@@ -106,8 +107,49 @@ function buildServer(): Server {
   return server;
 }
 
+/**
+ * `GET /stats`: this process's event-loop delay since the last read (then reset) and its GC
+ * pauses so far, measured as Switchboard's /metrics measures its own (prom-client's
+ * monitorEventLoopDelay at 10 ms and the `gc` performance entries), so the bench can set the
+ * two side by side.
+ */
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+const gc = { count: 0, ms: 0, within1ms: 0, within10ms: 0, minor: 0, minorMs: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    gc.count++;
+    gc.ms += entry.duration;
+    if (entry.duration <= 1) gc.within1ms++;
+    if (entry.duration <= 10) gc.within10ms++;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+      gc.minor++;
+      gc.minorMs += entry.duration;
+    }
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+function stats(): Response {
+  const ms = (ns: number) => ns / 1e6;
+  const body = {
+    loop: {
+      p50: ms(loop.percentile(50)),
+      p90: ms(loop.percentile(90)),
+      p99: ms(loop.percentile(99)),
+      max: ms(loop.max),
+    },
+    gc,
+  };
+  loop.reset();
+  return Response.json(body);
+}
+
 const handler = createMcpHandler(() => buildServer());
-serve({ fetch: (request) => handler.fetch(request), port, hostname: '127.0.0.1' }, (info) => {
+const fetchHandler = (request: Request) =>
+  request.method === 'GET' && new URL(request.url).pathname === '/stats' ? stats() : handler.fetch(request);
+serve({ fetch: fetchHandler, port, hostname: '127.0.0.1' }, (info) => {
   console.log(`bare MCP server ready on ${info.port}`);
 });
 

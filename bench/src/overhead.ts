@@ -52,7 +52,7 @@ export interface TargetSummary {
   failures: number;
 }
 
-/** Event-loop delay of the Switchboard process during its rounds (ms; median over rounds). */
+/** Event-loop delay of a server process during its rounds (ms; median over rounds). */
 export interface LoopDelay {
   p50: number;
   p90: number;
@@ -61,13 +61,16 @@ export interface LoopDelay {
 }
 
 /**
- * Garbage collection in the Switchboard process during a round (prom-client's
- * `nodejs_gc_duration_seconds`, the difference of two scrapes; medians over rounds): what the
- * tail latency can be blamed on besides the work itself.
+ * Garbage collection in a server process during a round (Switchboard: prom-client's
+ * `nodejs_gc_duration_seconds`; the bare server: its /stats, from the same `gc` performance
+ * entries; the difference of two reads; medians over rounds): what the tail latency can be
+ * blamed on besides the work itself.
  */
 export interface GcPauses {
   /** Pause ms per call, all kinds. */
   msPerCall: number;
+  /** The mean scavenge's pause, ms: a call in flight during one waits this long. */
+  msPerScavenge: number;
   /** Scavenges (young generation) and mark-compacts (whole heap) per second. */
   minorPerS: number;
   majorPerS: number;
@@ -93,8 +96,13 @@ export interface OverheadPoint {
     bareUndici: Versus;
     baseline?: Versus;
   };
-  loopDelay?: LoopDelay;
-  gc?: GcPauses;
+  /** Event-loop delay and GC of Switchboard and of the undici bare server during their rounds. */
+  underLoad?: { switchboard: ProcessUnderLoad; bareUndici: ProcessUnderLoad };
+}
+
+export interface ProcessUnderLoad {
+  loopDelay: LoopDelay;
+  gc: GcPauses;
 }
 
 export interface Versus {
@@ -157,16 +165,17 @@ export function paired(own: Round[], other: Round[]): Versus {
 const LOOP_SAMPLING_MS = 10;
 
 /** Cumulative GC counters at one scrape: pauses, seconds, and pauses within 1 ms / 10 ms. */
-interface GcTotals {
+export interface GcTotals {
   count: number;
   seconds: number;
   within1ms: number;
   within10ms: number;
   minor: number;
+  minorSeconds: number;
   major: number;
 }
 
-interface Scrape {
+export interface Scrape {
   loop: LoopDelay;
   gc: GcTotals;
 }
@@ -184,15 +193,17 @@ async function scrapeMetrics(serverUrl: string, token: string): Promise<Scrape |
     // The histogram samples every LOOP_SAMPLING_MS and records the whole gap between samples.
     return match ? Math.max(0, Number(match[1]) * 1000 - LOOP_SAMPLING_MS) : Number.NaN;
   };
-  const gc: GcTotals = { count: 0, seconds: 0, within1ms: 0, within10ms: 0, minor: 0, major: 0 };
+  const gc: GcTotals = { count: 0, seconds: 0, within1ms: 0, within10ms: 0, minor: 0, minorSeconds: 0, major: 0 };
   for (const line of text.split('\n')) {
     const match = /^switchboard_nodejs_gc_duration_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/.exec(line);
     if (!match) continue;
     const [, series, labels = '', value] = match;
     const n = Number(value);
     const kind = /kind="([^"]+)"/.exec(labels)?.[1];
-    if (series === 'sum') gc.seconds += n;
-    else if (series === 'count') {
+    if (series === 'sum') {
+      gc.seconds += n;
+      if (kind === 'minor') gc.minorSeconds += n;
+    } else if (series === 'count') {
       gc.count += n;
       if (kind === 'minor') gc.minor += n;
       if (kind === 'major') gc.major += n;
@@ -202,10 +213,35 @@ async function scrapeMetrics(serverUrl: string, token: string): Promise<Scrape |
   return { loop: { p50: read('p50'), p90: read('p90'), p99: read('p99'), max: read('max') }, gc };
 }
 
+/** The bare server's /stats (bare-server.ts), read as a scrape of Switchboard's /metrics is. */
+export async function scrapeBare(serverUrl: string): Promise<Scrape | undefined> {
+  const response = await fetch(new URL('/stats', serverUrl));
+  if (response.status !== 200) return undefined;
+  const { loop, gc } = (await response.json()) as {
+    loop: LoopDelay;
+    gc: {
+      count: number;
+      ms: number;
+      within1ms: number;
+      within10ms: number;
+      minor: number;
+      minorMs: number;
+      major: number;
+    };
+  };
+  const past = (ms: number) => Math.max(0, ms - LOOP_SAMPLING_MS);
+  return {
+    loop: { p50: past(loop.p50), p90: past(loop.p90), p99: past(loop.p99), max: past(loop.max) },
+    gc: { ...gc, seconds: gc.ms / 1000, minorSeconds: gc.minorMs / 1000 },
+  };
+}
+
 function gcDuring(before: GcTotals, after: GcTotals, calls: number, seconds: number): GcPauses {
   const count = after.count - before.count;
+  const scavenges = after.minor - before.minor;
   return {
     msPerCall: ((after.seconds - before.seconds) * 1000) / Math.max(1, calls),
+    msPerScavenge: scavenges ? ((after.minorSeconds - before.minorSeconds) * 1000) / scavenges : 0,
     minorPerS: (after.minor - before.minor) / seconds,
     majorPerS: (after.major - before.major) / seconds,
     over1msPerS: (count - (after.within1ms - before.within1ms)) / seconds,
@@ -267,15 +303,17 @@ export async function overhead(
   // Switchboard adds to the same SDK path.
   const bareUndici = await startBareServer(stack.sandbox.url, token, 'undici', options.nodeArgs);
   try {
-    const targets = [
-      { urls: [bare.url], pid: bare.pid, own: false },
-      { urls: [bareUndici.url], pid: bareUndici.pid, own: false },
-      { urls, pid: stack.server.pid, own: true },
+    // Event-loop delay and GC are read from Switchboard and from the bare server that holds the
+    // HTTP client equal, around each of their rounds.
+    const targets: { urls: string[]; pid: number; scrape?: () => Promise<Scrape | undefined> }[] = [
+      { urls: [bare.url], pid: bare.pid },
+      { urls: [bareUndici.url], pid: bareUndici.pid, scrape: () => scrapeBare(bareUndici.url) },
+      { urls, pid: stack.server.pid, scrape: () => scrapeMetrics(stack.server.url, BENCH_METRICS_TOKEN) },
     ];
     if (baseline) {
       const baselineAdmin = Admin.fromDataDir(baseline.url, baseline.dataDir);
       const baselineUrls = await benchInstances(baseline, baselineAdmin, options.users);
-      targets.push({ urls: baselineUrls, pid: baseline.pid, own: false });
+      targets.push({ urls: baselineUrls, pid: baseline.pid });
     }
     const eras = FETCH_MAILS_ERAS.filter((era) => options.eras.includes(era.name));
     for (const era of eras) {
@@ -288,14 +326,13 @@ export async function overhead(
       for (const era of eras) {
         const run = { body: era.body, headers: era.headers, connections, durationS: options.roundS };
         const rounds = targets.map(() => [] as Round[]);
-        const delays: LoopDelay[] = [];
-        const pauses: GcPauses[] = [];
+        const loads = targets.map(() => ({ delays: [] as LoopDelay[], pauses: [] as GcPauses[] }));
         for (let round = 0; round < options.rounds; round++) {
           for (let k = 0; k < targets.length; k++) {
             const index = (round + k) % targets.length;
             const target = targets[index];
             if (!target) continue;
-            const before = target.own ? await scrapeMetrics(stack.server.url, BENCH_METRICS_TOKEN) : undefined;
+            const before = await target.scrape?.();
             const start = cpuMs(target.pid);
             const sandboxStart = cpuMs(stack.sandbox.pid);
             const clientStart = process.cpuUsage();
@@ -304,12 +341,10 @@ export async function overhead(
             const sandboxCpu = cpuMs(stack.sandbox.pid) - sandboxStart;
             const client = process.cpuUsage(clientStart);
             const clientCpu = (client.user + client.system) / 1000;
-            if (before) {
-              const after = await scrapeMetrics(stack.server.url, BENCH_METRICS_TOKEN);
-              if (after) {
-                delays.push(after.loop);
-                pauses.push(gcDuring(before.gc, after.gc, result.requests, result.durationS));
-              }
+            const after = before && (await target.scrape?.());
+            if (before && after) {
+              loads[index]?.delays.push(after.loop);
+              loads[index]?.pauses.push(gcDuring(before.gc, after.gc, result.requests, result.durationS));
             }
             const calls = Math.max(1, result.requests);
             rounds[index]?.push({
@@ -339,8 +374,7 @@ export async function overhead(
             bareUndici: paired(ownRounds, undiciRounds),
             ...(baselineRounds ? { baseline: paired(ownRounds, baselineRounds) } : {}),
           },
-          ...(delays.length ? { loopDelay: medians(delays) } : {}),
-          ...(pauses.length ? { gc: medians(pauses) } : {}),
+          ...underLoad(loads[2], loads[1]),
         });
       }
     }
@@ -385,6 +419,19 @@ export async function overhead(
       removeDataDir(baseline);
     }
   }
+}
+
+/** Medians of what the rounds of Switchboard and of the undici bare server read, when both were read. */
+function underLoad(
+  own: { delays: LoopDelay[]; pauses: GcPauses[] } | undefined,
+  bare: { delays: LoopDelay[]; pauses: GcPauses[] } | undefined,
+): Pick<OverheadPoint, 'underLoad'> {
+  if (!own?.delays.length || !bare?.delays.length) return {};
+  const of = (load: { delays: LoopDelay[]; pauses: GcPauses[] }) => ({
+    loopDelay: medians(load.delays),
+    gc: medians(load.pauses),
+  });
+  return { underLoad: { switchboard: of(own), bareUndici: of(bare) } };
 }
 
 /** The bench's config on one Switchboard, and the instance URLs of `users` consented users. */

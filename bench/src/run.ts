@@ -120,17 +120,19 @@ async function runOverhead(): Promise<void> {
     'tools/list p50 ≤ 5 ms',
   ]);
   const loopTable = new Table(
-    'Event-loop delay (ms past the 10 ms sampling interval) and garbage collection of the Switchboard process under load, median over its rounds',
+    'Event-loop delay (ms past the 10 ms sampling interval) and garbage collection of Switchboard and of the undici bare server under load, median over their rounds',
     [
       'engine',
       'era',
       'conc.',
+      'server',
       'p50',
       'p90',
       'p99',
       'max',
       'GC pause ms/call',
       'scavenges/s',
+      'ms per scavenge',
       'mark-compacts/s',
       'GC pauses > 1 ms /s',
       'GC pauses > 10 ms /s',
@@ -197,21 +199,30 @@ async function runOverhead(): Promise<void> {
               run.failures,
             );
           }
-          if (p.loopDelay)
-            loopTable.add(
-              engine,
-              p.era,
-              p.connections,
-              p.loopDelay.p50,
-              p.loopDelay.p90,
-              p.loopDelay.p99,
-              p.loopDelay.max,
-              p.gc?.msPerCall ?? '',
-              p.gc?.minorPerS ?? '',
-              p.gc?.majorPerS ?? '',
-              p.gc?.over1msPerS ?? '',
-              p.gc?.over10msPerS ?? '',
-            );
+          if (p.underLoad) {
+            const { switchboard, bareUndici } = p.underLoad;
+            for (const [name, { loopDelay, gc }] of [
+              ['bare, undici', bareUndici],
+              ['switchboard', switchboard],
+            ] as const) {
+              loopTable.add(
+                engine,
+                p.era,
+                p.connections,
+                name,
+                loopDelay.p50,
+                loopDelay.p90,
+                loopDelay.p99,
+                loopDelay.max,
+                gc.msPerCall,
+                gc.minorPerS,
+                gc.msPerScavenge,
+                gc.majorPerS,
+                gc.over1msPerS,
+                gc.over10msPerS,
+              );
+            }
+          }
           if (p.connections !== 10) continue;
           for (const [name, versus, floor] of [
             ['bare, fetch', p.versus.bare, 0.8],
@@ -575,7 +586,8 @@ function writeReport(): void {
     'MCP requests are measured in both protocol eras: the stateless 2026-07-28 revision (`MCP-Protocol-Version: 2026-07-28`,',
     '`Mcp-Method`, `_meta` envelope, JSON answer) and 2025-06-18 as initialized clients send it today (plain JSON-RPC body,',
     "`MCP-Protocol-Version: 2025-06-18`, SSE answer). CPU per call is read from each server's own `/proc/<pid>/stat`;",
-    "the event-loop delay from Switchboard's own `monitorEventLoopDelay` histogram (its `/metrics`, reset at each round's start).",
+    "the event-loop delay and GC pauses from each server's own `monitorEventLoopDelay` histogram and `gc` performance entries",
+    "(Switchboard's `/metrics`, the undici bare server's `/stats`; the histogram reset at each round's start).",
     `Each overhead point is ${overheadRounds} rounds of ${roundS} s per server, the servers' order turning each round, so a pair's two runs`,
     "are seconds apart. A shared VM's speed drifts by tens of percent within a minute and moves every process alike (the",
     "sandbox's CPU per call moves with it), so added CPU is read from each round's CPU ratio (the median ratio, minus one, times",
