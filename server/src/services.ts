@@ -67,6 +67,8 @@ export function createServices(deps: AppDeps): Services {
   const mcpTargets = new McpTargets({ ...deps, changes, usage, accounts });
   metrics.watchCaches(() => changes.allCaches);
   metrics.watchLookup('mcp_instances', mcpTargets.ownRows);
+  metrics.watchLookup('connected_accounts', accounts.byPair);
+  metrics.watchLookup('connected_accounts_by_id', accounts.byId);
   metrics.watchQueue('tool_call_log', () => callLog.pendingCount);
   metrics.watchQueue('usage_marks', () => usage.pendingCount);
   metrics.watchAccounts(() => accounts.countByStatus());

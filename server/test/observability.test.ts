@@ -164,6 +164,29 @@ describe('observability: metrics, traces, access logs and readiness', () => {
     );
   });
 
+  it('counts the cold account lookups of REST calls apart', async () => {
+    const lookup = { lookup: 'connected_accounts' };
+    const before = await (await scrape()).text();
+    stack.services.changes.forget(['accounts']);
+    const called = await stack.api<{ data?: unknown }>('POST', '/api/v1/execute_tool', {
+      tool_name: 'gmail_fetch_mails',
+      connector: 'MY_GMAIL',
+      identifier: 'john-doe',
+      params: { max_results: 1 },
+    });
+    expect(called.status).toBe(200);
+    const after = await (await scrape()).text();
+    expect(sum(after, 'switchboard_batched_lookup_queries_total', lookup)).toBe(
+      sum(before, 'switchboard_batched_lookup_queries_total', lookup) + 1,
+    );
+    expect(sum(after, 'switchboard_batched_lookup_keys_total', lookup)).toBe(
+      sum(before, 'switchboard_batched_lookup_keys_total', lookup) + 1,
+    );
+    expect(sum(after, 'switchboard_batched_lookup_queries_total', { lookup: 'connected_accounts_by_id' })).toBe(
+      sum(before, 'switchboard_batched_lookup_queries_total', { lookup: 'connected_accounts_by_id' }),
+    );
+  });
+
   it('traces one MCP tools/call under the incoming traceparent: request, tool call, database, provider', async () => {
     exporter.reset();
     providerHeaders.length = 0;

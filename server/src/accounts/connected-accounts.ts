@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { type ConnectionRow, type Connections, isUniqueViolation } from '../connections/connections.js';
 import type { AccountRow, TokenVault } from '../connections/token-vault.js';
 import { newId } from '../crypto/random.js';
+import { BatchedLookup } from '../db/batched-lookup.js';
 import type { Database } from '../db/schema.js';
 import type { UsageMarks } from '../db/usage-marks.js';
 import { AppError } from '../errors.js';
@@ -65,6 +66,15 @@ export interface ProviderIdentity {
 /** Accounts kept for tool calls per process; beyond this the oldest go first. */
 const MAX_CACHED_ACCOUNTS = 50_000;
 
+/** Connections kept for tool calls per process (by name and by id). */
+const MAX_CACHED_CONNECTIONS = 2_000;
+
+/** Accounts per cold tool-call lookup query at most. */
+const ACCOUNTS_PER_LOOKUP = 32;
+
+/** A (connection id, identifier) pair as one lookup key; JSON, so no identifier can run into the next field. */
+const pairKey = (connectionId: string, identifier: string) => JSON.stringify([connectionId, identifier]);
+
 type FoundAccount = {
   account: AccountRow;
   connection: ConnectionRow;
@@ -76,8 +86,49 @@ type FoundAccount = {
 export class ConnectedAccounts {
   /** Account + connection rows for tool calls, emptied on any status or connection change. */
   private readonly forCalls: ScopedCache<string, FoundAccount>;
+  /**
+   * The connections tool calls name, for a cold call's account lookup: emptied with the
+   * accounts above (a connection write bumps both scopes), so a row here is never older than
+   * a row there. Names nobody has are not kept.
+   */
+  private readonly connectionsForCalls: ScopedCache<string, ConnectionRow>;
+  private readonly connectionReads = new Map<string, { generation: number; row: Promise<ConnectionRow | undefined> }>();
+  /**
+   * The cold lookups behind `findForCall` (REST, gRPC and the proxy name an account per call):
+   * the first calls of users that arrive in the same turn share one query (db/batched-lookup.ts).
+   */
+  readonly byPair: BatchedLookup<AccountRow>;
+  readonly byId: BatchedLookup<AccountRow>;
   constructor(private readonly deps: Deps) {
     this.forCalls = deps.changes.cache(['accounts', 'mcp'], MAX_CACHED_ACCOUNTS, { name: 'accounts_for_calls' });
+    this.connectionsForCalls = deps.changes.cache(['accounts', 'mcp'], MAX_CACHED_CONNECTIONS, {
+      name: 'connections_for_calls',
+    });
+    this.byPair = new BatchedLookup(
+      (keys) => {
+        // One (connection, identifier) term per key, each a probe of the pair's unique index on
+        // both engines: SQLite reads `(a, b) in (…)` only from a subquery.
+        const pairs = keys.map((key) => JSON.parse(key) as [string, string]);
+        return deps.db
+          .selectFrom('connected_accounts')
+          .selectAll()
+          .where(({ and, eb, or }) =>
+            or(
+              pairs.map(([connectionId, identifier]) =>
+                and([eb('connection_id', '=', connectionId), eb('identifier', '=', identifier)]),
+              ),
+            ),
+          )
+          .execute();
+      },
+      (row) => pairKey(row.connection_id, row.identifier),
+      ACCOUNTS_PER_LOOKUP,
+    );
+    this.byId = new BatchedLookup(
+      (ids) => deps.db.selectFrom('connected_accounts').selectAll().where('id', 'in', ids).execute(),
+      (row) => row.id,
+      ACCOUNTS_PER_LOOKUP,
+    );
   }
 
   /**
@@ -105,7 +156,7 @@ export class ConnectedAccounts {
     const cached = this.forCalls.get(key);
     if (cached) return cached;
     const generation = this.forCalls.generation;
-    const found = await this.find(ref);
+    const found = await this.findBatched(ref);
     if (!found) return undefined;
     this.forCalls.set(key, found, generation);
     return { ...found, fresh: true };
@@ -113,6 +164,54 @@ export class ConnectedAccounts {
 
   private now(): string {
     return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  /**
+   * `find` for a cold tool call: the connection from its cache, the account through a batched
+   * lookup, so the first calls of users that come together cost one query between them.
+   */
+  private async findBatched(ref: AccountRef): Promise<{ account: AccountRow; connection: ConnectionRow } | undefined> {
+    if ('id' in ref) {
+      const [account] = await this.byId.load(ref.id);
+      if (!account) return undefined;
+      const connection = await this.connectionForCall(`id\u0000${account.connection_id}`, () =>
+        this.deps.connections.get(account.connection_id),
+      );
+      return connection && { account, connection };
+    }
+    const connection = await this.connectionForCall(`name\u0000${ref.connector}`, () =>
+      this.deps.connections.findByName(ref.connector),
+    );
+    if (!connection) return undefined;
+    const [account] = await this.byPair.load(pairKey(connection.id, ref.identifier));
+    return account ? { account, connection } : undefined;
+  }
+
+  /**
+   * A connection row for tool calls: cached, else read once however many cold calls ask
+   * together. A call joins only a read begun since the cache was last emptied, so no call
+   * gets a row read before a change it came after.
+   */
+  private async connectionForCall(
+    key: string,
+    read: () => Promise<ConnectionRow | undefined>,
+  ): Promise<ConnectionRow | undefined> {
+    const cached = this.connectionsForCalls.get(key);
+    if (cached) return cached;
+    const generation = this.connectionsForCalls.generation;
+    const joined = this.connectionReads.get(key);
+    if (joined?.generation === generation) return joined.row;
+    const row = read().then((found) => {
+      if (found) this.connectionsForCalls.set(key, found, generation);
+      return found;
+    });
+    const reading = { generation, row };
+    this.connectionReads.set(key, reading);
+    const forget = () => {
+      if (this.connectionReads.get(key) === reading) this.connectionReads.delete(key);
+    };
+    row.then(forget, forget);
+    return row;
   }
 
   async find(ref: AccountRef): Promise<{ account: AccountRow; connection: ConnectionRow } | undefined> {

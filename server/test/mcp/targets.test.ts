@@ -1,4 +1,3 @@
-import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeFeed } from '../../src/cache/change-feed.js';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/contexts.js';
@@ -7,6 +6,7 @@ import type { InstanceRow } from '../../src/mcp/instances.js';
 import { McpTarget, McpTargets } from '../../src/mcp/targets.js';
 import { manualClock } from '../support/clock.js';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../support/database.js';
+import { selectRecorder } from '../support/select-recorder.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -16,32 +16,6 @@ import { type Stack, startStack } from '../support/stack.js';
  * empties it (here at once, on another replica at its next poll). The HTTP paths are covered
  * by hot-path.test.ts, cold-call.test.ts and session-token-revocation.test.ts.
  */
-
-/**
- * Counts the SELECTs run while `recording` (the change feed's poll left out); `during` runs as
- * the next one's rows arrive, before its caller sees them. Counted per execution, not per
- * compile: the cold instance lookup is compiled once and run many times.
- */
-function selectRecorder() {
-  const state = { recording: false, selects: 0, during: undefined as (() => void) | undefined };
-  const counted = new WeakMap<object, boolean>();
-  const plugin: KyselyPlugin = {
-    transformQuery({ node, queryId }) {
-      counted.set(queryId, node.kind === 'SelectQueryNode' && !JSON.stringify(node).includes('"change_versions"'));
-      return node;
-    },
-    transformResult: async ({ result, queryId }) => {
-      if (counted.get(queryId)) {
-        if (state.recording) state.selects++;
-        const during = state.during;
-        state.during = undefined;
-        during?.();
-      }
-      return result;
-    },
-  };
-  return { state, plugin };
-}
 
 describe.each(ENGINES)('MCP targets on %s', (engine) => {
   const clock = manualClock(Date.UTC(2026, 10, 24, 9, 0, 0));
@@ -93,17 +67,7 @@ describe.each(ENGINES)('MCP targets on %s', (engine) => {
     const { row } = await stack.services.mcpInstances.ensure({ configName, userIdentifier: user });
     return { row, secret: secretOf(row) };
   };
-  /** The SELECTs `work` made (the change feed's poll left out), and its result. */
-  const counted = async <T>(work: () => Promise<T>): Promise<{ selects: number; result: T }> => {
-    recorder.state.selects = 0;
-    recorder.state.recording = true;
-    try {
-      const result = await work();
-      return { selects: recorder.state.selects, result };
-    } finally {
-      recorder.state.recording = false;
-    }
-  };
+  const { counted } = recorder;
   /** Empties every cache of the `mcp` scope in this process, as any admin write to a config does. */
   const coldCaches = () => stack.services.changes.forget(['mcp']);
   const cacheNamed = (name: string) => {
