@@ -164,6 +164,9 @@ export function paired(own: Round[], other: Round[]): Versus {
 /** prom-client's default `eventLoopMonitoringPrecision`, which Switchboard keeps. */
 const LOOP_SAMPLING_MS = 10;
 
+/** A delay read from the histogram, less its sampling interval (it records the whole gap between samples). */
+const pastSampling = (ms: number) => Math.max(0, ms - LOOP_SAMPLING_MS);
+
 /** Cumulative GC counters at one scrape: pauses, seconds, and pauses within 1 ms / 10 ms. */
 export interface GcTotals {
   count: number;
@@ -190,8 +193,7 @@ async function scrapeMetrics(serverUrl: string, token: string): Promise<Scrape |
   const text = await response.text();
   const read = (name: string) => {
     const match = new RegExp(`^switchboard_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
-    // The histogram samples every LOOP_SAMPLING_MS and records the whole gap between samples.
-    return match ? Math.max(0, Number(match[1]) * 1000 - LOOP_SAMPLING_MS) : Number.NaN;
+    return match ? pastSampling(Number(match[1]) * 1000) : Number.NaN;
   };
   const gc: GcTotals = { count: 0, seconds: 0, within1ms: 0, within10ms: 0, minor: 0, minorSeconds: 0, major: 0 };
   for (const line of text.split('\n')) {
@@ -217,22 +219,15 @@ async function scrapeMetrics(serverUrl: string, token: string): Promise<Scrape |
 export async function scrapeBare(serverUrl: string): Promise<Scrape | undefined> {
   const response = await fetch(new URL('/stats', serverUrl));
   if (response.status !== 200) return undefined;
-  const { loop, gc } = (await response.json()) as {
-    loop: LoopDelay;
-    gc: {
-      count: number;
-      ms: number;
-      within1ms: number;
-      within10ms: number;
-      minor: number;
-      minorMs: number;
-      major: number;
-    };
-  };
-  const past = (ms: number) => Math.max(0, ms - LOOP_SAMPLING_MS);
+  const { loop, gc } = (await response.json()) as Scrape;
   return {
-    loop: { p50: past(loop.p50), p90: past(loop.p90), p99: past(loop.p99), max: past(loop.max) },
-    gc: { ...gc, seconds: gc.ms / 1000, minorSeconds: gc.minorMs / 1000 },
+    loop: {
+      p50: pastSampling(loop.p50),
+      p90: pastSampling(loop.p90),
+      p99: pastSampling(loop.p99),
+      max: pastSampling(loop.max),
+    },
+    gc,
   };
 }
 
@@ -326,7 +321,7 @@ export async function overhead(
       for (const era of eras) {
         const run = { body: era.body, headers: era.headers, connections, durationS: options.roundS };
         const rounds = targets.map(() => [] as Round[]);
-        const loads = targets.map(() => ({ delays: [] as LoopDelay[], pauses: [] as GcPauses[] }));
+        const loads = targets.map((): Readings => ({ delays: [], pauses: [] }));
         for (let round = 0; round < options.rounds; round++) {
           for (let k = 0; k < targets.length; k++) {
             const index = (round + k) % targets.length;
@@ -421,13 +416,16 @@ export async function overhead(
   }
 }
 
+/** What one server's rounds read: its event-loop delay and GC pauses, a round each. */
+interface Readings {
+  delays: LoopDelay[];
+  pauses: GcPauses[];
+}
+
 /** Medians of what the rounds of Switchboard and of the undici bare server read, when both were read. */
-function underLoad(
-  own: { delays: LoopDelay[]; pauses: GcPauses[] } | undefined,
-  bare: { delays: LoopDelay[]; pauses: GcPauses[] } | undefined,
-): Pick<OverheadPoint, 'underLoad'> {
+function underLoad(own: Readings | undefined, bare: Readings | undefined): Pick<OverheadPoint, 'underLoad'> {
   if (!own?.delays.length || !bare?.delays.length) return {};
-  const of = (load: { delays: LoopDelay[]; pauses: GcPauses[] }) => ({
+  const of = (load: Readings) => ({
     loopDelay: medians(load.delays),
     gc: medians(load.pauses),
   });
