@@ -89,6 +89,8 @@ export interface CannonOptions {
   /** Full URLs; each request takes the next one (all must share one origin). */
   urls: string[];
   body: string;
+  /** A body per request instead of `body`, taken in turn with `urls` (one per user of a REST pass). */
+  bodies?: string[];
   headers: Record<string, string>;
   method?: 'POST';
   connections: number;
@@ -99,6 +101,8 @@ export interface CannonOptions {
   expectBytes?: number;
   /** Checks every answer's body for errors (costs a little load-generator CPU). */
   checkBodies?: boolean;
+  /** Every answer must be a 2xx whose body holds this text (e.g. a REST answer's execution id). */
+  expectText?: string;
 }
 
 function contentLength(headers: Record<string, unknown> | undefined): number | undefined {
@@ -121,13 +125,16 @@ export async function cannon(options: CannonOptions): Promise<LoadResult> {
   // With `amount`, autocannon resolves only at its next whole-second sample tick, up to a
   // second after the last answer: a pass is timed to its last answer instead.
   let lastAnswer = started;
+  const { bodies, expectText } = options;
   const check =
-    options.expectBytes !== undefined
-      ? (status: number, _body: string, headers?: Record<string, unknown>) =>
-          status < 200 || status >= 300 || contentLength(headers) !== options.expectBytes
-      : options.checkBodies !== false
-        ? (status: number, body: string) => isFailedAnswer(status, body)
-        : undefined;
+    expectText !== undefined
+      ? (status: number, body: string) => status < 200 || status >= 300 || !body.includes(expectText)
+      : options.expectBytes !== undefined
+        ? (status: number, _body: string, headers?: Record<string, unknown>) =>
+            status < 200 || status >= 300 || contentLength(headers) !== options.expectBytes
+        : options.checkBodies !== false
+          ? (status: number, body: string) => isFailedAnswer(status, body)
+          : undefined;
   const result = await autocannon({
     url: first.origin,
     connections: options.connections,
@@ -138,6 +145,7 @@ export async function cannon(options: CannonOptions): Promise<LoadResult> {
         body: options.body,
         headers: options.headers,
         setupRequest: (req) => {
+          if (bodies) req.body = bodies[next % bodies.length];
           req.path = paths[next++ % paths.length];
           return req;
         },

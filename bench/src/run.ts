@@ -337,13 +337,30 @@ async function runScale(): Promise<void> {
     'auth state p50/p99 ms',
     'failures',
   ]);
+  const restTable = new Table(
+    `Scale of data, REST: POST /api/v1/execute_tool gmail_fetch_mails {max_results: 1}, ${users.toLocaleString('en')} users loaded`,
+    [
+      'engine',
+      'users',
+      'first pass req/s (cold caches)',
+      'loaded req/s',
+      'first pass / loaded ≥ 0.8',
+      'CPU ms/call: first pass / loaded',
+      'Postgres backends CPU ms/call: first pass / loaded',
+      'first pass accounts per lookup query',
+      'first pass p50/p99 ms',
+      'loaded p50/p99 ms',
+      'failures',
+    ],
+  );
   const results: ScaleResult[] = [];
   for (const engine of engines) {
     log(`\n… scale on ${engine}`);
     const r = await splitCores(() =>
       scale(engine, {
         users,
-        workingSet: Math.min(10_000, Math.floor(users / SCALE_ROUNDS)),
+        // One set more than rounds: the REST round's.
+        workingSet: Math.min(10_000, Math.floor(users / (SCALE_ROUNDS + 1))),
         rounds: SCALE_ROUNDS,
         durationS,
         nodeArgs: profileArgs,
@@ -353,7 +370,7 @@ async function runScale(): Promise<void> {
     if (values.profile) {
       const [first] = r.rounds;
       log(
-        `${engine} profile windows (profile-summary --window), first round: first pass ${r.windows.cold.join(',')} (${first?.cold.requests} calls), loaded ${r.windows.large.join(',')} (${first?.large.requests} calls)`,
+        `${engine} profile windows (profile-summary --window), first round: first pass ${r.windows.cold.join(',')} (${first?.cold.requests} calls), loaded ${r.windows.large.join(',')} (${first?.large.requests} calls); REST first pass ${r.windows.restCold.join(',')} (${r.rest.cold.requests} calls), loaded ${r.windows.restLarge.join(',')} (${r.rest.large.requests} calls)`,
       );
     }
     const of = (pick: (round: ScaleResult['rounds'][number]) => number) => median(r.rounds.map(pick));
@@ -383,12 +400,30 @@ async function runScale(): Promise<void> {
         r.ensure.failures +
         r.authState.failures,
     );
+    const { rest } = r;
+    const restRatio = rest.cold.rps / rest.large.rps;
+    restTable.add(
+      engine,
+      rest.cold.requests,
+      rest.cold.rps,
+      rest.large.rps,
+      `${restRatio.toFixed(2)} ${verdict(restRatio >= 0.8)}`,
+      `${rest.cpuPerCall.cold.toFixed(2)} / ${rest.cpuPerCall.large.toFixed(2)}`,
+      rest.backendCpuPerCall
+        ? `${rest.backendCpuPerCall.cold.toFixed(2)} / ${rest.backendCpuPerCall.large.toFixed(2)}`
+        : '',
+      rest.digestsPerLookup.toFixed(2),
+      `${rest.cold.p50} / ${rest.cold.p99}`,
+      `${rest.large.p50} / ${rest.large.p99}`,
+      rest.cold.failures + rest.large.failures,
+    );
   }
   emit(table);
+  emit(restTable);
   if (results[0]) {
     const rounds = results[0].rounds.length;
     notes.push(
-      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set, the steady state compared with the 10-user case.${rounds > 1 ? " Each figure is the median over the rounds; the first-pass ratio is the median of the rounds' own ratios, listed beside it." : ''} Ensure-instance and auth-state pick users from every set.`,
+      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set, the steady state compared with the 10-user case.${rounds > 1 ? " Each figure is the median over the rounds; the first-pass ratio is the median of the rounds' own ratios, listed beside it." : ''} Ensure-instance and auth-state pick users from every set. The REST table is one more round on a set of its own (users no MCP call touched): each user's first \`POST /api/v1/execute_tool\` names it by identifier, so its cold part is the account lookup by (connection, identifier), batched, and the token's decryption; a call counts as failed unless it answers 2xx with an execution id.`,
     );
   }
   const postgres = results.find((r) => r.seed.postgres)?.seed.postgres;

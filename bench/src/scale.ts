@@ -18,6 +18,21 @@ export interface ScaleRound {
   digestsPerLookup: number;
 }
 
+/**
+ * The same for `POST /api/v1/execute_tool` on a working set of its own: a call names its user
+ * by identifier, so its cold part is the account (by connection and identifier) and its token.
+ */
+export interface RestRound {
+  /** When the first pass and the loaded run ran (monotonic µs, as ScaleResult.windows). */
+  windows: { cold: [number, number]; large: [number, number] };
+  cold: LoadResult;
+  large: LoadResult;
+  cpuPerCall: { cold: number; large: number };
+  backendCpuPerCall?: { cold: number; large: number };
+  /** The first pass's cold account lookups: keys per query. */
+  digestsPerLookup: number;
+}
+
 export interface ScaleResult {
   engine: Engine;
   seed: SeedResult;
@@ -25,6 +40,7 @@ export interface ScaleResult {
   /** Switchboard CPU ms per tools/call in the 10-user run. */
   smallCpuPerCall: number;
   rounds: ScaleRound[];
+  rest: RestRound;
   ensure: LoadResult;
   authState: LoadResult;
   /** Users per round's working set. */
@@ -33,7 +49,7 @@ export interface ScaleResult {
    * When the first round's first pass and loaded run ran, in µs of the monotonic clock that
    * V8's profiler stamps its samples with: `profile-summary --window` cuts a profile to either.
    */
-  windows: { cold: [number, number]; large: [number, number] };
+  windows: { cold: [number, number]; large: [number, number]; restCold: [number, number]; restLarge: [number, number] };
 }
 
 /**
@@ -51,15 +67,18 @@ export function workingSets<T>(sample: readonly T[], rounds: number): T[][] {
 /** Now on the monotonic clock, in µs (the clock of a --cpu-prof profile's timestamps). */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
-/** The batched instance lookup's counters, from Switchboard's /metrics. */
-async function lookupCounts(origin: string, token: string): Promise<{ queries: number; keys: number }> {
+/** A batched lookup's counters (mcp_instances, connected_accounts), from Switchboard's /metrics. */
+async function lookupCounts(
+  origin: string,
+  token: string,
+  lookup = 'mcp_instances',
+): Promise<{ queries: number; keys: number }> {
   const response = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${token}` } });
   const text = await response.text();
   const read = (counted: string) => {
-    const match = new RegExp(
-      `^switchboard_batched_lookup_${counted}_total\\{lookup="mcp_instances"\\} (\\S+)$`,
-      'm',
-    ).exec(text);
+    const match = new RegExp(`^switchboard_batched_lookup_${counted}_total\\{lookup="${lookup}"\\} (\\S+)$`, 'm').exec(
+      text,
+    );
     if (!match)
       throw new Error(`/metrics has no switchboard_batched_lookup_${counted}_total (HTTP ${response.status})`);
     return Number(match[1]);
@@ -113,7 +132,8 @@ async function managementLoad(options: {
  * tools/call throughput with 10 users, then again after bulk-loading `users` users (two
  * accounts each): `rounds` rounds, each a first pass over a working set of seeded users that
  * no earlier round touched (so every call of it misses the caches) and a loaded run on that
- * set; then ensure-instance and auth-state latency against the loaded tables.
+ * set; one more such round over REST execute_tool on a set of its own; then ensure-instance
+ * and auth-state latency against the loaded tables.
  */
 export async function scale(
   engine: Engine,
@@ -157,13 +177,14 @@ export async function scale(
       configId,
       templateAccountIds: await stack.accountIdsOf('user-0'),
       users: options.users,
-      sampleSize: Math.min(options.users, options.workingSet * options.rounds),
+      sampleSize: Math.min(options.users, options.workingSet * (options.rounds + 1)),
     });
-    const sets = workingSets(seed.sample, options.rounds).map((set) =>
-      set.map((s) => `${stack.server.url}/mcp/i/${s.secret}`),
-    );
+    // The last set is the REST round's: no MCP call warms its accounts.
+    const dealt = workingSets(seed.sample, options.rounds + 1);
+    const restSet = dealt.pop() ?? [];
+    const sets = dealt.map((set) => set.map((s) => `${stack.server.url}/mcp/i/${s.secret}`));
     const rounds: ScaleRound[] = [];
-    let windows: ScaleResult['windows'] | undefined;
+    let windows: Pick<ScaleResult['windows'], 'cold' | 'large'> | undefined;
     for (const urls of sets) {
       // One pass over the set first, each user once, measured on its own: every call of it
       // misses the caches. The comparison with the 10-user case is of steady states.
@@ -193,6 +214,8 @@ export async function scale(
       });
     }
 
+    const rest = await restRound(stack, restSet, measured, options.durationS);
+
     const token = await admin.accessToken();
     const pick = (n: number) => seed.sample[(n * 7919) % seed.sample.length] ?? seed.sample[0];
     const ensure = await managementLoad({
@@ -218,12 +241,74 @@ export async function scale(
       small: smallResult,
       smallCpuPerCall: smallCpu,
       rounds,
+      rest,
       ensure,
       authState,
       workingSet: sets[0]?.length ?? 0,
-      windows: windows ?? { cold: [0, 0], large: [0, 0] },
+      windows: {
+        ...(windows ?? { cold: [0, 0], large: [0, 0] }),
+        restCold: rest.windows.cold,
+        restLarge: rest.windows.large,
+      },
     };
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * REST execute_tool (gmail_fetch_mails {max_results: 1} on MY_GMAIL) for each user of `set`
+ * once, then a loaded run over the same users, as a tools/call round: the backend's face,
+ * where the cold part is the account lookup by (connection, identifier) and the token.
+ */
+async function restRound(
+  stack: BenchStack,
+  set: SeedResult['sample'],
+  measured: (load: () => Promise<LoadResult>) => Promise<[LoadResult, number, number | undefined]>,
+  durationS: number,
+): Promise<RestRound> {
+  const bodies = set.map((s) =>
+    JSON.stringify({
+      tool_name: 'gmail_fetch_mails',
+      connector: 'MY_GMAIL',
+      identifier: s.user,
+      params: { max_results: 1 },
+    }),
+  );
+  const url = `${stack.server.url}/api/v1/execute_tool`;
+  const run = async (label: string, amount?: number) => {
+    const headers = {
+      authorization: `Bearer ${await stack.admin.accessToken()}`,
+      'content-type': 'application/json',
+    };
+    return measured(() =>
+      cannon({
+        label,
+        urls: [url],
+        body: '',
+        bodies,
+        headers,
+        connections: 10,
+        durationS: amount ? 0 : durationS,
+        amount,
+        expectText: '"execution_id":"',
+      }),
+    );
+  };
+  const before = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN, 'connected_accounts');
+  const coldStart = monotonicUs();
+  const [cold, coldCpu, coldBackends] = await run('REST first pass', bodies.length);
+  const after = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN, 'connected_accounts');
+  const largeStart = monotonicUs();
+  const [large, largeCpu, largeBackends] = await run('REST loaded');
+  return {
+    windows: { cold: [coldStart, coldStart + Math.round(cold.durationS * 1e6)], large: [largeStart, monotonicUs()] },
+    cold,
+    large,
+    cpuPerCall: { cold: coldCpu, large: largeCpu },
+    digestsPerLookup: (after.keys - before.keys) / Math.max(1, after.queries - before.queries),
+    ...(coldBackends !== undefined && largeBackends !== undefined
+      ? { backendCpuPerCall: { cold: coldBackends, large: largeBackends } }
+      : {}),
+  };
 }

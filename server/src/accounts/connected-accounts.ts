@@ -7,6 +7,7 @@ import { type ConnectionRow, type Connections, isUniqueViolation } from '../conn
 import type { AccountRow, TokenVault } from '../connections/token-vault.js';
 import { newId } from '../crypto/random.js';
 import { BatchedLookup } from '../db/batched-lookup.js';
+import { compiledPerCount } from '../db/compiled-per-count.js';
 import type { Database } from '../db/schema.js';
 import type { UsageMarks } from '../db/usage-marks.js';
 import { AppError } from '../errors.js';
@@ -55,6 +56,8 @@ interface Deps {
   usage: UsageMarks;
   connections: Connections;
   events: AccountEvents;
+  /** Database statements are traced: the batched lookups are then compiled for each query. */
+  config?: { tracing: { enabled: boolean } };
 }
 
 /** What the provider said about who consented (oauth/client.ts accountIdentity). */
@@ -73,7 +76,12 @@ const MAX_CACHED_CONNECTIONS = 2_000;
 const ACCOUNTS_PER_LOOKUP = 32;
 
 /** A (connection id, identifier) pair as one lookup key; JSON, so no identifier can run into the next field. */
-const pairKey = (connectionId: string, identifier: string) => JSON.stringify([connectionId, identifier]);
+/** A batched lookup's key for (connection, identifier): ids never hold the separator, so the first one splits it. */
+const pairKey = (connectionId: string, identifier: string) => `${connectionId}\u0000${identifier}`;
+const pairOf = (key: string): [string, string] => {
+  const at = key.indexOf('\u0000');
+  return [key.slice(0, at), key.slice(at + 1)];
+};
 
 type FoundAccount = {
   account: AccountRow;
@@ -104,28 +112,36 @@ export class ConnectedAccounts {
     this.connectionsForCalls = deps.changes.cache(['accounts', 'mcp'], MAX_CACHED_CONNECTIONS, {
       name: 'connections_for_calls',
     });
-    this.byPair = new BatchedLookup(
-      (keys) => {
-        // One (connection, identifier) term per key, each a probe of the pair's unique index on
-        // both engines: SQLite reads `(a, b) in (…)` only from a subquery.
-        const pairs = keys.map((key) => JSON.parse(key) as [string, string]);
-        return deps.db
+    const traced = deps.config?.tracing.enabled === true;
+    // One (connection, identifier) term per key, each a probe of the pair's unique index on
+    // both engines: SQLite reads `(a, b) in (…)` only from a subquery.
+    const pairQuery = compiledPerCount(
+      deps.db,
+      (values) =>
+        deps.db
           .selectFrom('connected_accounts')
           .selectAll()
           .where(({ and, eb, or }) =>
             or(
-              pairs.map(([connectionId, identifier]) =>
-                and([eb('connection_id', '=', connectionId), eb('identifier', '=', identifier)]),
+              Array.from({ length: values.length / 2 }, (_, i) =>
+                and([eb('connection_id', '=', values[2 * i] ?? ''), eb('identifier', '=', values[2 * i + 1] ?? '')]),
               ),
             ),
           )
-          .execute();
-      },
+          .compile(),
+      { width: 2, traced },
+    );
+    this.byPair = new BatchedLookup(
+      (keys) => pairQuery(keys.flatMap(pairOf)),
       (row) => pairKey(row.connection_id, row.identifier),
       ACCOUNTS_PER_LOOKUP,
     );
     this.byId = new BatchedLookup(
-      (ids) => deps.db.selectFrom('connected_accounts').selectAll().where('id', 'in', ids).execute(),
+      compiledPerCount(
+        deps.db,
+        (ids) => deps.db.selectFrom('connected_accounts').selectAll().where('id', 'in', ids).compile(),
+        { width: 1, traced },
+      ),
       (row) => row.id,
       ACCOUNTS_PER_LOOKUP,
     );

@@ -5,6 +5,7 @@ import type { ConnectionRow } from '../connections/connections.js';
 import type { AccountRow } from '../connections/token-vault.js';
 import { hashSecret, safeEqual } from '../crypto/random.js';
 import { BatchedLookup } from '../db/batched-lookup.js';
+import { compiledPerCount } from '../db/compiled-per-count.js';
 import type { Database } from '../db/schema.js';
 import type { UsageMarks } from '../db/usage-marks.js';
 
@@ -268,38 +269,19 @@ type InstanceLookupRow = InferResult<InstanceLookup>[number];
 type OwnRowsLookup = ReturnType<typeof buildOwnRowsLookup>;
 type OwnRowsLookupRow = InferResult<OwnRowsLookup>[number];
 
-/** What stands for the i-th digest while a lookup is compiled, found again by identity. */
-const digestSlot = (i: number) => `\u0000digest${i}`;
-
 /** Digests per cold lookup query at most (one compiled text per count up to it). */
 const DIGESTS_PER_LOOKUP = 16;
 
-/**
- * A lookup run with some digests. Compiled once per count of digests with the digests as its
- * only parameters, so a call runs it with its own digests and no compile (dialect-neutral:
- * the dialect wrote the text and its placeholders); built and compiled per call while
- * statements are traced.
- */
+/** A lookup run with some digests, its text compiled once per count of them (db/compiled-per-count.ts). */
 function digestLookup<Row>(
   db: Kysely<Database>,
   lookup: { where(column: 'i.url_secret_hash', op: 'in', value: string[]): { compile(): CompiledQuery<Row> } },
   traced: boolean,
 ): (digests: string[]) => Promise<Row[]> {
-  const compileFor = (digests: string[]) => lookup.where('i.url_secret_hash', 'in', digests).compile();
-  if (traced) return async (digests) => (await db.executeQuery(compileFor(digests))).rows;
-  const compiled = new Map<number, CompiledQuery<Row>>();
-  const compiledFor = (count: number) => {
-    let query = compiled.get(count);
-    if (query) return query;
-    const slots = Array.from({ length: count }, (_, i) => digestSlot(i));
-    query = compileFor(slots);
-    if (query.parameters.length !== count || query.parameters.some((value, i) => value !== slots[i])) {
-      throw new Error('an instance lookup must compile to its digests as its only parameters');
-    }
-    compiled.set(count, query);
-    return query;
-  };
-  return async (digests) => (await db.executeQuery<Row>({ ...compiledFor(digests.length), parameters: digests })).rows;
+  return compiledPerCount(db, (digests) => lookup.where('i.url_secret_hash', 'in', digests).compile(), {
+    width: 1,
+    traced,
+  });
 }
 
 /**
