@@ -370,7 +370,7 @@ async function runScale(): Promise<void> {
     if (values.profile) {
       const [first] = r.rounds;
       log(
-        `${engine} profile windows (profile-summary --window), first round: first pass ${r.windows.cold.join(',')} (${first?.cold.requests} calls), loaded ${r.windows.large.join(',')} (${first?.large.requests} calls); REST first pass ${r.windows.restCold.join(',')} (${r.rest.cold.requests} calls), loaded ${r.windows.restLarge.join(',')} (${r.rest.large.requests} calls)`,
+        `${engine} profile windows (profile-summary --window), first round: first pass ${r.windows.cold.join(',')} (${first?.cold.requests} calls), loaded ${r.windows.large.join(',')} (${first?.large.requests} calls); REST first pass ${r.rest.windows.cold.join(',')} (${r.rest.cold.requests} calls), loaded ${r.rest.windows.large.join(',')} (${r.rest.large.requests} calls)`,
       );
     }
     const of = (pick: (round: ScaleResult['rounds'][number]) => number) => median(r.rounds.map(pick));

@@ -49,8 +49,11 @@ export interface ScaleResult {
    * When the first round's first pass and loaded run ran, in µs of the monotonic clock that
    * V8's profiler stamps its samples with: `profile-summary --window` cuts a profile to either.
    */
-  windows: { cold: [number, number]; large: [number, number]; restCold: [number, number]; restLarge: [number, number] };
+  windows: { cold: [number, number]; large: [number, number] };
 }
+
+/** Runs a load; gives its result, Switchboard's CPU per call, and (Postgres) its backends' CPU per call. */
+type Measured = (load: () => Promise<LoadResult>) => Promise<[LoadResult, number, number | undefined]>;
 
 /**
  * The sample dealt into `rounds` working sets, every user in exactly one: each round's first
@@ -144,8 +147,7 @@ export async function scale(
     nodeArgs: options.nodeArgs,
     env: { SWITCHBOARD_METRICS_TOKEN: BENCH_METRICS_TOKEN },
   });
-  /** Runs a load; gives its result, Switchboard's CPU per call, and (Postgres) its backends' CPU per call. */
-  const measured = async (load: () => Promise<LoadResult>): Promise<[LoadResult, number, number | undefined]> => {
+  const measured: Measured = async (load) => {
     const backendsBefore = stack.schema ? await stack.schema.backendCpu() : undefined;
     const start = cpuMs(stack.server.pid);
     const result = await load();
@@ -184,7 +186,7 @@ export async function scale(
     const restSet = dealt.pop() ?? [];
     const sets = dealt.map((set) => set.map((s) => `${stack.server.url}/mcp/i/${s.secret}`));
     const rounds: ScaleRound[] = [];
-    let windows: Pick<ScaleResult['windows'], 'cold' | 'large'> | undefined;
+    let windows: ScaleResult['windows'] | undefined;
     for (const urls of sets) {
       // One pass over the set first, each user once, measured on its own: every call of it
       // misses the caches. The comparison with the 10-user case is of steady states.
@@ -245,11 +247,7 @@ export async function scale(
       ensure,
       authState,
       workingSet: sets[0]?.length ?? 0,
-      windows: {
-        ...(windows ?? { cold: [0, 0], large: [0, 0] }),
-        restCold: rest.windows.cold,
-        restLarge: rest.windows.large,
-      },
+      windows: windows ?? { cold: [0, 0], large: [0, 0] },
     };
   } finally {
     await stack.stop();
@@ -264,7 +262,7 @@ export async function scale(
 async function restRound(
   stack: BenchStack,
   set: SeedResult['sample'],
-  measured: (load: () => Promise<LoadResult>) => Promise<[LoadResult, number, number | undefined]>,
+  measured: Measured,
   durationS: number,
 ): Promise<RestRound> {
   const bodies = set.map((s) =>

@@ -75,7 +75,6 @@ const MAX_CACHED_CONNECTIONS = 2_000;
 /** Accounts per cold tool-call lookup query at most. */
 const ACCOUNTS_PER_LOOKUP = 32;
 
-/** A (connection id, identifier) pair as one lookup key; JSON, so no identifier can run into the next field. */
 /** A batched lookup's key for (connection, identifier): ids never hold the separator, so the first one splits it. */
 const pairKey = (connectionId: string, identifier: string) => `${connectionId}\u0000${identifier}`;
 const pairOf = (key: string): [string, string] => {
