@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { BatchedLookup } from './batched-lookup.js';
 import { nextTurn } from './write-behind.js';
@@ -7,21 +8,34 @@ interface Row {
   n: number;
 }
 
-/** A lookup over `table` that notes the keys of each query it runs, and fails while `failing`. */
-function lookupOver(table: Row[], maxKeys = 16) {
+/**
+ * A lookup over `table` that notes the keys of each query it runs, and fails while `failing`.
+ * A query is out for one turn, or until `answer()` while `held`.
+ */
+function lookupOver(table: Row[], maxKeys = 16, maxRunning?: number) {
   const queries: string[][] = [];
-  const state = { failing: false };
+  const state = { failing: false, held: false };
+  const out: (() => void)[] = [];
   const lookup = new BatchedLookup<Row>(
     async (keys) => {
       queries.push(keys);
-      await nextTurn();
+      if (state.held) await new Promise<void>((resolve) => out.push(resolve));
+      else await nextTurn();
       if (state.failing) throw new Error('the database went away');
       return table.filter((row) => keys.includes(row.key));
     },
     (row) => row.key,
     maxKeys,
+    maxRunning,
   );
-  return { lookup, queries, state };
+  /** Lets the oldest held query answer. */
+  const answer = () => out.shift()?.();
+  return { lookup, queries, state, answer };
+}
+
+/** Several turns, long enough for any query that could leave to leave. */
+async function turns(n = 3) {
+  for (let i = 0; i < n; i++) await nextTurn();
 }
 
 const TABLE: Row[] = [
@@ -82,5 +96,87 @@ describe('BatchedLookup', () => {
     ]);
     state.failing = false;
     expect((await lookup.load('c')).map((row) => row.n)).toEqual([4]);
+  });
+
+  it('holds the next query while one is out, and sends what gathered meanwhile as one query', async () => {
+    const { lookup, queries, state, answer } = lookupOver(TABLE);
+    state.held = true;
+    const a = lookup.load('a');
+    await turns();
+    const b = lookup.load('b');
+    await turns();
+    const c = lookup.load('c');
+    const again = lookup.load('a');
+    await turns();
+    expect(queries).toEqual([['a']]);
+    answer();
+    expect((await a).map((row) => row.n)).toEqual([1, 3]);
+    await turns();
+    expect(queries).toEqual([['a'], ['b', 'c', 'a']]);
+    answer();
+    expect((await Promise.all([b, c, again])).map((rows) => rows.map((row) => row.n))).toEqual([[2], [4], [1, 3]]);
+    expect({ queries: lookup.queries, keys: lookup.keys }).toEqual({ queries: 2, keys: 4 });
+  });
+
+  it('keeps up to maxRunning queries out at once', async () => {
+    const { lookup, queries, state, answer } = lookupOver(TABLE, 16, 2);
+    state.held = true;
+    const a = lookup.load('a');
+    await turns();
+    const b = lookup.load('b');
+    await turns();
+    const c = lookup.load('c');
+    await turns();
+    expect(queries).toEqual([['a'], ['b']]);
+    answer();
+    await a;
+    await turns();
+    expect(queries).toEqual([['a'], ['b'], ['c']]);
+    answer();
+    answer();
+    expect((await Promise.all([b, c])).map((rows) => rows.map((row) => row.n))).toEqual([[2], [4]]);
+  });
+
+  it('sends the keys that gathered behind a failed query', async () => {
+    const { lookup, queries, state, answer } = lookupOver(TABLE);
+    state.held = true;
+    state.failing = true;
+    const a = lookup.load('a');
+    await turns();
+    const c = lookup.load('c');
+    await turns();
+    answer();
+    await expect(a).rejects.toThrow('the database went away');
+    state.failing = false;
+    await turns();
+    answer();
+    expect((await c).map((row) => row.n)).toEqual([4]);
+    expect(queries).toEqual([['a'], ['c']]);
+  });
+
+  it('runs a held-back query in the context of the first caller waiting for it', async () => {
+    const request = new AsyncLocalStorage<string>();
+    const ranFor: (string | undefined)[] = [];
+    const out: (() => void)[] = [];
+    const lookup = new BatchedLookup<Row>(
+      async (keys) => {
+        ranFor.push(request.getStore());
+        await new Promise<void>((resolve) => out.push(resolve));
+        return TABLE.filter((row) => keys.includes(row.key));
+      },
+      (row) => row.key,
+      16,
+    );
+    const a = request.run('first', () => lookup.load('a'));
+    await turns();
+    const b = request.run('second', () => lookup.load('b'));
+    const c = request.run('third', () => lookup.load('c'));
+    await turns();
+    out.shift()?.();
+    await a;
+    await turns();
+    out.shift()?.();
+    await Promise.all([b, c]);
+    expect(ranFor).toEqual(['first', 'second']);
   });
 });
