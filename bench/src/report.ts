@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 
 export function machineInfo() {
@@ -10,7 +11,46 @@ export function machineInfo() {
     date: new Date().toISOString(),
     /** The 1-minute load average when the run started: above the core count, other work shared the cores. */
     loadAtStart: loadavg()[0] ?? 0,
+    /** speedProbe() when the run started (ms). */
+    probeAtStart: speedProbe(),
   };
+}
+
+/**
+ * A fixed piece of single-threaded work of the kinds a JS server's calls are made of (objects
+ * built and dropped, JSON both ways, strings, SHA-256): its digest is the same on every
+ * machine, its time says how fast this machine runs JS now.
+ */
+export function probeWork(rounds: number): string {
+  const hash = createHash('sha256');
+  let items: { id: number; name: string; tags: string[] }[] = [];
+  for (let i = 0; i < rounds; i++) {
+    items.push({ id: i, name: `item-${i}`, tags: ['a', 'b', String(i % 7)] });
+    if (items.length > 64) {
+      const kept = JSON.parse(JSON.stringify({ items: items.slice(32) })) as { items: typeof items };
+      items = kept.items;
+    }
+    hash.update(`${i}:${items.length}:${items[0]?.name}`);
+  }
+  return hash.digest('hex');
+}
+
+export const PROBE_ROUNDS = 200_000;
+
+/**
+ * The machine's speed now: the best of `trials` runs of probeWork, in ms. The best run is the
+ * one the fewest other processes interrupted, so it moves with the machine (a slower host, a
+ * throttled VM) more than with a busy moment. Two reports' absolute rates, latencies and
+ * start times compare only as far as their probes agree.
+ */
+export function speedProbe(trials = 5): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < trials; i++) {
+    const started = performance.now();
+    probeWork(PROBE_ROUNDS);
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
 }
 
 export type Cell = string | number;

@@ -10,7 +10,7 @@ import { type FaceResult, grpcVsRest, WARM_UP_S } from './grpc.js';
 import { callgrindAvailable, countInstructions, type InstructionCount } from './instructions.js';
 import { median, type OverheadResult, overhead, type TargetSummary, type Versus } from './overhead.js';
 import { coreSplit, onSplitCores } from './proc.js';
-import { machineInfo, Table, verdict } from './report.js';
+import { machineInfo, PROBE_ROUNDS, speedProbe, Table, verdict } from './report.js';
 import { type ScaleResult, scale } from './scale.js';
 import { type ScaleOutResult, scaleOut } from './scale-out.js';
 import { useServerEnv } from './stack.js';
@@ -604,6 +604,7 @@ function writeReport(): void {
     '',
     `Run ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.ramGb} GiB RAM, Node ${m.node}${quick ? ' — quick mode (short runs, fewer users; indicative only)' : ''}.`,
     `Load average (1 min): ${m.loadAtStart.toFixed(1)} at the start, ${loadavg()[0]?.toFixed(1)} at the end${m.loadAtStart > m.cores || (loadavg()[0] ?? 0) > m.cores ? ': other work shared the cores, so latencies (p99, event-loop delay) say more about the machine than about the servers; CPU per call is the steadier figure' : ''}.`,
+    `Speed probe (\`probeWork\` in bench/src/report.ts: ${PROBE_ROUNDS.toLocaleString('en')} rounds of objects, JSON, strings and SHA-256 on one thread, best of 5): ${m.probeAtStart.toFixed(0)} ms at the start, ${speedProbe().toFixed(0)} ms at the end. Rates, latencies, start times and CPU ms per call scale with it: compare two reports' probes before their absolute figures. Ratios of servers measured in the same rounds move far less.`,
     '',
     'Every server is a child process (Switchboard via `server/dist/cli.js start`, the sandbox via',
     '`server/dist/sandbox/serve.js`, the bare SDK server via `bench/dist/bare-server.js`); the load generator',
@@ -659,7 +660,7 @@ function writeReport(): void {
 
 async function main(): Promise<void> {
   log(
-    `Switchboard benchmarks — ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GiB, Node ${machine.node}, ${machine.date}`,
+    `Switchboard benchmarks — ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GiB, Node ${machine.node}, ${machine.date}; speed probe ${machine.probeAtStart.toFixed(0)} ms`,
   );
   if (parts.has('start')) await runStart();
   if (parts.has('overhead')) await runOverhead();

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { probeWork, speedProbe } from './report.js';
+
+describe('speed probe', () => {
+  it('does the same work on every machine and every run', () => {
+    // A changed workload would make two reports' probes incomparable: change this digest only
+    // with a note in the report that probes before and after differ.
+    expect(probeWork(1000)).toBe('7ea73d6e4a86a9107a8ed396e28229f14cc69f8c771fd4f134c6932b22f7e204');
+    expect(probeWork(1001)).not.toBe(probeWork(1000));
+  });
+
+  it('takes the best of its trials, in ms', () => {
+    const ms = speedProbe(2);
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(60_000);
+  });
+});
