@@ -8,17 +8,22 @@ interface Row {
   n: number;
 }
 
+/** The request a query runs for, as a tracer's context would carry it. */
+const request = new AsyncLocalStorage<string>();
+
 /**
- * A lookup over `table` that notes the keys of each query it runs, and fails while `failing`.
- * A query is out for one turn, or until `answer()` while `held`.
+ * A lookup over `table` that notes the keys of each query it runs and the request it ran in,
+ * and fails while `failing`. A query is out for one turn, or until `answer()` while `held`.
  */
 function lookupOver(table: Row[], maxKeys = 16, maxRunning?: number) {
   const queries: string[][] = [];
+  const ranFor: (string | undefined)[] = [];
   const state = { failing: false, held: false };
   const out: (() => void)[] = [];
   const lookup = new BatchedLookup<Row>(
     async (keys) => {
       queries.push(keys);
+      ranFor.push(request.getStore());
       if (state.held) await new Promise<void>((resolve) => out.push(resolve));
       else await nextTurn();
       if (state.failing) throw new Error('the database went away');
@@ -30,7 +35,7 @@ function lookupOver(table: Row[], maxKeys = 16, maxRunning?: number) {
   );
   /** Lets the oldest held query answer. */
   const answer = () => out.shift()?.();
-  return { lookup, queries, state, answer };
+  return { lookup, queries, ranFor, state, answer };
 }
 
 /** Several turns, long enough for any query that could leave to leave. */
@@ -155,27 +160,17 @@ describe('BatchedLookup', () => {
   });
 
   it('runs a held-back query in the context of the first caller waiting for it', async () => {
-    const request = new AsyncLocalStorage<string>();
-    const ranFor: (string | undefined)[] = [];
-    const out: (() => void)[] = [];
-    const lookup = new BatchedLookup<Row>(
-      async (keys) => {
-        ranFor.push(request.getStore());
-        await new Promise<void>((resolve) => out.push(resolve));
-        return TABLE.filter((row) => keys.includes(row.key));
-      },
-      (row) => row.key,
-      16,
-    );
+    const { lookup, ranFor, state, answer } = lookupOver(TABLE);
+    state.held = true;
     const a = request.run('first', () => lookup.load('a'));
     await turns();
     const b = request.run('second', () => lookup.load('b'));
     const c = request.run('third', () => lookup.load('c'));
     await turns();
-    out.shift()?.();
+    answer();
     await a;
     await turns();
-    out.shift()?.();
+    answer();
     await Promise.all([b, c]);
     expect(ranFor).toEqual(['first', 'second']);
   });
