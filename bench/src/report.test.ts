@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeWork, speedProbe } from './report.js';
+import { loopbackProbe, probeWork, speedProbe } from './report.js';
 
 describe('speed probe', () => {
   it('does the same work on every machine and every run', () => {
@@ -13,5 +13,11 @@ describe('speed probe', () => {
     const ms = speedProbe(2);
     expect(ms).toBeGreaterThan(0);
     expect(ms).toBeLessThan(60_000);
+  });
+
+  it('times loopback round trips to a child echo server, in µs per trip', async () => {
+    const us = await loopbackProbe(2, 200);
+    expect(us).toBeGreaterThan(1);
+    expect(us).toBeLessThan(100_000);
   });
 });

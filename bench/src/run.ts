@@ -10,7 +10,7 @@ import { type FaceResult, grpcVsRest, WARM_UP_S } from './grpc.js';
 import { callgrindAvailable, countInstructions, type InstructionCount } from './instructions.js';
 import { median, type OverheadResult, overhead, type TargetSummary, type Versus } from './overhead.js';
 import { coreSplit, onSplitCores } from './proc.js';
-import { machineInfo, PROBE_ROUNDS, speedProbe, Table, verdict } from './report.js';
+import { LOOPBACK_TRIPS, loopbackProbe, machineInfo, PROBE_ROUNDS, speedProbe, Table, verdict } from './report.js';
 import { type ScaleResult, scale } from './scale.js';
 import { type ScaleOutResult, scaleOut } from './scale-out.js';
 import { useServerEnv } from './stack.js';
@@ -597,6 +597,9 @@ async function runScaleOut(): Promise<void> {
   emit(table);
 }
 
+/** loopbackProbe() at the start and the end of the run (µs per round trip). */
+const loopback = { start: 0, end: 0 };
+
 function writeReport(): void {
   const m = machine;
   const lines = [
@@ -604,7 +607,7 @@ function writeReport(): void {
     '',
     `Run ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.ramGb} GiB RAM, Node ${m.node}${quick ? ' — quick mode (short runs, fewer users; indicative only)' : ''}.`,
     `Load average (1 min): ${m.loadAtStart.toFixed(1)} at the start, ${loadavg()[0]?.toFixed(1)} at the end${m.loadAtStart > m.cores || (loadavg()[0] ?? 0) > m.cores ? ': other work shared the cores, so latencies (p99, event-loop delay) say more about the machine than about the servers; CPU per call is the steadier figure' : ''}.`,
-    `Speed probe (\`probeWork\` in bench/src/report.ts: ${PROBE_ROUNDS.toLocaleString('en')} rounds of objects, JSON, strings and SHA-256 on one thread, best of 5): ${m.probeAtStart.toFixed(0)} ms at the start, ${speedProbe().toFixed(0)} ms at the end. Rates, latencies, start times and CPU ms per call scale with it: compare two reports' probes before their absolute figures. Ratios of servers measured in the same rounds move far less.`,
+    `Speed probe (\`probeWork\` in bench/src/report.ts: ${PROBE_ROUNDS.toLocaleString('en')} rounds of objects, JSON, strings and SHA-256 on one thread, best of 5): ${m.probeAtStart.toFixed(0)} ms at the start, ${speedProbe().toFixed(0)} ms at the end. Loopback probe (\`loopbackProbe\`: ${LOOPBACK_TRIPS.toLocaleString('en')} round trips of 100 bytes over TCP to a child echo process, one at a time, best of 5): ${loopback.start.toFixed(1)} µs per trip at the start, ${loopback.end.toFixed(1)} µs at the end. The two move apart: the host can slow the kernel's socket work and process wake-ups that every proxied call is made of while JS runs at its usual speed. Rates, latencies, start times and CPU ms per call scale with them: compare two reports' probes before their absolute figures. Ratios of servers measured in the same rounds move less, not nothing: on a day the servers ran 2.3× slower than this report's usual figures, Switchboard's ratio to the undici bare server at concurrency 10 fell from about 0.93 to 0.80-0.87, its added CPU per call from about 0.03 to 0.14-0.24 ms (a larger heap and more code than the bare server's).`,
     '',
     'Every server is a child process (Switchboard via `server/dist/cli.js start`, the sandbox via',
     '`server/dist/sandbox/serve.js`, the bare SDK server via `bench/dist/bare-server.js`); the load generator',
@@ -659,8 +662,9 @@ function writeReport(): void {
 }
 
 async function main(): Promise<void> {
+  loopback.start = await loopbackProbe();
   log(
-    `Switchboard benchmarks — ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GiB, Node ${machine.node}, ${machine.date}; speed probe ${machine.probeAtStart.toFixed(0)} ms`,
+    `Switchboard benchmarks — ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GiB, Node ${machine.node}, ${machine.date}; speed probe ${machine.probeAtStart.toFixed(0)} ms, loopback probe ${loopback.start.toFixed(1)} µs`,
   );
   if (parts.has('start')) await runStart();
   if (parts.has('overhead')) await runOverhead();
@@ -669,6 +673,8 @@ async function main(): Promise<void> {
   if (parts.has('scaleout')) await runScaleOut();
   if (parts.has('grpc')) await runGrpc();
   if (parts.has('instructions')) await runInstructions();
+  loopback.end = await loopbackProbe();
+  log(`loopback probe at the end: ${loopback.end.toFixed(1)} µs`);
   writeReport();
 }
 
