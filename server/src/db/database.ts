@@ -1,8 +1,8 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { StartupError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
 import { withNamedStatements } from './pg-statements.js';
@@ -66,8 +66,17 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
-// pg returns BIGINT and NUMERIC as strings by default; our counters fit in a JS number.
-pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
+/**
+ * The driver of the engine in use, imported when a database of its kind is opened: a process
+ * loads one of the two, and pg (with its type parsers) is ~3 MB of heap and tens of ms of
+ * start that a SQLite install never needs.
+ */
+async function postgresDriver(): Promise<typeof pg> {
+  const { default: driver } = await import('pg');
+  // pg returns BIGINT and NUMERIC as strings by default; our counters fit in a JS number.
+  driver.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
+  return driver;
+}
 
 /** Where DATABASE_URL points, for a message: host, port, user and database, never the password. */
 function describeTarget(databaseUrl: string): { where: string; user: string } {
@@ -132,6 +141,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const schema = options.postgresSchema;
   if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid Postgres schema name: ${schema}`);
+  const pg = await postgresDriver();
   if (schema) {
     const setup = new pg.Client({ connectionString: databaseUrl });
     await setup.connect();
@@ -174,7 +184,8 @@ async function openSqlite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
     // and -shm files the database file's mode); an existing file keeps its mode.
     closeSync(openSync(path, 'a', 0o600));
   }
-  const sqlite = new SQLite(path);
+  const { default: Driver } = await import('better-sqlite3');
+  const sqlite = new Driver(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import type { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Clock } from '../clock.js';
 import type { Config, RateLimit } from '../config.js';
 import { AppError } from '../errors.js';
@@ -42,42 +42,67 @@ function storedKey(key: RateKey): string {
  * share one limit. While Redis does not answer, each replica counts alone.
  */
 export class RateLimiter {
-  private readonly redis: Redis | undefined;
+  private redis: Redis | undefined;
   private readonly local = new Map<RateRule, FixedWindowCounter>();
   private readonly shared = new Map<RateRule, RateLimiterRedis>();
+  /** rate-limiter-flexible's answer to a hit over the limit, once the module is loaded. */
+  private overLimit: typeof RateLimiterRes | undefined;
   private redisDown = false;
+  /**
+   * The Redis client and its counters, imported and set up after construction: ioredis and
+   * rate-limiter-flexible are ~7 MB of heap and ~100 ms of start that a process without
+   * REDIS_URL never uses. `consume` waits for them, so no request is counted before they are
+   * in place.
+   */
+  private sharing: Promise<void> | undefined;
 
   constructor(private readonly deps: Deps) {
-    const { config, clock, logger } = deps;
-    if (config.redis) {
-      this.redis = new Redis(config.redis.url, {
-        commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-        maxRetriesPerRequest: 1,
-        lazyConnect: false,
-      });
-      // Without a listener ioredis prints every reconnect failure; one line per outage is enough.
-      this.redis.on('error', (err) => {
-        if (!this.redisDown) logger.warn({ err }, 'redis is unavailable: rate limits are counted per replica');
-        this.redisDown = true;
-      });
-      this.redis.on('ready', () => {
-        this.redisDown = false;
-      });
-    }
+    const { config, clock } = deps;
     for (const [rule, limit] of Object.entries(config.rateLimits) as [RateRule, RateLimit | undefined][]) {
+      if (limit) this.local.set(rule, new FixedWindowCounter(limit, () => clock.now()));
+    }
+    if (config.redis) {
+      const redis = config.redis;
+      this.sharing = this.shareThrough(redis).then(
+        () => {
+          this.sharing = undefined;
+        },
+        (err: unknown) => {
+          this.sharing = undefined;
+          deps.logger.error({ err }, 'the Redis client could not be loaded: rate limits are counted per replica');
+        },
+      );
+    }
+  }
+
+  private async shareThrough(redis: NonNullable<Config['redis']>): Promise<void> {
+    const [{ Redis }, flexible] = await Promise.all([import('ioredis'), import('rate-limiter-flexible')]);
+    const client = new Redis(redis.url, {
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: 1,
+      lazyConnect: false,
+    });
+    // Without a listener ioredis prints every reconnect failure; one line per outage is enough.
+    client.on('error', (err) => {
+      if (!this.redisDown) this.deps.logger.warn({ err }, 'redis is unavailable: rate limits are counted per replica');
+      this.redisDown = true;
+    });
+    client.on('ready', () => {
+      this.redisDown = false;
+    });
+    this.redis = client;
+    this.overLimit = flexible.RateLimiterRes;
+    for (const [rule, limit] of Object.entries(this.deps.config.rateLimits) as [RateRule, RateLimit | undefined][]) {
       if (!limit) continue;
-      this.local.set(rule, new FixedWindowCounter(limit, () => clock.now()));
-      if (this.redis && config.redis) {
-        this.shared.set(
-          rule,
-          new RateLimiterRedis({
-            storeClient: this.redis,
-            keyPrefix: `${config.redis.keyPrefix}rate:${rule}`,
-            points: limit.points,
-            duration: limit.seconds,
-          }),
-        );
-      }
+      this.shared.set(
+        rule,
+        new flexible.RateLimiterRedis({
+          storeClient: client,
+          keyPrefix: `${redis.keyPrefix}rate:${rule}`,
+          points: limit.points,
+          duration: limit.seconds,
+        }),
+      );
     }
   }
 
@@ -88,6 +113,7 @@ export class RateLimiter {
   async consume(rule: RateRule, keys: RateKey[]): Promise<void> {
     const counter = this.local.get(rule);
     if (!counter) return;
+    if (this.sharing) await this.sharing;
     let waitMs = 0;
     for (const key of keys) {
       const wait = await this.hit(rule, counter, storedKey(key));
@@ -107,7 +133,7 @@ export class RateLimiter {
         await shared.consume(key);
         return 0;
       } catch (outcome) {
-        if (outcome instanceof RateLimiterRes) return Math.max(1, outcome.msBeforeNext);
+        if (this.overLimit && outcome instanceof this.overLimit) return Math.max(1, outcome.msBeforeNext);
         if (!this.redisDown) this.deps.logger.warn({ err: outcome }, 'redis did not count a request: counted here');
       }
     }
@@ -116,6 +142,7 @@ export class RateLimiter {
   }
 
   async close(): Promise<void> {
+    if (this.sharing) await this.sharing;
     if (!this.redis) return;
     try {
       await this.redis.quit();
