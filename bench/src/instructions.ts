@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cannon, FETCH_MAILS_ERAS } from './load.js';
+import { cannon, FETCH_MAILS_ERAS, type LoadResult } from './load.js';
 import { benchInstances, median } from './overhead.js';
-import type { Child } from './proc.js';
+import { type Child, sleep } from './proc.js';
+import { seedUsers } from './seed.js';
 import {
   Admin,
   issueSandboxToken,
@@ -77,18 +78,7 @@ export async function countInstructions(options: {
   log?: (line: string) => void;
 }): Promise<InstructionCount[]> {
   const dumps = mkdtempSync(join(tmpdir(), 'switchboard-callgrind-'));
-  const launch = (name: string): Launch => ({
-    wrapper: [
-      'valgrind',
-      '--tool=callgrind',
-      '--instr-atstart=no',
-      // A dump per thread (`name.pid.N-TT`, the main thread is 01): the main thread is read apart.
-      '--separate-threads=yes',
-      `--callgrind-out-file=${join(dumps, name)}.%p`,
-    ],
-    // Under valgrind node starts tens of times slower than it runs natively.
-    timeoutMs: 300_000,
-  });
+  const launch = (name: string) => callgrindLaunch(dumps, name);
   const sandbox = await startSandbox();
   const started: Child[] = [];
   const switchboards: Switchboard[] = [];
@@ -114,30 +104,17 @@ export async function countInstructions(options: {
         options.log?.(
           `  ${era.name}, ${server}: ${options.warmUp} calls to warm up, ${options.windows} windows of ${options.counted} counted`,
         );
-        const load = { body: era.body, headers: era.headers, connections: options.connections, durationS: 0, urls };
+        const load = { ...underValgrind(era, options.connections), urls };
         const warm = await cannon({ ...load, label: 'warm-up', amount: options.warmUp });
         if (warm.failures) throw new Error(`${server} failed ${warm.failures} of its warm-up calls`);
-        const control = (...args: string[]) =>
-          execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'ignore' });
         const perCall: number[] = [];
         const mainPerCall: number[] = [];
         for (let window = 0; window < options.windows; window++) {
-          const before = dumpsOf(dumps, name, child.pid);
-          control('-i', 'on');
-          const run = await cannon({ ...load, label: 'counted', amount: options.counted });
-          control('-i', 'off');
-          // A dump also zeroes the counters, so each window's dump holds its own calls only.
-          control('-d');
-          const written = dumpsOf(dumps, name, child.pid).filter((file) => !before.includes(file));
-          const main = written.find((file) => file.endsWith('-01'));
-          if (!main) throw new Error(`callgrind wrote no dump of the main thread for ${server}`);
-          if (run.failures || run.requests !== options.counted)
-            throw new Error(
-              `${server} answered ${run.requests} of ${options.counted} counted calls, ${run.failures} failed`,
-            );
-          const totalOf = (file: string) => callgrindTotals(readFileSync(join(dumps, file), 'utf8'));
-          perCall.push(written.reduce((sum, file) => sum + totalOf(file), 0) / run.requests);
-          mainPerCall.push(totalOf(main) / run.requests);
+          const counted = await countWindow(dumps, name, child, options.counted, () =>
+            cannon({ ...load, label: 'counted', amount: options.counted }),
+          );
+          perCall.push(counted.perCall);
+          mainPerCall.push(counted.mainThreadPerCall);
         }
         counts.push({
           era: era.name,
@@ -155,6 +132,167 @@ export async function countInstructions(options: {
     await sandbox.stop();
     rmSync(dumps, { recursive: true, force: true });
   }
+}
+
+export interface ColdInstructionCount {
+  era: string;
+  /** Instructions per first call of a user (instance, accounts and token not cached): median over the windows. */
+  coldPerCall: number;
+  coldWindows: number[];
+  /** Instructions per call of the same users right after (everything cached): median over the windows. */
+  warmPerCall: number;
+  warmWindows: number[];
+  /** The main thread's share of a cold and of a warm call (medians). */
+  coldMainThreadPerCall: number;
+  warmMainThreadPerCall: number;
+}
+
+/**
+ * What a user's first call costs Switchboard over its next ones, in instructions: the scale
+ * section's first pass / loaded ratio, counted instead of timed, so that a shared machine's
+ * speed (which moved that ratio by ±0.2 between runs of one build) does not enter it.
+ *
+ * One Switchboard on SQLite under callgrind; `users` users are bulk-loaded as in the scale
+ * section (an instance and an ACTIVE account each, tokens encrypted per row). After `warmUp`
+ * calls of one user, and the first and second calls of `coldWarmUp` seeded users (so the cold
+ * path's code is compiled too), each window counts the first calls of `counted` users that no
+ * call has touched, then the second calls of the same users. Each count runs on for
+ * `settleMs` after the last answer, so the write-behind work of the window's calls (the
+ * `last_used_at` marks, written ~1 s after a first call, and the audit rows) falls in it.
+ */
+export async function countColdInstructions(options: {
+  era: string;
+  warmUp: number;
+  coldWarmUp: number;
+  windows: number;
+  counted: number;
+  connections: number;
+  settleMs?: number;
+  log?: (line: string) => void;
+}): Promise<ColdInstructionCount> {
+  const era = FETCH_MAILS_ERAS.find((e) => e.name === options.era);
+  if (!era) throw new Error(`unknown era ${options.era}`);
+  const settleMs = options.settleMs ?? 2_000;
+  const dumps = mkdtempSync(join(tmpdir(), 'switchboard-callgrind-'));
+  const sandbox = await startSandbox();
+  let child: Switchboard | undefined;
+  try {
+    child = await startSwitchboard({ sandboxUrl: sandbox.url, launch: callgrindLaunch(dumps, 'cold') });
+    const server = child;
+    const admin = Admin.fromDataDir(server.url, server.dataDir);
+    await admin.createConnection('MY_GMAIL', 'gmail');
+    const configId = await admin.createConfig('cold', [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }]);
+    const template = await admin.ensureInstance('cold', 'template-user');
+    await admin.connectAll(template.id);
+    const { connected_accounts } = await admin.must<{ connected_accounts: { id: string }[] }>(
+      'GET',
+      '/api/v1/connected_accounts?identifier=template-user',
+    );
+    const users = options.coldWarmUp + options.windows * options.counted;
+    const seeded = await seedUsers({
+      dataDir: server.dataDir,
+      configId,
+      templateAccountIds: connected_accounts.map((account) => account.id),
+      users,
+      sampleSize: users,
+    });
+    const urls = seeded.sample.map((s) => `${server.url}/mcp/i/${s.secret}`);
+    if (urls.length < users) throw new Error(`seeded ${urls.length} users, ${users} wanted`);
+    const load = underValgrind(era, options.connections);
+    const pass = (label: string, set: string[]) => async () => {
+      const result = await cannon({ ...load, label, urls: set, amount: set.length });
+      await sleep(settleMs);
+      return result;
+    };
+    options.log?.(
+      `  ${era.name}: ${options.warmUp} calls of one user and ${options.coldWarmUp} users' first two calls to warm up, then ${options.windows} windows of ${options.counted} users' first and second calls`,
+    );
+    const local = template.url.replace(/^http:\/\/[^/]+/, server.url);
+    const warm = await cannon({ ...load, label: 'warm-up', urls: [local], amount: options.warmUp });
+    const coldWarm = urls.slice(0, options.coldWarmUp);
+    const warmed = [await pass('cold warm-up', coldWarm)(), await pass('cold warm-up, again', coldWarm)()];
+    for (const result of [warm, ...warmed])
+      if (result.failures) throw new Error(`${result.failures} of the ${result.label} calls failed`);
+    const cold: { perCall: number; mainThreadPerCall: number }[] = [];
+    const again: { perCall: number; mainThreadPerCall: number }[] = [];
+    for (let window = 0; window < options.windows; window++) {
+      const at = options.coldWarmUp + window * options.counted;
+      const set = urls.slice(at, at + options.counted);
+      cold.push(await countWindow(dumps, 'cold', server, set.length, pass('first calls', set)));
+      again.push(await countWindow(dumps, 'cold', server, set.length, pass('second calls', set)));
+    }
+    return {
+      era: era.name,
+      coldPerCall: median(cold.map((c) => c.perCall)),
+      coldWindows: cold.map((c) => c.perCall),
+      warmPerCall: median(again.map((c) => c.perCall)),
+      warmWindows: again.map((c) => c.perCall),
+      coldMainThreadPerCall: median(cold.map((c) => c.mainThreadPerCall)),
+      warmMainThreadPerCall: median(again.map((c) => c.mainThreadPerCall)),
+    };
+  } finally {
+    await child?.stop();
+    if (child) removeDataDir(child);
+    await sandbox.stop();
+    rmSync(dumps, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The load of a counting run: one era's tools/call, passes of a given number of calls, and a
+ * minute for an answer (autocannon's 10 s default failed calls of a server under valgrind, ~100×
+ * slower, while another job shared the machine).
+ */
+function underValgrind(era: (typeof FETCH_MAILS_ERAS)[number], connections: number) {
+  return { body: era.body, headers: era.headers, connections, durationS: 0, timeoutS: 60 };
+}
+
+/** How a server runs under callgrind: instrumentation off until switched on, a dump per thread into `dumps`. */
+function callgrindLaunch(dumps: string, name: string): Launch {
+  return {
+    wrapper: [
+      'valgrind',
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      // A dump per thread (`name.pid.N-TT`, the main thread is 01): the main thread is read apart.
+      '--separate-threads=yes',
+      `--callgrind-out-file=${join(dumps, name)}.%p`,
+    ],
+    // Under valgrind node starts tens of times slower than it runs natively.
+    timeoutMs: 300_000,
+  };
+}
+
+/**
+ * One counting window: instrumentation on, `run` (which must answer `calls` calls, none
+ * failed), instrumentation off and the counters dumped; instructions per call of every thread
+ * and of the main thread.
+ */
+async function countWindow(
+  dumps: string,
+  name: string,
+  child: Child,
+  calls: number,
+  run: () => Promise<LoadResult>,
+): Promise<{ perCall: number; mainThreadPerCall: number }> {
+  const control = (...args: string[]) =>
+    execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'ignore' });
+  const before = dumpsOf(dumps, name, child.pid);
+  control('-i', 'on');
+  const result = await run();
+  control('-i', 'off');
+  // A dump also zeroes the counters, so each window's dump holds its own calls only.
+  control('-d');
+  const written = dumpsOf(dumps, name, child.pid).filter((file) => !before.includes(file));
+  const main = written.find((file) => file.endsWith('-01'));
+  if (!main) throw new Error(`callgrind wrote no dump of the main thread for ${name}`);
+  if (result.failures || result.requests !== calls)
+    throw new Error(`${name} answered ${result.requests} of ${calls} counted calls, ${result.failures} failed`);
+  const totalOf = (file: string) => callgrindTotals(readFileSync(join(dumps, file), 'utf8'));
+  return {
+    perCall: written.reduce((sum, file) => sum + totalOf(file), 0) / calls,
+    mainThreadPerCall: totalOf(main) / calls,
+  };
 }
 
 /** The numbered dumps (`name.pid.N-TT`, one a thread) callgrind has written so far for one process. */

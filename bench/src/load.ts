@@ -103,6 +103,8 @@ export interface CannonOptions {
   checkBodies?: boolean;
   /** Every answer must be a 2xx whose body holds this text (e.g. a REST answer's execution id). */
   expectText?: string;
+  /** Seconds an answer may take before it counts as failed (autocannon's default: 10). */
+  timeoutS?: number;
 }
 
 function contentLength(headers: Record<string, unknown> | undefined): number | undefined {
@@ -138,6 +140,7 @@ export async function cannon(options: CannonOptions): Promise<LoadResult> {
   const result = await autocannon({
     url: first.origin,
     connections: options.connections,
+    ...(options.timeoutS ? { timeout: options.timeoutS } : {}),
     ...(options.amount ? { amount: options.amount } : { duration: options.durationS }),
     requests: [
       {

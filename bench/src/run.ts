@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Engine } from './environment.js';
 import { IDLE_S, type SoakResult, type StartResult, soak, startAndIdle } from './footprint.js';
 import { type FaceResult, grpcVsRest, WARM_UP_S } from './grpc.js';
-import { callgrindAvailable, countInstructions, type InstructionCount } from './instructions.js';
+import { callgrindAvailable, countColdInstructions, countInstructions, type InstructionCount } from './instructions.js';
 import { median, type OverheadResult, overhead, type TargetSummary, type Versus } from './overhead.js';
 import { coreSplit, onSplitCores } from './proc.js';
 import { LOOPBACK_TRIPS, loopbackProbe, machineInfo, PROBE_ROUNDS, speedProbe, Table, verdict } from './report.js';
@@ -549,8 +549,54 @@ async function runInstructions(): Promise<void> {
     );
   }
   emit(table);
+  const coldEra = (values.eras ?? '').split(',').includes('2026-07-28')
+    ? '2026-07-28'
+    : (values.eras ?? '').split(',')[0];
+  if (coldEra) await runColdInstructions(coldEra);
   notes.push(
     `Instructions: each server runs under \`valgrind --tool=callgrind\` with instrumentation off; per era it gets ${INSTRUCTION_WARM_UP} calls at concurrency 10 to warm up, then \`callgrind_control\` switches instrumentation on for ${INSTRUCTION_CALLS} calls and off again and the dump's total is divided by the calls, in ${INSTRUCTION_WINDOWS} windows; the median window is reported (a window that catches a full GC or a late optimizing compile counts far more than its neighbours, all listed). Every thread of the process counts (main, GC helpers, compiler, libuv's pool, SQLite's checkpointer); the main thread's count is read apart. A count does not move with a shared machine's load, but a window that catches a full GC or a late compile counts far more, so medians of two runs of one build still differ by several per cent. A count does not see cache misses or kernel time, which the CPU ms of the overhead section include, and under valgrind a call lasts about a hundred times longer, so timer-driven work (write-behind flushes) counts more per call than it costs natively. "other / switchboard" reads like the overhead ratio (the bare server's instructions over Switchboard's).`,
+  );
+}
+
+/** Users whose first calls are counted in each window of the cold count, and users warmed up before. */
+const COLD_CALLS = quick ? 100 : 200;
+const COLD_WARM_UP = quick ? 200 : 400;
+
+async function runColdInstructions(era: string): Promise<void> {
+  log(`\n… first calls vs next calls under callgrind (sqlite, ${era})`);
+  const c = await countColdInstructions({
+    era,
+    warmUp: INSTRUCTION_WARM_UP,
+    coldWarmUp: COLD_WARM_UP,
+    windows: INSTRUCTION_WINDOWS,
+    counted: COLD_CALLS,
+    connections: 10,
+    log,
+  });
+  const m = (n: number) => (n / 1e6).toFixed(2);
+  const table = new Table(
+    `Instructions per tools/call of a user's first call (cold caches) and of its next one, counted by callgrind in Switchboard (SQLite, ${era}, concurrency 10)`,
+    [
+      'call',
+      'M instructions/call (median)',
+      'windows',
+      'main thread M instructions/call',
+      'next / first ≥ 0.8 (the first pass target, counted): all threads; main thread',
+    ],
+  );
+  const ratio = c.warmPerCall / c.coldPerCall;
+  const mainRatio = c.warmMainThreadPerCall / c.coldMainThreadPerCall;
+  table.add('first call of a user', m(c.coldPerCall), c.coldWindows.map(m).join(', '), m(c.coldMainThreadPerCall), '');
+  table.add(
+    'next call of the same user',
+    m(c.warmPerCall),
+    c.warmWindows.map(m).join(', '),
+    m(c.warmMainThreadPerCall),
+    `${ratio.toFixed(2)} ${verdict(ratio >= 0.8)}; main thread ${mainRatio.toFixed(2)} ${verdict(mainRatio >= 0.8)}`,
+  );
+  emit(table);
+  notes.push(
+    `First calls, counted: one Switchboard on SQLite under callgrind, ${(COLD_WARM_UP + INSTRUCTION_WINDOWS * COLD_CALLS).toLocaleString('en')} users bulk-loaded as in the scale section (an instance and an ACTIVE account each, tokens encrypted per row). After ${INSTRUCTION_WARM_UP} calls of one user and the first two calls of ${COLD_WARM_UP} seeded users (so the cold path is compiled too), each of ${INSTRUCTION_WINDOWS} windows counts the first calls of ${COLD_CALLS} users no call has touched, then their second calls; each count runs on 2 s past its last answer so the window's \`last_used_at\` marks and audit rows are written inside it. The ratio reads like the scale section's first pass / loaded, without the machine's speed in it. The main thread's ratio is the steadier one: GC helpers and the optimizing compiler run on other threads, and a window that catches their work counts up to twice its neighbours. Either ratio leaves out what instructions do not see: the kernel's side of SQLite's page writes, cache misses on rows no call has read. Under valgrind the server runs ~100× slower, so more first calls arrive per turn and share a lookup query than at native speed.`,
   );
 }
 
