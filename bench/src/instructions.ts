@@ -168,6 +168,8 @@ export async function countColdInstructions(options: {
   counted: number;
   connections: number;
   settleMs?: number;
+  /** `server/dist/cli.js` of another build (bench --baseline); this checkout's by default. */
+  cli?: string;
   log?: (line: string) => void;
 }): Promise<ColdInstructionCount> {
   const era = FETCH_MAILS_ERAS.find((e) => e.name === options.era);
@@ -177,7 +179,11 @@ export async function countColdInstructions(options: {
   const sandbox = await startSandbox();
   let child: Switchboard | undefined;
   try {
-    child = await startSwitchboard({ sandboxUrl: sandbox.url, launch: callgrindLaunch(dumps, 'cold') });
+    child = await startSwitchboard({
+      sandboxUrl: sandbox.url,
+      cli: options.cli,
+      launch: callgrindLaunch(dumps, 'cold'),
+    });
     const server = child;
     const admin = Admin.fromDataDir(server.url, server.dataDir);
     await admin.createConnection('MY_GMAIL', 'gmail');

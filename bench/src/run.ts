@@ -563,20 +563,13 @@ const COLD_CALLS = quick ? 100 : 200;
 const COLD_WARM_UP = quick ? 200 : 400;
 
 async function runColdInstructions(era: string): Promise<void> {
-  log(`\n… first calls vs next calls under callgrind (sqlite, ${era})`);
-  const c = await countColdInstructions({
-    era,
-    warmUp: INSTRUCTION_WARM_UP,
-    coldWarmUp: COLD_WARM_UP,
-    windows: INSTRUCTION_WINDOWS,
-    counted: COLD_CALLS,
-    connections: 10,
-    log,
-  });
+  const builds: [string, string | undefined][] = [['this build', undefined]];
+  if (values.baseline) builds.push(['baseline build', resolve(values.baseline, 'server/dist/cli.js')]);
   const m = (n: number) => (n / 1e6).toFixed(2);
   const table = new Table(
     `Instructions per tools/call of a user's first call (cold caches) and of its next one, counted by callgrind in Switchboard (SQLite, ${era}, concurrency 10)`,
     [
+      'build',
       'call',
       'M instructions/call (median)',
       'windows',
@@ -584,16 +577,37 @@ async function runColdInstructions(era: string): Promise<void> {
       'next / first ≥ 0.8 (the first pass target, counted): all threads; main thread',
     ],
   );
-  const ratio = c.warmPerCall / c.coldPerCall;
-  const mainRatio = c.warmMainThreadPerCall / c.coldMainThreadPerCall;
-  table.add('first call of a user', m(c.coldPerCall), c.coldWindows.map(m).join(', '), m(c.coldMainThreadPerCall), '');
-  table.add(
-    'next call of the same user',
-    m(c.warmPerCall),
-    c.warmWindows.map(m).join(', '),
-    m(c.warmMainThreadPerCall),
-    `${ratio.toFixed(2)} ${verdict(ratio >= 0.8)}; main thread ${mainRatio.toFixed(2)} ${verdict(mainRatio >= 0.8)}`,
-  );
+  for (const [build, cli] of builds) {
+    log(`\n… first calls vs next calls under callgrind (sqlite, ${era}, ${build})`);
+    const c = await countColdInstructions({
+      era,
+      warmUp: INSTRUCTION_WARM_UP,
+      coldWarmUp: COLD_WARM_UP,
+      windows: INSTRUCTION_WINDOWS,
+      counted: COLD_CALLS,
+      connections: 10,
+      cli,
+      log,
+    });
+    const ratio = c.warmPerCall / c.coldPerCall;
+    const mainRatio = c.warmMainThreadPerCall / c.coldMainThreadPerCall;
+    table.add(
+      build,
+      'first call of a user',
+      m(c.coldPerCall),
+      c.coldWindows.map(m).join(', '),
+      m(c.coldMainThreadPerCall),
+      '',
+    );
+    table.add(
+      build,
+      'next call of the same user',
+      m(c.warmPerCall),
+      c.warmWindows.map(m).join(', '),
+      m(c.warmMainThreadPerCall),
+      `${ratio.toFixed(2)} ${verdict(ratio >= 0.8)}; main thread ${mainRatio.toFixed(2)} ${verdict(mainRatio >= 0.8)}`,
+    );
+  }
   emit(table);
   notes.push(
     `First calls, counted: one Switchboard on SQLite under callgrind, ${(COLD_WARM_UP + INSTRUCTION_WINDOWS * COLD_CALLS).toLocaleString('en')} users bulk-loaded as in the scale section (an instance and an ACTIVE account each, tokens encrypted per row). After ${INSTRUCTION_WARM_UP} calls of one user and the first two calls of ${COLD_WARM_UP} seeded users (so the cold path is compiled too), each of ${INSTRUCTION_WINDOWS} windows counts the first calls of ${COLD_CALLS} users no call has touched, then their second calls; each count runs on 2 s past its last answer so the window's \`last_used_at\` marks and audit rows are written inside it. The ratio reads like the scale section's first pass / loaded, without the machine's speed in it. The main thread's ratio is the steadier one: GC helpers and the optimizing compiler run on other threads, and a window that catches their work counts up to twice its neighbours. Either ratio leaves out what instructions do not see: the kernel's side of SQLite's page writes, cache misses on rows no call has read. Under valgrind the server runs ~100× slower, so more first calls arrive per turn and share a lookup query than at native speed.`,
