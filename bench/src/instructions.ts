@@ -152,8 +152,8 @@ export interface ColdInstructionCount {
  * section's first pass / loaded ratio, counted instead of timed, so that a shared machine's
  * speed (which moved that ratio by ±0.2 between runs of one build) does not enter it.
  *
- * One Switchboard on SQLite under callgrind; `users` users are bulk-loaded as in the scale
- * section (an instance and an ACTIVE account each, tokens encrypted per row). After `warmUp`
+ * One Switchboard on SQLite under callgrind; `coldWarmUp + windows × counted` users are
+ * bulk-loaded as in the scale section (an instance and an ACTIVE account each, tokens encrypted per row). After `warmUp`
  * calls of one user, and the first and second calls of `coldWarmUp` seeded users (so the cold
  * path's code is compiled too), each window counts the first calls of `counted` users that no
  * call has touched, then the second calls of the same users. Each count runs on for

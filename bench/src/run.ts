@@ -513,8 +513,9 @@ async function runInstructions(): Promise<void> {
     return;
   }
   log('\n… instructions per call under callgrind (sqlite)');
+  const eras = (values.eras ?? '').split(',');
   const counts = await countInstructions({
-    eras: (values.eras ?? '').split(','),
+    eras,
     warmUp: INSTRUCTION_WARM_UP,
     windows: INSTRUCTION_WINDOWS,
     counted: INSTRUCTION_CALLS,
@@ -549,9 +550,7 @@ async function runInstructions(): Promise<void> {
     );
   }
   emit(table);
-  const coldEra = (values.eras ?? '').split(',').includes('2026-07-28')
-    ? '2026-07-28'
-    : (values.eras ?? '').split(',')[0];
+  const coldEra = eras.includes('2026-07-28') ? '2026-07-28' : eras[0];
   if (coldEra) await runColdInstructions(coldEra);
   notes.push(
     `Instructions: each server runs under \`valgrind --tool=callgrind\` with instrumentation off; per era it gets ${INSTRUCTION_WARM_UP} calls at concurrency 10 to warm up, then \`callgrind_control\` switches instrumentation on for ${INSTRUCTION_CALLS} calls and off again and the dump's total is divided by the calls, in ${INSTRUCTION_WINDOWS} windows; the median window is reported (a window that catches a full GC or a late optimizing compile counts far more than its neighbours, all listed). Every thread of the process counts (main, GC helpers, compiler, libuv's pool, SQLite's checkpointer); the main thread's count is read apart. A count does not move with a shared machine's load, but a window that catches a full GC or a late compile counts far more, so medians of two runs of one build still differ by several per cent. A count does not see cache misses or kernel time, which the CPU ms of the overhead section include, and under valgrind a call lasts about a hundred times longer, so timer-driven work (write-behind flushes) counts more per call than it costs natively. "other / switchboard" reads like the overhead ratio (the bare server's instructions over Switchboard's).`,
@@ -667,7 +666,7 @@ function writeReport(): void {
     '',
     `Run ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.ramGb} GiB RAM, Node ${m.node}${quick ? ' — quick mode (short runs, fewer users; indicative only)' : ''}.`,
     `Load average (1 min): ${m.loadAtStart.toFixed(1)} at the start, ${loadavg()[0]?.toFixed(1)} at the end${m.loadAtStart > m.cores || (loadavg()[0] ?? 0) > m.cores ? ': other work shared the cores, so latencies (p99, event-loop delay) say more about the machine than about the servers; CPU per call is the steadier figure' : ''}.`,
-    `Speed probe (\`probeWork\` in bench/src/report.ts: ${PROBE_ROUNDS.toLocaleString('en')} rounds of objects, JSON, strings and SHA-256 on one thread, best of 5): ${m.probeAtStart.toFixed(0)} ms at the start, ${speedProbe().toFixed(0)} ms at the end. Loopback probe (\`loopbackProbe\`: ${LOOPBACK_TRIPS.toLocaleString('en')} round trips of 100 bytes over TCP to a child echo process, one at a time, best of 5): ${loopback.start.toFixed(1)} µs per trip at the start, ${loopback.end.toFixed(1)} µs at the end. The two move apart: the host can slow the kernel's socket work and process wake-ups that every proxied call is made of while JS runs at its usual speed. Rates, latencies, start times and CPU ms per call scale with them: compare two reports' probes before their absolute figures. Ratios of servers measured in the same rounds move less, not nothing: on a day the servers ran 2.3× slower than this report's usual figures, Switchboard's ratio to the undici bare server at concurrency 10 fell from about 0.93 to 0.80-0.87, its added CPU per call from about 0.03 to 0.14-0.24 ms (a larger heap and more code than the bare server's).`,
+    `Speed probe (\`probeWork\` in bench/src/report.ts: ${PROBE_ROUNDS.toLocaleString('en')} rounds of objects, JSON, strings and SHA-256 on one thread, best of 5): ${m.probeAtStart.toFixed(0)} ms at the start, ${speedProbe().toFixed(0)} ms at the end. Loopback probe (\`loopbackProbe\`: ${LOOPBACK_TRIPS.toLocaleString('en')} round trips of 100 bytes over TCP to a child echo process, one at a time, best of 5): ${loopback.start.toFixed(1)} µs per trip at the start, ${loopback.end.toFixed(1)} µs at the end. The two move apart: the host can slow the kernel's socket work and process wake-ups that every proxied call is made of while JS runs at its usual speed. Rates, latencies, start times and CPU ms per call scale with them: compare two reports' probes before their absolute figures. Ratios of servers measured in the same rounds move less, not nothing: on a day the servers ran 2.3× slower than this report's usual figures, Switchboard's ratio to the undici bare server at concurrency 10 fell from about 0.93 to 0.80-0.87, its added CPU per call from about 0.03 to 0.14-0.24 ms, while its instructions per call did not move (likely the cache misses of a larger heap and more code than the bare server's).`,
     '',
     'Every server is a child process (Switchboard via `server/dist/cli.js start`, the sandbox via',
     '`server/dist/sandbox/serve.js`, the bare SDK server via `bench/dist/bare-server.js`); the load generator',

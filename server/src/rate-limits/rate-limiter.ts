@@ -56,11 +56,15 @@ export class RateLimiter {
    */
   private sharing: Promise<void> | undefined;
 
+  /** The rules that have a limit, with it. */
+  private readonly limits: [RateRule, RateLimit][];
+
   constructor(private readonly deps: Deps) {
     const { config, clock } = deps;
-    for (const [rule, limit] of Object.entries(config.rateLimits) as [RateRule, RateLimit | undefined][]) {
-      if (limit) this.local.set(rule, new FixedWindowCounter(limit, () => clock.now()));
-    }
+    this.limits = (Object.entries(config.rateLimits) as [RateRule, RateLimit | undefined][]).filter(
+      (entry): entry is [RateRule, RateLimit] => entry[1] !== undefined,
+    );
+    for (const [rule, limit] of this.limits) this.local.set(rule, new FixedWindowCounter(limit, () => clock.now()));
     if (config.redis) {
       const redis = config.redis;
       this.sharing = this.shareThrough(redis).then(
@@ -92,8 +96,7 @@ export class RateLimiter {
     });
     this.redis = client;
     this.overLimit = flexible.RateLimiterRes;
-    for (const [rule, limit] of Object.entries(this.deps.config.rateLimits) as [RateRule, RateLimit | undefined][]) {
-      if (!limit) continue;
+    for (const [rule, limit] of this.limits) {
       this.shared.set(
         rule,
         new flexible.RateLimiterRedis({
