@@ -9,6 +9,14 @@ export interface UnaryAnswer {
 
 const REFUSED = Symbol('refused');
 
+/** A unary gRPC request body: one uncompressed length-prefixed message. */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
+
 /**
  * A unary gRPC client on node:http2 alone, for measuring the server: the same wire as
  * connect-node's client (one h2c session, POST, application/grpc+proto, te: trailers, one
@@ -23,10 +31,7 @@ export class RawGrpcClient {
   constructor(private readonly url: string) {}
 
   async call(path: string, message: Uint8Array, headers: Record<string, string>): Promise<UnaryAnswer> {
-    const body = Buffer.allocUnsafe(5 + message.length);
-    body[0] = 0;
-    body.writeUInt32BE(message.length, 1);
-    body.set(message, 5);
+    const body = grpcFrame(message);
     const answer = await this.send(path, body, headers);
     // A stream the server refused (opened as its idle-session GOAWAY crossed it) was never
     // processed: HTTP/2 lets it be sent again, once, on a new session.

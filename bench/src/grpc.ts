@@ -3,8 +3,9 @@ import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { scalekitTools } from '@switchboard/server';
 import { Pool } from 'undici';
-import { BenchStack, type Engine } from './environment.js';
-import { RawGrpcClient } from './grpc-client.js';
+import { BENCH_METRICS_TOKEN, BenchStack, type Engine } from './environment.js';
+import { grpcFrame, RawGrpcClient } from './grpc-client.js';
+import { h2load } from './h2load.js';
 import { cpuMs } from './proc.js';
 
 const CONNECTOR = 'MY_GMAIL';
@@ -14,7 +15,12 @@ const PARAMS = { max_results: 1 };
 export const WARM_UP_S = 2;
 
 /** Which face of ExecuteTool a run called, and through which client. */
-export type Face = 'gRPC, connect-node client' | 'gRPC, node:http2 client' | 'REST';
+export type Face =
+  | 'gRPC, connect-node client'
+  | 'gRPC, node:http2 client'
+  | 'REST, undici client'
+  | 'gRPC, h2load'
+  | 'REST, h2load';
 
 export interface FaceResult {
   face: Face;
@@ -39,6 +45,8 @@ export interface GrpcResult {
   /** Through a unary client on node:http2 alone: the server's share without the client's. */
   grpcRaw: FaceResult;
   rest: FaceResult;
+  /** Both faces driven by one load generator in C, h2load; absent where it is not installed. */
+  h2load?: { grpc: FaceResult; rest: FaceResult };
 }
 
 /** One call of a face: resolves true when the answer was a success with an execution id. */
@@ -51,6 +59,9 @@ interface Round {
   cpuMs: number;
   clientCpuMs: number;
 }
+
+/** One face's timed round: `durationS` of calls at the section's concurrency. */
+type Runner = (durationS: number) => Promise<Round>;
 
 /** `concurrency` closed loops calling `call` back to back until the deadline; latencies in ms. */
 async function closedLoops(call: Call, concurrency: number, durationS: number, pid: number): Promise<Round> {
@@ -112,9 +123,12 @@ function merge(face: Face, rounds: Round[]): FaceResult {
  */
 export async function grpcVsRest(
   engine: Engine,
-  options: { durationS: number; rounds: number; concurrency: number; nodeArgs?: string[] },
+  options: { durationS: number; rounds: number; concurrency: number; nodeArgs?: string[]; h2load?: boolean },
 ): Promise<GrpcResult> {
-  const stack = await BenchStack.start(engine, { nodeArgs: options.nodeArgs });
+  const stack = await BenchStack.start(engine, {
+    nodeArgs: options.nodeArgs,
+    env: { SWITCHBOARD_METRICS_TOKEN: BENCH_METRICS_TOKEN },
+  });
   const rest = new Pool(stack.server.url, { connections: options.concurrency, pipelining: 1 });
   const session = new Http2SessionManager(stack.server.url);
   const raw = new RawGrpcClient(stack.server.url);
@@ -174,15 +188,53 @@ export async function grpcVsRest(
       return answer.statusCode === 200 && text.includes('"execution_id":"');
     };
 
-    const faces: [Face, Call][] = [
-      ['gRPC, connect-node client', grpcCall],
-      ['gRPC, node:http2 client', rawCall],
-      ['REST', restCall],
-    ];
     const pid = stack.server.pid;
+    const loops =
+      (call: Call): Runner =>
+      (durationS) =>
+        closedLoops(call, options.concurrency, durationS, pid);
+    const faces: [Face, Runner][] = [
+      ['gRPC, connect-node client', loops(grpcCall)],
+      ['gRPC, node:http2 client', loops(rawCall)],
+      ['REST, undici client', loops(restCall)],
+    ];
+    if (options.h2load) {
+      const url = stack.server.url;
+      const grpcBody = grpcFrame(rawRequest);
+      faces.push(
+        [
+          'gRPC, h2load',
+          h2loadFace(
+            () => ({
+              url: `${url}${rawPath}`,
+              protocol: 'h2',
+              concurrency: options.concurrency,
+              headers: { 'content-type': 'application/grpc+proto', te: 'trailers', authorization },
+              body: grpcBody,
+            }),
+            pid,
+            () => successesCounted(url, 'GRPC'),
+          ),
+        ],
+        [
+          'REST, h2load',
+          h2loadFace(
+            () => ({
+              url: `${url}/api/v1/execute_tool`,
+              protocol: 'h1',
+              concurrency: options.concurrency,
+              headers: { 'content-type': 'application/json', authorization },
+              body: restBody,
+            }),
+            pid,
+            () => successesCounted(url, 'API'),
+          ),
+        ],
+      );
+    }
     authorization = `Bearer ${await admin.accessToken()}`;
-    for (const [face, call] of faces) {
-      const warm = await closedLoops(call, options.concurrency, WARM_UP_S, pid);
+    for (const [face, run] of faces) {
+      const warm = await run(WARM_UP_S);
       if (warm.failures === warm.latencies.length)
         throw new Error(`every ${face} ExecuteTool call failed during the warm-up`);
     }
@@ -190,17 +242,19 @@ export async function grpcVsRest(
     for (let round = 0; round < options.rounds; round++) {
       // Each round starts with the next face, so no face always follows the same one.
       const order = [...faces.slice(round % faces.length), ...faces.slice(0, round % faces.length)];
-      for (const [face, call] of order) {
+      for (const [face, run] of order) {
         authorization = `Bearer ${await admin.accessToken()}`;
-        rounds.get(face)?.push(await closedLoops(call, options.concurrency, options.durationS, pid));
+        rounds.get(face)?.push(await run(options.durationS));
       }
     }
+    const merged = (face: Face) => merge(face, rounds.get(face) ?? []);
     return {
       engine,
       concurrency: options.concurrency,
-      grpc: merge('gRPC, connect-node client', rounds.get('gRPC, connect-node client') ?? []),
-      grpcRaw: merge('gRPC, node:http2 client', rounds.get('gRPC, node:http2 client') ?? []),
-      rest: merge('REST', rounds.get('REST') ?? []),
+      grpc: merged('gRPC, connect-node client'),
+      grpcRaw: merged('gRPC, node:http2 client'),
+      rest: merged('REST, undici client'),
+      h2load: options.h2load ? { grpc: merged('gRPC, h2load'), rest: merged('REST, h2load') } : undefined,
     };
   } finally {
     session.abort();
@@ -208,4 +262,53 @@ export async function grpcVsRest(
     await rest.close();
     await stack.stop();
   }
+}
+
+/** How many ExecuteTool calls from one face Switchboard has counted as successes so far. */
+async function successesCounted(url: string, source: 'GRPC' | 'API'): Promise<number> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } });
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
+  let successes = 0;
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^switchboard_tool_calls_total\{([^}]*)\} (\S+)$/.exec(line);
+    if (match?.[1]?.includes(`source="${source}"`) && match[1].includes('outcome="success"'))
+      successes += Number(match[2]);
+  }
+  return successes;
+}
+
+/**
+ * A face driven by h2load. It sees only HTTP statuses, and a gRPC error is a 200 with a
+ * grpc-status trailer, so Switchboard's own count says how the calls ended: every answer that
+ * was not a 200, and every 200 beyond the successes the server counted meanwhile, is a failure.
+ * The first run (the warm-up) is timed and measures the rate; each later one asks for that rate
+ * times its duration and waits for every answer, as the closed loops do, rather than hang up on
+ * the calls in flight at a deadline (the server would count those as failed, and a late success
+ * among them would hide a failure).
+ */
+function h2loadFace(
+  request: () => Parameters<typeof h2load>[0],
+  pid: number,
+  successes: () => Promise<number>,
+): Runner {
+  let rate: number | undefined;
+  return async (durationS) => {
+    const before = await successes();
+    const cpuBefore = cpuMs(pid);
+    const run = await h2load(
+      request(),
+      rate === undefined ? { durationS } : { requests: Math.max(100, Math.round(rate * durationS)) },
+    );
+    const cpu = cpuMs(pid) - cpuBefore;
+    const succeeded = (await successes()) - before;
+    const answered = run.latencies.length;
+    rate = answered / run.elapsedS;
+    return {
+      latencies: run.latencies,
+      failures: Math.max(run.not200, answered - succeeded),
+      elapsedS: run.elapsedS,
+      cpuMs: cpu,
+      clientCpuMs: run.clientCpuMs,
+    };
+  };
 }

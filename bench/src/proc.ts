@@ -171,3 +171,14 @@ export function rssMb(pid: number): number {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * CPU ms of this process's children that have exited and been waited for (cutime + cstime of
+ * /proc/self/stat): a load generator run as a child (h2load) counts here once it has exited,
+ * while the servers, still running, do not.
+ */
+export function exitedChildrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
+}
