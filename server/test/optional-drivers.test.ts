@@ -10,22 +10,35 @@ import { freePort } from './support/loopback.js';
 /** The built server (npm test builds first), started the way `switchboard start` starts it. */
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-/** Packages a process loads only for what its configuration names. */
-const OPTIONAL = ['pg', 'better-sqlite3', 'ioredis', 'rate-limiter-flexible'];
+/**
+ * Packages a process loads only for what its configuration names, and connect-node, which
+ * only a gRPC request the direct path leaves loads.
+ */
+const OPTIONAL = ['pg', 'better-sqlite3', 'ioredis', 'rate-limiter-flexible', '@connectrpc/connect-node'];
 
 /**
  * Starts the built server in a process of its own with `vars`, and answers which of the
  * optional packages it had loaded once it served (waiting up to 5 s for `expected` of them):
- * CommonJS packages imported from ES modules are in the CommonJS loader's cache, by path.
+ * CommonJS packages imported from ES modules are in the CommonJS loader's cache, by path; ES
+ * modules are reported by a resolve hook registered before the server is imported.
  */
 async function loadedBy(vars: Record<string, string>, expected: number): Promise<string[]> {
   const program = `
-    import { createRequire } from 'node:module';
-    import { startServer } from ${JSON.stringify(pathToFileURL(MAIN).href)};
+    import { createRequire, register } from 'node:module';
+    import { MessageChannel } from 'node:worker_threads';
+    const modules = new Set();
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (url) => modules.add(url));
+    port1.unref();
+    const hook = 'let port; export function initialize(data) { port = data.port; }' +
+      ' export async function resolve(specifier, context, next) {' +
+      ' const found = await next(specifier, context); port.postMessage(found.url); return found; }';
+    register('data:text/javascript,' + encodeURIComponent(hook), { data: { port: port2 }, transferList: [port2] });
+    const { startServer } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});
     const running = await startServer(process.env);
     const names = ${JSON.stringify(OPTIONAL)};
     const loadedNow = () => {
-      const paths = Object.keys(createRequire(import.meta.url).cache);
+      const paths = [...Object.keys(createRequire(import.meta.url).cache), ...modules];
       return names.filter((name) => paths.some((path) => path.includes('/node_modules/' + name + '/')));
     };
     // The Redis client is set up while the server starts serving (a counted request waits for
@@ -67,7 +80,7 @@ describe('optional drivers load only when configured', () => {
     };
   };
 
-  it('SQLite without REDIS_URL loads neither pg nor the Redis client', async () => {
+  it('SQLite without REDIS_URL loads neither pg nor the Redis client, nor connect-node before a gRPC request needs it', async () => {
     expect(await loadedBy(await base(), 1)).toEqual(['better-sqlite3']);
   });
 
