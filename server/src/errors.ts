@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   // limits (rate_limited answers carry retry-after; tool_result_too_large: narrow the request)
   rate_limited: 429,
   tool_result_too_large: 502,
+  // the caller hung up or cancelled before the answer (nginx's 499: recorded, never received)
+  cancelled: 499,
   // service
   internal: 500,
 } as const;

@@ -1,3 +1,4 @@
+import { Code, ConnectError } from '@connectrpc/connect';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppError, ProviderError } from '../src/errors.js';
 import {
@@ -702,8 +703,8 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
       setTimeout(() => controller.abort(new Error('gone')), 50);
       const cancelled = await both;
       expect(cancelled.map((error) => [error.code, error.message])).toEqual([
-        ['provider_timeout', 'the call was cancelled'],
-        ['provider_timeout', 'the call was cancelled'],
+        ['cancelled', 'the call was cancelled'],
+        ['cancelled', 'the call was cancelled'],
       ]);
     });
 
@@ -723,7 +724,7 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
       aborted.abort(new Error('gone'));
       const before = client({ signal: aborted.signal });
       const early = await failureOf(before.api.request({ url: `${ORIGIN}/v1/x` }));
-      expect([early.code, early.message]).toEqual(['provider_timeout', 'the call was cancelled']);
+      expect([early.code, early.message]).toEqual(['cancelled', 'the call was cancelled']);
       expect(early.cause).toBe(aborted.signal.reason);
       expect(hits).toEqual([]);
 
@@ -736,12 +737,36 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
       expect(performance.now() - started).toBeLessThan(1_500);
       expect(seen(late)).toEqual({
         name: 'ProviderError',
-        code: 'provider_timeout',
+        code: 'cancelled',
         message: 'the call was cancelled',
         providerStatus: undefined,
         details: undefined,
       });
       expect(during.tokenAsks).toEqual([false]);
+
+      // The caller's deadline is not a hang-up: an AbortSignal.timeout() and a gRPC deadline
+      // (a ConnectError of DEADLINE_EXCEEDED, as connect and grpc/unary.ts abort with) are timeouts.
+      const deadlines = [
+        AbortSignal.timeout(100),
+        (() => {
+          const grpc = new AbortController();
+          setTimeout(() => grpc.abort(new ConnectError('the operation timed out', Code.DeadlineExceeded)), 100);
+          return grpc.signal;
+        })(),
+      ];
+      for (const signal of deadlines) {
+        const { api } = client({ signal, timeoutMs: 5_000 });
+        const timedOut = await failureOf(api.request({ url: `${ORIGIN}/v1/slow` }));
+        expect([timedOut.code, timedOut.message]).toEqual([
+          'provider_timeout',
+          "the call's deadline passed before the provider answered",
+        ]);
+      }
+      // A gRPC client's cancel is a hang-up.
+      const cancelled = new AbortController();
+      cancelled.abort(new ConnectError('the client cancelled the call', Code.Canceled));
+      const gone = await failureOf(client({ signal: cancelled.signal }).api.request({ url: `${ORIGIN}/v1/x` }));
+      expect(gone.code).toBe('cancelled');
     });
 
     it('times out an answer whose body does not finish in time, as provider_timeout', async () => {
@@ -855,7 +880,7 @@ describe('the provider client (provider-client.ts) against a local HTTP server',
       const controller = new AbortController();
       controller.abort();
       await expect(forward({ url: `${ORIGIN}/v1/x` }, { signal: controller.signal }).answer).rejects.toMatchObject({
-        code: 'provider_timeout',
+        code: 'cancelled',
         message: 'the call was cancelled',
       });
       await expect(forward({ url: 'https://evil.example/x' }).answer).rejects.toMatchObject({

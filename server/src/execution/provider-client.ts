@@ -253,16 +253,36 @@ function send(
 }
 
 /**
- * Why an attempt got no answer: the call's own signal aborted (`provider_timeout`, cancelled),
- * the attempt timed out (`provider_timeout`), or the provider could not be reached
+ * Why an attempt got no answer: the call's own signal aborted, because the caller's deadline
+ * passed (`provider_timeout`) or the caller hung up or cancelled (`cancelled`: recorded in the
+ * audit log and metrics, which would otherwise count a departed client as a slow provider), the
+ * attempt timed out (`provider_timeout`), or the provider could not be reached
  * (`provider_unavailable`, the one a caller may retry).
  */
 function noAnswer(cause: unknown, options: ProviderClientOptions): ProviderError {
-  if (options.signal?.aborted) return new ProviderError('provider_timeout', 'the call was cancelled', { cause });
+  if (options.signal?.aborted) {
+    return deadlinePassed(options.signal.reason)
+      ? new ProviderError('provider_timeout', "the call's deadline passed before the provider answered", { cause })
+      : new ProviderError('cancelled', 'the call was cancelled', { cause });
+  }
   const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
   return timedOut
     ? new ProviderError('provider_timeout', `the provider did not answer within ${options.timeoutMs} ms`, { cause })
     : new ProviderError('provider_unavailable', 'the provider could not be reached', { cause });
+}
+
+/** gRPC's DEADLINE_EXCEEDED, the code of the ConnectError a gRPC call's signal aborts with at its deadline. */
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/**
+ * Whether a call's abort reason is its deadline, not a hang-up: a TimeoutError (what
+ * AbortSignal.timeout() aborts with) or a gRPC deadline (connect's and grpc/unary.ts's signals
+ * abort with a ConnectError of DEADLINE_EXCEEDED; read by shape, as this layer knows no gRPC).
+ */
+function deadlinePassed(reason: unknown): boolean {
+  if (!(reason instanceof Error)) return false;
+  if (reason.name === 'TimeoutError') return true;
+  return reason.name === 'ConnectError' && (reason as { code?: unknown }).code === GRPC_DEADLINE_EXCEEDED;
 }
 
 /** A provider's answer as it came, for a caller that passes it on (see proxy.ts). */

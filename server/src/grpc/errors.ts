@@ -56,6 +56,7 @@ export const GRPC_CODES: Record<ErrorCode, Code> = {
   rate_limited: Code.ResourceExhausted,
   // Not RESOURCE_EXHAUSTED: the Node SDK names that a rate limit; the caller should ask for less.
   tool_result_too_large: Code.OutOfRange,
+  cancelled: Code.Canceled,
   internal: Code.Internal,
 };
 
