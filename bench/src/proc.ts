@@ -149,21 +149,25 @@ export async function startChild(
   };
 }
 
+/**
+ * Two CPU-time fields of /proc/<pid>/stat (counted after the command name, which may contain
+ * spaces: the fields after its closing parenthesis are fixed), summed, in milliseconds.
+ */
+function statCpuMs(pid: number | 'self', first: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[first]) + Number(fields[first + 1])) * 1000) / TICKS_PER_SECOND;
+}
+
 /** User + system CPU milliseconds a process has used so far (utime + stime of /proc/<pid>/stat). */
 export function cpuMs(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces; the fields after its closing parenthesis are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    return ((utime + stime) * 1000) / TICKS_PER_SECOND;
+    return statCpuMs(pid, 11);
   } catch {
     return 0;
   }
 }
 
-/** Resident set size in MB (VmRSS of /proc/<pid>/status). */
 export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
@@ -178,7 +182,5 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * while the servers, still running, do not.
  */
 export function exitedChildrenCpuMs(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
+  return statCpuMs('self', 13);
 }
