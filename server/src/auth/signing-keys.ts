@@ -114,9 +114,13 @@ export class SigningKeys {
     return { keys: [...this.keys.values()].map((k) => k.publicJwk) };
   }
 
-  async sign(payload: JWTPayload, options: { audience: string; issuer: string; expiresInSeconds: number }) {
+  /** `issuedAtMs`: the caller's own reading of the clock, so what it derives from it matches iat and exp. */
+  async sign(
+    payload: JWTPayload,
+    options: { audience: string; issuer: string; expiresInSeconds: number; issuedAtMs?: number },
+  ) {
     if (!this.current?.privateKey) throw new Error('signing keys are not initialised');
-    const now = Math.floor(this.clock.now() / 1000);
+    const now = Math.floor((options.issuedAtMs ?? this.clock.now()) / 1000);
     return new SignJWT(payload)
       .setProtectedHeader({ alg: ALGORITHM, kid: this.current.kid, typ: 'JWT' })
       .setIssuer(options.issuer)

@@ -100,6 +100,7 @@ export class SessionTokens {
     }
     const { publicUrl } = this.deps.config;
     const ids = config.mappings.map((m) => active.get(m.connection_id) ?? '');
+    const mintedMs = this.deps.clock.now();
     const token = await this.deps.signingKeys.sign(
       // ca_ids/ca_who: the accounts the token is for and who consented to each; `mint_ms`
       // orders the token against a revocation more finely than `iat` (whole seconds).
@@ -108,12 +109,12 @@ export class SessionTokens {
         mcp_cfg: config.id,
         ca_ids: ids,
         ca_who: ids.map((id) => who.get(id) ?? ''),
-        mint_ms: this.deps.clock.now(),
+        mint_ms: mintedMs,
       },
-      { audience: configServerUrl(publicUrl, config.id), issuer: publicUrl, expiresInSeconds },
+      { audience: configServerUrl(publicUrl, config.id), issuer: publicUrl, expiresInSeconds, issuedAtMs: mintedMs },
     );
-    // sign() stamps exp from the same clock, in whole seconds.
-    const expiresAt = new Date((Math.floor(this.deps.clock.now() / 1000) + expiresInSeconds) * 1000).toISOString();
+    // exp as sign() stamps it from the same reading, in whole seconds (a second read could fall in the next second).
+    const expiresAt = new Date((Math.floor(mintedMs / 1000) + expiresInSeconds) * 1000).toISOString();
     return { token, expires_at: expiresAt };
   }
 
