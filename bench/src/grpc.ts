@@ -281,10 +281,10 @@ async function successesCounted(url: string, source: 'GRPC' | 'API'): Promise<nu
  * A face driven by h2load. It sees only HTTP statuses, and a gRPC error is a 200 with a
  * grpc-status trailer, so Switchboard's own count says how the calls ended: every answer that
  * was not a 200, and every 200 beyond the successes the server counted meanwhile, is a failure.
- * The first run (the warm-up) is timed and measures the rate; each later one asks for that rate
- * times its duration and waits for every answer, as the closed loops do, rather than hang up on
- * the calls in flight at a deadline (the server would count those as failed, and a late success
- * among them would hide a failure).
+ * The first run (the warm-up) is timed and measures the rate; each later one asks for the rate
+ * of the run before it times its duration and waits for every answer, as the closed loops do,
+ * rather than hang up on the calls in flight at a deadline (the server would count those as
+ * failed, and a late success among them would hide a failure).
  */
 function h2loadFace(
   request: () => Parameters<typeof h2load>[0],
