@@ -1,5 +1,12 @@
 import { BENCH_METRICS_TOKEN, BenchStack, type Engine, wideMappings } from './environment.js';
-import { cannon, FETCH_MAILS_ERAS, LIST_TOOLS_BODY, LIST_TOOLS_HEADERS, type LoadResult } from './load.js';
+import {
+  cannon,
+  FETCH_MAILS_ERAS,
+  LIST_TOOLS_BODY,
+  LIST_TOOLS_HEADERS,
+  type LoadResult,
+  WARM_UP_CALLS,
+} from './load.js';
 import { cpuMs, rssMb } from './proc.js';
 import {
   Admin,
@@ -312,7 +319,7 @@ export async function overhead(
     }
     const eras = FETCH_MAILS_ERAS.filter((era) => options.eras.includes(era.name));
     for (const era of eras) {
-      const warm = { body: era.body, headers: era.headers, connections: 10, durationS: 2 };
+      const warm = { body: era.body, headers: era.headers, connections: 10, durationS: 0, amount: WARM_UP_CALLS };
       for (const target of targets) await cannon({ ...warm, label: 'warm-up', urls: target.urls });
     }
 
@@ -395,7 +402,7 @@ export async function overhead(
       connections: 10,
       expectBytes: Buffer.byteLength(reference),
     };
-    await cannon({ ...list, durationS: 2 });
+    await cannon({ ...list, durationS: 0, amount: WARM_UP_CALLS });
     const toolsList = await cannon({ ...list, durationS: options.durationS });
     return {
       engine,

@@ -133,6 +133,12 @@ export async function startChild(
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name} has no pid`);
+  // A server that dies mid-run shows up in the harness as a refused connection; say why here.
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      process.stderr.write(`\n${name} exited (${signal ?? code}) while in use; its last output:\n${output}\n`);
+  });
   return {
     name,
     pid,
@@ -141,6 +147,7 @@ export async function startChild(
     readyMs,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      stopping = true;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;

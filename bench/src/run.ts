@@ -3,12 +3,13 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { inspect, parseArgs } from 'node:util';
 import type { Engine } from './environment.js';
 import { IDLE_S, type SoakResult, type StartResult, soak, startAndIdle } from './footprint.js';
 import { type FaceResult, grpcVsRest, WARM_UP_S } from './grpc.js';
 import { h2loadAvailable } from './h2load.js';
 import { callgrindAvailable, countColdInstructions, countInstructions, type InstructionCount } from './instructions.js';
+import { WARM_UP_CALLS } from './load.js';
 import { median, type OverheadResult, overhead, type TargetSummary, type Versus } from './overhead.js';
 import { coreSplit, onSplitCores } from './proc.js';
 import { LOOPBACK_TRIPS, loopbackProbe, machineInfo, PROBE_ROUNDS, speedProbe, Table, verdict } from './report.js';
@@ -361,7 +362,7 @@ async function runScale(): Promise<void> {
       scale(engine, {
         users,
         // One set more than rounds: the REST round's.
-        workingSet: Math.min(10_000, Math.floor(users / (SCALE_ROUNDS + 1))),
+        workingSet: Math.min(10_000, Math.floor(users / (SCALE_ROUNDS + 2))),
         rounds: SCALE_ROUNDS,
         durationS,
         nodeArgs: profileArgs,
@@ -424,7 +425,7 @@ async function runScale(): Promise<void> {
   if (results[0]) {
     const rounds = results[0].rounds.length;
     notes.push(
-      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set, the steady state compared with the 10-user case.${rounds > 1 ? " Each figure is the median over the rounds; the first-pass ratio is the median of the rounds' own ratios, listed beside it." : ''} Ensure-instance and auth-state pick users from every set. The REST table is one more round on a set of its own (users no MCP call touched): each user's first \`POST /api/v1/execute_tool\` names it by identifier, so its cold part is the account lookup by (connection, identifier), batched, and the token's decryption; a call counts as failed unless it answers 2xx with an execution id.`,
+      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set, the steady state compared with the 10-user case.${rounds > 1 ? " Each figure is the median over the rounds; the first-pass ratio is the median of the rounds' own ratios, listed beside it." : ''} Before the rounds, ${WARM_UP_CALLS.toLocaleString('en')} calls of the 10 users warm the hot path, and first calls of ${Math.ceil(results[0].workingSet / 2).toLocaleString('en')} other seeded users warm the cold path's code (likewise for REST before its round): a server that has run a while has compiled both, so a first pass measures cold caches, not cold code. Ensure-instance and auth-state pick users from every set. The REST table is one more round on a set of its own (users no MCP call touched): each user's first \`POST /api/v1/execute_tool\` names it by identifier, so its cold part is the account lookup by (connection, identifier), batched, and the token's decryption; a call counts as failed unless it answers 2xx with an execution id.`,
     );
   }
   const postgres = results.find((r) => r.seed.postgres)?.seed.postgres;
@@ -508,7 +509,7 @@ async function runGrpc(): Promise<void> {
   }
   emit(table);
   notes.push(
-    `gRPC vs REST: one Switchboard, one connected account (connector MY_GMAIL, identifier user-0), the sandbox as Gmail. gRPC is \`ToolService.ExecuteTool\` over HTTP/2 cleartext on the REST port, one session multiplexing every call as the official Node SDK does, through three clients: @connectrpc/connect-node's (\`createGrpcTransport\`, what the SDK uses), a bare unary client on node:http2 (\`bench/src/grpc-client.ts\`, same wire), and h2load, nghttp2's load generator in C, where it is installed (\`apt-get install nghttp2-client\`). ${splitSeen ? `The load generator runs on CPU ${splitSeen.load}, the server on CPU ${splitSeen.server}: a client that costs more CPU than its share of core ${splitSeen.load} (connect-node's) limits the rate itself, which the bare client, costing about what undici does for REST, does not` : "The load generator runs on the same cores as the server, so a client's own CPU takes throughput from the server; the bare client shows what the server does when the client costs about what undici does for REST"}. REST is \`POST /api/v1/execute_tool\` on an undici Pool of ${GRPC_CONCURRENCY} keep-alive connections, and through h2load on as many HTTP/1.1 connections. The two h2load rows compare the faces with one load generator, which costs each face about the same (0.03–0.06 ms/call) and little against the server: gRPC / REST there is the server's faces side by side; each JS client's row is read against the undici REST row. Concurrency ${GRPC_CONCURRENCY} is the per-user in-flight cap, where one user's calls keep the server busy on both faces: at 10, one multiplexed session arrives in bursts and leaves the server idle part of the time, so the rate measured there is the client's batching more than the server's throughput. All carry the same bearer from /oauth/token and run the same load loop: ${GRPC_CONCURRENCY} closed loops for ${durationS} s a round, ${GRPC_ROUNDS} rounds a face, rotating (each round starts with the next face) after a ${WARM_UP_S} s warm-up of each; p50/p99 over every call of the rounds. Server CPU is the Switchboard process's (/proc), client CPU the load generator's. A call fails on a transport error, a non-OK status, or an answer without an execution id. h2load sees HTTP statuses only (a gRPC error is a 200 with a grpc-status trailer), so its calls are checked against Switchboard's own count (\`switchboard_tool_calls_total\` by source and outcome, read before and after each round): a failure is an answer other than 200 or a call counted as anything but a success, and each 200 must have been counted as a success. h2load's warm-up is timed and measures its rate; each round then asks for that rate times the round's length and waits for every answer, as the closed loops do, rather than hang up on the calls in flight at a deadline.`,
+    `gRPC vs REST: one Switchboard, one connected account (connector MY_GMAIL, identifier user-0), the sandbox as Gmail. gRPC is \`ToolService.ExecuteTool\` over HTTP/2 cleartext on the REST port, one session multiplexing every call as the official Node SDK does, through three clients: @connectrpc/connect-node's (\`createGrpcTransport\`, what the SDK uses), a bare unary client on node:http2 (\`bench/src/grpc-client.ts\`, same wire), and h2load, nghttp2's load generator in C, where it is installed (\`apt-get install nghttp2-client\`). ${splitSeen ? `The load generator runs on CPU ${splitSeen.load}, the server on CPU ${splitSeen.server}: a client that costs more CPU than its share of core ${splitSeen.load} (connect-node's) limits the rate itself, which the bare client, costing about what undici does for REST, does not` : "The load generator runs on the same cores as the server, so a client's own CPU takes throughput from the server; the bare client shows what the server does when the client costs about what undici does for REST"}. REST is \`POST /api/v1/execute_tool\` on an undici Pool of ${GRPC_CONCURRENCY} keep-alive connections, and through h2load on as many HTTP/1.1 connections. The two h2load rows compare the faces with one load generator, which costs each face about the same (0.03–0.06 ms/call) and little against the server: gRPC / REST there is the server's faces side by side; each JS client's row is read against the undici REST row. Concurrency ${GRPC_CONCURRENCY} is the per-user in-flight cap, where one user's calls keep the server busy on both faces: at 10, one multiplexed session arrives in bursts and leaves the server idle part of the time, so the rate measured there is the client's batching more than the server's throughput. All carry the same bearer from /oauth/token and run the same load loop: ${GRPC_CONCURRENCY} closed loops for ${durationS} s a round, ${GRPC_ROUNDS} rounds a face, rotating (each round starts with the next face) after a warm-up of each (runs of ${WARM_UP_S} s until it has made ${WARM_UP_CALLS.toLocaleString('en')} calls); p50/p99 over every call of the rounds. Server CPU is the Switchboard process's (/proc), client CPU the load generator's. A call fails on a transport error, a non-OK status, or an answer without an execution id. h2load sees HTTP statuses only (a gRPC error is a 200 with a grpc-status trailer), so its calls are checked against Switchboard's own count (\`switchboard_tool_calls_total\` by source and outcome, read before and after each round): a failure is an answer other than 200 or a call counted as anything but a success, and each 200 must have been counted as a success. h2load's first warm-up run is timed and measures its rate; each later run asks for the rate of the run before it times the run's length and waits for every answer, as the closed loops do, rather than hang up on the calls in flight at a deadline.`,
   );
 }
 
@@ -702,6 +703,8 @@ function writeReport(): void {
     "are seconds apart. A shared VM's speed drifts by tens of percent within a minute and moves every process alike (the",
     "sandbox's CPU per call moves with it), so added CPU is read from each round's CPU ratio (the median ratio, minus one, times",
     "the other server's median CPU per call), with the interquartile range of those per-round figures beside it.",
+    `Before anything is measured, each server gets ${WARM_UP_CALLS.toLocaleString('en')} calls per era (and per face or path it is measured on),`,
+    'so its code is optimized: a warm-up counted in calls, not seconds, warms a slow machine as much as a fast one.',
     '',
     'The overhead runs compare Switchboard with two bare SDK servers: one calling the sandbox with `fetch()`, as a minimal',
     "server would, and one with undici's `request()`, the client Switchboard's provider calls use. The first is the",
@@ -750,6 +753,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // inspect shows an error's cause too (fetch's "fetch failed" says nothing without it).
+  process.stderr.write(`${inspect(error)}\n`);
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-import { FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult, roundRobin } from './load.js';
+import { FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult, roundRobin, WARM_UP_CALLS } from './load.js';
 import { BenchSchema, cpuDelta } from './postgres.js';
 import { cpuMs, freePort } from './proc.js';
 import {
@@ -64,15 +64,19 @@ export async function scaleOut(options: {
       `${replicas[n % replicas.length]?.url}${secrets[Math.floor(n / replicas.length) % secrets.length]}`;
     const perReplicaCalls = replicas.map(() => 0);
 
-    // Warm every replica, then measure with a mid-run expiry of every account's token.
-    await roundRobin({
-      label: 'warm-up',
-      urlFor,
-      body: FETCH_MAILS_BODY,
-      headers: FETCH_MAILS_HEADERS,
-      connections: 6,
-      durationS: 2,
-    });
+    // Warm every replica (WARM_UP_CALLS each), then measure with a mid-run expiry of every account's token.
+    for (let calls = 0; calls < WARM_UP_CALLS * replicas.length; ) {
+      const warm = await roundRobin({
+        label: 'warm-up',
+        urlFor,
+        body: FETCH_MAILS_BODY,
+        headers: FETCH_MAILS_HEADERS,
+        connections: 6,
+        durationS: 2,
+      });
+      if (warm.requests === 0) throw new Error('no replica answered during the warm-up');
+      calls += warm.requests;
+    }
     const refreshesBefore = await sandboxRefreshCount(sandbox.url);
     const pgBefore = await schema.backendCpu();
     const sbBefore = replicas.map((r) => cpuMs(r.pid));

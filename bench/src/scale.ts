@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { BENCH_METRICS_TOKEN, BenchStack, type Engine } from './environment.js';
-import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult } from './load.js';
+import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult, WARM_UP_CALLS } from './load.js';
 import { cpuDelta } from './postgres.js';
 import { cpuMs } from './proc.js';
 import { type SeedResult, seedUsers } from './seed.js';
@@ -76,7 +77,9 @@ async function lookupCounts(
   token: string,
   lookup = 'mcp_instances',
 ): Promise<{ queries: number; keys: number }> {
-  const response = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const scrape = () => fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  // A GET, so once more on a keep-alive socket the server closed just as this went out on it.
+  const response = await scrape().catch(scrape);
   const text = await response.text();
   const read = (counted: string) => {
     const match = new RegExp(`^switchboard_batched_lookup_${counted}_total\\{lookup="${lookup}"\\} (\\S+)$`, 'm').exec(
@@ -168,7 +171,13 @@ export async function scale(
     const small = await stack.connectedUsers('scale', 'user', 10);
     const local = (url: string) => url.replace(/^http:\/\/[^/]+/, stack.server.url);
     const run = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections: 10 };
-    await cannon({ ...run, label: 'warm-up', urls: small.map((i) => local(i.url)), durationS: 2 });
+    await cannon({
+      ...run,
+      label: 'warm-up',
+      urls: small.map((i) => local(i.url)),
+      durationS: 0,
+      amount: WARM_UP_CALLS,
+    });
     const [smallResult, smallCpu] = await measured(() =>
       cannon({ ...run, label: '10 users', urls: small.map((i) => local(i.url)), durationS: options.durationS }),
     );
@@ -179,12 +188,22 @@ export async function scale(
       configId,
       templateAccountIds: await stack.accountIdsOf('user-0'),
       users: options.users,
-      sampleSize: Math.min(options.users, options.workingSet * (options.rounds + 1)),
+      sampleSize: Math.min(options.users, options.workingSet * (options.rounds + 2)),
     });
-    // The last set is the REST round's: no MCP call warms its accounts.
-    const dealt = workingSets(seed.sample, options.rounds + 1);
+    // The last set warms the cold path's code, half of it through MCP and half through REST;
+    // the one before is the REST round's: no MCP call warms its accounts.
+    const dealt = workingSets(seed.sample, options.rounds + 2);
+    const coldWarmUp = dealt.pop() ?? [];
     const restSet = dealt.pop() ?? [];
-    const sets = dealt.map((set) => set.map((s) => `${stack.server.url}/mcp/i/${s.secret}`));
+    const half = Math.ceil(coldWarmUp.length / 2);
+    const instanceUrl = (s: SeedResult['sample'][number]) => `${stack.server.url}/mcp/i/${s.secret}`;
+    const sets = dealt.map((set) => set.map(instanceUrl));
+    // First calls of users no round measures, so the first pass finds the cold path compiled,
+    // as on a server that has run a while: it measures cold caches, not cold code.
+    const coldUrls = coldWarmUp.slice(0, half).map(instanceUrl);
+    await cannon({ ...run, label: 'cold warm-up', urls: coldUrls, durationS: 0, amount: coldUrls.length });
+    // Its last usage marks are written within the second after it, not in the first pass.
+    await sleep(2_000);
     const rounds: ScaleRound[] = [];
     let windows: ScaleResult['windows'] | undefined;
     for (const urls of sets) {
@@ -216,7 +235,13 @@ export async function scale(
       });
     }
 
-    const rest = await restRound(stack, restSet, measured, options.durationS);
+    const rest = await restRound(
+      stack,
+      restSet,
+      { hot: small.map((_, i) => `user-${i}`), cold: coldWarmUp.slice(half).map((s) => s.user) },
+      measured,
+      options.durationS,
+    );
 
     const token = await admin.accessToken();
     const pick = (n: number) => seed.sample[(n * 7919) % seed.sample.length] ?? seed.sample[0];
@@ -257,24 +282,30 @@ export async function scale(
 /**
  * REST execute_tool (gmail_fetch_mails {max_results: 1} on MY_GMAIL) for each user of `set`
  * once, then a loaded run over the same users, as a tools/call round: the backend's face,
- * where the cold part is the account lookup by (connection, identifier) and the token.
+ * where the cold part is the account lookup by (connection, identifier) and the token. The
+ * REST path is warmed first, on `warm.hot` (users already cached) and then with one call of
+ * each user of `warm.cold` (first calls), so the first pass is cold in its caches, not in
+ * its code.
  */
 async function restRound(
   stack: BenchStack,
   set: SeedResult['sample'],
+  warm: { hot: string[]; cold: string[] },
   measured: Measured,
   durationS: number,
 ): Promise<RestRound> {
-  const bodies = set.map((s) =>
-    JSON.stringify({
-      tool_name: 'gmail_fetch_mails',
-      connector: 'MY_GMAIL',
-      identifier: s.user,
-      params: { max_results: 1 },
-    }),
-  );
+  const bodiesOf = (users: string[]) =>
+    users.map((user) =>
+      JSON.stringify({
+        tool_name: 'gmail_fetch_mails',
+        connector: 'MY_GMAIL',
+        identifier: user,
+        params: { max_results: 1 },
+      }),
+    );
+  const bodies = bodiesOf(set.map((s) => s.user));
   const url = `${stack.server.url}/api/v1/execute_tool`;
-  const run = async (label: string, amount?: number) => {
+  const run = async (label: string, amount?: number, runBodies = bodies) => {
     const headers = {
       authorization: `Bearer ${await stack.admin.accessToken()}`,
       'content-type': 'application/json',
@@ -284,7 +315,7 @@ async function restRound(
         label,
         urls: [url],
         body: '',
-        bodies,
+        bodies: runBodies,
         headers,
         connections: 10,
         durationS: amount ? 0 : durationS,
@@ -293,6 +324,8 @@ async function restRound(
       }),
     );
   };
+  await run('REST warm-up', WARM_UP_CALLS, bodiesOf(warm.hot));
+  if (warm.cold.length > 0) await run('REST cold warm-up', warm.cold.length, bodiesOf(warm.cold));
   const before = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN, 'connected_accounts');
   const coldStart = monotonicUs();
   const [cold, coldCpu, coldBackends] = await run('REST first pass', bodies.length);

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createEncryptor, type Database, hashSecret, newId, newSecret, openDatabase } from '@switchboard/server';
 import { type Insertable, sql } from 'kysely';
 import { BENCH_ENCRYPTION_KEY } from './stack.js';
@@ -97,6 +98,10 @@ export async function seedUsers(options: {
             .execute();
         }
       });
+      // SQLite runs each statement within the turn: without a turn between batches the whole
+      // seed (~20 s) holds this process's event loop, and the keep-alive sockets the server
+      // closed meanwhile are still taken for the next requests, which then fail.
+      await nextTurn();
     }
     if (handle.engine === 'postgres') {
       // What autovacuum does within a minute of a bulk load, done before anything is measured:
