@@ -15,6 +15,8 @@ import { setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
 import type { Services } from '../context.js';
 import { authenticateCall, callerKey, readAuthorizationValues } from './auth.js';
 import { toConnectError } from './errors.js';
+import { ExecuteToolResponseSchema } from './gen/scalekit/v1/tools/tools_pb.js';
+import { encodeExecuteToolResponse } from './struct-wire.js';
 
 /**
  * Serves a gRPC call on the HTTP/2 stream itself, or answers false and leaves the stream
@@ -259,7 +261,10 @@ class UnaryCall {
       const output = (await route.impl(request, context)) as MessageInitShape<DescMessage>;
       if (this.answered) return;
       const schema = route.method.output;
-      reply = toBinary(schema, isMessage(output, schema) ? output : create(schema, output));
+      reply =
+        (schema.typeName === ExecuteToolResponseSchema.typeName &&
+          encodeExecuteToolResponse(output as { data?: unknown; executionId?: unknown })) ||
+        toBinary(schema, isMessage(output, schema) ? output : create(schema, output));
     } catch (error) {
       this.fail(error, context);
       return;
