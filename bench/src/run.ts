@@ -361,7 +361,7 @@ async function runScale(): Promise<void> {
     const r = await splitCores(() =>
       scale(engine, {
         users,
-        // One set more than rounds: the REST round's.
+        // Two sets more than rounds: the REST round's, and the one that warms the cold path's code.
         workingSet: Math.min(10_000, Math.floor(users / (SCALE_ROUNDS + 2))),
         rounds: SCALE_ROUNDS,
         durationS,

@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { BENCH_METRICS_TOKEN, BenchStack, type Engine } from './environment.js';
 import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult, WARM_UP_CALLS } from './load.js';
 import { cpuDelta } from './postgres.js';
-import { cpuMs } from './proc.js';
+import { cpuMs, sleep } from './proc.js';
 import { type SeedResult, seedUsers } from './seed.js';
 
 /** One round of the loaded part: a first pass over a working set no earlier round touched, then a loaded run on it. */
