@@ -1,5 +1,7 @@
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
+import { sleep } from './proc.js';
 
 /** The stateless 2026-07-28 revision: version in the header and in every request's envelope. */
 export const PROTOCOL_VERSION = '2026-07-28';
@@ -76,6 +78,10 @@ export interface LoadResult {
   /** Transport errors, timeouts, non-2xx answers and JSON-RPC or tool errors. */
   failures: number;
   durationS: number;
+  /** An open loop's own lateness: p99 of how long after its scheduled time a request left (ms). */
+  lateP99?: number;
+  /** An open loop's latencies, sorted (ms): rounds pooled give a steadier tail than a median of their p99s. */
+  latencies?: number[];
 }
 
 /** Counts a JSON-RPC answer as failed when it is an error or a tool result with isError. */
@@ -186,7 +192,7 @@ export async function cannon(options: CannonOptions): Promise<LoadResult> {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
@@ -249,5 +255,85 @@ export async function roundRobin(options: {
     p99: percentile(latencies, 99),
     failures,
     durationS: elapsedS,
+  };
+}
+
+/**
+ * An open-loop load: requests leave on a fixed schedule, `rate` a second whatever the answers
+ * do, over `connections` keep-alive connections (a request that finds them all busy waits in
+ * the pool's queue). A latency runs from the request's scheduled time, so waiting behind a
+ * slow answer counts too (no coordinated omission). autocannon's own rate limit cannot stand
+ * in: it lets each connection send its quota as fast as it can at the start of every second,
+ * then idles, which queues as a closed loop does.
+ *
+ * Why: a closed loop of 10 keeps a one-core server saturated, so its latency is 10 over its
+ * rate and a server with 10% less throughput shows ~10% more p99 for that alone. At one
+ * offered rate below both servers' capacity, p99 is the wait calls meet behind pauses (GC,
+ * flushes, a busy event loop) and how fast each server works off the backlog.
+ */
+export async function paced(options: {
+  label: string;
+  /** Full URLs of one origin; each request takes the next one. */
+  urls: string[];
+  body: string;
+  headers: Record<string, string>;
+  connections: number;
+  /** Requests per second. */
+  rate: number;
+  durationS: number;
+}): Promise<LoadResult> {
+  const origin = new URL(options.urls[0] ?? '').origin;
+  const paths = options.urls.map((u) => {
+    const url = new URL(u);
+    return `${url.pathname}${url.search}`;
+  });
+  const pool = new Pool(origin, { connections: options.connections, pipelining: 1 });
+  const latencies: number[] = [];
+  const late: number[] = [];
+  let failures = 0;
+  const one = async (scheduled: number, sequence: number) => {
+    late.push(performance.now() - scheduled);
+    try {
+      const answer = await pool.request({
+        path: paths[sequence % paths.length] ?? '/',
+        method: 'POST',
+        headers: options.headers,
+        body: options.body,
+      });
+      const text = await answer.body.text();
+      latencies.push(performance.now() - scheduled);
+      if (isFailedAnswer(answer.statusCode, text)) failures++;
+    } catch {
+      failures++;
+    }
+  };
+  const interval = 1000 / options.rate;
+  const total = Math.max(1, Math.round(options.rate * options.durationS));
+  const started = performance.now();
+  const calls: Promise<void>[] = [];
+  while (calls.length < total) {
+    const now = performance.now();
+    // Every request whose time has come leaves now; timers wake about once a millisecond.
+    while (calls.length < total && started + calls.length * interval <= now) {
+      calls.push(one(started + calls.length * interval, calls.length));
+    }
+    if (calls.length < total) await sleep(1);
+  }
+  await Promise.all(calls);
+  const elapsedS = (performance.now() - started) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  late.sort((a, b) => a - b);
+  return {
+    label: options.label,
+    connections: options.connections,
+    requests: latencies.length,
+    rps: latencies.length / elapsedS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    failures,
+    durationS: elapsedS,
+    lateP99: percentile(late, 99),
+    latencies,
   };
 }

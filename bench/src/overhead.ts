@@ -1,10 +1,13 @@
 import { BENCH_METRICS_TOKEN, BenchStack, type Engine, wideMappings } from './environment.js';
 import {
   cannon,
+  type Era,
   FETCH_MAILS_ERAS,
   LIST_TOOLS_BODY,
   LIST_TOOLS_HEADERS,
   type LoadResult,
+  paced,
+  percentile,
   WARM_UP_CALLS,
 } from './load.js';
 import { cpuMs, rssMb } from './proc.js';
@@ -105,6 +108,35 @@ export interface OverheadPoint {
   };
   /** Event-loop delay and GC of Switchboard and of the undici bare server during their rounds. */
   underLoad?: { switchboard: ProcessUnderLoad; bareUndici: ProcessUnderLoad };
+  /** The same calls as an open loop at one rate for both servers (the `equalRateAt` concurrency only). */
+  equalRate?: EqualRate;
+}
+
+/**
+ * Switchboard and the undici bare server offered the same rate (load.ts `paced`): `share` of
+ * the lower of their closed-loop rates at this point, so neither queues for want of capacity.
+ */
+export interface EqualRate {
+  rate: number;
+  rounds: number;
+  bareUndici: LatencySummary;
+  switchboard: LatencySummary;
+  /** Switchboard's pooled percentiles minus the bare server's (ms). */
+  addedP50: number;
+  addedP99: number;
+}
+
+export interface LatencySummary {
+  /** Answers per second, which an open loop keeps at the offered rate while the server keeps up. */
+  rps: number;
+  /** Over every call of the rounds pooled: a round's p99 turns on whether a major GC fell in it. */
+  p50: number;
+  p99: number;
+  /** Each round's own p99, in round order. */
+  roundP99s: number[];
+  /** How late the load generator itself sent (p99, ms): what of the latency is the client's. */
+  lateP99: number;
+  failures: number;
 }
 
 export interface ProcessUnderLoad {
@@ -283,6 +315,8 @@ export async function overhead(
     users: number;
     /** `server/dist/cli.js` of another build, measured in the same rounds (SQLite only). */
     baselineCli?: string;
+    /** The concurrency whose point is measured again at an equal offered rate, and the share of capacity offered. */
+    equalRate?: { connections: number; share: number };
   },
 ): Promise<OverheadResult> {
   // Metrics on, to read the event-loop delay and GC pauses; the baseline build gets the same settings.
@@ -377,6 +411,21 @@ export async function overhead(
             ...(baselineRounds ? { baseline: paired(ownRounds, baselineRounds) } : {}),
           },
           ...underLoad(loads[2], loads[1]),
+          ...(options.equalRate?.connections === connections
+            ? {
+                equalRate: await atEqualRate({
+                  era,
+                  connections,
+                  rounds: options.rounds,
+                  roundS: options.roundS,
+                  rate:
+                    options.equalRate.share *
+                    Math.min(median(undiciRounds.map((r) => r.result.rps)), median(ownRounds.map((r) => r.result.rps))),
+                  bareUrls: [bareUndici.url],
+                  ownUrls: urls,
+                }),
+              }
+            : {}),
         });
       }
     }
@@ -421,6 +470,61 @@ export async function overhead(
       removeDataDir(baseline);
     }
   }
+}
+
+/**
+ * Alternating open-loop rounds of the undici bare server and Switchboard at one rate (which
+ * goes first turns each round, as in the closed-loop rounds); each server's percentiles are
+ * read over all its rounds' calls pooled.
+ */
+async function atEqualRate(options: {
+  era: Era;
+  connections: number;
+  rounds: number;
+  roundS: number;
+  rate: number;
+  bareUrls: string[];
+  ownUrls: string[];
+}): Promise<EqualRate> {
+  const rate = Math.max(1, Math.round(options.rate));
+  const run = {
+    label: 'tools/call at an equal rate',
+    body: options.era.body,
+    headers: options.era.headers,
+    connections: options.connections,
+    rate,
+    durationS: options.roundS,
+  };
+  const bare: LoadResult[] = [];
+  const own: LoadResult[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    const order = round % 2 ? (['own', 'bare'] as const) : (['bare', 'own'] as const);
+    for (const which of order) {
+      if (which === 'bare') bare.push(await paced({ ...run, urls: options.bareUrls }));
+      else own.push(await paced({ ...run, urls: options.ownUrls }));
+    }
+  }
+  const latencies = (results: LoadResult[]): LatencySummary => {
+    const pooled = results.flatMap((r) => r.latencies ?? []).sort((x, y) => x - y);
+    return {
+      rps: median(results.map((r) => r.rps)),
+      p50: percentile(pooled, 50),
+      p99: percentile(pooled, 99),
+      roundP99s: results.map((r) => r.p99),
+      lateP99: median(results.map((r) => r.lateP99 ?? 0)),
+      failures: results.reduce((n, r) => n + r.failures, 0),
+    };
+  };
+  const ownLatencies = latencies(own);
+  const bareLatencies = latencies(bare);
+  return {
+    rate,
+    rounds: options.rounds,
+    bareUndici: bareLatencies,
+    switchboard: ownLatencies,
+    addedP50: ownLatencies.p50 - bareLatencies.p50,
+    addedP99: ownLatencies.p99 - bareLatencies.p99,
+  };
 }
 
 /** What one server's rounds read: its event-loop delay and GC pauses, a round each. */

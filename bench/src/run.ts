@@ -21,12 +21,13 @@ import { useServerEnv } from './stack.js';
  * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc,instructions]
  *  [--eras 2025-06-18,2026-07-28] [--concurrency 1,10,50] [--rounds 10] [--round-seconds 2]
  *  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout] [--shared-cores]
- *  [--server-env NAME=value,…]` — prints
+ *  [--server-env NAME=value,…] [--equal-rate 50]` — prints
  *  tables and writes bench/REPORT.md. --baseline measures another build's Switchboard (its server/dist,
  *  SQLite only) in the same alternating overhead rounds, e.g. the commit before a change. The throughput
  *  sections (overhead, scale, gRPC) split the cores between servers and load (proc.ts onSplitCores)
  *  unless --shared-cores. --server-env sets environment variables on every Switchboard started, to
  *  measure a setting against its default (e.g. SWITCHBOARD_PG_PREPARED_STATEMENTS=false).
+ *  --equal-rate sets the open-loop rate of the equal-rate rounds, in per cent.
  */
 const { values } = parseArgs({
   options: {
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,10,50' },
     rounds: { type: 'string' },
     'round-seconds': { type: 'string' },
+    'equal-rate': { type: 'string' },
     eras: { type: 'string', default: '2025-06-18,2026-07-28' },
     baseline: { type: 'string' },
     'server-env': { type: 'string' },
@@ -69,6 +71,13 @@ const durationS = quick ? 3 : 10;
  */
 const overheadRounds = Number(values.rounds ?? (quick ? 5 : 10));
 const roundS = Number(values['round-seconds'] ?? 2);
+/**
+ * The open-loop rate of the equal-rate rounds, in per cent of the lower closed-loop rate. At
+ * one rate the server that costs more per call is the busier one, and a pause's backlog drains
+ * in about pause × utilization / (1 − utilization): at 50% that factor is 1 for a server at
+ * capacity's half, 0.8 for one 13% cheaper; at 70%, 2.3 and 1.6, which magnifies the difference.
+ */
+const EQUAL_RATE_PERCENT = Number(values['equal-rate'] ?? 50);
 const soakS = Number(values.soak ?? (quick ? 20 : 300));
 const users = Number(values.users ?? (quick ? 10_000 : 100_000));
 
@@ -140,6 +149,23 @@ async function runOverhead(): Promise<void> {
       'GC pauses > 10 ms /s',
     ],
   );
+  const equalRateTable = new Table(
+    `Tail latency at an equal offered rate: the concurrency-10 point as an open loop at ${EQUAL_RATE_PERCENT}% of the lower of the two servers' closed-loop rates, ${overheadRounds} alternating rounds of ${roundS} s, percentiles over all their calls`,
+    [
+      'engine',
+      'era',
+      'offered req/s',
+      'server',
+      'answered req/s',
+      'p50 ms',
+      'p99 ms',
+      'added p50 ms',
+      'added p99 ms',
+      "each round's p99 ms",
+      'load generator late p99 ms',
+      'failures',
+    ],
+  );
   const listTable = new Table('tools/list of a 25-connection config, concurrency 10', [
     'engine',
     'tools',
@@ -175,6 +201,7 @@ async function runOverhead(): Promise<void> {
           users: 10,
           baselineCli: values.baseline ? resolve(values.baseline, 'server/dist/cli.js') : undefined,
           nodeArgs: profileArgs,
+          equalRate: { connections: 10, share: EQUAL_RATE_PERCENT / 100 },
         });
         for (const p of result.points) {
           const rows: [string, TargetSummary, Versus | undefined][] = [
@@ -225,6 +252,28 @@ async function runOverhead(): Promise<void> {
               );
             }
           }
+          const equal = p.equalRate;
+          if (equal) {
+            for (const [name, latency, added] of [
+              ['bare, undici', equal.bareUndici, undefined],
+              ['switchboard', equal.switchboard, equal],
+            ] as const) {
+              equalRateTable.add(
+                engine,
+                p.era,
+                equal.rate,
+                name,
+                latency.rps,
+                latency.p50,
+                latency.p99,
+                added ? added.addedP50 : '',
+                added ? added.addedP99 : '',
+                latency.roundP99s.map((v) => v.toFixed(0)).join(', '),
+                latency.lateP99,
+                latency.failures,
+              );
+            }
+          }
           if (p.connections !== 10) continue;
           for (const [name, versus, floor] of [
             ['bare, fetch', p.versus.bare, 0.8],
@@ -265,6 +314,12 @@ async function runOverhead(): Promise<void> {
   }
   emit(overheadTable);
   emit(targets);
+  if (equalRateTable.rows.length) {
+    emit(equalRateTable);
+    notes.push(
+      `Equal rate: a closed loop of 10 keeps a one-core server saturated, so its latency is about 10 over its rate, and a server answering 10% fewer calls shows about 10% more p99 for that reason alone. The equal-rate rounds take the saturation out: after a point's closed-loop rounds, the undici bare server and Switchboard get the same calls as an open loop (\`paced\` in bench/src/load.ts) at ${EQUAL_RATE_PERCENT}% of the lower of their two median closed-loop rates, requests leaving on a fixed schedule over an undici Pool of 10 keep-alive connections, each latency timed from the request's scheduled time, so the wait behind a GC pause or a busy event loop counts for every call that arrives during it. Rounds alternate as in the closed loop. Percentiles are read over all of a server's calls pooled, with each round's own p99 beside them: at about a major GC every two seconds, a 2 s round's p99 turns on whether one fell in it, so a median of rounds' p99s jumps between two levels. The table also gives how late the load generator itself sent (its p99), which is part of both servers' latencies. What remains is not free of the throughput difference: at one rate the costlier server is the busier one, and a pause's backlog drains in about pause × utilization / (1 − utilization). autocannon's own rate limit cannot do this: it lets each connection send its quota as fast as it can at the start of every second, then idles, which queues as a closed loop does.`,
+    );
+  }
   emit(loopTable);
   emit(listTable);
   footprint.rssAfter = rssAfter;
