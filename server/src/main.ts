@@ -63,7 +63,7 @@ export interface RunningServer {
  * the live heap before it collects: RSS then sat near 270-300 MB. Growing by 150% keeps it
  * near 240 MB. 100% kept it near 215 MB, but ran a major GC about every second, and where the
  * process has one core, each one's marking holds calls up: the added p99 at concurrency 10
- * over a bare server was above 2 ms in 13 of 16 bench cells at 100%, in none of 4 at 150%.
+ * over a bare server was above 2 ms in 13 of 16 bench cells at 100%, in none of 6 at 150%.
  * V8 reads this flag at every major GC, so setting it at run time takes effect; a
  * `--heap-growing-percent` given to node wins.
  */
