@@ -57,11 +57,12 @@ describe('paced (open-loop load)', () => {
     // client timing from when a connection took the request would see one slow call (p99 small).
     expect(result.p99).toBeGreaterThan(100);
     expect(result.p50).toBeLessThan(50);
-    // The schedule, not the answers, set the pace: the 200 calls left over about one second.
+    // The schedule, not the answers, set the pace: the 20th call left ~95 ms after the first
+    // (a busy test machine may wake the sender late, never early).
     const first = stall.arrivals[0]?.at ?? 0;
     const beforeStall = stall.arrivals[19]?.at ?? 0;
     expect(beforeStall - first).toBeGreaterThan(80);
-    expect(beforeStall - first).toBeLessThan(150);
+    expect(beforeStall - first).toBeLessThan(400);
   });
 
   it('counts error answers as failures', async () => {
