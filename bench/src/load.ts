@@ -245,10 +245,20 @@ export async function roundRobin(options: {
   await Promise.all(Array.from({ length: options.connections }, worker));
   const elapsedS = (performance.now() - started) / 1000;
   agent.destroy();
+  return measured(options, latencies, failures, elapsedS);
+}
+
+/** A run's result from its latencies (ms, sorted here), failures and length. */
+function measured(
+  run: { label: string; connections: number },
+  latencies: number[],
+  failures: number,
+  elapsedS: number,
+): LoadResult {
   latencies.sort((a, b) => a - b);
   return {
-    label: options.label,
-    connections: options.connections,
+    label: run.label,
+    connections: run.connections,
     requests: latencies.length,
     rps: latencies.length / elapsedS,
     p50: percentile(latencies, 50),
@@ -322,18 +332,6 @@ export async function paced(options: {
   await Promise.all(calls);
   const elapsedS = (performance.now() - started) / 1000;
   await pool.close();
-  latencies.sort((a, b) => a - b);
   late.sort((a, b) => a - b);
-  return {
-    label: options.label,
-    connections: options.connections,
-    requests: latencies.length,
-    rps: latencies.length / elapsedS,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    failures,
-    durationS: elapsedS,
-    lateP99: percentile(late, 99),
-    latencies,
-  };
+  return { ...measured(options, latencies, failures, elapsedS), lateP99: percentile(late, 99), latencies };
 }
