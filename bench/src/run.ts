@@ -764,7 +764,7 @@ function writeReport(): void {
     'The overhead runs compare Switchboard with two bare SDK servers: one calling the sandbox with `fetch()`, as a minimal',
     "server would, and one with undici's `request()`, the client Switchboard's provider calls use. The first is the",
     "baseline the targets name; the second holds the HTTP client equal, so what is left is the gateway's own cost.",
-    'Switchboard runs as shipped: it sets `--heap-growing-percent=150` at start (`SWITCHBOARD_HEAP_GROWING_PERCENT`),',
+    'Switchboard runs as shipped: it sets `--heap-growing-percent=125` at start (`SWITCHBOARD_HEAP_GROWING_PERCENT`),',
     'trading a little GC time for a smaller heap; the bare servers run with V8 defaults.',
     '',
     ...tables.map((t) => t.markdown()),

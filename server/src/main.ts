@@ -54,16 +54,14 @@ export interface RunningServer {
 }
 
 /**
- * Configuration → database → migrations → keys → app → listen. The only place with side
- * effects at start; `switchboard start` calls it and nothing else does.
- */
-/**
- * A gateway's live heap is small (about 35 MB under load in bench/), but every request
+ * A gateway's live heap is small (about 35-45 MB under load in bench/), but every request
  * leaves short-lived garbage in old space, and V8 lets old space grow to up to four times
- * the live heap before it collects: RSS then sat near 270-300 MB. Growing by 150% keeps it
- * near 240 MB. 100% kept it near 215 MB, but ran a major GC about every second, and where the
- * process has one core, each one's marking holds calls up: the added p99 at concurrency 10
- * over a bare server was above 2 ms in 13 of 16 bench cells at 100%, in none of 6 at 150%.
+ * the live heap before it collects: RSS then sat near 270-300 MB. Each percent here is paid
+ * twice: in RSS (the heap grows to about (1 + percent/100) times the live one) and in major
+ * GCs (their rate falls as the headroom grows; where the process has one core, each one's
+ * marking holds calls up). Measured in bench/ at concurrency 10 over a bare server: at 100%,
+ * added p99 above 2 ms in 13 of 16 cells, RSS ~215 MB; at 150%, in none of 10, but RSS
+ * reached 257 MB in a 300 s soak; at 125%, in none of 4, RSS 227 MB, 233 at most in the soak.
  * V8 reads this flag at every major GC, so setting it at run time takes effect; a
  * `--heap-growing-percent` given to node wins.
  */
@@ -117,6 +115,10 @@ function describeSandbox(config: Config): string {
   return `${mountedAt} with an open control API (embedded default)`;
 }
 
+/**
+ * Configuration → database → migrations → keys → app → listen. The only place with side
+ * effects at start; `switchboard start` calls it and nothing else does.
+ */
 export async function startServer(
   env: Record<string, string | undefined>,
   options: {
