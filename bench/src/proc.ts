@@ -160,7 +160,7 @@ export async function startChild(
  * Two CPU-time fields of /proc/<pid>/stat (counted after the command name, which may contain
  * spaces: the fields after its closing parenthesis are fixed), summed, in milliseconds.
  */
-function statCpuMs(pid: number | 'self', first: number): number {
+function statCpuMs(pid: number | 'self' | `${number}/task/${number}`, first: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[first]) + Number(fields[first + 1])) * 1000) / TICKS_PER_SECOND;
@@ -170,6 +170,18 @@ function statCpuMs(pid: number | 'self', first: number): number {
 export function cpuMs(pid: number): number {
   try {
     return statCpuMs(pid, 11);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The same for the process's main thread alone (/proc/<pid>/task/<pid>/stat): the event loop's
+ * share, apart from the GC helpers, the compiler, libuv's pool and worker threads.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  try {
+    return statCpuMs(`${pid}/task/${pid}`, 11);
   } catch {
     return 0;
   }

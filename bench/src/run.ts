@@ -386,6 +386,7 @@ async function runScale(): Promise<void> {
     'ratio',
     'first pass / loaded ≥ 0.8 (each round)',
     'CPU ms/call: 10 users / first pass / loaded',
+    'of it on the main thread: first pass / loaded',
     'Postgres backends CPU ms/call: first pass / loaded',
     'first pass digests per lookup query',
     'first pass p50/p99 ms',
@@ -403,6 +404,7 @@ async function runScale(): Promise<void> {
       'loaded req/s',
       'first pass / loaded ≥ 0.8',
       'CPU ms/call: first pass / loaded',
+      'of it on the main thread: first pass / loaded',
       'Postgres backends CPU ms/call: first pass / loaded',
       'first pass accounts per lookup query',
       'first pass p50/p99 ms',
@@ -446,6 +448,7 @@ async function runScale(): Promise<void> {
       `${(largeRps / r.small.rps).toFixed(2)} ${verdict(largeRps >= 0.9 * r.small.rps)}`,
       `${coldRatio.toFixed(2)} ${verdict(coldRatio >= 0.8)}${coldRatios.length > 1 ? ` (${coldRatios.map((x) => x.toFixed(2)).join(', ')})` : ''}`,
       `${r.smallCpuPerCall.toFixed(2)} / ${of((round) => round.cpuPerCall.cold).toFixed(2)} / ${of((round) => round.cpuPerCall.large).toFixed(2)}`,
+      `${of((round) => round.mainCpuPerCall.cold).toFixed(2)} / ${of((round) => round.mainCpuPerCall.large).toFixed(2)}`,
       backends,
       of((round) => round.digestsPerLookup).toFixed(2),
       `${of((round) => round.cold.p50)} / ${of((round) => round.cold.p99)}`,
@@ -466,6 +469,7 @@ async function runScale(): Promise<void> {
       rest.large.rps,
       `${restRatio.toFixed(2)} ${verdict(restRatio >= 0.8)}`,
       `${rest.cpuPerCall.cold.toFixed(2)} / ${rest.cpuPerCall.large.toFixed(2)}`,
+      `${rest.mainCpuPerCall.cold.toFixed(2)} / ${rest.mainCpuPerCall.large.toFixed(2)}`,
       rest.backendCpuPerCall
         ? `${rest.backendCpuPerCall.cold.toFixed(2)} / ${rest.backendCpuPerCall.large.toFixed(2)}`
         : '',
@@ -480,7 +484,7 @@ async function runScale(): Promise<void> {
   if (results[0]) {
     const rounds = results[0].rounds.length;
     notes.push(
-      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set, the steady state compared with the 10-user case.${rounds > 1 ? " Each figure is the median over the rounds; the first-pass ratio is the median of the rounds' own ratios, listed beside it." : ''} Before the rounds, ${WARM_UP_CALLS.toLocaleString('en')} calls of the 10 users warm the hot path, and first calls of ${Math.ceil(results[0].workingSet / 2).toLocaleString('en')} other seeded users warm the cold path's code (likewise for REST before its round): a server that has run a while has compiled both, so a first pass measures cold caches, not cold code. Ensure-instance and auth-state pick users from every set. The REST table is one more round on a set of its own (users no MCP call touched): each user's first \`POST /api/v1/execute_tool\` names it by identifier, so its cold part is the account lookup by (connection, identifier), batched, and the token's decryption; a call counts as failed unless it answers 2xx with an execution id.`,
+      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set, the steady state compared with the 10-user case.${rounds > 1 ? " Each figure is the median over the rounds; the first-pass ratio is the median of the rounds' own ratios, listed beside it." : ''} Before the rounds, ${WARM_UP_CALLS.toLocaleString('en')} calls of the 10 users warm the hot path, and first calls of ${Math.ceil(results[0].workingSet / 2).toLocaleString('en')} other seeded users warm the cold path's code (likewise for REST before its round): a server that has run a while has compiled both, so a first pass measures cold caches, not cold code. Ensure-instance and auth-state pick users from every set. CPU per call counts every thread of Switchboard's process; the main thread's part (its event loop: the JavaScript, and the SQLite statements, which run on it) is read apart from \`/proc/<pid>/task/<pid>/stat\`, the rest being V8's GC helpers and compiler, libuv's pool and SQLite's checkpointer thread, so the table shows on which side a first call's added cost falls. The REST table is one more round on a set of its own (users no MCP call touched): each user's first \`POST /api/v1/execute_tool\` names it by identifier, so its cold part is the account lookup by (connection, identifier), batched, and the token's decryption; a call counts as failed unless it answers 2xx with an execution id.`,
     );
   }
   const postgres = results.find((r) => r.seed.postgres)?.seed.postgres;

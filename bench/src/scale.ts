@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { BENCH_METRICS_TOKEN, BenchStack, type Engine } from './environment.js';
 import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult, WARM_UP_CALLS } from './load.js';
 import { cpuDelta } from './postgres.js';
-import { cpuMs, sleep } from './proc.js';
+import { cpuMs, mainThreadCpuMs, sleep } from './proc.js';
 import { type SeedResult, seedUsers } from './seed.js';
 
 /** One round of the loaded part: a first pass over a working set no earlier round touched, then a loaded run on it. */
@@ -12,6 +12,8 @@ export interface ScaleRound {
   large: LoadResult;
   /** Switchboard CPU ms per tools/call (its own /proc/<pid>/stat) in either run. */
   cpuPerCall: { cold: number; large: number };
+  /** The part of it on Switchboard's main thread (the rest: GC helpers, compiler, SQLite's checkpointer). */
+  mainCpuPerCall: { cold: number; large: number };
   /** Postgres: CPU ms per tools/call of the schema's backends in either run; undefined on SQLite. */
   backendCpuPerCall?: { cold: number; large: number };
   /** The first pass's cold instance lookups: digests per query (concurrent first calls share one). */
@@ -28,6 +30,7 @@ export interface RestRound {
   cold: LoadResult;
   large: LoadResult;
   cpuPerCall: { cold: number; large: number };
+  mainCpuPerCall: { cold: number; large: number };
   backendCpuPerCall?: { cold: number; large: number };
   /** The first pass's cold account lookups: keys per query. */
   digestsPerLookup: number;
@@ -52,8 +55,17 @@ export interface ScaleResult {
   windows: { cold: [number, number]; large: [number, number] };
 }
 
-/** Runs a load; gives its result, Switchboard's CPU per call, and (Postgres) its backends' CPU per call. */
-type Measured = (load: () => Promise<LoadResult>) => Promise<[LoadResult, number, number | undefined]>;
+/**
+ * Runs a load; gives its result, Switchboard's CPU per call (all threads, and its main thread's
+ * part), and (Postgres) its backends' CPU per call.
+ */
+type Measured = (load: () => Promise<LoadResult>) => Promise<Measurement>;
+interface Measurement {
+  result: LoadResult;
+  cpu: number;
+  mainCpu: number;
+  backends?: number;
+}
 
 /**
  * The sample dealt into `rounds` working sets, every user in exactly one: each round's first
@@ -150,14 +162,17 @@ export async function scale(
     env: { SWITCHBOARD_METRICS_TOKEN: BENCH_METRICS_TOKEN },
   });
   const measured: Measured = async (load) => {
+    const { pid } = stack.server;
     const backendsBefore = stack.schema ? await stack.schema.backendCpu() : undefined;
-    const start = cpuMs(stack.server.pid);
+    const start = cpuMs(pid);
+    const mainStart = mainThreadCpuMs(pid);
     const result = await load();
-    const cpu = cpuMs(stack.server.pid) - start;
+    const cpu = cpuMs(pid) - start;
+    const mainCpu = mainThreadCpuMs(pid) - mainStart;
     const calls = Math.max(1, result.requests);
     const backends =
       backendsBefore && stack.schema ? cpuDelta(backendsBefore, await stack.schema.backendCpu()) / calls : undefined;
-    return [result, cpu / calls, backends];
+    return { result, cpu: cpu / calls, mainCpu: mainCpu / calls, ...(backends === undefined ? {} : { backends }) };
   };
   try {
     const { admin } = stack;
@@ -177,7 +192,7 @@ export async function scale(
       durationS: 0,
       amount: WARM_UP_CALLS,
     });
-    const [smallResult, smallCpu] = await measured(() =>
+    const { result: smallResult, cpu: smallCpu } = await measured(() =>
       cannon({ ...run, label: '10 users', urls: small.map((i) => local(i.url)), durationS: options.durationS }),
     );
 
@@ -210,14 +225,16 @@ export async function scale(
       // misses the caches. The comparison with the 10-user case is of steady states.
       const lookupsBefore = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN);
       const coldStart = monotonicUs();
-      const [cold, coldCpu, coldBackends] = await measured(() =>
+      const first = await measured(() =>
         cannon({ ...run, label: 'first pass', urls, durationS: 0, amount: urls.length }),
       );
+      const cold = first.result;
       const lookupsAfter = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN);
       const largeStart = monotonicUs();
-      const [large, largeCpu, largeBackends] = await measured(() =>
+      const loaded = await measured(() =>
         cannon({ ...run, label: `${options.users} users`, urls, durationS: options.durationS }),
       );
+      const large = loaded.result;
       windows ??= {
         cold: [coldStart, coldStart + Math.round(cold.durationS * 1e6)],
         large: [largeStart, monotonicUs()],
@@ -225,12 +242,9 @@ export async function scale(
       rounds.push({
         cold,
         large,
-        cpuPerCall: { cold: coldCpu, large: largeCpu },
+        ...perCall(first, loaded),
         digestsPerLookup:
           (lookupsAfter.keys - lookupsBefore.keys) / Math.max(1, lookupsAfter.queries - lookupsBefore.queries),
-        ...(coldBackends !== undefined && largeBackends !== undefined
-          ? { backendCpuPerCall: { cold: coldBackends, large: largeBackends } }
-          : {}),
       });
     }
 
@@ -276,6 +290,20 @@ export async function scale(
   } finally {
     await stack.stop();
   }
+}
+
+/** A round's CPU per call, first pass and loaded run side by side. */
+function perCall(
+  first: Measurement,
+  loaded: Measurement,
+): Pick<ScaleRound, 'cpuPerCall' | 'mainCpuPerCall' | 'backendCpuPerCall'> {
+  return {
+    cpuPerCall: { cold: first.cpu, large: loaded.cpu },
+    mainCpuPerCall: { cold: first.mainCpu, large: loaded.mainCpu },
+    ...(first.backends !== undefined && loaded.backends !== undefined
+      ? { backendCpuPerCall: { cold: first.backends, large: loaded.backends } }
+      : {}),
+  };
 }
 
 /**
@@ -327,18 +355,16 @@ async function restRound(
   if (warm.cold.length > 0) await run('REST cold warm-up', warm.cold.length, bodiesOf(warm.cold));
   const before = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN, 'connected_accounts');
   const coldStart = monotonicUs();
-  const [cold, coldCpu, coldBackends] = await run('REST first pass', bodies.length);
+  const first = await run('REST first pass', bodies.length);
+  const cold = first.result;
   const after = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN, 'connected_accounts');
   const largeStart = monotonicUs();
-  const [large, largeCpu, largeBackends] = await run('REST loaded');
+  const loaded = await run('REST loaded');
   return {
     windows: { cold: [coldStart, coldStart + Math.round(cold.durationS * 1e6)], large: [largeStart, monotonicUs()] },
     cold,
-    large,
-    cpuPerCall: { cold: coldCpu, large: largeCpu },
+    large: loaded.result,
+    ...perCall(first, loaded),
     digestsPerLookup: (after.keys - before.keys) / Math.max(1, after.queries - before.queries),
-    ...(coldBackends !== undefined && largeBackends !== undefined
-      ? { backendCpuPerCall: { cold: coldBackends, large: largeBackends } }
-      : {}),
   };
 }
