@@ -61,8 +61,8 @@ export interface RunningServer {
  * GCs (their rate falls as the headroom grows; where the process has one core, each one's
  * marking holds calls up). Measured in bench/ at concurrency 10 over a bare server: at 100%,
  * added p99 above 2 ms in 13 of 16 cells, RSS ~215 MB; at 150%, in none of 10, but RSS
- * reached 257 MB in a 300 s soak; at 125%, in none of 12 (three runs), RSS 227-232 MB, at
- * most 247 in the soak.
+ * reached 257 MB in a 300 s soak; at 125%, in 1 of 16 (four runs; that cell 2.5 ms), RSS
+ * 227-232 MB, at most 247 in the soak.
  * V8 reads this flag at every major GC, so setting it at run time takes effect; a
  * `--heap-growing-percent` given to node wins.
  */
