@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { cpuMs } from './proc.js';
+import { affinityOf, cpuMs, setAffinity } from './proc.js';
 
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -65,4 +66,62 @@ export async function withClient<T>(use: (client: pg.Client) => Promise<T>): Pro
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The Postgres server's processes when it runs on this machine: the postmaster (its pid from
+ * postmaster.pid in the data directory) and its children (backends, checkpointer, WAL writer,
+ * autovacuum). None when it runs elsewhere or this role may not read the data directory's path.
+ */
+export async function localPostgresPids(): Promise<number[]> {
+  try {
+    const dir = await withClient(
+      async (client) =>
+        (await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir")).rows[0]?.dir,
+    );
+    const postmaster = Number(readFileSync(`${dir}/postmaster.pid`, 'utf8').split('\n')[0]);
+    if (!Number.isInteger(postmaster) || !readFileSync(`/proc/${postmaster}/comm`, 'utf8').startsWith('postgres'))
+      return [];
+    const children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    return [postmaster, ...children];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Moves a local Postgres server (every process of it; backends forked later inherit the
+ * postmaster's CPUs) onto `cpus` while the cores are split, as a database on a box of its own
+ * would not take the measured servers' core. Gives the function that puts it back on the CPUs
+ * it had, or undefined where it could not be moved (not local, not allowed).
+ */
+export async function pinPostgres(cpus: string): Promise<(() => Promise<void>) | undefined> {
+  const [postmaster] = await localPostgresPids();
+  if (postmaster === undefined) return undefined;
+  let before: string;
+  try {
+    before = affinityOf(postmaster).join(',');
+  } catch {
+    return undefined;
+  }
+  const moveAll = async (to: string) => {
+    for (const pid of await localPostgresPids()) {
+      try {
+        setAffinity(pid, to);
+      } catch {
+        // A backend that ended between the listing and the move.
+      }
+    }
+  };
+  try {
+    setAffinity(postmaster, cpus);
+  } catch {
+    return undefined;
+  }
+  await moveAll(cpus);
+  return () => moveAll(before);
 }

@@ -26,13 +26,13 @@ export type Side = 'server' | 'load';
 /** The CPU list (taskset syntax) of each side while the cores are split; none otherwise. */
 let split: Record<Side, string> | undefined;
 
-function setAffinity(pid: number, cpus: string): void {
+export function setAffinity(pid: number, cpus: string): void {
   // -a: every thread of the process (libuv's pool, V8's helpers); threads made later inherit it.
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
 /** The CPUs a process may run on, in taskset's list syntax ("0-3", "0,2"), as numbers. */
-function affinityOf(pid: number): number[] {
+export function affinityOf(pid: number): number[] {
   const out = execFileSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' });
   const list = out.slice(out.lastIndexOf(':') + 1).trim();
   return list.split(',').flatMap((part) => {

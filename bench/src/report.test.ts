@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loopbackProbe, probeWork, speedProbe } from './report.js';
+import { atLeast, loopbackProbe, probeWork, speedProbe } from './report.js';
 
 describe('speed probe', () => {
   it('does the same work on every machine and every run', () => {
@@ -19,5 +19,19 @@ describe('speed probe', () => {
     const us = await loopbackProbe(2, 200);
     expect(us).toBeGreaterThan(1);
     expect(us).toBeLessThan(100_000);
+  });
+});
+
+describe('atLeast', () => {
+  it('shows two decimals and the verdict', () => {
+    expect(atLeast(0.8412, 0.8)).toBe('0.84 met');
+    expect(atLeast(0.7, 0.8)).toBe('0.70 NOT met');
+    expect(atLeast(0.8, 0.8)).toBe('0.80 met');
+  });
+
+  it('shows a third decimal where two would round onto the other side of the floor', () => {
+    expect(atLeast(0.797, 0.8)).toBe('0.797 NOT met');
+    expect(atLeast(0.8996, 0.9)).toBe('0.8996 NOT met');
+    expect(atLeast(0.8951, 0.9)).toBe('0.895 NOT met');
   });
 });

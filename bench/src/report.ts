@@ -150,3 +150,15 @@ export class Table {
 
 /** "✓" or "✗" against a target, for the report's verdict columns. */
 export const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+/**
+ * A ratio and its verdict against a floor: two decimals, or as many more as it takes (up to six)
+ * not to round it onto the other side of the floor ("0.80 NOT met" for 0.797 reads as a
+ * contradiction).
+ */
+export function atLeast(value: number, floor: number): string {
+  const met = value >= floor;
+  let digits = 2;
+  while (digits < 6 && Number(value.toFixed(digits)) >= floor !== met) digits++;
+  return `${value.toFixed(digits)} ${verdict(met)}`;
+}

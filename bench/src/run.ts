@@ -11,8 +11,18 @@ import { h2loadAvailable } from './h2load.js';
 import { callgrindAvailable, countColdInstructions, countInstructions, type InstructionCount } from './instructions.js';
 import { WARM_UP_CALLS } from './load.js';
 import { median, type OverheadResult, overhead, type TargetSummary, type Versus } from './overhead.js';
+import { pinPostgres } from './postgres.js';
 import { coreSplit, onSplitCores } from './proc.js';
-import { LOOPBACK_TRIPS, loopbackProbe, machineInfo, PROBE_ROUNDS, speedProbe, Table, verdict } from './report.js';
+import {
+  atLeast,
+  LOOPBACK_TRIPS,
+  loopbackProbe,
+  machineInfo,
+  PROBE_ROUNDS,
+  speedProbe,
+  Table,
+  verdict,
+} from './report.js';
 import { type ScaleResult, scale } from './scale.js';
 import { type ScaleOutResult, scaleOut } from './scale-out.js';
 import { useServerEnv } from './stack.js';
@@ -84,13 +94,27 @@ const users = Number(values.users ?? (quick ? 10_000 : 100_000));
 const machine = machineInfo();
 /** The split the throughput sections ran with, for the report's preamble. */
 let splitSeen: ReturnType<typeof coreSplit>;
-/** The throughput sections run on split cores (servers apart from their load) unless --shared-cores. */
+/** Whether a local Postgres ran on the load side's CPU while the cores were split. */
+let postgresPinned = false;
+/**
+ * The throughput sections run on split cores (servers apart from their load) unless
+ * --shared-cores. A Postgres on this machine goes to the load side meanwhile: left to float,
+ * its backends take turns on the measured server's core in some runs and not in others, which
+ * moved a Postgres cell by more than its distance from the target with no code changed.
+ */
 const splitCores = <T>(work: () => Promise<T>): Promise<T> =>
   values['shared-cores']
     ? work()
-    : onSplitCores(() => {
-        splitSeen ??= coreSplit();
-        return work();
+    : onSplitCores(async () => {
+        const split = coreSplit();
+        splitSeen ??= split;
+        const unpin = split && engines.includes('postgres') ? await pinPostgres(split.load) : undefined;
+        if (unpin) postgresPinned = true;
+        try {
+          return await work();
+        } finally {
+          await unpin?.();
+        }
       });
 /** Node flags for a Switchboard server: a CPU profile with --profile. */
 const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : undefined;
@@ -283,7 +307,7 @@ async function runOverhead(): Promise<void> {
               engine,
               p.era,
               name,
-              `${versus.ratio.toFixed(2)} ${verdict(versus.ratio >= floor)} (≥ ${floor})`,
+              `${atLeast(versus.ratio, floor)} (≥ ${floor})`,
               `${versus.addedP99.toFixed(1)} ${verdict(versus.addedP99 <= 2)}`,
               name === 'bare, undici'
                 ? `${versus.addedCpu.toFixed(2)} (IQR ${versus.addedCpuSpread.map((v) => v.toFixed(2)).join(' to ')}) ${verdict(versus.addedCpu <= 0.1)}`
@@ -373,8 +397,12 @@ function emitFootprint(): void {
   if (table.rows.length) emit(table);
 }
 
-/** Rounds of the scale section's loaded part: one first pass and one loaded run each, on its own users. */
-const SCALE_ROUNDS = quick ? 1 : 3;
+/**
+ * Rounds of the scale section's loaded part: a first pass and a loaded run on its own users,
+ * and a run of the 10 users, each. Five, as the issue asks of any figure a shared VM's drift
+ * moves: three let one slow round move the median.
+ */
+const SCALE_ROUNDS = quick ? 1 : 5;
 
 async function runScale(): Promise<void> {
   const table = new Table(`Scale of data: ${users.toLocaleString('en')} users loaded`, [
@@ -383,7 +411,7 @@ async function runScale(): Promise<void> {
     '10 users req/s',
     'first pass req/s (cold caches)',
     'loaded req/s',
-    'ratio',
+    'loaded / 10 users ≥ 0.9 (each round)',
     'first pass / loaded ≥ 0.8 (each round)',
     'CPU ms/call: 10 users / first pass / loaded',
     'of it on the main thread: first pass / loaded',
@@ -433,21 +461,23 @@ async function runScale(): Promise<void> {
       );
     }
     const of = (pick: (round: ScaleResult['rounds'][number]) => number) => median(r.rounds.map(pick));
+    const listed = (ratios: number[]) => (ratios.length > 1 ? ` (${ratios.map((x) => x.toFixed(2)).join(', ')})` : '');
     const coldRatios = r.rounds.map((round) => round.cold.rps / round.large.rps);
     const coldRatio = median(coldRatios);
-    const largeRps = of((round) => round.large.rps);
+    const largeRatios = r.rounds.map((round) => round.large.rps / round.small.rps);
+    const largeRatio = median(largeRatios);
     const backends = r.rounds.every((round) => round.backendCpuPerCall)
       ? `${of((round) => round.backendCpuPerCall?.cold ?? 0).toFixed(2)} / ${of((round) => round.backendCpuPerCall?.large ?? 0).toFixed(2)}`
       : '';
     table.add(
       engine,
       `${r.seed.users} / ${r.seed.accounts} / ${r.seed.seconds.toFixed(0)}`,
-      r.small.rps,
+      of((round) => round.small.rps),
       of((round) => round.cold.rps),
-      largeRps,
-      `${(largeRps / r.small.rps).toFixed(2)} ${verdict(largeRps >= 0.9 * r.small.rps)}`,
-      `${coldRatio.toFixed(2)} ${verdict(coldRatio >= 0.8)}${coldRatios.length > 1 ? ` (${coldRatios.map((x) => x.toFixed(2)).join(', ')})` : ''}`,
-      `${r.smallCpuPerCall.toFixed(2)} / ${of((round) => round.cpuPerCall.cold).toFixed(2)} / ${of((round) => round.cpuPerCall.large).toFixed(2)}`,
+      of((round) => round.large.rps),
+      `${atLeast(largeRatio, 0.9)}${listed(largeRatios)}`,
+      `${atLeast(coldRatio, 0.8)}${listed(coldRatios)}`,
+      `${of((round) => round.smallCpuPerCall).toFixed(2)} / ${of((round) => round.cpuPerCall.cold).toFixed(2)} / ${of((round) => round.cpuPerCall.large).toFixed(2)}`,
       `${of((round) => round.mainCpuPerCall.cold).toFixed(2)} / ${of((round) => round.mainCpuPerCall.large).toFixed(2)}`,
       backends,
       of((round) => round.digestsPerLookup).toFixed(2),
@@ -455,8 +485,7 @@ async function runScale(): Promise<void> {
       `${of((round) => round.large.p50)} / ${of((round) => round.large.p99)}`,
       `${r.ensure.p50} / ${r.ensure.p99} ${verdict(r.ensure.p50 < 5)}`,
       `${r.authState.p50} / ${r.authState.p99} ${verdict(r.authState.p50 < 5)}`,
-      r.small.failures +
-        r.rounds.reduce((sum, round) => sum + round.cold.failures + round.large.failures, 0) +
+      r.rounds.reduce((sum, round) => sum + round.small.failures + round.cold.failures + round.large.failures, 0) +
         r.ensure.failures +
         r.authState.failures,
     );
@@ -467,7 +496,7 @@ async function runScale(): Promise<void> {
       rest.cold.requests,
       rest.cold.rps,
       rest.large.rps,
-      `${restRatio.toFixed(2)} ${verdict(restRatio >= 0.8)}`,
+      atLeast(restRatio, 0.8),
       `${rest.cpuPerCall.cold.toFixed(2)} / ${rest.cpuPerCall.large.toFixed(2)}`,
       `${rest.mainCpuPerCall.cold.toFixed(2)} / ${rest.mainCpuPerCall.large.toFixed(2)}`,
       rest.backendCpuPerCall
@@ -484,7 +513,7 @@ async function runScale(): Promise<void> {
   if (results[0]) {
     const rounds = results[0].rounds.length;
     notes.push(
-      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set, the steady state compared with the 10-user case.${rounds > 1 ? " Each figure is the median over the rounds; the first-pass ratio is the median of the rounds' own ratios, listed beside it." : ''} Before the rounds, ${WARM_UP_CALLS.toLocaleString('en')} calls of the 10 users warm the hot path, and first calls of ${Math.ceil(results[0].workingSet / 2).toLocaleString('en')} other seeded users warm the cold path's code (likewise for REST before its round): a server that has run a while has compiled both, so a first pass measures cold caches, not cold code. Ensure-instance and auth-state pick users from every set. CPU per call counts every thread of Switchboard's process; the main thread's part (its event loop: the JavaScript, and the SQLite statements, which run on it) is read apart from \`/proc/<pid>/task/<pid>/stat\`, the rest being V8's GC helpers and compiler, libuv's pool and SQLite's checkpointer thread, so the table shows on which side a first call's added cost falls. The REST table is one more round on a set of its own (users no MCP call touched): each user's first \`POST /api/v1/execute_tool\` names it by identifier, so its cold part is the account lookup by (connection, identifier), batched, and the token's decryption; a call counts as failed unless it answers 2xx with an execution id.`,
+      `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set; then a run of the 10 users made through the API, so the loaded steady state is compared with the 10-user one seconds apart, on the same server and tables.${rounds > 1 ? " Each figure is the median over the rounds; each ratio is the median of the rounds' own ratios, listed beside it." : ''} Before the rounds, ${WARM_UP_CALLS.toLocaleString('en')} calls of the 10 users warm the hot path, and first calls of ${Math.ceil(results[0].workingSet / 2).toLocaleString('en')} other seeded users warm the cold path's code (likewise for REST before its round): a server that has run a while has compiled both, so a first pass measures cold caches, not cold code. Ensure-instance and auth-state pick users from every set. CPU per call counts every thread of Switchboard's process; the main thread's part (its event loop: the JavaScript, and the SQLite statements, which run on it) is read apart from \`/proc/<pid>/task/<pid>/stat\`, the rest being V8's GC helpers and compiler, libuv's pool and SQLite's checkpointer thread, so the table shows on which side a first call's added cost falls. The REST table is one more round on a set of its own (users no MCP call touched): each user's first \`POST /api/v1/execute_tool\` names it by identifier, so its cold part is the account lookup by (connection, identifier), batched, and the token's decryption; a call counts as failed unless it answers 2xx with an execution id.`,
     );
   }
   const postgres = results.find((r) => r.seed.postgres)?.seed.postgres;
@@ -556,7 +585,9 @@ async function runGrpc(): Promise<void> {
       );
     const ratio = (face: FaceResult, rest: FaceResult) => {
       const value = face.rps / rest.rps;
-      return `${value.toFixed(2)} ${verdict(value >= 0.9 && face.failures === 0 && rest.failures === 0)}`;
+      return face.failures === 0 && rest.failures === 0
+        ? atLeast(value, 0.9)
+        : `${value.toFixed(2)} ${verdict(false)} (failures)`;
     };
     row(r.grpc, ratio(r.grpc, r.rest));
     row(r.grpcRaw, ratio(r.grpcRaw, r.rest));
@@ -676,7 +707,7 @@ async function runColdInstructions(era: string): Promise<void> {
       m(c.warmPerCall),
       c.warmWindows.map(m).join(', '),
       m(c.warmMainThreadPerCall),
-      `${ratio.toFixed(2)} ${verdict(ratio >= 0.8)}; main thread ${mainRatio.toFixed(2)} ${verdict(mainRatio >= 0.8)}`,
+      `${atLeast(ratio, 0.8)}; main thread ${atLeast(mainRatio, 0.8)}`,
     );
   }
   emit(table);
@@ -748,7 +779,7 @@ function writeReport(): void {
           `The overhead, scale and gRPC sections split the cores as a separate load box would: the harness (load generator)`,
           `and the sandbox run on CPU ${splitSeen.load}, every server measured (Switchboard, the bare servers) on CPU ${splitSeen.server}`,
           '(taskset), so a server competes with its own threads only, not with the client driving it, and a throughput ratio',
-          'says what a CPU ratio says. Postgres floats over all cores. Start, footprint and scale-out share every core.',
+          `says what a CPU ratio says. ${postgresPinned ? `Postgres (its postmaster, and so every backend it forks) runs on CPU ${splitSeen.load} with the load side meanwhile, as a database on a box of its own would not take the measured server's core; its CPU per call is read apart.` : 'Postgres floats over all cores.'} Start, footprint and scale-out share every core.`,
         ]
       : [
           'All of them share the same cores, so absolute numbers are lower than on a dedicated load box; the ratios are the point.',

@@ -5,13 +5,21 @@ import { cpuDelta } from './postgres.js';
 import { cpuMs, mainThreadCpuMs, sleep } from './proc.js';
 import { type SeedResult, seedUsers } from './seed.js';
 
-/** One round of the loaded part: a first pass over a working set no earlier round touched, then a loaded run on it. */
+/**
+ * One round of the loaded part: a first pass over a working set no earlier round touched, a
+ * loaded run on it, then a run of the 10 users, so each round compares the two steady states
+ * seconds apart.
+ */
 export interface ScaleRound {
   /** The first pass over the working set: every call misses the caches. */
   cold: LoadResult;
   large: LoadResult;
+  /** The 10 users of the hot path, on the same server and tables right after the loaded run. */
+  small: LoadResult;
   /** Switchboard CPU ms per tools/call (its own /proc/<pid>/stat) in either run. */
   cpuPerCall: { cold: number; large: number };
+  /** The same in the 10-user run. */
+  smallCpuPerCall: number;
   /** The part of it on Switchboard's main thread (the rest: GC helpers, compiler, SQLite's checkpointer). */
   mainCpuPerCall: { cold: number; large: number };
   /** Postgres: CPU ms per tools/call of the schema's backends in either run; undefined on SQLite. */
@@ -39,9 +47,6 @@ export interface RestRound {
 export interface ScaleResult {
   engine: Engine;
   seed: SeedResult;
-  small: LoadResult;
-  /** Switchboard CPU ms per tools/call in the 10-user run. */
-  smallCpuPerCall: number;
   rounds: ScaleRound[];
   rest: RestRound;
   ensure: LoadResult;
@@ -146,11 +151,13 @@ async function managementLoad(options: {
 }
 
 /**
- * tools/call throughput with 10 users, then again after bulk-loading `users` users (two
- * accounts each): `rounds` rounds, each a first pass over a working set of seeded users that
- * no earlier round touched (so every call of it misses the caches) and a loaded run on that
- * set; one more such round over REST execute_tool on a set of its own; then ensure-instance
- * and auth-state latency against the loaded tables.
+ * tools/call throughput after bulk-loading `users` users (two accounts each) beside 10 users
+ * made through the API: `rounds` rounds, each a first pass over a working set of seeded users
+ * that no earlier round touched (so every call of it misses the caches), a loaded run on that
+ * set and a run of the 10 users (a ratio of two runs seconds apart, as the overhead section's
+ * pairs, not of runs minutes apart on a VM whose speed drifts); one more such round over REST
+ * execute_tool on a set of its own; then ensure-instance and auth-state latency against the
+ * loaded tables.
  */
 export async function scale(
   engine: Engine,
@@ -184,17 +191,9 @@ export async function scale(
     ]);
     const small = await stack.connectedUsers('scale', 'user', 10);
     const local = (url: string) => url.replace(/^http:\/\/[^/]+/, stack.server.url);
+    const smallUrls = small.map((i) => local(i.url));
     const run = { body: FETCH_MAILS_BODY, headers: FETCH_MAILS_HEADERS, connections: 10 };
-    await cannon({
-      ...run,
-      label: 'warm-up',
-      urls: small.map((i) => local(i.url)),
-      durationS: 0,
-      amount: WARM_UP_CALLS,
-    });
-    const { result: smallResult, cpu: smallCpu } = await measured(() =>
-      cannon({ ...run, label: '10 users', urls: small.map((i) => local(i.url)), durationS: options.durationS }),
-    );
+    await cannon({ ...run, label: 'warm-up', urls: smallUrls, durationS: 0, amount: WARM_UP_CALLS });
 
     const seed = await seedUsers({
       databaseUrl: stack.schema?.databaseUrl,
@@ -239,9 +238,14 @@ export async function scale(
         cold: [coldStart, coldStart + Math.round(cold.durationS * 1e6)],
         large: [largeStart, monotonicUs()],
       };
+      const hot = await measured(() =>
+        cannon({ ...run, label: '10 users', urls: smallUrls, durationS: options.durationS }),
+      );
       rounds.push({
         cold,
         large,
+        small: hot.result,
+        smallCpuPerCall: hot.cpu,
         ...perCall(first, loaded),
         digestsPerLookup:
           (lookupsAfter.keys - lookupsBefore.keys) / Math.max(1, lookupsAfter.queries - lookupsBefore.queries),
@@ -278,8 +282,6 @@ export async function scale(
     return {
       engine,
       seed,
-      small: smallResult,
-      smallCpuPerCall: smallCpu,
       rounds,
       rest,
       ensure,
