@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { localPostgresPids, pinPostgres, withClient } from './postgres.js';
 import { affinityOf } from './proc.js';
@@ -42,4 +44,33 @@ describe('the local Postgres server (tests run against one on 127.0.0.1)', () =>
       await withBackend((backend) => expect(affinityOf(backend)).toEqual(before));
     },
   );
+
+  it.skipIf(!canMove)('is put back when the harness is stopped by a signal while it is moved', async () => {
+    const target = cpus[cpus.length - 1] ?? 0;
+    const [postmaster] = await localPostgresPids();
+    if (postmaster === undefined) throw new Error('no local Postgres');
+    const before = affinityOf(postmaster);
+    // The built module, as the harness runs it (npm test builds first).
+    const module = new URL('../dist/postgres.js', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { pinPostgres } = await import(${JSON.stringify(module)});
+         console.log((await pinPostgres(${JSON.stringify(String(target))})) ? 'moved' : 'not moved');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    expect(line.toString().trim()).toBe('moved');
+    expect(affinityOf(postmaster)).toEqual([target]);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [, signal] = await exited;
+    expect(signal).toBe('SIGTERM');
+    expect(affinityOf(postmaster)).toEqual(before);
+    await withBackend((backend) => expect(affinityOf(backend)).toEqual(before));
+  });
 });

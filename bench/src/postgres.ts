@@ -69,11 +69,10 @@ export async function withClient<T>(use: (client: pg.Client) => Promise<T>): Pro
 }
 
 /**
- * The Postgres server's processes when it runs on this machine: the postmaster (its pid from
- * postmaster.pid in the data directory) and its children (backends, checkpointer, WAL writer,
- * autovacuum). None when it runs elsewhere or this role may not read the data directory's path.
+ * The postmaster's pid when the Postgres server runs on this machine (from postmaster.pid in
+ * its data directory); undefined when it runs elsewhere or this role may not read that path.
  */
-export async function localPostgresPids(): Promise<number[]> {
+async function localPostmaster(): Promise<number | undefined> {
   try {
     const dir = await withClient(
       async (client) =>
@@ -81,35 +80,52 @@ export async function localPostgresPids(): Promise<number[]> {
     );
     const postmaster = Number(readFileSync(`${dir}/postmaster.pid`, 'utf8').split('\n')[0]);
     if (!Number.isInteger(postmaster) || !readFileSync(`/proc/${postmaster}/comm`, 'utf8').startsWith('postgres'))
-      return [];
-    const children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-    return [postmaster, ...children];
+      return undefined;
+    return postmaster;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process and its children as /proc lists them now (none if it has ended). */
+function withChildren(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    return [pid, ...children.filter(Boolean).map(Number)];
   } catch {
     return [];
   }
 }
 
 /**
+ * The Postgres server's processes when it runs on this machine: the postmaster and its
+ * children (backends, checkpointer, WAL writer, autovacuum). None otherwise.
+ */
+export async function localPostgresPids(): Promise<number[]> {
+  const postmaster = await localPostmaster();
+  return postmaster === undefined ? [] : withChildren(postmaster);
+}
+
+/**
  * Moves a local Postgres server (every process of it; backends forked later inherit the
  * postmaster's CPUs) onto `cpus` while the cores are split, as a database on a box of its own
  * would not take the measured servers' core. Gives the function that puts it back on the CPUs
- * it had, or undefined where it could not be moved (not local, not allowed).
+ * it had, or undefined where it could not be moved (not local, not allowed). A SIGINT or
+ * SIGTERM meanwhile puts it back before the harness ends: a run stopped with Ctrl+C must not
+ * leave the database on one CPU (and the next run would take that for where it belongs).
  */
-export async function pinPostgres(cpus: string): Promise<(() => Promise<void>) | undefined> {
-  const [postmaster] = await localPostgresPids();
+export async function pinPostgres(cpus: string): Promise<(() => void) | undefined> {
+  const postmaster = await localPostmaster();
   if (postmaster === undefined) return undefined;
   let before: string;
   try {
     before = affinityOf(postmaster).join(',');
+    setAffinity(postmaster, cpus);
   } catch {
     return undefined;
   }
-  const moveAll = async (to: string) => {
-    for (const pid of await localPostgresPids()) {
+  const moveAll = (to: string) => {
+    for (const pid of withChildren(postmaster)) {
       try {
         setAffinity(pid, to);
       } catch {
@@ -117,11 +133,18 @@ export async function pinPostgres(cpus: string): Promise<(() => Promise<void>) |
       }
     }
   };
-  try {
-    setAffinity(postmaster, cpus);
-  } catch {
-    return undefined;
-  }
-  await moveAll(cpus);
-  return () => moveAll(before);
+  const restore = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    moveAll(before);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    restore();
+    // With our listener gone, the signal's default action ends the process as it would have.
+    process.kill(process.pid, signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  moveAll(cpus);
+  return restore;
 }

@@ -113,7 +113,7 @@ const splitCores = <T>(work: () => Promise<T>): Promise<T> =>
         try {
           return await work();
         } finally {
-          await unpin?.();
+          unpin?.();
         }
       });
 /** Node flags for a Switchboard server: a CPU profile with --profile. */
