@@ -23,20 +23,27 @@ const PAGE_HEADERS = {
 /**
  * /openapi.json, built once from the routes' own docs, and two renderings of it: /docs, Swagger
  * UI (swagger-ui-dist, served from its npm package, never a CDN), and /docs/plain, a
- * server-rendered page with no script at all. Not Scalar: @scalar/api-reference, the package
- * that holds the bundle its Hono integration loads, installs 284 packages (311 MB) for a 4.7 MB
- * browser file, and fetches its fonts from fonts.scalar.com unless told not to.
+ * server-rendered page with no script at all. The document is built at its first request, not
+ * at start: turning every route's zod schemas into JSON Schema was about a tenth of a start.
+ * Not Scalar: @scalar/api-reference, the package that holds the bundle its Hono integration
+ * loads, installs 284 packages (311 MB) for a 4.7 MB browser file, and fetches its fonts from
+ * fonts.scalar.com unless told not to.
  */
 export function apiReference(docs: readonly RouteDoc[], info: { publicUrl: string; version: string }): Hono<AppEnv> {
-  const spec = openApiDocument(docs, info);
-  const json = JSON.stringify(spec);
-  const plain = referencePage(spec);
+  let built: { json: string; plain: string } | undefined;
+  const reference = () => {
+    if (!built) {
+      const spec = openApiDocument(docs, info);
+      built = { json: JSON.stringify(spec), plain: referencePage(spec) };
+    }
+    return built;
+  };
   const app = new Hono<AppEnv>();
   app.get('/openapi.json', (c) =>
-    c.body(json, 200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }),
+    c.body(reference().json, 200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }),
   );
   app.get('/docs', (c) => c.body(swaggerUiPage(`Switchboard ${info.version} API reference`), 200, PAGE_HEADERS));
-  app.get('/docs/plain', (c) => c.body(plain, 200, PAGE_HEADERS));
+  app.get('/docs/plain', (c) => c.body(reference().plain, 200, PAGE_HEADERS));
   app.get('/docs/styles.css', (c) =>
     c.body(REFERENCE_STYLES, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }),
   );
