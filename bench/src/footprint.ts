@@ -17,12 +17,9 @@ export interface StartResult {
 }
 
 /**
- * V8's memory reducer gives the start's garbage back once the process is quiet: it looks 8 s
- * after the start's last full GC, again 8 s later if the allocation rate was not yet low
- * (the start's own allocations count in the first look), then marks incrementally. Traced
- * with --trace-gc on this VM: done 16-25 s after ready on a quiet host, 40 s on a busy one.
- * Read at 20 s, the idle figure said which side of that moment it fell on (102 or 146 MB for
- * one build); idle is read at IDLE_S, with the 20 s reading beside it.
+ * Idle RSS is read once V8's memory reducer has given the start's garbage back, which takes
+ * 16-40 s after ready on this VM (the report's footprint note says why); the 20 s reading,
+ * which fell on either side of that moment, is kept beside it.
  */
 export const IDLE_S = 60;
 export const EARLY_IDLE_S = 20;
