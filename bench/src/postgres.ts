@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { affinityOf, cpuMs, setAffinity } from './proc.js';
+import { affinityOf, cpuMs, setAffinity, untilStopped } from './proc.js';
 
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -133,18 +133,11 @@ export async function pinPostgres(cpus: string): Promise<(() => void) | undefine
       }
     }
   };
+  const forget = untilStopped(() => moveAll(before));
   const restore = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    forget();
     moveAll(before);
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    restore();
-    // With our listener gone, the signal's default action ends the process as it would have.
-    process.kill(process.pid, signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   moveAll(cpus);
   return restore;
 }

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { cpuMs, mainThreadCpuMs } from './proc.js';
@@ -33,5 +36,51 @@ describe('mainThreadCpuMs', () => {
   it('is 0 for a process that is gone, as cpuMs is', () => {
     expect(mainThreadCpuMs(2 ** 22 + 1)).toBe(0);
     expect(cpuMs(2 ** 22 + 1)).toBe(0);
+  });
+});
+
+describe('startChild', () => {
+  it('stops the servers it started when a signal ends the harness', async () => {
+    // The built module, as the harness runs it (npm test builds first). The "server" is a node
+    // that ignores SIGTERM, as a server in the middle of a graceful stop would keep running.
+    const module = new URL('../dist/proc.js', import.meta.url).href;
+    const server = `process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000);`;
+    const harness = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { startChild } = await import(${JSON.stringify(module)});
+         const child = await startChild('server', ['-e', ${JSON.stringify(server)}], {}, 'ready');
+         console.log(child.pid);
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [line] = (await once(harness.stdout, 'data')) as [Buffer];
+    const pid = Number(line.toString().trim());
+    expect(pid).toBeGreaterThan(0);
+    // Running, not a zombie: the harness ends before it could reap the child, and whoever
+    // inherits the zombie (a container's init may be a shell) need not reap it.
+    const alive = () => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect(alive()).toBe(true);
+      const exited = once(harness, 'exit');
+      harness.kill('SIGINT');
+      const [, signal] = await exited;
+      expect(signal).toBe('SIGINT');
+      // A signal is delivered at once but acted on when the process is next scheduled.
+      for (let i = 0; i < 50 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(alive()).toBe(false);
+    } finally {
+      if (alive()) process.kill(pid, 'SIGKILL');
+    }
   });
 });

@@ -26,6 +26,42 @@ export type Side = 'server' | 'load';
 /** The CPU list (taskset syntax) of each side while the cores are split; none otherwise. */
 let split: Record<Side, string> | undefined;
 
+/** What must be undone before the harness ends, should a signal end it early. */
+const onStop = new Set<() => void>();
+
+function stopBySignal(signal: NodeJS.Signals): void {
+  process.off('SIGINT', stopBySignal);
+  process.off('SIGTERM', stopBySignal);
+  for (const undo of onStop) {
+    try {
+      undo();
+    } catch {
+      // Undo the rest regardless.
+    }
+  }
+  onStop.clear();
+  // With our listener gone, the signal's default action ends the process as it would have.
+  process.kill(process.pid, signal);
+}
+
+/**
+ * Registers `undo` (synchronous) to run if SIGINT or SIGTERM ends the harness before the
+ * returned function is called; that function unregisters it. A run stopped with Ctrl+C, or a
+ * signal to the harness alone, must not leave servers it started running or the database moved.
+ */
+export function untilStopped(undo: () => void): () => void {
+  if (onStop.size === 0) {
+    process.on('SIGINT', stopBySignal);
+    process.on('SIGTERM', stopBySignal);
+  }
+  onStop.add(undo);
+  return () => {
+    if (!onStop.delete(undo) || onStop.size > 0) return;
+    process.off('SIGINT', stopBySignal);
+    process.off('SIGTERM', stopBySignal);
+  };
+}
+
 export function setAffinity(pid: number, cpus: string): void {
   // -a: every thread of the process (libuv's pool, V8's helpers); threads made later inherit it.
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
@@ -112,7 +148,14 @@ export async function startChild(
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // SIGKILL: the harness is about to end and will not wait for a graceful stop.
+  const forget = untilStopped(() => child.kill('SIGKILL'));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      forget();
+      resolve();
+    }),
+  );
   const readyMs = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${output}`)),
