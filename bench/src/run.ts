@@ -9,7 +9,7 @@ import { EARLY_IDLE_S, IDLE_S, type SoakResult, type StartResult, soak, startAnd
 import { type FaceResult, grpcVsRest, WARM_UP_S } from './grpc.js';
 import { h2loadAvailable } from './h2load.js';
 import { callgrindAvailable, countColdInstructions, countInstructions, type InstructionCount } from './instructions.js';
-import { WARM_UP_CALLS } from './load.js';
+import { FETCH_MAILS_ERAS, WARM_UP_CALLS } from './load.js';
 import { median, type OverheadResult, overhead, type TargetSummary, type Versus } from './overhead.js';
 import { pinPostgres } from './postgres.js';
 import { coreSplit, onSplitCores } from './proc.js';
@@ -28,36 +28,63 @@ import { type ScaleOutResult, scaleOut } from './scale-out.js';
 import { useServerEnv } from './stack.js';
 
 /**
- * `node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc,instructions]
- *  [--eras 2025-06-18,2026-07-28] [--concurrency 1,10,50] [--rounds 10] [--round-seconds 2]
- *  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout] [--shared-cores]
- *  [--server-env NAME=value,…] [--equal-rate 50]` — prints
- *  tables and writes bench/REPORT.md. --baseline measures another build's Switchboard (its server/dist,
- *  SQLite only) in the same alternating overhead rounds, e.g. the commit before a change. The throughput
- *  sections (overhead, scale, gRPC) split the cores between servers and load (proc.ts onSplitCores)
- *  unless --shared-cores. --server-env sets environment variables on every Switchboard started, to
- *  measure a setting against its default (e.g. SWITCHBOARD_PG_PREPARED_STATEMENTS=false).
- *  --equal-rate sets the open-loop rate of the equal-rate rounds, in per cent.
+ * The benchmark harness (USAGE below): prints tables and writes bench/REPORT.md. --baseline
+ * measures another build's Switchboard (its server/dist, SQLite only) in the same alternating
+ * overhead rounds, e.g. the commit before a change. The throughput sections (overhead, scale,
+ * gRPC) split the cores between servers and load (proc.ts onSplitCores) unless --shared-cores.
+ * --server-env sets environment variables on every Switchboard started, to measure a setting
+ * against its default (e.g. SWITCHBOARD_PG_PREPARED_STATEMENTS=false). --equal-rate sets the
+ * open-loop rate of the equal-rate rounds, in per cent.
  */
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    soak: { type: 'string' },
-    only: { type: 'string', default: 'overhead,scale,start,scaleout,grpc,instructions' },
-    engines: { type: 'string', default: 'sqlite,postgres' },
-    users: { type: 'string' },
-    profile: { type: 'string' },
-    concurrency: { type: 'string', default: '1,10,50' },
-    rounds: { type: 'string' },
-    'round-seconds': { type: 'string' },
-    'equal-rate': { type: 'string' },
-    eras: { type: 'string', default: '2025-06-18,2026-07-28' },
-    baseline: { type: 'string' },
-    'server-env': { type: 'string' },
-    'shared-cores': { type: 'boolean', default: false },
-    report: { type: 'string', default: fileURLToPath(new URL('../REPORT.md', import.meta.url)) },
-  },
-});
+const USAGE = `usage: node bench/dist/run.js [--quick] [--soak 300] [--only overhead,scale,start,scaleout,grpc,instructions]
+  [--eras 2025-06-18,2026-07-28] [--concurrency 1,10,50] [--rounds 10] [--round-seconds 2] [--users N]
+  [--engines sqlite,postgres] [--profile dir] [--baseline other-checkout] [--shared-cores]
+  [--server-env NAME=value,…] [--equal-rate 50] [--report file]
+Without options: every section on both engines, the report written to bench/REPORT.md (about an hour).`;
+
+/** Ends the harness with `message` and the usage, as a command-line tool says what it could not take. */
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const SECTIONS = ['overhead', 'scale', 'start', 'scaleout', 'grpc', 'instructions'];
+const ENGINES: Engine[] = ['sqlite', 'postgres'];
+
+let parsed: ReturnType<typeof parseOptions>;
+try {
+  parsed = parseOptions();
+} catch (error) {
+  usageError(error instanceof Error ? error.message : String(error));
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
+function parseOptions() {
+  return parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      quick: { type: 'boolean', default: false },
+      soak: { type: 'string' },
+      only: { type: 'string', default: SECTIONS.join(',') },
+      engines: { type: 'string', default: 'sqlite,postgres' },
+      users: { type: 'string' },
+      profile: { type: 'string' },
+      concurrency: { type: 'string', default: '1,10,50' },
+      rounds: { type: 'string' },
+      'round-seconds': { type: 'string' },
+      'equal-rate': { type: 'string' },
+      eras: { type: 'string', default: '2025-06-18,2026-07-28' },
+      baseline: { type: 'string' },
+      'server-env': { type: 'string' },
+      'shared-cores': { type: 'boolean', default: false },
+      report: { type: 'string', default: fileURLToPath(new URL('../REPORT.md', import.meta.url)) },
+    },
+  });
+}
 
 const quick = values.quick === true;
 const notes: string[] = [];
@@ -72,7 +99,14 @@ if (values['server-env']) {
   notes.push(`Settings: every Switchboard in this run was started with ${values['server-env']} (--server-env).`);
 }
 const parts = new Set((values.only ?? '').split(','));
-const engines = (values.engines ?? '').split(',').filter((e): e is Engine => e === 'sqlite' || e === 'postgres');
+for (const part of parts)
+  if (!SECTIONS.includes(part)) usageError(`--only: no section "${part}" (${SECTIONS.join(', ')})`);
+const engines = (values.engines ?? '').split(',').filter((e): e is Engine => ENGINES.includes(e as Engine));
+for (const engine of (values.engines ?? '').split(','))
+  if (!ENGINES.includes(engine as Engine)) usageError(`--engines: no engine "${engine}" (${ENGINES.join(', ')})`);
+for (const era of (values.eras ?? '').split(','))
+  if (!FETCH_MAILS_ERAS.some((known) => known.name === era))
+    usageError(`--eras: no era "${era}" (${FETCH_MAILS_ERAS.map((known) => known.name).join(', ')})`);
 const durationS = quick ? 3 : 10;
 /**
  * The overhead section: alternating rounds per point, each this long; medians reported. Short
