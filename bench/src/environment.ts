@@ -2,7 +2,6 @@ import { createCatalog } from '@switchboard/server';
 import { BenchSchema } from './postgres.js';
 import {
   Admin,
-  removeDataDir,
   type Sandbox,
   type Switchboard,
   type SwitchboardOptions,
@@ -57,7 +56,7 @@ export class BenchStack {
   async stop(): Promise<void> {
     await this.server.stop();
     await this.sandbox.stop();
-    removeDataDir(this.server);
+    this.server.removeDataDir();
     await this.schema?.drop();
   }
 }

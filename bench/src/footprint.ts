@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS } from './load.js';
-import { rssMb, sleep } from './proc.js';
+import { rssMb, sleep, tempDir } from './proc.js';
 import { startSwitchboard } from './stack.js';
 
 export interface StartResult {
@@ -26,7 +23,8 @@ export const EARLY_IDLE_S = 20;
 
 /** The embedded default (SQLite, mounted sandbox, key file): spawn → "ready", first and second start. */
 export async function startAndIdle(): Promise<StartResult> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-start-'));
+  const made = tempDir('switchboard-start-');
+  const dataDir = made.path;
   try {
     const first = await startSwitchboard({ embedded: true, dataDir });
     const firstStartMs = first.readyMs;
@@ -41,7 +39,7 @@ export async function startAndIdle(): Promise<StartResult> {
     await second.stop();
     return { firstStartMs, restartMs: second.readyMs, readyRssMb, earlyIdleRssMb, idleRssMb };
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    made.remove();
   }
 }
 

@@ -1,9 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { exitedChildrenCpuMs } from './proc.js';
+import { exitedChildrenCpuMs, tempDir } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -48,7 +47,8 @@ export async function h2load(
   request: H2loadRequest,
   length: { durationS: number } | { requests: number },
 ): Promise<H2loadRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-h2load-'));
+  const made = tempDir('switchboard-h2load-');
+  const dir = made.path;
   try {
     const bodyFile = join(dir, 'body');
     const logFile = join(dir, 'log');
@@ -89,6 +89,6 @@ export async function h2load(
     const elapsed = Number(finished[1]);
     return { latencies, not200, elapsedS: finished[2] === 'ms' ? elapsed / 1000 : elapsed, clientCpuMs };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    made.remove();
   }
 }

@@ -1,16 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cannon, FETCH_MAILS_ERAS, type LoadResult } from './load.js';
 import { benchInstances, median } from './overhead.js';
-import { type Child, sleep } from './proc.js';
+import { type Child, sleep, tempDir } from './proc.js';
 import { seedUsers } from './seed.js';
 import {
   Admin,
   issueSandboxToken,
   type Launch,
-  removeDataDir,
   type Switchboard,
   startBareServer,
   startSandbox,
@@ -77,7 +75,8 @@ export async function countInstructions(options: {
   baselineCli?: string;
   log?: (line: string) => void;
 }): Promise<InstructionCount[]> {
-  const dumps = mkdtempSync(join(tmpdir(), 'switchboard-callgrind-'));
+  const made = tempDir('switchboard-callgrind-');
+  const dumps = made.path;
   const launch = (name: string) => callgrindLaunch(dumps, name);
   const sandbox = await startSandbox();
   const started: Child[] = [];
@@ -128,9 +127,9 @@ export async function countInstructions(options: {
     return counts;
   } finally {
     for (const child of started) await child.stop();
-    for (const switchboard of switchboards) removeDataDir(switchboard);
+    for (const switchboard of switchboards) switchboard.removeDataDir();
     await sandbox.stop();
-    rmSync(dumps, { recursive: true, force: true });
+    made.remove();
   }
 }
 
@@ -175,7 +174,8 @@ export async function countColdInstructions(options: {
   const era = FETCH_MAILS_ERAS.find((e) => e.name === options.era);
   if (!era) throw new Error(`unknown era ${options.era}`);
   const settleMs = options.settleMs ?? 2_000;
-  const dumps = mkdtempSync(join(tmpdir(), 'switchboard-callgrind-'));
+  const made = tempDir('switchboard-callgrind-');
+  const dumps = made.path;
   const sandbox = await startSandbox();
   let child: Switchboard | undefined;
   try {
@@ -238,9 +238,9 @@ export async function countColdInstructions(options: {
     };
   } finally {
     await child?.stop();
-    if (child) removeDataDir(child);
+    child?.removeDataDir();
     await sandbox.stop();
-    rmSync(dumps, { recursive: true, force: true });
+    made.remove();
   }
 }
 

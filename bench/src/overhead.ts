@@ -11,14 +11,7 @@ import {
   WARM_UP_CALLS,
 } from './load.js';
 import { cpuMs, rssMb } from './proc.js';
-import {
-  Admin,
-  issueSandboxToken,
-  removeDataDir,
-  type Switchboard,
-  startBareServer,
-  startSwitchboard,
-} from './stack.js';
+import { Admin, issueSandboxToken, type Switchboard, startBareServer, startSwitchboard } from './stack.js';
 
 /** One tools/list answer, checked to list `count` distinct tools; its body is returned. */
 async function verifiedToolsList(url: string, count: number): Promise<string> {
@@ -467,7 +460,7 @@ export async function overhead(
     await bareUndici.stop();
     if (baseline) {
       await baseline.stop();
-      removeDataDir(baseline);
+      baseline.removeDataDir();
     }
   }
 }

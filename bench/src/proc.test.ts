@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { cpuMs, mainThreadCpuMs } from './proc.js';
@@ -40,7 +40,7 @@ describe('mainThreadCpuMs', () => {
 });
 
 describe('startChild', () => {
-  it('stops the servers it started when a signal ends the harness', async () => {
+  it('stops the servers it started and removes its temporary folders when a signal ends the harness', async () => {
     // The built module, as the harness runs it (npm test builds first). The "server" is a node
     // that ignores SIGTERM, as a server in the middle of a graceful stop would keep running.
     const module = new URL('../dist/proc.js', import.meta.url).href;
@@ -50,16 +50,18 @@ describe('startChild', () => {
       [
         '--input-type=module',
         '-e',
-        `const { startChild } = await import(${JSON.stringify(module)});
+        `const { startChild, tempDir } = await import(${JSON.stringify(module)});
+         const folder = tempDir('switchboard-bench-test-');
          const child = await startChild('server', ['-e', ${JSON.stringify(server)}], {}, 'ready');
-         console.log(child.pid);
+         console.log(JSON.stringify({ pid: child.pid, folder: folder.path }));
          setInterval(() => {}, 1000);`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const [line] = (await once(harness.stdout, 'data')) as [Buffer];
-    const pid = Number(line.toString().trim());
+    const { pid, folder } = JSON.parse(line.toString()) as { pid: number; folder: string };
     expect(pid).toBeGreaterThan(0);
+    expect(existsSync(folder)).toBe(true);
     // Running, not a zombie: the harness ends before it could reap the child, and whoever
     // inherits the zombie (a container's init may be a shell) need not reap it.
     const alive = () => {
@@ -79,8 +81,10 @@ describe('startChild', () => {
       // A signal is delivered at once but acted on when the process is next scheduled.
       for (let i = 0; i < 50 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(alive()).toBe(false);
+      expect(existsSync(folder)).toBe(false);
     } finally {
       if (alive()) process.kill(pid, 'SIGKILL');
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Linux reports CPU times in clock ticks; 100 per second on every kernel this runs on. */
 const TICKS_PER_SECOND = 100;
@@ -32,7 +34,8 @@ const onStop = new Set<() => void>();
 function stopBySignal(signal: NodeJS.Signals): void {
   process.off('SIGINT', stopBySignal);
   process.off('SIGTERM', stopBySignal);
-  for (const undo of onStop) {
+  // Last registered first, as nested cleanups unwind: a server is stopped before its folder goes.
+  for (const undo of [...onStop].reverse()) {
     try {
       undo();
     } catch {
@@ -59,6 +62,23 @@ export function untilStopped(undo: () => void): () => void {
     if (!onStop.delete(undo) || onStop.size > 0) return;
     process.off('SIGINT', stopBySignal);
     process.off('SIGTERM', stopBySignal);
+  };
+}
+
+/**
+ * A new folder under the system's temporary directory: `remove` deletes it, and so does a signal
+ * that ends the harness before that.
+ */
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  const removeNow = () => rmSync(path, { recursive: true, force: true });
+  const forget = untilStopped(removeNow);
+  return {
+    path,
+    remove() {
+      forget();
+      removeNow();
+    },
   };
 }
 

@@ -3,7 +3,6 @@ import { BenchSchema, cpuDelta } from './postgres.js';
 import { cpuMs, freePort } from './proc.js';
 import {
   Admin,
-  removeDataDir,
   SANDBOX_EMAIL,
   type Sandbox,
   type Switchboard,
@@ -159,7 +158,7 @@ export async function scaleOut(options: {
   } finally {
     for (const replica of replicas) {
       await replica.stop();
-      removeDataDir(replica);
+      replica.removeDataDir();
     }
     await sandbox.stop();
     await schema.drop();

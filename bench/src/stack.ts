@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiClient, openDatabase, systemClock } from '@switchboard/server';
-import { type Child, freePort, startChild } from './proc.js';
+import { type Child, freePort, startChild, tempDir } from './proc.js';
 
 export const SERVER_CLI = fileURLToPath(new URL('../../server/dist/cli.js', import.meta.url));
 export const SANDBOX_SERVE = fileURLToPath(new URL('../../server/dist/sandbox/serve.js', import.meta.url));
@@ -52,7 +51,8 @@ export interface Launch {
 export interface Switchboard extends Child {
   url: string;
   dataDir: string;
-  ownsDataDir: boolean;
+  /** Deletes the data folder when this start made it (not one passed in). */
+  removeDataDir(): void;
 }
 
 /** Environment every Switchboard the bench starts gets (bench --server-env), before a start's own. */
@@ -65,7 +65,8 @@ export function useServerEnv(env: Record<string, string>): void {
 
 export async function startSwitchboard(options: SwitchboardOptions = {}): Promise<Switchboard> {
   const port = options.port ?? (await freePort());
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  const made = options.dataDir === undefined ? tempDir('switchboard-bench-') : undefined;
+  const dataDir = options.dataDir ?? made?.path ?? '';
   const url = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
     PORT: String(port),
@@ -89,11 +90,7 @@ export async function startSwitchboard(options: SwitchboardOptions = {}): Promis
     'Switchboard is ready',
     options.launch ?? {},
   );
-  return { ...child, url, dataDir, ownsDataDir: options.dataDir === undefined };
-}
-
-export function removeDataDir(server: Switchboard): void {
-  if (server.ownsDataDir) rmSync(server.dataDir, { recursive: true, force: true });
+  return { ...child, url, dataDir, removeDataDir: () => made?.remove() };
 }
 
 /** Which HTTP client the bare server calls the sandbox with (see bare-server.ts). */
