@@ -23,8 +23,7 @@ export const EARLY_IDLE_S = 20;
 
 /** The embedded default (SQLite, mounted sandbox, key file): spawn → "ready", first and second start. */
 export async function startAndIdle(): Promise<StartResult> {
-  const made = tempDir('switchboard-start-');
-  const dataDir = made.path;
+  const { path: dataDir, remove } = tempDir('switchboard-start-');
   try {
     const first = await startSwitchboard({ embedded: true, dataDir });
     const firstStartMs = first.readyMs;
@@ -39,7 +38,7 @@ export async function startAndIdle(): Promise<StartResult> {
     await second.stop();
     return { firstStartMs, restartMs: second.readyMs, readyRssMb, earlyIdleRssMb, idleRssMb };
   } finally {
-    made.remove();
+    remove();
   }
 }
 

@@ -47,8 +47,7 @@ export async function h2load(
   request: H2loadRequest,
   length: { durationS: number } | { requests: number },
 ): Promise<H2loadRun> {
-  const made = tempDir('switchboard-h2load-');
-  const dir = made.path;
+  const { path: dir, remove } = tempDir('switchboard-h2load-');
   try {
     const bodyFile = join(dir, 'body');
     const logFile = join(dir, 'log');
@@ -89,6 +88,6 @@ export async function h2load(
     const elapsed = Number(finished[1]);
     return { latencies, not200, elapsedS: finished[2] === 'ms' ? elapsed / 1000 : elapsed, clientCpuMs };
   } finally {
-    made.remove();
+    remove();
   }
 }

@@ -75,8 +75,7 @@ export async function countInstructions(options: {
   baselineCli?: string;
   log?: (line: string) => void;
 }): Promise<InstructionCount[]> {
-  const made = tempDir('switchboard-callgrind-');
-  const dumps = made.path;
+  const { path: dumps, remove: removeDumps } = tempDir('switchboard-callgrind-');
   const launch = (name: string) => callgrindLaunch(dumps, name);
   const sandbox = await startSandbox();
   const started: Child[] = [];
@@ -129,7 +128,7 @@ export async function countInstructions(options: {
     for (const child of started) await child.stop();
     for (const switchboard of switchboards) switchboard.removeDataDir();
     await sandbox.stop();
-    made.remove();
+    removeDumps();
   }
 }
 
@@ -174,8 +173,7 @@ export async function countColdInstructions(options: {
   const era = FETCH_MAILS_ERAS.find((e) => e.name === options.era);
   if (!era) throw new Error(`unknown era ${options.era}`);
   const settleMs = options.settleMs ?? 2_000;
-  const made = tempDir('switchboard-callgrind-');
-  const dumps = made.path;
+  const { path: dumps, remove: removeDumps } = tempDir('switchboard-callgrind-');
   const sandbox = await startSandbox();
   let child: Switchboard | undefined;
   try {
@@ -240,7 +238,7 @@ export async function countColdInstructions(options: {
     await child?.stop();
     child?.removeDataDir();
     await sandbox.stop();
-    made.remove();
+    removeDumps();
   }
 }
 
