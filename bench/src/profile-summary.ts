@@ -1,13 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 /**
  * `node bench/dist/profile-summary.js <file.cpuprofile> [top] [--window fromUs,toUs]` — self time by function and
- * by package/file, from a profile written by `node --cpu-prof` (see `run.js --profile <dir>`).
+ * by package/file, from a profile written by `node --cpu-prof` (see `run.js --profile <dir>`). Frames of the
+ * bundled server (dist/cli.js and its chunks) are read through the source maps beside them.
  */
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 interface Profile {
@@ -44,9 +47,27 @@ const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 function where(url: string): string {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg?.[1]) return pkg[1];
-  const own = /\/(server|bench)\/dist\/(.+)$/.exec(url);
+  const own = /\/(server|bench)\/(?:dist|src)\/(.+)$/.exec(url);
   if (own) return `${own[1]}/${own[2]}`;
   return url ? url.replace(/^.*\//, '') : '(native)';
+}
+
+/**
+ * The bundled server's frames name a chunk file; its source map (written beside it) gives the
+ * file and line each came from, so places read as packages and source files again.
+ */
+const sourceMaps = new Map<string, SourceMap | undefined>();
+function original(frame: ProfileNode['callFrame']): { url: string; lineNumber: number } {
+  if (!frame.url.startsWith('file://')) return frame;
+  let map = sourceMaps.get(frame.url);
+  if (!sourceMaps.has(frame.url)) {
+    const mapFile = `${fileURLToPath(frame.url)}.map`;
+    map = existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : undefined;
+    sourceMaps.set(frame.url, map);
+  }
+  const entry = map?.findEntry(frame.lineNumber, frame.columnNumber);
+  if (!entry || !('originalSource' in entry)) return frame;
+  return { url: new URL(entry.originalSource, frame.url).href, lineNumber: entry.originalLine };
 }
 
 const byFunction = new Map<string, number>();
@@ -54,7 +75,8 @@ const byPlace = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const node = byId.get(id);
   if (!node) continue;
-  const { functionName, url, lineNumber } = node.callFrame;
+  const { functionName } = node.callFrame;
+  const { url, lineNumber } = original(node.callFrame);
   const key = `${functionName || '(anonymous)'} ${where(url)}:${lineNumber + 1}`;
   byFunction.set(key, (byFunction.get(key) ?? 0) + us);
   const place = where(url);
@@ -81,7 +103,9 @@ if (callersOf) {
     const names: string[] = [];
     for (let at = parentOf.get(id); at !== undefined && names.length < 4; at = parentOf.get(at)) {
       const frame = byId.get(at)?.callFrame;
-      if (frame) names.push(`${frame.functionName || '(anonymous)'}@${where(frame.url)}:${frame.lineNumber + 1}`);
+      if (!frame) continue;
+      const { url, lineNumber } = original(frame);
+      names.push(`${frame.functionName || '(anonymous)'}@${where(url)}:${lineNumber + 1}`);
     }
     const key = names.join(' < ');
     chains.set(key, (chains.get(key) ?? 0) + us);
