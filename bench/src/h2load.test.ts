@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -78,5 +80,58 @@ describe.skipIf(!h2loadAvailable())('h2load runs (nghttp2-client installed)', ()
     expect(timed.elapsedS).toBeGreaterThan(0.9);
     expect(timed.elapsedS).toBeLessThan(5);
     expect(timed.latencies.length).toBeGreaterThan(0);
+  });
+
+  it('is stopped with the harness when a signal ends it, not left loading the server', async () => {
+    // The built module, as the harness runs it (npm test builds first); a run far longer than the test.
+    const module = new URL('../dist/h2load.js', import.meta.url).href;
+    const before = h1.seen.length;
+    const harness = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { h2load } = await import(${JSON.stringify(module)});
+         await h2load({ url: ${JSON.stringify(url(http1))}, protocol: 'h1', concurrency: 1, headers: {}, body: '{}' }, { durationS: 120 });`,
+      ],
+      { stdio: 'ignore' },
+    );
+    /** The harness's h2load child, while it runs (a zombie counts as gone: nothing here reaps it). */
+    const h2loadOf = (parent: number | undefined) =>
+      readdirSync('/proc')
+        .filter((entry) => /^\d+$/.test(entry))
+        .find((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+            return stat.includes('(h2load)') && Number(ppid) === parent && state !== 'Z';
+          } catch {
+            return false;
+          }
+        });
+    let child: string | undefined;
+    for (let i = 0; i < 250 && !(child && h1.seen.length > before); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      child ??= h2loadOf(harness.pid);
+    }
+    expect(child).toBeDefined();
+    expect(h1.seen.length).toBeGreaterThan(before);
+    const exited = once(harness, 'exit');
+    harness.kill('SIGINT');
+    expect((await exited)[1]).toBe('SIGINT');
+    const running = () => {
+      try {
+        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    try {
+      for (let i = 0; i < 50 && running(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(running()).toBe(false);
+    } finally {
+      if (running()) process.kill(Number(child), 'SIGKILL');
+    }
   });
 });

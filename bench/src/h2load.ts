@@ -2,7 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { exitedChildrenCpuMs, tempDir } from './proc.js';
+import { exitedChildrenCpuMs, tempDir, untilStopped } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -58,7 +58,7 @@ export async function h2load(
         : ['-c', '1', '-m', String(request.concurrency)];
     const headers = Object.entries(request.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
     const cpuBefore = exitedChildrenCpuMs();
-    const { stdout } = await run(
+    const running = run(
       'h2load',
       [
         ...shape,
@@ -74,6 +74,9 @@ export async function h2load(
       ],
       { maxBuffer: 1 << 20 },
     );
+    // A signal that ends the harness ends its h2load too, rather than leaving it to load a stopped server.
+    const forget = untilStopped(() => running.child.kill('SIGKILL'));
+    const { stdout } = await running.finally(forget);
     const clientCpuMs = exitedChildrenCpuMs() - cpuBefore;
     const finished = /finished in ([\d.]+)(ms|s),/.exec(stdout);
     if (!finished) throw new Error(`h2load printed no result:\n${stdout}`);
