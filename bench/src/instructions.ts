@@ -1,9 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BENCH_METRICS_TOKEN, type Engine } from './environment.js';
 import { cannon, FETCH_MAILS_ERAS, type LoadResult } from './load.js';
 import { benchInstances, median } from './overhead.js';
+import { BenchSchema } from './postgres.js';
 import { type Child, sleep, tempDir } from './proc.js';
+import { lookupCounts } from './scale.js';
 import { seedUsers } from './seed.js';
 import {
   Admin,
@@ -134,6 +137,7 @@ export async function countInstructions(options: {
 
 export interface ColdInstructionCount {
   era: string;
+  engine: Engine;
   /** Instructions per first call of a user (instance, accounts and token not cached): median over the windows. */
   coldPerCall: number;
   coldWindows: number[];
@@ -143,6 +147,8 @@ export interface ColdInstructionCount {
   /** The main thread's share of a cold and of a warm call (medians). */
   coldMainThreadPerCall: number;
   warmMainThreadPerCall: number;
+  /** Instances looked up per lookup query in the first-call windows (all windows together). */
+  digestsPerLookup: number;
 }
 
 /**
@@ -150,7 +156,7 @@ export interface ColdInstructionCount {
  * section's first pass / loaded ratio, counted instead of timed, so that a shared machine's
  * speed (which moved that ratio by ±0.2 between runs of one build) does not enter it.
  *
- * One Switchboard on SQLite under callgrind; `coldWarmUp + windows × counted` users are
+ * One Switchboard on `engine` under callgrind; `coldWarmUp + windows × counted` users are
  * bulk-loaded as in the scale section (an instance and an ACTIVE account each, tokens encrypted per row). After `warmUp`
  * calls of one user, and the first and second calls of `coldWarmUp` seeded users (so the cold
  * path's code is compiled too), each window counts the first calls of `counted` users that no
@@ -160,6 +166,7 @@ export interface ColdInstructionCount {
  */
 export async function countColdInstructions(options: {
   era: string;
+  engine: Engine;
   warmUp: number;
   coldWarmUp: number;
   windows: number;
@@ -175,15 +182,19 @@ export async function countColdInstructions(options: {
   const settleMs = options.settleMs ?? 2_000;
   const { path: dumps, remove: removeDumps } = tempDir('switchboard-callgrind-');
   const sandbox = await startSandbox();
+  const schema = options.engine === 'postgres' ? await BenchSchema.create('cold') : undefined;
   let child: Switchboard | undefined;
   try {
     child = await startSwitchboard({
       sandboxUrl: sandbox.url,
+      databaseUrl: schema?.databaseUrl,
       cli: options.cli,
       launch: callgrindLaunch(dumps, 'cold'),
+      // To read how many first calls shared a lookup query, between the counted windows.
+      env: { SWITCHBOARD_METRICS_TOKEN: BENCH_METRICS_TOKEN },
     });
     const server = child;
-    const admin = Admin.fromDataDir(server.url, server.dataDir);
+    const admin = await Admin.forServer(server, schema?.databaseUrl);
     await admin.createConnection('MY_GMAIL', 'gmail');
     const configId = await admin.createConfig('cold', [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }]);
     const template = await admin.ensureInstance('cold', 'template-user');
@@ -194,6 +205,7 @@ export async function countColdInstructions(options: {
     );
     const users = options.coldWarmUp + options.windows * options.counted;
     const seeded = await seedUsers({
+      databaseUrl: schema?.databaseUrl,
       dataDir: server.dataDir,
       configId,
       templateAccountIds: connected_accounts.map((account) => account.id),
@@ -219,14 +231,22 @@ export async function countColdInstructions(options: {
       if (result.failures) throw new Error(`${result.failures} of the ${result.label} calls failed`);
     const cold: { perCall: number; mainThreadPerCall: number }[] = [];
     const again: { perCall: number; mainThreadPerCall: number }[] = [];
+    const lookups = { queries: 0, keys: 0 };
     for (let window = 0; window < options.windows; window++) {
       const at = options.coldWarmUp + window * options.counted;
       const set = urls.slice(at, at + options.counted);
+      // Read with instrumentation off, so the scrapes are not counted.
+      const before = await lookupCounts(server.url, BENCH_METRICS_TOKEN);
       cold.push(await countWindow(dumps, 'cold', server, set.length, pass('first calls', set)));
+      const after = await lookupCounts(server.url, BENCH_METRICS_TOKEN);
+      lookups.queries += after.queries - before.queries;
+      lookups.keys += after.keys - before.keys;
       again.push(await countWindow(dumps, 'cold', server, set.length, pass('second calls', set)));
     }
     return {
       era: era.name,
+      engine: options.engine,
+      digestsPerLookup: lookups.keys / Math.max(1, lookups.queries),
       coldPerCall: median(cold.map((c) => c.perCall)),
       coldWindows: cold.map((c) => c.perCall),
       warmPerCall: median(again.map((c) => c.perCall)),
@@ -238,6 +258,7 @@ export async function countColdInstructions(options: {
     await child?.stop();
     child?.removeDataDir();
     await sandbox.stop();
+    await schema?.drop();
     removeDumps();
   }
 }

@@ -88,7 +88,7 @@ export function workingSets<T>(sample: readonly T[], rounds: number): T[][] {
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** A batched lookup's counters (mcp_instances, connected_accounts), from Switchboard's /metrics. */
-async function lookupCounts(
+export async function lookupCounts(
   origin: string,
   token: string,
   lookup = 'mcp_instances',
