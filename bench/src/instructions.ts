@@ -161,8 +161,9 @@ export interface ColdInstructionCount {
  * calls of one user, and the first and second calls of `coldWarmUp` seeded users (so the cold
  * path's code is compiled too), each window counts the first calls of `counted` users that no
  * call has touched, then the second calls of the same users. Each count runs on for
- * `settleMs` after the last answer, so the write-behind work of the window's calls (the
- * `last_used_at` marks, written ~1 s after a first call, and the audit rows) falls in it.
+ * `settleMs` after the last answer and then until the write-behind queues are empty, so the
+ * write-behind work of the window's calls (the `last_used_at` marks, written ~1 s after a
+ * first call, and the audit rows) falls in it and not in the next one.
  */
 export async function countColdInstructions(options: {
   era: string;
@@ -218,6 +219,7 @@ export async function countColdInstructions(options: {
     const pass = (label: string, set: string[]) => async () => {
       const result = await cannon({ ...load, label, urls: set, amount: set.length });
       await sleep(settleMs);
+      await writeBehindDrained(server.url);
       return result;
     };
     options.log?.(
@@ -261,6 +263,28 @@ export async function countColdInstructions(options: {
     await schema?.drop();
     removeDumps();
   }
+}
+
+/**
+ * Waits until Switchboard's write-behind queues (audit rows, `last_used_at` marks) hold nothing,
+ * then a little longer for the writes they handed off, which the gauge no longer counts. Under
+ * valgrind a flush can outlast a fixed settle, and its work then lands in the next window (a
+ * first-call window's marks counted as second calls' work). Called inside a window, the scrape
+ * is counted too, one render of /metrics or more in every window, spread over its calls.
+ */
+async function writeBehindDrained(origin: string): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const response = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } });
+    const text = await response.text();
+    const depths = [...text.matchAll(/^switchboard_write_behind_pending\{[^}]*\} (\S+)$/gm)].map((m) => Number(m[1]));
+    if (!depths.length) throw new Error(`/metrics has no switchboard_write_behind_pending (HTTP ${response.status})`);
+    if (depths.every((depth) => depth === 0)) {
+      await sleep(500);
+      return;
+    }
+    await sleep(500);
+  }
+  throw new Error('the write-behind queues did not drain within a minute');
 }
 
 /**
