@@ -12,6 +12,16 @@ import {
 /** The metrics bearer the bench starts Switchboard with, to read its /metrics (event-loop delay, GC, lookups). */
 export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef';
 
+/**
+ * A Switchboard's /metrics, read with the bench's bearer. A GET, so tried once more when a
+ * keep-alive socket the server closed took it just as it went out.
+ */
+export async function readMetrics(origin: string): Promise<{ status: number; text: string }> {
+  const scrape = () => fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } });
+  const response = await scrape().catch(scrape);
+  return { status: response.status, text: await response.text() };
+}
+
 export type Engine = 'sqlite' | 'postgres';
 
 /** A sandbox and one Switchboard on `engine`, both child processes, set up through the REST API. */

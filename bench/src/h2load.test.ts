@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { h2load, h2loadAvailable } from './h2load.js';
+import { processState } from './proc.js';
 
 /** Every fifth request (by arrival) answers 500; each request's body and headers are kept. */
 function handler() {
@@ -100,16 +101,12 @@ describe.skipIf(!h2loadAvailable())('h2load runs (nghttp2-client installed)', ()
     const h2loadOf = (parent: number | undefined) =>
       readdirSync('/proc')
         .filter((entry) => /^\d+$/.test(entry))
+        .map(Number)
         .find((pid) => {
-          try {
-            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-            const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-            return stat.includes('(h2load)') && Number(ppid) === parent && state !== 'Z';
-          } catch {
-            return false;
-          }
+          const state = processState(pid);
+          return state?.name === 'h2load' && state.parent === parent && state.running;
         });
-    let child: string | undefined;
+    let child: number | undefined;
     for (let i = 0; i < 250 && !(child && h1.seen.length > before); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       child ??= h2loadOf(harness.pid);
@@ -119,19 +116,12 @@ describe.skipIf(!h2loadAvailable())('h2load runs (nghttp2-client installed)', ()
     const exited = once(harness, 'exit');
     harness.kill('SIGINT');
     expect((await exited)[1]).toBe('SIGINT');
-    const running = () => {
-      try {
-        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-      } catch {
-        return false;
-      }
-    };
+    const running = () => child !== undefined && processState(child)?.running === true;
     try {
       for (let i = 0; i < 50 && running(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(running()).toBe(false);
     } finally {
-      if (running()) process.kill(Number(child), 'SIGKILL');
+      if (child !== undefined && running()) process.kill(child, 'SIGKILL');
     }
   });
 });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH_METRICS_TOKEN, type Engine } from './environment.js';
+import { BENCH_METRICS_TOKEN, type Engine, readMetrics } from './environment.js';
 import { cannon, FETCH_MAILS_ERAS, type LoadResult } from './load.js';
 import { benchInstances, median } from './overhead.js';
 import { BenchSchema } from './postgres.js';
@@ -238,9 +238,9 @@ export async function countColdInstructions(options: {
       const at = options.coldWarmUp + window * options.counted;
       const set = urls.slice(at, at + options.counted);
       // Read with instrumentation off, so the scrapes are not counted.
-      const before = await lookupCounts(server.url, BENCH_METRICS_TOKEN);
+      const before = await lookupCounts(server.url);
       cold.push(await countWindow(dumps, 'cold', server, set.length, pass('first calls', set)));
-      const after = await lookupCounts(server.url, BENCH_METRICS_TOKEN);
+      const after = await lookupCounts(server.url);
       lookups.queries += after.queries - before.queries;
       lookups.keys += after.keys - before.keys;
       again.push(await countWindow(dumps, 'cold', server, set.length, pass('second calls', set)));
@@ -274,15 +274,12 @@ export async function countColdInstructions(options: {
  */
 async function writeBehindDrained(origin: string): Promise<void> {
   for (let attempt = 0; attempt < 120; attempt++) {
-    const response = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } });
-    const text = await response.text();
+    const { status, text } = await readMetrics(origin);
     const depths = [...text.matchAll(/^switchboard_write_behind_pending\{[^}]*\} (\S+)$/gm)].map((m) => Number(m[1]));
-    if (!depths.length) throw new Error(`/metrics has no switchboard_write_behind_pending (HTTP ${response.status})`);
-    if (depths.every((depth) => depth === 0)) {
-      await sleep(500);
-      return;
-    }
+    if (!depths.length) throw new Error(`/metrics has no switchboard_write_behind_pending (HTTP ${status})`);
+    // Once empty, as long again for the writes already handed off.
     await sleep(500);
+    if (depths.every((depth) => depth === 0)) return;
   }
   throw new Error('the write-behind queues did not drain within a minute');
 }

@@ -1,4 +1,4 @@
-import { BENCH_METRICS_TOKEN, BenchStack, type Engine, wideMappings } from './environment.js';
+import { BENCH_METRICS_TOKEN, BenchStack, type Engine, readMetrics, wideMappings } from './environment.js';
 import {
   cannon,
   type Era,
@@ -219,10 +219,9 @@ export interface Scrape {
  * Reads prom-client's event-loop lag gauges (each scrape also resets the histogram behind
  * them) and its cumulative GC histogram.
  */
-async function scrapeMetrics(serverUrl: string, token: string): Promise<Scrape | undefined> {
-  const response = await fetch(`${serverUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-  if (response.status !== 200) return undefined;
-  const text = await response.text();
+async function scrapeMetrics(serverUrl: string): Promise<Scrape | undefined> {
+  const { status, text } = await readMetrics(serverUrl);
+  if (status !== 200) return undefined;
   const read = (name: string) => {
     const match = new RegExp(`^switchboard_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
     return match ? pastSampling(Number(match[1]) * 1000) : Number.NaN;
@@ -337,7 +336,7 @@ export async function overhead(
     const targets: { urls: string[]; pid: number; scrape?: () => Promise<Scrape | undefined> }[] = [
       { urls: [bare.url], pid: bare.pid },
       { urls: [bareUndici.url], pid: bareUndici.pid, scrape: () => scrapeBare(bareUndici.url) },
-      { urls, pid: stack.server.pid, scrape: () => scrapeMetrics(stack.server.url, BENCH_METRICS_TOKEN) },
+      { urls, pid: stack.server.pid, scrape: () => scrapeMetrics(stack.server.url) },
     ];
     if (baseline) {
       const baselineAdmin = Admin.fromDataDir(baseline.url, baseline.dataDir);

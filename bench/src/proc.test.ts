@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { cpuMs, mainThreadCpuMs } from './proc.js';
+import { cpuMs, mainThreadCpuMs, processState } from './proc.js';
 
 /** Keeps the calling thread busy for `ms` of wall time. */
 const spin = (ms: number) => {
@@ -62,16 +62,8 @@ describe('startChild', () => {
     const { pid, folder } = JSON.parse(line.toString()) as { pid: number; folder: string };
     expect(pid).toBeGreaterThan(0);
     expect(existsSync(folder)).toBe(true);
-    // Running, not a zombie: the harness ends before it could reap the child, and whoever
-    // inherits the zombie (a container's init may be a shell) need not reap it.
-    const alive = () => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-      } catch {
-        return false;
-      }
-    };
+    // Running, not a zombie: the harness ends before it could reap the child.
+    const alive = () => processState(pid)?.running === true;
     try {
       expect(alive()).toBe(true);
       const exited = once(harness, 'exit');

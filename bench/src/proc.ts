@@ -220,13 +220,33 @@ export async function startChild(
 }
 
 /**
- * Two CPU-time fields of /proc/<pid>/stat (counted after the command name, which may contain
- * spaces: the fields after its closing parenthesis are fixed), summed, in milliseconds.
+ * /proc/<pid>/stat: the command name, and the fields after it, counted from the state (the name
+ * may contain spaces and parentheses: the fields after its last closing parenthesis are fixed).
  */
-function statCpuMs(pid: number | 'self' | `${number}/task/${number}`, first: number): number {
+function readStat(pid: number | 'self' | `${number}/task/${number}`): { name: string; fields: string[] } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const close = stat.lastIndexOf(')');
+  return { name: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+}
+
+/** Two CPU-time fields of /proc/<pid>/stat, summed, in milliseconds. */
+function statCpuMs(pid: number | 'self' | `${number}/task/${number}`, first: number): number {
+  const { fields } = readStat(pid);
   return ((Number(fields[first]) + Number(fields[first + 1])) * 1000) / TICKS_PER_SECOND;
+}
+
+/**
+ * A process's command name and parent, and whether it still runs; undefined once it is gone. A
+ * zombie does not run: a process that ends before it reaps its child leaves it to whoever
+ * inherits it, and a container's init (a shell, say) need not reap it.
+ */
+export function processState(pid: number): { name: string; parent: number; running: boolean } | undefined {
+  try {
+    const { name, fields } = readStat(pid);
+    return { name, parent: Number(fields[1]), running: fields[0] !== 'Z' };
+  } catch {
+    return undefined;
+  }
 }
 
 /** User + system CPU milliseconds a process has used so far (utime + stime of /proc/<pid>/stat). */

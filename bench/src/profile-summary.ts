@@ -57,15 +57,16 @@ function where(url: string): string {
  * file and line each came from, so places read as packages and source files again.
  */
 const sourceMaps = new Map<string, SourceMap | undefined>();
+function sourceMapOf(url: string): SourceMap | undefined {
+  if (!sourceMaps.has(url)) {
+    const mapFile = `${fileURLToPath(url)}.map`;
+    sourceMaps.set(url, existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : undefined);
+  }
+  return sourceMaps.get(url);
+}
 function original(frame: ProfileNode['callFrame']): { url: string; lineNumber: number } {
   if (!frame.url.startsWith('file://')) return frame;
-  let map = sourceMaps.get(frame.url);
-  if (!sourceMaps.has(frame.url)) {
-    const mapFile = `${fileURLToPath(frame.url)}.map`;
-    map = existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : undefined;
-    sourceMaps.set(frame.url, map);
-  }
-  const entry = map?.findEntry(frame.lineNumber, frame.columnNumber);
+  const entry = sourceMapOf(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber);
   if (!entry || !('originalSource' in entry)) return frame;
   return { url: new URL(entry.originalSource, frame.url).href, lineNumber: entry.originalLine };
 }

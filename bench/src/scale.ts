@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { BENCH_METRICS_TOKEN, BenchStack, type Engine } from './environment.js';
+import { BENCH_METRICS_TOKEN, BenchStack, type Engine, readMetrics } from './environment.js';
 import { cannon, FETCH_MAILS_BODY, FETCH_MAILS_HEADERS, type LoadResult, WARM_UP_CALLS } from './load.js';
 import { cpuDelta } from './postgres.js';
 import { cpuMs, mainThreadCpuMs, sleep } from './proc.js';
@@ -90,19 +90,14 @@ const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 /** A batched lookup's counters (mcp_instances, connected_accounts), from Switchboard's /metrics. */
 export async function lookupCounts(
   origin: string,
-  token: string,
   lookup = 'mcp_instances',
 ): Promise<{ queries: number; keys: number }> {
-  const scrape = () => fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-  // A GET, so once more on a keep-alive socket the server closed just as this went out on it.
-  const response = await scrape().catch(scrape);
-  const text = await response.text();
+  const { status, text } = await readMetrics(origin);
   const read = (counted: string) => {
     const match = new RegExp(`^switchboard_batched_lookup_${counted}_total\\{lookup="${lookup}"\\} (\\S+)$`, 'm').exec(
       text,
     );
-    if (!match)
-      throw new Error(`/metrics has no switchboard_batched_lookup_${counted}_total (HTTP ${response.status})`);
+    if (!match) throw new Error(`/metrics has no switchboard_batched_lookup_${counted}_total (HTTP ${status})`);
     return Number(match[1]);
   };
   return { queries: read('queries'), keys: read('keys') };
@@ -222,13 +217,13 @@ export async function scale(
     for (const urls of sets) {
       // One pass over the set first, each user once, measured on its own: every call of it
       // misses the caches. The comparison with the 10-user case is of steady states.
-      const lookupsBefore = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN);
+      const lookupsBefore = await lookupCounts(stack.server.url);
       const coldStart = monotonicUs();
       const first = await measured(() =>
         cannon({ ...run, label: 'first pass', urls, durationS: 0, amount: urls.length }),
       );
       const cold = first.result;
-      const lookupsAfter = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN);
+      const lookupsAfter = await lookupCounts(stack.server.url);
       const largeStart = monotonicUs();
       const loaded = await measured(() =>
         cannon({ ...run, label: `${options.users} users`, urls, durationS: options.durationS }),
@@ -355,11 +350,11 @@ async function restRound(
   };
   await run('REST warm-up', WARM_UP_CALLS, bodiesOf(warm.hot));
   if (warm.cold.length > 0) await run('REST cold warm-up', warm.cold.length, bodiesOf(warm.cold));
-  const before = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN, 'connected_accounts');
+  const before = await lookupCounts(stack.server.url, 'connected_accounts');
   const coldStart = monotonicUs();
   const first = await run('REST first pass', bodies.length);
   const cold = first.result;
-  const after = await lookupCounts(stack.server.url, BENCH_METRICS_TOKEN, 'connected_accounts');
+  const after = await lookupCounts(stack.server.url, 'connected_accounts');
   const largeStart = monotonicUs();
   const loaded = await run('REST loaded');
   return {
