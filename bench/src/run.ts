@@ -495,8 +495,17 @@ async function runScale(): Promise<void> {
     results.push(r);
     if (values.profile) {
       const [first] = r.rounds;
+      const compare = (
+        cold: number[],
+        coldCalls: number | undefined,
+        large: number[],
+        largeCalls: number | undefined,
+      ) => `--window ${cold.join(',')} --calls ${coldCalls} --against ${large.join(',')} --against-calls ${largeCalls}`;
       log(
-        `${engine} profile windows (profile-summary --window), first round: first pass ${r.windows.cold.join(',')} (${first?.cold.requests} calls), loaded ${r.windows.large.join(',')} (${first?.large.requests} calls); REST first pass ${r.rest.windows.cold.join(',')} (${r.rest.cold.requests} calls), loaded ${r.rest.windows.large.join(',')} (${r.rest.large.requests} calls)`,
+        `${engine} profile windows of the first round, a first pass against its loaded run, per call ` +
+          `(node bench/dist/profile-summary.js ${values.profile}/<profile of Switchboard> 40 …): ` +
+          `MCP ${compare(r.windows.cold, first?.cold.requests, r.windows.large, first?.large.requests)}; ` +
+          `REST ${compare(r.rest.windows.cold, r.rest.cold.requests, r.rest.windows.large, r.rest.large.requests)}`,
       );
     }
     const of = (pick: (round: ScaleResult['rounds'][number]) => number) => median(r.rounds.map(pick));
