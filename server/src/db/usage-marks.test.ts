@@ -95,10 +95,45 @@ describe.each(ENGINES)('usage marks on %s', (engine) => {
     await db.db.updateTable(table).set({ last_used_at: value }).where('id', '=', id).execute();
   }
 
-  function usageMarks(options: { clock?: ReturnType<typeof manualClock>; db?: Kysely<Database> } = {}) {
+  function usageMarks(
+    options: { clock?: ReturnType<typeof manualClock>; db?: Kysely<Database>; maxRemembered?: number } = {},
+  ) {
     const clock = options.clock ?? manualClock(Date.now());
-    return { clock, marks: new UsageMarks({ db: options.db ?? db.db, clock, logger }) };
+    const { maxRemembered } = options;
+    return { clock, marks: new UsageMarks({ db: options.db ?? db.db, clock, logger, maxRemembered }) };
   }
+
+  it('remembers at most maxRemembered rows over all tables, then starts over and writes a remembered row again', async () => {
+    const { marks } = usageMarks({ maxRemembered: 2 });
+    const [first = '', third = ''] = await createInstances(2);
+    const account = await createAccount();
+    marks.mark('mcp_instances', first);
+    marks.mark('connected_accounts', account);
+    await marks.flush();
+    // Both remembered: marking again within the minute notes nothing.
+    marks.mark('mcp_instances', first);
+    marks.mark('connected_accounts', account);
+    expect(marks.pendingCount).toBe(0);
+    // A third row, of either table, is past the bound: the memory starts over with it, so
+    // the first two are marked (and written) again.
+    marks.mark('mcp_instances', third);
+    expect(marks.pendingCount).toBe(1);
+    await marks.flush();
+    marks.mark('mcp_instances', first);
+    marks.mark('connected_accounts', account);
+    expect(marks.pendingCount).toBe(2);
+    await marks.flush();
+  });
+
+  it('keeps rows of two tables with the same id apart', async () => {
+    const { marks } = usageMarks();
+    const [id = ''] = await createInstances(1);
+    marks.mark('mcp_instances', id);
+    marks.mark('connected_accounts', id);
+    marks.mark('mcp_oauth_grants', id);
+    expect(marks.pendingCount).toBe(3);
+    await marks.flush();
+  });
 
   it('writes nothing when marking, then stamps every marked row of both tables with the clock on flush', async () => {
     const { clock, marks } = usageMarks();
