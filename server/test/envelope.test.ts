@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,6 +12,7 @@ import {
   MAKE_KEY_COMMAND,
   parseMasterKey,
 } from '../src/crypto/envelope.js';
+import { tempDir } from './support/temp-dir.js';
 
 /**
  * envelope.ts called directly (issue 18's mutation testing of the envelope module): the
@@ -48,8 +48,6 @@ function openByHand(openKey: Buffer, sealed: string, aad: string): Buffer {
   decipher.setAuthTag(raw.subarray(raw.length - 16));
   return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
 }
-
-const tempDir = () => mkdtempSync(join(tmpdir(), 'sb-key-'));
 
 describe('the ciphertext format', () => {
   it('is v1.<data key sealed under the master key>.<value sealed under the data key>, each bound to its context', () => {
@@ -284,7 +282,7 @@ describe('the key file and production mode', () => {
   const makeHint = `Make one with: ${MAKE_KEY_COMMAND} and keep it in your secret manager; every stored token is lost with it.`;
 
   it('creates a 0600 key file in a new 0700 data directory with a warning when no key is configured', () => {
-    const dir = join(tempDir(), 'nested', 'data');
+    const dir = join(tempDir('sb-key-'), 'nested', 'data');
     const file = join(dir, 'encryption.key');
     const warnings: string[] = [];
     const first = loadEncryptor({ old: [] }, dir, (message) => warnings.push(message));
@@ -307,7 +305,7 @@ describe('the key file and production mode', () => {
   });
 
   it('reads old keys next to the key file', () => {
-    const dir = tempDir();
+    const dir = tempDir('sb-key-');
     writeFileSync(join(dir, 'encryption.key'), `k2:${key}\n`, { mode: 0o600 });
     const oldKey = `k1:${Buffer.alloc(32, 5).toString('base64')}`;
     const sealed = createEncryptor(oldKey).encrypt('from before', 'ctx');
@@ -317,7 +315,7 @@ describe('the key file and production mode', () => {
   });
 
   it('uses a configured key and its old keys, and then neither reads nor writes a key file', () => {
-    const dir = tempDir();
+    const dir = tempDir('sb-key-');
     const oldKey = `old:${Buffer.alloc(32, 5).toString('base64')}`;
     const sealed = createEncryptor(oldKey).encrypt('from before', 'ctx');
     const warnings: string[] = [];
@@ -332,7 +330,7 @@ describe('the key file and production mode', () => {
   });
 
   it('refuses to start in production without a key, saying how to make one', () => {
-    const dir = tempDir();
+    const dir = tempDir('sb-key-');
     const expected = `SWITCHBOARD_ENCRYPTION_KEY is required in production mode (DATABASE_URL is set). ${makeHint}`;
     expect(refusal(() => assertKeyConfigured({ old: [] }, dir, 'DATABASE_URL is set')).message).toBe(expected);
     expect(
@@ -342,7 +340,7 @@ describe('the key file and production mode', () => {
   });
 
   it('refuses to start in production without a key, pointing at the key file the data directory has', () => {
-    const dir = tempDir();
+    const dir = tempDir('sb-key-');
     const file = join(dir, 'encryption.key');
     writeFileSync(file, `k1:${key}\n`, { mode: 0o600 });
     expect(refusal(() => assertKeyConfigured({ old: [] }, dir, 'the public URL is not loopback')).message).toBe(
@@ -352,7 +350,7 @@ describe('the key file and production mode', () => {
   });
 
   it('passes with a key in production, and without one outside production', () => {
-    const dir = tempDir();
+    const dir = tempDir('sb-key-');
     expect(() => assertKeyConfigured({ current: masterA, old: [] }, dir, 'DATABASE_URL is set')).not.toThrow();
     expect(() => assertKeyConfigured({ old: [] }, dir, undefined)).not.toThrow();
     expect(() => assertKeyConfigured({ old: [] }, dir, '')).not.toThrow();
@@ -364,7 +362,7 @@ describe('the key file and production mode', () => {
   });
 
   it('never makes a new key file for a database that already holds sealed secrets', () => {
-    const dir = tempDir();
+    const dir = tempDir('sb-key-');
     const file = join(dir, 'encryption.key');
     expect(refusal(() => loadEncryptor({ old: [] }, dir, () => undefined, { sealedKeyId: 'k1' })).message).toBe(
       `${file} is missing, but the database holds secrets sealed with key "k1"; a new key would not open them. ` +
@@ -377,7 +375,7 @@ describe('the key file and production mode', () => {
   });
 
   it.each([0o640, 0o604, 0o660, 0o610])('refuses a key file with mode %o that others can reach', (mode) => {
-    const dir = tempDir();
+    const dir = tempDir('sb-key-');
     const file = join(dir, 'encryption.key');
     writeFileSync(file, `k1:${key}\n`);
     chmodSync(file, mode);
@@ -387,7 +385,7 @@ describe('the key file and production mode', () => {
   });
 
   it.each([0o400, 0o700])('reads a key file with mode %o', (mode) => {
-    const dir = tempDir();
+    const dir = tempDir('sb-key-');
     const file = join(dir, 'encryption.key');
     writeFileSync(file, `k7:${key}\n`);
     chmodSync(file, mode);

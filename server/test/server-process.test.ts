@@ -1,17 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { CLI, startServerProcess } from './support/process.js';
 import { startStack } from './support/stack.js';
+import { tempDir } from './support/temp-dir.js';
 
 describe('switchboard start', () => {
   it('starts with no configuration, prints admin credentials once, and serves health checks', async () => {
     expect(existsSync(CLI), 'run npm run build first').toBe(true);
-    const dataDir = mkdtempSync(join(tmpdir(), 'sb-start-'));
+    const dataDir = tempDir('sb-start-');
     const started = Date.now();
     const first = await startServerProcess({ SWITCHBOARD_DATA_DIR: dataDir });
     const elapsed = Date.now() - started;
@@ -66,7 +66,7 @@ describe('switchboard start', () => {
   });
 
   it('with PORT=0 prints and serves URLs that carry the port the system picked', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sb-port-0-'));
+    const dataDir = tempDir('sb-port-0-');
     // No public URL: the server derives it from the port it listens on.
     const server = await startServerProcess({ SWITCHBOARD_DATA_DIR: dataDir, PORT: '0', SWITCHBOARD_PUBLIC_URL: '' });
     try {

@@ -1,11 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POSTGRES_URL } from './support/database.js';
 import { CLI, startServerProcess } from './support/process.js';
+import { tempDir } from './support/temp-dir.js';
 
 const KEY_A = `ka:${Buffer.alloc(32, 1).toString('base64')}`;
 const KEY_B = `kb:${Buffer.alloc(32, 2).toString('base64')}`;
@@ -13,7 +11,7 @@ const KEY_B = `kb:${Buffer.alloc(32, 2).toString('base64')}`;
 /** `switchboard start` with exactly this environment; it must exit at once. */
 function start(env: Record<string, string>): { status: number | null; stderr: string } {
   const result = spawnSync(process.execPath, [CLI, 'start'], {
-    env: { PATH: process.env.PATH ?? '', SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-err-')), ...env },
+    env: { PATH: process.env.PATH ?? '', SWITCHBOARD_DATA_DIR: tempDir('sb-err-'), ...env },
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -79,7 +77,7 @@ describe('startup errors an operator can act on: one line each, with the fix', (
   });
 
   it('the wrong encryption key for the secrets already stored', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sb-key-'));
+    const dataDir = tempDir('sb-key-');
     const first = await startServerProcess({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_ENCRYPTION_KEY: KEY_A });
     first.child.kill('SIGTERM');
     await first.exited;
