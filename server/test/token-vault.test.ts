@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenVault } from '../src/connections/token-vault.js';
+import { GRANT_MAX_AGE_MS, TokenVault } from '../src/connections/token-vault.js';
 import { AppError } from '../src/errors.js';
 import { manualClock } from './support/clock.js';
 import { ENGINES } from './support/database.js';
@@ -94,6 +94,30 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
     const next = await vault().getAccessToken(accountId, { known });
     expect(refreshRequests - calls).toBe(1);
     expect(next.accessToken).not.toBe(refreshed.accessToken);
+  });
+
+  it('serves a returning user the grant it decrypted before, for a row read again at the same version', async () => {
+    const accountId = await connect();
+    const first = await vault().getAccessToken(accountId);
+    // Five minutes on, every 60 s cache has let the account go: the call reads the row again.
+    clock.advance(5 * 60_000);
+    const again = await row(accountId);
+    expect(await vault().getAccessToken(accountId, { known: again, row: again })).toBe(first);
+    // A row at a newer version is not served the old grant.
+    const newer = vault().sealTokens(accountId, {
+      accessToken: 'stored-after-the-first-call',
+      tokenType: 'Bearer',
+      expiresAt: clock.now() + 3600_000,
+    });
+    await setRow(accountId, { ...newer, token_version: first.version + 1 });
+    const moved = await row(accountId);
+    const next = await vault().getAccessToken(accountId, { known: moved, row: moved });
+    expect(next.accessToken).toBe('stored-after-the-first-call');
+    // Past the grant's own age the token is decrypted anew, though the row did not change.
+    clock.advance(GRANT_MAX_AGE_MS);
+    const later = await vault().getAccessToken(accountId, { known: moved, row: moved });
+    expect(later).not.toBe(next);
+    expect(later.accessToken).toBe('stored-after-the-first-call');
   });
 
   it('does not serve a just-refreshed grant from its cache once the new token is about to expire', async () => {

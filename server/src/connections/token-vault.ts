@@ -37,6 +37,17 @@ const REFRESH_SKEW_MS = 60_000;
 /** Decrypted grants kept per process; beyond this the oldest go first. */
 const MAX_CACHED_GRANTS = 50_000;
 
+/**
+ * How long a decrypted grant may be kept, at most (its token's expiry ends it sooner). Longer
+ * than the other caches' 60 s backstop, because a grant is only ever served for a row the
+ * caller read, and only at that row's token version: every token write bumps it. So a user
+ * who comes back after the account and instance caches expired (an agent calling every few
+ * minutes) pays for re-reading the rows, not for decrypting the token again. What this age
+ * still bounds: tokens rewritten by hand in the database at the same version (the 401 path
+ * also replaces those), and how long a decrypted token stays in memory after its last use.
+ */
+export const GRANT_MAX_AGE_MS = 15 * 60_000;
+
 const tokensContext = ENCRYPTED_COLUMNS.accountTokens.context;
 
 interface CachedGrant {
@@ -88,7 +99,7 @@ export class TokenVault {
       metrics?: Metrics;
     },
   ) {
-    this.grants = deps.changes.cache([], MAX_CACHED_GRANTS, { name: 'token_grants' });
+    this.grants = deps.changes.cache([], MAX_CACHED_GRANTS, { name: 'token_grants', maxAgeMs: GRANT_MAX_AGE_MS });
   }
 
   /** Drops the cached grant of an account whose tokens were just removed or replaced. */
