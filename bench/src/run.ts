@@ -23,7 +23,7 @@ import {
   Table,
   verdict,
 } from './report.js';
-import { type ScaleResult, scale } from './scale.js';
+import { RETURNING_IDLE_MS, type ScaleResult, scale } from './scale.js';
 import { type ScaleOutResult, scaleOut } from './scale-out.js';
 import { useServerEnv } from './stack.js';
 
@@ -479,6 +479,24 @@ async function runScale(): Promise<void> {
       'failures',
     ],
   );
+  const returningTable = new Table(
+    `Scale of data, returning users: a round's set called again after ${RETURNING_IDLE_MS / 1000} s or more idle, its cached rows expired`,
+    [
+      'engine',
+      'users a pass',
+      'idle s',
+      'returning pass req/s',
+      'returning / loaded (each pass)',
+      'first pass / loaded, same rounds',
+      'CPU ms/call: first pass / returning / loaded',
+      'of it on the main thread: first pass / returning / loaded',
+      'Postgres backends CPU ms/call: returning',
+      'rows read again (instance cache misses / calls)',
+      'tokens decrypted again (grant cache misses / calls)',
+      'returning p50/p99 ms',
+      'failures',
+    ],
+  );
   const results: ScaleResult[] = [];
   for (const engine of engines) {
     log(`\n… scale on ${engine}`);
@@ -555,14 +573,45 @@ async function runScale(): Promise<void> {
       `${rest.large.p50} / ${rest.large.p99}`,
       rest.cold.failures + rest.large.failures,
     );
+    const passes = r.returning.flatMap((pass) => {
+      const round = r.rounds[pass.round];
+      return round ? [{ pass, round }] : [];
+    });
+    if (passes.length > 0) {
+      const each = (pick: (p: (typeof passes)[number]) => number) => median(passes.map(pick));
+      const returningRatios = passes.map(({ pass, round }) => pass.result.rps / round.large.rps);
+      const calls = passes.reduce((sum, { pass }) => sum + pass.result.requests, 0);
+      returningTable.add(
+        engine,
+        each(({ pass }) => pass.result.requests),
+        each(({ pass }) => pass.idleS).toFixed(0),
+        each(({ pass }) => pass.result.rps),
+        `${median(returningRatios).toFixed(2)}${listed(returningRatios)}`,
+        median(passes.map(({ round }) => round.cold.rps / round.large.rps)).toFixed(2),
+        `${each(({ round }) => round.cpuPerCall.cold).toFixed(2)} / ${each(({ pass }) => pass.cpuPerCall).toFixed(2)} / ${each(({ round }) => round.cpuPerCall.large).toFixed(2)}`,
+        `${each(({ round }) => round.mainCpuPerCall.cold).toFixed(2)} / ${each(({ pass }) => pass.mainCpuPerCall).toFixed(2)} / ${each(({ round }) => round.mainCpuPerCall.large).toFixed(2)}`,
+        passes.every(({ pass }) => pass.backendCpuPerCall !== undefined)
+          ? each(({ pass }) => pass.backendCpuPerCall ?? 0).toFixed(2)
+          : '',
+        `${passes.reduce((sum, { pass }) => sum + pass.instanceMisses, 0)} / ${calls}`,
+        `${passes.reduce((sum, { pass }) => sum + pass.grantMisses, 0)} / ${calls}`,
+        `${each(({ pass }) => pass.result.p50)} / ${each(({ pass }) => pass.result.p99)}`,
+        passes.reduce((sum, { pass }) => sum + pass.result.failures, 0),
+      );
+    }
   }
   emit(table);
   emit(restTable);
+  if (returningTable.rows.length) emit(returningTable);
   if (results[0]) {
     const rounds = results[0].rounds.length;
     notes.push(
       `Scale: ${rounds > 1 ? `${rounds} rounds, each on a working set of ${results[0].workingSet.toLocaleString('en')} seeded users that no other round touches` : `one round on a working set of ${results[0].workingSet.toLocaleString('en')} of the seeded users`} (every seeded user has an instance and two ACTIVE accounts, tokens encrypted per row; on Postgres the seeded tables are vacuumed and analyzed before any round, as autovacuum would soon after a bulk load). A round is a first pass that calls each user of its set once, so every call misses the in-process caches (instance, accounts, decrypted token; the config, shared by every user, stays cached as on any running server) and pays the database reads and the first \`last_used_at\` writes, timed to its last answer; then the loaded run on the same set; then a run of the 10 users made through the API, so the loaded steady state is compared with the 10-user one seconds apart, on the same server and tables.${rounds > 1 ? " Each figure is the median over the rounds; each ratio is the median of the rounds' own ratios, listed beside it." : ''} Before the rounds, ${WARM_UP_CALLS.toLocaleString('en')} calls of the 10 users warm the hot path, and first calls of ${Math.ceil(results[0].workingSet / 2).toLocaleString('en')} other seeded users warm the cold path's code (likewise for REST before its round): a server that has run a while has compiled both, so a first pass measures cold caches, not cold code. Ensure-instance and auth-state pick users from every set. CPU per call counts every thread of Switchboard's process; the main thread's part (its event loop: the JavaScript, and the SQLite statements, which run on it) is read apart from \`/proc/<pid>/task/<pid>/stat\`, the rest being V8's GC helpers and compiler, libuv's pool and SQLite's checkpointer thread, so the table shows on which side a first call's added cost falls. The REST table is one more round on a set of its own (users no MCP call touched): each user's first \`POST /api/v1/execute_tool\` names it by identifier, so its cold part is the account lookup by (connection, identifier), batched, and the token's decryption; a call counts as failed unless it answers 2xx with an execution id.`,
     );
+    if (results[0].returning.length > 0)
+      notes.push(
+        `Returning users: after the REST round, the last ${results[0].returning.length > 1 ? `${results[0].returning.length} rounds' sets are` : "round's set is"} called once more, each user once, when ${RETURNING_IDLE_MS / 1000} s or more have passed since that round's loaded run: every cached instance and account row has expired (the caches keep a row 45–60 s) and each use is written to \`last_used_at\` again (at most once a minute a row), as for an agent that calls every few minutes. The rows are read again through the same batched lookup as a first pass; what such a call can skip is the token's decryption, kept up to 15 minutes for a row read again at the same token version (\`GRANT_MAX_AGE_MS\` in server/src/connections/token-vault.ts), counted by the token grant cache's misses from /metrics (a miss is a token decrypted again). The last rounds' sets, because their grants are still among the 50,000 a process keeps. Each ratio is against the loaded run of the pass's own round; "first pass / loaded, same rounds" sets the same rounds' first passes beside it.`,
+      );
   }
   const postgres = results.find((r) => r.seed.postgres)?.seed.postgres;
   if (postgres) {

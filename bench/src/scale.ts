@@ -44,11 +44,35 @@ export interface RestRound {
   digestsPerLookup: number;
 }
 
+/**
+ * A round's working set called once more, each user once, after its cached rows expired: the
+ * users who come back after a few idle minutes, as an agent's periodic calls do.
+ */
+export interface ReturningPass {
+  /** Which round's set (0 = the first). */
+  round: number;
+  /** Seconds from the end of that round's loaded run to the start of this pass. */
+  idleS: number;
+  result: LoadResult;
+  cpuPerCall: number;
+  mainCpuPerCall: number;
+  backendCpuPerCall?: number;
+  /** Instance cache lookups in the pass that missed (rows read again), from /metrics. */
+  instanceMisses: number;
+  /**
+   * Token grant cache misses in the pass: tokens decrypted again. (Hits say less: a call that
+   * makes two provider requests looks its grant up twice, and the second finds the first's.)
+   */
+  grantMisses: number;
+}
+
 export interface ScaleResult {
   engine: Engine;
   seed: SeedResult;
   rounds: ScaleRound[];
   rest: RestRound;
+  /** The last rounds' sets again, once their cached rows expired (RETURNING_IDLE_MS). */
+  returning: ReturningPass[];
   ensure: LoadResult;
   authState: LoadResult;
   /** Users per round's working set. */
@@ -101,6 +125,34 @@ export async function lookupCounts(
     return Number(match[1]);
   };
   return { queries: read('queries'), keys: read('keys') };
+}
+
+/**
+ * How long a returning pass's users have been idle, at least: past the server's cache max
+ * age (60 s: every cached instance and account row has expired) and its `last_used_at`
+ * interval (60 s: their uses are written again, as a first pass's are).
+ */
+export const RETURNING_IDLE_MS = 61_000;
+
+/**
+ * Returning passes per engine, on the last rounds' sets: their grants are still among the
+ * 50,000 a process keeps (the first rounds' are pushed out by the later ones' at 10,000 users
+ * a set), as a busy server keeps its recent users'.
+ */
+const RETURNING_PASSES = 2;
+
+/** An in-process cache's lookups since start by result, from Switchboard's /metrics. */
+export async function cacheLookups(origin: string, cache: string): Promise<{ hits: number; misses: number }> {
+  const { status, text } = await readMetrics(origin);
+  const read = (result: string) => {
+    const match = new RegExp(
+      `^switchboard_cache_lookups_total\\{cache="${cache}",result="${result}"\\} (\\S+)$`,
+      'm',
+    ).exec(text);
+    if (!match) throw new Error(`/metrics has no switchboard_cache_lookups_total for ${cache} (HTTP ${status})`);
+    return Number(match[1]);
+  };
+  return { hits: read('hit'), misses: read('miss') };
 }
 
 /** A management API call under autocannon, each request naming the next user of the sample. */
@@ -213,6 +265,8 @@ export async function scale(
     // Its last usage marks are written within the second after it, not in the first pass.
     await sleep(2_000);
     const rounds: ScaleRound[] = [];
+    /** When each round's loaded run ended (performance.now()). */
+    const loadedEnds: number[] = [];
     let windows: ScaleResult['windows'] | undefined;
     for (const urls of sets) {
       // One pass over the set first, each user once, measured on its own: every call of it
@@ -229,6 +283,7 @@ export async function scale(
         cannon({ ...run, label: `${options.users} users`, urls, durationS: options.durationS }),
       );
       const large = loaded.result;
+      loadedEnds.push(performance.now());
       windows ??= {
         cold: [coldStart, coldStart + Math.round(cold.durationS * 1e6)],
         large: [largeStart, monotonicUs()],
@@ -255,6 +310,33 @@ export async function scale(
       options.durationS,
     );
 
+    // Before ensure-instance and auth state, which touch users of every set.
+    const returning: ReturningPass[] = [];
+    const firstReturning = Math.max(0, sets.length - RETURNING_PASSES);
+    for (const [at, urls] of sets.slice(firstReturning).entries()) {
+      const round = firstReturning + at;
+      const idleMs = performance.now() - (loadedEnds[round] ?? 0);
+      if (idleMs < RETURNING_IDLE_MS) await sleep(RETURNING_IDLE_MS - idleMs);
+      const idleS = (performance.now() - (loadedEnds[round] ?? 0)) / 1000;
+      const instancesBefore = await cacheLookups(stack.server.url, 'mcp_instances');
+      const grantsBefore = await cacheLookups(stack.server.url, 'token_grants');
+      const pass = await measured(() =>
+        cannon({ ...run, label: 'returning pass', urls, durationS: 0, amount: urls.length }),
+      );
+      const instancesAfter = await cacheLookups(stack.server.url, 'mcp_instances');
+      const grantsAfter = await cacheLookups(stack.server.url, 'token_grants');
+      returning.push({
+        round,
+        idleS,
+        result: pass.result,
+        cpuPerCall: pass.cpu,
+        mainCpuPerCall: pass.mainCpu,
+        ...(pass.backends !== undefined ? { backendCpuPerCall: pass.backends } : {}),
+        instanceMisses: instancesAfter.misses - instancesBefore.misses,
+        grantMisses: grantsAfter.misses - grantsBefore.misses,
+      });
+    }
+
     const token = await admin.accessToken();
     const pick = (n: number) => seed.sample[(n * 7919) % seed.sample.length] ?? seed.sample[0];
     const ensure = await managementLoad({
@@ -279,6 +361,7 @@ export async function scale(
       seed,
       rounds,
       rest,
+      returning,
       ensure,
       authState,
       workingSet: sets[0]?.length ?? 0,
