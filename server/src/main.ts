@@ -333,6 +333,7 @@ async function startApp(
     { logRetentionDays: config.logRetentionDays, accountEventRetentionDays: config.accountEventRetentionDays },
   );
   retention.start();
+  const stopSweeping = services.changes.startSweeping();
   const port = listener.port;
   logger.info(
     {
@@ -354,6 +355,7 @@ async function startApp(
       await sandboxListener?.close();
       await metricsListener?.close();
       await retention.stop();
+      stopSweeping();
       await services.callLog.close();
       await services.usage.flush();
       await services.rateLimiter.close();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChangeFeed } from '../src/cache/change-feed.js';
 import { manualClock } from './support/clock.js';
 import { createTestDatabase, ENGINES, type TestDatabase } from './support/database.js';
@@ -62,5 +62,37 @@ describe.each(ENGINES)('the change feed on %s', (engine) => {
     clock.advance(POLL_MS + 1);
     await here.sync();
     expect(cacheHere.get('k')).toBeUndefined();
+  });
+});
+
+describe('the change feed sweeps its caches', () => {
+  it('drops expired entries of every cache on its timer, at most its limit a cache each time, until stopped', async () => {
+    const db = await createTestDatabase('sqlite');
+    // Only the sweep's own timer is faked: the database keeps its real ones.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const clock = manualClock();
+      const feed = new ChangeFeed({ db: db.db, clock });
+      const scoped = feed.cache<number, number>(['mcp'], 100, { maxAgeMs: 1_000 });
+      const unscoped = feed.cache<number, number>([], 100, { maxAgeMs: 1_000 });
+      for (let key = 0; key < 10; key++) {
+        scoped.set(key, key, scoped.generation);
+        unscoped.set(key, key, unscoped.generation);
+      }
+      const stop = feed.startSweeping(500, 4);
+      vi.advanceTimersByTime(500);
+      expect([scoped.size, unscoped.size]).toEqual([10, 10]);
+      clock.advance(1_000);
+      vi.advanceTimersByTime(500);
+      expect([scoped.size, unscoped.size]).toEqual([6, 6]);
+      vi.advanceTimersByTime(500);
+      expect([scoped.size, unscoped.size]).toEqual([2, 2]);
+      stop();
+      vi.advanceTimersByTime(5_000);
+      expect([scoped.size, unscoped.size]).toEqual([2, 2]);
+    } finally {
+      vi.useRealTimers();
+      await db.close();
+    }
   });
 });

@@ -20,6 +20,14 @@ export interface ScopeVersion {
 /** How stale another replica's change may be here, at most. */
 export const DEFAULT_POLL_MS = 250;
 
+/** How often expired cache entries are dropped (ChangeFeed.startSweeping). */
+export const SWEEP_INTERVAL_MS = 10_000;
+/**
+ * Entries dropped per cache and sweep, at most: ~0.1 µs each, so a sweep holds the event loop
+ * well under a millisecond, and a burst of 100,000 users leaves memory within a few minutes.
+ */
+export const SWEEP_LIMIT = 5_000;
+
 /**
  * Cache invalidation across replicas through the `change_versions` table: a write bumps
  * its scope's version in the same transaction as the write (`write`, or `changedIn` inside
@@ -61,6 +69,24 @@ export class ChangeFeed {
       this.caches.set(scope, list);
     }
     return cache;
+  }
+
+  /** Drops expired entries of every cache, at most `limitPerCache` from each (ScopedCache.sweep); returns how many. */
+  sweep(limitPerCache?: number): number {
+    let dropped = 0;
+    for (const cache of this.registered) dropped += cache.sweep(limitPerCache);
+    return dropped;
+  }
+
+  /**
+   * Sweeps every `intervalMs` until the returned function is called: an entry nobody looks
+   * up again leaves memory within about one interval of its expiry. The timer never keeps
+   * the process alive.
+   */
+  startSweeping(intervalMs = SWEEP_INTERVAL_MS, limitPerCache = SWEEP_LIMIT): () => void {
+    const timer = setInterval(() => this.sweep(limitPerCache), intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Every cache made here, in the order they were made (the composition root's test counts them). */

@@ -48,3 +48,43 @@ describe('ScopedCache ages', () => {
     expect(cache.get('a')).toBe('fresh');
   });
 });
+
+describe('ScopedCache sweeps', () => {
+  const MAX_AGE = 60_000;
+  const filled = (keys: number[], clock = manualClock(1_000_000)) => {
+    const cache = new ScopedCache<number, string>(10_000, clock, MAX_AGE);
+    for (const key of keys) cache.set(key, `value ${key}`, cache.generation);
+    return { cache, clock };
+  };
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+  it('drops the entries past their age that nobody read again, and keeps every live one', () => {
+    const { cache, clock } = filled(range(0, 1_000));
+    clock.advance(MAX_AGE / 2);
+    for (const key of range(1_000, 1_500)) cache.set(key, `value ${key}`, cache.generation);
+    clock.advance(MAX_AGE / 2);
+    expect(cache.sweep()).toBe(1_000);
+    expect(cache.size).toBe(500);
+    expect(range(1_000, 1_500).every((key) => cache.get(key) === `value ${key}`)).toBe(true);
+    expect(cache.sweep()).toBe(0);
+  });
+
+  it('moves an entry stored again behind the others, so a sweep does not stop at it', () => {
+    const { cache, clock } = filled([1, 2, 3]);
+    clock.advance(MAX_AGE / 2);
+    cache.set(1, 'stored again', cache.generation);
+    clock.advance(MAX_AGE / 2);
+    expect(cache.sweep()).toBe(2);
+    expect(cache.size).toBe(1);
+    expect(cache.get(1)).toBe('stored again');
+  });
+
+  it('drops at most its limit in one sweep, and the rest in the next', () => {
+    const { cache, clock } = filled(range(0, 10));
+    clock.advance(MAX_AGE);
+    expect(cache.sweep(3)).toBe(3);
+    expect(cache.size).toBe(7);
+    expect(cache.sweep()).toBe(7);
+    expect(cache.size).toBe(0);
+  });
+});

@@ -62,13 +62,40 @@ export class ScopedCache<K, V> {
 
   set(key: K, value: V, generation: number): void {
     if (generation !== this.epoch) return;
-    if (!this.entries.has(key) && this.entries.size >= this.maxEntries) {
+    // A key stored again moves to the end, so the map stays in the order entries were stored
+    // (the order `sweep` relies on).
+    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) {
       // Oldest insertion first: cheap, and a hot entry comes back on its next miss.
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     const age = this.maxAgeMs * (1 - AGE_SPREAD * Math.random());
     this.entries.set(key, { value, expiresAt: this.clock.now() + age });
+  }
+
+  /**
+   * Drops the expired entries nobody looked up again, so what they hold (decrypted tokens
+   * among them) leaves memory within a sweep of its max age, rather than staying until newer
+   * entries push it out. Walks from the oldest entry and stops at the first one stored too
+   * recently for any later entry to have expired: an entry lives between (1 − AGE_SPREAD) and
+   * 1 times the max age, so the walk reads the expired entries and at most that spread's worth
+   * of live ones. At most `limit` entries go in one sweep, so one sweep never holds the event
+   * loop for long after a burst of users. Returns how many it dropped.
+   */
+  sweep(limit = Number.POSITIVE_INFINITY): number {
+    const now = this.clock.now();
+    const spread = this.maxAgeMs * AGE_SPREAD;
+    let dropped = 0;
+    for (const [key, entry] of this.entries) {
+      if (dropped >= limit) break;
+      if (entry.expiresAt <= now) {
+        this.entries.delete(key);
+        dropped++;
+      } else if (entry.expiresAt - spread > now) {
+        break;
+      }
+    }
+    return dropped;
   }
 
   delete(key: K): void {
