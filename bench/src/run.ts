@@ -525,6 +525,14 @@ async function runScale(): Promise<void> {
           `MCP ${compare(r.windows.cold, first?.cold.requests, r.windows.large, first?.large.requests)}; ` +
           `REST ${compare(r.rest.windows.cold, r.rest.cold.requests, r.rest.windows.large, r.rest.large.requests)}`,
       );
+      for (const pass of r.returning) {
+        const round = r.rounds[pass.round];
+        if (!round) continue;
+        log(
+          `${engine} profile windows of round ${pass.round + 1}'s returning pass against its first pass: ` +
+            compare(pass.window, pass.result.requests, round.windows.cold, round.cold.requests),
+        );
+      }
     }
     const of = (pick: (round: ScaleResult['rounds'][number]) => number) => median(r.rounds.map(pick));
     const listed = (ratios: number[]) => (ratios.length > 1 ? ` (${ratios.map((x) => x.toFixed(2)).join(', ')})` : '');

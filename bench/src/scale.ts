@@ -11,6 +11,8 @@ import { type SeedResult, seedUsers } from './seed.js';
  * seconds apart.
  */
 export interface ScaleRound {
+  /** When its first pass and loaded run ran (monotonic µs, as ScaleResult.windows). */
+  windows: { cold: [number, number]; large: [number, number] };
   /** The first pass over the working set: every call misses the caches. */
   cold: LoadResult;
   large: LoadResult;
@@ -53,6 +55,8 @@ export interface ReturningPass {
   round: number;
   /** Seconds from the end of that round's loaded run to the start of this pass. */
   idleS: number;
+  /** When the pass ran (monotonic µs, as ScaleResult.windows). */
+  window: [number, number];
   result: LoadResult;
   cpuPerCall: number;
   mainCpuPerCall: number;
@@ -284,14 +288,16 @@ export async function scale(
       );
       const large = loaded.result;
       loadedEnds.push(performance.now());
-      windows ??= {
+      const roundWindows: ScaleRound['windows'] = {
         cold: [coldStart, coldStart + Math.round(cold.durationS * 1e6)],
         large: [largeStart, monotonicUs()],
       };
+      windows ??= roundWindows;
       const hot = await measured(() =>
         cannon({ ...run, label: '10 users', urls: smallUrls, durationS: options.durationS }),
       );
       rounds.push({
+        windows: roundWindows,
         cold,
         large,
         small: hot.result,
@@ -320,14 +326,17 @@ export async function scale(
       const idleS = (performance.now() - (loadedEnds[round] ?? 0)) / 1000;
       const instancesBefore = await cacheLookups(stack.server.url, 'mcp_instances');
       const grantsBefore = await cacheLookups(stack.server.url, 'token_grants');
+      const passStart = monotonicUs();
       const pass = await measured(() =>
         cannon({ ...run, label: 'returning pass', urls, durationS: 0, amount: urls.length }),
       );
+      const window: [number, number] = [passStart, passStart + Math.round(pass.result.durationS * 1e6)];
       const instancesAfter = await cacheLookups(stack.server.url, 'mcp_instances');
       const grantsAfter = await cacheLookups(stack.server.url, 'token_grants');
       returning.push({
         round,
         idleS,
+        window,
         result: pass.result,
         cpuPerCall: pass.cpu,
         mainCpuPerCall: pass.mainCpu,
