@@ -115,19 +115,22 @@ export function workingSets<T>(sample: readonly T[], rounds: number): T[][] {
 /** Now on the monotonic clock, in µs (the clock of a --cpu-prof profile's timestamps). */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
+/** One series' value in a /metrics scrape (`series`: a metric's name with its labels, as printed). */
+function seriesValue(scrape: { status: number; text: string }, series: string): number {
+  const escaped = series.replace(/[{}]/g, (brace) => `\\${brace}`);
+  const match = new RegExp(`^${escaped} (\\S+)$`, 'm').exec(scrape.text);
+  if (!match) throw new Error(`/metrics has no ${series} (HTTP ${scrape.status})`);
+  return Number(match[1]);
+}
+
 /** A batched lookup's counters (mcp_instances, connected_accounts), from Switchboard's /metrics. */
 export async function lookupCounts(
   origin: string,
   lookup = 'mcp_instances',
 ): Promise<{ queries: number; keys: number }> {
-  const { status, text } = await readMetrics(origin);
-  const read = (counted: string) => {
-    const match = new RegExp(`^switchboard_batched_lookup_${counted}_total\\{lookup="${lookup}"\\} (\\S+)$`, 'm').exec(
-      text,
-    );
-    if (!match) throw new Error(`/metrics has no switchboard_batched_lookup_${counted}_total (HTTP ${status})`);
-    return Number(match[1]);
-  };
+  const scrape = await readMetrics(origin);
+  const read = (counted: string) =>
+    seriesValue(scrape, `switchboard_batched_lookup_${counted}_total{lookup="${lookup}"}`);
   return { queries: read('queries'), keys: read('keys') };
 }
 
@@ -145,18 +148,14 @@ export const RETURNING_IDLE_MS = 61_000;
  */
 const RETURNING_PASSES = 2;
 
-/** An in-process cache's lookups since start by result, from Switchboard's /metrics. */
-export async function cacheLookups(origin: string, cache: string): Promise<{ hits: number; misses: number }> {
-  const { status, text } = await readMetrics(origin);
-  const read = (result: string) => {
-    const match = new RegExp(
-      `^switchboard_cache_lookups_total\\{cache="${cache}",result="${result}"\\} (\\S+)$`,
-      'm',
-    ).exec(text);
-    if (!match) throw new Error(`/metrics has no switchboard_cache_lookups_total for ${cache} (HTTP ${status})`);
-    return Number(match[1]);
-  };
-  return { hits: read('hit'), misses: read('miss') };
+/** Misses since start of in-process caches, by cache name, from one scrape of Switchboard's /metrics. */
+export async function cacheMisses<C extends string>(origin: string, caches: readonly C[]): Promise<Record<C, number>> {
+  const scrape = await readMetrics(origin);
+  const misses = {} as Record<C, number>;
+  for (const cache of caches) {
+    misses[cache] = seriesValue(scrape, `switchboard_cache_lookups_total{cache="${cache}",result="miss"}`);
+  }
+  return misses;
 }
 
 /** A management API call under autocannon, each request naming the next user of the sample. */
@@ -324,15 +323,14 @@ export async function scale(
       const idleMs = performance.now() - (loadedEnds[round] ?? 0);
       if (idleMs < RETURNING_IDLE_MS) await sleep(RETURNING_IDLE_MS - idleMs);
       const idleS = (performance.now() - (loadedEnds[round] ?? 0)) / 1000;
-      const instancesBefore = await cacheLookups(stack.server.url, 'mcp_instances');
-      const grantsBefore = await cacheLookups(stack.server.url, 'token_grants');
+      const caches = ['mcp_instances', 'token_grants'] as const;
+      const before = await cacheMisses(stack.server.url, caches);
       const passStart = monotonicUs();
       const pass = await measured(() =>
         cannon({ ...run, label: 'returning pass', urls, durationS: 0, amount: urls.length }),
       );
       const window: [number, number] = [passStart, passStart + Math.round(pass.result.durationS * 1e6)];
-      const instancesAfter = await cacheLookups(stack.server.url, 'mcp_instances');
-      const grantsAfter = await cacheLookups(stack.server.url, 'token_grants');
+      const after = await cacheMisses(stack.server.url, caches);
       returning.push({
         round,
         idleS,
@@ -341,8 +339,8 @@ export async function scale(
         cpuPerCall: pass.cpu,
         mainCpuPerCall: pass.mainCpu,
         ...(pass.backends !== undefined ? { backendCpuPerCall: pass.backends } : {}),
-        instanceMisses: instancesAfter.misses - instancesBefore.misses,
-        grantMisses: grantsAfter.misses - grantsBefore.misses,
+        instanceMisses: after.mcp_instances - before.mcp_instances,
+        grantMisses: after.token_grants - before.token_grants,
       });
     }
 
