@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, KEPT_CONNECTIONS, openDatabase } from '../src/db/database.js';
-import { postgresAvailableFor, TEST_POSTGRES_URL, WITHOUT_POSTGRES } from './support/database.js';
+import { dropTestSchema, postgresAvailableFor, TEST_POSTGRES_URL, WITHOUT_POSTGRES } from './support/database.js';
 
 /**
  * A quiet Postgres pool keeps some connections open (db/database.ts KEPT_CONNECTIONS): a call
@@ -20,10 +19,7 @@ describe.skipIf(!postgresAvailableFor('the Postgres pool'))(`the Postgres pool${
   afterEach(async () => {
     await handle?.close();
     handle = undefined;
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
+    await dropTestSchema(schema);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../src/db/database.js';
 import { MAX_NAMED_STATEMENTS, StatementNames } from '../src/db/pg-statements.js';
 import type { Database } from '../src/db/schema.js';
-import { postgresAvailableFor, TEST_POSTGRES_URL, WITHOUT_POSTGRES } from './support/database.js';
+import { dropTestSchema, postgresAvailableFor, TEST_POSTGRES_URL, WITHOUT_POSTGRES } from './support/database.js';
 
 type Scratch = { items: { id: number; label: string; extra?: string | null } };
 
@@ -81,10 +81,7 @@ describe.skipIf(!postgresAvailableFor('named Postgres statements'))(
     afterEach(async () => {
       await handle?.close();
       handle = undefined;
-      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
+      await dropTestSchema(schema);
       rmSync(dataDir, { recursive: true, force: true });
     });
 

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/config.js';
-import { postgresAvailableFor, TEST_POSTGRES_URL } from './support/database.js';
+import { dropTestSchema, postgresAvailableFor, TEST_POSTGRES_URL } from './support/database.js';
 import { freePort } from './support/loopback.js';
 
 /**
@@ -290,10 +290,7 @@ describe.skipIf(!runInstall)(
 
     afterAll(async () => {
       child?.kill('SIGKILL');
-      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
+      await dropTestSchema(schema);
       if (root) rmSync(root, { recursive: true, force: true });
     });
 

@@ -32,16 +32,22 @@ export async function createTestDatabase(engine: Engine = TEST_ENGINE): Promise<
     reopen: { databaseUrl, postgresSchema, dataDir },
     async close() {
       await handle.close();
-      if (postgresSchema && databaseUrl) {
-        const pg = await import('pg');
-        const client = new pg.default.Client({ connectionString: databaseUrl });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`);
-        await client.end();
-      }
+      if (postgresSchema && databaseUrl) await dropTestSchema(postgresSchema, databaseUrl);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Drops a Postgres schema a test made, with what is in it. */
+export async function dropTestSchema(schema: string, databaseUrl = TEST_POSTGRES_URL): Promise<void> {
+  const pg = await import('pg');
+  const client = new pg.default.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Why the test Postgres cannot be used, or undefined when it answers a query within a second. */
