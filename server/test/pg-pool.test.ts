@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, KEPT_CONNECTIONS, openDatabase } from '../src/db/database.js';
 import { dropTestSchema, postgresAvailableFor, TEST_POSTGRES_URL, WITHOUT_POSTGRES } from './support/database.js';
 
@@ -20,8 +20,8 @@ describe.skipIf(!postgresAvailableFor('the Postgres pool'))(`the Postgres pool${
     await handle?.close();
     handle = undefined;
     await dropTestSchema(schema);
-    rmSync(dataDir, { recursive: true, force: true });
   });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it(`closes idle connections beyond ${KEPT_CONNECTIONS} and runs the next queries on the kept ones`, async () => {
     handle = await openDatabase({

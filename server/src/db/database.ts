@@ -29,7 +29,7 @@ export interface OpenDatabaseOptions {
   sqliteFile?: string;
   /** Postgres schema to use (tests give each suite its own). Created when missing. */
   postgresSchema?: string;
-  /** Postgres connections at most (10 unless given). */
+  /** Postgres connections at most (MAX_CONNECTIONS unless given). */
   poolSize?: number;
   /** Postgres: how long a connection beyond the kept ones may stay idle (IDLE_CONNECTION_MS unless given). */
   idleConnectionMs?: number;
@@ -42,12 +42,13 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * Postgres connections a pool keeps however quiet it gets, and how long one beyond them may
- * stay idle. Opening one costs Postgres a backend process and its prepared statements again:
- * ~15 ms here, against ~0.5 ms for a query on an open one. With pg's defaults (none kept,
- * 10 s idle) a deployment whose agents call every minute or so paid that on nearly every
- * call; two kept cover a call's lookup and a write-behind flush at once.
+ * Postgres connections a pool opens at most, keeps however quiet it gets, and how long one
+ * beyond the kept ones may stay idle. Opening one costs Postgres a backend process and its
+ * prepared statements again: ~15 ms here, against ~0.5 ms for a query on an open one. With
+ * pg's defaults (none kept, 10 s idle) a deployment whose agents call every minute or so paid
+ * that on nearly every call; two kept cover a call's lookup and a write-behind flush at once.
  */
+const MAX_CONNECTIONS = 10;
 export const KEPT_CONNECTIONS = 2;
 const IDLE_CONNECTION_MS = 60_000;
 
@@ -164,7 +165,7 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
       await setup.end();
     }
   }
-  const max = options.poolSize ?? 10;
+  const max = options.poolSize ?? MAX_CONNECTIONS;
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max,
