@@ -12,6 +12,7 @@ describe('the argument summary of a logged call', () => {
         max_results: 5,
         include_spam_trash: false,
         subject: 's'.repeat(300),
+        calendar_id: `c_${'0a'.repeat(32)}@group.calendar.google.com`,
         body: 'Dear John, the secret plan is…',
         raw: 'RnJvbTogYm9zcw==',
         html_content: '<p>hi</p>',
@@ -23,11 +24,38 @@ describe('the argument summary of a logged call', () => {
     ) as Record<string, unknown>;
     expect(summary).toMatchObject({ query: 'from:boss is:unread', max_results: 5, include_spam_trash: false });
     expect(summary.subject).toBe(`${'s'.repeat(64)}…`);
+    // Long ids are no secrets: only error messages redact any long unbroken run.
+    expect(summary.calendar_id).toBe(`c_${'0a'.repeat(31)}…`);
     expect(summary.label_ids).toEqual(['INBOX', 'UNREAD', 'A', 'B', 'C', '… 2 more']);
     for (const dropped of ['body', 'raw', 'html_content', 'access_token', 'client_secret', 'attachment']) {
       expect(summary).not.toHaveProperty(dropped);
     }
     expect(JSON.stringify(summary)).not.toMatch(/secret plan|ya29|GOCSPX|RnJvbTo|JVBERi0x/);
+  });
+
+  it('drops keys, signatures and codes by name and redacts tokens and links in the values it keeps', () => {
+    const summary = JSON.parse(
+      summarizeArguments({
+        key: 'AIzaSyA-0123456789abcdefghijklmnopqrstu',
+        sig: 'c2lnbmF0dXJl',
+        signature: '<b>John</b>',
+        code: '4/0AbCdEf',
+        'x-goog-api-key': 'k-123',
+        country_code: 'FR',
+        query: 'from:ops Authorization: Bearer sk-live-9f8e7d',
+        note: 'token ya29.a0AfH6SMBx, link http://localhost:3000/connect/Ab3dEf_ghIJkl-mnop',
+        url: 'https://example.com/cb?state=s1&code=4/0AbCdEf',
+      }) ?? 'null',
+    ) as Record<string, unknown>;
+    for (const dropped of ['key', 'sig', 'signature', 'code', 'x-goog-api-key'])
+      expect(summary).not.toHaveProperty(dropped);
+    expect(summary).toMatchObject({
+      country_code: 'FR',
+      query: 'from:ops Authorization: Bearer [redacted]',
+      url: 'https://example.com/cb?state=s1&code=[redacted]',
+    });
+    expect(summary.note).toContain('/connect/[redacted]');
+    expect(JSON.stringify(summary)).not.toMatch(/AIza|sk-live|ya29|Ab3dEf|4\/0AbCdEf|John/);
   });
 
   it('stays under 1 KB whatever it is given', () => {
@@ -130,5 +158,42 @@ describe('tool-call logs to debug with', () => {
     const failed = await (await dashboard.get('/dashboard/logs?status=FAILED')).text();
     expect(failed).toContain('has not connected MY_GMAIL yet');
     expect(failed).toContain('/connect/[redacted]');
+  });
+
+  it('keeps an API key in a proxied query and a bearer token in an argument out of the logs read clients see', async () => {
+    const apiKey = 'AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY';
+    const proxied = await stack.fetch(
+      `${stack.url}/proxy/gmail/v1/users/me/profile?fields=emailAddress&key=${apiKey}`,
+      {
+        headers: {
+          connection_name: 'MY_GMAIL',
+          identifier: 'john-doe',
+          authorization: `Bearer ${await stack.token()}`,
+        },
+      },
+    );
+    expect(proxied.status, await proxied.text()).toBe(200);
+    const [proxyRow] = await logs(`?execution_id=${proxied.headers.get('x-switchboard-execution-id')}`);
+    expect(proxyRow?.argument_summary).toEqual({
+      method: 'GET',
+      path: '/gmail/v1/users/me/profile',
+      query: { fields: 'emailAddress' },
+    });
+
+    const called = await execute({
+      tool_name: 'gmail_fetch_mails',
+      connected_account_id: accountId,
+      params: { max_results: 1, query: 'subject:"Authorization: Bearer sk-live-9f8e7d"' },
+    });
+    expect(called.status).toBe(200);
+    const [callRow] = await logs(`?execution_id=${called.body.execution_id}`);
+    expect(callRow?.argument_summary).toEqual({
+      max_results: 1,
+      query: 'subject:"Authorization: Bearer [redacted]"',
+    });
+
+    const everything = JSON.stringify(await logs('?page_size=100'));
+    expect(everything).not.toContain(apiKey);
+    expect(everything).not.toContain('sk-live-9f8e7d');
   });
 });

@@ -237,6 +237,22 @@ describe('observability: metrics, traces, access logs and readiness', () => {
     expect(everything).not.toMatch(/john|ca_|Bearer/);
   });
 
+  it('passes the caller’s traceparent on to the provider, but never its baggage', async () => {
+    providerHeaders.length = 0;
+    const response = await rawPost(stack, instanceUrl, callFetchMails, {
+      traceparent: `00-${TRACE_ID}-${PARENT_SPAN_ID}-01`,
+      baggage: 'tenant=acme-corp,session=sess-7f3a9c',
+    });
+    expect((await readRpc(response)).result).toBeDefined();
+    const toGmail = providerHeaders.filter((headers) => headers.get('traceparent'));
+    expect(toGmail.length).toBeGreaterThan(0);
+    for (const headers of toGmail) {
+      expect(headers.get('traceparent')).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+      expect(headers.get('baggage')).toBeNull();
+    }
+    expect(JSON.stringify(providerHeaders.map((headers) => [...headers]))).not.toMatch(/acme-corp|sess-7f3a9c/);
+  });
+
   it('writes one access log line per request with the route pattern, never the capability secret', async () => {
     logs.lines.length = 0;
     await rawPost(stack, instanceUrl, callFetchMails);

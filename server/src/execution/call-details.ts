@@ -6,7 +6,9 @@
 
 /** Arguments whose name says they hold a body or a secret are left out, whatever their value. */
 const DROPPED_KEY =
-  /body|raw|content|html|text|attachment|token|secret|password|credential|authorization|api_?key|private_key/i;
+  /body|raw|content|html|text|attachment|token|secret|password|credential|authorization|api[_-]?key|[_-]key$/i;
+// Whole names only (country_code is no secret): no tool takes key/sig/code; proxied, code is OAuth's.
+const DROPPED_NAME = /^(?:key|sig|signature|code)$/i;
 /** Longer strings are cut to this many characters, with an ellipsis. */
 const MAX_STRING = 64;
 const MAX_KEYS = 20;
@@ -18,7 +20,11 @@ export const MAX_ERROR_MESSAGE_CHARS = 1000;
 
 function summarizeValue(value: unknown, depth: number): unknown {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
+  if (typeof value === 'string') {
+    // Redacted before it is cut, so a token cut in two is still recognised.
+    const redacted = redactSecrets(value);
+    return redacted.length > MAX_STRING ? `${redacted.slice(0, MAX_STRING)}…` : redacted;
+  }
   if (Array.isArray(value)) {
     if (depth >= MAX_DEPTH) return `[${value.length} items]`;
     const items = value.slice(0, MAX_ITEMS).map((item) => summarizeValue(item, depth + 1));
@@ -29,8 +35,8 @@ function summarizeValue(value: unknown, depth: number): unknown {
     const out: Record<string, unknown> = {};
     const entries = Object.entries(value);
     for (const [key, item] of entries.slice(0, MAX_KEYS)) {
-      if (DROPPED_KEY.test(key)) continue;
-      out[key.slice(0, MAX_STRING)] = summarizeValue(item, depth + 1);
+      if (DROPPED_KEY.test(key) || DROPPED_NAME.test(key)) continue;
+      out[redactSecrets(key).slice(0, MAX_STRING)] = summarizeValue(item, depth + 1);
     }
     if (entries.length > MAX_KEYS) out['…'] = `${entries.length - MAX_KEYS} more keys`;
     return out;
@@ -40,7 +46,8 @@ function summarizeValue(value: unknown, depth: number): unknown {
 
 /**
  * The call's arguments as a JSON summary: keys and short scalars, long strings cut, arrays
- * and objects bounded, fields named like a body or a secret dropped; at most
+ * and objects bounded, fields named like a body or a secret dropped, and in what is kept,
+ * links, tokens and token-like strings redacted as in error messages; at most
  * MAX_SUMMARY_CHARS. Null when there were no arguments to speak of.
  */
 export function summarizeArguments(params: unknown): string | null {
@@ -67,15 +74,30 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/(\/connect\/)[A-Za-z0-9_-]+/g, '$1[redacted]'],
   [/(\/mcp\/i\/)[A-Za-z0-9_-]+/g, '$1[redacted]'],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [redacted]'],
-  [/\b(access_token|refresh_token|id_token|client_secret|code|token|key|password)=[^&\s"']+/gi, '$1=[redacted]'],
-  // Google access tokens, and any long unbroken token-like run.
+  [
+    /\b(access_token|refresh_token|id_token|client_secret|code|token|key|api_key|sig|signature|password)=[^&\s"']+/gi,
+    '$1=[redacted]',
+  ],
+  // Google access tokens and API keys.
   [/\bya29\.[A-Za-z0-9._-]+/g, '[redacted]'],
-  [/\b[A-Za-z0-9_-]{40,}\b/g, '[redacted]'],
+  [/\bAIza[A-Za-z0-9_-]{35}\b/g, '[redacted]'],
 ];
+
+/**
+ * Any long unbroken token-like run: for error messages only, where a provider may echo what it
+ * was sent. Arguments keep theirs: calendar ids (`c_<64 hex>@group…`) and recurring event
+ * instance ids are such runs, and a summary that hid them could not tell one call from another.
+ */
+const ERROR_PATTERNS: readonly [RegExp, string][] = [...SECRET_PATTERNS, [/\b[A-Za-z0-9_-]{40,}\b/g, '[redacted]']];
+
+function redactSecrets(text: string, patterns: readonly [RegExp, string][] = SECRET_PATTERNS): string {
+  let out = text;
+  for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
+  return out;
+}
 
 /** An error message fit to store: links, tokens and token-like strings redacted, length capped. */
 export function redactErrorMessage(message: string): string {
-  let out = message;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  const out = redactSecrets(message, ERROR_PATTERNS);
   return out.length > MAX_ERROR_MESSAGE_CHARS ? `${out.slice(0, MAX_ERROR_MESSAGE_CHARS)}…` : out;
 }

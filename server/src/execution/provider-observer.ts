@@ -1,5 +1,5 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { tracer } from '../observability/tracing.js';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { injectTraceContext, tracer } from '../observability/tracing.js';
 import type { ProviderRequestInit, ProviderResponse, ProviderTransport } from './provider-transport.js';
 
 /** The time one tool call spent waiting for its provider, summed over its requests (retries too). */
@@ -11,7 +11,7 @@ export interface ProviderTime {
  * The transport of one tool call, timed: each request adds its time, until its body is read,
  * to `time`, so the call's latency splits into Switchboard's own time and the provider's.
  * With tracing on, each request is also a client span (method and host only: paths hold ids),
- * and its W3C `traceparent` goes to the provider.
+ * and its W3C `traceparent` goes to the provider (no baggage: that is the caller's, not Google's).
  */
 export function observeProvider(
   transport: ProviderTransport,
@@ -57,7 +57,7 @@ export function observeProvider(
           span.end();
         };
         const headers: ProviderRequestInit['headers'] = { ...init.headers };
-        propagation.inject(trace.setSpan(context.active(), span), headers);
+        injectTraceContext(trace.setSpan(context.active(), span), headers);
         try {
           const response = await transport(url, { ...init, headers });
           span.setAttribute('http.response.status_code', response.status);

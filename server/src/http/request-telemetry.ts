@@ -1,16 +1,10 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Config } from '../config.js';
 import type { AppEnv } from '../context.js';
 import type { Logger } from '../logger.js';
-import { tracer } from '../observability/tracing.js';
-
-/** Reads W3C trace context (traceparent, tracestate) from a Request's headers. */
-const headerGetter = {
-  get: (headers: Headers, key: string) => headers.get(key) ?? undefined,
-  keys: (headers: Headers) => [...headers.keys()],
-};
+import { extractTraceContext, tracer } from '../observability/tracing.js';
 
 /**
  * The route pattern that answered (`/mcp/i/:secret`, `/api/v1/connections/:id`), never the
@@ -24,10 +18,10 @@ function routeOf(c: Context<AppEnv>): string {
 
 /**
  * The outermost middleware: with tracing on, a server span per request that continues the
- * caller's trace (W3C `traceparent`) and is the active context of everything under it; and
- * one access log line per request at info (method, route pattern, status, duration, request
- * id, trace id), unless SWITCHBOARD_ACCESS_LOG=false, in which case only 5xx answers are
- * logged (at warn) and the rest at debug.
+ * caller's trace (W3C `traceparent`, never its `baggage`) and is the active context of
+ * everything under it; and one access log line per request at info (method, route pattern,
+ * status, duration, request id, trace id), unless SWITCHBOARD_ACCESS_LOG=false, in which
+ * case only 5xx answers are logged (at warn) and the rest at debug.
  */
 export function requestTelemetry(deps: { config: Config; logger: Logger }): MiddlewareHandler<AppEnv> {
   const { config, logger } = deps;
@@ -58,7 +52,7 @@ export function requestTelemetry(deps: { config: Config; logger: Logger }): Midd
 
   return async (c, next) => {
     const started = performance.now();
-    const parent = propagation.extract(ROOT_CONTEXT, c.req.raw.headers, headerGetter);
+    const parent = extractTraceContext(c.req.raw.headers);
     const span = tracer.startSpan(
       c.req.method,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': c.req.method } },

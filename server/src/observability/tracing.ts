@@ -1,4 +1,13 @@
-import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import type {
   KyselyPlugin,
   PluginTransformQueryArgs,
@@ -16,6 +25,33 @@ import type {
  * token, a capability secret, an id or a user identifier.
  */
 export const tracer = trace.getTracer('switchboard');
+
+/**
+ * The only propagation headers that cross our edges: W3C trace context. A caller's `baggage`
+ * (tenant, session, user ids…) is theirs, not Google's, so whatever propagators are registered,
+ * it is neither taken in nor passed on.
+ */
+const TRACE_CONTEXT_HEADERS = ['traceparent', 'tracestate'] as const;
+
+/** The caller's trace context, from a request's headers, with nothing else they sent. */
+export function extractTraceContext(headers: Headers): Context {
+  const carrier: Record<string, string> = {};
+  for (const name of TRACE_CONTEXT_HEADERS) {
+    const value = headers.get(name);
+    if (value !== null) carrier[name] = value;
+  }
+  return propagation.extract(ROOT_CONTEXT, carrier);
+}
+
+/** Adds the trace context of `ctx` (traceparent, tracestate), and nothing else, to outgoing headers. */
+export function injectTraceContext(ctx: Context, headers: Record<string, string>): void {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  for (const name of TRACE_CONTEXT_HEADERS) {
+    const value = carrier[name];
+    if (value !== undefined) headers[name] = value;
+  }
+}
 
 /** Runs `work` in a child span of the active one; the span records a thrown error and ends either way. */
 export async function inSpan<T>(
@@ -105,17 +141,23 @@ export class DatabaseTracing implements KyselyPlugin {
  * when asked for: the SDK is a few MB no default start needs.
  */
 export async function startTracing(serviceName: string): Promise<{ shutdown(): Promise<void> }> {
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-trace-node'),
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/resources'),
-    ]);
+  const [
+    { NodeTracerProvider, BatchSpanProcessor },
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    { W3CTraceContextPropagator },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/core'),
+  ]);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
   });
-  // The AsyncLocalStorage context manager and the W3C trace-context propagator.
-  provider.register();
+  // The AsyncLocalStorage context manager and the W3C trace-context propagator alone: the
+  // default would add the baggage propagator, and with it callers' baggage to provider requests.
+  provider.register({ propagator: new W3CTraceContextPropagator() });
   return { shutdown: () => provider.shutdown() };
 }
