@@ -131,6 +131,32 @@ describe('request rate limits', () => {
     }
   });
 
+  it('counts an IPv6 client by its /64, so registering from new addresses inside it buys no fresh window', async () => {
+    const stack = await startStack({ env: { SWITCHBOARD_TRUST_PROXY: 'true', SWITCHBOARD_RATE_LIMIT_TOKEN: '2/60' } });
+    try {
+      const register = async (address: string) => {
+        const response = await stack.fetch(`${stack.url}/mcp-oauth/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+          body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/callback'], token_endpoint_auth_method: 'none' }),
+        });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      const oneSlash64 = ['2001:db8:1:2::a', '2001:db8:1:2:ffff::b', '2001:db8:1:2:1234:5678:9abc:def0'];
+      const statuses = [];
+      for (const address of oneSlash64) statuses.push(await register(address));
+      expect(statuses).toEqual([201, 201, 429]);
+      // The next /64 and IPv4 clients count apart.
+      expect(await register('2001:db8:1:3::a')).toBe(201);
+      expect(await register('192.0.2.1')).toBe(201);
+      expect(await register('::ffff:192.0.2.1')).toBe(201);
+      expect(await register('192.0.2.1')).toBe(429);
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('counts each replica alone without REDIS_URL', async () => {
     const [a, b] = await twoReplicas({ SWITCHBOARD_RATE_LIMIT_TOKEN: '3/60' });
     try {
@@ -376,11 +402,27 @@ describe('the tool result limit', () => {
     try {
       await stack.createConnection('MY_GMAIL', 'gmail');
       await stack.connectAccount('MY_GMAIL', 'john-doe', JOHN);
-      const answer = await executeTool(stack, 'gmail_fetch_mails', { max_results: 10 });
+      // A tool that reads one answer; gmail_fetch_mails answers with the messages that fit instead.
+      const answer = await executeTool(stack, 'gmail_list_labels', {});
       expect(answer.status).toBe(502);
       expect(answer.body.error.code).toBe('tool_result_too_large');
       expect(answer.body.error.message).toMatch(/over this server's limit of 1024 bytes/);
       expect(answer.body).not.toHaveProperty('data');
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('lets gmail_fetch_mails answer the messages that fit under SWITCHBOARD_MAX_TOOL_RESULT_BYTES, flagged truncated', async () => {
+    const stack = await startStack({ env: { SWITCHBOARD_MAX_TOOL_RESULT_BYTES: '4096' } });
+    try {
+      await stack.createConnection('MY_GMAIL', 'gmail');
+      await stack.connectAccount('MY_GMAIL', 'john-doe', JOHN);
+      const answer = await executeTool(stack, 'gmail_fetch_mails', { max_results: 20 });
+      expect(answer.status).toBe(200);
+      expect(Buffer.byteLength(JSON.stringify(answer.body.data))).toBeLessThanOrEqual(4096);
+      expect(answer.body.data.messages.length).toBeGreaterThan(0);
+      expect(answer.body.data).toMatchObject({ truncated: true, omittedMessageIds: expect.any(Array) });
     } finally {
       await stack.close();
     }

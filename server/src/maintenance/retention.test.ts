@@ -216,8 +216,8 @@ describe.each(ENGINES)('pruning old rows on %s', (engine) => {
     const pruned = await new Retention({ db: db.db.withPlugin(counting), clock, logger }, defaults).pruneOnce();
     expect(pruned.toolCallLogs).toBe(total);
     // Three batches of audit rows, plus one (empty) statement each for requests, links, user
-    // verifications, account events and the four MCP OAuth tables.
-    expect(deletes).toBe(3 + 4 + 4);
+    // verifications, account events, the four MCP OAuth tables and the registered MCP OAuth clients.
+    expect(deletes).toBe(3 + 4 + 5);
     expect(await ids('tool_call_logs')).toEqual([]);
   });
 

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { pruneMcpOAuth, REVOKED_GRANT_KEEP_MS } from '../mcp-auth/pruning.js';
+import { pruneMcpOAuth, REVOKED_GRANT_KEEP_MS, UNUSED_CLIENT_KEEP_MS } from '../mcp-auth/pruning.js';
 
 /** Authentication links and requests stay this long after they expire, so a late click still gets "this link expired". */
 export const EXPIRED_GRACE_MS = 24 * 60 * 60 * 1000;
@@ -32,7 +32,7 @@ export interface Pruned {
   toolCallLogs: number;
   /** Account history rows older than their retention. */
   accountEvents: number;
-  /** Expired MCP OAuth requests, codes and refresh tokens, and long-revoked grants (mcp-auth/pruning.ts). */
+  /** Expired MCP OAuth requests, codes and refresh tokens, long-revoked grants and unused clients (mcp-auth/pruning.ts). */
   mcpOAuth: number;
 }
 
@@ -97,7 +97,11 @@ export class Retention {
       accountEvents: 0,
       mcpOAuth: await pruneMcpOAuth(
         this.deps.db,
-        { expiredBefore, revokedBefore: new Date(now - REVOKED_GRANT_KEEP_MS).toISOString() },
+        {
+          expiredBefore,
+          revokedBefore: new Date(now - REVOKED_GRANT_KEEP_MS).toISOString(),
+          registeredBefore: new Date(now - UNUSED_CLIENT_KEEP_MS).toISOString(),
+        },
         PRUNE_BATCH_ROWS,
         () => this.stopped,
       ),

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import './tables.js';
+import type { McpConfigAccessTable } from './tables.js';
 
 /** The ways a config's tools may be reached, and how its OAuth sign-in goes. */
 export interface ConfigAccess {
@@ -25,6 +25,8 @@ export interface ConfigAccess {
 
 export type LoginMode = 'app' | 'oidc';
 
+type AccessRow = Omit<McpConfigAccessTable, 'updated_at'>;
+
 export interface ConfigAccessUpdate {
   oauthEnabled?: boolean | null;
   instanceUrlsEnabled?: boolean;
@@ -36,26 +38,61 @@ export interface ConfigAccessUpdate {
 
 const MAX_CACHED = 10_000;
 
+/**
+ * The shape of every config id (`newId('cfg')`: 120 random bits in 24 base32 characters).
+ * The config URL is open to strangers, so anything else is refused before it costs a query
+ * or a cache entry (a 16 KB id looped made one 16 KB entry per request).
+ */
+const CONFIG_ID = /^cfg_[a-z2-7]{24}$/;
+
+/** Whether `id` could name a config at all; false means no config has it. */
+export function mayBeConfigId(id: string): boolean {
+  return CONFIG_ID.test(id);
+}
+
 /** Per-config access settings, read on every MCP request, so cached until an `mcp` change. */
 export class McpConfigAccess {
   private readonly cache: ScopedCache<string, ConfigAccess>;
 
   constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; config: Config; changes: ChangeFeed }) {
-    this.cache = deps.changes.cache(['mcp'], MAX_CACHED);
+    this.cache = deps.changes.cache(['mcp'], MAX_CACHED, { name: 'mcp_config_access' });
   }
 
+  /**
+   * The config's settings; for an id no config has, the server's defaults, which are not
+   * cached: unknown ids come from strangers (one per request if they like), and a cache of
+   * them would push the real configs out.
+   */
   async get(configId: string): Promise<ConfigAccess> {
+    if (!mayBeConfigId(configId)) return this.accessOf(undefined);
     await this.deps.changes.sync();
     const cached = this.cache.get(configId);
     if (cached) return cached;
     const generation = this.cache.generation;
-    const row = await this.deps.db
-      .selectFrom('mcp_config_access')
-      .selectAll()
-      .where('config_id', '=', configId)
+    const found = await this.deps.db
+      .selectFrom('mcp_configs')
+      .leftJoin('mcp_config_access', 'mcp_config_access.config_id', 'mcp_configs.id')
+      .select([
+        'mcp_config_access.config_id',
+        'mcp_config_access.oauth_enabled',
+        'mcp_config_access.instance_urls_enabled',
+        'mcp_config_access.session_tokens_enabled',
+        'mcp_config_access.login_url',
+        'mcp_config_access.require_active_accounts',
+        'mcp_config_access.login_mode',
+      ])
+      .where('mcp_configs.id', '=', configId)
       .executeTakeFirst();
+    if (!found) return this.accessOf(undefined);
+    // A config without an access row (config_id null from the outer join) follows the server's defaults.
+    const access = this.accessOf(found.config_id === null ? undefined : (found as AccessRow));
+    this.cache.set(configId, access, generation);
+    return access;
+  }
+
+  private accessOf(row: AccessRow | undefined): ConfigAccess {
     const defaults = this.deps.config.mcpOAuth;
-    const access: ConfigAccess = {
+    return {
       oauthEnabled: row?.oauth_enabled == null ? defaults.enabled : row.oauth_enabled === 1,
       instanceUrlsEnabled: row ? row.instance_urls_enabled === 1 : true,
       sessionTokensEnabled: row ? row.session_tokens_enabled === 1 : true,
@@ -65,8 +102,6 @@ export class McpConfigAccess {
       loginMode:
         (row?.login_mode as LoginMode | null | undefined) ?? (row?.login_url ? 'app' : defaults.oidc ? 'oidc' : 'app'),
     };
-    this.cache.set(configId, access, generation);
-    return access;
   }
 
   async update(configId: string, update: ConfigAccessUpdate): Promise<ConfigAccess> {

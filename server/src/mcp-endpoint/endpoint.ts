@@ -5,6 +5,7 @@ import { isAppError } from '../errors.js';
 import { readBodyText } from '../http/body.js';
 import { configServerUrl } from '../mcp/configs.js';
 import type { McpTarget } from '../mcp/targets.js';
+import { mayBeConfigId } from '../mcp-auth/config-access.js';
 import { isToolsListRequest, ListSplice } from './list-splice.js';
 import { jsonRpcError, RequestGuard } from './request-guard.js';
 import { McpRequestState } from './request-state.js';
@@ -139,6 +140,8 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
     if (rejected) return rejected;
     if (c.req.method === 'OPTIONS') return guard.preflight(c.req.raw);
     const configId = c.req.param('configId');
+    // No config has an id of another shape: answered before it costs a query or a cache entry.
+    if (!mayBeConfigId(configId)) return notFound();
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
     const access = await services.mcpConfigAccess.get(configId);
     // A session token (minted by the app's backend) or an OAuth access token (from our
@@ -180,6 +183,7 @@ export function mcpEndpoint(services: Services): Hono<AppEnv> {
   app.get('/.well-known/oauth-protected-resource', noSuchResource);
   app.get('/.well-known/oauth-protected-resource/mcp/c/:configId', async (c) => {
     const configId = c.req.param('configId');
+    if (!mayBeConfigId(configId)) return noSuchResource(c);
     const exists = await services.db
       .selectFrom('mcp_configs')
       .select('id')

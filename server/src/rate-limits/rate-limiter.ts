@@ -6,6 +6,7 @@ import type { Config, RateLimit } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { addressPrefix } from './address-prefix.js';
 import { FixedWindowCounter } from './fixed-window.js';
 
 /** The limited entry points; each has its limit in `config.rateLimits`. */
@@ -28,8 +29,12 @@ interface Deps {
  */
 const REDIS_COMMAND_TIMEOUT_MS = 500;
 
-/** Client ids come from strangers; a long one is stored as its hash, so no key grows without bound. */
-function storedKey(key: RateKey): string {
+/**
+ * An address is counted by its prefix (an IPv6 client's /64: see addressPrefix). Client ids
+ * come from strangers; a long one is stored as its hash, so no key grows without bound.
+ */
+function storedKey(rateKey: RateKey): string {
+  const key = rateKey.startsWith('ip:') ? `ip:${addressPrefix(rateKey.slice(3))}` : rateKey;
   return key.length <= 128
     ? key
     : `${key.slice(0, key.indexOf(':') + 1)}#${createHash('sha256').update(key).digest('base64url')}`;

@@ -178,17 +178,28 @@ describe('pruning the authorization server’s rows', () => {
   });
   afterAll(() => stack?.close());
 
-  it('deletes expired requests, codes and refresh tokens and long-revoked grants, keeping live grants', async () => {
+  it('deletes expired requests, codes and refresh tokens, long-revoked grants and unused clients, keeping live grants', async () => {
     const config = await createSeedConfig(stack);
     await stack.connectAccount('MY_GMAIL', 'john-doe');
     await stack.connectAccount('MY_CALENDAR', 'john-doe');
-    await signIn(stack, config, 'john-doe');
+    const live = await signIn(stack, config, 'john-doe');
     const revoked = await signIn(stack, config, 'john-doe');
+    const unused = await stack.fetch(`${stack.url}/mcp-oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' }),
+    });
+    expect(unused.status).toBe(201);
     const grants = await stack.api<{ grants: { id: string }[] }>('GET', '/api/v1/mcp/oauth/grants');
     await stack.api('POST', `/api/v1/mcp/oauth/grants/${grants.body.grants[0]?.id}:revoke`);
     const db = stack.db.db;
     const count = async (
-      table: 'mcp_oauth_requests' | 'mcp_oauth_codes' | 'mcp_oauth_refresh_tokens' | 'mcp_oauth_grants',
+      table:
+        | 'mcp_oauth_requests'
+        | 'mcp_oauth_codes'
+        | 'mcp_oauth_refresh_tokens'
+        | 'mcp_oauth_grants'
+        | 'mcp_oauth_clients',
     ) =>
       Number(
         (
@@ -199,6 +210,7 @@ describe('pruning the authorization server’s rows', () => {
         ).n,
       );
     expect(await count('mcp_oauth_grants')).toBe(2);
+    expect(await count('mcp_oauth_clients')).toBe(3);
     const in40Days = { now: () => Date.now() + 40 * 86_400_000 };
     const pruned = await new Retention(
       { db, clock: in40Days, logger: stack.services.logger },
@@ -209,6 +221,9 @@ describe('pruning the authorization server’s rows', () => {
     expect(await count('mcp_oauth_codes')).toBe(0);
     expect(await count('mcp_oauth_refresh_tokens')).toBe(0);
     expect(await count('mcp_oauth_grants')).toBe(1);
+    // The client of the live grant stays; the unused one and the one whose grant went are deleted.
+    const clients = await db.selectFrom('mcp_oauth_clients').select('client_id').execute();
+    expect(clients.map((row) => row.client_id)).toEqual([live.clientId]);
     expect(revoked.refresh_token).toMatch(/^mcprt_/);
   });
 });
