@@ -75,7 +75,12 @@ export const mcpOAuthRouteDocs: RouteDoc[] = [
     auth: 'management',
     summary: 'Say who is signed in at the app’s login page (the MCP sign-in hand-off)',
     body: verifyBody,
-    response: { status: 200, description: '{ post_user_verify_redirect_url }', schema: verifyAnswer },
+    response: {
+      status: 200,
+      description:
+        '{ post_user_verify_redirect_url }: the consent page with its secret; send the browser that signed in there',
+      schema: verifyAnswer,
+    },
     errors: ['user_verification_invalid', 'user_verification_used', 'user_verification_expired'],
   },
   {

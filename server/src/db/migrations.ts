@@ -400,6 +400,13 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0012_mcp_oauth_consent_secret': {
+    async up(db: Kysely<unknown>) {
+      // The MCP sign-in's identity step hands out a secret for the consent page, which needs it
+      // besides the cookie of the browser that started the sign-in (mcp-auth/authorization-server.ts).
+      await db.schema.alterTable('mcp_oauth_requests').addColumn('consent_hash', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -76,9 +76,20 @@ export interface ConsentView {
   config: ConfigDetail;
   identifier: string;
   csrfToken: string;
+  /** The secret of the consent URL, carried on by the page's forms. */
+  consentSecret: string;
   connections: ConsentConnection[];
   ready: boolean;
   requireActiveAccounts: boolean;
+}
+
+/**
+ * What a browser shows for a sign-in at the consent page: the cookie set where it started, and
+ * the secret of the consent URL the identity step sent it to (then the page's forms).
+ */
+export interface BrowserProof {
+  cookie: string | undefined;
+  consentSecret: string | undefined;
 }
 
 /** A grant as the dashboard and the API show it: its row without the revoke reason. */
@@ -248,6 +259,7 @@ export class McpAuthorizationServer {
         scope: scope ?? null,
         state: state ?? null,
         identifier: null,
+        consent_hash: null,
         expires_at: new Date(this.deps.clock.now() + REQUEST_TTL_MS).toISOString(),
         completed_at: null,
         created_at: this.now(),
@@ -288,7 +300,8 @@ export class McpAuthorizationServer {
 
   /**
    * The app's answer to the hand-off: the person signed in at its login page is `identifier`.
-   * Spent by the first answer. Returns where the app sends the browser: the consent page.
+   * Spent by the first answer. Returns where the app sends the browser: the consent page, with
+   * the secret that, with the sign-in cookie, lets that browser consent.
    */
   async verifyUser(authRequestId: string, identifier: string): Promise<{ postUserVerifyRedirectUrl: string }> {
     const request = await this.deps.db
@@ -305,22 +318,36 @@ export class McpAuthorizationServer {
         'this auth_request_id has expired; sign in from the client again',
       );
     }
+    const consentSecret = newSecret(32);
     const claimed = await this.deps.db
       .updateTable('mcp_oauth_requests')
-      .set({ identifier })
+      .set({ identifier, consent_hash: hashSecret(consentSecret) })
       .where('id', '=', request.id)
       .where('identifier', 'is', null)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) {
       throw new AppError('user_verification_used', 'this auth_request_id was already used');
     }
-    return { postUserVerifyRedirectUrl: `${this.deps.config.publicUrl}/mcp-oauth/consent/${request.id}` };
+    return { postUserVerifyRedirectUrl: this.consentUrl(request.id, consentSecret) };
+  }
+
+  /**
+   * Where the identity step sends the browser. The login link can be opened in any browser, so
+   * the cookie alone would let the browser that started a sign-in consent as whoever completed
+   * it elsewhere (a fixation: start it, send the link to someone signed in at the app). The
+   * secret reaches only the browser that completed the identity step; consent needs both.
+   */
+  private consentUrl(requestId: string, consentSecret: string): string {
+    const url = new URL(`${this.deps.config.publicUrl}/mcp-oauth/consent/${requestId}`);
+    url.searchParams.set('consent_secret', consentSecret);
+    return url.toString();
   }
 
   /**
    * The OpenID Connect issuer's redirect back (OIDC upstream). The state is spent by the first
    * answer; the id_token's claim becomes the identifier. Returns where the browser goes: the
-   * consent page, or the client's redirect URI with access_denied when the user declined there.
+   * consent page (with its secret, as verifyUser), or the client's redirect URI with
+   * access_denied when the user declined there.
    */
   async completeUpstream(params: URLSearchParams): Promise<string> {
     const state = paramOf(params, upstreamCallbackParams, 'state').value;
@@ -371,23 +398,48 @@ export class McpAuthorizationServer {
       this.deps.logger.warn({ err: cause, requestId: request.id }, 'OpenID Connect sign-in failed');
       throw new AppError('provider_error', 'the sign-in provider’s answer could not be verified', { cause });
     }
+    const consentSecret = newSecret(32);
     await this.deps.db
       .updateTable('mcp_oauth_requests')
-      .set({ identifier })
+      .set({ identifier, consent_hash: hashSecret(consentSecret) })
       .where('id', '=', request.id)
       .where('identifier', 'is', null)
       .execute();
-    return `${this.deps.config.publicUrl}/mcp-oauth/consent/${request.id}`;
+    return this.consentUrl(request.id, consentSecret);
   }
 
-  /** A request that this browser started, the app answered, and nobody finished yet. */
-  private async openRequest(requestId: string, browserSecret: string | undefined): Promise<McpOAuthRequestsTable> {
+  /**
+   * A request that this browser started (the cookie), came back to from the identity step (the
+   * consent URL's secret), and nobody finished yet.
+   */
+  private async openRequest(requestId: string, browser: BrowserProof): Promise<McpOAuthRequestsTable> {
     const request = await this.deps.db
       .selectFrom('mcp_oauth_requests')
       .selectAll()
       .where('id', '=', requestId)
       .executeTakeFirst();
-    if (!request || !browserSecret || !safeEqual(hashSecret(browserSecret), request.browser_hash)) {
+    if (!request) throw new AppError('auth_state_invalid', 'this sign-in is not known in this browser');
+    const started = !!browser.cookie && safeEqual(hashSecret(browser.cookie), request.browser_hash);
+    const returned =
+      !!browser.consentSecret &&
+      request.consent_hash !== null &&
+      safeEqual(hashSecret(browser.consentSecret), request.consent_hash);
+    if (!started) {
+      if (returned && !request.completed_at) {
+        // Whoever completed the identity step is here, in another browser than the one that
+        // started the sign-in: someone else's request, or a link passed on. It ends, so the
+        // link is worth nothing to the starter either.
+        await this.deps.db
+          .updateTable('mcp_oauth_requests')
+          .set({ completed_at: this.now() })
+          .where('id', '=', request.id)
+          .where('completed_at', 'is', null)
+          .execute();
+        throw new AppError(
+          'auth_state_invalid',
+          'this sign-in was started in another browser, so it is cancelled; if you did not start it from your MCP client, someone may have sent you its link',
+        );
+      }
       throw new AppError('auth_state_invalid', 'this sign-in is not known in this browser');
     }
     if (request.completed_at) throw new AppError('auth_state_reused', 'this sign-in was already completed');
@@ -397,12 +449,15 @@ export class McpAuthorizationServer {
     if (request.identifier === null) {
       throw new AppError('auth_state_invalid', 'the app has not said who is signing in yet');
     }
+    if (!returned) {
+      throw new AppError('auth_state_invalid', 'this browser did not come back from signing in; start again');
+    }
     return request;
   }
 
   /** What the consent page shows: the client, the config's tools, and the user's connections. */
-  async consentView(requestId: string, browserSecret: string | undefined): Promise<ConsentView> {
-    const request = await this.openRequest(requestId, browserSecret);
+  async consentView(requestId: string, browser: BrowserProof): Promise<ConsentView> {
+    const request = await this.openRequest(requestId, browser);
     const identifier = request.identifier as string;
     const [config, access] = await Promise.all([
       this.deps.configs.get(request.config_id),
@@ -433,6 +488,7 @@ export class McpAuthorizationServer {
       config,
       identifier,
       csrfToken: request.csrf_token,
+      consentSecret: browser.consentSecret as string,
       connections,
       ready: connections.every((c) => c.status === 'ACTIVE'),
       requireActiveAccounts: access.requireActiveAccounts,
@@ -448,11 +504,11 @@ export class McpAuthorizationServer {
   /** A fresh authentication link for one of the config's connections, from the consent page. */
   async connectLink(
     requestId: string,
-    browserSecret: string | undefined,
+    browser: BrowserProof,
     csrf: string | undefined,
     connectionName: string,
   ): Promise<string> {
-    const request = await this.openRequest(requestId, browserSecret);
+    const request = await this.openRequest(requestId, browser);
     this.checkCsrf(request, csrf);
     const config = await this.deps.configs.get(request.config_id);
     const mapping = config.mappings.find((m) => m.connection_name === connectionName);
@@ -469,16 +525,11 @@ export class McpAuthorizationServer {
    * client proceed (then tools answer with authentication links later). Returns the client's
    * redirect with a single-use code, or with access_denied.
    */
-  async decide(
-    requestId: string,
-    browserSecret: string | undefined,
-    csrf: string | undefined,
-    allow: boolean,
-  ): Promise<string> {
-    const request = await this.openRequest(requestId, browserSecret);
+  async decide(requestId: string, browser: BrowserProof, csrf: string | undefined, allow: boolean): Promise<string> {
+    const request = await this.openRequest(requestId, browser);
     this.checkCsrf(request, csrf);
     if (allow) {
-      const view = await this.consentView(requestId, browserSecret);
+      const view = await this.consentView(requestId, browser);
       if (view.requireActiveAccounts && !view.ready) {
         const missing = view.connections.filter((c) => c.status !== 'ACTIVE').map((c) => c.connectionName);
         throw new AppError('failed_precondition', `connect ${missing.join(' and ')} first`);

@@ -56,6 +56,11 @@ export interface McpOAuthRequestsTable {
   state: string | null;
   /** Set when the app said who the user is. */
   identifier: string | null;
+  /**
+   * SHA-256 of the secret in the consent URL that the identity step (the app's answer, or the
+   * issuer's redirect back) sends the browser to; set with the identifier.
+   */
+  consent_hash: string | null;
   expires_at: string;
   completed_at: string | null;
   created_at: string;

@@ -35,17 +35,20 @@ export function errorPage(nonce: string, title: string, message: string, detail?
 /**
  * The consent page: who asks (the client, and where it will be sent), for which tools, and
  * each connection with the user's status and a connect button, then allow or deny. Forms
- * carry the request's CSRF token; the request itself is bound to this browser by a cookie.
+ * carry the request's CSRF token and the consent URL's secret; the request itself is bound to
+ * this browser by a cookie.
  */
 export function consentPage(view: ConsentView, nonce: string, notice?: string): string {
   const base = `/mcp-oauth/consent/${encodeURIComponent(view.requestId)}`;
-  const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(view.csrfToken)}">`;
+  const hidden = `<input type="hidden" name="consent_secret" value="${escapeHtml(view.consentSecret)}"><input type="hidden" name="csrf" value="${escapeHtml(view.csrfToken)}">`;
+  // The page again, also after a refused decision (whose address is the form's, without the secret).
+  const reload = `${base}?consent_secret=${encodeURIComponent(view.consentSecret)}`;
   const connections = view.connections
     .map((c) => {
       const connect =
         c.status === 'ACTIVE'
           ? ''
-          : `<form method="post" action="${base}/connect" target="_blank">${csrf}<input type="hidden" name="connection" value="${escapeHtml(c.connectionName)}"><button type="submit">Connect ${escapeHtml(c.provider)}</button></form>`;
+          : `<form method="post" action="${base}/connect" target="_blank">${hidden}<input type="hidden" name="connection" value="${escapeHtml(c.connectionName)}"><button type="submit">Connect ${escapeHtml(c.provider)}</button></form>`;
       return `<li><div class="row"><strong>${escapeHtml(c.connectionName)}</strong><span class="status ${escapeHtml(c.status)}" data-connection="${escapeHtml(c.connectionName)}">${escapeHtml(c.status)}</span></div>
 <small>Tools: ${c.tools.map(escapeHtml).join(', ') || 'none'}</small>${connect}</li>`;
     })
@@ -59,8 +62,8 @@ export function consentPage(view: ConsentView, nonce: string, notice?: string): 
 <p><small>The client will be sent back to ${escapeHtml(view.redirectHost)}.</small></p>
 ${notice ? `<p class="notice" role="alert">${escapeHtml(notice)}</p>` : ''}
 <ul>${connections}</ul>
-${blocked ? '<p><small>Connect every account above (it opens in a new tab), then <a href="">reload this page</a>.</small></p>' : ''}
-<div class="row"><form method="post" action="${base}">${csrf}<input type="hidden" name="decision" value="deny"><button type="submit">Deny</button></form>
-<form method="post" action="${base}">${csrf}<input type="hidden" name="decision" value="allow"><button class="primary" type="submit"${blocked ? ' disabled' : ''}>Allow</button></form></div>`,
+${blocked ? `<p><small>Connect every account above (it opens in a new tab), then <a href="${escapeHtml(reload)}">reload this page</a>.</small></p>` : ''}
+<div class="row"><form method="post" action="${base}">${hidden}<input type="hidden" name="decision" value="deny"><button type="submit">Deny</button></form>
+<form method="post" action="${base}">${hidden}<input type="hidden" name="decision" value="allow"><button class="primary" type="submit"${blocked ? ' disabled' : ''}>Allow</button></form></div>`,
   );
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { named, type RouteDoc } from '../http/route-docs.js';
 import { clientMetadata } from '../mcp-auth/clients.js';
 import { authorizeParams, revokeParams, tokenParams, upstreamCallbackParams } from '../mcp-auth/oauth-params.js';
-import { consentConnectForm, consentDecisionForm } from './forms.js';
+import { consentConnectForm, consentDecisionForm, consentPageParams } from './forms.js';
 
 /** RFC 8414 metadata, as McpAuthorizationServer.metadata builds it. */
 const metadata = named(
@@ -97,15 +97,16 @@ export const oauthServerDocs: RouteDoc[] = [
     auth: 'none',
     summary: 'The app’s OpenID Connect issuer sends the browser back here',
     query: upstreamCallbackParams,
-    response: { status: 302, description: 'on to the consent page', contentType: 'text/html' },
+    response: { status: 302, description: 'on to the consent page, with its secret', contentType: 'text/html' },
   },
   {
     method: 'get',
     route: '/mcp-oauth/consent/:id',
     tag: TAG,
     auth: 'none',
-    summary: 'The consent page (needs the sign-in cookie)',
+    summary: 'The consent page (needs the sign-in cookie and the secret the sign-in sent the browser here with)',
     params: { id: 'the sign-in request id' },
+    query: consentPageParams,
     response: { status: 200, description: 'an HTML page', contentType: 'text/html' },
   },
   {

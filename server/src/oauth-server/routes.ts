@@ -5,11 +5,11 @@ import { newSecret } from '../crypto/random.js';
 import { AppError, isAppError } from '../errors.js';
 import { readBodyText } from '../http/body.js';
 import { clientAddress } from '../http/client-address.js';
-import { AuthorizeRedirect, type ClientCredentials } from '../mcp-auth/authorization-server.js';
+import { AuthorizeRedirect, type BrowserProof, type ClientCredentials } from '../mcp-auth/authorization-server.js';
 import { AuthorizeRefusal, OAuthError } from '../mcp-auth/oauth-error.js';
 import { paramOf } from '../mcp-auth/oauth-params.js';
 import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
-import { consentConnectForm, consentDecisionForm } from './forms.js';
+import { consentConnectForm, consentDecisionForm, consentPageParams } from './forms.js';
 import { consentPage, errorPage } from './pages.js';
 
 /** Token, registration and revocation requests are small. */
@@ -116,11 +116,16 @@ export function oauthServer(services: Services): Hono<AppEnv> {
         error.status,
         FAILURE_TITLES[error.code] as string,
         error.message,
-        'Start again from your MCP client.',
+        `Start again from your MCP client. (${error.code})`,
       );
     }
     throw error;
   };
+  /** The sign-in cookie, and the consent URL's secret from the query (the page) or the form (its forms). */
+  const browserOf = (c: Context, consentSecret: string | undefined): BrowserProof => ({
+    cookie: getCookie(c, COOKIE),
+    consentSecret,
+  });
 
   // Per client address: the machine endpoints count against the token limit, the pages
   // people open against the connect-page limit (each try costs database writes).
@@ -214,7 +219,11 @@ export function oauthServer(services: Services): Hono<AppEnv> {
 
   app.get('/mcp-oauth/consent/:id', async (c) => {
     try {
-      const view = await server.consentView(c.req.param('id'), getCookie(c, COOKIE));
+      const query = new URL(c.req.url).searchParams;
+      const view = await server.consentView(
+        c.req.param('id'),
+        browserOf(c, paramOf(query, consentPageParams, 'consent_secret').value),
+      );
       const nonce = newSecret(16);
       return c.body(consentPage(view, nonce), 200, pageHeaders(nonce));
     } catch (error) {
@@ -227,7 +236,7 @@ export function oauthServer(services: Services): Hono<AppEnv> {
       const form = new URLSearchParams(await readBodyText(c.req.raw, MAX_FORM_BYTES));
       const link = await server.connectLink(
         c.req.param('id'),
-        getCookie(c, COOKIE),
+        browserOf(c, paramOf(form, consentConnectForm, 'consent_secret').value),
         paramOf(form, consentConnectForm, 'csrf').value,
         paramOf(form, consentConnectForm, 'connection').value ?? '',
       );
@@ -239,9 +248,10 @@ export function oauthServer(services: Services): Hono<AppEnv> {
 
   app.post('/mcp-oauth/consent/:id', async (c) => {
     const id = c.req.param('id');
-    const browser = getCookie(c, COOKIE);
+    let browser: BrowserProof = browserOf(c, undefined);
     try {
       const form = new URLSearchParams(await readBodyText(c.req.raw, MAX_FORM_BYTES));
+      browser = browserOf(c, paramOf(form, consentDecisionForm, 'consent_secret').value);
       const decision = paramOf(form, consentDecisionForm, 'decision').value;
       if (decision === undefined) throw new AppError('forbidden', 'choose allow or deny');
       const csrf = paramOf(form, consentDecisionForm, 'csrf').value;

@@ -262,9 +262,11 @@ describe('the API reference at /openapi.json and /docs', () => {
       body: new URLSearchParams({ grant_type: 'password', client_id: clientId }),
     });
     expect(((await token.json()) as Json).error).toBe('unsupported_grant_type');
-    // The consent form's decision is allow or deny, nothing else.
-    expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { csrf: 'x', decision: 'maybe' })).toBe(false);
-    expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { csrf: 'x', decision: 'allow' })).toBe(true);
+    // The consent form's decision is allow or deny, nothing else, and it carries the consent URL's secret.
+    const decision = { consent_secret: 'y', csrf: 'x' };
+    expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { ...decision, decision: 'maybe' })).toBe(false);
+    expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { ...decision, decision: 'allow' })).toBe(true);
+    expect(ajv.validate(form('/mcp-oauth/consent/{id}'), { csrf: 'x', decision: 'allow' })).toBe(false);
   });
 
   it.skipIf(!existsSync(CHROMIUM))('renders /docs/plain in Chromium under the strict CSP, with no script', async () => {

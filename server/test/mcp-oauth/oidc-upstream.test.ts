@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import {
   type CallToolResult,
   Client,
@@ -88,6 +89,61 @@ describe('MCP sign-in through the app’s OpenID Connect issuer', () => {
     expect(grants.body.grants.map((g) => g.identifier)).toEqual(['john.doe@example.com']);
     expect((provider.saved as StoredOAuthTokens).refresh_token).toMatch(/^mcprt_/);
     await client.close();
+  });
+
+  it('lets only the browser that started a sign-in and came back from the issuer consent to it', async () => {
+    // The attacker registers a client, starts a sign-in with its own PKCE, keeps the sign-in
+    // cookie, and sends the issuer's sign-in link to john.doe, who has a session at the issuer.
+    const registration = await fetch(`${stack.url}/mcp-oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Raw Client',
+        redirect_uris: [REDIRECT_URI],
+        token_endpoint_auth_method: 'none',
+      }),
+    });
+    const { client_id: clientId } = (await registration.json()) as { client_id: string };
+    const authorize = new URL(`${stack.url}/mcp-oauth/authorize`);
+    authorize.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: REDIRECT_URI,
+      code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
+      code_challenge_method: 'S256',
+      resource: config.mcp_server_url,
+    }).toString();
+    const attacker = new TestBrowser();
+    const started = await attacker.request(authorize);
+    const requestPath = /Path=([^;]+)/.exec(started.headers.get('set-cookie') ?? '')?.[1] as string;
+    expect(requestPath).toMatch(/^\/mcp-oauth\/consent\/mar_/);
+    const signInLink = new URL(started.headers.get('location') ?? '');
+    expect(signInLink.origin).toBe(new URL(idp.url).origin);
+    signInLink.searchParams.set('login_hint', 'john.doe@example.com');
+    signInLink.searchParams.set('sandbox_auto_consent', 'allow');
+    const victim = new TestBrowser();
+    const sentBack = await victim.follow(signInLink, (u) => u.pathname === requestPath);
+    expect(sentBack.url.pathname).toBe(requestPath);
+
+    // The attacker's browser has the cookie but did not come back from the issuer: no page, no code.
+    const consent = await attacker.request(`${stack.url}${requestPath}`);
+    expect(consent.status).toBe(400);
+    const html = await consent.text();
+    expect(html).not.toContain('john.doe@example.com');
+    expect(html).toContain('auth_state_invalid');
+    const decided = await attacker.request(`${stack.url}${requestPath}`, { form: { decision: 'allow', csrf: 'x' } });
+    expect(decided.status).toBe(400);
+    expect(decided.headers.get('location')).toBeNull();
+
+    // John.doe's browser came back but did not start it: refused, and the sign-in ends.
+    const landed = await victim.request(sentBack.url);
+    expect(landed.status).toBe(400);
+    expect(await landed.text()).toContain('started in another browser');
+    const passedOn = await attacker.request(sentBack.url);
+    expect(passedOn.status).toBe(400);
+    expect(await passedOn.text()).not.toContain('john.doe@example.com');
+    const grants = await stack.api<{ grants: { client_id: string }[] }>('GET', '/api/v1/mcp/oauth/grants');
+    expect(grants.body.grants.map((g) => g.client_id)).not.toContain(clientId);
   });
 
   it('refuses the issuer’s answer replayed, and sends a declined sign-in back to the client', async () => {

@@ -318,6 +318,59 @@ describe('MCP clients sign their users in at a config URL (Switchboard as author
     expect(elsewhere.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 
+  it('lets only the browser that started a sign-in and came back from the app consent to it', async () => {
+    const grantsOfClient = async () =>
+      (
+        await stack.api<{ grants: { client_id: string }[] }>('GET', '/api/v1/mcp/oauth/grants?identifier=john-doe')
+      ).body.grants.filter((g) => g.client_id === registered.client_id).length;
+    const grantsBefore = await grantsOfClient();
+    // The attacker starts a sign-in with its own client and PKCE, keeps the sign-in cookie (its
+    // path names the request), and sends the app's login link to john-doe, signed in at the app.
+    const attacker = new TestBrowser();
+    const started = await attacker.request(authorizeUrl({}));
+    const loginLink = new URL(started.headers.get('location') ?? '');
+    const requestPath = /Path=([^;]+)/.exec(started.headers.get('set-cookie') ?? '')?.[1] as string;
+    expect(requestPath).toMatch(/^\/mcp-oauth\/consent\/mar_/);
+    const victim = new TestBrowser();
+    const sentBack = await victim.follow(loginLink, (u) => u.pathname === requestPath);
+    expect(sentBack.url.pathname).toBe(requestPath);
+
+    // The attacker's browser has the cookie but did not come back from the app: no page, no code.
+    const consent = await attacker.request(`${stack.url}${requestPath}`);
+    expect(consent.status).toBe(400);
+    const html = await consent.text();
+    expect(html).not.toContain('john-doe');
+    expect(html).toContain('auth_state_invalid');
+    const decided = await attacker.request(`${stack.url}${requestPath}`, {
+      form: { decision: 'allow', csrf: 'unknown' },
+    });
+    expect(decided.status).toBe(400);
+    expect(decided.headers.get('location')).toBeNull();
+
+    // John-doe's browser came back but did not start it: refused, and the sign-in ends, so the
+    // link john-doe landed on is worth nothing passed on to the attacker either.
+    const landed = await victim.request(sentBack.url);
+    expect(landed.status).toBe(400);
+    expect(await landed.text()).toContain('started in another browser');
+    const passedOn = await attacker.request(sentBack.url);
+    expect(passedOn.status).toBe(400);
+    expect(await passedOn.text()).not.toContain('john-doe');
+    expect(await grantsOfClient()).toBe(grantsBefore);
+  });
+
+  it('refuses the consent page without the link the app sent the browser back with', async () => {
+    const browser = new TestBrowser();
+    const { url, html } = await toConsent(browser, authorizeUrl({}));
+    expect(html).toContain('for john-doe?');
+    const bare = await browser.request(`${url.origin}${url.pathname}`);
+    expect(bare.status).toBe(400);
+    expect(await bare.text()).toContain('auth_state_invalid');
+    // The same browser with the link goes on to allow.
+    const { html: again } = await toConsentReload(browser, url);
+    const callback = await allow(browser, url, again);
+    expect(callback.searchParams.get('code')).toBeTruthy();
+  });
+
   it('sends a wrong resource and a missing or plain PKCE back to the client with the spec’s errors', async () => {
     const expectRedirectError = async (url: URL, error: string) => {
       const response = await fetch(url, { redirect: 'manual' });
