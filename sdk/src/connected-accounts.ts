@@ -99,7 +99,7 @@ export class ConnectedAccounts {
    * which the account is ACTIVE. Creates the account (PENDING_AUTH) if it does not exist yet.
    */
   getAuthorizationLink(ref: AccountRef, options: AuthorizationLinkOptions = {}): Promise<AuthorizationLink> {
-    // Not idempotent: every link revokes the account's older ones.
+    // Not idempotent: every link asked for here revokes the account's older ones.
     return this.http.request<AuthorizationLink>({
       method: 'POST',
       path: '/api/v1/connected_accounts/magic_link',

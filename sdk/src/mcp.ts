@@ -11,6 +11,7 @@ import type {
   McpConnectionAuthState,
   McpInstance,
   McpInstanceList,
+  McpInstanceWithUrl,
   McpSessionToken,
   UpdateMcpConfigInput,
   UpdateMcpInstanceInput,
@@ -83,8 +84,8 @@ export class Mcp {
    * Returns the instance of (config, user, name), creating it on first call: the same
    * arguments always give the same instance and URL.
    */
-  async ensureInstance(input: EnsureMcpInstanceInput): Promise<McpInstance> {
-    const answer = await this.http.request<{ instance: McpInstance }>({
+  async ensureInstance(input: EnsureMcpInstanceInput): Promise<McpInstanceWithUrl> {
+    const answer = await this.http.request<{ instance: McpInstanceWithUrl }>({
       method: 'POST',
       path: '/api/v1/mcp/instances',
       body: input,
@@ -93,7 +94,7 @@ export class Mcp {
     return answer.instance;
   }
 
-  /** Gets one instance by id. @throws SwitchboardError `not_found`. */
+  /** Gets one instance by id (its `url` only for an admin client). @throws SwitchboardError `not_found`. */
   async getInstance(id: string): Promise<McpInstance> {
     const answer = await this.http.request<{ instance: McpInstance }>({
       method: 'GET',
@@ -103,7 +104,10 @@ export class Mcp {
     return answer.instance;
   }
 
-  /** Lists instances, filtered by id, name, config name or user identifier (page_size at most 30). */
+  /**
+   * Lists instances, filtered by id, name, config name or user identifier (page_size at most 30);
+   * their `url`s only for an admin client.
+   */
   listInstances(params: ListMcpInstancesParams = {}): Promise<McpInstanceList> {
     return this.http.request<McpInstanceList>({
       method: 'GET',
@@ -122,8 +126,8 @@ export class Mcp {
   }
 
   /** Renames an instance or moves it to another config. */
-  async updateInstance(id: string, input: UpdateMcpInstanceInput): Promise<McpInstance> {
-    const answer = await this.http.request<{ instance: McpInstance }>({
+  async updateInstance(id: string, input: UpdateMcpInstanceInput): Promise<McpInstanceWithUrl> {
+    const answer = await this.http.request<{ instance: McpInstanceWithUrl }>({
       method: 'PATCH',
       path: instancePath(id),
       body: input,
@@ -156,8 +160,8 @@ export class Mcp {
   }
 
   /** Gives the instance a new URL secret; the old URL stops working. Returns the instance with its new `url`. */
-  async rotateInstanceUrl(id: string): Promise<McpInstance> {
-    const answer = await this.http.request<{ instance: McpInstance }>({
+  async rotateInstanceUrl(id: string): Promise<McpInstanceWithUrl> {
+    const answer = await this.http.request<{ instance: McpInstanceWithUrl }>({
       method: 'POST',
       path: `${instancePath(id)}:rotate_url`,
     });

@@ -158,7 +158,8 @@ export interface AuthorizationLink {
 export interface AuthorizationLinkOptions {
   /**
    * User verification: after the consent the browser goes here with `auth_request_id` (and
-   * `state`); the account stays PENDING_VERIFICATION until your app calls `verifyUser`.
+   * `state`); the new grant waits until your app calls `verifyUser`. Meanwhile an account that
+   * is not ACTIVE is PENDING_VERIFICATION; an ACTIVE one keeps working on its own grant.
    * Defaults to the connection's `user_verify_url`, then the server's SWITCHBOARD_USER_VERIFY_URL.
    */
   user_verify_url?: string;
@@ -341,9 +342,15 @@ export interface McpInstance {
   /** Absent until the instance is first used (an unset timestamp is omitted, as protobuf JSON does). */
   last_used_at?: string;
   updated_at: string;
-  /** This user's MCP URL. A capability: whoever has it acts as the user with the config's tools. */
-  url: string;
+  /**
+   * This user's MCP URL. A capability: whoever has it acts as the user with the config's tools.
+   * Only admin API clients get it; for a `read` client it is absent.
+   */
+  url?: string;
 }
+
+/** An instance as the calls only admin clients may make answer it: always with its URL. */
+export type McpInstanceWithUrl = McpInstance & { url: string };
 
 export interface EnsureMcpInstanceInput {
   config_name: string;

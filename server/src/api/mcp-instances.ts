@@ -1,5 +1,5 @@
 import type { McpAuthState, McpInstanceList } from '@switchboard/sdk';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
@@ -47,7 +47,7 @@ const listQuery = z.strictObject({
   page_token: z.string().optional(),
 });
 
-/** An instance as McpInstances.toApi shows it, with the user's MCP URL (a capability). */
+/** An instance as McpInstances.toApi shows it: with the user's MCP URL (a capability) for admin clients only. */
 const instanceSchema = named(
   'McpInstance',
   z.strictObject({
@@ -58,7 +58,8 @@ const instanceSchema = named(
     /** Omitted until first use, as protobuf JSON omits an unset timestamp. */
     last_used_at: z.iso.datetime().optional(),
     updated_at: z.iso.datetime(),
-    url: z.url(),
+    /** Omitted for a `read` client: whoever holds the URL runs the config's tools as the user. */
+    url: z.url().optional(),
   }),
 );
 const oneAnswer = z.strictObject({ instance: instanceSchema });
@@ -91,6 +92,7 @@ export const mcpInstanceRouteDocs: RouteDoc[] = [
     tag: TAG,
     auth: 'management',
     summary: 'List MCP instances',
+    description: 'Each instance’s `url` is given to admin clients only: a `read` client gets the instances without it.',
     query: listQuery,
     response: {
       status: 200,
@@ -105,8 +107,9 @@ export const mcpInstanceRouteDocs: RouteDoc[] = [
     tag: TAG,
     auth: 'management',
     summary: 'Get an MCP instance',
+    description: 'Its `url` is given to admin clients only: a `read` client gets the instance without it.',
     params: ID,
-    response: { status: 200, description: '{ instance }, with its URL', schema: oneAnswer },
+    response: { status: 200, description: '{ instance }', schema: oneAnswer },
   },
   {
     method: 'patch',
@@ -155,6 +158,9 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
   const max = services.config.maxBodyBytes;
   const instances = services.mcpInstances;
   const noStore = { 'cache-control': 'no-store' };
+  // A `read` client may list and get instances but not hold their URLs (see McpInstances.toApi);
+  // the routes that write are admin-only already, and answer with the URL.
+  const withUrl = (c: Context<AppEnv>) => c.get('clientScope') === 'admin';
 
   app.post('/mcp/instances', async (c) => {
     const body = await readJson(c, ensureBody, max);
@@ -163,7 +169,7 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
       userIdentifier: body.user_identifier,
       name: body.name,
     });
-    return c.json({ instance: instances.toApi(row, config) }, created ? 201 : 200, noStore);
+    return c.json({ instance: instances.toApi(row, config, withUrl(c)) }, created ? 201 : 200, noStore);
   });
 
   app.get('/mcp/instances', async (c) => {
@@ -180,7 +186,7 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
     });
     return c.json(
       {
-        instances: rows.map(({ row, config }) => instances.toApi(row, config)),
+        instances: rows.map(({ row, config }) => instances.toApi(row, config, withUrl(c))),
         ...pageTokens(offset, q.page_size, total),
       } satisfies McpInstanceList satisfies z.output<typeof listAnswer>,
       200,
@@ -190,7 +196,7 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
 
   app.get('/mcp/instances/:id', async (c) => {
     const { row, config } = await instances.get(c.req.param('id'));
-    return c.json({ instance: instances.toApi(row, config) }, 200, noStore);
+    return c.json({ instance: instances.toApi(row, config, withUrl(c)) }, 200, noStore);
   });
 
   app.patch('/mcp/instances/:id', async (c) => {
@@ -199,7 +205,7 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
       name: body.name,
       configName: body.config_name,
     });
-    return c.json({ instance: instances.toApi(row, config) }, 200, noStore);
+    return c.json({ instance: instances.toApi(row, config, withUrl(c)) }, 200, noStore);
   });
 
   app.delete('/mcp/instances/:id', async (c) => {
@@ -212,7 +218,7 @@ export function registerMcpInstanceRoutes(app: Hono<AppEnv>, services: Services)
     const [id, verb] = c.req.param('action').split(':');
     if (id && verb === 'rotate_url') {
       const { row, config } = await instances.rotateUrl(id);
-      return c.json({ instance: instances.toApi(row, config) }, 200, noStore);
+      return c.json({ instance: instances.toApi(row, config, withUrl(c)) }, 200, noStore);
     }
     if (id && verb === 'get_auth_state') {
       const body = await readJson(c, authStateBody, max);

@@ -1,10 +1,11 @@
-import type { ServiceImpl } from '@connectrpc/connect';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { McpConfig, McpConnectionAuthState, McpInstance } from '@switchboard/sdk';
 import type { Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { authState } from '../mcp/auth-state.js';
 import { CONFIG_NAME_PATTERN, configToApi, MAX_MAPPINGS, type MappingInput } from '../mcp/configs.js';
 import { parseExpiry } from '../mcp/session-tokens.js';
+import { callerOf } from './auth.js';
 import { given, pageOf, timestamp } from './convert.js';
 import { unimplemented } from './errors.js';
 import type { McpConfigConnectionToolMapping, McpService } from './gen/scalekit/v1/mcp/mcp_pb.js';
@@ -32,7 +33,8 @@ function instanceMessage(instance: McpInstance) {
     config: configMessage(instance.config),
     lastUsedAt: timestamp(instance.last_used_at),
     updatedAt: timestamp(instance.updated_at),
-    url: instance.url,
+    // proto3 has no absent string: a caller not given the URL (see McpInstances.toApi) gets "".
+    url: instance.url ?? '',
   };
 }
 
@@ -60,6 +62,8 @@ function checkText(field: string, value: string, max: number) {
 /** McpService: the same domain calls as /api/v1/mcp/configs* and /api/v1/mcp/instances*. */
 export function mcpService(services: Services): ServiceImpl<typeof McpService> {
   const { mcpConfigs, mcpInstances: instances } = services;
+  // As REST: only admin clients hold instance URLs; a `read` one may list and get instances.
+  const withUrl = (context: HandlerContext) => callerOf(context).scope === 'admin';
   const toApi = (detail: Parameters<typeof configToApi>[0]) => configToApi(detail, services.config.publicUrl);
   const authStateMessage = (state: McpConnectionAuthState) => ({
     connectionId: state.connection_id,
@@ -120,7 +124,7 @@ export function mcpService(services: Services): ServiceImpl<typeof McpService> {
       return {};
     },
 
-    async ensureMcpInstance(req) {
+    async ensureMcpInstance(req, context) {
       checkText('config_name', req.configName, 100);
       checkText('user_identifier', req.userIdentifier, 255);
       if (req.name.length > 100) throw new AppError('validation_failed', 'name: at most 100 characters');
@@ -129,10 +133,10 @@ export function mcpService(services: Services): ServiceImpl<typeof McpService> {
         userIdentifier: req.userIdentifier,
         name: given(req.name),
       });
-      return { instance: instanceMessage(instances.toApi(row, config)) };
+      return { instance: instanceMessage(instances.toApi(row, config, withUrl(context))) };
     },
 
-    async listMcpInstances(req) {
+    async listMcpInstances(req, context) {
       const page = pageOf(req.pageSize, req.pageToken, 30, 30);
       if (req.search.length > 255) throw new AppError('validation_failed', 'search: at most 255 characters');
       const { rows, total } = await instances.list({
@@ -145,24 +149,24 @@ export function mcpService(services: Services): ServiceImpl<typeof McpService> {
         offset: page.offset,
       });
       return {
-        instances: rows.map(({ row, config }) => instanceMessage(instances.toApi(row, config))),
+        instances: rows.map(({ row, config }) => instanceMessage(instances.toApi(row, config, withUrl(context)))),
         ...page.tokens(total),
       };
     },
 
-    async getMcpInstance(req) {
+    async getMcpInstance(req, context) {
       const { row, config } = await instances.get(req.instanceId);
-      return { instance: instanceMessage(instances.toApi(row, config)) };
+      return { instance: instanceMessage(instances.toApi(row, config, withUrl(context))) };
     },
 
-    async updateMcpInstance(req) {
+    async updateMcpInstance(req, context) {
       if (req.name.length > 100) throw new AppError('validation_failed', 'name: at most 100 characters');
       if (req.configName.length > 100) throw new AppError('validation_failed', 'config_name: at most 100 characters');
       const { row, config } = await instances.update(req.instanceId, {
         name: given(req.name),
         configName: given(req.configName),
       });
-      return { instance: instanceMessage(instances.toApi(row, config)) };
+      return { instance: instanceMessage(instances.toApi(row, config, withUrl(context))) };
     },
 
     async deleteMcpInstance(req) {

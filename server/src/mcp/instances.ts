@@ -65,7 +65,12 @@ export class McpInstances {
     return instanceUrl(this.deps.config.publicUrl, secret);
   }
 
-  toApi(row: InstanceRow, config: ConfigDetail): McpInstance {
+  /**
+   * The API's view of an instance. `withUrl` says whether the caller may hold the URL: it runs
+   * the config's tools as the user (write tools included), so only admin callers get it; for
+   * the others it is omitted, as protobuf JSON omits an empty string.
+   */
+  toApi(row: InstanceRow, config: ConfigDetail, withUrl: boolean): McpInstance {
     return {
       id: row.id,
       name: row.name,
@@ -74,7 +79,7 @@ export class McpInstances {
       // Omitted until first use, as protobuf JSON omits an unset timestamp.
       ...(row.last_used_at ? { last_used_at: row.last_used_at } : {}),
       updated_at: row.updated_at,
-      url: this.url(row),
+      ...(withUrl ? { url: this.url(row) } : {}),
     };
   }
 

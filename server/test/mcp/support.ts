@@ -1,10 +1,10 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import type { McpConfig, McpConnectionAuthState, McpInstance } from '@switchboard/sdk';
+import type { McpConfig, McpConnectionAuthState, McpInstanceWithUrl } from '@switchboard/sdk';
 import type { Stack } from '../support/stack.js';
 
-/** The wire types are the SDK's; these names keep the tests short. */
+/** The wire types are the SDK's; these names keep the tests short (the tests' client is an admin one: instances come with their URL). */
 export type ApiConfig = McpConfig;
-export type ApiInstance = McpInstance;
+export type ApiInstance = McpInstanceWithUrl;
 export type AuthStateEntry = McpConnectionAuthState;
 
 export const SEED_TOOLS = ['gmail_fetch_mails', 'googlecalendar_create_event'];
