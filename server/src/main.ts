@@ -22,6 +22,7 @@ import {
   keyMismatchMessage,
   loadEncryptor,
 } from './crypto/envelope.js';
+import { checkStoredKeys } from './crypto/stored-keys.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createProviderTransport } from './execution/provider-transport.js';
 import { createGrpcHandlers, type GrpcHandlers } from './grpc/index.js';
@@ -151,15 +152,25 @@ export async function startServer(
       production: productionReason(config),
       sealedKeyId: await sealedKeyId(handle),
     });
+    const fromFile = !config.encryption.current;
+    const underOlderKeys = await checkStoredKeys(handle.db, encryptor, { dataDir: config.dataDir, fromFile });
+    if (underOlderKeys.length > 0) {
+      logger.warn(
+        { sealed: underOlderKeys },
+        `${underOlderKeys.reduce((sum, count) => sum + count.rows, 0)} stored secret(s) are still sealed with an older key; ` +
+          `run \`npx switchboard keys reencrypt\` to reseal them with "${encryptor.currentKeyId}" before removing the old key from SWITCHBOARD_ENCRYPTION_KEYS_OLD`,
+      );
+    }
     const signingKeys = new SigningKeys(handle.db, encryptor, clock);
     try {
       await signingKeys.init(handle.engine);
     } catch (error) {
       if (!(error instanceof EncryptionKeyError)) throw error;
-      const fromFile = !config.encryption.current;
-      throw new EncryptionKeyError(keyMismatchMessage(await sealedKeyId(handle), config.dataDir, fromFile), {
-        cause: error,
-      });
+      throw new EncryptionKeyError(
+        'key_mismatch',
+        keyMismatchMessage(await sealedKeyId(handle), config.dataDir, fromFile),
+        { cause: error },
+      );
     }
     return await startServing(env, config, options, { handle, encryptor, signingKeys, logger, clock });
   } catch (error) {

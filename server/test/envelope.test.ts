@@ -11,6 +11,7 @@ import {
   loadEncryptor,
   MAKE_KEY_COMMAND,
   parseMasterKey,
+  unconfiguredKeysMessage,
 } from '../src/crypto/envelope.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -260,15 +261,46 @@ describe('master keys', () => {
     );
   });
 
-  it('keeps the first of two keys with one id: the current key over an old one, an earlier old key over a later one', () => {
-    const current = createEncryptor(masterA);
+  it('refuses a new key under the id of the old one, and says which new id to give it', () => {
+    // A rotation made with the first key's command: a new k1 over the old k1.
+    const oldK1 = `k1:${Buffer.alloc(32, 2).toString('base64')}`;
+    const newK1 = `k1:${Buffer.alloc(32, 3).toString('base64')}`;
+    const error = refusal(() => createEncryptor(newK1, [oldK1]));
+    expect(error.code).toBe('key_id_conflict');
+    expect(error.message).toBe(
+      'the current encryption key and a key in SWITCHBOARD_ENCRYPTION_KEYS_OLD both have the id "k1" but different key material; ' +
+        'give the new key a new id, e.g. k2:<its base64> (or make one with: echo "k2:$(openssl rand -base64 32)"), ' +
+        'and keep the old key as k1:… in SWITCHBOARD_ENCRYPTION_KEYS_OLD',
+    );
+    expect(error.message).not.toContain(Buffer.alloc(32, 2).toString('base64'));
+    expect(error.message).not.toContain(Buffer.alloc(32, 3).toString('base64'));
+    // The id it proposes is free among the configured ones.
+    const k2 = `k2:${Buffer.alloc(32, 4).toString('base64')}`;
+    expect(refusal(() => createEncryptor(newK1, [k2, oldK1])).message).toContain('e.g. k3:<its base64>');
+    expect(
+      refusal(() => createEncryptor(`prod:${key}`, [`prod:${Buffer.alloc(32, 5).toString('base64')}`])).message,
+    ).toContain('e.g. prod2:<its base64>');
+  });
+
+  it('refuses two old keys of one id and different material', () => {
+    const error = refusal(() =>
+      createEncryptor(masterA, [
+        `old:${Buffer.alloc(32, 2).toString('base64')}`,
+        `old:${Buffer.alloc(32, 3).toString('base64')}`,
+      ]),
+    );
+    expect(error.code).toBe('key_id_conflict');
+    expect(error.message).toBe(
+      'two keys in SWITCHBOARD_ENCRYPTION_KEYS_OLD have the id "old" but different key material; keep only the one that sealed the stored secrets',
+    );
+  });
+
+  it('takes the same key twice (the current key also listed as old) as one key', () => {
     const oldTwo = `old:${Buffer.alloc(32, 2).toString('base64')}`;
-    const oldThree = `old:${Buffer.alloc(32, 3).toString('base64')}`;
-    const both = createEncryptor(masterA, [`a:${Buffer.alloc(32, 9).toString('base64')}`, oldTwo, oldThree]);
-    expect(both.currentKeyId).toBe('a');
-    expect(both.decrypt(current.encrypt('mine', 'ctx').ciphertext, 'a', 'ctx')).toBe('mine');
-    expect(current.decrypt(both.encrypt('mine', 'ctx').ciphertext, 'a', 'ctx')).toBe('mine');
-    expect(both.decrypt(createEncryptor(oldTwo).encrypt('two', 'ctx').ciphertext, 'old', 'ctx')).toBe('two');
+    const twice = createEncryptor(masterA, [masterA, oldTwo, ` ${oldTwo}\n`]);
+    expect(twice.currentKeyId).toBe('a');
+    expect(twice.decrypt(createEncryptor(masterA).encrypt('mine', 'ctx').ciphertext, 'a', 'ctx')).toBe('mine');
+    expect(twice.decrypt(createEncryptor(oldTwo).encrypt('two', 'ctx').ciphertext, 'old', 'ctx')).toBe('two');
   });
 
   it('names a bare current key by its hash', () => {
@@ -396,7 +428,7 @@ describe('the key file and production mode', () => {
 describe('the message for a key that cannot open the stored secrets', () => {
   const advice =
     'Restore the key that sealed them (the key file from a backup, or the earlier SWITCHBOARD_ENCRYPTION_KEY), ' +
-    'or, after a deliberate rotation, put the old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD and run `npx switchboard keys reencrypt`.';
+    'or, after a deliberate rotation (the new key under a new id, e.g. k2:…), put the old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD and run `npx switchboard keys reencrypt`.';
 
   it('names the key file and the id the secrets were sealed with', () => {
     expect(keyMismatchMessage('k1', '/var/lib/switchboard', true)).toBe(
@@ -409,5 +441,24 @@ describe('the message for a key that cannot open the stored secrets', () => {
       `the encryption key (SWITCHBOARD_ENCRYPTION_KEY) cannot decrypt the secrets already in the database; nothing was changed. ${advice}`,
     );
     expect(keyMismatchMessage('', '/data', false)).toBe(keyMismatchMessage(undefined, '/data', false));
+  });
+
+  it('names each key id that is not configured and where its secrets are, never a key', () => {
+    expect(unconfiguredKeysMessage([{ keyId: 'k0', table: 'connected_accounts', rows: 3 }], '/data', false)).toBe(
+      `the encryption key (SWITCHBOARD_ENCRYPTION_KEY) cannot decrypt the secrets already in the database (sealed with key "k0", which is not configured: 3 in connected_accounts); nothing was changed. ${advice}`,
+    );
+    expect(
+      unconfiguredKeysMessage(
+        [
+          { keyId: 'k0', table: 'connections', rows: 1 },
+          { keyId: 'kx', table: 'connections', rows: 2 },
+          { keyId: 'k0', table: 'connected_accounts', rows: 5 },
+        ],
+        '/data',
+        true,
+      ),
+    ).toContain(
+      `(the key file ${join('/data', 'encryption.key')}) cannot decrypt the secrets already in the database (sealed with keys "k0" and "kx", which are not configured: 1 in connections under "k0", 2 in connections under "kx", 5 in connected_accounts under "k0")`,
+    );
   });
 });

@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Kysely, type QueryId, SelectQueryNode, TableNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SigningKeys } from '../src/auth/signing-keys.js';
 import { ENCRYPTED_COLUMNS } from '../src/crypto/contexts.js';
 import { createEncryptor } from '../src/crypto/envelope.js';
 import { reencryptAll } from '../src/crypto/reencrypt.js';
+import { openDatabase } from '../src/db/database.js';
+import type { Database } from '../src/db/schema.js';
 import { createServices } from '../src/services.js';
-import { ENGINES, TEST_POSTGRES_URL } from './support/database.js';
+import { accountRow, ENGINES, TEST_POSTGRES_URL } from './support/database.js';
 import { type Stack, startStack, TEST_ENCRYPTION_KEY } from './support/stack.js';
 
 const OAUTH_SECRET = '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';
@@ -59,7 +62,8 @@ describe.each(ENGINES)('secrets at rest on %s', (engine) => {
     const newKey = `test2:${Buffer.alloc(32, 9).toString('base64')}`;
     const rotated = createEncryptor(newKey, [oldKey]);
     const secrets = await plaintextSecrets();
-    const counts = await reencryptAll(stack.db.db, rotated);
+    const { reencrypted: counts, remaining } = await reencryptAll(stack.db.db, rotated);
+    expect(remaining).toEqual([]);
     expect(counts.connections).toBe(1);
     expect(counts.connected_accounts).toBe(1);
     expect(counts.signing_keys).toBeGreaterThanOrEqual(1);
@@ -78,7 +82,10 @@ describe.each(ENGINES)('secrets at rest on %s', (engine) => {
     expect(onlyNew.decrypt(account.tokens_enc ?? '', 'test2', `connected_accounts:${account.id}:tokens`)).toContain(
       secrets[0],
     );
-    expect(await reencryptAll(stack.db.db, rotated)).toMatchObject({ connections: 0, connected_accounts: 0 });
+    expect(await reencryptAll(stack.db.db, rotated)).toMatchObject({
+      reencrypted: { connections: 0, connected_accounts: 0 },
+      remaining: [],
+    });
   });
 });
 
@@ -138,6 +145,13 @@ describe.each(ENGINES)('key rotation on %s', (engine) => {
         key_id: sealedVerifier.keyId,
       })
       .execute();
+    // A re-consent waiting for the app's user verification holds its grant sealed (accounts/connect-flow.ts).
+    const relink = await stack.api<{ link: string }>('POST', '/api/v1/connected_accounts/magic_link', {
+      connector: 'MY_GMAIL',
+      identifier: 'john-doe',
+      user_verify_url: 'https://app.example/verify',
+    });
+    expect((await stack.consent(relink.body.link)).status).toBe(302);
     const row = await db.db.selectFrom('connected_accounts').selectAll().executeTakeFirstOrThrow();
     const refreshToken = services.vault.openTokens(row)?.refresh_token;
     expect(refreshToken).toBeTruthy();
@@ -150,7 +164,7 @@ describe.each(ENGINES)('key rotation on %s', (engine) => {
     expect(new Set(schemaColumns), 'every *_enc column is listed in crypto/contexts.ts').toEqual(new Set(listed));
 
     const newKey = `test3:${Buffer.alloc(32, 11).toString('base64')}`;
-    const counts = await reencryptAll(db.db, createEncryptor(newKey, [TEST_ENCRYPTION_KEY]));
+    const { reencrypted: counts } = await reencryptAll(db.db, createEncryptor(newKey, [TEST_ENCRYPTION_KEY]));
     for (const spec of Object.values(ENCRYPTED_COLUMNS)) {
       expect(counts[spec.table], `${spec.table} rows re-encrypted`).toBeGreaterThanOrEqual(1);
     }
@@ -187,5 +201,109 @@ describe.each(ENGINES)('key rotation on %s', (engine) => {
     expect(onlyNew.decrypt(mcpRequest.upstream_verifier_enc ?? '', 'test3', upstream.context(mcpRequest.id))).toBe(
       'upstream-verifier-1',
     );
+    const held = await db.db.selectFrom('user_verifications').selectAll().executeTakeFirstOrThrow();
+    expect(held.key_id).toBe('test3');
+    const heldGrant = ENCRYPTED_COLUMNS.heldGrant;
+    expect(JSON.parse(onlyNew.decrypt(held.tokens_enc ?? '', 'test3', heldGrant.context(held.id)))).toMatchObject({
+      tokens: { refreshToken: expect.any(String) },
+    });
+  });
+});
+
+/**
+ * The database as the pass uses it, with `replica` run once right after the pass has read
+ * `table`: a write between the read and the rewrites, as another replica makes at any time.
+ */
+function replicaWritesAfterTheRead(
+  db: Kysely<Database>,
+  table: string,
+  replica: () => Promise<void>,
+): Kysely<Database> {
+  let read: QueryId | undefined;
+  return db.withPlugin({
+    transformQuery({ node, queryId }) {
+      const from = SelectQueryNode.is(node) ? node.from?.froms[0] : undefined;
+      if (!read && from && TableNode.is(from) && from.table.identifier.name === table) read = queryId;
+      return node;
+    },
+    async transformResult({ queryId, result }) {
+      if (queryId === read) await replica();
+      return result;
+    },
+  });
+}
+
+describe.each(ENGINES)('re-encryption while a replica still seals with the old key, on %s', (engine) => {
+  // This stack is the replica that was not restarted: its current key is still the old one.
+  let replicaOnOldKey: Stack;
+  let accountId: string;
+  beforeAll(async () => {
+    replicaOnOldKey = await startStack({ engine });
+    await replicaOnOldKey.createConnection('MY_GMAIL', 'gmail', {
+      oauth_client_secret: OAUTH_SECRET,
+      oauth_client_id: 'sandbox-app',
+      target: 'sandbox',
+    });
+    accountId = await replicaOnOldKey.connectAccount('MY_GMAIL', 'john-doe', 'john.doe@example.com');
+  });
+  afterAll(() => replicaOnOldKey?.close());
+
+  it('leaves the token it refreshed during the pass, and reports it and an account it connected, until a run after it has the new key', async () => {
+    const { db, services } = replicaOnOldKey;
+    const rotated = createEncryptor(`test4:${Buffer.alloc(32, 12).toString('base64')}`, [TEST_ENCRYPTION_KEY]);
+    const connection = await db.db.selectFrom('connections').select('id').executeTakeFirstOrThrow();
+    const refreshed = {
+      accessToken: 'refreshed-by-the-old-replica',
+      refreshToken: 'rotated-refresh',
+      tokenType: 'Bearer',
+    };
+    // The replica's own connection, as from its own process (SQLite's one connection is busy with the read).
+    const replicaConnection = await openDatabase(db.reopen);
+    const duringThePass = replicaWritesAfterTheRead(db.db, 'connected_accounts', async () => {
+      await replicaConnection.db
+        .updateTable('connected_accounts')
+        .set(services.vault.sealTokens(accountId, refreshed))
+        .where('id', '=', accountId)
+        .execute();
+      await replicaConnection.db
+        .insertInto('connected_accounts')
+        .values(
+          accountRow('ca_connected_meanwhile', connection.id, {
+            status: 'ACTIVE',
+            ...services.vault.sealTokens('ca_connected_meanwhile', refreshed),
+          }),
+        )
+        .execute();
+    });
+
+    const { reencrypted, remaining } = await reencryptAll(duringThePass, rotated).finally(() =>
+      replicaConnection.close(),
+    );
+    expect(reencrypted.connections).toBe(1);
+    expect(reencrypted.connected_accounts, 'the one account read was refreshed before its rewrite').toBe(0);
+    expect(remaining).toEqual([{ table: 'connected_accounts', keyId: 'test1', rows: 2 }]);
+    const account = await db.db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    expect(services.vault.openTokens(account)).toMatchObject({ access_token: 'refreshed-by-the-old-replica' });
+
+    // Every replica restarted with the new key: the next run reseals both and leaves none.
+    const again = await reencryptAll(db.db, rotated);
+    expect(again.reencrypted.connected_accounts).toBe(2);
+    expect(again.remaining).toEqual([]);
+    const resealed = await db.db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    expect(resealed.key_id).toBe('test4');
+    expect(
+      JSON.parse(rotated.decrypt(resealed.tokens_enc ?? '', 'test4', `connected_accounts:${accountId}:tokens`)),
+    ).toMatchObject({
+      access_token: 'refreshed-by-the-old-replica',
+      refresh_token: 'rotated-refresh',
+    });
   });
 });

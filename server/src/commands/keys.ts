@@ -13,8 +13,9 @@ export const KEYS_HELP = `${CLI} keys — encryption keys of the stored secrets
 Usage:
   ${KEYS_USAGE}
 
-reencrypt: after rotating SWITCHBOARD_ENCRYPTION_KEY (the old key in
-SWITCHBOARD_ENCRYPTION_KEYS_OLD), seal every stored secret with the current key.
+reencrypt: after rotating SWITCHBOARD_ENCRYPTION_KEY (the new key under a new id, the old
+key in SWITCHBOARD_ENCRYPTION_KEYS_OLD), seal every stored secret with the current key. It
+fails if secrets are still under an old key afterwards: a replica still runs with it.
 
 Options:
   --data-dir DIR   the server's data directory (default: SWITCHBOARD_DATA_DIR, or ${DEFAULT_DATA_DIR})
@@ -55,9 +56,17 @@ export async function keysCommand(
   });
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const counts = await reencryptAll(handle.db, encryptor);
-    const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    out(`Re-encrypted ${total} secret(s) with key ${encryptor.currentKeyId}: ${JSON.stringify(counts)}\n`);
+    const { reencrypted, remaining } = await reencryptAll(handle.db, encryptor);
+    const total = Object.values(reencrypted).reduce((a, b) => a + b, 0);
+    out(`Re-encrypted ${total} secret(s) with key ${encryptor.currentKeyId}: ${JSON.stringify(reencrypted)}\n`);
+    if (remaining.length > 0) {
+      const left = remaining.reduce((sum, count) => sum + count.rows, 0);
+      const where = remaining.map((count) => `${count.table}: ${count.rows} under "${count.keyId}"`).join(', ');
+      throw new CommandError(
+        `${left} secret(s) are still sealed with an older key after the pass (${where}); another replica may still be writing with the old key`,
+        `give every replica SWITCHBOARD_ENCRYPTION_KEY with id "${encryptor.currentKeyId}" and restart them, then run \`${CLI} keys reencrypt\` again; keep the old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD until it reports none`,
+      );
+    }
   } finally {
     await handle.close();
   }

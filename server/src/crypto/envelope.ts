@@ -19,8 +19,36 @@ export interface Encryptor {
   hasKey(keyId: string): boolean;
 }
 
+/** Why a key, a key file or a stored secret was refused: a closed set, so callers and tests match on it, not on words. */
+export type EncryptionKeyErrorCode =
+  /** Not 32 bytes of base64, or an id with other characters. */
+  | 'key_invalid'
+  /** Two configured keys share an id but not their bytes. */
+  | 'key_id_conflict'
+  /** Production mode without SWITCHBOARD_ENCRYPTION_KEY. */
+  | 'key_required'
+  /** The key file is gone while the database holds secrets it sealed. */
+  | 'key_file_missing'
+  /** The key file can be read by other users. */
+  | 'key_file_unsafe'
+  /** A stored secret names a key id that no configured key has. */
+  | 'key_not_configured'
+  /** The configured key of a stored secret's id does not open it. */
+  | 'key_mismatch'
+  /** Not a v1 ciphertext, or truncated. */
+  | 'ciphertext_invalid'
+  /** The key did not open the ciphertext: another key of the same id, or a tampered row. */
+  | 'decrypt_failed';
+
 export class EncryptionKeyError extends Error {
   override name = 'EncryptionKeyError';
+  constructor(
+    readonly code: EncryptionKeyErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 interface MasterKey {
@@ -38,7 +66,7 @@ function seal(key: Buffer, plaintext: Buffer, aad: string): string {
 
 function open(key: Buffer, sealed: string, aad: string): Buffer {
   const raw = Buffer.from(sealed, 'base64url');
-  if (raw.length < 28) throw new EncryptionKeyError('ciphertext is truncated');
+  if (raw.length < 28) throw new EncryptionKeyError('ciphertext_invalid', 'ciphertext is truncated');
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
   decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(raw.subarray(raw.length - 16));
@@ -54,21 +82,48 @@ export function parseMasterKey(spec: string): MasterKey {
   const key = Buffer.from(encoded, /[-_]/.test(encoded) ? 'base64url' : 'base64');
   if (key.length !== 32) {
     throw new EncryptionKeyError(
+      'key_invalid',
       'an encryption key must be 32 random bytes in base64 (generate one with: openssl rand -base64 32)',
     );
   }
   if (id !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
-    throw new EncryptionKeyError('an encryption key id may only use letters, digits, "-" and "_" (at most 32)');
+    throw new EncryptionKeyError(
+      'key_invalid',
+      'an encryption key id may only use letters, digits, "-" and "_" (at most 32)',
+    );
   }
   return { id: id ?? `k${createHash('sha256').update(key).digest('hex').slice(0, 10)}`, key };
 }
 
+/** An id for a new key that none of `taken` has: the next number after `id`'s (k1 → k2, prod → prod2). */
+function nextKeyId(id: string, taken: (id: string) => boolean): string {
+  const [, stem = id, digits = ''] = /^(.*?)(\d*)$/.exec(id) ?? [];
+  for (let n = digits ? Number(digits) + 1 : 2; ; n++) {
+    const candidate = `${stem.slice(0, 32 - String(n).length)}${n}`;
+    if (!taken(candidate)) return candidate;
+  }
+}
+
 export function createEncryptor(current: string, old: string[] = []): Encryptor {
   const primary = parseMasterKey(current);
+  const olds = old.map(parseMasterKey);
   const keys = new Map<string, Buffer>([[primary.id, primary.key]]);
-  for (const spec of old) {
-    const parsed = parseMasterKey(spec);
-    if (!keys.has(parsed.id)) keys.set(parsed.id, parsed.key);
+  for (const parsed of olds) {
+    const known = keys.get(parsed.id);
+    // A row names only its key id, so two keys under one id would leave one key's rows
+    // unopenable. The same key twice (the current key also listed as old) is harmless.
+    if (known?.equals(parsed.key)) continue;
+    if (known) {
+      const id = nextKeyId(parsed.id, (candidate) => candidate === primary.id || olds.some((o) => o.id === candidate));
+      throw new EncryptionKeyError(
+        'key_id_conflict',
+        parsed.id === primary.id
+          ? `the current encryption key and a key in SWITCHBOARD_ENCRYPTION_KEYS_OLD both have the id "${parsed.id}" but different key material; ` +
+              `give the new key a new id, e.g. ${id}:<its base64> (or make one with: ${makeKeyCommand(id)}), and keep the old key as ${parsed.id}:… in SWITCHBOARD_ENCRYPTION_KEYS_OLD`
+          : `two keys in SWITCHBOARD_ENCRYPTION_KEYS_OLD have the id "${parsed.id}" but different key material; keep only the one that sealed the stored secrets`,
+      );
+    }
+    keys.set(parsed.id, parsed.key);
   }
   return {
     currentKeyId: primary.id,
@@ -81,23 +136,31 @@ export function createEncryptor(current: string, old: string[] = []): Encryptor 
     },
     decrypt(ciphertext, keyId, context) {
       const master = keys.get(keyId);
-      if (!master) throw new EncryptionKeyError(`no encryption key with id "${keyId}" is configured`);
+      if (!master) {
+        throw new EncryptionKeyError('key_not_configured', `no encryption key with id "${keyId}" is configured`);
+      }
       const [version, wrapped, value] = ciphertext.split('.');
-      if (version !== 'v1' || !wrapped || !value) throw new EncryptionKeyError('unknown ciphertext format');
+      if (version !== 'v1' || !wrapped || !value) {
+        throw new EncryptionKeyError('ciphertext_invalid', 'unknown ciphertext format');
+      }
       try {
         const dataKey = open(master, wrapped, `dek:${context}`);
         return open(dataKey, value, context).toString('utf8');
       } catch (cause) {
-        throw new EncryptionKeyError('a stored secret could not be decrypted (wrong key or tampered row)', {
-          cause,
-        });
+        const message = 'a stored secret could not be decrypted (wrong key or tampered row)';
+        throw new EncryptionKeyError('decrypt_failed', message, { cause });
       }
     },
   };
 }
 
-/** The command that makes a key in the form SWITCHBOARD_ENCRYPTION_KEY expects (`id:base64`). */
-export const MAKE_KEY_COMMAND = 'echo "k1:$(openssl rand -base64 32)"';
+/** The command that makes a key with this id in the form SWITCHBOARD_ENCRYPTION_KEY expects (`id:base64`). */
+export function makeKeyCommand(id: string): string {
+  return `echo "${id}:$(openssl rand -base64 32)"`;
+}
+
+/** The command that makes a deployment's first key; a rotation's new key needs another id (k2). */
+export const MAKE_KEY_COMMAND = makeKeyCommand('k1');
 
 export interface KeyGuard {
   /** Why this is production mode (it then needs SWITCHBOARD_ENCRYPTION_KEY); undefined in the embedded default. */
@@ -115,6 +178,7 @@ export function assertKeyConfigured(
   if (config.current || !production) return;
   const file = join(dataDir, 'encryption.key');
   throw new EncryptionKeyError(
+    'key_required',
     `SWITCHBOARD_ENCRYPTION_KEY is required in production mode (${production}). ` +
       (existsSync(file)
         ? `This data directory has a key file: keep using its key with SWITCHBOARD_ENCRYPTION_KEY="$(cat ${file})", then move it to your secret manager.`
@@ -139,6 +203,7 @@ export function loadEncryptor(
   if (!existsSync(file)) {
     if (guard.sealedKeyId !== undefined) {
       throw new EncryptionKeyError(
+        'key_file_missing',
         `${file} is missing, but the database holds secrets sealed with key "${guard.sealedKeyId}"; a new key would not open them. ` +
           `Restore the key file from a backup (chmod 600 ${file}), or set SWITCHBOARD_ENCRYPTION_KEY to the key that sealed them.`,
       );
@@ -154,19 +219,41 @@ export function loadEncryptor(
   const mode = statSync(file).mode & 0o777;
   if (mode & 0o077) {
     throw new EncryptionKeyError(
+      'key_file_unsafe',
       `${file} can be read by other users (mode 0${mode.toString(8)}); fix it with: chmod 600 ${file}`,
     );
   }
   return createEncryptor(readFileSync(file, 'utf8'), config.old);
 }
 
+const RESTORE_ADVICE =
+  'Restore the key that sealed them (the key file from a backup, or the earlier SWITCHBOARD_ENCRYPTION_KEY), ' +
+  'or, after a deliberate rotation (the new key under a new id, e.g. k2:…), put the old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD and run `npx switchboard keys reencrypt`.';
+
+function keySource(dataDir: string, fromFile: boolean): string {
+  return fromFile ? `the key file ${join(dataDir, 'encryption.key')}` : 'SWITCHBOARD_ENCRYPTION_KEY';
+}
+
 /** Why a stored secret did not open at start, and what to do about it. */
 export function keyMismatchMessage(keyId: string | undefined, dataDir: string, fromFile: boolean): string {
-  const source = fromFile ? `the key file ${join(dataDir, 'encryption.key')}` : 'SWITCHBOARD_ENCRYPTION_KEY';
   return (
-    `the encryption key (${source}) cannot decrypt the secrets already in the database` +
-    `${keyId ? ` (sealed with key "${keyId}")` : ''}; nothing was changed. ` +
-    'Restore the key that sealed them (the key file from a backup, or the earlier SWITCHBOARD_ENCRYPTION_KEY), ' +
-    'or, after a deliberate rotation, put the old key in SWITCHBOARD_ENCRYPTION_KEYS_OLD and run `npx switchboard keys reencrypt`.'
+    `the encryption key (${keySource(dataDir, fromFile)}) cannot decrypt the secrets already in the database` +
+    `${keyId ? ` (sealed with key "${keyId}")` : ''}; nothing was changed. ${RESTORE_ADVICE}`
+  );
+}
+
+/** Stored secrets name key ids no configured key has: which ids, in which tables (how many rows), and what to do. */
+export function unconfiguredKeysMessage(
+  sealed: ReadonlyArray<{ keyId: string; table: string; rows: number }>,
+  dataDir: string,
+  fromFile: boolean,
+): string {
+  const ids = [...new Set(sealed.map((s) => `"${s.keyId}"`))];
+  const several = ids.length > 1;
+  const where = sealed.map((s) => `${s.rows} in ${s.table}${several ? ` under "${s.keyId}"` : ''}`).join(', ');
+  return (
+    `the encryption key (${keySource(dataDir, fromFile)}) cannot decrypt the secrets already in the database ` +
+    `(sealed with ${several ? `keys ${ids.join(' and ')}, which are` : `key ${ids[0]}, which is`} not configured: ${where}); ` +
+    `nothing was changed. ${RESTORE_ADVICE}`
   );
 }

@@ -2,10 +2,24 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { ENCRYPTED_COLUMNS } from './contexts.js';
 import type { Encryptor } from './envelope.js';
+import { countSealedByKeyId, type SealedCount } from './stored-keys.js';
 
-/** Rewraps every secret (every column in crypto/contexts.ts) still under an older master key with the current one. Idempotent. */
-export async function reencryptAll(db: Kysely<Database>, encryptor: Encryptor): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
+export interface ReencryptResult {
+  /** Secrets rewrapped with the current key, per table. */
+  reencrypted: Record<string, number>;
+  /**
+   * Secrets still under another key once the pass is over, per table and key id: sealed
+   * meanwhile by a replica that still runs with the old key as its current one. Empty when done.
+   */
+  remaining: SealedCount[];
+}
+
+/**
+ * Rewraps every secret (every column in crypto/contexts.ts) still under an older master key
+ * with the current one, then counts again what is not under it. Idempotent.
+ */
+export async function reencryptAll(db: Kysely<Database>, encryptor: Encryptor): Promise<ReencryptResult> {
+  const reencrypted: Record<string, number> = {};
   // The tables differ in shape; this loop only touches the key, the column and key_id.
   const untyped = db as unknown as Kysely<Record<string, Record<string, string | null>>>;
   for (const spec of Object.values(ENCRYPTED_COLUMNS)) {
@@ -20,15 +34,19 @@ export async function reencryptAll(db: Kysely<Database>, encryptor: Encryptor): 
       const id = row[spec.key] as string;
       const plaintext = encryptor.decrypt(row[spec.column] as string, row.key_id as string, spec.context(id));
       const sealed = encryptor.encrypt(plaintext, spec.context(id));
-      await untyped
+      const updated = await untyped
         .updateTable(spec.table)
         .set({ [spec.column]: sealed.ciphertext, key_id: sealed.keyId })
         .where(spec.key, '=', id)
-        .where('key_id', '=', row.key_id as string)
-        .execute();
-      done++;
+        // Only the secret as read: one a replica rewrote meanwhile (a refreshed token) is
+        // newer than this plaintext, and the count at the end sees it if it is still old.
+        .where(spec.column, '=', row[spec.column] as string)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows > 0n) done++;
     }
-    counts[spec.table] = done;
+    reencrypted[spec.table] = done;
   }
-  return counts;
+  // Rows a replica still sealing with an old key wrote after their table was read, or rewrote during its pass.
+  const remaining = (await countSealedByKeyId(db)).filter((count) => count.keyId !== encryptor.currentKeyId);
+  return { reencrypted, remaining };
 }
