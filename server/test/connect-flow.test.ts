@@ -160,6 +160,39 @@ describe('the OAuth connect flow', () => {
     expect((await account(id)).status).toBe('ACTIVE');
   });
 
+  it('sends the user back to the app for a new link after a denial or a provider error, since the link is spent', async () => {
+    const advice = async (response: Response) => {
+      const text = await response.text();
+      expect(text).toContain('ask the app that sent it for a new link');
+      expect(text).not.toContain('authentication link again');
+    };
+    const denied = await link(fresh());
+    const deniedPage = await stack.fetch(await decide(await open(denied.link), 'deny'));
+    expect(deniedPage.status).toBe(400);
+    await advice(deniedPage);
+    expect((await stack.fetch(denied.link, { redirect: 'manual' })).status).toBe(410);
+
+    const failed = await link(fresh());
+    const callback = await decide(await open(failed.link));
+    stack.sandbox.state.addFault({ match: { method: 'POST', pathPrefix: '/token' }, status: 503, times: 5 });
+    const failedPage = await stack.fetch(callback);
+    expect(failedPage.status).toBe(502);
+    await advice(failedPage);
+    expect((await stack.fetch(failed.link, { redirect: 'manual' })).status).toBe(410);
+
+    stack.sandbox.state.faults.clear();
+
+    // A replayed callback: its link went with the first use.
+    const replayed = await link(fresh());
+    const first = await decide(await open(replayed.link));
+    expect((await stack.fetch(first)).status).toBe(200);
+    const again = await stack.fetch(first);
+    expect(again.status).toBe(400);
+    const text = await again.text();
+    expect(text).toContain('ask the app that sent the link for a new one');
+    expect(text).not.toContain('authentication link again');
+  });
+
   it('shows a provider error when the token endpoint is down, and the account keeps its status', async () => {
     const id = fresh();
     const callback = await decide(await open((await link(id)).link));

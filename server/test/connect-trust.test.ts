@@ -96,7 +96,9 @@ describe('trust in the connect flow', () => {
     const accountId = await stack.connectAccount('MY_GMAIL', id, 'john.doe@example.com');
     const page = await stack.consent(await link(id), { email: 'jane.doe@example.com' });
     expect(page.status).toBe(409);
-    expect(await page.text()).toContain('A different account is already connected');
+    const text = await page.text();
+    expect(text).toContain('A different account is already connected');
+    expect(text).toContain('ask the app for a new link');
     const kept = await account(id);
     expect(kept.status).toBe('ACTIVE');
     expect(kept.authorization_details.oauth_token.domain).toBe('john.doe@example.com');

@@ -447,6 +447,23 @@ describe('the tool executor (executor.ts), called directly', () => {
       });
     });
 
+    it('keeps every link of a retried or parallel call usable until one of them connects the account', async () => {
+      const retrying = { connector: 'MY_GMAIL', identifier: 'retrying-user' };
+      const [first, second] = await Promise.all([
+        failureOf(run('gmail_get_profile', {}, { account: retrying })),
+        failureOf(run('gmail_get_profile', {}, { account: retrying })),
+      ]);
+      const third = await failureOf(run('gmail_get_profile', {}, { account: retrying, attempt: 2 }));
+      const links = [first, second, third].map((error) => error.details?.authentication_link as string);
+      expect(new Set(links).size).toBe(3);
+      // The user opens the first link the agent passed on; the calls after it did not void it.
+      expect((await stack.consent(links[0] ?? '')).status).toBe(200);
+      expect((await stack.fetch(links[2] ?? '', { redirect: 'manual' })).status).toBe(410);
+      expect((await run('gmail_get_profile', {}, { account: retrying })).data).toMatchObject({
+        emailAddress: 'john.doe@example.com',
+      });
+    });
+
     it("asks in the link for the scopes the caller's mapped tools need beyond the connection's", async () => {
       const error = await failureOf(
         run(

@@ -57,6 +57,20 @@ const AUTH_REQUEST_TTL_MS = 10 * 60_000;
 export const USER_VERIFICATION_TTL_MS = 10 * 60_000;
 
 const verifierContext = ENCRYPTED_COLUMNS.authRequestVerifier.context;
+const heldGrantContext = ENCRYPTED_COLUMNS.heldGrant.context;
+
+/** A consent's grant while the app's user verification is pending, with the OAuth app it came from. */
+interface HeldGrant {
+  tokens: TokenSet;
+  target: string;
+  oauth_client_id: string;
+}
+
+/**
+ * The statuses in which a held grant may still become the account's: pending, or working (a
+ * re-consent), or expired since (a refresh failed). A disconnect, or a target change, ended it.
+ */
+const VERIFIABLE_WITH_HELD_GRANT = ['PENDING_VERIFICATION', 'ACTIVE', 'EXPIRED'];
 
 /**
  * The OAuth connect flow that activates a connected account: authentication links, then for
@@ -73,8 +87,12 @@ export class ConnectFlow {
   }
 
   /**
-   * A fresh authentication link for the account (created PENDING_AUTH when missing). Older
-   * unspent links of the account are revoked: only the newest one can bind a provider account.
+   * A fresh authentication link for the account (created PENDING_AUTH when missing). A link
+   * asked for explicitly (the API, the dashboard) revokes the account's older unspent links:
+   * only the newest one can bind a provider account. Links that failures hand out (a tool
+   * error, an MCP auth state) leave the others be, since an agent's retries or parallel calls
+   * must not void the link the user already has; the first consent through any of them
+   * revokes the rest (`spendLink`).
    */
   async authLink(
     connection: ConnectionRow,
@@ -87,7 +105,8 @@ export class ConnectFlow {
     const expiresAt = new Date(this.deps.clock.now() + this.deps.config.authLinkTtlSeconds * 1000).toISOString();
     const verifyUrl = options.userVerifyUrl ?? connection.user_verify_url ?? this.deps.config.userVerifyUrl ?? null;
     const id = newId('al');
-    await this.deps.accounts.revokeLinks(account.id);
+    const source = options.source ?? 'api';
+    if (source === 'api' || source === 'dashboard') await this.deps.accounts.revokeLinks(account.id);
     await this.deps.db
       .insertInto('auth_links')
       .values({
@@ -106,7 +125,7 @@ export class ConnectFlow {
     await this.deps.events.record(account, 'account.link_issued', {
       link_id: id,
       link_expiry: expiresAt,
-      source: options.source ?? 'api',
+      source,
       user_verification: verifyUrl !== null,
     });
     return { link: `${this.deps.config.publicUrl}/connect/${token}`, expiry: expiresAt, account };
@@ -155,8 +174,8 @@ export class ConnectFlow {
    * code is exchanged, so a replayed or concurrent callback cannot use either twice; the link
    * is spent whatever the consent's outcome. A consent by another provider account than the
    * bound one is refused. Whatever fails, the account keeps its previous status and tokens.
-   * With a verify URL the account waits in PENDING_VERIFICATION and `verification` says where
-   * the browser goes next.
+   * With a verify URL the grant is held for the app's confirmation (an account that is not
+   * ACTIVE waits in PENDING_VERIFICATION) and `verification` says where the browser goes next.
    */
   async completeAuthorization(
     params: URLSearchParams,
@@ -245,21 +264,21 @@ export class ConnectFlow {
 
     if (link?.user_verify_url) {
       const authRequestId = newSecret(32);
-      const account = await this.deps.accounts.holdForVerification(current, connection, tokens);
-      await this.deps.db.deleteFrom('user_verifications').where('connected_account_id', '=', account.id).execute();
-      await this.deps.db
-        .insertInto('user_verifications')
-        .values({
-          id: newId('uv'),
-          request_hash: hashSecret(authRequestId),
-          connected_account_id: account.id,
-          provider_subject: identity.subject ?? null,
-          provider_account: identity.account ?? null,
-          expires_at: new Date(this.deps.clock.now() + USER_VERIFICATION_TTL_MS).toISOString(),
-          used_at: null,
-          created_at: this.now(),
-        })
-        .execute();
+      const verificationId = newId('uv');
+      const grant: HeldGrant = { tokens, target: connection.target, oauth_client_id: connection.oauth_client_id };
+      const sealed = this.deps.encryptor.encrypt(JSON.stringify(grant), heldGrantContext(verificationId));
+      const account = await this.deps.accounts.holdForVerification(current, {
+        id: verificationId,
+        request_hash: hashSecret(authRequestId),
+        connected_account_id: current.id,
+        provider_subject: identity.subject ?? null,
+        provider_account: identity.account ?? null,
+        expires_at: new Date(this.deps.clock.now() + USER_VERIFICATION_TTL_MS).toISOString(),
+        used_at: null,
+        created_at: this.now(),
+        tokens_enc: sealed.ciphertext,
+        key_id: sealed.keyId,
+      });
       await this.deps.events.record(account, 'account.verification_requested', {
         link_id: link.id,
         provider_account: identity.account,
@@ -280,7 +299,8 @@ export class ConnectFlow {
   /**
    * The app's confirmation that the person who consented is `identifier` (reference:
    * VerifyConnectedAccountUser). The auth request is spent by any answer; only the account's
-   * own identifier activates it. A mismatch drops the pending grant.
+   * own identifier applies the held grant. A mismatch drops the held grant; an ACTIVE account
+   * keeps its own grant either way.
    */
   async verifyUser(authRequestId: string, identifier: string): Promise<{ postUserVerifyRedirectUrl: string }> {
     await this.deps.accounts.expireUnverified();
@@ -289,26 +309,45 @@ export class ConnectFlow {
       .selectAll()
       .where('request_hash', '=', hashSecret(authRequestId))
       .executeTakeFirst();
-    const unknown = () =>
-      new AppError('user_verification_invalid', 'no user verification is pending for this auth_request_id');
+    const unknown = (message = 'no user verification is pending for this auth_request_id') =>
+      new AppError('user_verification_invalid', message);
     if (!request) throw unknown();
     const used = () => new AppError('user_verification_used', 'this auth_request_id was already used');
     if (request.used_at) throw used();
     if (Date.parse(request.expires_at) <= this.deps.clock.now()) {
       throw new AppError('user_verification_expired', 'this auth_request_id has expired; the user must connect again');
     }
+    // Spent, and the held grant leaves the row, whatever comes next.
     const claimed = await this.deps.db
       .updateTable('user_verifications')
-      .set({ used_at: this.now() })
+      .set({ used_at: this.now(), tokens_enc: null, key_id: null })
       .where('id', '=', request.id)
       .where('used_at', 'is', null)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) throw used();
+    const held =
+      request.tokens_enc && request.key_id
+        ? (JSON.parse(
+            this.deps.encryptor.decrypt(request.tokens_enc, request.key_id, heldGrantContext(request.id)),
+          ) as HeldGrant)
+        : undefined;
     const found = await this.deps.accounts.find({ id: request.connected_account_id });
-    if (found?.account.status !== 'PENDING_VERIFICATION') throw unknown();
+    // Without a held grant, an older build held it on the account, which waits in PENDING_VERIFICATION.
+    const verifiable = held ? VERIFIABLE_WITH_HELD_GRANT : ['PENDING_VERIFICATION'];
+    if (!found || !verifiable.includes(found.account.status)) throw unknown();
     const { account, connection } = found;
+    // A grant from the OAuth app or target the connection has left is never used, nor sent
+    // to the provider the connection uses now (not even to be revoked).
+    if (held && (held.target !== connection.target || held.oauth_client_id !== connection.oauth_client_id)) {
+      throw unknown('the connection changed since this consent; the user must connect again');
+    }
     if (identifier !== account.identifier) {
-      await this.deps.accounts.dropPendingGrant(account, connection, 'user_verification_mismatch');
+      // Only a pending account loses its held grant at the provider: the one held for a working
+      // (or since expired) account may be the provider's grant it already holds (Google keeps
+      // one per user and app), so it is only forgotten.
+      if (account.status === 'PENDING_VERIFICATION') {
+        await this.deps.accounts.dropPendingGrant(account, connection, 'user_verification_mismatch', held?.tokens);
+      }
       await this.deps.events.record(account, 'account.verification_failed', {
         reason: 'identifier_mismatch',
         attempted_provider_account: request.provider_account ?? undefined,
@@ -318,17 +357,28 @@ export class ConnectFlow {
         'the identifier does not match the connected account; the consent was discarded',
       );
     }
-    const verified = await this.deps.accounts.confirmVerification(account, {
-      subject: request.provider_subject ?? undefined,
-      account: request.provider_account ?? undefined,
-    });
+    // A grant of another provider account than the one a later consent bound is never used either.
+    if (account.provider_subject && request.provider_subject !== account.provider_subject) {
+      throw unknown(
+        'the account was bound to another provider account since this consent; the user must connect again',
+      );
+    }
+    const verified = await this.deps.accounts.confirmVerification(
+      account,
+      { subject: request.provider_subject ?? undefined, account: request.provider_account ?? undefined },
+      held ? { connection, tokens: held.tokens } : undefined,
+    );
+    if (!verified) throw unknown();
     await this.deps.events.record(verified, 'account.verified', {
       provider_account: request.provider_account ?? undefined,
     });
     return { postUserVerifyRedirectUrl: `${this.deps.config.publicUrl}/connect/verified` };
   }
 
-  /** Claims the link for this consent; a link already spent or revoked refuses it. */
+  /**
+   * Claims the link for this consent; a link already spent or revoked refuses it. The
+   * account's other unspent links (several when failures handed them out) go with it.
+   */
   private async spendLink(linkId: string) {
     const spent = await this.deps.db
       .updateTable('auth_links')
@@ -343,6 +393,7 @@ export class ConnectFlow {
       assertLinkUsable(link, Number.NEGATIVE_INFINITY);
       throw new AppError('auth_link_used', 'the authentication link of this sign-in was already used');
     }
+    await this.deps.accounts.revokeLinks(link.connected_account_id);
     return link;
   }
 }

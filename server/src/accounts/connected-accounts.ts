@@ -1,5 +1,5 @@
 import type { ConnectedAccount } from '@switchboard/sdk';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ScopedCache } from '../cache/scoped-cache.js';
 import type { Clock } from '../clock.js';
@@ -8,7 +8,7 @@ import type { AccountRow, TokenVault } from '../connections/token-vault.js';
 import { newId } from '../crypto/random.js';
 import { BatchedLookup } from '../db/batched-lookup.js';
 import { compiledPerCount } from '../db/compiled-per-count.js';
-import type { Database } from '../db/schema.js';
+import type { Database, UserVerificationsTable } from '../db/schema.js';
 import type { UsageMarks } from '../db/usage-marks.js';
 import { AppError } from '../errors.js';
 import type { OAuthClient, TokenSet } from '../oauth/client.js';
@@ -483,30 +483,95 @@ export class ConnectedAccounts {
     });
   }
 
-  /** A consent waiting for user verification: its tokens are stored, encrypted, but no tool may use them. */
-  async holdForVerification(account: AccountRow, connection: ConnectionRow, tokens: TokenSet): Promise<AccountRow> {
-    return this.write(account, {
-      ...this.grantValues(account, connection, tokens),
+  /**
+   * A consent waiting for user verification: its grant is held, sealed, on the verification
+   * row. An ACTIVE account keeps working on its own grant until the app confirms the user; any
+   * other account waits in PENDING_VERIFICATION. The row and the status change commit
+   * together, so no read ever sees the account pending without its verification (which
+   * `expireUnverified` would expire).
+   */
+  async holdForVerification(
+    account: AccountRow,
+    verification: Insertable<UserVerificationsTable>,
+  ): Promise<AccountRow> {
+    const hold = async (trx: Transaction<Database>) => {
+      await trx.deleteFrom('user_verifications').where('connected_account_id', '=', account.id).execute();
+      await trx.insertInto('user_verifications').values(verification).execute();
+    };
+    if (account.status === 'ACTIVE') {
+      await this.deps.db.transaction().execute(hold);
+      return account;
+    }
+    const values = {
       status: 'PENDING_VERIFICATION',
       status_reason: 'awaiting_user_verification',
+      token_version: account.token_version + 1,
+      updated_at: this.now(),
+    };
+    const done = await this.deps.changes.write(['accounts'], async (trx) => {
+      await hold(trx);
+      // An account that became ACTIVE since it was read stays so; the grant waits on the row.
+      return trx
+        .updateTable('connected_accounts')
+        .set(values)
+        .where('id', '=', account.id)
+        .where('status', '!=', 'ACTIVE')
+        .executeTakeFirst();
     });
+    this.deps.vault.forget(account.id);
+    return Number(done.numUpdatedRows) === 0 ? account : { ...account, ...values };
   }
 
-  /** The app confirmed the user: the held grant becomes usable and the provider identity is bound. */
-  async confirmVerification(account: AccountRow, identity: ProviderIdentity): Promise<AccountRow> {
-    return this.write(account, {
+  /**
+   * The app confirmed the user: the held grant (none when an older build held it on the
+   * account) becomes the account's, ACTIVE, and the provider identity is bound. Undefined when
+   * the account's status changed since `account` was read.
+   */
+  async confirmVerification(
+    account: AccountRow,
+    identity: ProviderIdentity,
+    held?: { connection: ConnectionRow; tokens: TokenSet },
+  ): Promise<AccountRow | undefined> {
+    // A re-consent of a working account may omit the refresh token (RFC 6749 §5.1): keep its own.
+    const previous = account.status === 'PENDING_VERIFICATION' ? undefined : safeOpen(this.deps.vault, account);
+    const values = {
+      ...(held ? this.grantValues(account, held.connection, held.tokens, previous?.refresh_token) : {}),
       status: 'ACTIVE',
       status_reason: null,
       provider_account: identity.account ?? account.provider_account,
       provider_subject: account.provider_subject ?? identity.subject ?? null,
-      token_version: account.token_version + 1,
       updated_at: this.now(),
-    });
+    };
+    // On the row's own version: a refresh of a working account may have moved it meanwhile.
+    const done = await this.deps.changes.write(['accounts'], (trx) =>
+      trx
+        .updateTable('connected_accounts')
+        .set({ ...values, token_version: sql<number>`token_version + 1` })
+        .where('id', '=', account.id)
+        .where('status', '=', account.status)
+        .executeTakeFirst(),
+    );
+    this.deps.vault.forget(account.id);
+    if (Number(done.numUpdatedRows) === 0) return undefined;
+    return { ...account, ...values, token_version: account.token_version + 1 };
   }
 
-  /** Discards a held grant (revoked at the provider, best effort); the account stays unverified. */
-  async dropPendingGrant(account: AccountRow, connection: ConnectionRow, reason: string): Promise<AccountRow> {
-    await this.revokeAtProvider(account, connection);
+  /**
+   * Discards the grant a consent held for a PENDING_VERIFICATION account (revoked at the
+   * provider, best effort: `held`, or the account's own tokens when an older build held the
+   * grant there); the account stays unverified.
+   */
+  async dropPendingGrant(
+    account: AccountRow,
+    connection: ConnectionRow,
+    reason: string,
+    held?: TokenSet,
+  ): Promise<AccountRow> {
+    if (held) {
+      await this.deps.oauth.revoke(this.deps.connections.oauthApp(connection), held.refreshToken ?? held.accessToken);
+    } else {
+      await this.revokeAtProvider(account, connection);
+    }
     return this.write(account, {
       status: 'PENDING_VERIFICATION',
       status_reason: reason,
@@ -519,28 +584,48 @@ export class ConnectedAccounts {
   }
 
   /**
-   * Accounts whose user verification ran out become EXPIRED and lose their held grant. Run
-   * before accounts are read, so nobody sees a stale PENDING_VERIFICATION; tools never use
+   * Accounts whose user verification ran out become EXPIRED and lose their tokens, and the
+   * grants held for verifications that ran out are dropped (an ACTIVE account keeps its own).
+   * Run before accounts are read, so nobody sees a stale PENDING_VERIFICATION; tools never use
    * such an account anyway (only ACTIVE accounts hand out tokens).
    */
   async expireUnverified(): Promise<void> {
     const now = this.now();
-    const stale = await this.deps.db
-      .selectFrom('connected_accounts as a')
-      .selectAll('a')
-      .where('a.status', '=', 'PENDING_VERIFICATION')
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('user_verifications as v')
-              .select('v.id')
-              .whereRef('v.connected_account_id', '=', 'a.id')
-              .where('v.expires_at', '>', now),
+    const [stale, heldTooLong] = await Promise.all([
+      this.deps.db
+        .selectFrom('connected_accounts as a')
+        .selectAll('a')
+        .where('a.status', '=', 'PENDING_VERIFICATION')
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('user_verifications as v')
+                .select('v.id')
+                .whereRef('v.connected_account_id', '=', 'a.id')
+                .where('v.expires_at', '>', now),
+            ),
           ),
-        ),
-      )
-      .execute();
+        )
+        .execute(),
+      this.deps.db
+        .selectFrom('user_verifications')
+        .select('id')
+        .where('tokens_enc', 'is not', null)
+        .where('expires_at', '<=', now)
+        .execute(),
+    ]);
+    if (heldTooLong.length) {
+      await this.deps.db
+        .updateTable('user_verifications')
+        .set({ tokens_enc: null, key_id: null })
+        .where(
+          'id',
+          'in',
+          heldTooLong.map((row) => row.id),
+        )
+        .execute();
+    }
     for (const account of stale) {
       const done = await this.deps.changes.write(['accounts'], (trx) =>
         trx

@@ -14,7 +14,12 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
 };
 
-/** What a person sees for each connect-flow failure; the status is the code's, from errors.ts. */
+/**
+ * What a person sees for each connect-flow failure; the status is the code's, from errors.ts.
+ * A callback spends its link before the code exchange, whatever the outcome: after a
+ * callback's failure only a new link from the app helps, so those pages never send the
+ * person back to the link they used.
+ */
 const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> = {
   auth_link_invalid: {
     title: 'This authentication link is not valid',
@@ -30,12 +35,13 @@ const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> =
   },
   auth_link_revoked: {
     title: 'This authentication link is no longer valid',
-    message: 'A newer link was sent, or the account was disconnected. Use the newest link from your app.',
+    message:
+      'A newer link was sent, the account was connected through another link, or it was disconnected. Use the newest link from your app.',
   },
   identity_mismatch: {
     title: 'A different account is already connected',
     message:
-      'This connection is bound to another account at the provider, so nothing was changed. Sign in with that account, or ask the app to disconnect it first.',
+      'This connection is bound to another account at the provider, so nothing was changed. This link cannot be used again: ask the app for a new link and sign in with that account, or ask the app to disconnect it first.',
   },
   auth_state_invalid: {
     title: 'This sign-in link is not valid',
@@ -44,7 +50,7 @@ const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> =
   auth_state_reused: {
     title: 'This sign-in was already used',
     message:
-      'Each sign-in can complete only once. If your account is not connected yet, open the authentication link again.',
+      'Each sign-in can complete only once, and its link went with it. If your account is not connected yet, ask the app that sent the link for a new one.',
   },
   auth_state_expired: {
     title: 'This sign-in took too long',
@@ -53,7 +59,7 @@ const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> =
   consent_denied: {
     title: 'Access was not granted',
     message:
-      'You declined the request, so nothing was connected. Open the authentication link again if you change your mind.',
+      'You declined the request, so nothing was connected. This link cannot be used again: if you change your mind, ask the app that sent it for a new link.',
   },
   rate_limited: {
     title: 'Too many attempts',
@@ -65,7 +71,8 @@ const FAILURES: Partial<Record<ErrorCode, { title: string; message: string }>> =
   },
   provider_error: {
     title: 'The provider could not complete the sign-in',
-    message: 'Nothing was changed on your account. Please try the authentication link again in a moment.',
+    message:
+      'Nothing was changed on your account. This link cannot be used again: wait a moment, then ask the app that sent it for a new link.',
   },
 };
 

@@ -27,6 +27,12 @@ export const ENCRYPTED_COLUMNS = {
     column: 'tokens_enc',
     context: (id: string) => `connected_accounts:${id}:tokens`,
   },
+  heldGrant: {
+    table: 'user_verifications',
+    key: 'id',
+    column: 'tokens_enc',
+    context: (id: string) => `user_verifications:${id}:tokens`,
+  },
   authRequestVerifier: {
     table: 'auth_requests',
     key: 'id',

@@ -407,6 +407,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('mcp_oauth_requests').addColumn('consent_hash', 'text').execute();
     },
   },
+  '0013_held_verification_grants': {
+    async up(db: Kysely<unknown>) {
+      // A consent waiting for the app's user verification keeps its grant here, sealed, rather
+      // than on the account: a working account stays on its own grant until the app confirms.
+      await db.schema.alterTable('user_verifications').addColumn('tokens_enc', 'text').execute();
+      await db.schema.alterTable('user_verifications').addColumn('key_id', 'text').execute();
+      // Every read of accounts drops the held grants that ran out: this finds them without
+      // reading the verifications whose grant is already gone.
+      await db.schema
+        .createIndex('user_verifications_held_expires_at')
+        .on('user_verifications')
+        .column('expires_at')
+        .where(sql<boolean>`tokens_enc is not null`)
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

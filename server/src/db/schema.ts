@@ -104,7 +104,8 @@ export interface AuthRequestsTable {
 /**
  * A finished consent waiting for the app to confirm who gave it (reference:
  * VerifyConnectedAccountUser). The `auth_request_id` the app receives is a secret: only its
- * SHA-256 is kept. The account's tokens wait, unusable, on the account (PENDING_VERIFICATION).
+ * SHA-256 is kept. The consent's grant waits here, sealed, until the app confirms the user:
+ * the account keeps its own grant meanwhile (crypto/contexts.ts heldGrant).
  */
 export interface UserVerificationsTable {
   id: string;
@@ -116,6 +117,9 @@ export interface UserVerificationsTable {
   expires_at: string;
   used_at: string | null;
   created_at: string;
+  /** The held grant (tokens and the OAuth app they came from); null once applied, dropped or expired, or held on the account by an older build. */
+  tokens_enc: string | null;
+  key_id: string | null;
 }
 
 /**
