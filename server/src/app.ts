@@ -68,7 +68,8 @@ export function createApp(deps: AppDeps): { app: Hono<AppEnv>; services: Service
   });
 
   // No route reads more than maxBodyBytes (each reader also counts what actually arrives);
-  // a body declared larger is refused before any route runs. The mounted sandbox keeps its own limits.
+  // a body declared larger is refused before any route runs. The mounted sandbox keeps its own
+  // limits (sandbox/body-limits.ts): Gmail's take a whole message, up to 35 MB.
   app.use('*', async (c, next) => {
     const declared = Number(c.req.header('content-length') ?? '0');
     if (!(declared > config.maxBodyBytes) || c.req.path.startsWith('/sandbox/')) return next();

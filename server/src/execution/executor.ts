@@ -163,6 +163,7 @@ export class ToolExecutor {
         api,
         signal: request.signal ?? new AbortController().signal,
         now: () => this.deps.clock.now(),
+        maxResultBytes: this.deps.config.toolCalls.maxResultBytes,
       });
       const json = this.boundedJson(tool.name, data ?? {});
       release();

@@ -172,7 +172,8 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
           answer = response.ok ? await readBody(response) : await readBody(response).catch(() => undefined);
         } catch (cause) {
           attempt.done();
-          const failure = noAnswer(cause, options);
+          // A coded failure of the transport (an answer over its size limit) is an answer read, not a missing one.
+          const failure = cause instanceof ProviderError ? cause : noAnswer(cause, options);
           if (failure.code === 'provider_unavailable' && IDEMPOTENT.has(method) && retries < maxRetries) {
             await sleep(backoff(retries++));
             continue;
@@ -319,7 +320,7 @@ export async function forwardToProvider(
       response = await send(options, { method, url, headers, body }, token, attempt.signal);
       text = await response.text();
     } catch (cause) {
-      throw noAnswer(cause, options);
+      throw cause instanceof ProviderError ? cause : noAnswer(cause, options);
     } finally {
       attempt.done();
     }

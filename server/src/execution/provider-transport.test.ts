@@ -3,13 +3,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../clock.js';
+import { ProviderError } from '../errors.js';
 import { createProviderClient } from './provider-client.js';
-import { createProviderTransport } from './provider-transport.js';
+import { createProviderTransport, MAX_ANSWER_BYTES } from './provider-transport.js';
 
 const ORIGIN = 'https://gmail.googleapis.com';
 const UTF8_BODY = 'Grüße aus Köln – 東京 👋';
 /** Larger than the body stream's buffer, smaller than undici's dump() limit (128 KB): left unread, it stalls the socket. */
 const REDIRECT_BODY = 'm'.repeat(100_000);
+/** The answer limit of the transports that test it, and what the endless answer sends at most. */
+const SMALL_LIMIT = 1_048_576;
+const ENDLESS_BYTES = 64 * 1024 * 1024;
+const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 
 interface Echo {
   method: string;
@@ -34,6 +39,8 @@ describe('the provider HTTP client', () => {
   /** Resolves when /slow has received its request (the answer is held back). */
   let slowArrived: () => void = () => undefined;
   const profileAuths: string[] = [];
+  /** Bytes the server wrote of each /endless answer, and how many it was asked for. */
+  const endless = { requests: 0, written: 0 };
 
   const answer = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -73,6 +80,28 @@ describe('the provider HTTP client', () => {
         });
         res.end(REDIRECT_BODY);
         return;
+      case '/declared-large': {
+        const body = Buffer.alloc(SMALL_LIMIT + 1, 0x62);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+        res.end(body);
+        return;
+      }
+      case '/endless': {
+        // Chunked, written only as fast as the client reads, until it hangs up.
+        endless.requests++;
+        endless.written = 0;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        let closed = false;
+        res.on('close', () => {
+          closed = true;
+        });
+        while (!closed && endless.written < ENDLESS_BYTES) {
+          endless.written += CHUNK.length;
+          if (!res.write(CHUNK)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        }
+        if (!closed) res.end();
+        return;
+      }
       case '/slow':
         // Never answered: the client gives up first, and afterAll closes what is left.
         slowArrived();
@@ -247,6 +276,59 @@ describe('the provider HTTP client', () => {
     await closed;
     expect(socket?.destroyed).toBe(true);
   }, 5_000);
+
+  it('refuses an answer whose declared length is over its limit, without reading it', async () => {
+    const small = createProviderTransport({ maxAnswerBytes: SMALL_LIMIT });
+    try {
+      const response = await small(new URL('/declared-large', base), { method: 'GET', headers: {}, redirect: 'error' });
+      const error = await response.text().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(error).toMatchObject({ code: 'tool_result_too_large', details: { max_answer_bytes: SMALL_LIMIT } });
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('cuts off a chunked answer as soon as it passes its limit, instead of buffering it whole', async () => {
+    const small = createProviderTransport({ maxAnswerBytes: SMALL_LIMIT });
+    try {
+      const response = await small(new URL('/endless', base), { method: 'GET', headers: {}, redirect: 'error' });
+      const error = await response.text().catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'tool_result_too_large' });
+      expect((error as Error).message).toMatch(/larger than 1048576 bytes/);
+      // What the server got out before the hang-up: the limit plus what the sockets buffer.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(endless.written).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('reads by default an answer as large as the largest Gmail message in format raw', () => {
+    // 35 MB (Gmail's upload limit) as base64url is 48,933,548 bytes, before the JSON around it.
+    expect(MAX_ANSWER_BYTES).toBeGreaterThan(Math.ceil(36_700_160 / 3) * 4 + 10_000);
+  });
+
+  it('gives createProviderClient an answer over the limit as tool_result_too_large, never retried as a lost one', async () => {
+    const small = createProviderTransport({ maxAnswerBytes: SMALL_LIMIT });
+    const before = endless.requests;
+    try {
+      const edge = createProviderClient({
+        fetch: small,
+        apiOrigins: [ORIGIN],
+        sandboxBaseUrl: base,
+        timeoutMs: 5_000,
+        clock: systemClock,
+        sleep: async () => undefined,
+        getAccessToken: async () => 'token',
+      });
+      const error = await edge.request({ url: `${ORIGIN}/endless` }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'tool_result_too_large' });
+      expect(endless.requests - before).toBe(1);
+    } finally {
+      await small.close();
+    }
+  });
 
   it('serves createProviderClient in place of fetch: a 401 forces exactly one token refresh', async () => {
     const refreshes: boolean[] = [];

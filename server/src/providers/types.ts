@@ -128,6 +128,11 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Time, for tools that compute dates (e.g. "now + 15 minutes" defaults). */
   now(): number;
+  /**
+   * The largest result (its JSON, in bytes) the engine passes on; a larger one fails whole with
+   * `tool_result_too_large`. A tool that reads many items stops reading once past it.
+   */
+  maxResultBytes: number;
 }
 
 export interface ToolDefinition<Input extends z.ZodType = z.ZodType> {

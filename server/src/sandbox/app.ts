@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { sandboxBodyLimits } from './body-limits.js';
 import { createCalendarApi } from './calendar/index.js';
 import { type ControlAccess, createControlRoutes } from './control.js';
 import { faultInjection } from './faults.js';
@@ -31,6 +32,7 @@ export interface Sandbox {
 export function createSandbox(options: SandboxAppOptions = {}): Sandbox {
   const state = new SandboxState(options);
   const app = new Hono();
+  app.use('*', sandboxBodyLimits());
   app.use('*', faultInjection(state.faults));
   app.route('/__sandbox', createControlRoutes(state, options.control));
   app.route('/', createOAuthRoutes(state, options.allowRedirectUri));

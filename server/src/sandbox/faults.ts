@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { pathBelowMount } from './base-url.js';
 import { googleErrorBody } from './google-errors.js';
 
 /** A fault answers like Google does: small bodies. Bigger ones only ever served to exhaust memory. */
@@ -94,15 +95,11 @@ export class FaultTable {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * Answers matching calls with the injected fault. `mountPrefix` is found from the route the
- * middleware matched, so the same sandbox works standalone and mounted under `/sandbox`.
- */
+/** Answers matching calls with the injected fault; works standalone and mounted under `/sandbox`. */
 export function faultInjection(table: FaultTable): MiddlewareHandler {
   return async (c, next) => {
-    const mountPrefix = c.req.routePath.replace(/\/?\*$/, '');
     const path = c.req.path;
-    const relative = mountPrefix && path.startsWith(mountPrefix) ? path.slice(mountPrefix.length) || '/' : path;
+    const relative = pathBelowMount(c);
     if (relative.startsWith('/__sandbox')) return next();
     const fault = table.take(c.req.method, [relative, path]);
     if (!fault) return next();

@@ -21,6 +21,8 @@ export const ALL_GMAIL_SCOPES = [
 export const FULL_CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
 /** The fixed "now" of calendar tool tests. */
 export const SANDBOX_NOW = Date.parse('2026-03-02T15:00:00Z');
+/** SWITCHBOARD_MAX_TOOL_RESULT_BYTES's default (config.ts). */
+export const DEFAULT_MAX_RESULT_BYTES = 10_485_760;
 
 /**
  * Validates raw input with the tool's schema as the engine does, then runs the tool. Bad
@@ -42,6 +44,7 @@ export function toolContext(options: {
   accessToken: string | (() => string);
   clock?: Clock;
   fetch?: typeof fetch;
+  maxResultBytes?: number;
 }): ToolContext {
   const clock = options.clock ?? systemClock;
   const { accessToken } = options;
@@ -54,7 +57,12 @@ export function toolContext(options: {
     clock,
     maxRetries: 0,
   });
-  return { api, signal: new AbortController().signal, now: () => clock.now() };
+  return {
+    api,
+    signal: new AbortController().signal,
+    now: () => clock.now(),
+    maxResultBytes: options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
+  };
 }
 
 export interface RecordedRequest {
@@ -105,8 +113,13 @@ export interface ToolHarness {
   requests: RecordedRequest[];
   /** The default context: `email` with `scopes`. */
   ctx: ToolContext;
-  /** A context for another token of the same sandbox (other user, fewer scopes, a wrapping fetch). */
-  contextFor(options?: { email?: string; scopes?: string[]; fetch?: typeof fetch }): ToolContext;
+  /** A context for another token of the same sandbox (other user, fewer scopes, a wrapping fetch, a smaller result limit). */
+  contextFor(options?: {
+    email?: string;
+    scopes?: string[];
+    fetch?: typeof fetch;
+    maxResultBytes?: number;
+  }): ToolContext;
   /** Runs a tool as `runTool` does, in the default context unless given one. */
   run<T = Record<string, unknown>>(tool: ToolDefinition, input: unknown, ctx?: ToolContext): Promise<T>;
   close(): Promise<void>;
@@ -127,6 +140,7 @@ export async function startToolHarness(options: ToolHarnessOptions): Promise<Too
       }).access_token,
       clock,
       fetch: recordingFetch(requests, context.fetch ?? sandbox.fetch),
+      maxResultBytes: context.maxResultBytes,
     });
   const ctx = contextFor();
   return {

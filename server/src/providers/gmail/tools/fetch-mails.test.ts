@@ -18,6 +18,9 @@ interface FetchResult {
   messages: CompactMessage[];
   nextPageToken?: string;
   resultSizeEstimate: number;
+  truncated?: true;
+  omittedMessageIds?: string[];
+  note?: string;
 }
 
 let h: ToolHarness;
@@ -277,6 +280,75 @@ describe('gmail_fetch_mails', () => {
     expect(result.messages).toHaveLength(12);
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(5);
+  });
+
+  describe('large mail against the result limit', () => {
+    const LIMIT = 5_000_000;
+    /** 1.5 MB of text in lines of RFC 5322's longest (998): about 2 MB of base64url in format "raw". */
+    const BULKY_BODY = `${'y'.repeat(996)}\r\n`.repeat(1_500);
+    /** The message reads (messages.get) sent since `from`. */
+    const readsSince = (from: number) =>
+      h.requests.slice(from).filter((request) => /\/messages\/[^/]+$/.test(request.path)).length;
+
+    beforeAll(async () => {
+      for (let i = 0; i < 12; i++) {
+        await insert(
+          rfc822(
+            {
+              From: 'scanner@b.example',
+              To: 'john.doe@example.com',
+              Subject: `Bulky scan ${i} bq5`,
+              Date: `Sat, 07 Nov 2026 10:${String(i).padStart(2, '0')}:00 +0000`,
+            },
+            BULKY_BODY,
+          ),
+        );
+      }
+    });
+
+    test('stops reading raw mail once the answer passes the result limit, and names the messages left out', async () => {
+      const listed = await h.run<FetchResult>(fetchMails, { query: 'bq5', max_results: 12, format: 'minimal' });
+      expect(listed.messages).toHaveLength(12);
+      const before = h.requests.length;
+      const result = await h.run<FetchResult>(
+        fetchMails,
+        { query: 'bq5', max_results: 12, format: 'raw' },
+        h.contextFor({ maxResultBytes: LIMIT }),
+      );
+      expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(LIMIT);
+      expect(result.messages.length).toBeGreaterThan(0);
+      expect(result.messages[0]?.raw?.length).toBeGreaterThan(1_990_000);
+      expect(result.truncated).toBe(true);
+      expect(result.note).toMatch(/gmail_get_message_by_id/);
+      // What fits comes first, newest first as listed; the rest is named so the agent can read it.
+      expect([...result.messages.map((message) => message.id), ...(result.omittedMessageIds ?? [])]).toEqual(
+        listed.messages.map((message) => message.id),
+      );
+      // No read starts once the budget is spent: at most the reads already in flight (5) go past it.
+      expect(readsSince(before)).toBeLessThanOrEqual(result.messages.length + 5);
+      expect(readsSince(before)).toBeLessThan(12);
+    });
+
+    test('answers the same mail whole, without a truncated flag, when it fits', async () => {
+      const result = await h.run<FetchResult>(
+        fetchMails,
+        { query: 'bq5', max_results: 12 },
+        h.contextFor({ maxResultBytes: LIMIT }),
+      );
+      expect(result.messages).toHaveLength(12);
+      expect(result).not.toHaveProperty('truncated');
+      expect(result).not.toHaveProperty('omittedMessageIds');
+    });
+
+    test('fails with tool_result_too_large, saying how to ask for less, when the first message alone is too large', async () => {
+      const before = h.requests.length;
+      const error = await h
+        .run(fetchMails, { query: 'bq5', max_results: 12, format: 'raw' }, h.contextFor({ maxResultBytes: 1_000_000 }))
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'tool_result_too_large' });
+      expect((error as Error).message).toMatch(/over this server's limit of 1000000 bytes; ask for format "full"/);
+      expect(readsSince(before)).toBeLessThanOrEqual(5);
+    });
   });
 
   test('a message deleted between listing and reading is skipped, not fatal', async () => {

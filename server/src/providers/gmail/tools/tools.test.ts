@@ -286,6 +286,24 @@ describe('gmail thread, label, history and profile tools against the sandbox', (
     expect(thread.messages[0]?.headers?.[0]?.name.toLowerCase()).toBe('message-id');
   });
 
+  test('gmail_get_thread_by_id over the result limit answers the oldest messages that fit and names the others', async () => {
+    const threads = await h.run<{ threads: { id: string }[] }>(listThreads, { query: 'subject:"Q3 roadmap review"' });
+    const input = { thread_id: threads.threads[0]?.id };
+    const whole = await h.run<{ messages: CompactMessage[] }>(getThreadById, input);
+    const ids = whole.messages.map((message) => message.id);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    const limit = Buffer.byteLength(JSON.stringify(whole)) - 1;
+    const cut = await h.run<{ messages: CompactMessage[]; truncated?: true; omittedMessageIds?: string[] }>(
+      getThreadById,
+      input,
+      h.contextFor({ maxResultBytes: limit }),
+    );
+    expect(Buffer.byteLength(JSON.stringify(cut))).toBeLessThanOrEqual(limit);
+    expect(cut.truncated).toBe(true);
+    expect(cut.messages.length).toBeGreaterThan(0);
+    expect([...cut.messages.map((message) => message.id), ...(cut.omittedMessageIds ?? [])]).toEqual(ids);
+  });
+
   test('gmail_modify_thread_labels, gmail_trash_thread, gmail_untrash_thread, gmail_delete_thread', async () => {
     const { threadId } = await newMessage();
     const modified = await h.run<{ messages: { labelIds: string[] }[] }>(modifyThreadLabels, {
