@@ -10,6 +10,15 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/**
+ * How long a response may keep bytes waiting that its client takes none of. Node's timeouts
+ * leave that unbounded (`requestTimeout` ends once the request is in, `keepAliveTimeout` starts
+ * once the response is out), so clients that stopped reading held every connection. A client
+ * that reads at all moves within seconds; 30 s also covers a phone changing networks, and
+ * frees a held place about as fast as the request timeout does.
+ */
+const WRITE_STALL_TIMEOUT_MS = 30_000;
+
 /** `points/seconds` (at most `points` requests per `seconds`), or `off`. */
 const rateFromEnv = z
   .string()
@@ -77,6 +86,7 @@ const envSchema = z.object({
   SWITCHBOARD_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   SWITCHBOARD_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(2048),
+  SWITCHBOARD_WRITE_STALL_TIMEOUT_MS: z.coerce.number().int().min(100).default(WRITE_STALL_TIMEOUT_MS),
   SWITCHBOARD_TLS_CERT: z.string().min(1).optional(),
   SWITCHBOARD_TLS_KEY: z.string().min(1).optional(),
   SWITCHBOARD_TLS_SELF_SIGNED: booleanFromEnv.default(false),
@@ -200,6 +210,8 @@ export interface Config {
     keepAliveTimeoutMs: number;
     /** Open connections beyond this are closed as they arrive; keep it below `ulimit -n`. */
     maxConnections: number;
+    /** A response whose client has taken none of its waiting bytes for this is cut off. */
+    writeStallTimeoutMs: number;
   };
   /**
    * HTTPS on the one port (ALPN h2 and http/1.1): PEM files, or a localhost certificate made
@@ -353,6 +365,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { b
       headersTimeoutMs: Math.min(e.SWITCHBOARD_HEADERS_TIMEOUT_MS, e.SWITCHBOARD_REQUEST_TIMEOUT_MS),
       keepAliveTimeoutMs: e.SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS,
       maxConnections: e.SWITCHBOARD_MAX_CONNECTIONS,
+      writeStallTimeoutMs: e.SWITCHBOARD_WRITE_STALL_TIMEOUT_MS,
     },
     tls,
     mcpOAuth: {

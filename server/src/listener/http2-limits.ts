@@ -17,10 +17,12 @@ export type Http2Handler = (req: Http2ServerRequest, res: Http2ServerResponse) =
  *   once it has had no open stream for `keepAliveTimeoutMs`;
  * - a request must have arrived whole (headers and body) within `requestTimeoutMs`: 408
  *   before an answer started, the stream cancelled after;
- * - sessions are tracked, so shutdown can close every one of them.
+ * - sessions and their open streams are tracked, so shutdown can close every one of them and
+ *   the write-stall guard (write-stall.ts) can find the ones whose client stopped reading.
  */
 export class Http2Limits {
-  readonly sessions = new Set<Http2Session>();
+  /** Every session, with its open streams. */
+  readonly sessions = new Map<Http2Session, Set<ServerHttp2Stream>>();
 
   constructor(private readonly http: Config['http']) {}
 
@@ -68,17 +70,17 @@ export class Http2Limits {
 
   /** GOAWAY to every session: streams in flight finish, no new ones start. */
   closeAll(): void {
-    for (const session of this.sessions) session.close();
+    for (const session of this.sessions.keys()) session.close();
   }
 
   /** Ends the sessions that have not finished within the grace period. */
   destroyAll(): void {
-    for (const session of this.sessions) session.destroy();
+    for (const session of this.sessions.keys()) session.destroy();
   }
 
   private track(session: Http2Session): void {
-    this.sessions.add(session);
-    let open = 0;
+    const streams = new Set<ServerHttp2Stream>();
+    this.sessions.set(session, streams);
     let idle: NodeJS.Timeout | undefined;
     const closeWhenIdle = (ms: number) => {
       idle = setTimeout(() => {
@@ -90,11 +92,11 @@ export class Http2Limits {
     };
     closeWhenIdle(this.http.headersTimeoutMs);
     session.on('stream', (stream) => {
-      open++;
+      streams.add(stream);
       clearTimeout(idle);
       stream.once('close', () => {
-        open--;
-        if (open === 0 && !session.closed && !session.destroyed) closeWhenIdle(this.http.keepAliveTimeoutMs);
+        streams.delete(stream);
+        if (streams.size === 0 && !session.closed && !session.destroyed) closeWhenIdle(this.http.keepAliveTimeoutMs);
       });
     });
     session.on('error', () => undefined);

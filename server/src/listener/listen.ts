@@ -5,7 +5,7 @@ import {
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { getRequestListener } from '@hono/node-server';
 import type { Config } from '../config.js';
@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { routeByFirstBytes } from './first-bytes.js';
 import { httpServerOptions, limitConnections } from './http1-options.js';
 import { type Http2Handler, Http2Limits } from './http2-limits.js';
+import { WriteStallGuard } from './write-stall.js';
 
 export interface ListenOptions {
   port: number;
@@ -86,6 +87,13 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     },
   );
   limits.watch(http2);
+  const stalls = new WriteStallGuard(http.writeStallTimeoutMs, limits.sessions, (what) =>
+    logger.debug({ what }, `cut off a client that took no bytes of its response for ${http.writeStallTimeoutMs} ms`),
+  );
+  const hand = (server: Server | Http2Server, socket: Socket) => {
+    stalls.watch(socket);
+    server.emit('connection', socket);
+  };
 
   let front: TcpServer;
   if (options.tls) {
@@ -99,7 +107,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         // at once instead of waiting for the client to acknowledge the previous segment.
         noDelay: true,
       },
-      (socket: TLSSocket) => (socket.alpnProtocol === 'h2' ? http2 : http1).emit('connection', socket),
+      (socket: TLSSocket) => hand(socket.alpnProtocol === 'h2' ? http2 : http1, socket),
     );
     front.on('tlsClientError', (error: Error) => logger.debug({ err: error }, 'TLS handshake failed'));
   } else {
@@ -107,8 +115,8 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     front = createTcpServer({ noDelay: true }, (socket) =>
       routeByFirstBytes(socket, {
         timeoutMs: http.headersTimeoutMs,
-        http1: (s) => http1.emit('connection', s),
-        http2: (s) => http2.emit('connection', s),
+        http1: (s) => hand(http1, s),
+        http2: (s) => hand(http2, s),
         tls: (s) => {
           if (!toldAboutTls) {
             toldAboutTls = true;
@@ -124,20 +132,28 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   front.maxConnections = http.maxConnections;
   front.on('error', (error) => logger.warn({ err: error }, 'listener error'));
 
-  await new Promise<void>((resolve, reject) => {
-    front.once('error', reject);
-    front.listen(options.port, options.host, () => {
-      front.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      front.once('error', reject);
+      front.listen(options.port, options.host, () => {
+        front.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    stalls.stop();
+    throw error;
+  }
   const address = front.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= new Promise<void>((resolve) => {
-      front.close(() => resolve());
+      front.close(() => {
+        stalls.stop();
+        resolve();
+      });
       http1.close();
       limits.closeAll();
       // Requests that have not finished within a request timeout are not waited for.
