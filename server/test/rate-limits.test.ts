@@ -131,6 +131,79 @@ describe('request rate limits', () => {
     }
   });
 
+  it("does not let a stranger's wrong secrets for a known client id lock that client out of /oauth/token or the dashboard", async () => {
+    const stack = await startStack({
+      env: {
+        SWITCHBOARD_TRUST_PROXY: 'true',
+        SWITCHBOARD_RATE_LIMIT_TOKEN: '3/60',
+        SWITCHBOARD_RATE_LIMIT_SIGN_IN: '3/60',
+      },
+    });
+    try {
+      const { client_id: clientId, client_secret: clientSecret } = stack.admin;
+      const token = async (address: string, secret: string) => {
+        const response = await stack.fetch(`${stack.url}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': address },
+          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret }),
+        });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      const stranger = [];
+      for (let i = 0; i < 5; i++) stranger.push(await token('203.0.113.9', 'wrong'));
+      expect(stranger).toEqual([401, 401, 401, 429, 429]);
+      expect(await token('198.51.100.7', clientSecret)).toBe(200);
+
+      const signIn = async (address: string, secret: string) => {
+        const browser = new DashboardClient(stack);
+        const form = await (await browser.get('/dashboard/sign-in')).text();
+        const answer = await browser.post(
+          '/dashboard/sign-in',
+          {
+            _csrf: DashboardClient.hidden(form, '_csrf'),
+            next: '/dashboard',
+            client_id: clientId,
+            client_secret: secret,
+          },
+          { 'x-forwarded-for': address },
+        );
+        await answer.arrayBuffer();
+        return answer.status;
+      };
+      const guesses = [];
+      for (let i = 0; i < 5; i++) guesses.push(await signIn('203.0.113.9', 'wrong'));
+      expect(guesses).toEqual([401, 401, 401, 429, 429]);
+      expect(await signIn('198.51.100.7', clientSecret)).toBe(303);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('caps the tokens one client is issued per window, wherever it asks from', async () => {
+    const stack = await startStack({ env: { SWITCHBOARD_TRUST_PROXY: 'true', SWITCHBOARD_RATE_LIMIT_TOKEN: '2/60' } });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) {
+        const response = await stack.fetch(`${stack.url}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `198.51.100.${i}` },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: stack.admin.client_id,
+            client_secret: stack.admin.client_secret,
+          }),
+        });
+        statuses.push(response.status);
+        if (response.status === 429) expect(await response.json()).toMatchObject({ error: 'rate_limited' });
+        else await response.arrayBuffer();
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('counts an IPv6 client by its /64, so registering from new addresses inside it buys no fresh window', async () => {
     const stack = await startStack({ env: { SWITCHBOARD_TRUST_PROXY: 'true', SWITCHBOARD_RATE_LIMIT_TOKEN: '2/60' } });
     try {

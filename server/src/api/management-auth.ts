@@ -64,6 +64,19 @@ const TOKEN_REQUEST_MAX_BYTES = 16 * 1024;
 /** POST /oauth/token: client credentials → a short-lived signed access token. */
 export function tokenEndpoint(services: Services): Hono<AppEnv> {
   const { config, apiClients, signingKeys, rateLimiter } = services;
+  /** The 429 answer when one of `keys` is over the token limit; undefined when none is. */
+  const consumeTokenLimit = async (keys: RateKey[]): Promise<Response | undefined> => {
+    try {
+      await rateLimiter.consume('token', keys);
+      return undefined;
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'rate_limited') throw error;
+      return Response.json(
+        { error: 'rate_limited', error_description: error.message },
+        { status: 429, headers: { 'cache-control': 'no-store', 'retry-after': retryAfterSeconds(error) ?? '1' } },
+      );
+    }
+  };
   const app = new Hono<AppEnv>();
   app.post('/token', async (c) => {
     const type = c.req.header('content-type') ?? '';
@@ -96,17 +109,12 @@ export function tokenEndpoint(services: Services): Hono<AppEnv> {
         }
       }
     }
-    // Counted before the secret is checked: that check is a deliberately slow hash.
-    const keys: RateKey[] = [`ip:${clientAddress(c, config)}`, ...(clientId ? [`client:${clientId}` as const] : [])];
-    try {
-      await rateLimiter.consume('token', keys);
-    } catch (error) {
-      if (!isAppError(error) || error.code !== 'rate_limited') throw error;
-      return Response.json(
-        { error: 'rate_limited', error_description: error.message },
-        { status: 429, headers: { 'cache-control': 'no-store', 'retry-after': retryAfterSeconds(error) ?? '1' } },
-      );
-    }
+    // Every request counts against its address before anything is checked. The client id
+    // counts only once its secret checked out: a stranger who knows an id (ids are no secrets)
+    // must not spend that client's limit and lock its backend out, and guessing a 256-bit
+    // secret needs no limit per id.
+    const limited = await consumeTokenLimit([`ip:${clientAddress(c, config)}`]);
+    if (limited) return limited;
     if (parsed.data.grant_type !== 'client_credentials') {
       return oauthError('unsupported_grant_type', 'only grant_type=client_credentials is supported', 400);
     }
@@ -114,6 +122,8 @@ export function tokenEndpoint(services: Services): Hono<AppEnv> {
       return oauthError('invalid_client', 'client_id and client_secret are required', 401);
     const client = await apiClients.verify(clientId, clientSecret);
     if (!client) return oauthError('invalid_client', 'the client credentials are not valid', 401);
+    const limitedClient = await consumeTokenLimit([`client:${clientId}`]);
+    if (limitedClient) return limitedClient;
     const expiresIn = config.accessTokenTtlSeconds;
     const accessToken = await signingKeys.sign(
       // `ver`: the client's token_version, so a secret rotation ends the tokens issued before it.

@@ -4,7 +4,7 @@ import type { Services } from '../context.js';
 import { safeEqual } from '../crypto/random.js';
 import { isAppError } from '../errors.js';
 import { clientAddress } from '../http/client-address.js';
-import { type RateKey, retryAfterSeconds } from '../rate-limits/rate-limiter.js';
+import { retryAfterSeconds } from '../rate-limits/rate-limiter.js';
 import { CSRF_FIELD, sameOrigin } from './csrf.js';
 import { field, readForm } from './form.js';
 import { html } from './html.js';
@@ -64,10 +64,11 @@ export function registerSignIn(dashboard: Hono<DashboardEnv>, services: Services
       return c.html(signInPage(c, services, { next, error: 'The sign-in form expired. Please try again.' }), 403);
     }
     const clientId = field(form, 'client_id');
-    // Counted before the secret is checked (a deliberately slow hash), per address and per client id.
-    const keys: RateKey[] = [`ip:${clientAddress(c, config)}`, ...(clientId ? [`client:${clientId}` as const] : [])];
+    // Counted per address before the secret is checked. Not per client id: ids are no secrets,
+    // so a stranger's wrong attempts would lock the real admin out from everywhere, and a
+    // 256-bit secret needs no guessing limit of its own.
     try {
-      await services.rateLimiter.consume('signIn', keys);
+      await services.rateLimiter.consume('signIn', [`ip:${clientAddress(c, config)}`]);
     } catch (error) {
       if (!isAppError(error) || error.code !== 'rate_limited') throw error;
       const retryAfter = retryAfterSeconds(error) ?? '1';
