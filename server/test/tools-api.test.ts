@@ -145,6 +145,32 @@ describe('the tools REST API and the execution engine', () => {
     expect(noConnection.status).toBe(404);
   });
 
+  it('runs a connected_account_id only when the connector and identifier given beside it are its own', async () => {
+    const jane = await stack.api<{ connected_account: { id: string } }>(
+      'GET',
+      '/api/v1/connected_accounts/auth?connector=MY_GMAIL&identifier=jane-doe',
+    );
+    const id = jane.body.connected_account.id;
+    const call = (extra: Record<string, string>) =>
+      stack.api<{ execution_id: string } & Partial<ToolError>>('POST', '/api/v1/execute_tool', {
+        tool_name: 'gmail_get_profile',
+        connected_account_id: id,
+        params: {},
+        ...extra,
+      });
+    for (const crossed of [
+      { identifier: 'john-doe', connector: 'MY_GMAIL' },
+      { identifier: 'john-doe' },
+      { connector: 'READONLY_GMAIL' },
+    ]) {
+      const refused = await call(crossed);
+      expect(refused.status, JSON.stringify(crossed)).toBe(400);
+      expect(refused.body.error?.code).toBe('validation_failed');
+    }
+    expect((await call({ identifier: 'jane-doe', connector: 'MY_GMAIL' })).status).toBe(200);
+    expect((await call({})).status).toBe(200);
+  });
+
   it('answers a user who never connected with account_not_connected and an authentication link', async () => {
     const result = await execute('gmail_get_profile', {}, 'new-user');
     expect(result.status).toBe(409);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 import { toolNameCondition } from '../execution/call-log.js';
+import type { AccountSelector } from '../execution/executor.js';
 import { ToolExecutionError } from '../execution/tool-execution-error.js';
 import { listAvailableTools, listScopedTools, listTools } from '../execution/tool-listing.js';
 import { decodePageToken, pageSize, pageTokens, queryList, readJson, readQuery } from '../http/request.js';
@@ -172,7 +173,8 @@ export const toolRouteDocs: RouteDoc[] = [
     route: '/execute_tool',
     tag: TAG,
     auth: 'management',
-    summary: 'Run a tool for a user: name the account by connected_account_id, or by connector and identifier',
+    summary:
+      'Run a tool for a user: name the account by connected_account_id, or by connector and identifier (given beside an id, they must be its own)',
     description:
       'A failed call answers the error envelope with the call’s execution_id beside it; a code a reconnect fixes carries a fresh authentication link in error.details.',
     body: executeBody,
@@ -265,9 +267,14 @@ export function registerToolRoutes(app: Hono<AppEnv>, services: Services): void 
 
   app.post('/execute_tool', async (c) => {
     const body = await readJson(c, executeBody, config.maxBodyBytes);
-    let account: { connectedAccountId: string } | { connector: string; identifier: string };
-    if (body.connected_account_id) account = { connectedAccountId: body.connected_account_id };
-    else if (body.connector && body.identifier) account = { connector: body.connector, identifier: body.identifier };
+    let account: AccountSelector;
+    if (body.connected_account_id) {
+      account = {
+        connectedAccountId: body.connected_account_id,
+        ...(body.connector ? { connector: body.connector } : {}),
+        ...(body.identifier ? { identifier: body.identifier } : {}),
+      };
+    } else if (body.connector && body.identifier) account = { connector: body.connector, identifier: body.identifier };
     else throw new AppError('validation_failed', 'give connected_account_id, or connector and identifier');
     try {
       const result = await executor.execute({

@@ -23,7 +23,14 @@ import { ToolExecutionError } from './tool-execution-error.js';
 
 export type ToolCallSource = 'API' | 'MCP' | 'GRPC';
 
-export type AccountSelector = { connectedAccountId: string } | { connector: string; identifier: string };
+/**
+ * Which account a call runs on. With an account id, a connector or identifier given too must be
+ * that account's: a backend that passes its signed-in user's identifier beside an account id
+ * taken from elsewhere gets a refusal, not another user's account.
+ */
+export type AccountSelector =
+  | { connectedAccountId: string; connector?: string; identifier?: string }
+  | { connector: string; identifier: string };
 
 export interface ExecuteRequest {
   toolName: string;
@@ -108,7 +115,7 @@ export class ToolExecutor {
     let account: AccountRow | undefined;
     let providerName: string | undefined;
     let toolScopes: string[] = [];
-    const identifierHint = 'identifier' in request.account ? request.account.identifier : undefined;
+    const identifierHint = request.account.identifier;
     let release: (() => void) | undefined;
     try {
       const { provider, tool } = this.tool(request.toolName);
@@ -123,7 +130,7 @@ export class ToolExecutor {
           'connectedAccountId' in request.account ? { id: request.account.connectedAccountId } : request.account,
         ));
       if (!found) {
-        if ('connector' in request.account) {
+        if (!('connectedAccountId' in request.account)) {
           // Unknown account for a known connection: create it pending, and hand back the link.
           const connectionRow = await this.deps.connections.findByName(request.account.connector);
           if (!connectionRow) throw new AppError('not_found', `connection ${request.account.connector} not found`);
@@ -140,6 +147,17 @@ export class ToolExecutor {
           );
         }
         throw new AppError('not_found', `connected account ${request.account.connectedAccountId} not found`);
+      }
+      const selector = request.account;
+      if (
+        'connectedAccountId' in selector &&
+        ((selector.connector !== undefined && selector.connector !== found.connection.name) ||
+          (selector.identifier !== undefined && selector.identifier !== found.account.identifier))
+      ) {
+        throw new AppError(
+          'validation_failed',
+          `connected account ${selector.connectedAccountId} is not the account of the connector and identifier given; give one or the other`,
+        );
       }
       connection = found.connection;
       account = found.account;
@@ -303,9 +321,9 @@ export class ToolExecutor {
       tool_name: request.toolName.slice(0, 200),
       provider: outcome.providerName ?? null,
       connection_id: outcome.connection?.id ?? null,
-      connection_name: outcome.connection?.name ?? ('connector' in request.account ? request.account.connector : null),
+      connection_name: outcome.connection?.name ?? request.account.connector ?? null,
       connected_account_id: outcome.account?.id ?? null,
-      identifier: outcome.account?.identifier ?? ('identifier' in request.account ? request.account.identifier : null),
+      identifier: outcome.account?.identifier ?? request.account.identifier ?? null,
       status: outcome.status,
       error_code: outcome.errorCode ?? null,
       error_message: outcome.errorMessage ? redactErrorMessage(outcome.errorMessage) : null,

@@ -31,8 +31,13 @@ export function toolService(services: Services): ServiceImpl<typeof ToolService>
       const connectedAccountId = given(req.connectedAccountId);
       const connector = given(req.connector);
       const identifier = given(req.identifier);
-      if (connectedAccountId) account = { connectedAccountId };
-      else if (connector && identifier) account = { connector, identifier };
+      if (connectedAccountId) {
+        account = {
+          connectedAccountId,
+          ...(connector ? { connector } : {}),
+          ...(identifier ? { identifier } : {}),
+        };
+      } else if (connector && identifier) account = { connector, identifier };
       else throw new AppError('validation_failed', 'give connected_account_id, or connector and identifier');
       const keyOf = () => retries.key(callerOf(context).clientId, toBinary(ExecuteToolRequestSchema, req));
       let key = retries.remembersFailures ? keyOf() : undefined;

@@ -368,6 +368,23 @@ describe('Scalekit official Node SDK 2.11.0 over h2c', () => {
     expect(unconnected).toBeInstanceOf(ScalekitBadRequestException);
     expect((unconnected as ScalekitBadRequestException).errorCode).toBe('account_not_connected');
     expect((unconnected as Error).message).toContain('http');
+    // An account id beside another user's identifier is refused, not run on the id's account.
+    const john = await stack.db.db
+      .selectFrom('connected_accounts')
+      .select('id')
+      .where('identifier', '=', 'john-doe')
+      .executeTakeFirstOrThrow();
+    const crossed = await scalekit.actions
+      .executeTool({
+        toolName: 'gmail_fetch_mails',
+        toolInput: {},
+        connectedAccountId: john.id,
+        identifier: 'nobody',
+        connector: 'MY_GMAIL',
+      })
+      .catch((e: unknown) => e);
+    expect(crossed).toBeInstanceOf(ScalekitBadRequestException);
+    expect((crossed as ScalekitBadRequestException).errorCode).toBe('validation_failed');
     const missing = await scalekit.actions
       .getConnectedAccount({ connectionName: 'MY_GMAIL', identifier: 'never-seen' })
       .catch((e: unknown) => e);
