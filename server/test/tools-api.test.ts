@@ -158,11 +158,12 @@ describe('the tools REST API and the execution engine', () => {
         params: {},
         ...extra,
       });
-    for (const crossed of [
+    const crossings: Record<string, string>[] = [
       { identifier: 'john-doe', connector: 'MY_GMAIL' },
       { identifier: 'john-doe' },
       { connector: 'READONLY_GMAIL' },
-    ]) {
+    ];
+    for (const crossed of crossings) {
       const refused = await call(crossed);
       expect(refused.status, JSON.stringify(crossed)).toBe(400);
       expect(refused.body.error?.code).toBe('validation_failed');
