@@ -1,6 +1,7 @@
-import PostalMime, { type Address, decodeWords } from 'postal-mime';
+import { type Address, decodeWords } from 'postal-mime';
 import type { GmailHeader, GmailMessage, GmailMessagePart } from './gmail-types.js';
 import { htmlToText } from './html-text.js';
+import { rawMailParser } from './raw-mail-parser.js';
 
 /**
  * Gmail messages, turned from Gmail's MIME tree (or raw RFC 822 source) into the compact,
@@ -52,6 +53,8 @@ export interface CompactMessage {
   headers?: GmailHeader[];
   /** RFC 822 source, base64url, in `raw` format only. */
   raw?: string;
+  /** Why the message lacks what its format promises: a `raw` source too costly to decode. */
+  note?: string;
 }
 
 export interface CompactOptions {
@@ -283,25 +286,32 @@ function formatAddress(address: Address): string {
   return address.name ? `${address.name} <${address.address}>` : address.address;
 }
 
+/** What a `raw` message whose source was too costly to parse (raw-mail-parser.ts) says instead of a body. */
+export const RAW_TOO_COSTLY_NOTE =
+  'The message source was too costly to decode here: headers, body and attachments are not listed, the whole RFC 822 source is in raw (base64url); format "full" reads them as Gmail decoded them.';
+
 /** The compact form of a message read in `raw` format: the RFC 822 source parsed with postal-mime. */
 async function compactRawMessage(message: GmailMessage, options: CompactOptions): Promise<CompactMessage> {
   const compact = base(message);
   if (!message.raw) return compact;
-  const email = await PostalMime.parse(decodeBase64Url(message.raw), { attachmentEncoding: 'arraybuffer' });
-  const headers: GmailHeader[] = email.headers.map((header) => ({ name: header.originalKey, value: header.value }));
-  addAddressHeaders(compact, headers);
+  const parse = await rawMailParser.parse(decodeBase64Url(message.raw));
+  if ('tooCostly' in parse) {
+    compact.body = '';
+    compact.bodyTruncated = true;
+    compact.note = RAW_TOO_COSTLY_NOTE;
+    compact.raw = message.raw;
+    return compact;
+  }
+  const email = parse.mail;
+  addAddressHeaders(compact, email.headers);
   // postal-mime decodes address lists itself; its decoded form is the more readable one.
   if (email.from) compact.from = formatAddress(email.from);
   if (email.to) compact.to = email.to.map(formatAddress).join(', ');
   if (email.cc?.length) compact.cc = email.cc.map(formatAddress).join(', ');
   if (email.subject !== undefined) compact.subject = email.subject;
-  addRequestedHeaders(compact, headers, options.headerNames);
+  addRequestedHeaders(compact, email.headers, options.headerNames);
   setBodies(compact, email.text ?? '', email.html ?? '', options);
-  compact.attachments = email.attachments.map((attachment) => ({
-    filename: attachment.filename ?? '',
-    mimeType: attachment.mimeType,
-    size: typeof attachment.content === 'string' ? attachment.content.length : attachment.content.byteLength,
-  }));
+  compact.attachments = email.attachments;
   compact.raw = message.raw;
   return compact;
 }

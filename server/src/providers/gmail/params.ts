@@ -55,7 +55,7 @@ export function messageFormatField(defaultValue: (typeof MESSAGE_FORMATS)[number
     .enum(MESSAGE_FORMATS)
     .default(defaultValue)
     .describe(
-      'How much of each message to return: "full" = headers, decoded plain-text body and attachment list; "full_html" = full plus the original HTML body; "metadata" = headers and snippet only (no body; fastest, works with the gmail.metadata scope); "minimal" = ids, labels, snippet and date only; "raw" = full plus html plus the RFC 822 source as base64url `raw`.',
+      'How much of each message to return: "full" = headers, decoded plain-text body and attachment list; "full_html" = full plus the original HTML body; "metadata" = headers and snippet only (no body; fastest, works with the gmail.metadata scope); "minimal" = ids, labels, snippet and date only; "raw" = full plus html plus the RFC 822 source as base64url `raw` (a source too costly to decode here comes as `raw` only, with an empty body and a `note`).',
     );
 }
 
