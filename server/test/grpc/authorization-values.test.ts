@@ -4,29 +4,8 @@ import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrpcHandlers } from '../../src/grpc/index.js';
 import { listen } from '../../src/listener/listen.js';
+import { frame, literalHeader } from '../support/h2-frames.js';
 import { type Stack, startStack } from '../support/stack.js';
-
-/** An HPACK literal header field without indexing, new name, no Huffman coding (RFC 7541 §6.2.2). */
-function literalHeader(name: string, value: string): Buffer {
-  const length = (n: number) => {
-    if (n < 127) return Buffer.from([n]);
-    const bytes = [127];
-    let rest = n - 127;
-    while (rest >= 128) {
-      bytes.push((rest % 128) + 128);
-      rest = Math.floor(rest / 128);
-    }
-    bytes.push(rest);
-    return Buffer.from(bytes);
-  };
-  return Buffer.concat([
-    Buffer.from([0]),
-    length(name.length),
-    Buffer.from(name),
-    length(value.length),
-    Buffer.from(value),
-  ]);
-}
 
 const HEADERS = 1;
 const END_STREAM = 0x1;
@@ -62,12 +41,7 @@ async function headerSwappingProxy(port: number, block: Buffer) {
         const flags = pending.readUInt8(4);
         const stream = pending.readUInt32BE(5) & 0x7fffffff;
         if (type === HEADERS && stream === 1) {
-          const head = Buffer.alloc(9);
-          head.writeUIntBE(block.length, 0, 3);
-          head.writeUInt8(HEADERS, 3);
-          head.writeUInt8((flags & END_STREAM) | END_HEADERS, 4);
-          head.writeUInt32BE(1, 5);
-          upstream.write(Buffer.concat([head, block]));
+          upstream.write(frame(HEADERS, (flags & END_STREAM) | END_HEADERS, 1, block));
         } else {
           upstream.write(pending.subarray(0, size));
         }

@@ -17,6 +17,7 @@ import { CreateMcpConfigRequestSchema, McpService } from '../../src/grpc/gen/sca
 import { ToolService } from '../../src/grpc/gen/scalekit/v1/tools/tools_pb.js';
 import { createGrpcHandlers } from '../../src/grpc/index.js';
 import { listen } from '../../src/listener/listen.js';
+import { frame, literalHeader } from '../support/h2-frames.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -67,37 +68,6 @@ async function rawCall(
   } finally {
     session.close();
   }
-}
-
-/** An HPACK literal header field without indexing, new name, no Huffman coding (RFC 7541 §6.2.2). */
-function literalHeader(name: string, value: string): Buffer {
-  const length = (n: number) => {
-    if (n < 127) return Buffer.from([n]);
-    const bytes = [127];
-    let rest = n - 127;
-    while (rest >= 128) {
-      bytes.push((rest % 128) + 128);
-      rest = Math.floor(rest / 128);
-    }
-    bytes.push(rest);
-    return Buffer.from(bytes);
-  };
-  return Buffer.concat([
-    Buffer.from([0]),
-    length(name.length),
-    Buffer.from(name),
-    length(value.length),
-    Buffer.from(value),
-  ]);
-}
-
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head.writeUInt8(type, 3);
-  head.writeUInt8(flags, 4);
-  head.writeUInt32BE(stream, 5);
-  return Buffer.concat([head, payload]);
 }
 
 /** A gRPC call carrying two authorization fields, as the Python SDK sends; resolves once the server has answered. */

@@ -9,6 +9,7 @@ import { type Listener, listen } from '../../src/listener/listen.js';
 import { ensureSelfSignedCertificate } from '../../src/listener/self-signed.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningServer, startServer } from '../../src/main.js';
+import { frame } from '../support/h2-frames.js';
 import { TEST_ENCRYPTION_KEY } from '../support/index.js';
 
 /** The write-stall time these servers run with (30 s in production). */
@@ -95,14 +96,6 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | 'still waiting'
  * Huffman coding.
  */
 function h2Request(path: string): Buffer[] {
-  const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
-    const header = Buffer.alloc(9);
-    header.writeUIntBE(payload.length, 0, 3);
-    header.writeUInt8(type, 3);
-    header.writeUInt8(flags, 4);
-    header.writeUInt32BE(stream, 5);
-    return Buffer.concat([header, payload]);
-  };
   const largestWindow = 2 ** 31 - 1;
   const settings = Buffer.alloc(6);
   settings.writeUInt16BE(0x4, 0);
