@@ -2,10 +2,10 @@ import { Code, type ConnectError, createClient, type Interceptor } from '@connec
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpService } from '../src/grpc/gen/scalekit/v1/mcp/mcp_pb.js';
-import { createGrpcHandlers } from '../src/grpc/index.js';
-import { listen } from '../src/listener/listen.js';
+import type { Listener } from '../src/listener/listen.js';
 import { createSeedConfig, ensureInstance } from './mcp/support.js';
 import { ENGINES } from './support/database.js';
+import { listenOnLoopback } from './support/one-port.js';
 import { type Stack, startStack } from './support/stack.js';
 
 /**
@@ -15,20 +15,13 @@ import { type Stack, startStack } from './support/stack.js';
  */
 describe.each(ENGINES)('instance URLs and the read scope on %s', (engine) => {
   let stack: Stack;
-  let listener: Awaited<ReturnType<typeof listen>>;
+  let listener: Listener;
   let readToken: string;
   let instance: { id: string; url: string };
 
   beforeAll(async () => {
     stack = await startStack({ engine });
-    listener = await listen({
-      port: 0,
-      host: '127.0.0.1',
-      http: stack.services.config.http,
-      fetch: stack.app.fetch,
-      grpc: createGrpcHandlers(stack.services),
-      logger: stack.services.logger,
-    });
+    listener = await listenOnLoopback(stack);
     await createSeedConfig(stack);
     instance = await ensureInstance(stack, 'reminder-manager', 'john-doe');
     const reader = await stack.services.apiClients.create('instance-reader', 'read');

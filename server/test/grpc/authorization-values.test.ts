@@ -2,9 +2,9 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGrpcHandlers } from '../../src/grpc/index.js';
-import { listen } from '../../src/listener/listen.js';
+import type { Listener } from '../../src/listener/listen.js';
 import { frame, literalHeader } from '../support/h2-frames.js';
+import { listenOnLoopback } from '../support/one-port.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const HEADERS = 1;
@@ -104,19 +104,12 @@ const LIST_TOOLS = '/scalekit.v1.tools.ToolService/ListTools';
 
 describe('the authorization values of a gRPC call', () => {
   let stack: Stack;
-  let listener: Awaited<ReturnType<typeof listen>>;
+  let listener: Listener;
   let token: string;
 
   beforeAll(async () => {
     stack = await startStack();
-    listener = await listen({
-      port: 0,
-      host: '127.0.0.1',
-      http: stack.services.config.http,
-      fetch: stack.app.fetch,
-      grpc: createGrpcHandlers(stack.services),
-      logger: stack.services.logger,
-    });
+    listener = await listenOnLoopback(stack);
     token = await stack.token();
   });
 

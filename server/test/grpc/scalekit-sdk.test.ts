@@ -15,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorInfoSchema } from '../../src/grpc/gen/scalekit/v1/errdetails/errdetails_pb.js';
 import { CreateMcpConfigRequestSchema, McpService } from '../../src/grpc/gen/scalekit/v1/mcp/mcp_pb.js';
 import { ToolService } from '../../src/grpc/gen/scalekit/v1/tools/tools_pb.js';
-import { createGrpcHandlers } from '../../src/grpc/index.js';
-import { listen } from '../../src/listener/listen.js';
 import { frame, literalHeader } from '../support/h2-frames.js';
+import { listenOnLoopback } from '../support/one-port.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -26,14 +25,7 @@ import { type Stack, startStack } from '../support/stack.js';
  * Hono behind them), anything else to the HTTP/1.1 server (the SDK's token fetch).
  */
 async function serveOnePort(stack: Stack) {
-  const listener = await listen({
-    port: 0,
-    host: '127.0.0.1',
-    http: stack.services.config.http,
-    fetch: stack.app.fetch,
-    grpc: createGrpcHandlers(stack.services),
-    logger: stack.services.logger,
-  });
+  const listener = await listenOnLoopback(stack);
   return { url: `http://127.0.0.1:${listener.port}`, close: () => listener.close() };
 }
 

@@ -6,8 +6,8 @@ import { findTrailerError } from '@connectrpc/connect/protocol-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorInfoSchema } from '../../src/grpc/gen/scalekit/v1/errdetails/errdetails_pb.js';
 import { ExecuteToolRequestSchema, ExecuteToolResponseSchema } from '../../src/grpc/gen/scalekit/v1/tools/tools_pb.js';
-import { createGrpcHandlers } from '../../src/grpc/index.js';
-import { type Listener, listen } from '../../src/listener/listen.js';
+import type { Listener } from '../../src/listener/listen.js';
+import { listenOnLoopback } from '../support/one-port.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const EXECUTE_TOOL = '/scalekit.v1.tools.ToolService/ExecuteTool';
@@ -139,14 +139,7 @@ describe('the direct gRPC unary path on the HTTP/2 stream', () => {
         return stack.fetch(input, init);
       },
     });
-    listener = await listen({
-      port: 0,
-      host: '127.0.0.1',
-      http: stack.services.config.http,
-      fetch: stack.app.fetch,
-      grpc: createGrpcHandlers(stack.services),
-      logger: stack.services.logger,
-    });
+    listener = await listenOnLoopback(stack);
     await stack.createConnection('MY_GMAIL', 'gmail');
     await stack.connectAccount('MY_GMAIL', 'john-doe');
     token = await stack.token();

@@ -58,19 +58,21 @@ export async function readWithinBudget<T, R>(
 }
 
 /**
- * The failure of a read whose first item alone is over the result limit: an empty answer
- * would read as "nothing found", so the caller learns instead how to ask for less.
+ * Refuses a read of which not even the first message fits in the result limit: an empty answer
+ * would read as "nothing found", so the caller learns instead how to ask for less (`advice`).
  */
-export function firstItemTooLarge(
-  what: string,
-  bytes: number | undefined,
+export function assertFirstMessageFits<T extends { id: string }, R>(
+  read: BudgetedReads<T, R>,
   maxResultBytes: number,
   advice: string,
-): AppError {
+): void {
+  const [first] = read.leftOut;
+  if (!first || read.kept.length) return;
+  const bytes = read.firstLeftOutBytes;
   const size = bytes === undefined ? '' : ` is ${bytes} bytes and`;
-  return new AppError(
+  throw new AppError(
     'tool_result_too_large',
-    `${what}${size} does not fit in a result: over this server's limit of ${maxResultBytes} bytes; ${advice}`,
+    `message ${first.id}${size} does not fit in a result: over this server's limit of ${maxResultBytes} bytes; ${advice}`,
     { details: { ...(bytes === undefined ? {} : { result_bytes: bytes }), max_result_bytes: maxResultBytes } },
   );
 }

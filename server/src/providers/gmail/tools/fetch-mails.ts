@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
-import { firstItemTooLarge, readWithinBudget } from '../budgeted-reads.js';
+import { assertFirstMessageFits, readWithinBudget } from '../budgeted-reads.js';
 import { isMessageList, messageListSchema, parseResponse } from '../gmail-types.js';
 import { resolveLabelIds } from '../label-resolver.js';
 import type { CompactMessage } from '../message-format.js';
@@ -90,15 +90,11 @@ export const fetchMails = defineTool({
       },
       (ref) => readListedMessage(ctx, ref.id, { format: input.format, maxBodyChars }),
     );
-    const [first] = read.leftOut;
-    if (first && !read.kept.length) {
-      throw firstItemTooLarge(
-        `message ${first.id}`,
-        read.firstLeftOutBytes,
-        ctx.maxResultBytes,
-        input.format === 'raw' ? 'ask for format "full" instead of "raw"' : 'ask for format "metadata" or "minimal"',
-      );
-    }
+    assertFirstMessageFits(
+      read,
+      ctx.maxResultBytes,
+      input.format === 'raw' ? 'ask for format "full" instead of "raw"' : 'ask for format "metadata" or "minimal"',
+    );
     const messages: CompactMessage[] = read.kept;
     return {
       messages,

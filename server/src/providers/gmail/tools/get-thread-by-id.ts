@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../types.js';
 import { readOnly } from '../annotations.js';
-import { firstItemTooLarge, readWithinBudget } from '../budgeted-reads.js';
+import { assertFirstMessageFits, readWithinBudget } from '../budgeted-reads.js';
 import { parseResponse, threadSchema } from '../gmail-types.js';
 import { compactFor, formatQuery, SINGLE_BODY_CHARS } from '../message-reader.js';
 import { threadIdField } from '../params.js';
@@ -64,15 +64,7 @@ export const getThreadById = defineTool({
       (message) =>
         compactFor(ctx, message, { format: input.format, maxBodyChars, headerNames: input.metadata_headers }),
     );
-    const [first] = read.leftOut;
-    if (first && !read.kept.length) {
-      throw firstItemTooLarge(
-        `message ${first.id}`,
-        read.firstLeftOutBytes,
-        ctx.maxResultBytes,
-        'ask for format "metadata" or "minimal"',
-      );
-    }
+    assertFirstMessageFits(read, ctx.maxResultBytes, 'ask for format "metadata" or "minimal"');
     return {
       ...answer,
       messages: read.kept,
