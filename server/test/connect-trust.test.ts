@@ -116,6 +116,38 @@ describe('trust in the connect flow', () => {
     expect((await account(id)).authorization_details.oauth_token.domain).toBe('jane.doe@example.com');
   });
 
+  it('keeps the Google account a first consent bound when a second, which read the account unbound, finishes after it', async () => {
+    const id = fresh();
+    const firstLink = await link(id);
+    // What a second callback read before the first consent bound the account.
+    const { account: stale, connection } = await stack.services.accounts.get({ connector: 'MY_GMAIL', identifier: id });
+    expect(stale.provider_subject).toBeNull();
+    expect((await stack.consent(firstLink, { email: 'john.doe@example.com' })).status).toBe(200);
+    const jane = stack.sandbox.state.oauth.issueTokenDirectly({
+      email: 'jane.doe@example.com',
+      scopes: ['https://www.googleapis.com/auth/gmail.readonly'],
+      offline: true,
+    });
+    await expect(
+      stack.services.accounts.activate(
+        stale,
+        connection,
+        { accessToken: jane.access_token, refreshToken: jane.refresh_token, tokenType: 'Bearer' },
+        { subject: 'jane-subject', account: 'jane.doe@example.com' },
+      ),
+    ).rejects.toMatchObject({ code: 'identity_mismatch' });
+    const kept = await account(id);
+    expect(kept.status).toBe('ACTIVE');
+    expect(kept.authorization_details.oauth_token.domain).toBe('john.doe@example.com');
+    const profile = await stack.api<{ data: { emailAddress: string } }>('POST', '/api/v1/execute_tool', {
+      tool_name: 'gmail_get_profile',
+      connector: 'MY_GMAIL',
+      identifier: id,
+      params: {},
+    });
+    expect(profile.body.data.emailAddress).toBe('john.doe@example.com');
+  });
+
   it('lists the lifecycle of an account without a token or link secret, and keeps it after delete', async () => {
     const id = fresh();
     const url = await link(id);

@@ -7,7 +7,7 @@ import { ENCRYPTED_COLUMNS } from '../crypto/contexts.js';
 import type { Encryptor } from '../crypto/envelope.js';
 import { hashSecret, newId, newSecret, pkceChallenge } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OAuthClient, TokenSet } from '../oauth/client.js';
 import type { AccountEvents } from './account-events.js';
@@ -246,21 +246,22 @@ export class ConnectFlow {
     const identity = await this.deps.oauth.accountIdentity(app, tokens.accessToken);
     // Read again: a disconnect or another consent may have changed the binding meanwhile.
     const current = (await this.deps.accounts.get({ id: found.account.id })).account;
-    if (current.provider_subject && identity.subject !== current.provider_subject) {
+    const refuseOtherIdentity = async (bound: AccountRow): Promise<never> => {
       await this.deps.oauth.revoke(app, tokens.refreshToken ?? tokens.accessToken);
       if (!identity.subject) {
         throw await failed(new AppError('provider_error', 'the provider did not say which account consented'));
       }
-      await this.deps.events.record(current, 'account.identity_mismatch', {
+      await this.deps.events.record(bound, 'account.identity_mismatch', {
         link_id: link?.id,
-        provider_account: current.provider_account ?? undefined,
+        provider_account: bound.provider_account ?? undefined,
         attempted_provider_account: identity.account,
       });
       throw new AppError(
         'identity_mismatch',
-        `this account is connected to ${current.provider_account ?? 'another provider account'}; a different account cannot replace it`,
+        `this account is connected to ${bound.provider_account ?? 'another provider account'}; a different account cannot replace it`,
       );
-    }
+    };
+    if (current.provider_subject && identity.subject !== current.provider_subject) await refuseOtherIdentity(current);
 
     if (link?.user_verify_url) {
       const authRequestId = newSecret(32);
@@ -288,7 +289,14 @@ export class ConnectFlow {
       if (link.verify_state !== null) url.searchParams.set('state', link.verify_state);
       return { account, connection, verification: { url: url.toString() } };
     }
-    const account = await this.deps.accounts.activate(current, connection, tokens, identity);
+    let account: AccountRow;
+    try {
+      account = await this.deps.accounts.activate(current, connection, tokens, identity);
+    } catch (error) {
+      // Another consent bound the account between the read above and this write.
+      if (!isAppError(error) || error.code !== 'identity_mismatch') throw error;
+      return refuseOtherIdentity((await this.deps.accounts.get({ id: current.id })).account);
+    }
     await this.deps.events.record(account, 'account.consent_completed', {
       link_id: link?.id,
       provider_account: identity.account,

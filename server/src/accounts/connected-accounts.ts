@@ -474,13 +474,31 @@ export class ConnectedAccounts {
     // keep ours, unless it was dropped or never confirmed as this user's.
     const keepRefresh = account.status !== 'DISCONNECTED' && account.status !== 'PENDING_VERIFICATION';
     const previous = keepRefresh ? safeOpen(this.deps.vault, account)?.refresh_token : undefined;
-    return this.write(account, {
+    const values = {
       ...this.grantValues(account, connection, tokens, previous),
       status: 'ACTIVE',
       status_reason: null,
       provider_account: identity.account ?? account.provider_account,
       provider_subject: account.provider_subject ?? identity.subject ?? null,
-    });
+    };
+    const { subject } = identity;
+    if (subject === undefined) return this.write(account, values);
+    // The binding is compared and set in one statement: two consents through sibling links
+    // (a link from a tool error does not revoke the others) may both have read the account
+    // unbound, and the second must not replace the provider account the first bound.
+    const done = await this.deps.changes.write(['accounts'], (trx) =>
+      trx
+        .updateTable('connected_accounts')
+        .set(values)
+        .where('id', '=', account.id)
+        .where((eb) => eb.or([eb('provider_subject', 'is', null), eb('provider_subject', '=', subject)]))
+        .executeTakeFirst(),
+    );
+    this.deps.vault.forget(account.id);
+    if (Number(done.numUpdatedRows) === 0) {
+      throw new AppError('identity_mismatch', 'another provider account was connected to this account meanwhile');
+    }
+    return { ...account, ...values };
   }
 
   /**
