@@ -392,10 +392,14 @@ describe('the token endpoint rate limit', () => {
     expect(await limited.json()).toMatchObject({ error: 'rate_limited' });
   });
 
-  it('limits one client id across addresses, and neither addresses nor clients share a bucket', async () => {
-    expect((await ask({ client_id: 'sbc_busy' })).status).toBe(401);
-    expect((await ask({ client_id: 'sbc_busy' })).status).toBe(401);
-    expect((await ask({ client_id: 'sbc_busy' })).status).toBe(429);
+  it('limits the tokens one client is issued across addresses, never its wrong secrets, and neither addresses nor clients share a bucket', async () => {
+    const busy = await stack.services.apiClients.create('busy');
+    // Strangers who know the id spend their addresses' requests, not the client's.
+    for (let i = 0; i < 3; i++) expect((await ask({ client_id: busy.client_id })).status).toBe(401);
+    const issued = () => ask({ client_id: busy.client_id, client_secret: busy.client_secret });
+    expect((await issued()).status).toBe(200);
+    expect((await issued()).status).toBe(200);
+    expect((await issued()).status).toBe(429);
     for (let i = 0; i < 3; i++) expect((await ask({ client_id: `sbc_distinct_${i}` })).status).toBe(401);
     for (let i = 0; i < 3; i++) expect((await ask({})).status).toBe(401);
   });

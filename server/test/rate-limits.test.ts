@@ -79,7 +79,7 @@ describe('request rate limits', () => {
     }
   });
 
-  it('limits POST /oauth/token per client id with 429 rate_limited and Retry-After', async () => {
+  it('limits POST /oauth/token per address with 429 rate_limited and Retry-After', async () => {
     const stack = await startStack({ env: { SWITCHBOARD_RATE_LIMIT_TOKEN: '3/60' } });
     try {
       const answers = [];
