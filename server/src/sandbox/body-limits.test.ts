@@ -1,72 +1,20 @@
-import { request as httpRequest } from 'node:http';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoopbackServer, serveOnLoopback } from '../../test/support/loopback.js';
+import { postStreamed, type StreamedAnswer } from '../../test/support/streamed-post.js';
 import { createSandbox, type Sandbox } from './app.js';
 import { GMAIL_MAX_BODY_BYTES, OAUTH_MAX_BODY_BYTES } from './body-limits.js';
 
 const SIXTY_FOUR_MB = 64 * 1024 * 1024;
-const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 const MAIL = 'https://mail.google.com/';
+/** What an OAuth client sends to the token endpoint. */
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
-interface Answer {
-  status: number;
-  body: string;
-  /** Bytes of the body written before the answer came. */
-  sent: number;
-}
+/** POSTs a form body of up to `total` bytes (see postStreamed). */
+const post = (url: string, options: { total: number; contentLength?: number; headers?: Record<string, string> }) =>
+  postStreamed(url, { ...options, headers: { ...FORM, ...options.headers } });
 
-/**
- * POSTs up to `total` bytes (a chunked body unless `contentLength` is given, then only headers
- * go out), honouring backpressure, and stops sending as soon as the server answers.
- */
-function post(url: string, options: { total: number; contentLength?: number; headers?: Record<string, string> }) {
-  return new Promise<Answer>((resolve, reject) => {
-    let sent = 0;
-    let answered = false;
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
-      ...options.headers,
-      ...(options.contentLength === undefined
-        ? { 'transfer-encoding': 'chunked' }
-        : { 'content-length': String(options.contentLength) }),
-    };
-    const req = httpRequest(url, { method: 'POST', headers });
-    req.on('response', (res) => {
-      answered = true;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, body, sent });
-      });
-    });
-    // The server may close the socket once it has answered; only a failure before any answer counts.
-    req.on('error', (error) => {
-      if (!answered) reject(error);
-    });
-    if (options.contentLength !== undefined) {
-      req.flushHeaders();
-      return;
-    }
-    const pump = () => {
-      while (!answered && sent < options.total) {
-        sent += CHUNK.length;
-        if (!req.write(CHUNK)) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      if (!answered) req.end();
-    };
-    pump();
-  });
-}
-
-function googleMessage(answer: Answer): string {
+function googleMessage(answer: StreamedAnswer): string {
   return (JSON.parse(answer.body) as { error: { message: string } }).error.message;
 }
 

@@ -1,54 +1,9 @@
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeedConfig, ensureInstance } from '../mcp/support.js';
 import { type Stack, startStack } from '../support/index.js';
+import { postStreamed } from '../support/streamed-post.js';
 
 const SIXTY_FOUR_MB = 64 * 1024 * 1024;
-const CHUNK = Buffer.alloc(64 * 1024, 0x61);
-
-/**
- * Sends `total` bytes as a chunked body (no Content-Length), honouring backpressure, and
- * stops sending as soon as the server answers. Resolves with the answer and the bytes sent.
- */
-function sendChunked(
-  url: string,
-  headers: Record<string, string>,
-  total: number,
-): Promise<{ status: number; body: string; sent: number }> {
-  return new Promise((resolve, reject) => {
-    let sent = 0;
-    let answered = false;
-    const req = httpRequest(url, { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } });
-    req.on('response', (res) => {
-      answered = true;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, body, sent });
-      });
-    });
-    // The server may close the socket once it has answered; only a failure before any answer counts.
-    req.on('error', (error) => {
-      if (!answered) reject(error);
-    });
-    const pump = () => {
-      while (!answered && sent < total) {
-        sent += CHUNK.length;
-        if (!req.write(CHUNK)) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      if (!answered) req.end();
-    };
-    pump();
-  });
-}
-
 /** RSS growth while `run` runs, after a collection when the process exposes one. */
 async function rssGrowth(run: () => Promise<void>): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -83,11 +38,10 @@ describe('request bodies are limited as they stream in', () => {
   it('refuses a 64 MB chunked body to /oauth/token with an RFC 6749 413, without buffering it', async () => {
     let answer = { status: 0, body: '', sent: 0 };
     const growth = await rssGrowth(async () => {
-      answer = await sendChunked(
-        `${stack.url}/oauth/token`,
-        { 'content-type': 'application/x-www-form-urlencoded' },
-        SIXTY_FOUR_MB,
-      );
+      answer = await postStreamed(`${stack.url}/oauth/token`, {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        total: SIXTY_FOUR_MB,
+      });
     });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: 'invalid_request' });
@@ -97,11 +51,10 @@ describe('request bodies are limited as they stream in', () => {
   it('refuses a 64 MB chunked sign-in form with 413, without buffering it', async () => {
     let answer = { status: 0, body: '', sent: 0 };
     const growth = await rssGrowth(async () => {
-      answer = await sendChunked(
-        `${stack.url}/dashboard/sign-in`,
-        { 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
-        SIXTY_FOUR_MB,
-      );
+      answer = await postStreamed(`${stack.url}/dashboard/sign-in`, {
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
+        total: SIXTY_FOUR_MB,
+      });
     });
     expect(answer.status).toBe(413);
     expect(growth).toBeLessThan(20 * 1024 * 1024);
@@ -111,11 +64,10 @@ describe('request bodies are limited as they stream in', () => {
     const token = await stack.token();
     let answer = { status: 0, body: '', sent: 0 };
     const growth = await rssGrowth(async () => {
-      answer = await sendChunked(
-        `${stack.url}/api/v1/connections`,
-        { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        SIXTY_FOUR_MB,
-      );
+      answer = await postStreamed(`${stack.url}/api/v1/connections`, {
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        total: SIXTY_FOUR_MB,
+      });
     });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'payload_too_large' } });
@@ -125,11 +77,10 @@ describe('request bodies are limited as they stream in', () => {
   it('refuses a 64 MB chunked body to the MCP endpoint with a JSON-RPC 413, without buffering it', async () => {
     let answer = { status: 0, body: '', sent: 0 };
     const growth = await rssGrowth(async () => {
-      answer = await sendChunked(
-        instanceUrl,
-        { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        SIXTY_FOUR_MB,
-      );
+      answer = await postStreamed(instanceUrl, {
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        total: SIXTY_FOUR_MB,
+      });
     });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
@@ -138,27 +89,11 @@ describe('request bodies are limited as they stream in', () => {
 
   it('refuses a declared Content-Length over the limit before any route reads it', async () => {
     const token = await stack.token();
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${stack.url}/api/v1/connections`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${token}`,
-          'content-length': String(SIXTY_FOUR_MB),
-        },
-      });
-      req.on('response', (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => {
-          body += chunk.toString();
-        });
-        res.on('end', () => {
-          req.destroy();
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      });
-      req.on('error', reject);
-      req.write('{');
+    // Only the headers go out: the declared length alone is refused.
+    const answer = await postStreamed(`${stack.url}/api/v1/connections`, {
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      total: 0,
+      contentLength: SIXTY_FOUR_MB,
     });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'payload_too_large' } });

@@ -10,6 +10,7 @@ import { type ApiConfig, createSeedConfig, SEED_TOOLS } from '../mcp/support.js'
 import { type RunningSandbox, startSandbox } from '../support/sandbox.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { formFields, TestBrowser } from './browser.js';
+import { expectFixationRefused } from './fixation.js';
 import { MemoryProvider, REDIRECT_URI } from './memory-provider.js';
 
 /**
@@ -125,23 +126,7 @@ describe('MCP sign-in through the app’s OpenID Connect issuer', () => {
     const sentBack = await victim.follow(signInLink, (u) => u.pathname === requestPath);
     expect(sentBack.url.pathname).toBe(requestPath);
 
-    // The attacker's browser has the cookie but did not come back from the issuer: no page, no code.
-    const consent = await attacker.request(`${stack.url}${requestPath}`);
-    expect(consent.status).toBe(400);
-    const html = await consent.text();
-    expect(html).not.toContain('john.doe@example.com');
-    expect(html).toContain('auth_state_invalid');
-    const decided = await attacker.request(`${stack.url}${requestPath}`, { form: { decision: 'allow', csrf: 'x' } });
-    expect(decided.status).toBe(400);
-    expect(decided.headers.get('location')).toBeNull();
-
-    // John.doe's browser came back but did not start it: refused, and the sign-in ends.
-    const landed = await victim.request(sentBack.url);
-    expect(landed.status).toBe(400);
-    expect(await landed.text()).toContain('started in another browser');
-    const passedOn = await attacker.request(sentBack.url);
-    expect(passedOn.status).toBe(400);
-    expect(await passedOn.text()).not.toContain('john.doe@example.com');
+    await expectFixationRefused(stack.url, requestPath, { attacker, victim }, sentBack.url, 'john.doe@example.com');
     const grants = await stack.api<{ grants: { client_id: string }[] }>('GET', '/api/v1/mcp/oauth/grants');
     expect(grants.body.grants.map((g) => g.client_id)).not.toContain(clientId);
   });

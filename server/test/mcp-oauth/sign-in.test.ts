@@ -12,6 +12,7 @@ import { type LoopbackServer, serveOnLoopback } from '../support/loopback.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { serveAppLogin } from './app-login.js';
 import { formFields, TestBrowser } from './browser.js';
+import { expectFixationRefused } from './fixation.js';
 import { mcpPing } from './mcp-ping.js';
 import { MemoryProvider, REDIRECT_URI } from './memory-provider.js';
 
@@ -335,26 +336,7 @@ describe('MCP clients sign their users in at a config URL (Switchboard as author
     const sentBack = await victim.follow(loginLink, (u) => u.pathname === requestPath);
     expect(sentBack.url.pathname).toBe(requestPath);
 
-    // The attacker's browser has the cookie but did not come back from the app: no page, no code.
-    const consent = await attacker.request(`${stack.url}${requestPath}`);
-    expect(consent.status).toBe(400);
-    const html = await consent.text();
-    expect(html).not.toContain('john-doe');
-    expect(html).toContain('auth_state_invalid');
-    const decided = await attacker.request(`${stack.url}${requestPath}`, {
-      form: { decision: 'allow', csrf: 'unknown' },
-    });
-    expect(decided.status).toBe(400);
-    expect(decided.headers.get('location')).toBeNull();
-
-    // John-doe's browser came back but did not start it: refused, and the sign-in ends, so the
-    // link john-doe landed on is worth nothing passed on to the attacker either.
-    const landed = await victim.request(sentBack.url);
-    expect(landed.status).toBe(400);
-    expect(await landed.text()).toContain('started in another browser');
-    const passedOn = await attacker.request(sentBack.url);
-    expect(passedOn.status).toBe(400);
-    expect(await passedOn.text()).not.toContain('john-doe');
+    await expectFixationRefused(stack.url, requestPath, { attacker, victim }, sentBack.url, 'john-doe');
     expect(await grantsOfClient()).toBe(grantsBefore);
   });
 
