@@ -1,4 +1,3 @@
-import type { KyselyPlugin } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionRow } from '../src/connections/connections.js';
 import type { Services } from '../src/context.js';
@@ -8,6 +7,7 @@ import { createServices } from '../src/services.js';
 import { manualClock } from './support/clock.js';
 import { ENGINES } from './support/database.js';
 import { type Stack, startStack } from './support/stack.js';
+import { StatementHook } from './support/statement-hook.js';
 
 const VERIFY_URL = 'https://app.example/verify';
 
@@ -21,9 +21,9 @@ describe.each(ENGINES)('a consent held for user verification on %s', (engine) =>
   const clock = manualClock(Date.now());
   let stack: Stack;
   let connection: ConnectionRow;
-  /** The services of a process whose database runs `interfere` once, right after its next statement on user_verifications. */
+  /** The services of a process whose database runs `hook.next` once, right after its next statement on user_verifications. */
   let racing: Services;
-  let interfere: (() => Promise<unknown>) | undefined;
+  let hook: StatementHook;
   /** Another replica on its own connection to the same database. */
   let other: Services;
   let otherDb: DatabaseHandle;
@@ -35,29 +35,15 @@ describe.each(ENGINES)('a consent held for user verification on %s', (engine) =>
     const found = await stack.services.connections.findByName('MY_GMAIL');
     if (!found) throw new Error('connection missing');
     connection = found;
-    const verifications = new WeakSet<object>();
-    const plugin: KyselyPlugin = {
-      transformQuery(args) {
-        const kind = args.node.kind;
-        if (
-          (kind === 'DeleteQueryNode' || kind === 'InsertQueryNode' || kind === 'UpdateQueryNode') &&
-          JSON.stringify(args.node).includes('"name":"user_verifications"')
-        ) {
-          verifications.add(args.queryId);
-        }
-        return args.node;
-      },
-      async transformResult(args) {
-        const work = interfere;
-        if (work && verifications.has(args.queryId)) {
-          interfere = undefined;
-          await work();
-        }
-        return args.result;
-      },
-    };
+    hook = new StatementHook((node) => {
+      const kind = node.kind;
+      return (
+        (kind === 'DeleteQueryNode' || kind === 'InsertQueryNode' || kind === 'UpdateQueryNode') &&
+        JSON.stringify(node).includes('"name":"user_verifications"')
+      );
+    });
     const { services } = stack;
-    racing = createServices({ ...services, db: services.db.withPlugin(plugin), metrics: undefined });
+    racing = createServices({ ...services, db: services.db.withPlugin(hook.plugin), metrics: undefined });
     otherDb = await openDatabase(stack.db.reopen);
     other = createServices({ ...services, db: otherDb.db, metrics: undefined });
   });
@@ -70,7 +56,7 @@ describe.each(ENGINES)('a consent held for user verification on %s', (engine) =>
     await stack?.close();
   });
   afterEach(() => {
-    interfere = undefined;
+    hook.next = undefined;
   });
 
   const fresh = () => `held-${++people}`;
@@ -114,13 +100,13 @@ describe.each(ENGINES)('a consent held for user verification on %s', (engine) =>
   it('is never pending without its verification: a read by another replica in the middle of the hold expires nothing', async () => {
     const identifier = fresh();
     let seen: string | undefined;
-    interfere = async () => {
+    hook.next = async () => {
       // Any read of accounts runs the expiry of unverified accounts first.
       const { rows } = await other.accounts.list({ identifier, limit: 10, offset: 0 });
       seen = rows[0]?.status;
     };
     const { account, authRequestId } = await consent(racing, identifier, { userVerifyUrl: VERIFY_URL });
-    expect(interfere).toBeUndefined();
+    expect(hook.next).toBeUndefined();
     expect(seen).toBeDefined();
     expect(seen).not.toBe('EXPIRED');
     expect((await accountRow(account.id)).status).toBe('PENDING_VERIFICATION');

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRANT_MAX_AGE_MS, TokenVault } from '../src/connections/token-vault.js';
 import { AppError } from '../src/errors.js';
 import { manualClock } from './support/clock.js';
 import { ENGINES } from './support/database.js';
 import { type Stack, startStack } from './support/stack.js';
+import { StatementHook } from './support/statement-hook.js';
 
 /**
  * The vault's own rules, one at a time (issue 18's mutation testing of token-vault.ts): which
@@ -341,8 +341,8 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
 describe('a refresh on SQLite whose row changed after it was read', () => {
   let stack: Stack;
   let refreshRequests = 0;
-  /** The write of "another replica", run once, after the vault's next read of `connections`. */
-  let interfere: (() => void) | undefined;
+  /** Runs the write of "another replica" once, after the vault's next read of `connections`. */
+  let hook: StatementHook;
   let racing: TokenVault;
   let otherProcess: SQLite.Database;
 
@@ -356,27 +356,13 @@ describe('a refresh on SQLite whose row changed after it was read', () => {
     };
     stack = await startStack({ engine: 'sqlite', fetch: provider });
     await stack.createConnection('MY_GMAIL', 'gmail');
-    const readsOfConnections = new WeakSet<object>();
-    const plugin: KyselyPlugin = {
-      transformQuery(args) {
-        if (args.node.kind === 'SelectQueryNode' && JSON.stringify(args.node.from).includes('"name":"connections"')) {
-          readsOfConnections.add(args.queryId);
-        }
-        return args.node;
-      },
-      async transformResult(args) {
-        const write = interfere;
-        if (write && readsOfConnections.has(args.queryId)) {
-          interfere = undefined;
-          write();
-        }
-        return args.result;
-      },
-    };
+    hook = new StatementHook(
+      (node) => node.kind === 'SelectQueryNode' && JSON.stringify(node.from).includes('"name":"connections"'),
+    );
     otherProcess = new SQLite(join(stack.db.dataDir, 'switchboard.db'));
     const { services } = stack;
     racing = new TokenVault({
-      db: stack.db.db.withPlugin(plugin),
+      db: stack.db.db.withPlugin(hook.plugin),
       engine: 'sqlite',
       encryptor: services.encryptor,
       clock: services.clock,
@@ -404,7 +390,7 @@ describe('a refresh on SQLite whose row changed after it was read', () => {
   it('uses the token another replica stored meanwhile, without calling the provider', async () => {
     const accountId = await connect();
     const before = await racing.getAccessToken(accountId);
-    interfere = bump(
+    hook.next = bump(
       accountId,
       stack.services.vault.sealTokens(accountId, {
         accessToken: 'stored-by-the-other-replica',
@@ -414,20 +400,20 @@ describe('a refresh on SQLite whose row changed after it was read', () => {
     );
     const calls = refreshRequests;
     const grant = await racing.forceRefresh(accountId);
-    expect(interfere).toBeUndefined();
+    expect(hook.next).toBeUndefined();
     expect(refreshRequests - calls).toBe(0);
     expect(grant).toMatchObject({ accessToken: 'stored-by-the-other-replica', version: before.version + 1 });
   });
 
   it('refuses, rather than refreshes, an account another replica disconnected meanwhile', async () => {
     const accountId = await connect();
-    interfere = bump(accountId, { status: 'DISCONNECTED' });
+    hook.next = bump(accountId, { status: 'DISCONNECTED' });
     const calls = refreshRequests;
     const error = await racing.forceRefresh(accountId).then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(interfere).toBeUndefined();
+    expect(hook.next).toBeUndefined();
     expect(error).toMatchObject({ code: 'account_disconnected' });
     expect(refreshRequests - calls).toBe(0);
   });
