@@ -13,13 +13,20 @@ const NULL_BODY_STATUSES = new Set([204, 205, 304]);
  * `{method} /proxy{path}`: the SDKs' `actions.request`. The account comes from the headers
  * `connection_name` and `identifier` (underscores, as both SDKs send them; `connection-name`
  * too, for proxies in front of us that drop underscore headers, as nginx does by default).
- * Needs a management access token like /api/v1 (a `read` client may only GET).
+ * Needs an admin client's management token: even a GET acts as the user at the provider (it
+ * reads their mail), which is what running a tool does, and a `read` client may run none.
  */
 export function proxyRoutes(services: Services): Hono<AppEnv> {
   const { proxy, config } = services;
   const app = new Hono<AppEnv>();
   app.use('*', requireManagementToken(services));
   app.all('*', async (c) => {
+    if (c.get('clientScope') !== 'admin') {
+      throw new AppError(
+        'forbidden',
+        '/proxy acts as the user at the provider (a GET reads their mail); it needs an admin API client (scope "admin"), as running a tool does',
+      );
+    }
     const connectionName = c.req.header('connection_name') ?? c.req.header('connection-name');
     const identifier = c.req.header('identifier');
     if (!connectionName || !identifier) {

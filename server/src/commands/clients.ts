@@ -19,7 +19,8 @@ ID: the client's id (cli_…) or client_id (sbc_…).
 
 A revoked client gets no new access tokens and its tokens stop working on every replica
 within a second; a rotated secret also ends the tokens issued with the old one. A "read"
-client may only read (GET); "admin" (the default) may do everything.
+client may only read the management API (GET), not run tools or /proxy; "admin" (the default)
+may do everything.
 
 Options:
   --data-dir DIR   the server's data directory (default: SWITCHBOARD_DATA_DIR, or ${DEFAULT_DATA_DIR});
