@@ -20,7 +20,7 @@ export function readAdminCredentials(dataDir: string, given?: string): ClientCre
   } catch {
     throw new CommandError(
       `no admin credentials in ${file}`,
-      `pass --client-id and --client-secret (create some with \`${cliCommand('clients create', given)}\`), or --data-dir with the server’s data directory (the demo’s is .data/demo)`,
+      `pass --client-id and --client-secret-file (create some with \`${cliCommand('clients create', given)}\`), or --data-dir with the server’s data directory (the demo’s is .data/demo)`,
     );
   }
   const { client_id, client_secret } = (parsed ?? {}) as Partial<ClientCredentials>;

@@ -1,26 +1,33 @@
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { Connection, ConnectionList } from '@switchboard/sdk';
 import { loadConfig } from '../config.js';
 import { readAdminCredentials } from './admin-credentials.js';
 import { CommandError, parseOptions } from './command-error.js';
 import { CLI, cliCommand, DEFAULT_DATA_DIR, withDataDir } from './invocation.js';
+import { readSecretOption, STDIN_PATH } from './secret-option.js';
 
 export const CONNECTIONS_HELP = `${CLI} connections — list or create connections on a running server
 
 Usage:
   ${CLI} connections list   [--provider P]
-  ${CLI} connections create --name NAME --provider P [--oauth-client-id ID --oauth-client-secret SECRET] [--scopes a,b]
+  ${CLI} connections create --name NAME --provider P [--oauth-client-id ID --oauth-client-secret-file PATH] [--scopes a,b]
 
 Without OAuth app credentials a connection uses the built-in sandbox (a production server
 has none unless SWITCHBOARD_SANDBOX=true); with them, the real provider.
 
+Secrets are read from a file, or from standard input when PATH is -:
+  printf %s "$GOOGLE_CLIENT_SECRET" | ${CLI} connections create … --oauth-client-secret-file -
+--oauth-client-secret SECRET and --client-secret SECRET still work, but a secret on the command
+line is visible to other local users (ps) and stays in the shell history.
+
 Server options (both subcommands):
-  --url URL              the server (default: SWITCHBOARD_PUBLIC_URL, or http://localhost:PORT)
-  --client-id ID         management API credentials (default: the admin credentials the first
-  --client-secret SECRET   start wrote to DIR/admin-credentials.json)
-  --data-dir DIR         the server's data directory (default: SWITCHBOARD_DATA_DIR, or ${DEFAULT_DATA_DIR};
-                         the demo's is .data/demo)
-  --help                 this help`;
+  --url URL                  the server (default: SWITCHBOARD_PUBLIC_URL, or http://localhost:PORT)
+  --client-id ID             management API credentials (default: the admin credentials the first
+  --client-secret-file PATH    start wrote to DIR/admin-credentials.json)
+  --data-dir DIR             the server's data directory (default: SWITCHBOARD_DATA_DIR, or ${DEFAULT_DATA_DIR};
+                             the demo's is .data/demo)
+  --help                     this help`;
 
 /** The management API over plain fetch: a token from the client credentials, then JSON calls. */
 class Api {
@@ -52,7 +59,7 @@ class Api {
     if (response.status === 401) {
       throw new CommandError(
         'the server rejected the client credentials',
-        `check --client-id/--client-secret, or create new ones with \`${CLI} clients create\``,
+        `check --client-id/--client-secret-file, or create new ones with \`${CLI} clients create\``,
       );
     }
     return ((await this.read(response)) as { access_token: string }).access_token;
@@ -97,6 +104,7 @@ export async function connectionsCommand(
   env: Record<string, string | undefined>,
   args: string[],
   out: (text: string) => void = (text) => process.stdout.write(text),
+  stdin?: Readable,
 ): Promise<void> {
   // Options may come first (`--help`); the subcommand is the first word that is not one.
   const sub = args[0]?.startsWith('-') ? undefined : args[0];
@@ -109,10 +117,12 @@ export async function connectionsCommand(
           url: { type: 'string' },
           'client-id': { type: 'string' },
           'client-secret': { type: 'string' },
+          'client-secret-file': { type: 'string' },
           provider: { type: 'string' },
           name: { type: 'string' },
           'oauth-client-id': { type: 'string' },
           'oauth-client-secret': { type: 'string' },
+          'oauth-client-secret-file': { type: 'string' },
           scopes: { type: 'string' },
           'data-dir': { type: 'string' },
           help: { type: 'boolean', default: false },
@@ -120,7 +130,7 @@ export async function connectionsCommand(
         strict: true,
       }),
     `${CLI} connections --help`,
-    `${CLI} connections list|create [--name NAME] [--provider P] [--url URL] [--client-id ID --client-secret SECRET] [--data-dir DIR]`,
+    `${CLI} connections list|create [--name NAME] [--provider P] [--url URL] [--client-id ID --client-secret-file PATH] [--data-dir DIR]`,
   );
   if (values.help || !sub || sub === 'help') {
     out(`${CONNECTIONS_HELP}\n`);
@@ -133,11 +143,32 @@ export async function connectionsCommand(
     );
   }
 
+  // Standard input holds one secret: with both files on it, the second read would find nothing.
+  if (values['client-secret-file'] === STDIN_PATH && values['oauth-client-secret-file'] === STDIN_PATH) {
+    throw new CommandError(
+      'only one of --client-secret-file and --oauth-client-secret-file can be - (standard input)',
+      'put the other secret in a file and pass its path',
+    );
+  }
+  // Read only when a file option asks for it: process.stdin is opened on first use.
+  const input = () => stdin ?? process.stdin;
+  const clientSecret = await readSecretOption(
+    'client-secret',
+    { value: values['client-secret'], file: values['client-secret-file'] },
+    input,
+  );
+  // One without the other used to fall back to the admin credentials without a word.
+  if (Boolean(values['client-id']) !== Boolean(clientSecret)) {
+    throw new CommandError(
+      'give both --client-id and --client-secret-file, or neither (the admin credentials of --data-dir)',
+    );
+  }
+
   const config = loadConfig(withDataDir(env, values['data-dir']));
   const url = (values.url ?? config.publicUrl).replace(/\/+$/, '');
   const credentials =
-    values['client-id'] && values['client-secret']
-      ? { client_id: values['client-id'], client_secret: values['client-secret'] }
+    values['client-id'] && clientSecret
+      ? { client_id: values['client-id'], client_secret: clientSecret }
       : readAdminCredentials(config.dataDir, values['data-dir']);
   const api = new Api(url, credentials);
 
@@ -162,14 +193,19 @@ export async function connectionsCommand(
       `e.g. ${CLI} connections create --name MY_GMAIL --provider gmail`,
     );
   }
-  if (Boolean(values['oauth-client-id']) !== Boolean(values['oauth-client-secret'])) {
-    throw new CommandError('give both --oauth-client-id and --oauth-client-secret, or neither (sandbox)');
+  const oauthClientSecret = await readSecretOption(
+    'oauth-client-secret',
+    { value: values['oauth-client-secret'], file: values['oauth-client-secret-file'] },
+    input,
+  );
+  if (Boolean(values['oauth-client-id']) !== Boolean(oauthClientSecret)) {
+    throw new CommandError('give both --oauth-client-id and --oauth-client-secret-file, or neither (sandbox)');
   }
   const { connection } = await api.call<{ connection: Connection }>('POST', '/api/v1/connections', {
     name: values.name,
     provider: values.provider,
     oauth_client_id: values['oauth-client-id'],
-    oauth_client_secret: values['oauth-client-secret'],
+    oauth_client_secret: oauthClientSecret,
     scopes: values.scopes
       ? values.scopes
           .split(',')
