@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { OldestFirst } from './oldest-first.js';
 
 /**
  * How long a cached value may be served without a reload, at most. The change feed empties
@@ -23,6 +24,7 @@ export const AGE_SPREAD = 0.25;
  */
 export class ScopedCache<K, V> {
   private readonly entries = new Map<K, { value: V; expiresAt: number }>();
+  private readonly oldest = new OldestFirst(this.entries);
   private epoch = 0;
   /** Lookups since start, read by /metrics (plain numbers: a lookup stays two field writes cheap). */
   hits = 0;
@@ -64,11 +66,8 @@ export class ScopedCache<K, V> {
     if (generation !== this.epoch) return;
     // A key stored again moves to the end, so the map stays in the order entries were stored
     // (the order `sweep` relies on).
-    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) {
-      // Oldest insertion first: cheap, and a hot entry comes back on its next miss.
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
+    // Oldest insertion first: cheap, and a hot entry comes back on its next miss.
+    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) this.oldest.evict();
     const age = this.maxAgeMs * (1 - AGE_SPREAD * Math.random());
     this.entries.set(key, { value, expiresAt: this.clock.now() + age });
   }

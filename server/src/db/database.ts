@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
+import { OldestFirst } from '../cache/oldest-first.js';
 import { StartupError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
 import { withNamedStatements } from './pg-statements.js';
@@ -63,16 +64,14 @@ const MAX_PREPARED_STATEMENTS = 200;
  */
 function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
+  const oldest = new OldestFirst(statements);
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
       let statement = statements.get(text);
       if (!statement) {
         statement = sqlite.prepare(text);
-        if (statements.size >= MAX_PREPARED_STATEMENTS) {
-          const oldest = statements.keys().next();
-          if (!oldest.done) statements.delete(oldest.value);
-        }
+        if (statements.size >= MAX_PREPARED_STATEMENTS) oldest.evict();
         statements.set(text, statement);
       }
       return statement;

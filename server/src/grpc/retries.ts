@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { OldestFirst } from '../cache/oldest-first.js';
 
 /** A repeat this long after a failure is taken for a retry (the Python SDK repeats at once). */
 const RETRY_WINDOW_MS = 30_000;
@@ -14,6 +15,7 @@ const MAX_REMEMBERED = 10_000;
  */
 export class RetryWatch {
   private readonly failures = new Map<string, { attempts: number; at: number }>();
+  private readonly oldest = new OldestFirst(this.failures);
 
   constructor(private readonly now: () => number) {}
 
@@ -41,10 +43,7 @@ export class RetryWatch {
   failed(key: string, attempt: number): void {
     this.failures.delete(key);
     this.failures.set(key, { attempts: attempt, at: this.now() });
-    if (this.failures.size > MAX_REMEMBERED) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest !== undefined) this.failures.delete(oldest);
-    }
+    if (this.failures.size > MAX_REMEMBERED) this.oldest.evict();
   }
 
   succeeded(key: string): void {
