@@ -1,10 +1,12 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
+import type { VerifiedClient } from '../auth/api-clients.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { AppEnv } from '../context.js';
 import { hashSecret, newSecret } from '../crypto/random.js';
+import type { Engine } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 
 /** A session ends after this long without a request… */
@@ -29,6 +31,7 @@ export type DashboardEnv = { Variables: AppEnv['Variables'] & { session: Dashboa
 
 interface Deps {
   db: Kysely<Database>;
+  engine: Engine;
   clock: Clock;
   config: Config;
 }
@@ -67,30 +70,51 @@ export class DashboardSessions {
     return new Date(ms).toISOString();
   }
 
-  /** Starts a brand-new session (never reusing a presented id) and sets its cookie. */
-  async start(c: Context, apiClientId: string): Promise<void> {
+  /**
+   * Starts a brand-new session (never reusing a presented id) and sets its cookie, only while
+   * the client is as sign-in verified it: not revoked, its secret not rotated since. A rotation
+   * or revocation ends the client's sessions in its own transaction, so one committed between
+   * the secret check and this insert would miss the new row; the insert carries the check
+   * instead. On Postgres FOR SHARE makes it wait for a rotation still in flight and re-check
+   * the row it committed (without it, a snapshot taken before that commit passes, and the row
+   * can land after the rotation's delete ran); SQLite runs one writer at a time. False when no
+   * session was started.
+   */
+  async start(c: Context, client: Pick<VerifiedClient, 'id' | 'tokenVersion'>): Promise<boolean> {
+    const { db, engine, config } = this.deps;
     const now = this.deps.clock.now();
-    const old = getCookie(c, cookieNames(this.deps.config).session);
-    if (old) await this.deps.db.deleteFrom('dashboard_sessions').where('id_hash', '=', hashSecret(old)).execute();
-    await this.deps.db
+    const old = getCookie(c, cookieNames(config).session);
+    if (old) await db.deleteFrom('dashboard_sessions').where('id_hash', '=', hashSecret(old)).execute();
+    await db
       .deleteFrom('dashboard_sessions')
       .where((eb) =>
         eb.or([eb('expires_at', '<=', this.iso(now)), eb('last_seen_at', '<=', this.iso(now - IDLE_TIMEOUT_MS))]),
       )
       .execute();
     const token = newSecret(32);
-    await this.deps.db
+    const inserted = await db
       .insertInto('dashboard_sessions')
-      .values({
-        id_hash: hashSecret(token),
-        api_client_id: apiClientId,
-        csrf_token: newSecret(32),
-        created_at: this.iso(now),
-        last_seen_at: this.iso(now),
-        expires_at: this.iso(now + ABSOLUTE_TIMEOUT_MS),
-      })
-      .execute();
-    setCookie(c, cookieNames(this.deps.config).session, token, cookieOptions(this.deps.config));
+      .columns(['id_hash', 'api_client_id', 'csrf_token', 'created_at', 'last_seen_at', 'expires_at'])
+      .expression(
+        db
+          .selectFrom('api_clients')
+          .select((eb) => [
+            eb.val(hashSecret(token)).as('id_hash'),
+            eb.ref('id').as('api_client_id'),
+            eb.val(newSecret(32)).as('csrf_token'),
+            eb.val(this.iso(now)).as('created_at'),
+            eb.val(this.iso(now)).as('last_seen_at'),
+            eb.val(this.iso(now + ABSOLUTE_TIMEOUT_MS)).as('expires_at'),
+          ])
+          .where('id', '=', client.id)
+          .where('revoked_at', 'is', null)
+          .where('token_version', '=', client.tokenVersion)
+          .$if(engine === 'postgres', (query) => query.forShare()),
+      )
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+    setCookie(c, cookieNames(config).session, token, cookieOptions(config));
+    return true;
   }
 
   /** The live session behind the request's cookie, refreshing its idle timer; undefined otherwise. */

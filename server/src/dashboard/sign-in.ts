@@ -83,7 +83,8 @@ export function registerSignIn(dashboard: Hono<DashboardEnv>, services: Services
       );
     }
     const client = await verifyApiClient(db, clientId, field(form, 'client_secret'));
-    if (!client) {
+    // start refuses too when a rotation or revocation committed after this check.
+    if (!client || !(await sessions.start(c, client))) {
       return c.html(
         signInPage(c, services, {
           next,
@@ -93,7 +94,6 @@ export function registerSignIn(dashboard: Hono<DashboardEnv>, services: Services
         401,
       );
     }
-    await sessions.start(c, client.id);
     clearSignInToken(c, config);
     return c.redirect(next, 303);
   });
