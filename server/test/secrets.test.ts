@@ -307,3 +307,60 @@ describe.each(ENGINES)('re-encryption while a replica still seals with the old k
     });
   });
 });
+
+describe.each(ENGINES)('re-encryption of a table larger than a page, on %s', (engine) => {
+  let stack: Stack;
+  afterAll(() => stack?.close());
+
+  it('reads each table a page at a time in key order and rewraps every row of every page', async () => {
+    stack = await startStack({ engine });
+    await stack.createConnection('MY_GMAIL', 'gmail', {
+      oauth_client_secret: OAUTH_SECRET,
+      oauth_client_id: 'sandbox-app',
+      target: 'sandbox',
+    });
+    const { db, services } = stack;
+    const connection = await db.db.selectFrom('connections').select('id').executeTakeFirstOrThrow();
+    const tokens = { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer' };
+    const ids = Array.from({ length: 7 }, (_, i) => `ca_paged_${i}`);
+    await db.db
+      .insertInto('connected_accounts')
+      .values(
+        ids.map((id, i) =>
+          accountRow(id, connection.id, {
+            identifier: `user-${i}`,
+            status: 'ACTIVE',
+            ...services.vault.sealTokens(id, tokens),
+          }),
+        ),
+      )
+      .execute();
+    // Rows each read of connected_accounts brought back.
+    const pages: number[] = [];
+    const reads = new Set<QueryId>();
+    const recording = db.db.withPlugin({
+      transformQuery({ node, queryId }) {
+        const from = SelectQueryNode.is(node) ? node.from?.froms[0] : undefined;
+        if (from && TableNode.is(from) && from.table.identifier.name === 'connected_accounts') reads.add(queryId);
+        return node;
+      },
+      async transformResult({ queryId, result }) {
+        if (reads.has(queryId)) pages.push(result.rows.length);
+        return result;
+      },
+    });
+    const rotated = createEncryptor(`test5:${Buffer.alloc(32, 13).toString('base64')}`, [TEST_ENCRYPTION_KEY]);
+    const { reencrypted, remaining } = await reencryptAll(recording, rotated, 3);
+    expect(reencrypted.connected_accounts).toBe(7);
+    expect(remaining).toEqual([]);
+    // Pages of at most 3 rows, the short one ending the walk (the reads after it are the final count's).
+    expect(pages.slice(0, 3)).toEqual([3, 3, 1]);
+    const rows = await db.db.selectFrom('connected_accounts').select(['id', 'key_id', 'tokens_enc']).execute();
+    for (const row of rows) {
+      expect(row.key_id).toBe('test5');
+      expect(
+        JSON.parse(rotated.decrypt(row.tokens_enc ?? '', 'test5', `connected_accounts:${row.id}:tokens`)),
+      ).toMatchObject({ access_token: 'at' });
+    }
+  });
+});
