@@ -423,6 +423,22 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0014_session_revocation_generations': {
+    async up(db: Kysely<unknown>) {
+      // A revocation counts up instead of only stamping the revoking replica's clock, and a
+      // session token carries the count it was minted at: two replicas' clocks are never
+      // compared. A pair revoked before this (once at least) stands at 1, so the tokens
+      // minted from now on, which carry its count, are told apart from those it ended.
+      await db.schema
+        .alterTable('mcp_session_revocations')
+        .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await (db as Kysely<{ mcp_session_revocations: { generation: number } }>)
+        .updateTable('mcp_session_revocations')
+        .set({ generation: 1 })
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

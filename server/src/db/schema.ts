@@ -206,11 +206,16 @@ export interface DashboardSessionsTable {
   expires_at: string;
 }
 
-/** Per (config, identifier): MCP session tokens issued before `not_before` are refused. */
+/**
+ * Per (config, identifier): how many times its MCP session tokens were revoked; a token
+ * minted at a smaller count is refused. `not_before` orders the tokens minted before the
+ * count existed (no `rev` claim), by the revoking replica's clock.
+ */
 export interface McpSessionRevocationsTable {
   config_id: string;
   identifier: string;
   not_before: string;
+  generation: ColumnType<number, number | undefined, number>;
 }
 
 export interface Database {

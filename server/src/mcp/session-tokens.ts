@@ -36,13 +36,19 @@ interface Deps {
   changes: ChangeFeed;
 }
 
+/** Where (config, identifier) stands with revocations: none yet is generation 0. */
+interface Revocation {
+  generation: number;
+  /** The revoking replica's clock at the last revocation, in ms. */
+  notBefore: number | undefined;
+}
+
 /**
  * What a token of (config, identifier) is checked against: the user's ACTIVE accounts on
- * the config's connections (id → who consented), and the revocation time, if any.
+ * the config's connections (id → who consented), and its revocations.
  */
-interface Standing {
+interface Standing extends Revocation {
   accounts: Map<string, string>;
-  notBefore: number | undefined;
 }
 
 /** (config, identifier) pairs whose standing is kept per process. */
@@ -77,17 +83,22 @@ export class SessionTokens {
     if (!config.mappings.length) {
       throw new AppError('failed_precondition', `MCP config ${config.name} maps no connections`);
     }
-    const accounts = await this.deps.db
-      .selectFrom('connected_accounts')
-      .select(['id', 'connection_id', 'provider_account'])
-      .where(
-        'connection_id',
-        'in',
-        config.mappings.map((m) => m.connection_id),
-      )
-      .where('identifier', '=', identifier)
-      .where('status', '=', 'ACTIVE')
-      .execute();
+    const [accounts, revocation] = await Promise.all([
+      this.deps.db
+        .selectFrom('connected_accounts')
+        .select(['id', 'connection_id', 'provider_account'])
+        .where(
+          'connection_id',
+          'in',
+          config.mappings.map((m) => m.connection_id),
+        )
+        .where('identifier', '=', identifier)
+        .where('status', '=', 'ACTIVE')
+        .execute(),
+      // Read before signing: a revocation that commits in between is counted after this
+      // reading, so it ends this token too (refused rather than wrongly kept).
+      this.revocation(config.id, identifier),
+    ]);
     const active = new Map(accounts.map((a) => [a.connection_id, a.id]));
     const who = new Map(accounts.map((a) => [a.id, consentedBy(a.provider_account)]));
     const missing = config.mappings.filter((m) => !active.has(m.connection_id)).map((m) => m.connection_name);
@@ -102,14 +113,19 @@ export class SessionTokens {
     const ids = config.mappings.map((m) => active.get(m.connection_id) ?? '');
     const mintedMs = this.deps.clock.now();
     const token = await this.deps.signingKeys.sign(
-      // ca_ids/ca_who: the accounts the token is for and who consented to each; `mint_ms`
-      // orders the token against a revocation more finely than `iat` (whole seconds).
+      // ca_ids/ca_who: the accounts the token is for and who consented to each. `rev`: the
+      // revocations of (config, user) so far, which orders the token against the next one
+      // whatever the replicas' clocks say; `rev_nb`: the last one's not_before as read, which
+      // an older build, counting nothing, still moves (a rolling upgrade). `mint_ms` is for
+      // older builds, which order by clock (more finely than `iat`, in whole seconds).
       {
         sub: identifier,
         mcp_cfg: config.id,
         ca_ids: ids,
         ca_who: ids.map((id) => who.get(id) ?? ''),
         mint_ms: mintedMs,
+        rev: revocation.generation,
+        ...(revocation.notBefore === undefined ? {} : { rev_nb: revocation.notBefore }),
       },
       { audience: configServerUrl(publicUrl, config.id), issuer: publicUrl, expiresInSeconds, issuedAtMs: mintedMs },
     );
@@ -119,16 +135,23 @@ export class SessionTokens {
   }
 
   /**
-   * Ends every token of `identifier` at config `configId` issued until now, on every
-   * replica within a poll of the change feed; tokens minted afterwards work.
+   * Ends every token of `identifier` at config `configId` minted until now, whichever
+   * replica minted it, on every replica within a poll of the change feed; tokens minted
+   * afterwards work. One statement counts the revocation, so concurrent ones both count.
    */
   async revoke(configId: string, identifier: string): Promise<void> {
+    // Kept for tokens without `rev` (minted by an older build) and for older builds' verify.
     const notBefore = new Date(this.deps.clock.now()).toISOString();
     await this.deps.changes.write(['clients'], (trx) =>
       trx
         .insertInto('mcp_session_revocations')
-        .values({ config_id: configId, identifier, not_before: notBefore })
-        .onConflict((oc) => oc.columns(['config_id', 'identifier']).doUpdateSet({ not_before: notBefore }))
+        .values({ config_id: configId, identifier, not_before: notBefore, generation: 1 })
+        .onConflict((oc) =>
+          oc.columns(['config_id', 'identifier']).doUpdateSet((eb) => ({
+            not_before: notBefore,
+            generation: eb('mcp_session_revocations.generation', '+', 1),
+          })),
+        )
         .execute(),
     );
   }
@@ -149,8 +172,15 @@ export class SessionTokens {
     const who = Array.isArray(payload.ca_who) ? payload.ca_who : undefined;
     if (!Array.isArray(ids) || !ids.length || (who && who.length !== ids.length)) return undefined;
     const standing = await this.standing(configId, identifier);
-    const minted = typeof payload.mint_ms === 'number' ? payload.mint_ms : (payload.iat ?? 0) * 1000;
-    if (standing.notBefore !== undefined && minted < standing.notBefore) return undefined;
+    if (typeof payload.rev === 'number') {
+      // Revoked since the mint: counted by this build, or (rev_nb moved) by an older one.
+      const seen = typeof payload.rev_nb === 'number' ? payload.rev_nb : undefined;
+      if (payload.rev < standing.generation || seen !== standing.notBefore) return undefined;
+    } else {
+      // Minted by an older build: ordered by the minting and revoking replicas' clocks.
+      const minted = typeof payload.mint_ms === 'number' ? payload.mint_ms : (payload.iat ?? 0) * 1000;
+      if (standing.notBefore !== undefined && minted < standing.notBefore) return undefined;
+    }
     for (const [index, id] of ids.entries()) {
       const consented = typeof id === 'string' ? standing.accounts.get(id) : undefined;
       if (consented === undefined || (who && consented !== who[index])) return undefined;
@@ -173,18 +203,25 @@ export class SessionTokens {
         .where('a.identifier', '=', identifier)
         .where('a.status', '=', 'ACTIVE')
         .execute(),
-      this.deps.db
-        .selectFrom('mcp_session_revocations')
-        .select('not_before')
-        .where('config_id', '=', configId)
-        .where('identifier', '=', identifier)
-        .executeTakeFirst(),
+      this.revocation(configId, identifier),
     ]);
     const standing: Standing = {
       accounts: new Map(accounts.map((a) => [a.id, consentedBy(a.provider_account)])),
-      notBefore: revocation ? Date.parse(revocation.not_before) : undefined,
+      ...revocation,
     };
     this.standings.set(key, standing, generation);
     return standing;
+  }
+
+  private async revocation(configId: string, identifier: string): Promise<Revocation> {
+    const row = await this.deps.db
+      .selectFrom('mcp_session_revocations')
+      .select(['generation', 'not_before'])
+      .where('config_id', '=', configId)
+      .where('identifier', '=', identifier)
+      .executeTakeFirst();
+    return row
+      ? { generation: row.generation, notBefore: Date.parse(row.not_before) }
+      : { generation: 0, notBefore: undefined };
   }
 }

@@ -1,5 +1,8 @@
 import { decodeJwt } from 'jose';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLL_MS } from '../../src/cache/change-feed.js';
+import { openDatabase } from '../../src/db/database.js';
 import { AppError } from '../../src/errors.js';
 import type { ConfigDetail } from '../../src/mcp/configs.js';
 import { parseExpiry } from '../../src/mcp/session-tokens.js';
@@ -74,7 +77,7 @@ describe.each(ENGINES)('minting and verifying session tokens directly (%s)', (en
   const sign = (claims: Record<string, unknown>, audience = url()) =>
     stack.services.signingKeys.sign(claims, { audience, issuer: stack.url, expiresInSeconds: 600 });
 
-  it('puts the user, the config, its accounts in mapping order and the mint time in the token', async () => {
+  it('puts the user, the config, its accounts in mapping order, the mint time and the revocation count in the token', async () => {
     const user = await connectBoth();
     const minted = await tokens().mint(config, user.identifier, 600);
     const claims = decodeJwt(minted.token);
@@ -83,9 +86,11 @@ describe.each(ENGINES)('minting and verifying session tokens directly (%s)', (en
       mcp_cfg: config.id,
       ca_ids: [user.gmail, user.calendar],
       mint_ms: clock.now(),
+      rev: 0,
       aud: url(),
       iss: stack.url,
     });
+    expect(claims).not.toHaveProperty('rev_nb');
     expect(claims.ca_who).toHaveLength(2);
     expect(claims.ca_who).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/), expect.stringMatching(/^[0-9a-f]{16}$/)]);
     // Different people consented to the two accounts.
@@ -190,9 +195,9 @@ describe.each(ENGINES)('minting and verifying session tokens directly (%s)', (en
     expect(await tokens().verify((await tokens().mint(config, other.identifier, 600)).token, config.id)).toBeDefined();
   });
 
-  it('orders a token without mint_ms by its iat, in whole seconds', async () => {
+  it('orders a token without rev and mint_ms by its iat, in whole seconds', async () => {
     const user = await connectBoth();
-    const claims = decodeJwt((await tokens().mint(config, user.identifier, 600)).token);
+    const claims = { ...decodeJwt((await tokens().mint(config, user.identifier, 600)).token), rev: undefined };
     const legacy = await sign({ ...claims, mint_ms: undefined });
     expect(await tokens().verify(legacy, config.id)).toBeDefined();
     // Revoked 700 ms into the second the token was issued in: iat * 1000 is before it.
@@ -203,6 +208,46 @@ describe.each(ENGINES)('minting and verifying session tokens directly (%s)', (en
     const later = await sign({ ...claims, mint_ms: undefined });
     expect(await tokens().verify(later, config.id)).toEqual({ identifier: user.identifier, configId: config.id });
   });
+
+  it('counts two revocations made at the same instant as two', async () => {
+    const user = await connectBoth();
+    await tokens().revoke(config.id, user.identifier);
+    const between = await tokens().mint(config, user.identifier, 600);
+    expect(decodeJwt(between.token)).toMatchObject({ rev: 1, rev_nb: clock.now() });
+    await tokens().revoke(config.id, user.identifier);
+    expect(await tokens().verify(between.token, config.id)).toBeUndefined();
+    const after = await tokens().mint(config, user.identifier, 600);
+    expect(decodeJwt(after.token).rev).toBe(2);
+    expect(await tokens().verify(after.token, config.id)).toBeDefined();
+  });
+
+  it("ends this build's tokens when an older build revokes (it moves not_before and counts nothing)", async () => {
+    const user = await connectBoth();
+    const older = async () =>
+      stack.services.changes.write(['clients'], (trx) =>
+        trx
+          .insertInto('mcp_session_revocations')
+          .values({
+            config_id: config.id,
+            identifier: user.identifier,
+            not_before: new Date(clock.now()).toISOString(),
+          })
+          .onConflict((oc) =>
+            oc.columns(['config_id', 'identifier']).doUpdateSet({ not_before: new Date(clock.now()).toISOString() }),
+          )
+          .execute(),
+      );
+    const first = await tokens().mint(config, user.identifier, 600);
+    clock.advance(1);
+    await older();
+    expect(await tokens().verify(first.token, config.id)).toBeUndefined();
+    const second = await tokens().mint(config, user.identifier, 600);
+    expect(await tokens().verify(second.token, config.id)).toBeDefined();
+    clock.advance(1);
+    await older();
+    expect(await tokens().verify(second.token, config.id)).toBeUndefined();
+  });
+
   it("forgets what it cached about a user once the config stops mapping one of the token's accounts", async () => {
     const user = await connectBoth();
     const minted = await tokens().mint(config, user.identifier, 600);
@@ -224,5 +269,121 @@ describe.each(ENGINES)('minting and verifying session tokens directly (%s)', (en
         ],
       });
     }
+  });
+});
+
+/**
+ * Two replicas on one database whose clocks disagree by 5 s (B behind A): a revocation is
+ * ordered against the tokens by its count, never by comparing the two clocks.
+ */
+describe.each(ENGINES)('revoking session tokens across replicas whose clocks disagree (%s)', (engine) => {
+  const start = Date.UTC(2026, 10, 24, 9, 0, 0);
+  const clockA = manualClock(start);
+  const clockB = manualClock(start - 5_000);
+  let a: Stack;
+  let b: Stack;
+  let config: ConfigDetail;
+  let people = 0;
+  beforeAll(async () => {
+    a = await startStack({ engine, clock: clockA });
+    b = await startStack({ database: a.db, clock: clockB });
+    await a.createConnection('MY_GMAIL', 'gmail');
+    const created = await a.api<{ config: ApiConfig }>('POST', '/api/v1/mcp/configs', {
+      name: 'skewed',
+      connection_tool_mappings: [{ connection_name: 'MY_GMAIL', tools: ['gmail_fetch_mails'] }],
+    });
+    config = await a.services.mcpConfigs.get(created.body.config.id);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  const person = async () => {
+    const identifier = `skewed-${++people}`;
+    await a.connectAccount('MY_GMAIL', identifier);
+    return identifier;
+  };
+  /** Time passes on both replicas (the skew stays), past a poll of the change feed. */
+  const later = () => {
+    clockA.advance(DEFAULT_POLL_MS + 1);
+    clockB.advance(DEFAULT_POLL_MS + 1);
+  };
+  /** What each replica answers for the token: [A, B], true when it is accepted. */
+  const accepted = async (token: string) => [
+    (await a.services.sessionTokens.verify(token, config.id)) !== undefined,
+    (await b.services.sessionTokens.verify(token, config.id)) !== undefined,
+  ];
+
+  it('ends a token minted on A by a revocation on B, whose clock reads 5 s earlier', async () => {
+    const identifier = await person();
+    const minted = await a.services.sessionTokens.mint(config, identifier, 600);
+    expect(await accepted(minted.token)).toEqual([true, true]);
+    later();
+    await b.services.sessionTokens.revoke(config.id, identifier);
+    later();
+    expect(await accepted(minted.token)).toEqual([false, false]);
+  });
+
+  it('keeps a token minted on B after a revocation on A, although B reads a time before it', async () => {
+    const identifier = await person();
+    await a.services.sessionTokens.revoke(config.id, identifier);
+    later();
+    const minted = await b.services.sessionTokens.mint(config, identifier, 600);
+    expect(decodeJwt(minted.token).mint_ms).toBeLessThan(clockA.now() - 4_000);
+    expect(await accepted(minted.token)).toEqual([true, true]);
+  });
+
+  it('still orders a token without rev (minted by an older build) by its mint time against not_before', async () => {
+    const identifier = await person();
+    const claims = {
+      ...decodeJwt((await a.services.sessionTokens.mint(config, identifier, 600)).token),
+      rev: undefined,
+    };
+    const sign = (mintMs: number) =>
+      a.services.signingKeys.sign(
+        { ...claims, mint_ms: mintMs },
+        { audience: claims.aud as string, issuer: a.url, expiresInSeconds: 600 },
+      );
+    const before = await sign(clockB.now());
+    later();
+    await b.services.sessionTokens.revoke(config.id, identifier);
+    const revokedAt = clockB.now();
+    later();
+    const after = await sign(revokedAt);
+    // The count moved past both; their mint times, on the revoking replica's clock, decide.
+    expect(await accepted(before)).toEqual([false, false]);
+    expect(await accepted(after)).toEqual([true, true]);
+    expect(await accepted(await sign(revokedAt - 1))).toEqual([false, false]);
+  });
+
+  it('counts a revocation made before the count existed as one when the database is upgraded', async () => {
+    const identifier = await person();
+    const claims = {
+      ...decodeJwt((await a.services.sessionTokens.mint(config, identifier, 600)).token),
+      rev: undefined,
+    };
+    const db = a.db.db;
+    // The database as the build before migration 0014 left it, revoked once.
+    await sql`alter table mcp_session_revocations drop column generation`.execute(db);
+    await sql`delete from kysely_migration where name = '0014_session_revocation_generations'`.execute(db);
+    const revokedAt = clockA.now();
+    await sql`insert into mcp_session_revocations (config_id, identifier, not_before)
+      values (${config.id}, ${identifier}, ${new Date(revokedAt).toISOString()})`.execute(db);
+    await (await openDatabase({ ...a.db.reopen })).close();
+    const row = await db
+      .selectFrom('mcp_session_revocations')
+      .select('generation')
+      .where('identifier', '=', identifier)
+      .executeTakeFirstOrThrow();
+    expect(row.generation).toBe(1);
+    const older = await a.services.signingKeys.sign(
+      { ...claims, mint_ms: revokedAt - 1 },
+      { audience: claims.aud as string, issuer: a.url, expiresInSeconds: 600 },
+    );
+    expect(await accepted(older)).toEqual([false, false]);
+    const minted = await b.services.sessionTokens.mint(config, identifier, 600);
+    expect(decodeJwt(minted.token).rev).toBe(1);
+    expect(await accepted(minted.token)).toEqual([true, true]);
   });
 });
