@@ -24,16 +24,7 @@ describe.each(ENGINES)('instance URLs and the read scope on %s', (engine) => {
     listener = await listenOnLoopback(stack);
     await createSeedConfig(stack);
     instance = await ensureInstance(stack, 'reminder-manager', 'john-doe');
-    const reader = await stack.services.apiClients.create('instance-reader', 'read');
-    const issued = await stack.fetch(`${stack.url}/oauth/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: reader.client_id,
-        client_secret: reader.client_secret,
-      }),
-    });
-    readToken = ((await issued.json()) as { access_token: string }).access_token;
+    readToken = await stack.tokenOf(await stack.services.apiClients.create('instance-reader', 'read'));
   });
 
   afterAll(async () => {

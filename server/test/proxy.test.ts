@@ -219,26 +219,17 @@ describe('/proxy: a call to the provider’s own API for a connected account', (
   });
 
   it('refuses a read client even a GET, which would read the user’s mail, and sends nothing', async () => {
-    const reader = await stack.services.apiClients.create('proxy-reader', 'read');
-    const issued = await stack.fetch(`${stack.url}/oauth/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: reader.client_id,
-        client_secret: reader.client_secret,
-      }),
-    });
-    const { access_token } = (await issued.json()) as { access_token: string };
+    const readToken = await stack.tokenOf(await stack.services.apiClients.create('proxy-reader', 'read'));
     const before = sent.length;
     for (const method of ['GET', 'HEAD', 'POST']) {
-      const answer = await proxy('/gmail/v1/users/me/messages', { method, token: access_token });
+      const answer = await proxy('/gmail/v1/users/me/messages', { method, token: readToken });
       expect(answer.status, method).toBe(403);
       if (method !== 'HEAD') expect(((await answer.json()) as ErrorAnswer).error?.code).toBe('forbidden');
     }
     expect(sent.length).toBe(before);
     // The same client still reads what a read client may: the management API's GETs.
     const listed = await stack.fetch(`${stack.url}/api/v1/connections`, {
-      headers: { authorization: `Bearer ${access_token}` },
+      headers: { authorization: `Bearer ${readToken}` },
     });
     expect(listed.status).toBe(200);
   });

@@ -36,6 +36,8 @@ export interface Stack {
   admin: IssuedClient;
   /** A management access token of the admin client. */
   token(): Promise<string>;
+  /** A management access token of another client (a `read` one, say), fetched anew each time. */
+  tokenOf(client: { client_id: string; client_secret: string }): Promise<string>;
   /** Calls the management API with the admin token; returns status and parsed JSON. */
   api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /**
@@ -118,19 +120,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   app = created.app;
   const admin = await createApiClient(db.db, clock, 'test-admin');
 
-  let cached: { token: string; until: number } | undefined;
-  const token = async () => {
-    if (cached && cached.until > clock.now()) return cached.token;
+  const issue = async (client: { client_id: string; client_secret: string }) => {
     const response = await stackFetch(`${url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'client_credentials',
-        client_id: admin.client_id,
-        client_secret: admin.client_secret,
+        client_id: client.client_id,
+        client_secret: client.client_secret,
       }),
     });
-    const body = (await response.json()) as { access_token: string; expires_in: number };
+    return (await response.json()) as { access_token: string; expires_in: number };
+  };
+  let cached: { token: string; until: number } | undefined;
+  const token = async () => {
+    if (cached && cached.until > clock.now()) return cached.token;
+    const body = await issue(admin);
     cached = { token: body.access_token, until: clock.now() + (body.expires_in - 60) * 1000 };
     return body.access_token;
   };
@@ -194,6 +199,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sandbox,
     admin,
     token,
+    tokenOf: async (client) => (await issue(client)).access_token,
     api,
     consent,
     createConnection,
