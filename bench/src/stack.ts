@@ -144,8 +144,7 @@ export class Admin {
   /**
    * The admin of a started Switchboard. On SQLite (the embedded default) it reads the
    * first-start credentials file; with Postgres the server runs in production mode, which
-   * prints the first admin secret once and never writes it, so the bench makes its own
-   * client in the shared database.
+   * creates no admin client, so the bench makes its own in the shared database.
    */
   static async forServer(server: Switchboard, databaseUrl: string | undefined): Promise<Admin> {
     if (!databaseUrl) return Admin.fromDataDir(server.url, server.dataDir);

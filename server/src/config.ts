@@ -133,8 +133,8 @@ export interface Config {
   publicUrl: string;
   /**
    * Production mode, decided by rule: Postgres, or a public URL that is not this machine.
-   * Then the sandbox stays off unless asked for, the encryption key must be given, and the
-   * first admin secret is printed but never written to disk.
+   * Then the sandbox stays off unless asked for, the encryption key must be given, and no
+   * admin client is created at start (`switchboard clients create` makes the first one).
    */
   production: boolean;
   databaseUrl: string | undefined;

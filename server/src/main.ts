@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import type { Hono } from 'hono';
 import { type AppEnv, createApp } from './app.js';
-import { createFirstAdmin, type IssuedClient } from './auth/api-clients.js';
+import { createFirstAdmin, hasActiveAdminClient, type IssuedClient } from './auth/api-clients.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { type Clock, systemClock } from './clock.js';
 import {
@@ -46,7 +46,7 @@ export interface RunningServer {
   server: Server;
   /** HTTPS: where its certificate is, and whether this start made it (SWITCHBOARD_TLS_SELF_SIGNED). */
   tls?: { certFile: string; keyFile: string; selfSigned: boolean };
-  /** Set when this start created the first admin client. */
+  /** Set when this start created the first admin client (the embedded default only). */
   adminClient?: IssuedClient;
   /** The sandbox at a host root on its own port (what connections that target it use), when it has one. */
   sandboxUrl?: string;
@@ -73,6 +73,14 @@ function tuneHeap(percent: number): void {
 }
 
 export { httpServerOptions, limitConnections };
+
+/** What a start tells its caller about the first admin client, for the caller to print. */
+export interface FirstAdminHooks {
+  /** The embedded default created it and saved it to `file` (mode 0600). */
+  onAdminCreated?: (client: IssuedClient, file: string) => void;
+  /** Production mode, and no admin client can get tokens: the operator must create one. */
+  onNoAdminClient?: () => void;
+}
 
 /** Files others on this machine can read (the data directory, the SQLite file): one warning each. */
 function warnAboutSharedFiles(dataDir: string, warn: (message: string) => void): void {
@@ -123,11 +131,7 @@ function describeSandbox(config: Config): string {
  */
 export async function startServer(
   env: Record<string, string | undefined>,
-  options: {
-    logDestination?: NodeJS.WritableStream;
-    /** `file` is where the credentials were saved: only in the embedded default, never in production. */
-    onAdminCreated?: (client: IssuedClient, file: string | undefined) => void;
-  } = {},
+  options: FirstAdminHooks & { logDestination?: NodeJS.WritableStream } = {},
 ): Promise<RunningServer> {
   const config = loadConfig(env);
   tuneHeap(config.heapGrowingPercent);
@@ -215,26 +219,11 @@ interface Opened {
 async function startServing(
   env: Record<string, string | undefined>,
   config: Config,
-  options: { onAdminCreated?: (client: IssuedClient, file: string | undefined) => void },
+  options: FirstAdminHooks,
   started: Opened,
 ): Promise<RunningServer> {
   const { handle, logger, clock } = started;
-  // Replicas starting at once on an empty database: only one of them creates (and prints) it.
-  const adminClient = await createFirstAdmin(handle.db, handle.engine, clock);
-  if (adminClient) {
-    // The embedded default keeps the secret for the demo and the CLI; production prints it once, and no file holds it.
-    let file: string | undefined;
-    if (!config.production) {
-      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-      file = join(config.dataDir, 'admin-credentials.json');
-      writeFileSync(
-        file,
-        `${JSON.stringify({ client_id: adminClient.client_id, client_secret: adminClient.client_secret }, null, 2)}\n`,
-        { mode: 0o600 },
-      );
-    }
-    options.onAdminCreated?.(adminClient, file);
-  }
+  const adminClient = await firstAdmin(config, handle, clock, options);
 
   const tls = await loadTls(config, clock.now());
   // The port is bound before the app is built: with PORT=0 the system picks it, and every URL
@@ -284,6 +273,36 @@ async function startServing(
     await sandboxListener?.close();
     throw error;
   }
+}
+
+/**
+ * The embedded default makes the first admin client and keeps its secret for the demo and the
+ * CLI. Production mode makes none: a secret printed by a server lands in every log store for
+ * its retention, so the operator creates the first admin with `switchboard clients create`,
+ * which prints it to their terminal only, and each start says so until an admin client exists.
+ */
+async function firstAdmin(
+  config: Config,
+  handle: DatabaseHandle,
+  clock: Clock,
+  hooks: FirstAdminHooks,
+): Promise<IssuedClient | undefined> {
+  if (config.production) {
+    if (!(await hasActiveAdminClient(handle.db))) hooks.onNoAdminClient?.();
+    return undefined;
+  }
+  // Processes starting at once on an empty database: only one of them creates (and prints) it.
+  const adminClient = await createFirstAdmin(handle.db, handle.engine, clock);
+  if (!adminClient) return undefined;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const file = join(config.dataDir, 'admin-credentials.json');
+  writeFileSync(
+    file,
+    `${JSON.stringify({ client_id: adminClient.client_id, client_secret: adminClient.client_secret }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
+  hooks.onAdminCreated?.(adminClient, file);
+  return adminClient;
 }
 
 /** What the bound port hands its requests to once the app is built. */

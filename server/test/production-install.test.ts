@@ -377,8 +377,9 @@ describe.skipIf(!runInstall)(
         expect(Number(uid)).toBe(asRoot ? 65534 : process.getuid?.());
         const migrations = await client.query(`SELECT count(*)::int AS n FROM ${schema}.kysely_migration`);
         expect(migrations.rows[0].n).toBeGreaterThan(0);
-        // Production mode: the first admin secret printed once, no file written, no sandbox.
-        expect(output).toMatch(/client_secret/);
+        // Production mode: no admin client made and no secret printed (only how to make one), no file, no sandbox.
+        expect(output).toContain('No admin API client yet');
+        expect(output).not.toMatch(/sbs_/);
         expect(existsSync(join(dataDir, 'admin-credentials.json'))).toBe(false);
         expect((await fetch(`${url}/sandbox/gmail/v1/users/me/profile`)).status).toBe(404);
       } finally {

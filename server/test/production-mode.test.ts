@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countApiClients } from '../src/auth/api-clients.js';
 import { loadConfig } from '../src/config.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './support/database.js';
 import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
@@ -26,12 +27,39 @@ function postgresUrl(db: TestDatabase): string {
   return `${TEST_POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${db.reopen.postgresSchema}`)}`;
 }
 
-/** The admin client the first start printed once. */
-function printedAdmin(server: ServerProcess): { client_id: string; client_secret: string } {
-  const id = /client_id:\s+(\S+)/.exec(server.output())?.[1];
-  const secret = /client_secret:\s+(\S+)/.exec(server.output())?.[1];
-  if (!id || !secret) throw new Error(`no admin credentials printed:\n${server.output()}`);
+/** Credentials as `clients create` prints them. */
+interface Credentials {
+  client_id: string;
+  client_secret: string;
+}
+
+/** What a production start prints while no admin client exists, in place of a secret. */
+const NO_ADMIN_HINT = 'No admin API client yet';
+
+/**
+ * `switchboard clients create --name admin` as an operator runs it in the container: the
+ * server's environment, and a data directory nothing can be written in (a path under a file).
+ */
+function createAdminClient(env: Record<string, string>): Credentials {
+  const result = spawnSync(process.execPath, [CLI, 'clients', 'create', '--name', 'admin'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  const id = /client_id:\s+(\S+)/.exec(result.stdout)?.[1];
+  const secret = /client_secret:\s+(\S+)/.exec(result.stdout)?.[1];
+  if (!id || !secret) throw new Error(`no credentials printed:\n${result.stdout}`);
   return { client_id: id, client_secret: secret };
+}
+
+/** A data directory nothing can be created in, whoever runs the test (root included). */
+function unwritableDataDir(): { dataDir: string; cleanUp: () => void } {
+  const parent = mkdtempSync(join(tmpdir(), 'sb-prod-ro-'));
+  const file = join(parent, 'not-a-directory');
+  writeFileSync(file, '');
+  return { dataDir: join(file, 'data'), cleanUp: () => rmSync(parent, { recursive: true, force: true }) };
 }
 
 /** The log is written asynchronously: a line logged before "ready" may arrive just after it. */
@@ -42,10 +70,10 @@ async function logged(server: ServerProcess, text: string): Promise<string> {
   return server.output();
 }
 
-async function managementToken(server: ServerProcess): Promise<string> {
+async function managementToken(server: ServerProcess, credentials: Credentials): Promise<string> {
   const response = await fetch(`${server.url}/oauth/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...printedAdmin(server) }),
+    body: new URLSearchParams({ grant_type: 'client_credentials', ...credentials }),
   });
   expect(response.status).toBe(200);
   return ((await response.json()) as { access_token: string }).access_token;
@@ -105,11 +133,14 @@ describe('production mode, decided by rule', () => {
 describe('production mode on Postgres with a public URL (the production recipe)', () => {
   let db: TestDatabase;
   let dataDir: string;
+  let cleanUpDataDir: () => void;
   let server: ServerProcess;
+  let admin: Credentials | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase('postgres');
-    dataDir = mkdtempSync(join(tmpdir(), 'sb-prod-'));
+    // As in the container with Postgres: nothing needs to be written in the data directory.
+    ({ dataDir, cleanUp: cleanUpDataDir } = unwritableDataDir());
     server = await startServerProcess({
       DATABASE_URL: postgresUrl(db),
       SWITCHBOARD_PUBLIC_URL: PUBLIC_URL,
@@ -120,7 +151,7 @@ describe('production mode on Postgres with a public URL (the production recipe)'
   afterAll(async () => {
     server?.child.kill('SIGKILL');
     await db?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    cleanUpDataDir?.();
   });
 
   it('answers 404 on every sandbox path, the control API included, and says the sandbox is off', async () => {
@@ -135,16 +166,35 @@ describe('production mode on Postgres with a public URL (the production recipe)'
     expect(await logged(server, 'sandbox off')).toContain('sandbox off (production mode');
   });
 
-  it('prints the first admin secret once and writes it nowhere', () => {
-    const { client_secret } = printedAdmin(server);
-    expect(client_secret).toMatch(/^sbs_/);
-    expect(server.output()).toContain('written nowhere');
-    expect(existsSync(join(dataDir, 'admin-credentials.json'))).toBe(false);
-    for (const file of readdirSync(dataDir)) expect(file).not.toBe('admin-credentials.json');
+  it('creates no admin client on its first start and prints no secret, only how to create one', async () => {
+    const output = await logged(server, 'sandbox off');
+    expect(output).not.toMatch(/sbs_/);
+    expect(output).not.toContain('client_secret');
+    expect(output).toContain(NO_ADMIN_HINT);
+    expect(output).toContain('npx switchboard clients create --name admin\n');
+    expect(output).toContain('node server/dist/cli.js clients create --name admin');
+    expect(await countApiClients(db.db)).toBe(0);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('gets its first admin from `clients create` against the database, with no file written', async () => {
+    admin = createAdminClient({
+      DATABASE_URL: postgresUrl(db),
+      SWITCHBOARD_PUBLIC_URL: PUBLIC_URL,
+      SWITCHBOARD_ENCRYPTION_KEY: KEY,
+      SWITCHBOARD_DATA_DIR: dataDir,
+    });
+    expect(admin.client_secret).toMatch(/^sbs_/);
+    expect(await countApiClients(db.db)).toBe(1);
+    expect(existsSync(dataDir)).toBe(false);
+    // The running server takes it at once, and still has printed no secret.
+    expect(await managementToken(server, admin)).toBeTruthy();
+    expect(server.output()).not.toMatch(/sbs_/);
   });
 
   it('refuses a connection without OAuth credentials, naming both missing fields', async () => {
-    const token = await managementToken(server);
+    if (!admin) throw new Error('needs the admin client the test before created');
+    const token = await managementToken(server, admin);
     const create = (body: Record<string, unknown>) =>
       fetch(`${server.url}/api/v1/connections`, {
         method: 'POST',
@@ -189,6 +239,9 @@ describe('production mode on Postgres with a public URL (the production recipe)'
       SWITCHBOARD_DATA_DIR: dataDir,
     });
     again.child.kill('SIGKILL');
+    // An admin client exists now: no more hint, and still no secret.
+    expect(again.output()).not.toContain(NO_ADMIN_HINT);
+    expect(again.output()).not.toMatch(/sbs_/);
   });
 
   it('refuses to start on Postgres without an encryption key, saying how to make one', async () => {
@@ -200,6 +253,33 @@ describe('production mode on Postgres with a public URL (the production recipe)'
     expect(status).toBe(1);
     expect(output).toContain('SWITCHBOARD_ENCRYPTION_KEY is required in production mode (DATABASE_URL is set)');
     expect(output).toContain('echo "k1:$(openssl rand -base64 32)"');
+  });
+});
+
+describe('production mode on SQLite (a public URL that is not this machine)', () => {
+  it('prints no secret and writes no credentials file; the command it prints makes a working admin', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-prod-sqlite-'));
+    const env = { SWITCHBOARD_PUBLIC_URL: PUBLIC_URL, SWITCHBOARD_ENCRYPTION_KEY: KEY, SWITCHBOARD_DATA_DIR: dataDir };
+    const server = await startServerProcess(env);
+    try {
+      expect(server.output()).not.toMatch(/sbs_/);
+      expect(server.output()).toContain(NO_ADMIN_HINT);
+      expect(existsSync(join(dataDir, 'admin-credentials.json'))).toBe(false);
+      // The printed command names this data directory, so pasted as it is it reaches this database.
+      const printed = /^ {2}npx switchboard (clients create .*)$/m.exec(server.output())?.[1] ?? '';
+      expect(printed).toBe(`clients create --name admin --data-dir ${dataDir}`);
+      const created = spawnSync(process.execPath, [CLI, ...printed.split(' ')], {
+        env: { PATH: process.env.PATH ?? '', ...env, SWITCHBOARD_DATA_DIR: '' },
+        encoding: 'utf8',
+      });
+      expect(created.status, created.stderr).toBe(0);
+      const client_id = /client_id:\s+(\S+)/.exec(created.stdout)?.[1] ?? '';
+      const client_secret = /client_secret:\s+(\S+)/.exec(created.stdout)?.[1] ?? '';
+      expect(await managementToken(server, { client_id, client_secret })).toBeTruthy();
+    } finally {
+      server.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

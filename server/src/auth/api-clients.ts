@@ -87,9 +87,9 @@ function newClient(clock: Clock, name: string, scope: ClientScope) {
 }
 
 /**
- * The first admin client, created when the database has no client yet; undefined when it has
- * one, including one that another replica starting at the same moment has just created
- * (insertFirstRow).
+ * The first admin client of the embedded default, created when the database has no client
+ * yet; undefined when it has one, including one that another process starting at the same
+ * moment has just created (insertFirstRow).
  */
 export async function createFirstAdmin(
   db: Kysely<Database>,
@@ -121,6 +121,21 @@ export async function verifyApiClient(
   }
   if (!safeEqual(presented, row.secret_hash)) return undefined;
   return { id: row.id, name: row.name, scope: row.scope, tokenVersion: Number(row.token_version) };
+}
+
+/**
+ * Whether some admin client can still get tokens. Production mode creates none itself (its
+ * secret would sit in every log store), so its starts say how to make one while this is false.
+ */
+export async function hasActiveAdminClient(db: Kysely<Database>): Promise<boolean> {
+  const row = await db
+    .selectFrom('api_clients')
+    .select('id')
+    .where('scope', '=', 'admin')
+    .where('revoked_at', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function countApiClients(db: Kysely<Database>): Promise<number> {

@@ -74,6 +74,7 @@ export async function startCommand(
       );
     });
   }
+  const dataDirOption = config.databaseUrl ? undefined : config.dataDir;
   const running = await startServer(startEnv, {
     onAdminCreated: (client, file) => {
       out(
@@ -82,10 +83,21 @@ export async function startCommand(
           'First start: created an admin API client. Its secret is shown only this once:',
           `  client_id:     ${client.client_id}`,
           `  client_secret: ${client.client_secret}`,
-          file
-            ? `  (also written to ${file}, mode 0600)`
-            : '  (production mode: written nowhere; keep it in your secret manager now)',
-          `  More clients: ${cliCommand('clients create --name NAME', config.databaseUrl ? undefined : config.dataDir)}`,
+          `  (also written to ${file}, mode 0600)`,
+          `  More clients: ${cliCommand('clients create --name NAME', dataDirOption)}`,
+          '',
+        ].join('\n'),
+      );
+    },
+    onNoAdminClient: () => {
+      out(
+        [
+          '',
+          'No admin API client yet. In production mode Switchboard creates none itself, so that no secret is ever in its log.',
+          `Create the first one ${config.databaseUrl ? 'with the same DATABASE_URL' : 'on this machine'}; it prints the secret to your terminal only:`,
+          `  ${cliCommand('clients create --name admin', dataDirOption)}`,
+          '  In the container image: node server/dist/cli.js clients create --name admin',
+          '  (docker compose exec / kubectl exec forms: docs/deployment.md)',
           '',
         ].join('\n'),
       );
