@@ -333,7 +333,10 @@ export function loadConfig(env: Record<string, string | undefined>, options: { b
       ).replace(/\/+$/, ''),
       accessTokenTtlSeconds: e.SWITCHBOARD_SANDBOX_TOKEN_TTL_SECONDS,
       controlSecret: e.SWITCHBOARD_SANDBOX_CONTROL_SECRET,
-      controlLoopbackOnly: production && e.SWITCHBOARD_SANDBOX_CONTROL_SECRET === undefined,
+      // Listening beyond loopback (HOST=0.0.0.0, as the container image does) reaches the
+      // control API from the network even in the embedded default: then only this machine too.
+      controlLoopbackOnly:
+        (production || !isLoopbackHostname(e.HOST)) && e.SWITCHBOARD_SANDBOX_CONTROL_SECRET === undefined,
     },
     accessTokenTtlSeconds: e.SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS,
     authLinkTtlSeconds: e.SWITCHBOARD_AUTH_LINK_TTL_SECONDS,

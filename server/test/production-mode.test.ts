@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countApiClients } from '../src/auth/api-clients.js';
 import { loadConfig } from '../src/config.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './support/database.js';
+import { freePort } from './support/loopback.js';
 import { CLI, type ServerProcess, startServerProcess } from './support/process.js';
 
 const PUBLIC_URL = 'https://switchboard.example.com';
@@ -376,6 +377,48 @@ describe('the sandbox asked for in production mode without a control secret', ()
         headers: { 'x-forwarded-for': '203.0.113.9' },
       });
       expect(proxied.status).toBe(403);
+    } finally {
+      server.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** An IPv4 address of this machine other than loopback, if it has one. */
+const outsideAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((info) => info && info.family === 'IPv4' && !info.internal)?.address;
+
+describe('the embedded default listening on every interface (HOST=0.0.0.0, as the container image does)', () => {
+  it('is not production mode, but its sandbox control API answers only this machine without a secret', () => {
+    const open = loadConfig({ HOST: '0.0.0.0' });
+    expect(open.production).toBe(false);
+    expect(open.sandbox).toMatchObject({ enabled: true, mounted: true, controlLoopbackOnly: true });
+    expect(loadConfig({ HOST: '::' }).sandbox.controlLoopbackOnly).toBe(true);
+    expect(loadConfig({ HOST: 'localhost' }).sandbox.controlLoopbackOnly).toBe(false);
+    expect(
+      loadConfig({ HOST: '0.0.0.0', SWITCHBOARD_SANDBOX_CONTROL_SECRET: CONTROL_SECRET }).sandbox.controlLoopbackOnly,
+    ).toBe(false);
+  });
+
+  it.skipIf(!outsideAddress)('refuses a caller that reaches it through another address of the machine', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-all-interfaces-'));
+    const port = await freePort();
+    const server = await startServerProcess({
+      HOST: '0.0.0.0',
+      PORT: String(port),
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_SANDBOX_PORT: 'off',
+      SWITCHBOARD_ALLOWED_HOSTS: `${outsideAddress}:${port}`,
+    });
+    try {
+      expect(await logged(server, 'answers only')).toContain('control API answers only on this machine');
+      expect((await fetch(`${server.url}/sandbox/__sandbox/users`)).status).toBe(200);
+      const fromOutside = await fetch(`http://${outsideAddress}:${port}/sandbox/__sandbox/users`);
+      expect(fromOutside.status).toBe(403);
+      // The consent pages a browser needs stay reachable from there.
+      const page = await fetch(`http://${outsideAddress}:${port}/sandbox/.well-known/openid-configuration`);
+      expect(page.status).toBe(200);
     } finally {
       server.child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
