@@ -5,19 +5,30 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { cpuMs, mainThreadCpuMs, processState } from './proc.js';
 
-/** Keeps the calling thread busy for `ms` of wall time. */
+/**
+ * Keeps the calling thread busy until the process has used `ms` more CPU (getrusage, not
+ * /proc): a spin timed by the wall clock gets only part of its time on a loaded machine.
+ */
 const spin = (ms: number) => {
-  const until = performance.now() + ms;
-  while (performance.now() < until);
+  const used = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const until = used() + ms;
+  const deadline = performance.now() + 20 * ms;
+  while (used() < until && performance.now() < deadline);
 };
 
 describe('mainThreadCpuMs', () => {
   it('counts the main thread and leaves out the work of other threads', async () => {
     const pid = process.pid;
     const before = { all: cpuMs(pid), main: mainThreadCpuMs(pid) };
-    // Another thread spins for 400 ms while the main thread sleeps in the event loop.
+    // Another thread spins for 400 ms of CPU (as `spin`) while the main thread sleeps in the event loop.
     const worker = new Worker(
-      'const until = performance.now() + 400; while (performance.now() < until); require("node:worker_threads").parentPort.postMessage(0);',
+      `const used = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
+       const until = used() + 400, deadline = performance.now() + 8000;
+       while (used() < until && performance.now() < deadline);
+       require('node:worker_threads').parentPort.postMessage(0);`,
       { eval: true },
     );
     await new Promise((resolve) => worker.once('message', resolve));
@@ -26,7 +37,7 @@ describe('mainThreadCpuMs', () => {
     spin(300);
     const afterSpin = { all: cpuMs(pid), main: mainThreadCpuMs(pid) };
 
-    // /proc counts in 10 ms ticks, and a shared machine may take some of a spin's time away.
+    // /proc counts in 10 ms ticks; the spins are counted in CPU time, so a loaded machine only makes them longer.
     expect(afterWorker.all - before.all).toBeGreaterThanOrEqual(250);
     expect(afterWorker.main - before.main).toBeLessThan(150);
     expect(afterSpin.main - afterWorker.main).toBeGreaterThanOrEqual(200);

@@ -13,7 +13,12 @@ import { replicaEnv, type Stack, startStack } from './support/stack.js';
  * socket, and a second client keeps asking /healthz meanwhile.
  */
 
-const HEALTHZ_BOUND_MS = 100;
+/**
+ * What /healthz may take while a hostile mail is read. Parsed on the event loop, the messages
+ * here froze it for 6 s and more; the bound leaves room for a loaded machine (163 ms was seen
+ * with a mutation run beside the suite), not for a freeze.
+ */
+const HEALTHZ_BOUND_MS = 500;
 
 function rfc822(subject: string, contentType: string, body: string): string {
   return [
@@ -105,7 +110,7 @@ describe('a hostile mail does not freeze the gateway', () => {
       params,
     });
 
-  it('gmail_fetch_mails reads 250 KB of unclosed comments and 60,000 spaces while /healthz answers within 100 ms', async () => {
+  it(`gmail_fetch_mails reads 250 KB of unclosed comments and 60,000 spaces while /healthz answers within ${HEALTHZ_BOUND_MS} ms`, async () => {
     for (const raw of [
       rfc822('hostile comments', 'text/html', UNCLOSED_COMMENTS),
       rfc822('hostile spaces', 'text/plain', SPACES),
@@ -130,7 +135,7 @@ describe('a hostile mail does not freeze the gateway', () => {
     expect(Math.max(...times)).toBeLessThan(HEALTHZ_BOUND_MS);
   });
 
-  it('a raw read of 500,000 short lines answers the source with a note within the parse time limit, while /healthz answers within 100 ms', async () => {
+  it(`a raw read of 500,000 short lines answers the source with a note within the parse time limit, while /healthz answers within ${HEALTHZ_BOUND_MS} ms`, async () => {
     const id = await seedLines(stack);
     const times: number[] = [];
     /** Runs a raw read with /healthz polled meanwhile; returns its messages and how long it took. */
@@ -197,7 +202,7 @@ withPostgres(`the built server (dist/cli.js) decodes raw mail off its event loop
     return ((await response.json()) as { data: { messages: RawRead[] } }).data.messages[0];
   }
 
-  it('decodes a friendly raw mail, and answers 500,000 short lines with the source and a note while /healthz answers within 100 ms', async () => {
+  it(`decodes a friendly raw mail, and answers 500,000 short lines with the source and a note while /healthz answers within ${HEALTHZ_BOUND_MS} ms`, async () => {
     const id = await seedLines(stack);
     const listed = await stack.api<{ data: { messages: RawRead[] } }>('POST', '/api/v1/execute_tool', {
       tool_name: 'gmail_fetch_mails',

@@ -37,8 +37,8 @@ describe.skipIf(!postgresAvailableFor('the Postgres pool'))(`the Postgres pool${
       (await sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(db)).rows[0]?.pid;
     // A burst opens all five.
     const opened = new Set(await Promise.all([1, 2, 3, 4, 5].map(backend)));
+    // Five backends at once (the pool's count right after the burst races the idle timer on a loaded machine).
     expect(opened.size).toBe(5);
-    expect(pool.totalCount).toBe(5);
 
     const deadline = Date.now() + 5_000;
     while (pool.totalCount > KEPT_CONNECTIONS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
