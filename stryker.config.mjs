@@ -43,6 +43,13 @@ export const MODULES = {
     // cold-call in the list the run took 16 min (each static mutant runs every listed test).
     tests: ['server/test/mcp/targets.test.ts'],
   },
+  'mcp-auth': {
+    mutate: ['server/src/mcp-auth/authorization-server.ts'],
+    // The direct file (every check, a clock moved by hand, the issuer in process) and ways-in
+    // (accounts already ACTIVE, a second replica). sign-in, oidc-upstream and sdk-v1 run real
+    // clients over sockets through the same checks: with them a run was estimated at 2 h.
+    tests: ['server/test/mcp-oauth/authorization-server.test.ts', 'server/test/mcp-oauth/ways-in.test.ts'],
+  },
 };
 
 const name = process.env.MUTATION_MODULE ?? 'envelope';
