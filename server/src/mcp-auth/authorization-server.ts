@@ -173,11 +173,6 @@ export class McpAuthorizationServer {
     };
   }
 
-  /** Whether the config's URL is a protected resource with us as its authorization server. */
-  async oauthEnabled(configId: string): Promise<boolean> {
-    return (await this.deps.access.get(configId)).oauthEnabled;
-  }
-
   /**
    * The authorize request. Refusals the client cannot be told about safely (unknown client,
    * unregistered redirect URI) throw AuthorizeRefusal; the rest throw AuthorizeRedirect.
