@@ -284,7 +284,9 @@ export async function demoCommand(
     print("    instance URL (transport Streamable HTTP; MCP Inspector's CLI needs /mcp added at its end).");
     print('  • Real Google: create connections with your OAuth app (oauth_client_id, oauth_client_secret)');
     print(`    and register the redirect URI ${url}/oauth/callback (your public URL in production).`);
-    print(`  • Production: set DATABASE_URL=postgres://… and SWITCHBOARD_ENCRYPTION_KEY, then \`${CLI} start\`.`);
+    print(
+      `  • Production: set DATABASE_URL=postgres://… and SWITCHBOARD_ENCRYPTION_KEY, then \`${CLI} start\` and, once, \`${CLI} clients create --name admin\`.`,
+    );
     if (!env.OPENAI_API_KEY) print('  • Set OPENAI_API_KEY to let a real model drive the agent.');
     if (values.serve) {
       print('');
