@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,10 +168,114 @@ describe('switchboard connections reads its secrets from files and standard inpu
     expect(error.message).toContain('give both --client-id and --client-secret-file');
   });
 
+  /** Google Cloud Console's download, `client_secret_<id>.apps.googleusercontent.com.json`, in its shape. */
+  function googleClientFile(dir: string, kind: 'web' | 'installed', clientId: string): string {
+    const file = join(dir, `client_secret_${clientId}.json`);
+    const app = {
+      client_id: clientId,
+      project_id: 'switchboard-test',
+      auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+      token_uri: 'https://oauth2.googleapis.com/token',
+      auth_provider_x509_cert_url: 'https://www.googleapis.com/oauth2/v1/certs',
+      client_secret: OAUTH_SECRET,
+      redirect_uris: [`${stack.url}/oauth/callback`],
+    };
+    writeFileSync(file, JSON.stringify({ [kind]: app }), { mode: 0o600 });
+    return file;
+  }
+
+  const createBare = (name: string) => ['create', '--name', name, '--provider', 'gmail'];
+
+  it('takes the secret and the client id from Google’s downloaded JSON file given as is', async () => {
+    const dir = tempDir('switchboard-secrets-');
+    const web = googleClientFile(dir, 'web', '123-web.apps.googleusercontent.com');
+    let text = '';
+    await connectionsCommand(
+      {},
+      [...createBare('GOOGLE_WEB'), '--oauth-client-secret-file', web, ...server(dir)],
+      (chunk) => {
+        text += chunk;
+      },
+      untouchedStdin(),
+    );
+    expect(text).toMatch(/Created connection GOOGLE_WEB \(gmail, provider\) conn_/);
+    const row = await stack.services.connections.getByName('GOOGLE_WEB');
+    expect(row.oauth_client_id).toBe('123-web.apps.googleusercontent.com');
+    expect(await storedSecret('GOOGLE_WEB')).toBe(OAUTH_SECRET);
+
+    // A desktop app's file says `installed`; the same id given again is no conflict.
+    const installed = googleClientFile(dir, 'installed', '456-desktop.apps.googleusercontent.com');
+    await connectionsCommand(
+      {},
+      [
+        ...createBare('GOOGLE_INSTALLED'),
+        '--oauth-client-id',
+        '456-desktop.apps.googleusercontent.com',
+        '--oauth-client-secret-file',
+        '-',
+        ...server(dir),
+      ],
+      () => {},
+      Readable.from([readFileSync(installed)]),
+    );
+    expect((await stack.services.connections.getByName('GOOGLE_INSTALLED')).oauth_client_id).toBe(
+      '456-desktop.apps.googleusercontent.com',
+    );
+    expect(await storedSecret('GOOGLE_INSTALLED')).toBe(OAUTH_SECRET);
+  });
+
+  it('refuses a Google file of another client than --oauth-client-id, and JSON of another shape, never showing the secret', async () => {
+    const dir = tempDir('switchboard-secrets-');
+    const web = googleClientFile(dir, 'web', '123-web.apps.googleusercontent.com');
+    const mismatch = await failure([
+      ...createBare('GOOGLE_MISMATCH'),
+      '--oauth-client-id',
+      '999-other.apps.googleusercontent.com',
+      '--oauth-client-secret-file',
+      web,
+      ...server(dir),
+    ]);
+    expect(mismatch.message).toContain('999-other.apps.googleusercontent.com');
+    expect(mismatch.message).toContain('123-web.apps.googleusercontent.com');
+
+    const other = join(dir, 'service-account.json');
+    writeFileSync(other, JSON.stringify({ type: 'service_account', private_key: OAUTH_SECRET }));
+    const wrongShape = await failure([...create('WRONG_SHAPE'), '--oauth-client-secret-file', other, ...server(dir)]);
+    expect(wrongShape.message).toBe(`--oauth-client-secret-file ${other} is JSON but not Google's OAuth client file`);
+    expect(wrongShape.hint).toContain('{"web":{"client_id":…,"client_secret":…}}');
+
+    expect(await stack.services.connections.findByName('GOOGLE_MISMATCH')).toBeUndefined();
+    expect(await stack.services.connections.findByName('WRONG_SHAPE')).toBeUndefined();
+  });
+
+  it('keeps a plain secret that merely looks like JSON, and takes --oauth-client-secret as given', async () => {
+    const dir = tempDir('switchboard-secrets-');
+    const numeric = join(dir, 'numeric-secret');
+    writeFileSync(numeric, '1234567890\n');
+    await connectionsCommand(
+      {},
+      [...create('PLAIN_NUMERIC'), '--oauth-client-secret-file', numeric, ...server(dir)],
+      () => {},
+      untouchedStdin(),
+    );
+    expect(await storedSecret('PLAIN_NUMERIC')).toBe('1234567890');
+
+    await connectionsCommand(
+      {},
+      [...create('PLAIN_VALUE'), '--oauth-client-secret', OAUTH_SECRET, ...server(dir)],
+      () => {},
+      untouchedStdin(),
+    );
+    expect(await storedSecret('PLAIN_VALUE')).toBe(OAUTH_SECRET);
+  });
+
   it('shows the file forms in its help, and why', () => {
     expect(CONNECTIONS_HELP).toContain('--oauth-client-id ID --oauth-client-secret-file PATH');
     expect(CONNECTIONS_HELP).toContain('--client-secret-file PATH');
     expect(CONNECTIONS_HELP).toMatch(/visible to other local\s+users \(ps\)/);
+    expect(CONNECTIONS_HELP).toMatch(
+      /JSON file Google Cloud Console downloads \(client_secret_….json\) can be given as is/,
+    );
   });
 
   it.runIf(existsSync(CLI))(

@@ -227,4 +227,50 @@ describe('connections', () => {
     expect(result.status).toBe(400);
     expect(result.body.error.message).toContain('oauth_client_secret');
   });
+
+  it("refuses Google's downloaded client_secret JSON file as the secret, on create and update, never echoing it", async () => {
+    const inner = 'GOCSPX-inner-secret-of-the-file';
+    const file = JSON.stringify({
+      web: {
+        client_id: 'abc.apps.googleusercontent.com',
+        project_id: 'switchboard-test',
+        auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+        token_uri: 'https://oauth2.googleapis.com/token',
+        client_secret: inner,
+        redirect_uris: [`${stack.url}/oauth/callback`],
+      },
+    });
+    type Failure = { error: { code: string; message: string } };
+    const created = await stack.api<Failure>('POST', '/api/v1/connections', {
+      name: 'PASTED_FILE',
+      provider: 'gmail',
+      target: 'provider',
+      oauth_client_id: 'abc.apps.googleusercontent.com',
+      oauth_client_secret: `\n${file}\n`,
+    });
+    expect(created.status).toBe(400);
+    expect(created.body.error.code).toBe('validation_failed');
+    expect(created.body.error.message).toContain(
+      "oauth_client_secret: looks like Google's downloaded client_secret JSON file: give its web.client_secret",
+    );
+    expect(JSON.stringify(created.body)).not.toContain(inner);
+    expect(await stack.services.connections.findByName('PASTED_FILE')).toBeUndefined();
+
+    const existing = await stack.api<{ connection: { id: string } }>('POST', '/api/v1/connections', {
+      name: 'KEEPS_ITS_SECRET',
+      provider: 'gmail',
+      target: 'provider',
+      oauth_client_id: 'abc.apps.googleusercontent.com',
+      oauth_client_secret: 'GOCSPX-the-real-one',
+    });
+    const patched = await stack.api<Failure>('PATCH', `/api/v1/connections/${existing.body.connection.id}`, {
+      oauth_client_secret: file,
+    });
+    expect(patched.status).toBe(400);
+    expect(patched.body.error.code).toBe('validation_failed');
+    expect(JSON.stringify(patched.body)).not.toContain(inner);
+    const { connections } = stack.services;
+    const row = await connections.get(existing.body.connection.id);
+    expect(await connections.oauthApp(row).clientSecret()).toBe('GOCSPX-the-real-one');
+  });
 });

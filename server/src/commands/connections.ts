@@ -5,6 +5,7 @@ import { loadConfig } from '../config.js';
 import { readAdminCredentials } from './admin-credentials.js';
 import { CommandError, parseOptions } from './command-error.js';
 import { CLI, cliCommand, DEFAULT_DATA_DIR, withDataDir } from './invocation.js';
+import { oauthClientFromFile } from './oauth-client-file.js';
 import { readSecretOption, STDIN_PATH } from './secret-option.js';
 
 export const CONNECTIONS_HELP = `${CLI} connections — list or create connections on a running server
@@ -18,6 +19,9 @@ has none unless SWITCHBOARD_SANDBOX=true); with them, the real provider.
 
 Secrets are read from a file, or from standard input when PATH is -:
   printf %s "$GOOGLE_CLIENT_SECRET" | ${CLI} connections create … --oauth-client-secret-file -
+The JSON file Google Cloud Console downloads (client_secret_….json) can be given as is: its
+client_secret is stored, and its client_id stands in for a missing --oauth-client-id:
+  ${CLI} connections create --name MY_GMAIL --provider gmail --oauth-client-secret-file client_secret.json
 --oauth-client-secret SECRET and --client-secret SECRET still work, but a secret on the command
 line is visible to other local users (ps) and stays in the shell history.
 
@@ -193,19 +197,15 @@ export async function connectionsCommand(
       `e.g. ${CLI} connections create --name MY_GMAIL --provider gmail`,
     );
   }
-  const oauthClientSecret = await readSecretOption(
-    'oauth-client-secret',
-    { value: values['oauth-client-secret'], file: values['oauth-client-secret-file'] },
-    input,
-  );
-  if (Boolean(values['oauth-client-id']) !== Boolean(oauthClientSecret)) {
+  const oauth = await readOAuthApp(values, input);
+  if (Boolean(oauth.clientId) !== Boolean(oauth.secret)) {
     throw new CommandError('give both --oauth-client-id and --oauth-client-secret-file, or neither (sandbox)');
   }
   const { connection } = await api.call<{ connection: Connection }>('POST', '/api/v1/connections', {
     name: values.name,
     provider: values.provider,
-    oauth_client_id: values['oauth-client-id'],
-    oauth_client_secret: oauthClientSecret,
+    oauth_client_id: oauth.clientId,
+    oauth_client_secret: oauth.secret,
     scopes: values.scopes
       ? values.scopes
           .split(',')
@@ -216,4 +216,27 @@ export async function connectionsCommand(
   out(`Created connection ${connection.name} (${connection.provider}, ${connection.target}) ${connection.id}\n`);
   if (connection.target === 'provider')
     out(`Register this redirect URI in your OAuth app: ${connection.redirect_uri}\n`);
+}
+
+/**
+ * The OAuth app's id and secret from the options; a Google client file also gives the id,
+ * which must then be the one --oauth-client-id names (if it names one).
+ */
+async function readOAuthApp(
+  values: { 'oauth-client-id'?: string; 'oauth-client-secret'?: string; 'oauth-client-secret-file'?: string },
+  input: () => Readable,
+): Promise<{ clientId?: string; secret?: string }> {
+  const file = values['oauth-client-secret-file'];
+  const given = values['oauth-client-id'];
+  const text = await readSecretOption('oauth-client-secret', { value: values['oauth-client-secret'], file }, input);
+  if (text === undefined || file === undefined) return { clientId: given, secret: text };
+  const from = file === STDIN_PATH ? 'standard input' : file;
+  const { secret, clientId } = oauthClientFromFile(text, from);
+  if (given && clientId && given !== clientId) {
+    throw new CommandError(
+      `--oauth-client-id ${given} differs from the client_id ${clientId} in --oauth-client-secret-file ${from}`,
+      'drop --oauth-client-id to use the file’s, or give the file of that OAuth client',
+    );
+  }
+  return { clientId: given ?? clientId, secret };
 }

@@ -14,6 +14,30 @@ const connectionName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'use 1–64 letters, digits, "_" or "-", starting with a letter or digit');
 const scopes = z.array(z.string().min(1).max(300)).max(50);
 const target = z.enum(['sandbox', 'provider']);
+/**
+ * Google Cloud Console hands out the OAuth client as a JSON file: pasted whole, it would be
+ * stored as the secret and fail every token exchange later with an obscure invalid_client.
+ * The message never repeats the value.
+ */
+const oauthClientSecret = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((secret) => !isJsonObject(secret), {
+    message:
+      "looks like Google's downloaded client_secret JSON file: give its web.client_secret (or installed.client_secret) value",
+  });
+
+function isJsonObject(text: string): boolean {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) return false;
+  try {
+    JSON.parse(trimmed);
+    return true;
+  } catch {
+    return false;
+  }
+}
 /** The app page that confirms who consented (user verification) for this connection's links. */
 const userVerifyUrl = z.url({ protocol: /^https?$/ }).max(2000);
 
@@ -22,7 +46,7 @@ export const createBody = z.strictObject({
   provider: z.string().min(1),
   target: target.optional(),
   oauth_client_id: z.string().min(1).max(500).optional(),
-  oauth_client_secret: z.string().min(1).max(500).optional(),
+  oauth_client_secret: oauthClientSecret.optional(),
   scopes: scopes.optional(),
   user_verify_url: userVerifyUrl.optional(),
 });
@@ -31,7 +55,7 @@ export const updateBody = z.strictObject({
   name: connectionName.optional(),
   target: target.optional(),
   oauth_client_id: z.string().min(1).max(500).optional(),
-  oauth_client_secret: z.string().min(1).max(500).nullable().optional(),
+  oauth_client_secret: oauthClientSecret.nullable().optional(),
   scopes: scopes.optional(),
   /** `null` clears it (the server's SWITCHBOARD_USER_VERIFY_URL, if any, applies again). */
   user_verify_url: userVerifyUrl.nullable().optional(),

@@ -77,7 +77,7 @@ ${
 <div class="field"><label for="oauth_client_id">OAuth client id</label>
 <input type="text" id="oauth_client_id" name="oauth_client_id" maxlength="500" value="${values.oauthClientId}" spellcheck="false" autocomplete="off"></div>
 <div class="field"><label for="oauth_client_secret">OAuth client secret</label>
-<input type="password" id="oauth_client_secret" name="oauth_client_secret" maxlength="500" autocomplete="new-password" aria-describedby="secret-hint">
+<input type="password" id="oauth_client_secret" name="oauth_client_secret" maxlength="4000" autocomplete="new-password" aria-describedby="secret-hint">
 <p class="hint" id="secret-hint">${
     editing
       ? secretSet
