@@ -53,6 +53,15 @@ const envSchema = z.object({
     .string()
     .min(24, 'use at least 24 characters (make one with: openssl rand -base64 32)')
     .optional(),
+  SWITCHBOARD_ADMIN_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{4,100}$/, 'use 4 to 100 letters, digits, dots, dashes or underscores')
+    .optional(),
+  SWITCHBOARD_ADMIN_CLIENT_SECRET: z
+    .string()
+    .min(32, 'use at least 32 characters (make one with: openssl rand -base64 32)')
+    .max(200)
+    .optional(),
   SWITCHBOARD_SANDBOX_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
   SWITCHBOARD_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86400).default(3600),
   SWITCHBOARD_AUTH_LINK_TTL_SECONDS: z.coerce
@@ -138,6 +147,12 @@ export interface Config {
    */
   production: boolean;
   databaseUrl: string | undefined;
+  /**
+   * An admin API client the deployment declares (SWITCHBOARD_ADMIN_CLIENT_ID and _SECRET, e.g.
+   * from a Kubernetes secret): created at start when no client has that client_id, never
+   * changed after, so a rotation or revocation made since stands.
+   */
+  declaredAdmin?: { clientId: string; clientSecret: string };
   /** Postgres runs repeated statements as named (prepared) ones; off for a pooler that cannot carry them. */
   pgPreparedStatements: boolean;
   dataDir: string;
@@ -308,6 +323,11 @@ export function loadConfig(env: Record<string, string | undefined>, options: { b
     !sandboxMounted || askedPort === 'off'
       ? undefined
       : (askedPort ?? (production ? undefined : e.PORT === 0 ? 0 : Math.min(65535, e.PORT + 1)));
+  if ((e.SWITCHBOARD_ADMIN_CLIENT_ID === undefined) !== (e.SWITCHBOARD_ADMIN_CLIENT_SECRET === undefined)) {
+    throw new ConfigError([
+      'SWITCHBOARD_ADMIN_CLIENT_ID and SWITCHBOARD_ADMIN_CLIENT_SECRET: give both (the declared admin client) or neither',
+    ]);
+  }
   if (production && e.SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA) {
     throw new ConfigError(['SWITCHBOARD_MCP_OAUTH_TEST_LOOPBACK_METADATA: for tests only; production mode refuses it']);
   }
@@ -317,6 +337,10 @@ export function loadConfig(env: Record<string, string | undefined>, options: { b
     publicUrl,
     production,
     databaseUrl: e.DATABASE_URL,
+    declaredAdmin:
+      e.SWITCHBOARD_ADMIN_CLIENT_ID && e.SWITCHBOARD_ADMIN_CLIENT_SECRET
+        ? { clientId: e.SWITCHBOARD_ADMIN_CLIENT_ID, clientSecret: e.SWITCHBOARD_ADMIN_CLIENT_SECRET }
+        : undefined,
     pgPreparedStatements: e.SWITCHBOARD_PG_PREPARED_STATEMENTS,
     dataDir: e.SWITCHBOARD_DATA_DIR,
     encryption: { current: e.SWITCHBOARD_ENCRYPTION_KEY, old: list(e.SWITCHBOARD_ENCRYPTION_KEYS_OLD) },

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import type { Hono } from 'hono';
 import { type AppEnv, createApp } from './app.js';
-import { createFirstAdmin, hasActiveAdminClient, type IssuedClient } from './auth/api-clients.js';
+import {
+  createFirstAdmin,
+  type DeclaredAdminState,
+  ensureDeclaredAdmin,
+  hasActiveAdminClient,
+  type IssuedClient,
+} from './auth/api-clients.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { type Clock, systemClock } from './clock.js';
 import {
@@ -80,6 +86,8 @@ export interface FirstAdminHooks {
   onAdminCreated?: (client: IssuedClient, file: string) => void;
   /** Production mode, and no admin client can get tokens: the operator must create one. */
   onNoAdminClient?: () => void;
+  /** What the start found of the declared admin client (SWITCHBOARD_ADMIN_CLIENT_ID). */
+  onDeclaredAdmin?: (clientId: string, state: DeclaredAdminState) => void;
 }
 
 /** Files others on this machine can read (the data directory, the SQLite file): one warning each. */
@@ -287,6 +295,16 @@ async function firstAdmin(
   clock: Clock,
   hooks: FirstAdminHooks,
 ): Promise<IssuedClient | undefined> {
+  if (config.declaredAdmin) {
+    // Declared by the deployment: its secret is the operator's already, so nothing is printed
+    // or written, in either mode, and no random first admin is made beside it.
+    const state = await ensureDeclaredAdmin(handle.db, clock, config.declaredAdmin);
+    hooks.onDeclaredAdmin?.(config.declaredAdmin.clientId, state);
+    if (state !== 'created' && state !== 'present' && !(await hasActiveAdminClient(handle.db))) {
+      hooks.onNoAdminClient?.();
+    }
+    return undefined;
+  }
   if (config.production) {
     if (!(await hasActiveAdminClient(handle.db))) hooks.onNoAdminClient?.();
     return undefined;

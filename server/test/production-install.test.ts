@@ -248,7 +248,7 @@ describe('deploy/kubernetes', () => {
     expect(container?.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
   });
 
-  it('takes DATABASE_URL and the key from the Secret, and the result is a valid production configuration', () => {
+  it('takes DATABASE_URL, the key and the declared admin from the Secret, and the result is a valid production configuration', () => {
     const [container] = obj(obj(obj(byKind('Deployment').spec).template).spec).containers as Json[];
     const secret = obj(byKind('Secret').stringData) as Record<string, string>;
     const env: Record<string, string> = {};
@@ -264,9 +264,15 @@ describe('deploy/kubernetes', () => {
       if (!ref.optional) expect(value, name).toBeDefined();
       if (value !== undefined) env[name] = value;
     }
-    expect(Object.keys(secret).sort()).toEqual(['DATABASE_URL', 'SWITCHBOARD_ENCRYPTION_KEY']);
+    expect(Object.keys(secret).sort()).toEqual([
+      'DATABASE_URL',
+      'SWITCHBOARD_ADMIN_CLIENT_ID',
+      'SWITCHBOARD_ADMIN_CLIENT_SECRET',
+      'SWITCHBOARD_ENCRYPTION_KEY',
+    ]);
     const config = loadConfig(env);
     expect(config).toMatchObject({ production: true, port: 3000, host: '0.0.0.0', trustProxy: true });
+    expect(config.declaredAdmin?.clientId).toBe('ops-admin');
   });
 
   it('exposes the one port as cleartext HTTP/2 to gateways and ingresses', () => {

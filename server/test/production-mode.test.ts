@@ -284,6 +284,47 @@ describe('production mode on SQLite (a public URL that is not this machine)', ()
   });
 });
 
+describe('production mode with a declared admin client (SWITCHBOARD_ADMIN_CLIENT_ID and _SECRET)', () => {
+  it('creates it at the first start, says so without the secret, and warns once the declared secret stops working', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-prod-declared-'));
+    const declared = { client_id: 'ops-admin', client_secret: 'declared-secret-0123456789abcdefghij' };
+    const env = {
+      SWITCHBOARD_PUBLIC_URL: PUBLIC_URL,
+      SWITCHBOARD_ENCRYPTION_KEY: KEY,
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_ADMIN_CLIENT_ID: declared.client_id,
+      SWITCHBOARD_ADMIN_CLIENT_SECRET: declared.client_secret,
+    };
+    try {
+      const first = await startServerProcess(env);
+      try {
+        expect(first.output()).toContain('Created the declared admin API client ops-admin');
+        expect(first.output()).not.toContain(NO_ADMIN_HINT);
+        expect(first.output()).not.toContain(declared.client_secret);
+        expect(existsSync(join(dataDir, 'admin-credentials.json'))).toBe(false);
+        expect(await managementToken(first, declared)).toBeTruthy();
+      } finally {
+        first.child.kill('SIGTERM');
+        await first.exited;
+      }
+      const changed = 'changed-secret-0123456789abcdefghijkl';
+      const again = await startServerProcess({ ...env, SWITCHBOARD_ADMIN_CLIENT_SECRET: changed });
+      try {
+        expect(again.output()).toContain(
+          'SWITCHBOARD_ADMIN_CLIENT_SECRET is not the stored secret of API client ops-admin',
+        );
+        expect(again.output()).not.toContain('Created the declared admin');
+        expect(again.output()).not.toContain(changed);
+        expect(await managementToken(again, declared)).toBeTruthy();
+      } finally {
+        again.child.kill('SIGKILL');
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the sandbox asked for in production mode', () => {
   let dataDir: string;
   let server: ServerProcess;

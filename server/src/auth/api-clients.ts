@@ -102,6 +102,47 @@ export async function createFirstAdmin(
   return (await insertFirstRow(db, engine, 'api_clients', { ...row, token_version: 0 })) ? issued : undefined;
 }
 
+/** What a start found of the declared admin client (Config.declaredAdmin). */
+export type DeclaredAdminState = 'created' | 'present' | 'secret_differs' | 'revoked' | 'not_admin';
+
+/**
+ * Creates the admin client a deployment declares, when no client has its client_id yet. An
+ * existing one is never changed: a rotation or revocation made since (dashboard, CLI, API)
+ * must outlive every restart, so a start only reports how the row and the declaration differ.
+ * Replicas starting at once insert it once (client_id is unique).
+ */
+export async function ensureDeclaredAdmin(
+  db: Kysely<Database>,
+  clock: Clock,
+  declared: { clientId: string; clientSecret: string },
+): Promise<DeclaredAdminState> {
+  const secretHash = hashSecret(declared.clientSecret);
+  const inserted = await db
+    .insertInto('api_clients')
+    .values({
+      id: newId('cli'),
+      client_id: declared.clientId,
+      secret_hash: secretHash,
+      name: 'admin',
+      scope: 'admin',
+      created_at: new Date(clock.now()).toISOString(),
+      last_used_at: null,
+      revoked_at: null,
+      token_version: 0,
+    })
+    .onConflict((oc) => oc.column('client_id').doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return 'created';
+  const row = await db
+    .selectFrom('api_clients')
+    .select(['secret_hash', 'revoked_at', 'scope'])
+    .where('client_id', '=', declared.clientId)
+    .executeTakeFirstOrThrow();
+  if (row.revoked_at) return 'revoked';
+  if (row.scope !== 'admin') return 'not_admin';
+  return safeEqual(secretHash, row.secret_hash) ? 'present' : 'secret_differs';
+}
+
 /** The client when the pair is valid and not revoked, else undefined. */
 export async function verifyApiClient(
   db: Kysely<Database>,

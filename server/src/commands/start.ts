@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { DeclaredAdminState } from '../auth/api-clients.js';
 import { loadConfig } from '../config.js';
 import { freePort } from '../free-port.js';
 import { startServer } from '../main.js';
@@ -89,6 +90,10 @@ export async function startCommand(
         ].join('\n'),
       );
     },
+    onDeclaredAdmin: (clientId, state) => {
+      const line = DECLARED_ADMIN_LINES[state];
+      if (line) out(`${line.replace('{id}', clientId)}\n`);
+    },
     onNoAdminClient: () => {
       out(
         [
@@ -98,6 +103,7 @@ export async function startCommand(
           `  ${cliCommand('clients create --name admin', dataDirOption)}`,
           '  In the container image: node server/dist/cli.js clients create --name admin',
           '  (docker compose exec / kubectl exec forms: docs/deployment.md)',
+          'Or declare one with SWITCHBOARD_ADMIN_CLIENT_ID and SWITCHBOARD_ADMIN_CLIENT_SECRET (e.g. from a Kubernetes secret).',
           '',
         ].join('\n'),
       );
@@ -133,3 +139,20 @@ export async function startCommand(
   });
   process.exit(0);
 }
+
+/**
+ * What a start says of the declared admin client, per state (`{id}`: its client_id). A row
+ * made earlier is never changed by a start, so the last three tell the operator that the
+ * deployment's secret is no longer the one that works, and why.
+ */
+const DECLARED_ADMIN_LINES: Record<DeclaredAdminState, string | undefined> = {
+  created:
+    'Created the declared admin API client {id} (its secret is SWITCHBOARD_ADMIN_CLIENT_SECRET; none is printed).',
+  present: undefined,
+  secret_differs:
+    'Warning: SWITCHBOARD_ADMIN_CLIENT_SECRET is not the stored secret of API client {id} (rotated since, or changed in the deployment). A start never changes an existing client, so the stored secret stands: put it in the deployment, or declare a new client id.',
+  revoked:
+    'Warning: the declared admin API client {id} is revoked; a revocation outlives restarts. Declare a new client id to make another.',
+  not_admin:
+    'Warning: API client {id} exists with scope read, so SWITCHBOARD_ADMIN_CLIENT_ID does not declare an admin. Declare a new client id.',
+};
