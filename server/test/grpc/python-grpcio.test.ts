@@ -16,7 +16,7 @@ import { file_scalekit_v1_mcp_mcp } from '../../src/grpc/gen/scalekit/v1/mcp/mcp
 import { file_scalekit_v1_tools_tools } from '../../src/grpc/gen/scalekit/v1/tools/tools_pb.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { createTestDatabase, TEST_ENGINE, TEST_POSTGRES_URL, type TestDatabase } from '../support/database.js';
-import { freePort, TEST_ENCRYPTION_KEY } from '../support/index.js';
+import { followSandboxConsent, freePort, TEST_ENCRYPTION_KEY } from '../support/index.js';
 
 /** Debian's python3, where python3-grpcio and python3-protobuf install (a pyenv python3 on PATH has neither). */
 const PYTHON = '/usr/bin/python3';
@@ -89,12 +89,7 @@ describe.skipIf(!pythonGrpcAvailable)(
 
     /** The sandbox consent, followed as a browser would, on the server's mounted sandbox. */
     const consent = async (link: string) => {
-      const opened = await fetch(link, { redirect: 'manual' });
-      const authorize = new URL(opened.headers.get('location') ?? '', link);
-      authorize.searchParams.set('login_hint', 'john.doe@example.com');
-      authorize.searchParams.set('sandbox_auto_consent', 'allow');
-      const decided = await fetch(authorize, { redirect: 'manual' });
-      const done = await fetch(new URL(decided.headers.get('location') ?? '', authorize), { redirect: 'manual' });
+      const done = await followSandboxConsent(link);
       expect(done.status, await done.text()).toBe(200);
     };
 

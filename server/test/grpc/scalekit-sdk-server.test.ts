@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ScalekitClient, ScalekitNotFoundException, ScalekitToolException } from '@scalekit-sdk/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/main.js';
-import { freePort, TEST_ENCRYPTION_KEY } from '../support/index.js';
+import { followSandboxConsent, freePort, TEST_ENCRYPTION_KEY } from '../support/index.js';
 
 /**
  * The unmodified Node SDK against `switchboard start` itself: h2c with prior knowledge on an
@@ -18,16 +18,6 @@ for (const mode of ['cleartext', 'tls'] as const) {
     let scalekit: ScalekitClient;
     let url: string;
     const previousRejectUnauthorized = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-
-    /** The sandbox consent, followed as a browser would, on the server's mounted sandbox. */
-    const consent = async (link: string) => {
-      const opened = await fetch(link, { redirect: 'manual' });
-      const authorize = new URL(opened.headers.get('location') ?? '', link);
-      authorize.searchParams.set('login_hint', 'john.doe@example.com');
-      authorize.searchParams.set('sandbox_auto_consent', 'allow');
-      const decided = await fetch(authorize, { redirect: 'manual' });
-      return fetch(new URL(decided.headers.get('location') ?? '', authorize), { redirect: 'manual' });
-    };
 
     beforeAll(async () => {
       // The SDK builds its own transport: in the test it trusts the self-signed certificate this way.
@@ -80,7 +70,7 @@ for (const mode of ['cleartext', 'tls'] as const) {
         identifier: 'john-doe',
       });
       expect(new URL(link).port).toBe(new URL(url).port);
-      const done = await consent(link);
+      const done = await followSandboxConsent(link);
       expect(done.status, await done.clone().text()).toBe(200);
 
       const mail = await scalekit.actions.executeTool({

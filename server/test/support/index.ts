@@ -17,7 +17,13 @@ export { installExternalTools } from './external-tools.js';
 export { inProcessFetch } from './in-process.js';
 export { freePort, type LoopbackServer, serveOnLoopback, type WebHandler } from './loopback.js';
 export { CLI, type ServerProcess, startServerProcess } from './process.js';
-export { IN_PROCESS_SANDBOX_URL, inProcessSandbox, type RunningSandbox, startSandbox } from './sandbox.js';
+export {
+  followSandboxConsent,
+  IN_PROCESS_SANDBOX_URL,
+  inProcessSandbox,
+  type RunningSandbox,
+  startSandbox,
+} from './sandbox.js';
 export {
   IN_PROCESS_URL,
   replicaEnv,

@@ -40,3 +40,16 @@ export function inProcessSandbox(options: SandboxOptions = {}): RunningSandbox {
     },
   };
 }
+
+/**
+ * An authentication link followed over real sockets as a browser would, through the consent of
+ * a server's mounted sandbox (`login_hint` signs in, `allow` decides); the callback's answer.
+ */
+export async function followSandboxConsent(link: string, loginHint = 'john.doe@example.com'): Promise<Response> {
+  const opened = await fetch(link, { redirect: 'manual' });
+  const authorize = new URL(opened.headers.get('location') ?? '', link);
+  authorize.searchParams.set('login_hint', loginHint);
+  authorize.searchParams.set('sandbox_auto_consent', 'allow');
+  const decided = await fetch(authorize, { redirect: 'manual' });
+  return fetch(new URL(decided.headers.get('location') ?? '', authorize), { redirect: 'manual' });
+}
