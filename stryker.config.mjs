@@ -50,6 +50,19 @@ export const MODULES = {
     // clients over sockets through the same checks: with them a run was estimated at 2 h.
     tests: ['server/test/mcp-oauth/authorization-server.test.ts', 'server/test/mcp-oauth/ways-in.test.ts'],
   },
+  'dashboard-auth': {
+    mutate: ['server/src/dashboard/session.ts', 'server/src/dashboard/csrf.ts', 'server/src/dashboard/sign-in.ts'],
+    // The direct file (sessions, cookies, CSRF and sign-in in process, a clock moved by hand),
+    // security (the dashboard's own guard over them) and sign-in-race (a rotation committed
+    // between the secret check and the insert, and on Postgres the insert's FOR SHARE wait).
+    tests: [
+      'server/test/dashboard/session-rules.test.ts',
+      'server/test/dashboard/security.test.ts',
+      'server/test/dashboard/sign-in-race.test.ts',
+    ],
+    // FOR SHARE on the session insert exists only on Postgres.
+    engines: 'both',
+  },
 };
 
 const name = process.env.MUTATION_MODULE ?? 'envelope';
