@@ -57,7 +57,9 @@ describe('paced (open-loop load)', () => {
     // connection: timed from their schedule, a few per cent of the calls took over 100 ms. A
     // client timing from when a connection took the request would see one slow call (p99 small).
     expect(result.p99).toBeGreaterThan(100);
-    expect(result.p50).toBeLessThan(50);
+    // Most calls are far from the stall: below half the tail. (Not a fixed 50 ms: with the
+    // machine busy, a late sender delays every call a little, the stall's ones as much.)
+    expect(result.p50).toBeLessThan(result.p99 / 2);
     // The schedule, not the answers, set the pace: the 20th call is due 95 ms after the start,
     // where answers at once would have let it go within a few ms. A busy machine may wake the
     // sender late, never early; measured from the start, not from the first call, which a late
