@@ -2,7 +2,7 @@
 
 Run by python-grpcio.test.ts, which starts Switchboard with a self-signed certificate. The SDK itself
 cannot be installed where Switchboard is built, so this reproduces what it puts on the wire
-(shared/reference/scalekit-grpc.md 2.1 and 2.3): the client-credentials token fetch, a TLS channel
+(the SDK's scalekit/core.py and scalekit/common/exceptions.py): the client-credentials token fetch, a TLS channel
 with the token as call credentials, the per-call metadata that carries `authorization` a second
 time, and its error decoding. Messages come from the server's own descriptors (a
 FileDescriptorSet the test writes), so nothing is generated.
