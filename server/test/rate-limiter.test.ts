@@ -17,26 +17,11 @@ import {
   retryAfterSeconds,
 } from '../src/rate-limits/rate-limiter.js';
 import { type ManualClock, manualClock } from './support/clock.js';
+import { TEST_REDIS_PORT, TEST_REDIS_URL, testRedisUp } from './support/redis.js';
 
-const REDIS_PORT = 6379;
-const REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}`;
-
-/** Redis runs here and in CI (.ci/run starts it); elsewhere the shared-limit tests say why they skip. */
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0 });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const redisUp = await redisAnswers();
-if (!redisUp && process.env.CI) throw new Error(`Redis does not answer at ${REDIS_URL}, and CI needs it`);
-if (!redisUp) console.warn(`skipping the shared rate-limit tests: Redis does not answer at ${REDIS_URL}`);
+const REDIS_PORT = TEST_REDIS_PORT;
+const REDIS_URL = TEST_REDIS_URL;
+const redisUp = await testRedisUp();
 
 /** Log lines written by a limiter, parsed. */
 type LogLine = { level: number; msg: string; err?: { message?: string } };

@@ -1,28 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardClient } from './dashboard/dashboard-client.js';
+import { TEST_REDIS_URL, testRedisUp } from './support/redis.js';
 import { type Stack, startStack } from './support/stack.js';
 import { ALL_GMAIL_SCOPES, JOHN } from './support/tool-harness.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Redis runs here and in CI (.ci/run starts it); elsewhere the shared-limit tests say why they skip. */
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0 });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const redisUp = await redisAnswers();
-if (!redisUp && process.env.CI) throw new Error(`Redis does not answer at ${REDIS_URL}, and CI needs it`);
-if (!redisUp) console.warn(`skipping the shared rate-limit tests: Redis does not answer at ${REDIS_URL}`);
+const REDIS_URL = TEST_REDIS_URL;
+const redisUp = await testRedisUp();
 
 /** A wrong client-credentials request to /oauth/token; answers its status. */
 async function wrongToken(
