@@ -68,13 +68,17 @@ export async function createApiClient(
 
 /** Fresh credentials and the row that stores them (the secret only hashed). */
 function newClient(clock: Clock, name: string, scope: ClientScope) {
-  const issued: IssuedClient = {
-    id: newId('cli'),
-    client_id: `sbc_${newSecret(12)}`,
-    client_secret: `sbs_${newSecret(32)}`,
-    name,
-    scope,
-  };
+  return clientWith(clock, name, scope, { client_id: `sbc_${newSecret(12)}`, client_secret: `sbs_${newSecret(32)}` });
+}
+
+/** Given credentials and the row that stores them (the secret only hashed). */
+function clientWith(
+  clock: Clock,
+  name: string,
+  scope: ClientScope,
+  credentials: { client_id: string; client_secret: string },
+) {
+  const issued: IssuedClient = { id: newId('cli'), ...credentials, name, scope };
   const row = {
     id: issued.id,
     client_id: issued.client_id,
@@ -116,20 +120,13 @@ export async function ensureDeclaredAdmin(
   clock: Clock,
   declared: { clientId: string; clientSecret: string },
 ): Promise<DeclaredAdminState> {
-  const secretHash = hashSecret(declared.clientSecret);
+  const { row: declaredRow } = clientWith(clock, 'admin', 'admin', {
+    client_id: declared.clientId,
+    client_secret: declared.clientSecret,
+  });
   const inserted = await db
     .insertInto('api_clients')
-    .values({
-      id: newId('cli'),
-      client_id: declared.clientId,
-      secret_hash: secretHash,
-      name: 'admin',
-      scope: 'admin',
-      created_at: new Date(clock.now()).toISOString(),
-      last_used_at: null,
-      revoked_at: null,
-      token_version: 0,
-    })
+    .values({ ...declaredRow, last_used_at: null, revoked_at: null, token_version: 0 })
     .onConflict((oc) => oc.column('client_id').doNothing())
     .executeTakeFirst();
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return 'created';
@@ -140,7 +137,7 @@ export async function ensureDeclaredAdmin(
     .executeTakeFirstOrThrow();
   if (row.revoked_at) return 'revoked';
   if (row.scope !== 'admin') return 'not_admin';
-  return safeEqual(secretHash, row.secret_hash) ? 'present' : 'secret_differs';
+  return safeEqual(declaredRow.secret_hash, row.secret_hash) ? 'present' : 'secret_differs';
 }
 
 /** The client when the pair is valid and not revoked, else undefined. */
