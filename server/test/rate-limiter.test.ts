@@ -13,6 +13,8 @@ import {
   type RateKey,
   RateLimiter,
   type RateRule,
+  REDIS_COMMAND_TIMEOUT_MS,
+  REDIS_RETRY_AFTER_MS,
   rateLimited,
   retryAfterSeconds,
 } from '../src/rate-limits/rate-limiter.js';
@@ -212,12 +214,19 @@ describe('rateLimited and retryAfterSeconds', () => {
   });
 });
 
-/** A TCP relay to Redis that a test can cut and restore, and whose open connections it can count. */
+/**
+ * A TCP relay to Redis that a test can cut and restore, and whose open connections it can
+ * count; stalled, it keeps its connections but passes nothing on (a Redis that hangs), and
+ * counts the bytes that reached it meanwhile.
+ */
 async function redisRelay() {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let stalled = false;
+  let stalledBytes = 0;
   const open = async () => {
+    stalled = false;
     server = createServer((socket) => {
       const upstream = tcpConnect(REDIS_PORT, '127.0.0.1');
       for (const end of [socket, upstream]) {
@@ -229,7 +238,11 @@ async function redisRelay() {
           upstream.destroy();
         });
       }
-      socket.pipe(upstream).pipe(socket);
+      socket.on('data', (chunk: Buffer) => {
+        if (stalled) stalledBytes += chunk.length;
+        else upstream.write(chunk);
+      });
+      upstream.pipe(socket);
     });
     await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
     const address = server.address();
@@ -239,6 +252,10 @@ async function redisRelay() {
   return {
     url: () => `redis://127.0.0.1:${port}`,
     connections: () => sockets.size / 2,
+    stall() {
+      stalled = true;
+    },
+    stalledBytes: () => stalledBytes,
     open,
     async cut() {
       await new Promise<void>((resolve) => {
@@ -325,12 +342,14 @@ describe.skipIf(!redisUp)('RateLimiter with REDIS_URL', () => {
     try {
       expect(await attempt(limiter, 'token', ['ip:192.0.2.1'])).toBe('ok');
       await relay.cut();
-      // Never no limit: the replica's own count refuses the third.
+      await until(() => messages(logs, UNAVAILABLE).length === 1);
+      // Never no limit: the replica's own count refuses the third. Nor does a request wait for
+      // Redis while the connection is lost (ioredis would queue it until its command timeout).
       const started = Date.now();
       expect(await attempt(limiter, 'token', ['ip:192.0.2.2'])).toBe('ok');
       expect(await attempt(limiter, 'token', ['ip:192.0.2.2'])).toBe('ok');
       expect(await attempt(limiter, 'token', ['ip:192.0.2.2'])).toMatchObject({ code: 'rate_limited' });
-      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(Date.now() - started).toBeLessThan(REDIS_COMMAND_TIMEOUT_MS);
       // Reconnect attempts fail for a while: still one warning.
       await new Promise((resolve) => setTimeout(resolve, 700));
       expect(messages(logs, UNAVAILABLE)).toHaveLength(1);
@@ -355,6 +374,49 @@ describe.skipIf(!redisUp)('RateLimiter with REDIS_URL', () => {
     // Closing quits the connection.
     await until(() => relay.connections() === 0);
     await relay.cut();
+  });
+
+  it('after Redis leaves a command unanswered, counts here for a while, then lets one request try again', async () => {
+    const relay = await redisRelay();
+    const { prefix, env } = shared({ SWITCHBOARD_RATE_LIMIT_TOKEN: '2/60' });
+    const { limiter, clock, logs } = limiterWith({ ...env, REDIS_URL: relay.url() });
+    try {
+      expect(await attempt(limiter, 'token', ['ip:192.0.2.1'])).toBe('ok');
+      relay.stall();
+      // The first request waits out the command timeout, and is counted here.
+      expect(await attempt(limiter, 'token', ['ip:192.0.2.2'])).toBe('ok');
+      expect(messages(logs, NOT_COUNTED)).toHaveLength(1);
+      const sent = relay.stalledBytes();
+      expect(sent).toBeGreaterThan(0);
+      // The next ones do not try Redis: nothing more reaches it, and the replica's count refuses the third.
+      expect(await attempt(limiter, 'token', ['ip:192.0.2.2'])).toBe('ok');
+      expect(await attempt(limiter, 'token', ['ip:192.0.2.2'])).toMatchObject({ code: 'rate_limited' });
+      clock.advance(REDIS_RETRY_AFTER_MS - 1);
+      expect(await attempt(limiter, 'token', ['ip:192.0.2.3'])).toBe('ok');
+      expect(relay.stalledBytes()).toBe(sent);
+
+      // Then one request tries Redis again; while it waits, the others are counted here.
+      clock.advance(1);
+      const retry = attempt(limiter, 'token', ['ip:192.0.2.4']);
+      expect(await attempt(limiter, 'token', ['ip:192.0.2.5'])).toBe('ok');
+      await until(() => relay.stalledBytes() > sent);
+      const resent = relay.stalledBytes();
+      expect(await retry).toBe('ok');
+      expect(messages(logs, NOT_COUNTED)).toHaveLength(2);
+      expect(await attempt(limiter, 'token', ['ip:192.0.2.5'])).toBe('ok');
+      expect(relay.stalledBytes()).toBe(resent);
+
+      // A new connection that answers: counted in Redis again, at once.
+      await relay.cut();
+      await relay.open();
+      await until(() => relay.connections() > 0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await attempt(limiter, 'token', ['ip:192.0.2.6'])).toBe('ok');
+      expect(await redis.get(`${prefix}rate:token:ip:192.0.2.6`)).toBe('1');
+    } finally {
+      await limiter.close();
+      await relay.cut();
+    }
   });
 
   it('closes its connection even when closed before it was set up', async () => {

@@ -27,7 +27,14 @@ interface Deps {
  * A Redis command that takes longer than this counts as Redis being unavailable: the request
  * is counted in this process instead (fail over to per-replica limits, never to no limits).
  */
-const REDIS_COMMAND_TIMEOUT_MS = 500;
+export const REDIS_COMMAND_TIMEOUT_MS = 500;
+
+/**
+ * Once Redis has failed to answer, requests are counted in this process for this long before
+ * one request tries Redis again, so an outage costs one command timeout per this period,
+ * not one per request (a flood during an outage would otherwise hold every request open).
+ */
+export const REDIS_RETRY_AFTER_MS = 5_000;
 
 /**
  * An address is counted by its prefix (an IPv6 client's /64: see addressPrefix). Client ids
@@ -52,7 +59,16 @@ export class RateLimiter {
   private readonly shared = new Map<RateRule, RateLimiterRedis>();
   /** rate-limiter-flexible's answer to a hit over the limit, once the module is loaded. */
   private overLimit: typeof RateLimiterRes | undefined;
+  /** ioredis's error for an answer Redis gave (a bad key, say): Redis is there. */
+  private replyError: (new (...args: never[]) => Error) | undefined;
+  /** Whether the outage was logged: one warning per outage. */
   private redisDown = false;
+  /**
+   * Until when requests skip Redis and are counted here (clock ms): `Infinity` while the
+   * connection is lost (until ioredis is ready again), a while after a command went
+   * unanswered, and 0 while Redis answers.
+   */
+  private localUntil = 0;
   /**
    * The Redis client and its counters, imported and set up after construction: ioredis and
    * rate-limiter-flexible are ~7 MB of heap and ~100 ms of start that a process without
@@ -85,7 +101,7 @@ export class RateLimiter {
   }
 
   private async shareThrough(redis: NonNullable<Config['redis']>): Promise<void> {
-    const [{ Redis }, flexible] = await Promise.all([import('ioredis'), import('rate-limiter-flexible')]);
+    const [{ Redis, ReplyError }, flexible] = await Promise.all([import('ioredis'), import('rate-limiter-flexible')]);
     const client = new Redis(redis.url, {
       commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
       maxRetriesPerRequest: 1,
@@ -95,12 +111,19 @@ export class RateLimiter {
     client.on('error', (err) => {
       if (!this.redisDown) this.deps.logger.warn({ err }, 'redis is unavailable: rate limits are counted per replica');
       this.redisDown = true;
+      this.localUntil = Number.POSITIVE_INFINITY;
+    });
+    // A lost connection queues commands until ioredis reconnects or gives up: count here meanwhile.
+    client.on('close', () => {
+      this.localUntil = Number.POSITIVE_INFINITY;
     });
     client.on('ready', () => {
       this.redisDown = false;
+      this.localUntil = 0;
     });
     this.redis = client;
     this.overLimit = flexible.RateLimiterRes;
+    this.replyError = ReplyError;
     for (const [rule, limit] of this.limits) {
       this.shared.set(
         rule,
@@ -136,13 +159,25 @@ export class RateLimiter {
   /** Milliseconds to wait when this hit was over the limit, else 0. */
   private async hit(rule: RateRule, counter: FixedWindowCounter, key: string): Promise<number> {
     const shared = this.shared.get(rule);
-    if (shared) {
+    const { clock } = this.deps;
+    if (shared && clock.now() >= this.localUntil) {
+      // After a failure, one request tries Redis again; the others count here until it is answered.
+      if (this.localUntil > 0) this.localUntil = clock.now() + REDIS_COMMAND_TIMEOUT_MS;
       try {
         await shared.consume(key);
+        this.localUntil = 0;
         return 0;
       } catch (outcome) {
-        if (this.overLimit && outcome instanceof this.overLimit) return Math.max(1, outcome.msBeforeNext);
+        if (this.overLimit && outcome instanceof this.overLimit) {
+          this.localUntil = 0;
+          return Math.max(1, outcome.msBeforeNext);
+        }
+        const answered = this.replyError !== undefined && outcome instanceof this.replyError;
         if (!this.redisDown) this.deps.logger.warn({ err: outcome }, 'redis did not count a request: counted here');
+        // A lost connection stays lost until ioredis is ready again.
+        if (this.localUntil !== Number.POSITIVE_INFINITY) {
+          this.localUntil = answered ? 0 : clock.now() + REDIS_RETRY_AFTER_MS;
+        }
       }
     }
     const local = counter.hit(key);
