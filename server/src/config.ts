@@ -29,6 +29,19 @@ const rateFromEnv = z
     return { points, seconds };
   });
 
+/**
+ * How many proxies in front append to X-Forwarded-For: `true` (or 1) for one, 2–10 for a chain
+ * (a CDN before an ingress), `false` (or 0) for none, the default.
+ */
+const proxiesFromEnv = z
+  .string()
+  .regex(/^(true|false|yes|no|10|[0-9])$/, 'must be true, false or how many proxies append X-Forwarded-For (0-10)')
+  .transform((value) => {
+    if (value === 'true' || value === 'yes') return 1;
+    if (value === 'false' || value === 'no') return 0;
+    return Number(value);
+  });
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -83,7 +96,7 @@ const envSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
   SWITCHBOARD_REDIS_KEY_PREFIX: z.string().min(1).max(100).default('switchboard:'),
-  SWITCHBOARD_TRUST_PROXY: booleanFromEnv.default(false),
+  SWITCHBOARD_TRUST_PROXY: proxiesFromEnv.prefault('false'),
   SWITCHBOARD_RATE_LIMIT_SIGN_IN: rateFromEnv.prefault('10/60'),
   SWITCHBOARD_RATE_LIMIT_TOKEN: rateFromEnv.prefault('60/60'),
   SWITCHBOARD_RATE_LIMIT_CONNECT: rateFromEnv.prefault('60/60'),
@@ -201,8 +214,11 @@ export interface Config {
   providerTimeoutMs: number;
   /** Redis, when replicas share their rate limits; undefined = each process counts alone. */
   redis: { url: string; keyPrefix: string } | undefined;
-  /** Take the client address from X-Forwarded-For (its last entry: what our proxy saw). */
-  trustProxy: boolean;
+  /**
+   * How many proxies in front append to X-Forwarded-For; the client address is the entry that
+   * many from its end (what the outermost one saw). 0 = the socket's peer.
+   */
+  trustedProxies: number;
   /** Requests per client address and per client id; undefined = not limited. */
   rateLimits: {
     signIn: RateLimit | undefined;
@@ -375,7 +391,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { b
     heapGrowingPercent: e.SWITCHBOARD_HEAP_GROWING_PERCENT,
     providerTimeoutMs: e.SWITCHBOARD_PROVIDER_TIMEOUT_MS,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.SWITCHBOARD_REDIS_KEY_PREFIX } : undefined,
-    trustProxy: e.SWITCHBOARD_TRUST_PROXY,
+    trustedProxies: e.SWITCHBOARD_TRUST_PROXY,
     rateLimits: {
       signIn: e.SWITCHBOARD_RATE_LIMIT_SIGN_IN,
       token: e.SWITCHBOARD_RATE_LIMIT_TOKEN,

@@ -191,7 +191,7 @@ describe('compose.yaml', () => {
       expect(config.production, name).toBe(true);
       expect(config.databaseUrl, name).toBe('postgres://switchboard:pw@postgres:5432/switchboard');
       expect(config.encryption.current, name).toBe(KEY);
-      expect(config.trustProxy, name).toBe(true);
+      expect(config.trustedProxies, name).toBe(1);
       expect(config.port, name).toBe(3000);
     }
   });
@@ -271,7 +271,7 @@ describe('deploy/kubernetes', () => {
       'SWITCHBOARD_ENCRYPTION_KEY',
     ]);
     const config = loadConfig(env);
-    expect(config).toMatchObject({ production: true, port: 3000, host: '0.0.0.0', trustProxy: true });
+    expect(config).toMatchObject({ production: true, port: 3000, host: '0.0.0.0', trustedProxies: 1 });
     expect(config.declaredAdmin?.clientId).toBe('ops-admin');
   });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { DashboardClient } from './dashboard/dashboard-client.js';
 import { TEST_REDIS_URL, testRedisUp } from './support/redis.js';
 import { type Stack, startStack } from './support/stack.js';
@@ -224,6 +225,55 @@ describe('request rate limits', () => {
       await b.close();
       await a.close();
     }
+  });
+
+  it('behind a chain of proxies (SWITCHBOARD_TRUST_PROXY=2), counts the address the outer one saw', async () => {
+    /** The connect page's statuses under `trust`, one request per X-Forwarded-For value. */
+    const statuses = async (trust: string, forwardedFor: string[]) => {
+      const stack = await startStack({
+        listen: true,
+        env: { SWITCHBOARD_TRUST_PROXY: trust, SWITCHBOARD_RATE_LIMIT_CONNECT: '1/60' },
+      });
+      try {
+        const seen = [];
+        for (const header of forwardedFor) {
+          const response = await stack.fetch(`${stack.url}/connect/no-such-link`, {
+            redirect: 'manual',
+            headers: { 'x-forwarded-for': header },
+          });
+          await response.arrayBuffer();
+          seen.push(response.status);
+        }
+        return seen;
+      } finally {
+        await stack.close();
+      }
+    };
+    // A client at 198.51.100.7 behind a CDN (edges 10.0.0.x) and an ingress: what the client
+    // sends itself and which edge it came through change from request to request, its address not.
+    const oneClient = [
+      '203.0.113.9, 198.51.100.7, 10.0.0.1',
+      '192.0.2.1, 198.51.100.7, 10.0.0.2',
+      '198.51.100.7, 10.0.0.3',
+    ];
+    expect(await statuses('2', oneClient)).toEqual([404, 429, 429]);
+    // Trusting one proxy there counts each edge: the client gets a fresh window per edge.
+    expect(await statuses('true', oneClient)).toEqual([404, 404, 404]);
+    // Clients behind the same edge count apart; a request through the inner proxy only gets its first entry.
+    expect(
+      await statuses('2', ['198.51.100.7, 10.0.0.1', '198.51.100.8, 10.0.0.1', '198.51.100.9', '198.51.100.9']),
+    ).toEqual([404, 404, 404, 429]);
+  });
+
+  it('refuses a SWITCHBOARD_TRUST_PROXY that is neither a boolean nor a count up to 10', () => {
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: 'yes' }).trustedProxies).toBe(1);
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: '0' }).trustedProxies).toBe(0);
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: '10' }).trustedProxies).toBe(10);
+    expect(loadConfig({}).trustedProxies).toBe(0);
+    for (const value of ['maybe', '11', '-1', '2.5'])
+      expect(() => loadConfig({ SWITCHBOARD_TRUST_PROXY: value }), value).toThrow(
+        /SWITCHBOARD_TRUST_PROXY: must be true, false or how many/,
+      );
   });
 
   describe.skipIf(!redisUp)('with REDIS_URL', () => {

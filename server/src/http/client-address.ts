@@ -8,13 +8,17 @@ interface NodeBindings {
 
 /**
  * The client's address, for per-address rate limits: the socket's peer, or, only when
- * SWITCHBOARD_TRUST_PROXY says a proxy stands in front, the last X-Forwarded-For entry (the
- * one our proxy appended; earlier entries are whatever the client sent). Without a socket
- * (in-process requests, other runtimes) every request shares the address "unknown".
+ * SWITCHBOARD_TRUST_PROXY says N proxies stand in front, the Nth X-Forwarded-For entry from
+ * the end: each of our proxies appended the address it saw, so that one is what the outermost
+ * saw, and entries before it are whatever the client sent. (With one proxy too many trusted,
+ * the client would pick its own address; with one too few, every client behind the outer
+ * proxy would share that proxy's.) A request through fewer proxies gets the first entry.
+ * Without a socket (in-process requests, other runtimes) every request shares "unknown".
  */
-export function clientAddress(c: Context, config: Pick<Config, 'trustProxy'>): string {
-  if (config.trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+export function clientAddress(c: Context, config: Pick<Config, 'trustedProxies'>): string {
+  if (config.trustedProxies > 0) {
+    const entries = c.req.header('x-forwarded-for')?.split(',');
+    const forwarded = entries?.[Math.max(0, entries.length - config.trustedProxies)]?.trim();
     if (forwarded) return forwarded.slice(0, 64);
   }
   const env = c.env as NodeBindings | undefined;
