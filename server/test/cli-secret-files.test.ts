@@ -270,7 +270,7 @@ describe('switchboard connections reads its secrets from files and standard inpu
   });
 
   it('shows the file forms in its help, and why', () => {
-    expect(CONNECTIONS_HELP).toContain('--oauth-client-id ID --oauth-client-secret-file PATH');
+    expect(CONNECTIONS_HELP).toContain('[[--oauth-client-id ID] --oauth-client-secret-file PATH]');
     expect(CONNECTIONS_HELP).toContain('--client-secret-file PATH');
     expect(CONNECTIONS_HELP).toMatch(/visible to other local\s+users \(ps\)/);
     expect(CONNECTIONS_HELP).toMatch(

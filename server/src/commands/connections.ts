@@ -12,7 +12,7 @@ export const CONNECTIONS_HELP = `${CLI} connections — list or create connectio
 
 Usage:
   ${CLI} connections list   [--provider P]
-  ${CLI} connections create --name NAME --provider P [--oauth-client-id ID --oauth-client-secret-file PATH] [--scopes a,b]
+  ${CLI} connections create --name NAME --provider P [[--oauth-client-id ID] --oauth-client-secret-file PATH] [--scopes a,b]
 
 Without OAuth app credentials a connection uses the built-in sandbox (a production server
 has none unless SWITCHBOARD_SANDBOX=true); with them, the real provider.
