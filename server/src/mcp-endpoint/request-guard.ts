@@ -34,17 +34,26 @@ export class RequestGuard {
   private readonly hosts: Set<string>;
   private readonly origins: Set<string>;
   private readonly ownOrigin: string;
+  /** The public URL's default port as a Host header may spell it (`:443`), which names no other server. */
+  private readonly defaultPort: string;
 
   constructor(config: Config) {
     this.hosts = new Set(config.allowedHosts.map((h) => h.toLowerCase()));
     this.ownOrigin = new URL(config.publicUrl).origin;
+    this.defaultPort = new URL(config.publicUrl).protocol === 'https:' ? ':443' : ':80';
     this.origins = new Set(config.allowedOrigins.flatMap((o) => normalizeOrigin(o) ?? []));
   }
 
   /** A rejection response, or undefined when the request may proceed. */
   reject(request: Request): Response | undefined {
     const host = request.headers.get('host')?.toLowerCase();
-    if (!host || !this.hosts.has(host))
+    if (
+      !host ||
+      !(
+        this.hosts.has(host) ||
+        (host.endsWith(this.defaultPort) && this.hosts.has(host.slice(0, -this.defaultPort.length)))
+      )
+    )
       return jsonRpcError(403, -32000, 'Forbidden: the Host header does not name this server');
     const origin = request.headers.get('origin');
     if (origin !== null && !this.allowsOrigin(origin)) {
