@@ -84,6 +84,26 @@ export const MODULES = {
     // authorization-values (a repeated authorization field over HTTP/2, on both gRPC paths).
     tests: ['server/test/grpc/call-auth.test.ts', 'server/test/grpc/authorization-values.test.ts'],
   },
+  'outbound-fetch': {
+    mutate: [
+      'server/src/mcp-auth/addresses.ts',
+      'server/src/mcp-auth/document-fetcher.ts',
+      'server/src/mcp-auth/redirect-uris.ts',
+    ],
+    // What a client-chosen URL may reach (SSRF) and where a code may be sent: the direct file
+    // (real loopback servers, every address range) and the redirect URI rules' own file.
+    tests: ['server/test/mcp-oauth/outbound-rules.test.ts', 'server/src/mcp-auth/redirect-uris.test.ts'],
+  },
+  'request-bounds': {
+    mutate: [
+      'server/src/mcp-endpoint/request-guard.ts',
+      'server/src/http/body.ts',
+      'server/src/http/client-address.ts',
+    ],
+    // The MCP endpoint's Host and Origin checks (DNS rebinding) and CORS answers, body size caps,
+    // and the client address that rate limits count: the direct file and body's own.
+    tests: ['server/test/request-bounds.test.ts', 'server/src/http/body.test.ts'],
+  },
 };
 
 const name = process.env.MUTATION_MODULE ?? 'envelope';
