@@ -440,6 +440,13 @@ function mcpOAuthOidc(e: z.output<typeof envSchema>): Config['mcpOAuth']['oidc']
       'SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_ID: the OIDC issuer needs the client id registered there',
     ]);
   }
+  // The issuer's keys and tokens decide who signs in: over plain http, anyone on the path could.
+  const issuer = new URL(e.SWITCHBOARD_MCP_OAUTH_OIDC_ISSUER);
+  if (issuer.protocol === 'http:' && !isLoopbackHostname(issuer.hostname)) {
+    throw new ConfigError([
+      'SWITCHBOARD_MCP_OAUTH_OIDC_ISSUER: must be an https URL (plain http only for an issuer on this machine)',
+    ]);
+  }
   return {
     issuer: e.SWITCHBOARD_MCP_OAUTH_OIDC_ISSUER.replace(/\/+$/, ''),
     clientId: e.SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_ID,

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -7,6 +7,12 @@ import { OAuthError } from './oauth-error.js';
 /** Discovery and keys are fetched again after this. */
 const DISCOVERY_CACHE_MS = 10 * 60_000;
 const UPSTREAM_TIMEOUT_MS = 10_000;
+/**
+ * An id_token signed by a key the cached JWKS lacks (the issuer rolled its keys over) has the
+ * keys fetched again at once, but at most this often, so such tokens never make every sign-in
+ * a fetch at the issuer.
+ */
+const KEYS_REFETCH_MS = 30_000;
 
 type OidcSettings = NonNullable<Config['mcpOAuth']['oidc']>;
 
@@ -18,6 +24,8 @@ type OidcSettings = NonNullable<Config['mcpOAuth']['oidc']>;
  */
 export class OidcUpstream {
   private discovered: { server: oauth.AuthorizationServer; keys: JSONWebKeySet; until: number } | undefined;
+  /** When an unknown key last had the keys fetched again (clock ms). */
+  private keysRefetchedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: { config: Config; clock: Clock; fetch: typeof fetch }) {}
 
@@ -88,7 +96,7 @@ export class OidcUpstream {
   ): Promise<string> {
     const settings = this.settings;
     if (!settings) throw new Error('no OpenID Connect issuer is configured');
-    const { server, keys } = await this.discover(settings);
+    const { server } = await this.discover(settings);
     const client: oauth.Client = { client_id: settings.clientId };
     const auth = settings.clientSecret ? oauth.ClientSecretPost(settings.clientSecret) : oauth.None();
     const validated = oauth.validateAuthResponse(server, client, params, expected.state);
@@ -106,15 +114,31 @@ export class OidcUpstream {
       expectedNonce: expected.nonce,
       requireIdToken: true,
     });
-    const idToken = result.id_token as string;
-    const { payload } = await jwtVerify(idToken, createLocalJWKSet(keys), {
-      issuer: server.issuer,
-      audience: settings.clientId,
-      currentDate: new Date(this.deps.clock.now()),
-    });
+    const payload = await this.verifiedIdToken(result.id_token as string, settings);
     const value = payload[settings.claim];
     if (typeof value !== 'string' || !value) throw new Error(`the id_token carries no ${settings.claim}`);
     if (settings.claim === 'email' && payload.email_verified !== true) throw new Error('the email is not verified');
     return value;
+  }
+
+  /** The id_token's claims once its signature, issuer, audience and times are checked. */
+  private async verifiedIdToken(idToken: string, settings: OidcSettings) {
+    const verify = async ({ server, keys }: { server: oauth.AuthorizationServer; keys: JSONWebKeySet }) =>
+      (
+        await jwtVerify(idToken, createLocalJWKSet(keys), {
+          issuer: server.issuer,
+          audience: settings.clientId,
+          currentDate: new Date(this.deps.clock.now()),
+        })
+      ).payload;
+    try {
+      return await verify(await this.discover(settings));
+    } catch (error) {
+      const now = this.deps.clock.now();
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || now - this.keysRefetchedAt < KEYS_REFETCH_MS) throw error;
+      this.keysRefetchedAt = now;
+      this.discovered = undefined;
+      return verify(await this.discover(settings));
+    }
   }
 }

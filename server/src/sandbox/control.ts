@@ -140,6 +140,8 @@ export function createControlRoutes(state: SandboxState, access: ControlAccess =
     });
   });
 
+  app.post('/oidc/rotate-key', (c) => c.json({ generation: state.rotateIdTokenKey() }));
+
   app.get('/clock', (c) => c.json({ now: state.clock.now() }));
 
   app.post('/clock/advance', async (c) => {

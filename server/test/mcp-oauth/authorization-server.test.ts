@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { hashSecret } from '../../src/crypto/random.js';
 import { type ManualClock, manualClock } from '../support/clock.js';
 import { IN_PROCESS_SANDBOX_URL } from '../support/sandbox.js';
@@ -572,6 +573,24 @@ describe('the MCP authorization server’s checks', () => {
  * The OpenID Connect issuer's answer (OIDC upstream), with the stack's in-process sandbox as
  * the issuer: the state is spent once, in time, and a decline goes back to the client.
  */
+describe('the OpenID Connect issuer setting', () => {
+  it('takes https, or plain http only on this machine, and needs the client id', () => {
+    const oidc = (issuer: string, clientId: string | null = 'login') =>
+      loadConfig({
+        SWITCHBOARD_MCP_OAUTH_OIDC_ISSUER: issuer,
+        ...(clientId ? { SWITCHBOARD_MCP_OAUTH_OIDC_CLIENT_ID: clientId } : {}),
+      }).mcpOAuth.oidc;
+    expect(oidc('https://login.example.com/')?.issuer).toBe('https://login.example.com');
+    for (const local of ['http://localhost:9000', 'http://127.0.0.1:9000', 'http://idp.localhost', 'http://[::1]:9000'])
+      expect(oidc(local)?.issuer, local).toBe(local);
+    for (const remote of ['http://login.example.com', 'http://10.0.0.5:8080'])
+      expect(() => oidc(remote), remote).toThrow(
+        'SWITCHBOARD_MCP_OAUTH_OIDC_ISSUER: must be an https URL (plain http only for an issuer on this machine)',
+      );
+    expect(() => oidc('https://login.example.com', null)).toThrow(/OIDC_CLIENT_ID: the OIDC issuer needs/);
+  });
+});
+
 describe('the MCP authorization server’s checks of the issuer’s answer', () => {
   // Near the real time: the issuer's id_token is checked against it.
   const clock = manualClock(Date.now());
@@ -638,6 +657,30 @@ describe('the MCP authorization server’s checks of the issuer’s answer', () 
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('auth_state_invalid');
     expect((await callback(browser, {})).status).toBe(400);
+  });
+
+  it('fetches the issuer’s keys again for an id_token signed by a key it has not seen, at most once in 30 s', async () => {
+    /** Switchboard's answer to the issuer's redirect: 302 to the consent page once the id_token is verified. */
+    const signIn = async () => {
+      const { browser, issuer } = await atIssuer();
+      issuer.searchParams.set('login_hint', 'john.doe@example.com');
+      issuer.searchParams.set('sandbox_auto_consent', 'allow');
+      const back = new URL((await browser.request(issuer)).headers.get('location') ?? '');
+      const answer = await browser.request(back);
+      await answer.arrayBuffer();
+      return answer.status;
+    };
+    const rollOver = () => stack.sandbox.state.rotateIdTokenKey();
+    expect(await signIn()).toBe(302);
+    rollOver();
+    expect(await signIn()).toBe(302);
+    // The keys were fetched again just now: another unknown key waits until 30 s after that.
+    rollOver();
+    expect(await signIn()).toBe(502);
+    clock.advance(30_000 - 1);
+    expect(await signIn()).toBe(502);
+    clock.advance(1);
+    expect(await signIn()).toBe(302);
   });
 
   it('sends a decline back to the client as access_denied, any other error as server_error', async () => {

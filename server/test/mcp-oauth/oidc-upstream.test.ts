@@ -162,4 +162,31 @@ describe('MCP sign-in through the app’s OpenID Connect issuer', () => {
     const back = await browser.follow(deny, (u) => u.origin === new URL(REDIRECT_URI).origin);
     expect(back.url.searchParams.get('error')).toBe('access_denied');
   });
+
+  it('signs in after the issuer rolled its signing key over, fetching its keys again at most every 30 s', async () => {
+    /** Where the issuer's answer lands: the consent page once the id_token was verified. */
+    const signIn = async () => {
+      const provider = new MemoryProvider();
+      const transport = new StreamableHTTPClientTransport(new URL(config.mcp_server_url), { authProvider: provider });
+      await expect(new Client({ name: 'oidc-test', version: '1.0.0' }).connect(transport)).rejects.toThrow();
+      const { url, response } = await signInAtIssuer(new TestBrowser(), provider.authorizationUrl as URL);
+      return { path: url.pathname, status: response.status, text: await response.text() };
+    };
+    const rollOver = async () => {
+      const response = await fetch(`${idp.url}/__sandbox/oidc/rotate-key`, { method: 'POST' });
+      expect(response.status).toBe(200);
+    };
+    const consent = /^\/mcp-oauth\/consent\//;
+    // The issuer's keys are fetched and cached here.
+    expect((await signIn()).path).toMatch(consent);
+    // Its next id_token is signed by a key the cached JWKS lacks: the keys are fetched again.
+    await rollOver();
+    expect((await signIn()).path).toMatch(consent);
+    // Another rollover within 30 s of that fetch is not fetched again: the sign-in fails, and says so.
+    await rollOver();
+    const refused = await signIn();
+    expect(refused.path).toBe('/mcp-oauth/oidc/callback');
+    expect(refused.status).toBe(502);
+    expect(refused.text).toContain('the sign-in provider’s answer could not be verified');
+  });
 });

@@ -205,8 +205,17 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
   // /oauth2/v3/certs). Unlike Google, only for a code whose request carried a nonce: clients
   // that ask no OIDC question (Switchboard's connect flow) keep the plain answers they were
   // built against.
-  const idTokenKey = generateKeyPair('RS256', { extractable: true });
-  const ID_TOKEN_KID = 'sandbox-rs256';
+  // One key per generation (SandboxState.rotateIdTokenKey), made when first needed.
+  const idTokenKeys = new Map<number, ReturnType<typeof generateKeyPair>>();
+  const idTokenKey = (generation: number) => {
+    let key = idTokenKeys.get(generation);
+    if (!key) {
+      key = generateKeyPair('RS256', { extractable: true });
+      idTokenKeys.set(generation, key);
+    }
+    return key;
+  };
+  const idTokenKid = (generation: number) => (generation === 1 ? 'sandbox-rs256' : `sandbox-rs256-${generation}`);
   const idTokenFor = async (
     c: Context,
     who: ReturnType<typeof state.oauth.peekCode>,
@@ -222,18 +231,28 @@ export function createOAuthRoutes(state: SandboxState, allowRedirectUri?: (uri: 
       ...(withEmail ? { email: who.user.email, email_verified: true } : {}),
       ...(withProfile ? { name: who.user.name, given_name: who.user.givenName, family_name: who.user.familyName } : {}),
     })
-      .setProtectedHeader({ alg: 'RS256', kid: ID_TOKEN_KID, typ: 'JWT' })
+      .setProtectedHeader({ alg: 'RS256', kid: idTokenKid(state.idTokenKeyGeneration), typ: 'JWT' })
       .setIssuer(issuer)
       .setSubject(who.user.sub)
       .setAudience(who.clientId)
       .setIssuedAt(now)
       .setExpirationTime(now + 3600)
-      .sign((await idTokenKey).privateKey);
+      .sign((await idTokenKey(state.idTokenKeyGeneration)).privateKey);
     return { id_token: token };
   };
   app.get('/oauth2/v3/certs', async (c) => {
-    const jwk = await exportJWK((await idTokenKey).publicKey);
-    return c.json({ keys: [{ ...jwk, kid: ID_TOKEN_KID, alg: 'RS256', use: 'sig' }] }, 200, {
+    // The current key and the one before it, as Google publishes its keys around a rollover.
+    const current = state.idTokenKeyGeneration;
+    const generations = current > 1 ? [current, current - 1] : [current];
+    const keys = await Promise.all(
+      generations.map(async (generation) => ({
+        ...(await exportJWK((await idTokenKey(generation)).publicKey)),
+        kid: idTokenKid(generation),
+        alg: 'RS256',
+        use: 'sig',
+      })),
+    );
+    return c.json({ keys }, 200, {
       'cache-control': 'public, max-age=3600',
     });
   });
