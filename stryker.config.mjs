@@ -94,6 +94,12 @@ export const MODULES = {
     // (real loopback servers, every address range) and the redirect URI rules' own file.
     tests: ['server/test/mcp-oauth/outbound-rules.test.ts', 'server/src/mcp-auth/redirect-uris.test.ts'],
   },
+  'mcp-clients': {
+    mutate: ['server/src/mcp-auth/clients.ts', 'server/src/mcp-auth/oidc-upstream.ts'],
+    // Who may be an MCP OAuth client (registration, metadata documents, secrets) and the sign-in
+    // at the app's OpenID Connect issuer (the id_token's checks, the keys fetched again).
+    tests: ['server/test/mcp-oauth/client-rules.test.ts'],
+  },
   'request-bounds': {
     mutate: [
       'server/src/mcp-endpoint/request-guard.ts',

@@ -26,8 +26,7 @@ export interface OAuthClientInfo {
 
 const httpsUrl = z.url({ protocol: /^https$/ }).max(2000);
 
-/** RFC 7591 §2 client metadata: what we read; other fields are kept out. */
-/** RFC 7591 §2 client metadata, as registration takes it (and the API reference lists it). */
+/** RFC 7591 §2 client metadata, as registration takes it (and the API reference lists it); other fields are kept out. */
 export const clientMetadata = z.object({
   redirect_uris: z.array(z.string().max(2000)).min(1).max(20),
   client_name: z.string().min(1).max(200).optional(),
