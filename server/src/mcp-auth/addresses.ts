@@ -21,21 +21,23 @@ for (const [network, prefix] of [
 ] as const) {
   FORBIDDEN.addSubnet(network, prefix, 'ipv4');
 }
+// IPv6: only global unicast (2000::/3, RFC 4291) is reachable, so loopback, unspecified,
+// IPv4-compatible and -translated forms, NAT64, ULA, link- and site-local, multicast and
+// whatever is reserved there need no entry of their own; these are the parts of 2000::/3
+// that are not public either.
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b::', 96],
-  ['64:ff9b:1::', 48],
-  ['100::', 64],
+  // IETF protocol assignments, Teredo among them (2001::/32).
   ['2001::', 23],
   ['2001:db8::', 32],
+  // 6to4: an IPv4 address inside.
   ['2002::', 16],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
+  // Documentation (RFC 9637).
+  ['3fff::', 20],
 ] as const) {
   FORBIDDEN.addSubnet(network, prefix, 'ipv6');
 }
+const GLOBAL_UNICAST = new BlockList();
+GLOBAL_UNICAST.addSubnet('2000::', 3, 'ipv6');
 
 function bare(host: string): string {
   return host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -46,6 +48,12 @@ function unmapped(address: string): { address: string; family: 'ipv4' | 'ipv6' }
   const host = bare(address);
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(host);
   if (mapped?.[1]) return { address: mapped[1], family: 'ipv4' };
+  // The same in hex, as URLs write it (https://[::ffff:127.0.0.1]/ is https://[::ffff:7f00:1]/).
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (hex?.[1] && hex[2]) {
+    const [high, low] = [Number.parseInt(hex[1], 16), Number.parseInt(hex[2], 16)];
+    return { address: [high >> 8, high & 255, low >> 8, low & 255].join('.'), family: 'ipv4' };
+  }
   const kind = isIP(host);
   if (kind === 4) return { address: host, family: 'ipv4' };
   if (kind === 6) return { address: host, family: 'ipv6' };
@@ -55,7 +63,8 @@ function unmapped(address: string): { address: string; family: 'ipv4' | 'ipv6' }
 /** A public unicast address: not private, loopback, link-local, shared, reserved or multicast. */
 export function isPublicAddress(address: string): boolean {
   const ip = unmapped(address);
-  return ip !== undefined && !FORBIDDEN.check(ip.address, ip.family);
+  if (ip === undefined || FORBIDDEN.check(ip.address, ip.family)) return false;
+  return ip.family === 'ipv4' || GLOBAL_UNICAST.check(ip.address, 'ipv6');
 }
 
 export function isLoopbackIp(host: string): boolean {

@@ -27,6 +27,52 @@ describe('redirect URIs', () => {
     expect(acceptableRedirectUri('javascript:alert(1)')).toBe(false);
     expect(acceptableRedirectUri('https://app.example/cb#frag')).toBe(false);
   });
+  it('let another port through only for a registered http URI on the same loopback host, path and query', () => {
+    // https, or http on a name that is not loopback: the port is part of the exact match.
+    expect(redirectUriMatches(['https://127.0.0.1/cb'], 'https://127.0.0.1:8443/cb')).toBe(false);
+    expect(redirectUriMatches(['http://app.example/cb'], 'http://app.example:8080/cb')).toBe(false);
+    expect(redirectUriMatches(['https://127.0.0.1/cb'], 'http://127.0.0.1:5000/cb')).toBe(false);
+    expect(redirectUriMatches(['http://127.0.0.1/cb'], 'http://localhost:5000/cb')).toBe(false);
+    expect(redirectUriMatches(['http://127.0.0.1/cb'], 'http://agent@127.0.0.1:5000/cb')).toBe(false);
+    // Any one of the registered URIs may match; one that is not a URI is passed over.
+    expect(redirectUriMatches(['https://app.example/cb', 'http://127.0.0.1/cb'], 'http://127.0.0.1:5000/cb')).toBe(
+      true,
+    );
+    expect(redirectUriMatches(['not a uri', 'http://[::1]/cb'], 'http://[::1]:5000/cb')).toBe(true);
+    expect(redirectUriMatches(['not a uri'], 'http://127.0.0.1:5000/cb')).toBe(false);
+    expect(redirectUriMatches(['http://127.0.0.1/cb'], 'not a uri')).toBe(false);
+    expect(redirectUriMatches([], 'http://127.0.0.1:5000/cb')).toBe(false);
+  });
+
+  it('may not be registered with a scheme a browser runs or reads locally, or as http beyond loopback', () => {
+    for (const uri of [
+      'JavaScript:alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'vbscript:msgbox(1)',
+      'about:blank',
+      'blob:https://app.example/0f6e9c1a',
+      'filesystem:https://app.example/temporary/cb',
+      'ws://127.0.0.1/cb',
+      'wss://app.example/cb',
+      'ftp://app.example/cb',
+      'not a uri',
+      'http://10.0.0.1/cb',
+      'http://localhost.example/cb',
+      'http://127.0.0.1.nip.io/cb',
+    ]) {
+      expect(acceptableRedirectUri(uri), uri).toBe(false);
+    }
+    // A scheme that merely ends like a refused one is an app's own.
+    for (const uri of [
+      'http://[::1]:8080/cb',
+      'http://127.255.255.254/cb',
+      'http://LOCALHOST:6274/cb',
+      'com.example.ws:/cb',
+      'com.example.file:/cb',
+    ]) {
+      expect(acceptableRedirectUri(uri), uri).toBe(true);
+    }
+  });
 });
 
 describe('public addresses', () => {
