@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -9,6 +8,7 @@ import { type Stack, startStack } from '../support/stack.js';
 import { formFields, TestBrowser } from './browser.js';
 import { expectFixationRefused } from './fixation.js';
 import { mcpPing } from './mcp-ping.js';
+import { pkce } from './pkce.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const LOGIN_URL = 'https://app.example/login';
@@ -21,11 +21,6 @@ interface TokenAnswer {
   refresh_token: string;
   scope?: string;
   error?: string;
-}
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 /**

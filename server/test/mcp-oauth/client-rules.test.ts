@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type LoopbackServer, serveOnLoopback } from '../support/loopback.js';
 import { inProcessSandbox, type RunningSandbox } from '../support/sandbox.js';
 import { tempDir } from '../support/temp-dir.js';
+import { pkce } from './pkce.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const MINUTE = 60_000;
@@ -44,11 +45,6 @@ function thrownBy(call: () => unknown): { code: string; description: string } | 
     return { code, description };
   }
   return undefined;
-}
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import {
   type CallToolResult,
   Client,
@@ -15,14 +14,10 @@ import { formFields, TestBrowser } from './browser.js';
 import { expectFixationRefused } from './fixation.js';
 import { mcpPing } from './mcp-ping.js';
 import { MemoryProvider, REDIRECT_URI } from './memory-provider.js';
+import { pkce } from './pkce.js';
 
 function textOf(result: unknown): string {
   return (result as CallToolResult).content.map((block) => (block.type === 'text' ? block.text : '')).join('');
-}
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 describe('MCP clients sign their users in at a config URL (Switchboard as authorization server)', () => {
