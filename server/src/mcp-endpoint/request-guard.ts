@@ -38,22 +38,16 @@ export class RequestGuard {
   private readonly defaultPort: string;
 
   constructor(config: Config) {
-    this.hosts = new Set(config.allowedHosts.map((h) => h.toLowerCase()));
-    this.ownOrigin = new URL(config.publicUrl).origin;
     this.defaultPort = new URL(config.publicUrl).protocol === 'https:' ? ':443' : ':80';
+    this.hosts = new Set(config.allowedHosts.map((h) => this.named(h)));
+    this.ownOrigin = new URL(config.publicUrl).origin;
     this.origins = new Set(config.allowedOrigins.flatMap((o) => normalizeOrigin(o) ?? []));
   }
 
   /** A rejection response, or undefined when the request may proceed. */
   reject(request: Request): Response | undefined {
-    const host = request.headers.get('host')?.toLowerCase();
-    if (
-      !host ||
-      !(
-        this.hosts.has(host) ||
-        (host.endsWith(this.defaultPort) && this.hosts.has(host.slice(0, -this.defaultPort.length)))
-      )
-    )
+    const host = request.headers.get('host');
+    if (!host || !this.hosts.has(this.named(host)))
       return jsonRpcError(403, -32000, 'Forbidden: the Host header does not name this server');
     const origin = request.headers.get('origin');
     if (origin !== null && !this.allowsOrigin(origin)) {
@@ -68,6 +62,12 @@ export class RequestGuard {
       );
     }
     return undefined;
+  }
+
+  /** A host as compared: lower case, without the public URL's default port. */
+  private named(host: string): string {
+    const lower = host.toLowerCase();
+    return lower.endsWith(this.defaultPort) ? lower.slice(0, -this.defaultPort.length) : lower;
   }
 
   private allowsOrigin(origin: string): boolean {

@@ -48,7 +48,7 @@ export class SandboxState implements SandboxContext {
    * Which signing key the OpenID Connect face uses (1 = the first). Rotating it, as Google's keys
    * roll over every few days, has id_tokens signed by a key that a JWKS fetched earlier lacks.
    */
-  private idTokenKeyGenerationValue = 1;
+  idTokenKeyGeneration = 1;
   private readonly baseClock: Clock;
   private data = new Map<string, Map<string, unknown>>();
   private apiCallsByUser: Record<string, number> = {};
@@ -94,14 +94,10 @@ export class SandboxState implements SandboxContext {
     this.clockOffsetMs = 0;
   }
 
-  get idTokenKeyGeneration(): number {
-    return this.idTokenKeyGenerationValue;
-  }
-
   /** Signs id_tokens with a new key from now on; the JWKS publishes it beside the one before. */
   rotateIdTokenKey(): number {
-    this.idTokenKeyGenerationValue += 1;
-    return this.idTokenKeyGenerationValue;
+    this.idTokenKeyGeneration += 1;
+    return this.idTokenKeyGeneration;
   }
 
   advanceClock(ms: number): void {
