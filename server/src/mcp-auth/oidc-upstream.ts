@@ -2,6 +2,7 @@ import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify 
 import * as oauth from 'oauth4webapi';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { boundedFetch, MAX_AUTH_ANSWER_BYTES } from '../oauth/bounded-fetch.js';
 import { OAuthError } from './oauth-error.js';
 
 /** Discovery and keys are fetched again after this. */
@@ -27,7 +28,12 @@ export class OidcUpstream {
   /** When an unknown key last had the keys fetched again (clock ms). */
   private keysRefetchedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly deps: { config: Config; clock: Clock; fetch: typeof fetch }) {}
+  private readonly deps: { config: Config; clock: Clock; fetch: typeof fetch };
+
+  constructor(deps: { config: Config; clock: Clock; fetch: typeof fetch }) {
+    // Discovery, key set and token answers are read at most MAX_AUTH_ANSWER_BYTES each.
+    this.deps = { ...deps, fetch: boundedFetch(deps.fetch, MAX_AUTH_ANSWER_BYTES) };
+  }
 
   get settings(): OidcSettings | undefined {
     return this.deps.config.mcpOAuth.oidc;

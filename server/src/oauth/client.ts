@@ -5,6 +5,7 @@ import { AppError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Catalog } from '../providers/index.js';
 import type { ProviderDefinition, ProviderOAuth, TokenResponse } from '../providers/types.js';
+import { answerTooLarge, boundedFetch, MAX_AUTH_ANSWER_BYTES } from './bounded-fetch.js';
 
 /** A token endpoint's successful answer. */
 type TokenGrant = Extract<TokenResponse, { ok: true }>;
@@ -55,7 +56,12 @@ interface Deps {
  * targets the sandbox keeps the same paths on the sandbox's origin.
  */
 export class OAuthClient {
-  constructor(private readonly deps: Deps) {}
+  private readonly deps: Deps;
+
+  constructor(deps: Deps) {
+    // Token, userinfo and revocation answers are read at most MAX_AUTH_ANSWER_BYTES each.
+    this.deps = { ...deps, fetch: boundedFetch(deps.fetch, MAX_AUTH_ANSWER_BYTES) };
+  }
 
   redirectUri(): string {
     return `${this.deps.config.publicUrl}/oauth/callback`;
@@ -278,6 +284,9 @@ export class OAuthClient {
       result = await call();
     } catch (error) {
       if (error instanceof AppError) throw error;
+      // oauth4webapi wraps a body that could not be read; one cut off at the limit says so.
+      const large = answerTooLarge(error);
+      if (large) throw large;
       if (error instanceof oauth.ResponseBodyError) {
         throw refusal(error.error, error.error_description, error.status);
       }
