@@ -254,7 +254,7 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
     refreshes = 'unavailable';
     try {
       const error = await failure(vault().forceRefresh(accountId));
-      expect(error.code).toBe('provider_error');
+      expect(error.code).toBe('provider_unavailable');
     } finally {
       refreshes = 'pass';
     }
@@ -325,7 +325,7 @@ describe.each(ENGINES)('the token vault on %s', (engine) => {
     expect((await bare.forceRefresh(accountId)).version).toBe(before.version + 1);
     refreshes = 'unavailable';
     try {
-      expect((await failure(bare.forceRefresh(accountId))).code).toBe('provider_error');
+      expect((await failure(bare.forceRefresh(accountId))).code).toBe('provider_unavailable');
     } finally {
       refreshes = 'pass';
     }

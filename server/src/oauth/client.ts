@@ -294,6 +294,13 @@ export class OAuthClient {
         throw new ProviderError('provider_timeout', "the provider's token endpoint did not answer in time");
       }
       if (error instanceof oauth.OperationProcessingError) {
+        // oauth4webapi reads a refusal only from a 4xx; a 5xx (the Response is the cause) is an outage.
+        const status = error.cause instanceof Response ? error.cause.status : undefined;
+        if (status !== undefined && status >= 500) {
+          throw new ProviderError('provider_unavailable', `the provider's token endpoint answered HTTP ${status}`, {
+            providerStatus: status,
+          });
+        }
         throw new ProviderError('provider_error', `the provider's token response was not valid: ${error.message}`);
       }
       this.deps.logger.warn({ reason: describe(error) }, 'token endpoint call failed');

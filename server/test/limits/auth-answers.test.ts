@@ -1,5 +1,4 @@
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { OidcUpstream } from '../../src/mcp-auth/oidc-upstream.js';
 import { AnswerTooLargeError, boundedFetch, MAX_AUTH_ANSWER_BYTES } from '../../src/oauth/bounded-fetch.js';
 import { manualClock } from '../support/clock.js';
+import { listenOnLoopback } from '../support/loopback.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /** How a test's authorization server answers a request. */
@@ -29,18 +29,14 @@ async function authorizationServer() {
     }) as typeof response.write;
     answer(response);
   });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     seen,
     answer(next: Answer) {
       answer = next;
     },
-    close: () =>
-      new Promise<void>((closed) => {
-        server.closeAllConnections();
-        server.close(() => closed());
-      }),
+    close,
   };
 }
 

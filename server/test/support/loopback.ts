@@ -15,6 +15,24 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
+/**
+ * A plain node:http server listening on 127.0.0.1 at a free port, for tests that write the
+ * answer byte by byte (a declared length it never sends, a body without end).
+ */
+export async function listenOnLoopback(server: Server): Promise<LoopbackServer> {
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((closed) => {
+        server.closeAllConnections();
+        server.close(() => closed());
+      }),
+  };
+}
+
 export function serveOnLoopback(handler: WebHandler): Promise<LoopbackServer> {
   return new Promise((resolve) => {
     const server = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
