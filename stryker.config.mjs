@@ -110,6 +110,24 @@ export const MODULES = {
     // and the client address that rate limits count: the direct file and body's own.
     tests: ['server/test/request-bounds.test.ts', 'server/src/http/body.test.ts'],
   },
+  'oauth-client': {
+    mutate: ['server/src/oauth/client.ts', 'server/src/oauth/bounded-fetch.ts'],
+    // The one OAuth client of every provider (the consent URL, code exchange, refresh and what a
+    // refusal means for the account, revocation, who consented) and the cap on what it reads.
+    tests: ['server/test/oauth-client-rules.test.ts', 'server/test/limits/auth-answers.test.ts'],
+  },
+  'signing-keys': {
+    mutate: ['server/src/auth/signing-keys.ts'],
+    // The keys that sign management and MCP session tokens, and the verified-token memory that
+    // skips the signature check for a token seen before.
+    tests: ['server/test/signing-key-rules.test.ts', 'server/src/auth/signing-keys.test.ts'],
+  },
+  'mcp-instances': {
+    mutate: ['server/src/mcp/instances.ts'],
+    // Per-user instance URLs, which are capabilities: the secret's size, its digest and
+    // ciphertext, ensure under concurrency, rotation (the old URL dead), listing and deletion.
+    tests: ['server/test/mcp/instance-rules.test.ts', 'server/test/mcp/instances.test.ts'],
+  },
 };
 
 const name = process.env.MUTATION_MODULE ?? 'envelope';
