@@ -406,6 +406,21 @@ describe('signing keys', () => {
       expect(await refusal(keys.verify(token, MANAGEMENT))).toEqual(EXPIRED);
     });
 
+    it('answers a token with a fractional nbf from memory only from the second jose takes it', async () => {
+      const clock = manualClock(START);
+      const keys = await started(clock);
+      // jose reads nbf against whole seconds: nbf + 0.5 counts from the next second on.
+      const token = await handSigned(keys.jwks().keys[0]?.kid ?? '', { nbf: START_S + 0.5, exp: START_S + 60 });
+      setClock(clock, (START_S + 1) * 1000);
+      const first = await keys.verify(token, MANAGEMENT);
+      setClock(clock, (START_S - 4) * 1000 - 1);
+      expect(await joseVerdict(keys, token, clock)).toBe('refused');
+      expect(await refusal(keys.verify(token, MANAGEMENT))).toEqual(NOT_YET_VALID);
+      setClock(clock, (START_S - 4) * 1000);
+      expect(await joseVerdict(keys, token, clock)).toBe('accepted');
+      expect(await keys.verify(token, MANAGEMENT)).toBe(first);
+    });
+
     it('never remembers a token without exp: each check is a new one', async () => {
       const clock = manualClock(START);
       const keys = await started(clock);

@@ -179,7 +179,9 @@ export class SigningKeys {
         audience: options.audience,
         issuer: options.issuer,
         expiresAt: (payload.exp + CLOCK_TOLERANCE_S) * 1000,
-        notBefore: ((payload.nbf ?? 0) - CLOCK_TOLERANCE_S) * 1000,
+        // jose compares nbf with whole seconds of the clock: a fractional nbf counts from the
+        // second after it (exp needs no rounding: from memory it only ends earlier than jose).
+        notBefore: (Math.ceil(payload.nbf ?? 0) - CLOCK_TOLERANCE_S) * 1000,
       });
     }
     return payload;
